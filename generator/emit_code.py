@@ -1,0 +1,54 @@
+"""Stage 5b, emit code: render the plan through the jinja2 templates and format
+everything with black.  Templates only print the plan; nothing is decided here.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from .formatting import format_source
+from .plan import ModulePlan
+
+
+def templates_dir() -> Path:
+    """The templates shipped with the package (or, in a source checkout, the repo's)."""
+    try:
+        shipped = resources.files("generator.templates")
+        if shipped.joinpath("workflows.py.jinja").is_file():
+            return Path(str(shipped))
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render_template(name: str, **context: object) -> str:
+    return _environment().get_template(name).render(**context)
+
+
+def emit_package(plan: ModulePlan, models_source: str, line_length: int) -> dict[str, str]:
+    """File name -> formatted source, for every file of the generated package."""
+    files = {
+        "__init__.py": render_template("__init__.py.jinja", plan=plan),
+        "workflows.py": render_template("workflows.py.jinja", plan=plan),
+        "_runtime.py": render_template("_runtime.py.jinja", plan=plan),
+        "models.py": models_source,
+    }
+    formatted = {name: format_source(text, line_length) for name, text in sorted(files.items())}
+    formatted["py.typed"] = ""
+    return formatted

@@ -1,0 +1,103 @@
+"""Stage 5a, emit models: the collected schemas through datamodel-code-generator's
+in-process API, as pydantic v2 models.
+
+Enums become ``Literal`` types (no numbered enum classes), every model derives
+from a lenient base (unknown fields kept, schema building deferred to first use
+so that importing a large models module stays cheap).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .diagnostics import Diagnostic, Report, Severity
+from .schemas import ModelSet
+
+_BASE_CLASS = '''
+
+class Model(BaseModel):
+    """Base of every model here: unknown fields are kept; validation is built on first use."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
+'''
+
+EMPTY_MODELS = '''from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+''' + _BASE_CLASS
+
+
+def render_models(models: ModelSet, report: Report, label: str) -> str:
+    """Python source of models.py (not yet black-formatted)."""
+    if not models.schemas:
+        return EMPTY_MODELS
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "models", "version": "1"},
+        "paths": {},
+        "components": {"schemas": {name: models.schemas[name] for name in sorted(models.schemas)}},
+    }
+    try:
+        source = _generate(document)
+    except Exception as exc:  # datamodel-code-generator's own errors on odd schemas
+        report.add(Diagnostic(Severity.ERROR, label, 1, 1, ("components", "schemas"), f"datamodel-code-generator failed: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", "simplify the schema it names, or report it"))
+        return EMPTY_MODELS
+    return _post_process(source, models, report, label)
+
+
+def _generate(document: dict[str, Any]) -> str:
+    from datamodel_code_generator import DataModelType, GenerateConfig, InputFileType, generate
+    from datamodel_code_generator.parser import LiteralType
+
+    config = GenerateConfig(
+        input_file_type=InputFileType.OpenAPI,
+        output_model_type=DataModelType.PydanticV2BaseModel,
+        enum_field_as_literal=LiteralType.All,
+        formatters=[],
+        use_union_operator=True,
+        use_standard_collections=True,
+        use_double_quotes=True,
+        field_constraints=True,
+        use_annotated=True,
+        use_field_description=True,
+        disable_timestamp=True,
+        keep_model_order=False,
+        target_python_version=_python_version(),
+    )
+    result = generate(document, config=config)
+    if not isinstance(result, str):
+        raise TypeError("expected one module from datamodel-code-generator")
+    return result
+
+
+def _python_version() -> Any:
+    from datamodel_code_generator import PythonVersion
+
+    return PythonVersion.PY_311
+
+
+_HEADER = re.compile(r"\A(#[^\n]*\n)+\n*")
+_REBUILD = re.compile(r"^\w+\.model_rebuild\(\)\n", re.M)
+
+
+def _post_process(source: str, models: ModelSet, report: Report, label: str) -> str:
+    source = _HEADER.sub("", source)
+    source = _REBUILD.sub("", source)
+    source = re.sub(r"^(class \w+)\(BaseModel\):", r"\1(Model):", source, flags=re.M)
+    source = re.sub(r"^from pydantic import (.*)$", _add_config_import, source, count=1, flags=re.M)
+    # The base class goes right after the imports.
+    first_class = re.search(r"^class ", source, re.M)
+    if first_class is None:
+        return EMPTY_MODELS
+    source = source[: first_class.start()].rstrip("\n") + "\n" + _BASE_CLASS + "\n\n" + source[first_class.start() :]
+    defined = set(re.findall(r"^class (\w+)\(", source, re.M))
+    for name in sorted(set(models.schemas) - defined):
+        report.add(Diagnostic(Severity.WARNING, label, 1, 1, ("components", "schemas", name), f"datamodel-code-generator produced no class named {name!r}", "the schema may be a plain alias; its values are typed Any"))
+    return source
+
+
+def _add_config_import(match: re.Match[str]) -> str:
+    names = {n.strip() for n in match.group(1).strip("()").split(",") if n.strip()}
+    names |= {"BaseModel", "ConfigDict"}
+    return "from pydantic import " + ", ".join(sorted(names))

@@ -1,0 +1,1341 @@
+"""Arazzo 1.0.1 runtime expressions, embedded-expression strings and conditions.
+
+Three entry points turn author-written text into small immutable ASTs:
+
+* :func:`parse_expression` -- one runtime expression (``$steps.s.outputs.x#/a``),
+  following the ABNF in the "Runtime Expressions" section of the spec.
+* :func:`parse_value` -- a string value that *is* an expression (type preserving),
+  *embeds* expressions (``"Bearer {$inputs.token}"``) or is plain text.
+* :func:`parse_condition` -- a "simple" Criterion Object condition
+  (``$statusCode == 200 && $response.body#/done == true``).
+
+Everything is hand written: a cursor-based parser for runtime expressions and a
+lexer plus recursive-descent parser for conditions.  Every failure raises
+:class:`ExpressionError` carrying the 0-based offset of the problem in the text
+that was passed in, so callers can point at the exact character.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Final, TypeAlias
+
+__all__ = [
+    "And",
+    "ComponentRef",
+    "Compare",
+    "Condition",
+    "ExpressionError",
+    "Index",
+    "Input",
+    "Literal",
+    "Method",
+    "Not",
+    "Or",
+    "Output",
+    "Pointer",
+    "Prop",
+    "Ref",
+    "RequestBody",
+    "RequestHeader",
+    "RequestPath",
+    "RequestQuery",
+    "ResponseBody",
+    "ResponseHeader",
+    "RuntimeExpr",
+    "SourceDescriptionRef",
+    "StatusCode",
+    "StepOutput",
+    "Template",
+    "Url",
+    "WorkflowInput",
+    "WorkflowOutput",
+    "iter_refs",
+    "parse_condition",
+    "parse_expression",
+    "parse_value",
+    "to_source",
+]
+
+
+# --------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------
+
+
+ROOT_HINT: Final = (
+    "expressions start with $url, $method, $statusCode, $request., $response., "
+    "$inputs., $outputs., $steps., $workflows., $sourceDescriptions., $components."
+)
+
+
+class ExpressionError(Exception):
+    """A runtime expression, template or condition could not be parsed.
+
+    ``offset`` is the 0-based character offset, in the string handed to the
+    parse function, of the character where the problem was detected.
+    """
+
+    message: str
+    offset: int
+    hint: str | None
+
+    def __init__(self, message: str, offset: int, hint: str | None = None) -> None:
+        super().__init__(message, offset, hint)
+        self.message = message
+        self.offset = offset
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = f"{self.message} (at offset {self.offset})"
+        if self.hint:
+            text += f"; hint: {self.hint}"
+        return text
+
+
+# --------------------------------------------------------------------------
+# Runtime expression AST
+# --------------------------------------------------------------------------
+
+Pointer: TypeAlias = tuple[str, ...]
+"""Decoded JSON pointer reference tokens; ``()`` is the whole document."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCode:
+    """``$statusCode``"""
+
+
+@dataclass(frozen=True, slots=True)
+class Url:
+    """``$url``"""
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    """``$method``"""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHeader:
+    """``$request.header.<token>``"""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestQuery:
+    """``$request.query.<name>``"""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPath:
+    """``$request.path.<name>``"""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestBody:
+    """``$request.body`` or ``$request.body#/json/pointer``"""
+
+    pointer: Pointer | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseHeader:
+    """``$response.header.<token>``"""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseBody:
+    """``$response.body`` or ``$response.body#/json/pointer``"""
+
+    pointer: Pointer | None
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """``$inputs.<name>[#/pointer]`` (``name`` may contain dots)."""
+
+    name: str
+    pointer: Pointer | None
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """``$outputs.<name>[#/pointer]`` (``name`` may contain dots)."""
+
+    name: str
+    pointer: Pointer | None
+
+
+@dataclass(frozen=True, slots=True)
+class StepOutput:
+    """``$steps.<stepId>.outputs.<name>[#/pointer]``"""
+
+    step_id: str
+    name: str
+    pointer: Pointer | None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowInput:
+    """``$workflows.<workflowId>.inputs.<name>[#/pointer]``"""
+
+    workflow_id: str
+    name: str
+    pointer: Pointer | None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowOutput:
+    """``$workflows.<workflowId>.outputs.<name>[#/pointer]``"""
+
+    workflow_id: str
+    name: str
+    pointer: Pointer | None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDescriptionRef:
+    """``$sourceDescriptions.<source>.<field>`` (``url``, an operationId or a workflowId)."""
+
+    source: str
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentRef:
+    """``$components.<kind>.<name>``; kind is parameters, successActions, failureActions or inputs."""
+
+    kind: str
+    name: str
+
+
+RuntimeExpr: TypeAlias = (
+    StatusCode
+    | Url
+    | Method
+    | RequestHeader
+    | RequestQuery
+    | RequestPath
+    | RequestBody
+    | ResponseHeader
+    | ResponseBody
+    | Input
+    | Output
+    | StepOutput
+    | WorkflowInput
+    | WorkflowOutput
+    | SourceDescriptionRef
+    | ComponentRef
+)
+
+_RUNTIME_TYPES: Final = (
+    StatusCode,
+    Url,
+    Method,
+    RequestHeader,
+    RequestQuery,
+    RequestPath,
+    RequestBody,
+    ResponseHeader,
+    ResponseBody,
+    Input,
+    Output,
+    StepOutput,
+    WorkflowInput,
+    WorkflowOutput,
+    SourceDescriptionRef,
+    ComponentRef,
+)
+
+
+# --------------------------------------------------------------------------
+# Character classes (ASCII only, no regular expressions)
+# --------------------------------------------------------------------------
+
+_DIGITS: Final = frozenset("0123456789")
+_ALPHA: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ID_CHARS: Final = _ALPHA | _DIGITS | frozenset("_-")
+_COMPONENT_NAME_CHARS: Final = _ID_CHARS | frozenset(".")
+# RFC 9110 tchar, identical to the spec's ABNF.
+_TCHARS: Final = _ALPHA | _DIGITS | frozenset("!#$%&'*+-.^_`|~")
+# Characters never allowed in input/output/parameter names.
+_NAME_FORBIDDEN: Final = frozenset("{}")
+
+_TCHAR_HINT: Final = (
+    "header names must be RFC 9110 tokens: letters, digits and !#$%&'*+-.^_`|~"
+)
+_ID_HINT: Final = "ids must match [A-Za-z0-9_-]+"
+_COMPONENT_KINDS: Final = ("parameters", "successActions", "failureActions", "inputs")
+_COMPONENT_HINT: Final = (
+    "components are referenced as $components.parameters.<name>, "
+    "$components.successActions.<name>, $components.failureActions.<name> "
+    "or $components.inputs.<name>"
+)
+_SIMPLE_ROOTS: Final = ("url", "method", "statusCode")
+_DOTTED_ROOTS: Final = (
+    "request",
+    "response",
+    "inputs",
+    "outputs",
+    "steps",
+    "workflows",
+    "sourceDescriptions",
+    "components",
+)
+
+
+def _show(fragment: str, limit: int = 24) -> str:
+    """Quote a piece of source text for an error message."""
+    if len(fragment) > limit:
+        fragment = fragment[:limit] + "..."
+    return "'" + fragment + "'"
+
+
+def _root_hint(root: str) -> str:
+    lowered = root.lower()
+    for known in _SIMPLE_ROOTS + _DOTTED_ROOTS:
+        if known.lower() == lowered:
+            suffix = "" if known in _SIMPLE_ROOTS else "."
+            return f"did you mean '${known}{suffix}'? ({ROOT_HINT})"
+    return ROOT_HINT
+
+
+# --------------------------------------------------------------------------
+# Runtime expression parser
+# --------------------------------------------------------------------------
+
+
+class _ExprParser:
+    """Parses exactly ``text[start:end]`` as one runtime expression.
+
+    Offsets in errors are positions in ``text`` (not relative to ``start``), so
+    an expression embedded in a template or condition reports offsets in the
+    enclosing string.
+    """
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text = text
+        self.pos = start
+        self.start = start
+        self.end = end
+
+    # -- low level helpers -------------------------------------------------
+
+    def _peek(self) -> str:
+        return self.text[self.pos] if self.pos < self.end else ""
+
+    def _rest(self) -> str:
+        return self.text[self.pos : self.end]
+
+    def _consumed(self) -> str:
+        return self.text[self.start : self.pos]
+
+    def _read_while(self, accept: Callable[[str], bool]) -> str:
+        begin = self.pos
+        while self.pos < self.end and accept(self.text[self.pos]):
+            self.pos += 1
+        return self.text[begin : self.pos]
+
+    def _found(self, begin: int) -> str:
+        """Describe the text from ``begin`` to the end for an error message."""
+        rest = self.text[begin : self.end]
+        return _show(rest) if rest else "end of expression"
+
+    def _expect_dot(self, hint: str | None = None) -> None:
+        if self._peek() == ".":
+            self.pos += 1
+            return
+        so_far = self._consumed()
+        if self.pos >= self.end:
+            raise ExpressionError(
+                f"incomplete runtime expression: expected '.' after {_show(so_far, 60)}",
+                self.pos,
+                hint,
+            )
+        raise ExpressionError(
+            f"expected '.' after {_show(so_far, 60)}, found {_show(self._peek())}",
+            self.pos,
+            hint,
+        )
+
+    def _finish(self, hint: str | None = None) -> None:
+        if self.pos < self.end:
+            raise ExpressionError(
+                f"unexpected {_show(self._rest())} after {_show(self._consumed(), 60)}",
+                self.pos,
+                hint,
+            )
+
+    def _read_id(self, what: str) -> str:
+        """Read a stepId / workflowId / source description name."""
+        begin = self.pos
+        ident = self._read_while(lambda c: c in _ID_CHARS)
+        if not ident:
+            if self.pos >= self.end:
+                raise ExpressionError(
+                    f"incomplete runtime expression: expected a {what} after "
+                    f"{_show(self._consumed(), 60)}",
+                    self.pos,
+                    _ID_HINT,
+                )
+            if self._peek() == ".":
+                raise ExpressionError(
+                    f"empty {what} after {_show(self._consumed(), 60)}",
+                    begin,
+                    _ID_HINT,
+                )
+            raise ExpressionError(
+                f"invalid character {_show(self._peek())} at the start of a {what}",
+                begin,
+                _ID_HINT,
+            )
+        if self.pos < self.end and self._peek() != ".":
+            raise ExpressionError(
+                f"invalid character {_show(self._peek())} in {what} {_show(ident)}",
+                self.pos,
+                _ID_HINT,
+            )
+        return ident
+
+    def _read_name(self, what: str, *, allow_pointer: bool) -> str:
+        """Read a name that runs to ``#`` (when a pointer may follow) or the end."""
+        begin = self.pos
+        while self.pos < self.end:
+            c = self.text[self.pos]
+            if c == "#":
+                if allow_pointer:
+                    break
+                raise ExpressionError(
+                    f"invalid character '#' in {what}",
+                    self.pos,
+                    "only body, input and output references take a '#/json/pointer'",
+                )
+            if c.isspace() or c in _NAME_FORBIDDEN or not c.isprintable():
+                raise ExpressionError(
+                    f"invalid character {_show(c)} in {what}", self.pos
+                )
+            self.pos += 1
+        name = self.text[begin : self.pos]
+        if not name:
+            raise ExpressionError(
+                f"empty {what} after {_show(self._consumed(), 60)}", self.pos
+            )
+        return name
+
+    def _pointer_opt(self, hint: str | None = None) -> Pointer | None:
+        """Parse an optional ``#json-pointer`` that must extend to the end."""
+        if self.pos >= self.end:
+            return None
+        if self._peek() != "#":
+            raise ExpressionError(
+                f"unexpected {_show(self._rest())} after {_show(self._consumed(), 60)}",
+                self.pos,
+                hint,
+            )
+        self.pos += 1
+        return self._pointer()
+
+    def _pointer(self) -> Pointer:
+        """Parse and decode a JSON pointer (RFC 6901) up to the end."""
+        if self.pos >= self.end:
+            return ()
+        if self._peek() != "/":
+            raise ExpressionError(
+                "a JSON pointer must be empty or start with '/', found "
+                f"{_show(self._peek())}",
+                self.pos,
+                "write '#/a/b' to reference member 'b' of member 'a'",
+            )
+        tokens: list[str] = []
+        current: list[str] = []
+        self.pos += 1
+        while self.pos < self.end:
+            c = self.text[self.pos]
+            if c == "/":
+                tokens.append("".join(current))
+                current = []
+            elif c == "~":
+                nxt = self.text[self.pos + 1] if self.pos + 1 < self.end else ""
+                if nxt == "0":
+                    current.append("~")
+                elif nxt == "1":
+                    current.append("/")
+                else:
+                    raise ExpressionError(
+                        f"invalid JSON pointer escape {_show('~' + nxt)}",
+                        self.pos,
+                        "in a JSON pointer '~' must be written '~0' and '/' inside "
+                        "a member name must be written '~1'",
+                    )
+                self.pos += 1
+            else:
+                current.append(c)
+            self.pos += 1
+        tokens.append("".join(current))
+        return tuple(tokens)
+
+    # -- grammar -------------------------------------------------------------
+
+    def parse(self) -> RuntimeExpr:
+        if self._peek() != "$":
+            if self.pos >= self.end:
+                raise ExpressionError("empty runtime expression", self.pos, ROOT_HINT)
+            raise ExpressionError(
+                f"a runtime expression must start with '$', found {_show(self._peek())}",
+                self.pos,
+                ROOT_HINT,
+            )
+        dollar = self.pos
+        self.pos += 1
+        root = self._read_while(lambda c: c in _ALPHA)
+        if not root:
+            raise ExpressionError(
+                "expected a runtime expression root after '$'", self.pos, ROOT_HINT
+            )
+        simple: RuntimeExpr | None = None
+        if root == "url":
+            simple = Url()
+        elif root == "method":
+            simple = Method()
+        elif root == "statusCode":
+            simple = StatusCode()
+        if simple is not None:
+            self._finish()
+            return simple
+        if root not in _DOTTED_ROOTS:
+            raise ExpressionError(
+                f"unknown runtime expression root '${root}'", dollar, _root_hint(root)
+            )
+        if root in ("request", "response"):
+            return self._message(root)
+        if root == "inputs":
+            self._expect_dot()
+            name = self._read_name("input name", allow_pointer=True)
+            return Input(name, self._pointer_opt())
+        if root == "outputs":
+            self._expect_dot()
+            name = self._read_name("output name", allow_pointer=True)
+            return Output(name, self._pointer_opt())
+        if root == "steps":
+            return self._steps()
+        if root == "workflows":
+            return self._workflows()
+        if root == "sourceDescriptions":
+            self._expect_dot()
+            source = self._read_id("source description name")
+            self._expect_dot(
+                "use $sourceDescriptions.<name>.url or "
+                "$sourceDescriptions.<name>.<operationId or workflowId>"
+            )
+            field = self._read_name("source description field", allow_pointer=False)
+            return SourceDescriptionRef(source, field)
+        return self._components()
+
+    def _message(self, root: str) -> RuntimeExpr:
+        sources = (
+            "header, query, path or body" if root == "request" else "header or body"
+        )
+        hint = f"'${root}.' must be followed by {sources}"
+        self._expect_dot(hint)
+        begin = self.pos
+        source = self._read_while(lambda c: c in _ALPHA)
+        if source == "header":
+            self._expect_dot(hint)
+            name = self._read_while(lambda c: c in _TCHARS)
+            if not name:
+                if self.pos >= self.end:
+                    raise ExpressionError(
+                        f"empty header name after '${root}.header.'",
+                        self.pos,
+                        _TCHAR_HINT,
+                    )
+                raise ExpressionError(
+                    f"invalid character {_show(self._peek())} in header name",
+                    self.pos,
+                    _TCHAR_HINT,
+                )
+            if self.pos < self.end:
+                raise ExpressionError(
+                    f"invalid character {_show(self._peek())} in header name "
+                    f"{_show(name)}",
+                    self.pos,
+                    _TCHAR_HINT,
+                )
+            return RequestHeader(name) if root == "request" else ResponseHeader(name)
+        if source == "body":
+            pointer = self._pointer_opt(
+                f"reference part of the body with a JSON pointer, e.g. "
+                f"'${root}.body#/a/b'"
+            )
+            return RequestBody(pointer) if root == "request" else ResponseBody(pointer)
+        if root == "request" and source in ("query", "path"):
+            self._expect_dot(hint)
+            name = self._read_name(f"{source} parameter name", allow_pointer=False)
+            return RequestQuery(name) if source == "query" else RequestPath(name)
+        if not source:
+            found = self._peek()
+            raise ExpressionError(
+                f"expected one of {sources} after '${root}.', found "
+                + (_show(found) if found else "end of expression"),
+                begin,
+                hint,
+            )
+        raise ExpressionError(f"unknown {root} source {_show(source)}", begin, hint)
+
+    def _steps(self) -> StepOutput:
+        hint = "step outputs are referenced as $steps.<stepId>.outputs.<name>"
+        self._expect_dot(hint)
+        step_id = self._read_id("step id")
+        self._expect_dot(hint)
+        begin = self.pos
+        part = self._read_while(lambda c: c in _ID_CHARS)
+        if part != "outputs":
+            raise ExpressionError(
+                f"expected 'outputs' after '$steps.{step_id}.', found "
+                + self._found(begin),
+                begin,
+                hint,
+            )
+        self._expect_dot(hint)
+        name = self._read_name("output name", allow_pointer=True)
+        return StepOutput(step_id, name, self._pointer_opt())
+
+    def _workflows(self) -> WorkflowInput | WorkflowOutput:
+        hint = (
+            "workflows are referenced as $workflows.<workflowId>.inputs.<name> "
+            "or $workflows.<workflowId>.outputs.<name>"
+        )
+        self._expect_dot(hint)
+        workflow_id = self._read_id("workflow id")
+        self._expect_dot(hint)
+        begin = self.pos
+        part = self._read_while(lambda c: c in _ID_CHARS)
+        if part not in ("inputs", "outputs"):
+            raise ExpressionError(
+                f"expected 'inputs' or 'outputs' after '$workflows.{workflow_id}.', "
+                "found " + self._found(begin),
+                begin,
+                hint,
+            )
+        self._expect_dot(hint)
+        if part == "inputs":
+            name = self._read_name("input name", allow_pointer=True)
+            return WorkflowInput(workflow_id, name, self._pointer_opt())
+        name = self._read_name("output name", allow_pointer=True)
+        return WorkflowOutput(workflow_id, name, self._pointer_opt())
+
+    def _components(self) -> ComponentRef:
+        self._expect_dot(_COMPONENT_HINT)
+        begin = self.pos
+        kind = self._read_while(lambda c: c in _ALPHA)
+        if kind not in _COMPONENT_KINDS:
+            shown = kind or self._rest()
+            if not shown:
+                raise ExpressionError(
+                    "incomplete runtime expression: expected a component kind after "
+                    "'$components.'",
+                    begin,
+                    _COMPONENT_HINT,
+                )
+            raise ExpressionError(
+                f"unknown component kind {_show(shown)}", begin, _COMPONENT_HINT
+            )
+        self._expect_dot(_COMPONENT_HINT)
+        begin = self.pos
+        name = self._read_while(lambda c: c in _COMPONENT_NAME_CHARS)
+        if self.pos < self.end:
+            raise ExpressionError(
+                f"invalid character {_show(self._peek())} in component name",
+                self.pos,
+                "component names must match ^[a-zA-Z0-9.\\-_]+$",
+            )
+        if not name:
+            raise ExpressionError(
+                f"empty component name after '$components.{kind}.'", begin
+            )
+        return ComponentRef(kind, name)
+
+
+def _parse_span(text: str, start: int, end: int) -> RuntimeExpr:
+    return _ExprParser(text, start, end).parse()
+
+
+def parse_expression(text: str) -> RuntimeExpr:
+    """Parse ``text``, which must be exactly one runtime expression."""
+    return _parse_span(text, 0, len(text))
+
+
+# --------------------------------------------------------------------------
+# Canonical text form
+# --------------------------------------------------------------------------
+
+
+def _pointer_source(pointer: Pointer | None) -> str:
+    if pointer is None:
+        return ""
+    return "#" + "".join(
+        "/" + token.replace("~", "~0").replace("/", "~1") for token in pointer
+    )
+
+
+def to_source(expr: RuntimeExpr) -> str:
+    """Canonical text of a runtime expression; ``parse_expression`` inverts it."""
+    if isinstance(expr, StatusCode):
+        return "$statusCode"
+    if isinstance(expr, Url):
+        return "$url"
+    if isinstance(expr, Method):
+        return "$method"
+    if isinstance(expr, RequestHeader):
+        return f"$request.header.{expr.name}"
+    if isinstance(expr, RequestQuery):
+        return f"$request.query.{expr.name}"
+    if isinstance(expr, RequestPath):
+        return f"$request.path.{expr.name}"
+    if isinstance(expr, RequestBody):
+        return "$request.body" + _pointer_source(expr.pointer)
+    if isinstance(expr, ResponseHeader):
+        return f"$response.header.{expr.name}"
+    if isinstance(expr, ResponseBody):
+        return "$response.body" + _pointer_source(expr.pointer)
+    if isinstance(expr, Input):
+        return f"$inputs.{expr.name}" + _pointer_source(expr.pointer)
+    if isinstance(expr, Output):
+        return f"$outputs.{expr.name}" + _pointer_source(expr.pointer)
+    if isinstance(expr, StepOutput):
+        return f"$steps.{expr.step_id}.outputs.{expr.name}" + _pointer_source(
+            expr.pointer
+        )
+    if isinstance(expr, WorkflowInput):
+        return f"$workflows.{expr.workflow_id}.inputs.{expr.name}" + _pointer_source(
+            expr.pointer
+        )
+    if isinstance(expr, WorkflowOutput):
+        return f"$workflows.{expr.workflow_id}.outputs.{expr.name}" + _pointer_source(
+            expr.pointer
+        )
+    if isinstance(expr, SourceDescriptionRef):
+        return f"$sourceDescriptions.{expr.source}.{expr.field}"
+    if isinstance(expr, ComponentRef):
+        return f"$components.{expr.kind}.{expr.name}"
+    raise TypeError(f"not a runtime expression: {expr!r}")
+
+
+# --------------------------------------------------------------------------
+# Strings with embedded expressions
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A string with embedded runtime expressions.
+
+    ``parts`` alternates literal text and expressions in source order (adjacent
+    literal text is merged, empty text is omitted).  ``bare`` holds the offsets
+    (of the ``$``) of expressions that were written without ``{}`` braces.
+    """
+
+    parts: tuple[str | RuntimeExpr, ...]
+    bare: tuple[int, ...]
+
+
+def _bare_root_at(text: str, dollar: int) -> bool:
+    """Does a known runtime-expression root follow the ``$`` at ``dollar``?"""
+    after = dollar + 1
+    for root in _SIMPLE_ROOTS:
+        if text.startswith(root, after):
+            nxt = after + len(root)
+            # "$urlencoded" is text, "$url" / "$url," / "$url/x" are not.
+            if nxt >= len(text) or text[nxt] not in _ID_CHARS:
+                return True
+    return any(text.startswith(root + ".", after) for root in _DOTTED_ROOTS)
+
+
+def parse_value(text: str) -> RuntimeExpr | Template | str:
+    """Classify a string value.
+
+    * the whole string is one runtime expression -> that expression (the
+      runtime value keeps its type);
+    * it embeds expressions as ``{$...}`` (or, leniently, as a bare ``$inputs.x``
+      running to the next whitespace) -> a :class:`Template`;
+    * otherwise the string itself, unchanged.
+    """
+    if text.startswith("$"):
+        try:
+            return parse_expression(text)
+        except ExpressionError:
+            pass  # maybe "$inputs.a and more text": handled below
+    parts: list[str | RuntimeExpr] = []
+    bare: list[int] = []
+    literal: list[str] = []
+    found = False
+    i = 0
+    n = len(text)
+
+    def flush() -> None:
+        if literal:
+            parts.append("".join(literal))
+            literal.clear()
+
+    while i < n:
+        c = text[i]
+        if c == "{" and i + 1 < n and text[i + 1] == "$":
+            close = text.find("}", i + 2)
+            if close < 0:
+                raise ExpressionError(
+                    "unterminated embedded expression: '{$' without a closing '}'",
+                    i,
+                    "embedded expressions are written {$inputs.name}",
+                )
+            flush()
+            parts.append(_parse_span(text, i + 1, close))
+            found = True
+            i = close + 1
+        elif c == "$" and _bare_root_at(text, i):
+            end = i + 1
+            while end < n and not text[end].isspace():
+                end += 1
+            flush()
+            parts.append(_parse_span(text, i, end))
+            bare.append(i)
+            found = True
+            i = end
+        else:
+            literal.append(c)
+            i += 1
+    if not found:
+        return text
+    flush()
+    return Template(tuple(parts), tuple(bare))
+
+
+# --------------------------------------------------------------------------
+# Condition AST
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """``true``, ``false``, ``null``, a number or a single-quoted string."""
+
+    value: bool | int | float | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A runtime expression operand; ``offset`` is the position of its ``$``."""
+
+    expr: RuntimeExpr
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """``target[0]`` or ``target['key']``"""
+
+    target: Condition
+    index: int | str
+
+
+@dataclass(frozen=True, slots=True)
+class Prop:
+    """``target.name``"""
+
+    target: Condition
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """``!operand``"""
+
+    operand: Condition
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """``left && right``"""
+
+    left: Condition
+    right: Condition
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """``left || right``"""
+
+    left: Condition
+    right: Condition
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """``left <op> right`` with op one of ``== != < <= > >=``."""
+
+    op: str
+    left: Condition
+    right: Condition
+
+
+Condition: TypeAlias = Literal | Ref | Index | Prop | Not | And | Or | Compare
+
+COMPARISON_OPS: Final = ("==", "!=", "<", "<=", ">", ">=")
+
+
+# --------------------------------------------------------------------------
+# Condition lexer
+# --------------------------------------------------------------------------
+
+# Token kinds.
+_EOF: Final = "end of condition"
+_OP: Final = "operator"
+_NUM: Final = "number"
+_STR: Final = "string"
+_WORD: Final = "word"
+_REF: Final = "runtime expression"
+_PUNCT: Final = "punctuation"  # ( ) [ ] .
+
+# A runtime expression operand stops at whitespace or one of these ...
+_REF_STOP: Final = frozenset("()[]!=<>&|,'")
+# ... and, inside its JSON pointer (after '#'), at whitespace, one of these
+# characters or one of the two-character operators below.  '.', '!', '=' etc.
+# stay part of the pointer so '#/a.b' addresses member "a.b".
+_POINTER_STOP: Final = frozenset("()[],<>")
+_POINTER_STOP_PAIRS: Final = ("==", "!=", "&&", "||")
+_BODY_PREFIXES: Final = ("$request.body.", "$response.body.")
+_WORD_START: Final = _ALPHA | frozenset("_")
+_WORD_CHARS: Final = _ID_CHARS
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str
+    text: str
+    offset: int
+    value: bool | int | float | str | None = None
+    expr: RuntimeExpr | None = None
+
+    def describe(self) -> str:
+        if self.kind == _EOF:
+            return "end of condition"
+        return _show(self.text)
+
+
+class _Lexer:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def _error(self, message: str, offset: int, hint: str | None = None) -> ExpressionError:
+        return ExpressionError(message, offset, hint)
+
+    def next(self) -> _Token:
+        text = self.text
+        n = len(text)
+        while self.pos < n and text[self.pos].isspace():
+            self.pos += 1
+        start = self.pos
+        if start >= n:
+            return _Token(_EOF, "", n)
+        c = text[start]
+        nxt = text[start + 1] if start + 1 < n else ""
+        if c in "()[].":
+            self.pos += 1
+            return _Token(_PUNCT, c, start)
+        if c == "$":
+            return self._ref(start)
+        if c == "'":
+            return self._string(start)
+        if c in _DIGITS or (c == "-" and nxt != "" and nxt in _DIGITS):
+            return self._number(start)
+        if c in _WORD_START:
+            end = start + 1
+            while end < n and text[end] in _WORD_CHARS:
+                end += 1
+            self.pos = end
+            word = text[start:end]
+            return _Token(_WORD, word, start)
+        return self._operator(start, c, nxt)
+
+    def _op(self, start: int, op: str) -> _Token:
+        self.pos = start + len(op)
+        return _Token(_OP, op, start)
+
+    def _operator(self, start: int, c: str, nxt: str) -> _Token:
+        third = self.text[start + 2] if start + 2 < len(self.text) else ""
+        if c == "=":
+            if nxt == "=":
+                if third == "=":
+                    raise self._error("unknown operator '==='", start, "use '==' to compare")
+                return self._op(start, "==")
+            if nxt in ("<", ">"):
+                raise self._error(
+                    f"unknown operator '={nxt}'", start, f"use '{nxt}=' to compare"
+                )
+            raise self._error("unknown operator '='", start, "use '==' to compare")
+        if c == "!":
+            if nxt == "=":
+                if third == "=":
+                    raise self._error("unknown operator '!=='", start, "use '!=' to compare")
+                return self._op(start, "!=")
+            return self._op(start, "!")
+        if c == "<":
+            if nxt == "=":
+                return self._op(start, "<=")
+            if nxt == ">":
+                raise self._error("unknown operator '<>'", start, "use '!=' to compare")
+            return self._op(start, "<")
+        if c == ">":
+            if nxt == "=":
+                return self._op(start, ">=")
+            return self._op(start, ">")
+        if c in "&|":
+            if nxt == c:
+                return self._op(start, c + c)
+            raise self._error(f"unknown operator '{c}'", start, f"use '{c}{c}'")
+        if c == '"':
+            raise self._error(
+                "unexpected character '\"'",
+                start,
+                "strings need single quotes: 'text' (write '' for a literal quote)",
+            )
+        if c == "-":
+            raise self._error(
+                "unexpected character '-'",
+                start,
+                "negative numbers are written without a space, e.g. -1",
+            )
+        raise self._error(f"unexpected character {_show(c)}", start)
+
+    def _ref(self, start: int) -> _Token:
+        text = self.text
+        n = len(text)
+        end = start
+        in_pointer = False
+        while end < n:
+            c = text[end]
+            if c.isspace():
+                break
+            if in_pointer:
+                if c in _POINTER_STOP or text[end : end + 2] in _POINTER_STOP_PAIRS:
+                    break
+            else:
+                if c in _REF_STOP:
+                    break
+                if c == "#":
+                    in_pointer = True
+            end += 1
+        # "$response.body.items" -> the body reference, then ".items" as a
+        # property dereference (the expression grammar has no dotted body path).
+        for prefix in _BODY_PREFIXES:
+            if text.startswith(prefix, start) and start + len(prefix) <= end:
+                end = start + len(prefix) - 1
+        expr = _parse_span(text, start, end)
+        self.pos = end
+        return _Token(_REF, text[start:end], start, expr=expr)
+
+    def _string(self, start: int) -> _Token:
+        text = self.text
+        n = len(text)
+        i = start + 1
+        chars: list[str] = []
+        while True:
+            if i >= n:
+                raise self._error(
+                    "unterminated string literal",
+                    start,
+                    "close strings with ' (a literal quote is written '')",
+                )
+            c = text[i]
+            if c == "'":
+                if i + 1 < n and text[i + 1] == "'":
+                    chars.append("'")
+                    i += 2
+                    continue
+                i += 1
+                break
+            chars.append(c)
+            i += 1
+        self.pos = i
+        return _Token(_STR, text[start:i], start, value="".join(chars))
+
+    def _number(self, start: int) -> _Token:
+        text = self.text
+        n = len(text)
+        i = start
+        if text[i] == "-":
+            i += 1
+        int_start = i
+        while i < n and text[i] in _DIGITS:
+            i += 1
+        if i - int_start > 1 and text[int_start] == "0":
+            raise self._error(
+                f"invalid number {_show(text[start:i])}: leading zeros are not allowed",
+                int_start,
+            )
+        is_float = False
+        if i + 1 < n and text[i] == "." and text[i + 1] in _DIGITS:
+            is_float = True
+            i += 1
+            while i < n and text[i] in _DIGITS:
+                i += 1
+        if i < n and text[i] in "eE":
+            exp = i
+            i += 1
+            if i < n and text[i] in "+-":
+                i += 1
+            if i >= n or text[i] not in _DIGITS:
+                raise self._error(
+                    f"invalid number {_show(text[start:i])}: missing exponent digits",
+                    exp,
+                )
+            while i < n and text[i] in _DIGITS:
+                i += 1
+            is_float = True
+        if i < n and (text[i] in _WORD_CHARS or text[i] == "$"):
+            raise self._error(
+                f"unexpected character {_show(text[i])} after number "
+                f"{_show(text[start:i])}",
+                i,
+            )
+        self.pos = i
+        literal = text[start:i]
+        value: int | float = float(literal) if is_float else int(literal)
+        return _Token(_NUM, literal, start, value=value)
+
+
+# --------------------------------------------------------------------------
+# Condition parser
+# --------------------------------------------------------------------------
+
+
+class _ConditionParser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lexer = _Lexer(text)
+        self.prev: _Token | None = None
+        self.tok = self.lexer.next()
+
+    def _advance(self) -> _Token:
+        tok = self.tok
+        self.prev = tok
+        self.tok = self.lexer.next()
+        return tok
+
+    def _is(self, kind: str, *texts: str) -> bool:
+        return self.tok.kind == kind and (not texts or self.tok.text in texts)
+
+    def _starts_operand(self) -> bool:
+        return self.tok.kind in (_NUM, _STR, _WORD, _REF) or self._is(_PUNCT, "(")
+
+    def parse(self) -> Condition:
+        if self.tok.kind == _EOF:
+            raise ExpressionError("empty condition", 0, "e.g. $statusCode == 200")
+        node = self._or()
+        if self.tok.kind != _EOF:
+            if self._is(_PUNCT, ")"):
+                raise ExpressionError("unbalanced ')': no matching '('", self.tok.offset)
+            raise ExpressionError(
+                f"unexpected {self.tok.describe()} after a complete condition",
+                self.tok.offset,
+                "combine conditions with '&&' or '||'",
+            )
+        return node
+
+    def _or(self) -> Condition:
+        node = self._and()
+        while self._is(_OP, "||"):
+            self._advance()
+            node = Or(node, self._and())
+        return node
+
+    def _and(self) -> Condition:
+        node = self._not()
+        while self._is(_OP, "&&"):
+            self._advance()
+            node = And(node, self._not())
+        return node
+
+    def _not(self) -> Condition:
+        if self._is(_OP, "!"):
+            self._advance()
+            return Not(self._not())
+        return self._compare()
+
+    def _compare(self) -> Condition:
+        left = self._postfix()
+        if self.tok.kind == _OP and self.tok.text in COMPARISON_OPS:
+            op = self._advance().text
+            right = self._postfix()
+            if self.tok.kind == _OP and self.tok.text in COMPARISON_OPS:
+                raise ExpressionError(
+                    f"comparison operators cannot be chained: unexpected "
+                    f"{self.tok.describe()}",
+                    self.tok.offset,
+                    "use parentheses and '&&', e.g. (a == b) && (b == c)",
+                )
+            node: Condition = Compare(op, left, right)
+        else:
+            node = left
+        if self._starts_operand():
+            raise ExpressionError(
+                f"missing operator before {self.tok.describe()}",
+                self.tok.offset,
+                "operators are == != < <= > >= && || !",
+            )
+        return node
+
+    def _postfix(self) -> Condition:
+        node, postfixable = self._primary()
+        while self._is(_PUNCT, "[", "."):
+            tok = self.tok
+            if not postfixable:
+                raise ExpressionError(
+                    f"{_show(tok.text)} cannot follow a literal", tok.offset
+                )
+            self._advance()
+            if tok.text == "[":
+                node = Index(node, self._index(tok))
+            else:
+                if self.tok.kind != _WORD:
+                    raise ExpressionError(
+                        f"expected a property name after '.', found "
+                        f"{self.tok.describe()}",
+                        self.tok.offset,
+                    )
+                node = Prop(node, self._advance().text)
+        return node
+
+    def _index(self, bracket: _Token) -> int | str:
+        tok = self.tok
+        index: int | str
+        if tok.kind == _NUM and isinstance(tok.value, int) and tok.value >= 0:
+            index = tok.value
+        elif tok.kind == _STR and isinstance(tok.value, str):
+            index = tok.value
+        elif tok.kind == _EOF:
+            raise ExpressionError("unclosed '['", bracket.offset)
+        else:
+            raise ExpressionError(
+                f"an index must be a non-negative integer or a quoted string, found "
+                f"{tok.describe()}",
+                tok.offset,
+            )
+        self._advance()
+        if not self._is(_PUNCT, "]"):
+            if self.tok.kind == _EOF:
+                raise ExpressionError("unclosed '['", bracket.offset)
+            raise ExpressionError(
+                f"expected ']', found {self.tok.describe()}", self.tok.offset
+            )
+        self._advance()
+        return index
+
+    def _primary(self) -> tuple[Condition, bool]:
+        tok = self.tok
+        if tok.kind in (_NUM, _STR):
+            self._advance()
+            return Literal(tok.value), False
+        if tok.kind == _REF:
+            assert tok.expr is not None
+            self._advance()
+            return Ref(tok.expr, tok.offset), True
+        if tok.kind == _WORD:
+            if tok.text == "true":
+                self._advance()
+                return Literal(True), False
+            if tok.text == "false":
+                self._advance()
+                return Literal(False), False
+            if tok.text == "null":
+                self._advance()
+                return Literal(None), False
+            if tok.text.lower() in ("true", "false", "null"):
+                hint = f"literals are lowercase: {tok.text.lower()}"
+            else:
+                hint = f"strings need single quotes: '{tok.text}'"
+            raise ExpressionError(
+                f"unexpected bare word {_show(tok.text)}", tok.offset, hint
+            )
+        if self._is(_PUNCT, "("):
+            self._advance()
+            if self._is(_PUNCT, ")"):
+                raise ExpressionError(
+                    "expected an operand inside '()', found ')'", self.tok.offset
+                )
+            inner = self._or()
+            if not self._is(_PUNCT, ")"):
+                if self.tok.kind == _EOF:
+                    raise ExpressionError(
+                        "unbalanced '(': missing ')'",
+                        tok.offset,
+                        "close the group opened here with ')'",
+                    )
+                raise ExpressionError(
+                    f"expected ')' or an operator, found {self.tok.describe()}",
+                    self.tok.offset,
+                )
+            self._advance()
+            return inner, True
+        if tok.kind == _EOF:
+            after = f" after {_show(self.prev.text)}" if self.prev is not None else ""
+            raise ExpressionError(
+                f"missing operand{after} at end of condition", tok.offset
+            )
+        bang_hint = (
+            "'!' binds looser than comparisons; write it in parentheses: (!x)"
+            if tok.text == "!"
+            else None
+        )
+        raise ExpressionError(
+            f"missing operand: expected a value, found {tok.describe()}",
+            tok.offset,
+            bang_hint,
+        )
+
+
+def parse_condition(text: str) -> Condition:
+    """Parse a Criterion Object condition of type ``simple``.
+
+    Precedence, loosest first: ``||``, ``&&``, prefix ``!``, comparisons
+    (non-associative), postfix ``[i]``/``['k']``/``.name``, primaries
+    (literals, runtime expressions, parenthesised conditions).
+    """
+    return _ConditionParser(text).parse()
+
+
+# --------------------------------------------------------------------------
+# Traversal
+# --------------------------------------------------------------------------
+
+
+def iter_refs(node: Condition | Template | RuntimeExpr) -> Iterator[RuntimeExpr]:
+    """Yield every runtime expression inside ``node`` in source order."""
+    if isinstance(node, _RUNTIME_TYPES):
+        yield node
+    elif isinstance(node, Template):
+        for part in node.parts:
+            if not isinstance(part, str):
+                yield part
+    elif isinstance(node, Ref):
+        yield node.expr
+    elif isinstance(node, Literal):
+        return
+    elif isinstance(node, (Index, Prop)):
+        yield from iter_refs(node.target)
+    elif isinstance(node, Not):
+        yield from iter_refs(node.operand)
+    elif isinstance(node, (And, Or, Compare)):
+        yield from iter_refs(node.left)
+        yield from iter_refs(node.right)
+    else:
+        raise TypeError(f"not an expression node: {node!r}")

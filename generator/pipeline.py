@@ -1,0 +1,88 @@
+"""The pipeline: load -> validate -> resolve -> analyze -> emit, for one Arazzo
+document compiled as one package.  Writing is the caller's (cli) decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .analyze import Analyzer, Options
+from .diagnostics import Report
+from .emit_code import emit_package
+from .emit_models import render_models
+from .load import Loader
+from .resolve import resolve
+from .schemas import TypeInferrer, collect_models
+from .validate import validate_arazzo
+from .write import Stamp, compute_stamp, with_header
+
+
+@dataclass(frozen=True)
+class Job:
+    """One spec compiled as one package."""
+
+    spec: Path
+    package: str
+    out: Path
+    strict: bool = False
+    poll_interval: float = 1.0
+    line_length: int = 88
+
+    @property
+    def package_dir(self) -> Path:
+        return self.out / self.package
+
+    def options(self) -> dict[str, object]:
+        return {"package": self.package, "strict": self.strict, "poll_interval": self.poll_interval, "line_length": self.line_length}
+
+
+@dataclass
+class Result:
+    job: Job
+    report: Report
+    files: dict[str, str] = field(default_factory=dict)
+    inputs: list[Path] = field(default_factory=list)
+    stamp: Stamp | None = None
+
+
+def validate_only(job: Job) -> Result:
+    """Every stage up to and including analysis; no code is emitted."""
+    result, analyzer = _front(job)
+    if analyzer is not None:
+        analyzer.run()
+    return result
+
+
+def _front(job: Job) -> tuple[Result, Analyzer | None]:
+    report = Report(strict=job.strict)
+    result = Result(job, report)
+    loader = Loader(report)
+    arazzo = loader.load(job.spec)
+    if arazzo is None or not validate_arazzo(arazzo, report):
+        return result, None
+    resolved = resolve(arazzo, loader, report)
+    models = collect_models(resolved, report)
+    inferrer = TypeInferrer(loader, models)
+    header: tuple[str, ...] = ()
+    analyzer = Analyzer(resolved, models, inferrer, report, Options(poll_interval=job.poll_interval), job.package, header)
+    result.inputs = sorted(p for p, f in loader.files.items() if f is not None)
+    return result, analyzer
+
+
+def build(job: Job) -> Result:
+    """Run the whole pipeline; ``result.files`` is empty when the report has errors."""
+    result, analyzer = _front(job)
+    if analyzer is None:
+        return result
+    plan = analyzer.run()
+    if result.report.has_errors:
+        return result
+    models_source = render_models(analyzer.models, result.report, job.spec.name)
+    if result.report.has_errors:
+        return result
+    bodies = emit_package(plan, models_source, job.line_length)
+    stamp = compute_stamp(result.inputs, job.package_dir, job.options())
+    result.stamp = stamp
+    result.files = {name: with_header(text, stamp) for name, text in bodies.items()}
+    return result

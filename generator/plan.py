@@ -1,0 +1,79 @@
+"""The analyzed plan: a typed intermediate model between analysis and templates.
+
+Analysis decides everything (names, types, the exact statements of every step and
+how control flows between them); templates only walk this model and print it.
+Statements are a small tree of lines and indented blocks, so that templates need
+no knowledge of Python syntax beyond indentation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Line:
+    """One statement or comment line."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """A compound statement: ``header`` (ending in ':') and its indented body."""
+
+    header: str
+    body: tuple["Node", ...]
+
+
+Node = Line | Block
+
+
+@dataclass(frozen=True)
+class InputParam:
+    name: str  # Python keyword-argument name
+    original: str  # name in the Arazzo inputs schema
+    type_text: str
+    default: str | None  # Python source of the default, None when required
+    description: str
+    secret: bool
+
+
+@dataclass(frozen=True)
+class OutputField:
+    name: str  # attribute name
+    alias: str  # original output name
+    type_text: str
+    description: str
+
+
+@dataclass(frozen=True)
+class WorkflowPlan:
+    workflow_id: str
+    function_name: str
+    async_function_name: str
+    outputs_class: str
+    docstring: str
+    inputs: tuple[InputParam, ...]
+    outputs: tuple[OutputField, ...]
+    sync_body: tuple[Node, ...]
+    async_body: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class ServerEntry:
+    name: str  # source description name (a Python string literal, already escaped)
+    url: str  # Python string literal of the base URL
+
+
+@dataclass(frozen=True)
+class ModulePlan:
+    package: str
+    header: tuple[str, ...]  # comment lines (without '# ')
+    title: str  # docstring text for the package
+    typing_imports: tuple[str, ...]  # names imported from typing
+    imports_models: bool
+    servers: tuple[ServerEntry, ...]
+    workflows: tuple[WorkflowPlan, ...]
+    webhook_models: tuple[str, ...] = field(default=())  # class names of webhook payload models
+    exports: tuple[str, ...] = field(default=())

@@ -1,0 +1,361 @@
+"""Stage 3, resolve: bind every step to the OpenAPI operation (or workflow) it
+calls, with method, path template, server, parameters, request body, responses
+by status and security; then compute which schemas the bound operations reach.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from .diagnostics import JsonPath, Report, Severity, did_you_mean
+from .load import Loader, SourceFile, lookup, is_missing, pointer_tokens
+from .validate import validate_openapi
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@dataclass
+class SchemaLoc:
+    """Where a schema lives: the file, its JSON path there, and its (unresolved) value."""
+
+    file: SourceFile
+    path: JsonPath
+    value: Any
+
+
+@dataclass
+class ParamSpec:
+    name: str
+    location: str  # path | query | header | cookie
+    required: bool
+    schema: SchemaLoc | None
+    style: str | None = None
+    explode: bool | None = None
+
+
+@dataclass
+class ResponseSpec:
+    status: str  # "200", "4XX", "default"
+    content_type: str | None
+    schema: SchemaLoc | None
+    headers: dict[str, SchemaLoc | None]
+    description: str
+
+
+@dataclass
+class SecurityScheme:
+    name: str
+    kind: str  # http-bearer | http-basic | apiKey | oauth2-client-credentials | other
+    location: str | None  # apiKey: header | query | cookie
+    param_name: str | None  # apiKey: the header/query/cookie name
+    token_url: str | None  # oauth2 client credentials
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass
+class Source:
+    name: str
+    kind: str  # openapi | arazzo
+    url: str
+    file: SourceFile
+    server_url: str
+    operations: dict[str, "Operation"] = field(default_factory=dict)
+    operations_by_path: dict[tuple[str, str], "Operation"] = field(default_factory=dict)
+
+
+@dataclass
+class Operation:
+    source: Source
+    method: str  # upper case
+    path: str
+    operation_id: str | None
+    json_path: JsonPath
+    summary: str | None
+    parameters: dict[tuple[str, str], ParamSpec]
+    request_content: dict[str, SchemaLoc | None]  # content type -> schema
+    request_required: bool
+    responses: dict[str, ResponseSpec]
+    security: list[list[tuple[SecurityScheme, tuple[str, ...]]]]  # alternatives of requirements
+    display_name: str  # operationId, or "GET /path"
+
+
+@dataclass
+class BoundStep:
+    workflow_index: int
+    step_index: int
+    step: dict[str, Any]
+    json_path: JsonPath
+    operation: Operation | None = None
+    workflow_id: str | None = None  # local workflow called by this step
+
+
+@dataclass
+class Resolved:
+    arazzo: SourceFile
+    sources: dict[str, Source]
+    steps: dict[tuple[int, int], BoundStep]
+    loader: Loader
+
+
+def resolve(arazzo: SourceFile, loader: Loader, report: Report) -> Resolved:
+    data = arazzo.data
+    sources: dict[str, Source] = {}
+    for index, desc in enumerate(data.get("sourceDescriptions", [])):
+        source = _load_source(arazzo, loader, report, desc, ("sourceDescriptions", index))
+        if source is not None:
+            sources[source.name] = source
+    resolved = Resolved(arazzo, sources, {}, loader)
+    workflow_ids = {w.get("workflowId") for w in data.get("workflows", [])}
+    for w_index, workflow in enumerate(data.get("workflows", [])):
+        for s_index, step in enumerate(workflow.get("steps", [])):
+            path: JsonPath = ("workflows", w_index, "steps", s_index)
+            bound = BoundStep(w_index, s_index, step, path)
+            if "operationId" in step:
+                bound.operation = _by_operation_id(arazzo, report, sources, step["operationId"], path + ("operationId",))
+            elif "operationPath" in step:
+                bound.operation = _by_operation_path(arazzo, report, sources, step["operationPath"], path + ("operationPath",))
+            elif "workflowId" in step:
+                target = step["workflowId"]
+                if target in workflow_ids:
+                    bound.workflow_id = target
+                elif isinstance(target, str) and target.startswith("$sourceDescriptions."):
+                    report.add(arazzo.diagnostic(path + ("workflowId",), f"workflows from other Arazzo documents ({target}) are not compiled yet", "copy the workflow into this document"))
+                else:
+                    report.add(arazzo.diagnostic(path + ("workflowId",), f"unknown workflowId {target!r}", did_you_mean(str(target), [w for w in workflow_ids if isinstance(w, str)])))
+            resolved.steps[(w_index, s_index)] = bound
+    return resolved
+
+
+def _load_source(arazzo: SourceFile, loader: Loader, report: Report, desc: dict[str, Any], at: JsonPath) -> Source | None:
+    url = desc.get("url", "")
+    kind = desc.get("type", "openapi")
+    if "://" in url:
+        report.add(arazzo.diagnostic(at + ("url",), f"source description {desc.get('name')!r} is a remote URL; the generator reads only local files", "download it next to the workflow and use a relative path"))
+        return None
+    file = loader.load(arazzo.path.parent / unquote(url), arazzo, at + ("url",))
+    if file is None:
+        return None
+    if kind == "openapi":
+        validate_openapi(file, report)
+        if not isinstance(file.data, dict) or "paths" not in file.data and "webhooks" not in file.data:
+            return None
+    source = Source(desc["name"], kind, url, file, _server_url(file.data))
+    if kind == "openapi":
+        _index_operations(source, loader, report)
+    return source
+
+
+def _server_url(data: Any) -> str:
+    servers = data.get("servers") if isinstance(data, dict) else None
+    if not servers or not isinstance(servers, list) or not isinstance(servers[0], dict):
+        return ""
+    server = servers[0]
+    url = str(server.get("url", ""))
+    for name, var in (server.get("variables") or {}).items():
+        if isinstance(var, dict) and "default" in var:
+            url = url.replace("{" + name + "}", str(var["default"]))
+    return url.rstrip("/")
+
+
+def _index_operations(source: Source, loader: Loader, report: Report) -> None:
+    data = source.file.data
+    schemes = _security_schemes(source.file, loader, report)
+    top_security = data.get("security", [])
+    for path, item in (data.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        item_at: JsonPath = ("paths", path)
+        if "$ref" in item:
+            deref = loader.deref(source.file, item, item_at)
+            if deref is None:
+                continue
+            item = deref[2]
+        common = item.get("parameters", [])
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            at = item_at + (method,)
+            params: dict[tuple[str, str], ParamSpec] = {}
+            for p_list, base in ((common, item_at + ("parameters",)), (op.get("parameters", []), at + ("parameters",))):
+                for index, raw in enumerate(p_list or []):
+                    deref = loader.deref(source.file, raw, base + (index,))
+                    if deref is None or not isinstance(deref[2], dict):
+                        continue
+                    p_file, p_path, p = deref
+                    if "name" not in p or "in" not in p:
+                        continue
+                    schema = SchemaLoc(p_file, p_path + ("schema",), p["schema"]) if "schema" in p else None
+                    params[(p["name"], p["in"])] = ParamSpec(p["name"], p["in"], bool(p.get("required")) or p["in"] == "path", schema, p.get("style"), p.get("explode"))
+            request_content: dict[str, SchemaLoc | None] = {}
+            request_required = False
+            if "requestBody" in op:
+                deref = loader.deref(source.file, op["requestBody"], at + ("requestBody",))
+                if deref is not None and isinstance(deref[2], dict):
+                    b_file, b_path, body = deref
+                    request_required = bool(body.get("required"))
+                    for ctype, media in (body.get("content") or {}).items():
+                        has = isinstance(media, dict) and "schema" in media
+                        request_content[ctype] = SchemaLoc(b_file, b_path + ("content", ctype, "schema"), media["schema"]) if has else None
+            responses: dict[str, ResponseSpec] = {}
+            for status, raw in (op.get("responses") or {}).items():
+                deref = loader.deref(source.file, raw, at + ("responses", str(status)))
+                if deref is None or not isinstance(deref[2], dict):
+                    continue
+                r_file, r_path, resp = deref
+                content = resp.get("content") or {}
+                ctype, schema = _pick_content(r_file, r_path, content)
+                headers: dict[str, SchemaLoc | None] = {}
+                for h_name, h_raw in (resp.get("headers") or {}).items():
+                    h_deref = loader.deref(r_file, h_raw, r_path + ("headers", h_name))
+                    if h_deref and isinstance(h_deref[2], dict) and "schema" in h_deref[2]:
+                        headers[h_name] = SchemaLoc(h_deref[0], h_deref[1] + ("schema",), h_deref[2]["schema"])
+                    else:
+                        headers[h_name] = None
+                responses[str(status)] = ResponseSpec(str(status), ctype, schema, headers, str(resp.get("description", "")))
+            security_raw = op.get("security", top_security) or []
+            security: list[list[tuple[SecurityScheme, tuple[str, ...]]]] = []
+            for requirement in security_raw:
+                if not isinstance(requirement, dict):
+                    continue
+                alternative = []
+                for scheme_name, scopes in requirement.items():
+                    if scheme_name in schemes:
+                        alternative.append((schemes[scheme_name], tuple(scopes or ())))
+                security.append(alternative)
+            operation = Operation(
+                source=source,
+                method=method.upper(),
+                path=path,
+                operation_id=op.get("operationId"),
+                json_path=at,
+                summary=op.get("summary"),
+                parameters=params,
+                request_content=request_content,
+                request_required=request_required,
+                responses=responses,
+                security=security,
+                display_name=op.get("operationId") or f"{method.upper()} {path}",
+            )
+            if operation.operation_id:
+                source.operations.setdefault(operation.operation_id, operation)
+            source.operations_by_path[(path, method)] = operation
+
+
+def _pick_content(file: SourceFile, path: JsonPath, content: dict[str, Any]) -> tuple[str | None, SchemaLoc | None]:
+    if not content:
+        return None, None
+    order = sorted(content, key=lambda c: (not _is_json(c), c))
+    ctype = order[0]
+    media = content[ctype]
+    if isinstance(media, dict) and "schema" in media:
+        return ctype, SchemaLoc(file, path + ("content", ctype, "schema"), media["schema"])
+    return ctype, None
+
+
+def _is_json(content_type: str) -> bool:
+    base = content_type.split(";")[0].strip().lower()
+    return base == "application/json" or base.endswith("+json") or base == "*/*"
+
+
+def _security_schemes(file: SourceFile, loader: Loader, report: Report) -> dict[str, SecurityScheme]:
+    out: dict[str, SecurityScheme] = {}
+    raw = ((file.data.get("components") or {}).get("securitySchemes") or {}) if isinstance(file.data, dict) else {}
+    for name, value in raw.items():
+        deref = loader.deref(file, value, ("components", "securitySchemes", name))
+        if deref is None or not isinstance(deref[2], dict):
+            continue
+        scheme = deref[2]
+        kind = "other"
+        token_url = None
+        if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
+            kind = "http-bearer"
+        elif scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "basic":
+            kind = "http-basic"
+        elif scheme.get("type") == "apiKey":
+            kind = "apiKey"
+        elif scheme.get("type") == "oauth2":
+            flow = (scheme.get("flows") or {}).get("clientCredentials")
+            if isinstance(flow, dict):
+                kind = "oauth2-client-credentials"
+                token_url = flow.get("tokenUrl")
+        out[name] = SecurityScheme(name, kind, scheme.get("in"), scheme.get("name"), token_url)
+    return out
+
+
+_QUALIFIED = re.compile(r"^\$sourceDescriptions\.([^.]+)\.(.+)$")
+
+
+def _by_operation_id(arazzo: SourceFile, report: Report, sources: dict[str, Source], value: Any, at: JsonPath) -> Operation | None:
+    if not isinstance(value, str):
+        return None
+    openapi = {n: s for n, s in sources.items() if s.kind == "openapi"}
+    match = _QUALIFIED.match(value)
+    if match:
+        name, op_id = match.groups()
+        if name not in sources:
+            report.add(arazzo.diagnostic(at, f"unknown source description {name!r} in operationId {value!r}", did_you_mean(name, sources)))
+            return None
+        return _lookup_op(arazzo, report, {name: sources[name]}, op_id, at)
+    head, _, tail = value.partition(".")
+    if tail and head in openapi and tail in openapi[head].operations:
+        report.add(arazzo.diagnostic(at, f"operationId {value!r} is qualified by the source name without '$sourceDescriptions.'", f"write '$sourceDescriptions.{value}'", severity=Severity.WARNING))
+        return openapi[head].operations[tail]
+    return _lookup_op(arazzo, report, openapi, value, at)
+
+
+def _lookup_op(arazzo: SourceFile, report: Report, sources: dict[str, Source], op_id: str, at: JsonPath) -> Operation | None:
+    found = [s.operations[op_id] for s in sources.values() if op_id in s.operations]
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        names = ", ".join(sorted(op.source.name for op in found))
+        report.add(arazzo.diagnostic(at, f"operationId {op_id!r} exists in several sources ({names})", f"qualify it: '$sourceDescriptions.{found[0].source.name}.{op_id}'"))
+        return None
+    known = [o for s in sources.values() for o in s.operations]
+    report.add(arazzo.diagnostic(at, f"unknown operationId {op_id!r}", did_you_mean(op_id, known) or "check the operationIds in the OpenAPI source descriptions"))
+    return None
+
+
+_OPERATION_PATH = re.compile(r"^\{\$sourceDescriptions\.([^.}]+)\.url\}#(.*)$")
+_OPERATION_PATH_BARE = re.compile(r"^\$sourceDescriptions\.([^.#]+)\.url#(.*)$")
+
+
+def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, Source], value: Any, at: JsonPath) -> Operation | None:
+    if not isinstance(value, str):
+        return None
+    match = _OPERATION_PATH.match(value)
+    if not match:
+        match = _OPERATION_PATH_BARE.match(value)
+        if match:
+            report.add(arazzo.diagnostic(at, f"operationPath {value!r} lacks the '{{...}}' around the source URL expression", f"write '{{$sourceDescriptions.{match.group(1)}.url}}#{match.group(2)}'", severity=Severity.WARNING))
+    if not match:
+        report.add(arazzo.diagnostic(at, f"malformed operationPath {value!r}", "write '{$sourceDescriptions.<name>.url}#/paths/~1pets/get'"))
+        return None
+    name, fragment = match.groups()
+    if name not in sources:
+        report.add(arazzo.diagnostic(at, f"unknown source description {name!r} in operationPath", did_you_mean(name, sources)))
+        return None
+    tokens = pointer_tokens(unquote(fragment))
+    source = sources[name]
+    if tokens is None or len(tokens) < 3 or tokens[0] != "paths":
+        report.add(arazzo.diagnostic(at, f"operationPath {value!r} does not point at an operation", "the pointer looks like '#/paths/~1pets~1{id}/get'"))
+        return None
+    method = str(tokens[-1]).lower()
+    path = "/".join(str(t) for t in tokens[1:-1])
+    if len(tokens) > 3:
+        # Quirk: '/paths//pets/get' style pointers written without ~1 escapes.
+        report.add(arazzo.diagnostic(at, f"operationPath {value!r} does not escape '/' in the path as '~1'", "write the path as one token, e.g. '#/paths/~1pets~1{id}/get'", severity=Severity.WARNING))
+        path = "/" + path.lstrip("/")
+    op = source.operations_by_path.get((path, method))
+    if op is None:
+        known = [f"{p} {m}" for p, m in source.operations_by_path]
+        report.add(arazzo.diagnostic(at, f"operationPath {value!r} matches no operation in {source.file.display}", did_you_mean(f"{path} {method}", known)))
+        return None
+    return op
+
+
+__all__ = ["resolve", "Resolved", "BoundStep", "Operation", "Source", "SchemaLoc", "ResponseSpec", "ParamSpec", "SecurityScheme", "lookup", "is_missing"]

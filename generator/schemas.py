@@ -1,0 +1,449 @@
+"""Schemas the bound operations reach: their closure across files, one class per
+distinct schema (byte-identical repeats across source files merge), stable
+meaningful names, and the Python type found at a JSON pointer inside a schema.
+
+Part of the resolve stage: it turns SchemaLocs into named model definitions that
+the emit stage hands to datamodel-code-generator.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urldefrag
+
+from .diagnostics import JsonPath, Report
+from .load import Loader, SourceFile, lookup, is_missing, pointer_tokens
+from .pycode import pascal_case, py_str
+from .resolve import Operation, Resolved, SchemaLoc
+
+COMPONENT_PREFIX = ("components", "schemas")
+MAX_INFER_DEPTH = 64
+
+
+def class_name(text: str) -> str:
+    """A model class name: PascalCase, never a name models.py itself imports."""
+    name = pascal_case(text)
+    if name in _RESERVED_CLASS_NAMES:
+        name += "Model"
+    return name
+
+
+_RESERVED_CLASS_NAMES = {
+    "BaseModel", "Field", "RootModel", "Any", "Literal", "Annotated", "Enum", "ConfigDict",
+    "AnyUrl", "AwareDatetime", "Optional", "Union", "List", "Dict", "None", "True", "False",
+}
+
+
+@dataclass(frozen=True)
+class PyType:
+    """A Python type expression for generated code."""
+
+    text: str
+    uses_models: bool = False
+    optional: bool = False
+
+    def or_none(self) -> PyType:
+        if self.optional or self.text == "Any":
+            return self
+        return PyType(f"{self.text} | None", self.uses_models, True)
+
+
+ANY = PyType("Any")
+
+
+@dataclass
+class ModelSet:
+    """The schemas that become classes in models.py."""
+
+    schemas: dict[str, Any] = field(default_factory=dict)  # class name -> JSON schema (refs rewritten)
+    names: dict[tuple[str, JsonPath], str] = field(default_factory=dict)  # (file, path) -> class name
+    roots: dict[tuple[str, JsonPath, str], str] = field(default_factory=dict)  # (file, operation path, status) -> class name
+    webhooks: list[str] = field(default_factory=list)
+
+    def name_of(self, loc: SchemaLoc) -> str | None:
+        return self.names.get((str(loc.file.path), loc.path))
+
+    def name_of_root(self, op: Operation, status: str) -> str | None:
+        return self.roots.get((str(op.source.file.path), op.json_path, status))
+
+
+class SchemaCollector:
+    """Collects root schemas and everything they reference."""
+
+    def __init__(self, loader: Loader, report: Report) -> None:
+        self.loader = loader
+        self.report = report
+        self.models = ModelSet()
+        self._pending: list[tuple[SourceFile, JsonPath, str]] = []
+        self._content: dict[str, str] = {}  # class name -> canonical JSON, for dedupe
+        self._source_prefix: dict[str, str] = {}
+
+    def add_root(self, loc: SchemaLoc, suggested: str, source_name: str) -> str | None:
+        """Register a request/response/webhook schema; returns its class name."""
+        value = loc.value
+        if isinstance(value, dict) and isinstance(value.get("$ref"), str):
+            target = self._ref_target(loc.file, value["$ref"], loc.path)
+            if target is not None and _is_component(target[1]):
+                return self._register(target[0], target[1], source_name)
+        return self._register(loc.file, loc.path, source_name, suggested)
+
+    def _ref_target(self, file: SourceFile, ref: str, at: JsonPath) -> tuple[SourceFile, JsonPath] | None:
+        url, fragment = urldefrag(ref)
+        target = file
+        if url:
+            loaded = self.loader.load(file.path.parent / unquote(url), file, at)
+            if loaded is None:
+                return None
+            target = loaded
+        tokens = pointer_tokens(unquote(fragment))
+        if tokens is None or is_missing(lookup(target.data, tokens)):
+            self.report.add(file.diagnostic(at, f"schema reference {ref!r} points at nothing", None))
+            return None
+        return target, tokens
+
+    def _register(self, file: SourceFile, path: JsonPath, source_name: str, suggested: str | None = None) -> str | None:
+        key = (str(file.path), path)
+        if key in self.models.names:
+            return self.models.names[key]
+        raw = lookup(file.data, path)
+        if is_missing(raw):
+            return None
+        base = class_name(str(path[-1])) if suggested is None else class_name(suggested)
+        name = base
+        self.models.names[key] = name
+        schema = self._rewrite(file, raw, path, source_name, depth=0)
+        canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
+        existing = self._content.get(name)
+        if existing is None:
+            self._content[name] = canonical
+            self.models.schemas[name] = schema
+            return name
+        if existing == canonical:
+            return name  # byte-identical repeat from another file: one class
+        name = pascal_case(source_name) + base
+        counter = 2
+        while name in self._content and self._content[name] != canonical:
+            name = f"{pascal_case(source_name)}{base}V{counter}"
+            counter += 1
+        self.models.names[key] = name
+        self._content[name] = canonical
+        self.models.schemas[name] = schema
+        return name
+
+    def _rewrite(self, file: SourceFile, value: Any, path: JsonPath, source_name: str, depth: int) -> Any:
+        """Copy a schema, pointing every $ref at '#/components/schemas/<class name>'."""
+        if depth > 200:
+            self.report.add(file.diagnostic(path, "schema is nested more than 200 levels deep", "flatten it with $ref components"))
+            return {}
+        if isinstance(value, dict):
+            ref = value.get("$ref")
+            if isinstance(ref, str):
+                target = self._ref_target(file, ref, path)
+                if target is None:
+                    return {}
+                t_file, t_path = target
+                if _is_component(t_path):
+                    name = self._register(t_file, t_path, source_name)
+                    out: dict[str, Any] = {"$ref": f"#/components/schemas/{name}"}
+                    for k, v in value.items():  # OpenAPI 3.1 allows siblings of $ref
+                        if k != "$ref" and k in ("description", "title", "nullable"):
+                            out[k] = v
+                    return out
+                # A reference to a non-component location: inline it.
+                return self._rewrite(t_file, lookup(t_file.data, t_path), t_path, source_name, depth + 1)
+            return {k: self._rewrite(file, v, path + (k,), source_name, depth + 1) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._rewrite(file, v, path + (i,), source_name, depth + 1) for i, v in enumerate(value)]
+        return value
+
+
+def _is_component(path: JsonPath) -> bool:
+    return len(path) == 3 and path[:2] == COMPONENT_PREFIX
+
+
+# -- type inference -------------------------------------------------------------------
+
+
+class TypeInferrer:
+    """The Python type of the value at a JSON pointer inside a schema."""
+
+    def __init__(self, loader: Loader, models: ModelSet) -> None:
+        self.loader = loader
+        self.models = models
+
+    def at_pointer(self, loc: SchemaLoc | None, pointer: tuple[str, ...]) -> PyType:
+        if loc is None:
+            return ANY
+        results = self._descend(loc, pointer, 0)
+        if not results:
+            return ANY
+        return _union([self.type_of(r) if r is not None else PyType("None", optional=True) for r in results])
+
+    def has_path(self, loc: SchemaLoc, pointer: tuple[str, ...]) -> bool:
+        return any(r is not None for r in self._descend(loc, pointer, 0))
+
+    def _deref(self, loc: SchemaLoc) -> SchemaLoc | None:
+        value = loc.value
+        file, path = loc.file, loc.path
+        hops = 0
+        while isinstance(value, dict) and isinstance(value.get("$ref"), str):
+            hops += 1
+            if hops > 32:
+                return None
+            url, fragment = urldefrag(value["$ref"])
+            if url:
+                loaded = self.loader.load(file.path.parent / unquote(url), file, path)
+                if loaded is None:
+                    return None
+                file = loaded
+            tokens = pointer_tokens(unquote(fragment))
+            if tokens is None:
+                return None
+            value = lookup(file.data, tokens)
+            if is_missing(value):
+                return None
+            path = tokens
+        return SchemaLoc(file, path, value)
+
+    def _descend(self, loc: SchemaLoc, pointer: tuple[str, ...], depth: int) -> list[SchemaLoc | None]:
+        """All schemas the pointer may land on; None where a branch has no such member."""
+        if depth > MAX_INFER_DEPTH:
+            return []
+        resolved = self._deref(loc)
+        if resolved is None or not isinstance(resolved.value, dict):
+            return []
+        schema = resolved.value
+        for combinator in ("oneOf", "anyOf"):
+            if isinstance(schema.get(combinator), list):
+                out: list[SchemaLoc | None] = []
+                for i, member in enumerate(schema[combinator]):
+                    sub = SchemaLoc(resolved.file, resolved.path + (combinator, i), member)
+                    found = self._descend(sub, pointer, depth + 1)
+                    out.extend(found if found else ([None] if pointer else []))
+                return out
+        if isinstance(schema.get("allOf"), list) and pointer:
+            for i, member in enumerate(schema["allOf"]):
+                found = self._descend(SchemaLoc(resolved.file, resolved.path + ("allOf", i), member), pointer, depth + 1)
+                if found:
+                    return found
+        if not pointer:
+            if isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1 and not schema.get("properties"):
+                return self._descend(SchemaLoc(resolved.file, resolved.path + ("allOf", 0), schema["allOf"][0]), pointer, depth + 1)
+            return [loc if _is_component(resolved.path) or "$ref" in (loc.value if isinstance(loc.value, dict) else {}) else resolved]
+        head, rest = pointer[0], pointer[1:]
+        props = schema.get("properties")
+        if isinstance(props, dict) and head in props:
+            sub = SchemaLoc(resolved.file, resolved.path + ("properties", head), props[head])
+            found = self._descend(sub, rest, depth + 1)
+            required = head in (schema.get("required") or [])
+            if not required and not rest:
+                found = found + [None]
+            return found
+        items = schema.get("items")
+        if isinstance(items, dict) and head.isdigit():
+            found = self._descend(SchemaLoc(resolved.file, resolved.path + ("items",), items), rest, depth + 1)
+            return found + [None] if not rest else found
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            return self._descend(SchemaLoc(resolved.file, resolved.path + ("additionalProperties",), extra), rest, depth + 1) + [None]
+        return []
+
+    def type_of(self, loc: SchemaLoc) -> PyType:
+        value = loc.value
+        if isinstance(value, dict) and isinstance(value.get("$ref"), str):
+            target = self._deref(loc)
+            if target is None:
+                return ANY
+            name = self.models.name_of(target)
+            if name is not None and isinstance(target.value, dict) and _is_object(target.value):
+                return PyType(f"models.{name}", uses_models=True)
+            return self.type_of(target)
+        if not isinstance(value, dict):
+            return ANY
+        nullable = bool(value.get("nullable"))
+        raw_type = value.get("type")
+        types = raw_type if isinstance(raw_type, list) else [raw_type] if raw_type else []
+        if "null" in types:
+            nullable = True
+            types = [t for t in types if t != "null"]
+        if "const" in value and isinstance(value["const"], (str, int, bool)):
+            result = PyType(f"Literal[{_literal(value['const'])}]")
+        elif isinstance(value.get("enum"), list) and value["enum"] and all(isinstance(v, (str, int, bool)) or v is None for v in value["enum"]):
+            members = [v for v in value["enum"] if v is not None]
+            if len(members) < len(value["enum"]):
+                nullable = True
+            result = PyType("Literal[" + ", ".join(_literal(v) for v in members) + "]") if members else PyType("None", optional=True)
+        elif any(isinstance(value.get(c), list) for c in ("oneOf", "anyOf")):
+            combinator = "oneOf" if isinstance(value.get("oneOf"), list) else "anyOf"
+            result = _union([self.type_of(SchemaLoc(loc.file, loc.path + (combinator, i), m)) for i, m in enumerate(value[combinator])])
+        elif isinstance(value.get("allOf"), list) and len(value["allOf"]) == 1:
+            result = self.type_of(SchemaLoc(loc.file, loc.path + ("allOf", 0), value["allOf"][0]))
+        elif len(types) == 1:
+            result = self._simple(loc, types[0])
+        elif len(types) > 1:
+            result = _union([self._simple(loc, t) for t in types])
+        elif "properties" in value:
+            result = PyType("dict[str, Any]")
+        else:
+            result = ANY
+        return result.or_none() if nullable else result
+
+    def _simple(self, loc: SchemaLoc, kind: str) -> PyType:
+        value = loc.value
+        if kind == "string":
+            return PyType("str")
+        if kind == "integer":
+            return PyType("int")
+        if kind == "number":
+            return PyType("float")
+        if kind == "boolean":
+            return PyType("bool")
+        if kind == "array":
+            items = value.get("items")
+            inner = self.type_of(SchemaLoc(loc.file, loc.path + ("items",), items)) if isinstance(items, dict) else ANY
+            return PyType(f"list[{inner.text}]", inner.uses_models)
+        if kind == "object":
+            return PyType("dict[str, Any]")
+        return ANY
+
+
+def _is_object(schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    return kind == "object" or (isinstance(kind, list) and "object" in kind) or "properties" in schema or "allOf" in schema
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, str):
+        return py_str(value)
+    return repr(value)
+
+
+def _union(types: list[PyType]) -> PyType:
+    texts: list[str] = []
+    optional = False
+    for t in types:
+        if t.text == "Any":
+            return ANY
+        if t.text == "None":
+            optional = True
+            continue
+        for part in _split_union(t.text):
+            if part == "None":
+                optional = True
+            elif part not in texts:
+                texts.append(part)
+        optional = optional or t.optional
+    texts = _merge_literals(texts)
+    if not texts:
+        return PyType("None", optional=True)
+    text = " | ".join(texts)
+    uses = any(t.uses_models for t in types)
+    return PyType(text + (" | None" if optional else ""), uses, optional)
+
+
+def _split_union(text: str) -> list[str]:
+    parts: list[str] = []
+    depth = 0
+    current = ""
+    for ch in text:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        if ch == "|" and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    parts.append(current.strip())
+    return parts
+
+
+def _merge_literals(texts: list[str]) -> list[str]:
+    literal_members: list[str] = []
+    others: list[str] = []
+    for text in texts:
+        if text.startswith("Literal[") and text.endswith("]"):
+            for member in _split_top(text[len("Literal[") : -1]):
+                if member not in literal_members:
+                    literal_members.append(member)
+        else:
+            others.append(text)
+    if "str" in others:
+        literal_members = [m for m in literal_members if not m.startswith('"')]
+    merged = [f"Literal[{', '.join(literal_members)}]"] if literal_members else []
+    return merged + others
+
+
+def _split_top(text: str) -> list[str]:
+    out: list[str] = []
+    current = ""
+    in_string = False
+    escape = False
+    for ch in text:
+        if in_string:
+            current += ch
+            if escape:
+                escape = False
+            elif ch == "\\":
+                escape = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+            current += ch
+        elif ch == ",":
+            out.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    if current.strip():
+        out.append(current.strip())
+    return out
+
+
+def collect_models(resolved: Resolved, report: Report) -> ModelSet:
+    """Every request, response and webhook schema the bound steps reach, as classes."""
+    collector = SchemaCollector(resolved.loader, report)
+    operations = []
+    seen: set[tuple[str, JsonPath]] = set()
+    for bound in resolved.steps.values():
+        op = bound.operation
+        if op is None or (str(op.source.file.path), op.json_path) in seen:
+            continue
+        seen.add((str(op.source.file.path), op.json_path))
+        operations.append(op)
+    operations.sort(key=lambda o: (o.source.name, o.path, o.method))
+    for op in operations:
+        stem = op.operation_id or f"{op.method.lower()} {op.path}"
+        for ctype, loc in sorted(op.request_content.items()):
+            if loc is not None:
+                collector.add_root(loc, f"{stem} request", op.source.name)
+                break
+        for status, response in sorted(op.responses.items()):
+            if response.schema is None:
+                continue
+            name = collector.add_root(response.schema, f"{stem} response {status}", op.source.name)
+            if name is not None:
+                collector.models.roots[(str(op.source.file.path), op.json_path, status)] = name
+    for source in sorted(resolved.sources.values(), key=lambda s: s.name):
+        data = source.file.data
+        hooks = data.get("webhooks") if isinstance(data, dict) else None
+        for hook_name, item in sorted((hooks or {}).items()):
+            if not isinstance(item, dict):
+                continue
+            for method, op in sorted(item.items()):
+                body = op.get("requestBody") if isinstance(op, dict) else None
+                content = (body or {}).get("content") or {}
+                for ctype, media in sorted(content.items()):
+                    if isinstance(media, dict) and "schema" in media:
+                        loc = SchemaLoc(source.file, ("webhooks", hook_name, method, "requestBody", "content", ctype, "schema"), media["schema"])
+                        name = collector.add_root(loc, f"{hook_name} event", source.name)
+                        if name is not None and name not in collector.models.webhooks:
+                            collector.models.webhooks.append(name)
+                        break
+    return collector.models

@@ -1,0 +1,35 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(_REPO_ROOT) not in sys.path:  # so that `tests.replay` imports in any import mode
+    sys.path.insert(0, str(_REPO_ROOT))
+
+from tests.replay import ReplayManager, ReplayServer  # noqa: E402
+
+CASSETTES_DIR = Path(__file__).resolve().parent / "cassettes"
+
+
+@pytest.fixture
+def replay() -> Iterator[Callable[[str], ReplayServer]]:
+    """Start replay servers for cassettes, by name relative to tests/cassettes.
+
+    ``server = replay("vapi/happy_path")`` loads
+    ``tests/cassettes/vapi/happy_path.yaml``, starts a :class:`ReplayServer`
+    on 127.0.0.1 and returns it (use ``server.url`` as the client base URL).
+    At teardown every server is stopped and ``assert_done()`` is called on
+    each, so any mismatch or unconsumed interaction fails the test.  A test
+    that provokes mismatches on purpose should ``server.errors.clear()``; one
+    that leaves interactions unused on purpose should call
+    ``server.expect_unconsumed()``.
+    """
+    manager = ReplayManager(CASSETTES_DIR)
+    yield manager
+    manager.close()
