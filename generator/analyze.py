@@ -14,6 +14,7 @@ Control flow comes in two shapes:
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -459,10 +460,11 @@ class WorkflowAnalyzer:
     def _step_comment(self, info: StepInfo) -> list[Node]:
         op = info.bound.operation
         what = f"{op.display_name} ({op.method} {op.path})" if op else "workflow"
-        nodes: list[Node] = [Line(f"# Step {comment_text(info.step_id, 60)}: {comment_text(what, 120)}")]
+        nodes: list[Node] = [Line(""), Line(f"# Step {comment_text(info.step_id, 60)}: {comment_text(what, 120)}")]
         description = info.bound.step.get("description")
         if isinstance(description, str) and description.strip():
-            nodes.append(Line(f"# {comment_text(description, 150)}"))
+            text = comment_text(description, 400)
+            nodes += [Line(f"# {line}") for line in textwrap.wrap(text, 76)]
         return nodes
 
     def _step_statements(self, info: StepInfo, ctx: "ExprContext", transitions: "Transitions") -> list[Node]:
@@ -475,9 +477,10 @@ class WorkflowAnalyzer:
             return [Line("raise WorkflowError(" + py_str(f"step {info.step_id!r} has no operation") + ")")]
         statements: list[Node] = [Line(ctx.request_statement(op, step, at))]
         step_literal = py_str(info.step_id)
+        ctx.reads_body = False
         success = ctx.criteria([(c, at + ("successCriteria", i)) for i, c in enumerate(step.get("successCriteria") or []) if isinstance(c, dict)], default="response.is_success")
-        if ctx.body_before_success:
-            statements.insert(1, Line("body = _runtime.maybe_json(response)"))
+        if ctx.reads_body:  # the success criteria read the body, which may not be JSON
+            statements.append(Line("body = _runtime.maybe_json(response)"))
         error_models = self._error_models(op)
         fail_args = f"{step_literal}, response, secrets=secrets" + (f", error_models={error_models}" if error_models else "")
         failure_nodes: list[Node] = []
@@ -488,21 +491,20 @@ class WorkflowAnalyzer:
                 break
         else:
             failure_nodes.append(Line(f"raise StepFailed.from_response({fail_args})"))
-        statements.append(Block(f"if not ({success}):", tuple(failure_nodes)))
+        statements.append(Block(f"if {_negate(success)}:", tuple(failure_nodes)))
         needs_body = ctx.step_needs_body(info)
         if needs_body:
             statements.append(Line(f"body = _runtime.json_body({step_literal}, response, secrets=secrets)"))
         for name, raw in (step.get("outputs") or {}).items():
             source, _ = ctx.value(raw, at + ("outputs", name))
             statements.append(Line(f"{info.outputs[name].name} = {source}"))
-        if ctx.counters and not self.machine:
-            pass
         for action in info.success_actions:
-            node = self._success_action(info, action, ctx, transitions)
-            if isinstance(node, Block):
-                statements.append(node)
-            else:
-                statements += [Line(f"# onSuccess {comment_text(action.name, 60)}: {action.kind}")] + list(node)
+            outcome = self._success_action(info, action, ctx, transitions)
+            if isinstance(outcome, Block):
+                statements.append(outcome)
+            else:  # an action without criteria always applies: later ones are unreachable
+                statements.append(Line(f"# onSuccess {comment_text(action.name, 60)}: {self._describe(action)}"))
+                statements += outcome
                 return statements
         statements += [Line(t) for t in transitions.next]
         return statements
@@ -516,6 +518,15 @@ class WorkflowAnalyzer:
             if name:
                 pairs.append(f"{py_str(status)}: {py_str(name)}")
         return "{" + ", ".join(pairs) + "}" if pairs else None
+
+    @staticmethod
+    def _describe(action: Action) -> str:
+        if action.kind == "goto":
+            return f"goto {action.target_step or action.target_workflow}"
+        if action.kind == "retry":
+            after = f" after {action.retry_after:g} s" if action.retry_after is not None else ""
+            return f"retry{after}, at most {action.retry_limit} time{'s' if action.retry_limit != 1 else ''}"
+        return action.kind
 
     def _sleep_line(self, ctx: "ExprContext", info: StepInfo, seconds: str) -> str:
         call = "await deadline.asleep" if ctx.is_async else "deadline.sleep"
@@ -537,21 +548,20 @@ class WorkflowAnalyzer:
         if not action.criteria:
             return [Line(t) for t in lines]
         condition = ctx.criteria(action.criteria, default="True")
-        comment = f"  # onSuccess {comment_text(action.name, 60)}: {action.kind}"
-        return Block(f"if {condition}:{comment}", tuple(Line(t) for t in lines))
+        return Block(f"if {condition}:", (Line(f"# onSuccess {comment_text(action.name, 60)}: {self._describe(action)}"),) + tuple(Line(t) for t in lines))
 
     def _failure_action(self, info: StepInfo, action: Action, ctx: "ExprContext", transitions: "Transitions", fail_args: str) -> Node:
         condition = ctx.criteria(action.criteria, default="True") if action.criteria else None
-        comment = f"  # onFailure {comment_text(action.name, 60)}: {action.kind}"
+        comment_line = Line(f"# onFailure {comment_text(action.name, 60)}: {self._describe(action)}")
         if action.kind == "retry":
-            counter = self.names.claim(f"{snake_case(info.step_id, fallback='step')}_retries")
+            counter = self.names.claim(f"{snake_case(action.name or info.step_id, fallback='step')}_retries")
             ctx.counters.append(counter)
             delay = action.retry_after if action.retry_after is not None else self.p.options.poll_interval
             seconds = f"_runtime.retry_after(response, {float(delay)!r})"
             guard = f"{counter} < {action.retry_limit}"
             lines = [f"{counter} += 1", self._sleep_line(ctx, info, seconds), "continue"]
             test = f"{condition} and {guard}" if condition else guard
-            return Block(f"if {test}:{comment}", tuple(Line(t) for t in lines))
+            return Block(f"if {test}:", (comment_line,) + tuple(Line(t) for t in lines))
         if action.kind == "end":
             lines = [f"raise StepFailed.from_response({fail_args}, reason={py_str(f'failure action {action.name!r} ended the workflow')})"]
         elif action.kind == "goto":
@@ -565,8 +575,8 @@ class WorkflowAnalyzer:
             self.p.error(action.json_path + ("type",), f"failure action type {action.kind!r} is not end, goto or retry", None)
             lines = []
         if condition is None:
-            return Line("\n".join(lines)) if len(lines) == 1 else Block("if True:" + comment, tuple(Line(t) for t in lines))
-        return Block(f"if {condition}:{comment}", tuple(Line(t) for t in lines))
+            condition = "True"
+        return Block(f"if {condition}:", (comment_line,) + tuple(Line(t) for t in lines))
 
 
 @dataclass
@@ -586,8 +596,7 @@ class ExprContext:
         self.machine = machine
         self.unset = unset or set()
         self.counters: list[str] = []
-        self.body_before_success = False
-        self._in_success = False
+        self.reads_body = False  # set when an expression reads $response.body
         self.path_values: dict[str, str] = {}
 
     # -- values --------------------------------------------------------------------------
@@ -661,19 +670,17 @@ class ExprContext:
             self.wf.p.error(at, f"$request.path.{node.name} is not a path parameter of this step", None)
             return "None", ANY
         if isinstance(node, ex.RequestBody):
-            pointer = _pointer_text(node.pointer)
-            return f"_runtime.pointer(_runtime.request_json(response), {py_str(pointer)})", ANY
+            return f"_runtime.pointer(_runtime.request_json(response), {py_str(_pointer_text(node.pointer))})", ANY
         if isinstance(node, ex.ResponseBody):
-            if not self._in_success:
-                self.body_before_success = True
+            self.reads_body = True
             assert info is not None
             schema = self.wf._success_response_schema(info)
-            pointer = node.pointer or ()
-            py_type = self.wf.p.inferrer.at_pointer(schema, tuple(pointer)) if schema else ANY
-            if not pointer:
+            tokens = tuple(node.pointer or ())
+            py_type = self.wf.p.inferrer.at_pointer(schema, tokens) if schema else ANY
+            if not tokens:
                 return "body", py_type
-            self._check_pointer(schema, pointer, at)
-            return f"_runtime.pointer(body, {py_str(_pointer_text(pointer))})", py_type
+            self._check_pointer(schema, tokens, at)
+            return f"_runtime.pointer(body, {py_str(_pointer_text(tokens))})", py_type
         self.wf.p.error(at, f"{ex.to_source(node)} is not supported here yet", None)
         return "None", ANY
 
@@ -985,6 +992,19 @@ class ExprContext:
             target, _ = self.operand(node.target, at, placeholders)
             return f"_runtime.index({target}, {py_str(node.name)})", ANY
         return self.boolean(node, at, placeholders), PyType("bool")
+
+
+_NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+
+
+def _negate(condition: str) -> str:
+    """``not (condition)``, written the way a person would for the common cases."""
+    if condition == "response.is_success":
+        return "not response.is_success"
+    match = re.fullmatch(r"response\.status_code (==|!=|<=|>=|<|>) (\d+)", condition)
+    if match:
+        return f"response.status_code {_NEGATED[match.group(1)]} {match.group(2)}"
+    return f"not ({condition})"
 
 
 def _pointer_text(pointer: tuple[str, ...] | None) -> str:

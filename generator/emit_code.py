@@ -5,24 +5,12 @@ everything with black.  Templates only print the plan; nothing is decided here.
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
 import jinja2
 
 from .formatting import format_source
+from .paths import templates_dir
 from .plan import ModulePlan
-
-
-def templates_dir() -> Path:
-    """The templates shipped with the package (or, in a source checkout, the repo's)."""
-    try:
-        shipped = resources.files("generator.templates")
-        if shipped.joinpath("workflows.py.jinja").is_file():
-            return Path(str(shipped))
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "templates"
 
 
 @lru_cache(maxsize=1)

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict
 def render_models(models: ModelSet, report: Report, label: str) -> str:
     """Python source of models.py (not yet black-formatted)."""
     if not models.schemas:
+        models.defined = set()
         return EMPTY_MODELS
     document = {
         "openapi": "3.1.0",
@@ -63,6 +64,7 @@ def _generate(document: dict[str, Any]) -> str:
         use_field_description=True,
         disable_timestamp=True,
         keep_model_order=False,
+        collapse_root_models=True,
         target_python_version=_python_version(),
     )
     result = generate(document, config=config)
@@ -91,9 +93,10 @@ def _post_process(source: str, models: ModelSet, report: Report, label: str) -> 
     if first_class is None:
         return EMPTY_MODELS
     source = source[: first_class.start()].rstrip("\n") + "\n" + _BASE_CLASS + "\n\n" + source[first_class.start() :]
-    defined = set(re.findall(r"^class (\w+)\(", source, re.M))
-    for name in sorted(set(models.schemas) - defined):
-        report.add(Diagnostic(Severity.WARNING, label, 1, 1, ("components", "schemas", name), f"datamodel-code-generator produced no class named {name!r}", "the schema may be a plain alias; its values are typed Any"))
+    # Schemas that are plain aliases (an enum, a constrained string) become inline types, not classes.
+    models.defined = set(re.findall(r"^class (\w+)\(", source, re.M))
+    for name in sorted(set(models.webhooks) - models.defined):
+        report.add(Diagnostic(Severity.WARNING, label, 1, 1, ("webhooks",), f"webhook payload schema {name!r} is not an object, so it has no model class", "describe the payload as an object schema"))
     return source
 
 

@@ -75,10 +75,10 @@ def build(job: Job) -> Result:
     result, analyzer = _front(job)
     if analyzer is None:
         return result
-    plan = analyzer.run()
     if result.report.has_errors:
         return result
     models_source = render_models(analyzer.models, result.report, job.spec.name)
+    plan = analyzer.run()
     if result.report.has_errors:
         return result
     bodies = emit_package(plan, models_source, job.line_length)

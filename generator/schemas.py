@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urldefrag
 
-from .diagnostics import JsonPath, Report
+from .diagnostics import JsonPath, Report, Severity
 from .load import Loader, SourceFile, lookup, is_missing, pointer_tokens
 from .pycode import pascal_case, py_str
 from .resolve import Operation, Resolved, SchemaLoc
@@ -62,12 +62,17 @@ class ModelSet:
     names: dict[tuple[str, JsonPath], str] = field(default_factory=dict)  # (file, path) -> class name
     roots: dict[tuple[str, JsonPath, str], str] = field(default_factory=dict)  # (file, operation path, status) -> class name
     webhooks: list[str] = field(default_factory=list)
+    defined: set[str] | None = None  # classes models.py really defines (None until emitted)
 
     def name_of(self, loc: SchemaLoc) -> str | None:
         return self.names.get((str(loc.file.path), loc.path))
 
     def name_of_root(self, op: Operation, status: str) -> str | None:
-        return self.roots.get((str(op.source.file.path), op.json_path, status))
+        """The model class of an operation's response schema, if models.py has one."""
+        name = self.roots.get((str(op.source.file.path), op.json_path, status))
+        if name is not None and self.defined is not None and name not in self.defined:
+            return None
+        return name
 
 
 class SchemaCollector:
@@ -154,10 +159,57 @@ class SchemaCollector:
                     return out
                 # A reference to a non-component location: inline it.
                 return self._rewrite(t_file, lookup(t_file.data, t_path), t_path, source_name, depth + 1)
-            return {k: self._rewrite(file, v, path + (k,), source_name, depth + 1) for k, v in value.items()}
+            out = {k: self._rewrite(file, v, path + (k,), source_name, depth + 1) for k, v in value.items()}
+            if "default" in out and _has_constrained_items(out):
+                # datamodel-code-generator wraps constrained items in RootModels, which a
+                # list of plain literals does not type-check against; the default is the
+                # server's business anyway.
+                del out["default"]
+            if "default" in out and not _default_fits(out):
+                self.report.add(file.diagnostic(path + ("default",), f"default {out['default']!r} does not match the schema's type {out.get('type')!r}; it is left out of the model", "fix the default in the OpenAPI description", severity=Severity.WARNING))
+                del out["default"]
+            return out
         if isinstance(value, list):
             return [self._rewrite(file, v, path + (i,), source_name, depth + 1) for i, v in enumerate(value)]
         return value
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+    "null": (type(None),),
+}
+
+
+_ITEM_CONSTRAINTS = ("maxLength", "minLength", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+
+
+def _has_constrained_items(schema: dict[str, Any]) -> bool:
+    items = schema.get("items")
+    return isinstance(items, dict) and "$ref" not in items and any(k in items for k in _ITEM_CONSTRAINTS)
+
+
+def _default_fits(schema: dict[str, Any]) -> bool:
+    """False when a schema's default contradicts its own type or enum."""
+    default = schema["default"]
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind] if isinstance(kind, str) else []
+    if kinds:
+        allowed = tuple(t for k in kinds for t in _JSON_TYPES.get(k, (object,)))
+        if schema.get("nullable"):
+            allowed += (type(None),)
+        if isinstance(default, bool) and bool not in allowed:
+            return False
+        if not isinstance(default, allowed):
+            return False
+    enum = schema.get("enum")
+    if isinstance(enum, list) and default is not None and default not in enum:
+        return False
+    return True
 
 
 def _is_component(path: JsonPath) -> bool:

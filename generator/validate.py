@@ -68,17 +68,16 @@ def _report_schema_error(source: SourceFile, error: ValidationError, report: Rep
 
 
 def _schema_message(error: ValidationError) -> str:
-    if error.validator == "required":
-        return error.message
-    if error.validator == "additionalProperties" or error.validator == "unevaluatedProperties":
-        return error.message
+    message = str(error.message)
+    if error.validator in ("required", "additionalProperties", "unevaluatedProperties"):
+        return message
     if error.validator == "type":
         return f"{_short(error.instance)} is not of type {error.validator_value!r}"
     if error.validator == "enum":
         return f"{_short(error.instance)} is not one of {error.validator_value!r}"
     if error.validator == "pattern":
         return f"{_short(error.instance)} does not match the pattern {error.validator_value!r}"
-    return error.message if len(error.message) < 300 else error.message[:300] + "..."
+    return message if len(message) < 300 else message[:300] + "..."
 
 
 def _short(value: Any) -> str:

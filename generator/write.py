@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
@@ -32,9 +33,22 @@ class Stamp:
     sources: tuple[str, ...]  # input files, relative to the package directory
 
 
+@lru_cache(maxsize=1)
+def generator_fingerprint() -> str:
+    """A hash of the generator's own code and templates: output changes when they do."""
+    from .paths import templates_dir
+
+    digest = hashlib.sha256(__version__.encode())
+    here = Path(__file__).resolve().parent
+    files = sorted(here.glob("*.py")) + sorted(here.glob("data/*.json")) + sorted(templates_dir().glob("*.jinja"))
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def compute_stamp(inputs: Iterable[Path], package_dir: Path, options: Mapping[str, object]) -> Stamp:
     digest = hashlib.sha256()
-    digest.update(f"arazzo-codegen {__version__}\n".encode())
+    digest.update(f"arazzo-codegen {generator_fingerprint()}\n".encode())
     for key in sorted(options):
         digest.update(f"{key}={options[key]!r}\n".encode())
     sources: list[str] = []

@@ -1,0 +1,44 @@
+"""The generated packages are the product: mypy --strict clean and black-formatted."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = sorted(p.name for p in (ROOT / "generated").iterdir() if (p / "__init__.py").is_file())
+
+
+def test_there_is_a_package_per_provider() -> None:
+    assert PACKAGES == ["agentphone", "callingbox", "nixflex", "vapi", "voiceinfra"]
+
+
+def test_mypy_strict_passes_on_generated_code() -> None:
+    args = [sys.executable, "-m", "mypy", "--strict", "--no-incremental"]
+    for package in PACKAGES:
+        args += ["-p", f"generated.{package}"]
+    completed = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_generated_code_is_black_formatted() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "black", "--check", "--quiet", "generated"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_generator_itself_passes_mypy_strict() -> None:
+    completed = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_importing_a_package_does_not_import_its_models() -> None:
+    code = "import sys, generated.vapi; print('generated.vapi.models' in sys.modules)"
+    completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert completed.stdout.strip() == "False", completed.stderr
