@@ -616,12 +616,30 @@ class ExprContext:
             return self.expr(parsed, at)
         if isinstance(raw, dict):
             items = [f"{py_str(str(k))}: {self.value(v, at + (str(k),))[0]}" for k, v in raw.items()]
-            return "{" + ", ".join(items) + "}", PyType("dict[str, Any]")
+            literal = "{" + ", ".join(items) + "}"
+            unset = [py_str(str(k)) for k, v in raw.items() if self._is_optional_input(v)]
+            if unset:
+                # An optional input the caller left out is left out of the payload, not sent as null.
+                literal = f"_runtime.omit_none({literal}, {', '.join(unset)})"
+            return literal, PyType("dict[str, Any]")
         if isinstance(raw, list):
             return "[" + ", ".join(self.value(v, at + (i,))[0] for i, v in enumerate(raw)) + "]", PyType("list[Any]")
         literal = py_literal(raw)
         kind = {bool: "bool", int: "int", float: "float", type(None): "None"}.get(type(raw), "Any")
         return literal, PyType(kind)
+
+    def _is_optional_input(self, raw: Any) -> bool:
+        """True for a value that is exactly an optional input with no default."""
+        if not isinstance(raw, str):
+            return False
+        try:
+            parsed = ex.parse_value(raw)
+        except ex.ExpressionError:
+            return False
+        if not isinstance(parsed, ex.Input) or parsed.pointer:
+            return False
+        param = self.wf.inputs.get(parsed.name)
+        return param is not None and param.default == "None"
 
     def template(self, parsed: ex.Template, raw: str, at: JsonPath) -> str:
         for offset in parsed.bare:

@@ -40,7 +40,7 @@ def generator_fingerprint() -> str:
 
     digest = hashlib.sha256(__version__.encode())
     here = Path(__file__).resolve().parent
-    files = sorted(here.glob("*.py")) + sorted(here.glob("data/*.json")) + sorted(templates_dir().glob("*.jinja"))
+    files = sorted(here.glob("*.py")) + sorted(here.glob("data/*.json")) + sorted(templates_dir().rglob("*.jinja"))
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
