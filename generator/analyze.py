@@ -4,17 +4,27 @@ produce the plan (plan.py) that the templates print.
 
 Control flow comes in two shapes:
 
-* sequential: steps run in order; a step that loops on itself (a ``goto`` to its
-  own stepId, or a ``retry`` failure action) becomes an inline ``while True``
-  loop whose every repetition goes through ``deadline.sleep`` (which bounds it);
-* state machine: any other goto graph becomes ``match step:`` inside one
-  ``for`` loop bounded by ``_runtime.MAX_ITERATIONS``.  Nothing recurses.
+* sequential: steps run in order.  A loop (a ``goto`` back to an earlier step or
+  to the step itself, or a ``retry``) becomes an inline ``while True`` around the
+  steps it repeats; every repetition goes through ``deadline.sleep``, which
+  bounds it by the timeout and ``MAX_ITERATIONS``.  Loops must be disjoint.
+* state machine: any other goto graph (a forward jump past the next step, loops
+  that nest or cross, a retry that first runs another step, a step reading the
+  outputs of a step that has not run yet) becomes ``match step:`` inside one
+  ``for`` loop bounded by ``_runtime.MAX_ITERATIONS``.
+
+Workflows call each other (dependsOn, workflowId steps, goto/retry to a
+workflow) as plain function calls; a cycle among those calls is a compile-time
+error, so nothing recurses.
 """
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,16 +32,21 @@ from . import expressions as ex
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
-from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, pascal_case, py_literal, py_str, snake_case
-from .resolve import BoundStep, Operation, Resolved, SchemaLoc
+from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, model_field_name, pascal_case, py_literal, py_str, snake_case
+from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme
 from .schemas import ANY, ModelSet, PyType, TypeInferrer
 
 DEFAULT_POLL_INTERVAL = 1.0
 _SECRET_INPUT = re.compile(r"token|key|secret|password|passwd|credential", re.I)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _JSONPATH_QUIRK = re.compile(r"^\$((?:\.[A-Za-z_][A-Za-z0-9_\-]*|\[\d+\])+)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.S)
-_JSONPATH_FILTER = re.compile(r"^\$\[\?(.+)\]$", re.S)
-_AT_PATH = re.compile(r"@((?:\.[A-Za-z_][A-Za-z0-9_\-]*|\[\d+\]|\['[^']*'\])*)")
+_STEP_REF = re.compile(r"\$steps\.([A-Za-z0-9_\-]+)\.")
+_STATUS_REF = re.compile(r"\$statusCode\s*==\s*(\d{3})")
+# Locals the generated functions use besides pycode.RESERVED_NAMES.
+_LOCALS = frozenset({"secrets", "resume", "tokens", "payload", "access_token", "called"})
+_GOESSNER = "draft-goessner-dispatch-jsonpath-00"
+_XPATH_VERSIONS = ("xpath-10", "xpath-20", "xpath-30", "xpath-31")
+_TRANSPORT_RETRY_STATUSES = frozenset({"502", "503", "504"})
 
 
 @dataclass
@@ -55,17 +70,43 @@ class Action:
     retry_after: float | None
     retry_limit: int
     json_path: JsonPath
+    counter: str = ""  # retry: the counter variable
 
 
 @dataclass
 class StepInfo:
-    bound: BoundStep
     step_id: str
     index: int
+    step: dict[str, Any]
+    json_path: JsonPath
+    operation: Operation | None
+    workflow_id: str | None  # a step that calls another workflow of this document
     outputs: dict[str, StepVar] = field(default_factory=dict)
+    payload_name: str = ""  # the variable holding the request body, when it needs one
     success_actions: list[Action] = field(default_factory=list)
     failure_actions: list[Action] = field(default_factory=list)
-    loops: bool = False
+
+
+@dataclass(frozen=True)
+class Credential:
+    """One credential a security scheme needs (a keyword argument of the function)."""
+
+    key: str  # "<source>/<scheme>/<part>": the same credential across workflows
+    part: str  # token | username | password | key | client_id | client_secret
+    scheme: SecurityScheme
+    source: str
+    wanted: str  # Python name it would like
+    secret: bool
+
+
+@dataclass
+class Auth:
+    """How one request authenticates: extra request parts and lines before it."""
+
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    query: list[tuple[str, str]] = field(default_factory=list)
+    cookies: list[tuple[str, str]] = field(default_factory=list)
+    prelude: list[str] = field(default_factory=list)
 
 
 class Analyzer:
@@ -80,7 +121,10 @@ class Analyzer:
         self.options = options
         self.package = package
         self.header = header
-        self.module_names = NameAllocator({"SERVERS", "StepFailed", "WorkflowError", "WorkflowTimeout", "models"})
+        self.module_names = NameAllocator({"SERVERS", "StepFailed", "WorkflowError", "WorkflowTimeout", "models", "_runtime"})
+        self.workflows: dict[str, WorkflowAnalyzer] = {}
+        self.token_urls: dict[str, tuple[str, str]] = {}  # SERVERS key -> (source, absolute token URL)
+        self.runtime_parts: set[str] = set()
 
     def error(self, path: JsonPath, message: str, hint: str | None = None) -> None:
         self.report.add(self.arazzo.diagnostic(path, message, hint))
@@ -90,11 +134,21 @@ class Analyzer:
 
     def run(self) -> ModulePlan:
         data = self.arazzo.data
-        workflows: list[WorkflowPlan] = []
-        for index, workflow in enumerate(data.get("workflows", [])):
-            workflows.append(WorkflowAnalyzer(self, index, workflow).run())
-        servers = tuple(ServerEntry(py_str(name), py_str(source.server_url)) for name, source in self.resolved.sources.items() if source.kind == "openapi")
-        uses_models = any("models." in field.type_text for wf in workflows for field in wf.outputs)
+        analyzers = [WorkflowAnalyzer(self, index, workflow) for index, workflow in enumerate(data.get("workflows", []))]
+        for wa in analyzers:
+            self.workflows.setdefault(wa.workflow_id, wa)
+        for wa in analyzers:
+            wa.prepare()
+        order = self._call_order(analyzers)
+        for wa in order:
+            wa.plan_credentials()
+        plans: dict[int, WorkflowPlan] = {}
+        for wa in order:
+            plans[wa.index] = wa.run()
+        workflows = [plans[i] for i in sorted(plans)]
+        servers = [ServerEntry(py_str(name), py_str(source.server_url)) for name, source in self.resolved.sources.items() if source.kind == "openapi"]
+        servers += [ServerEntry(py_str(key), py_str(url)) for key, (_, url) in sorted(self.token_urls.items())]
+        uses_models = any("models." in f.type_text for wf in workflows for f in wf.outputs)
         info = data.get("info", {})
         title = docstring_text(f"{info.get('title', 'Workflows')} {info.get('version', '')}".strip())
         exports: list[str] = []
@@ -106,10 +160,43 @@ class Analyzer:
             title=title,
             typing_imports=("Any", "Literal"),
             imports_models=uses_models,
-            servers=servers,
+            servers=tuple(servers),
             workflows=tuple(workflows),
             exports=tuple(sorted(exports + ["StepFailed", "WorkflowError", "WorkflowTimeout"])),
+            runtime_parts=tuple(sorted(self.runtime_parts)),
         )
+
+    def _call_order(self, analyzers: list[WorkflowAnalyzer]) -> list[WorkflowAnalyzer]:
+        """Callees before callers; a cycle of calls is an error (nothing may recurse)."""
+        order: list[WorkflowAnalyzer] = []
+        state: dict[str, int] = {}
+        for start in analyzers:
+            if start.workflow_id in state:
+                continue
+            stack: list[tuple[WorkflowAnalyzer, int]] = [(start, 0)]
+            trail: list[str] = []
+            while stack:
+                wa, child = stack.pop()
+                if child == 0:
+                    state[wa.workflow_id] = 1
+                    trail.append(wa.workflow_id)
+                callees = wa.callee_list()
+                if child < len(callees):
+                    stack.append((wa, child + 1))
+                    target, at = callees[child]
+                    nxt = self.workflows.get(target)
+                    if nxt is None:
+                        continue
+                    if state.get(target) == 1:
+                        cycle = trail[trail.index(target):] + [target]
+                        self.error(at, "workflows call each other in a cycle: " + " -> ".join(cycle), "generated functions never recurse; break the cycle (a loop of steps inside one workflow is fine)")
+                    elif target not in state:
+                        stack.append((nxt, 0))
+                else:
+                    state[wa.workflow_id] = 2
+                    trail.pop()
+                    order.append(wa)
+        return order
 
 
 class WorkflowAnalyzer:
@@ -119,16 +206,72 @@ class WorkflowAnalyzer:
         self.workflow = workflow
         self.path: JsonPath = ("workflows", index)
         self.workflow_id = str(workflow.get("workflowId", f"workflow{index}"))
-        self.names = NameAllocator(set(RESERVED_NAMES))
+        self.names = NameAllocator(set(RESERVED_NAMES) | _LOCALS)
         self.inputs: dict[str, InputParam] = {}
         self.input_types: dict[str, PyType] = {}
+        self.input_params: list[InputParam] = []
+        self.required_inputs: set[str] = set()
         self.steps: list[StepInfo] = []
         self.by_id: dict[str, StepInfo] = {}
-        self.machine = False
         self.secret_names: list[str] = []
-        self.retry_counters: list[str] = []
+        self.callees: dict[str, JsonPath] = {}
+        self.depends_on: list[str] = []
+        self.goto_workflows: set[str] = set()
+        self.workflow_vars: dict[str, str] = {}
+        self.credentials: dict[str, Credential] = {}
+        self.credential_names: dict[str, str] = {}
+        self.required_credentials: set[str] = set()
+        self.step_auth: dict[int, list[list[tuple[SecurityScheme, tuple[str, ...], str]]]] = {}
+        self.output_fields: dict[str, OutputField] = {}
+        self.output_types: dict[str, PyType] = {}
+        # control flow
+        self.machine = False
+        self.machine_reason = ""
+        self.loops: dict[int, int] = {}  # loop start index -> end index (sequential form)
+        self.resume_targets: set[str] = set()
+        self.predeclared: dict[int, set[str]] = {}  # loop start -> steps whose outputs are read before they run
+        self.fn = ""
+        self.async_fn = ""
+        self.outputs_class = ""
 
-    # -- inputs ------------------------------------------------------------------------
+    # -- preparation: names, inputs, steps, actions, calls ------------------------------
+
+    def prepare(self) -> None:
+        fn = snake_case(self.workflow_id, fallback="workflow")
+        self.fn = self.p.module_names.claim(fn)
+        self.async_fn = self.p.module_names.claim(self.fn + "_async")
+        self.outputs_class = self.p.module_names.claim(pascal_case(self.workflow_id, fallback="Workflow") + "Outputs")
+        self.input_params = self._inputs()
+        self._collect_steps()
+        for index, dep in enumerate(self.workflow.get("dependsOn") or []):
+            at = self.path + ("dependsOn", index)
+            if not isinstance(dep, str):
+                continue
+            if dep.startswith("$sourceDescriptions."):
+                self.p.error(at, f"dependsOn {dep!r} names a workflow of another Arazzo document, which is not compiled", "copy that workflow into this document")
+                continue
+            if dep in self.p.workflows and dep not in self.depends_on:
+                self.depends_on.append(dep)
+                self.callees.setdefault(dep, at)
+        for info in self.steps:
+            if info.workflow_id is not None:
+                self.callees.setdefault(info.workflow_id, info.json_path + ("workflowId",))
+            for action in info.success_actions + info.failure_actions:
+                target = action.target_workflow
+                if target is None:
+                    continue
+                if target.startswith("$sourceDescriptions."):
+                    self.p.error(action.json_path + ("workflowId",), f"action {action.name!r} goes to a workflow of another Arazzo document ({target}), which is not compiled", "copy that workflow into this document")
+                    continue
+                if target in self.p.workflows:
+                    self.callees.setdefault(target, action.json_path + ("workflowId",))
+                    if action.kind == "goto" or action.kind == "retry":
+                        self.goto_workflows.add(target)
+        for target in self.callees:
+            self.workflow_vars[target] = self.names.claim(f"{snake_case(target, fallback='workflow')}_outputs")
+
+    def callee_list(self) -> list[tuple[str, JsonPath]]:
+        return list(self.callees.items())
 
     def _inputs(self) -> list[InputParam]:
         schema = self.workflow.get("inputs")
@@ -146,20 +289,26 @@ class WorkflowAnalyzer:
             prop, prop_at = self._deref_input_schema(prop, prop_at)
             loc = SchemaLoc(self.p.arazzo, prop_at, prop)
             py_type = self.p.inferrer.type_of(loc) if isinstance(prop, dict) else ANY
-            name = original
-            wanted = snake_case(name, fallback="input")
-            if wanted in RESERVED_NAMES:
+            wanted = snake_case(original, fallback="input")
+            if wanted in RESERVED_NAMES or wanted in _LOCALS:
                 wanted += "_"
             py_name = self.names.claim(wanted)
             default: str | None = None
-            if isinstance(prop, dict) and "default" in prop:
+            mutable_default: str | None = None
+            if isinstance(prop, dict) and isinstance(prop.get("default"), (dict, list)):
+                mutable_default = py_literal(prop["default"])
+                default = "None"
+            elif isinstance(prop, dict) and "default" in prop:
                 default = py_literal(prop["default"])
             elif original not in required:
                 py_type = py_type.or_none()
                 default = "None"
+            if default is None:
+                self.required_inputs.add(original)
             description = str(prop.get("description", "")) if isinstance(prop, dict) else ""
             secret = bool(_SECRET_INPUT.search(original)) or (isinstance(prop, dict) and prop.get("format") == "password")
-            param = InputParam(py_name, original, py_type.text, default, description, secret)
+            type_text = py_type.or_none().text if mutable_default is not None else py_type.text
+            param = InputParam(py_name, original, type_text, default, description, secret, mutable_default)
             self.inputs[original] = param
             self.input_types[original] = py_type
             params.append(param)
@@ -185,41 +334,34 @@ class WorkflowAnalyzer:
             schema, at = node, tokens
         return schema, at
 
-    # -- steps and actions ---------------------------------------------------------------
-
     def _collect_steps(self) -> None:
-        steps = self.workflow.get("steps", [])
-        for index, step in enumerate(steps):
+        for index, step in enumerate(self.workflow.get("steps", [])):
             bound = self.p.resolved.steps[(self.index, index)]
-            info = StepInfo(bound, str(step.get("stepId")), index)
+            info = StepInfo(str(step.get("stepId")), index, step, bound.json_path, bound.operation, bound.workflow_id)
             for name in step.get("outputs", {}) or {}:
                 var = self.names.claim(f"{snake_case(info.step_id, fallback='step')}_{snake_case(name, fallback='output')}")
                 info.outputs[name] = StepVar(var, ANY)
+            if isinstance(step.get("requestBody"), dict):
+                info.payload_name = self.names.claim(f"{snake_case(info.step_id, fallback='step')}_payload")
             self.steps.append(info)
             self.by_id[info.step_id] = info
         for info in self.steps:
-            step = info.bound.step
-            at = info.bound.json_path
-            info.success_actions = self._actions(step.get("onSuccess"), at + ("onSuccess",), "successActions", self.workflow.get("successActions"))
-            info.failure_actions = self._actions(step.get("onFailure"), at + ("onFailure",), "failureActions", self.workflow.get("failureActions"))
-        for info in self.steps:
-            self_goto = any(a.kind == "goto" and a.target_step == info.step_id for a in info.success_actions + info.failure_actions)
-            info.loops = self_goto or any(a.kind == "retry" for a in info.failure_actions)
-            for action in info.success_actions + info.failure_actions:
-                if action.target_workflow is not None:
-                    self.machine = True
-                elif action.kind == "goto" and action.target_step not in (None, info.step_id):
-                    self.machine = True
-                if action.kind == "retry" and action.target_step is not None:
-                    self.p.error(action.json_path, "a retry action that first runs another step is not compiled yet", "split it into a goto to that step and a goto back")
+            at = info.json_path
+            info.success_actions = self._actions(info.step.get("onSuccess"), at + ("onSuccess",), "successActions", self.workflow.get("successActions"))
+            info.failure_actions = self._actions(info.step.get("onFailure"), at + ("onFailure",), "failureActions", self.workflow.get("failureActions"))
+            for action in info.failure_actions:
+                if action.kind == "retry":
+                    wanted = f"{snake_case(action.name or info.step_id, fallback='step')}_retries"
+                    if wanted in self.names.taken:  # a workflow-level action, counted per step
+                        wanted = f"{snake_case(info.step_id, fallback='step')}_{wanted}"
+                    action.counter = self.names.claim(wanted)
 
     def _actions(self, raw: Any, at: JsonPath, component_kind: str, workflow_level: Any) -> list[Action]:
         actions: list[Action] = []
         names: set[str] = set()
         for source_list, base in ((raw, at), (workflow_level, self.path + (component_kind,))):
             for index, item in enumerate(source_list or []):
-                item_at = base + (index,)
-                action = self._action(item, item_at, component_kind)
+                action = self._action(item, base + (index,), component_kind)
                 if action is None or action.name in names:
                     continue  # a step-level action overrides the workflow-level one of the same name
                 names.add(action.name)
@@ -237,64 +379,242 @@ class WorkflowAnalyzer:
                 return None
             name = ref[len(prefix):]
             components = (self.p.arazzo.data.get("components") or {}).get(component_kind) or {}
-            if name not in components:
+            if name not in components or not isinstance(components[name], dict):
                 self.p.error(at + ("reference",), f"unknown reusable action {ref!r}", did_you_mean(name, components))
                 return None
             item = components[name]
             at = ("components", component_kind, name)
+            for key in ("stepId", "workflowId"):
+                target = item.get(key)
+                if key == "stepId" and isinstance(target, str) and target not in self.by_id:
+                    self.p.error(at + (key,), f"reusable action {name!r} goes to step {target!r}, which workflow {self.workflow_id!r} does not have", did_you_mean(target, self.by_id))
+                    return None
+                if key == "workflowId" and isinstance(target, str) and not target.startswith("$") and target not in self.p.workflows:
+                    self.p.error(at + (key,), f"reusable action {name!r} goes to unknown workflow {target!r}", did_you_mean(target, self.p.workflows))
+                    return None
         criteria = [(c, at + ("criteria", i)) for i, c in enumerate(item.get("criteria") or []) if isinstance(c, dict)]
         kind = str(item.get("type"))
         limit = item.get("retryLimit", 1)
+        after = item.get("retryAfter")
+        if component_kind == "successActions" and kind not in ("end", "goto"):
+            self.p.error(at + ("type",), f"success action type {kind!r} is not end or goto", "use end or goto")
+        elif component_kind == "failureActions" and kind not in ("end", "goto", "retry"):
+            self.p.error(at + ("type",), f"failure action type {kind!r} is not end, goto or retry", "use end, goto or retry")
+        if kind == "goto" and item.get("stepId") is None and item.get("workflowId") is None:
+            self.p.error(at, f"goto action {item.get('name')!r} has no stepId or workflowId", "add the step or workflow to go to")
         return Action(
             name=str(item.get("name", "")),
             kind=kind,
             criteria=criteria,
-            target_step=item.get("stepId"),
-            target_workflow=item.get("workflowId"),
-            retry_after=float(item["retryAfter"]) if isinstance(item.get("retryAfter"), (int, float)) else None,
-            retry_limit=int(limit) if isinstance(limit, int) else 1,
+            target_step=item.get("stepId") if isinstance(item.get("stepId"), str) else None,
+            target_workflow=item.get("workflowId") if isinstance(item.get("workflowId"), str) else None,
+            retry_after=float(after) if isinstance(after, (int, float)) and not isinstance(after, bool) and after >= 0 else None,
+            retry_limit=int(limit) if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0 else 1,
             json_path=at,
         )
 
-    # -- the plan ------------------------------------------------------------------------
+    # -- credentials from the OpenAPI security schemes ---------------------------------
+
+    def plan_credentials(self) -> None:
+        """The credentials this workflow's requests (and the workflows it calls) need."""
+        creds: dict[str, Credential] = {}
+        required: set[str] = set()
+        for info in self.steps:
+            op = info.operation
+            if op is None or not op.security:
+                continue
+            explicit = self._explicit_parameters(info)
+            alternatives: list[list[tuple[SecurityScheme, tuple[str, ...], str]]] = []
+            satisfied = False
+            unsupported: list[SecurityScheme] = []
+            for requirement in op.security:
+                if not requirement:
+                    satisfied = True  # '{}': anonymous access is allowed
+                    break
+                usable: list[tuple[SecurityScheme, tuple[str, ...], str]] = []
+                covered = True
+                for scheme, scopes in requirement:
+                    if self._covered(scheme, explicit):
+                        continue
+                    covered = False
+                    if scheme.kind == "other":
+                        unsupported.append(scheme)
+                        usable = []
+                        break
+                    usable.append((scheme, scopes, op.source.name))
+                if covered:
+                    satisfied = True
+                    break
+                if usable:
+                    alternatives.append(usable)
+            if satisfied:
+                continue
+            if not alternatives:
+                if unsupported:
+                    names = ", ".join(sorted({s.name for s in unsupported}))
+                    self.p.warn(info.json_path, f"operation {op.display_name} uses security scheme(s) {names} of a kind the generator does not handle (http bearer/basic, apiKey, oauth2 client credentials are)", "pass the credential explicitly as a parameter")
+                continue
+            self.step_auth[info.index] = alternatives
+            for alternative in alternatives:
+                for scheme, _, source in alternative:
+                    for cred in _scheme_credentials(scheme, source):
+                        creds.setdefault(cred.key, cred)
+                        if len(alternatives) == 1:
+                            required.add(cred.key)
+        for callee in self.callees:
+            target = self.p.workflows.get(callee)
+            if target is None:
+                continue
+            for key, cred in target.credentials.items():
+                creds.setdefault(key, cred)
+                if key in target.required_credentials:
+                    required.add(key)
+        taken_inputs = {p.name for p in self.input_params}
+        for key in sorted(creds, key=lambda k: (k not in required, k)):
+            cred = creds[key]
+            wanted = cred.wanted if cred.wanted not in taken_inputs else cred.wanted + "_credential"
+            self.credential_names[key] = self.names.claim(wanted)
+            if cred.secret:
+                self.secret_names.append(self.credential_names[key])
+        self.credentials = creds
+        self.required_credentials = required
+
+    def _explicit_parameters(self, info: StepInfo) -> set[tuple[str, str]]:
+        """(location, lower-case name) of every parameter the workflow sets on the step."""
+        found: set[tuple[str, str]] = set()
+        for items in (self.workflow.get("parameters"), info.step.get("parameters")):
+            for item in items or []:
+                if not isinstance(item, dict):
+                    continue
+                if "reference" in item:
+                    ref = str(item["reference"])
+                    item = ((self.p.arazzo.data.get("components") or {}).get("parameters") or {}).get(ref.rsplit(".", 1)[-1]) or {}
+                if isinstance(item, dict) and isinstance(item.get("name"), str):
+                    found.add((str(item.get("in", "")), str(item["name"]).lower()))
+        return found
+
+    @staticmethod
+    def _covered(scheme: SecurityScheme, explicit: set[tuple[str, str]]) -> bool:
+        """An explicit parameter in the workflow wins over the security scheme."""
+        if scheme.kind in ("http-bearer", "http-basic", "oauth2-client-credentials"):
+            return ("header", "authorization") in explicit
+        if scheme.kind == "apiKey" and scheme.param_name:
+            return (str(scheme.location), scheme.param_name.lower()) in explicit
+        return False
+
+    def credential_params(self) -> list[InputParam]:
+        params: list[InputParam] = []
+        for key, cred in self.credentials.items():
+            required = key in self.required_credentials
+            description = f"{_CREDENTIAL_TEXT[cred.part]} for the {cred.scheme.name!r} security scheme of {cred.source!r}."
+            params.append(InputParam(self.credential_names[key], key, "str" if required else "str | None", None if required else "None", description, cred.secret))
+        return sorted(params, key=lambda p: p.default is not None)
+
+    # -- control flow ----------------------------------------------------------------
+
+    def _classify(self) -> None:
+        """Choose the sequential form (with disjoint inline loops) or the state machine."""
+        why: list[str] = []
+        starts: dict[int, int] = {}
+        early_reads: list[tuple[StepInfo, StepInfo]] = []  # (reader, step whose outputs it reads first)
+        for info in self.steps:
+            for action in info.success_actions + info.failure_actions:
+                if action.kind == "retry":
+                    if action.target_step is not None:
+                        if action.target_step in self.by_id:
+                            self.resume_targets.add(action.target_step)
+                        why.append("a retry runs another step first")
+                    starts[info.index] = max(starts.get(info.index, info.index), info.index)
+                elif action.kind == "goto" and action.target_step in self.by_id:
+                    target = self.by_id[action.target_step].index
+                    if target <= info.index:
+                        starts[target] = max(starts.get(target, target), info.index)
+                    elif target != info.index + 1 or action in info.failure_actions:
+                        why.append(f"step {info.step_id!r} jumps forward to {action.target_step!r}")
+            # Reads before the step's outputs are assigned (its own included) and after.
+            before = json.dumps([info.step.get(k) for k in ("parameters", "requestBody", "successCriteria", "onFailure")] + [self.workflow.get("parameters")], default=str)
+            after = json.dumps([info.step.get(k) for k in ("outputs", "onSuccess")], default=str)
+            for step_id in _STEP_REF.findall(before) + [s for s in _STEP_REF.findall(after) if s != info.step_id]:
+                if step_id in self.by_id and self.by_id[step_id].index >= info.index:
+                    early_reads.append((info, self.by_id[step_id]))
+        loops = sorted(starts.items())
+        for (s1, e1), (s2, _) in zip(loops, loops[1:]):
+            if s2 <= e1:
+                why.append("loops nest or cross")
+        for reader, read in early_reads:
+            # Within one loop, a read before the step runs sees the previous round (None
+            # on the first): the variables are declared before the loop.
+            loop = next(((a, b) for a, b in loops if a <= reader.index and read.index <= b), None)
+            if loop is None:
+                why.append(f"step {reader.step_id!r} reads outputs of step {read.step_id!r} before that step runs")
+            else:
+                self.predeclared.setdefault(loop[0], set()).add(read.step_id)
+        self.machine = bool(why)
+        self.machine_reason = why[0] if why else ""
+        self.loops = {} if self.machine else dict(loops)
+
+    def _loop_of(self, index: int) -> tuple[int, int] | None:
+        for start, end in self.loops.items():
+            if start <= index <= end:
+                return start, end
+        return None
+
+    def _reentered(self, info: StepInfo) -> bool:
+        """Can the step run again after it succeeded (so retry counters must restart)?"""
+        if self.machine:
+            for source in self.steps:
+                for action in source.success_actions + source.failure_actions:
+                    target = action.target_step if action.kind == "goto" else (source.step_id if action.kind == "retry" and action.target_step else None)
+                    if target in self.by_id and self.by_id[target].index <= info.index <= source.index:
+                        return True
+            return False
+        loop = self._loop_of(info.index)
+        if loop is None:
+            return False
+        start, end = loop
+        if start != end:
+            return True
+        return any(a.kind == "goto" and a.target_step == info.step_id for a in info.success_actions + info.failure_actions)
+
+    # -- the plan --------------------------------------------------------------------
 
     def run(self) -> WorkflowPlan:
-        inputs = self._inputs()
-        self._collect_steps()
-        fn = snake_case(self.workflow_id, fallback="workflow")
-        fn = self.p.module_names.claim(fn if fn not in ("models",) else fn + "_")
-        async_fn = self.p.module_names.claim(fn + "_async")
-        outputs_class = self.p.module_names.claim(pascal_case(self.workflow_id, fallback="Workflow") + "Outputs")
-        # Step bodies are translated once to learn output types; then rendered twice.
+        self._classify()
         for info in self.steps:
             self._infer_step_outputs(info)
         outputs, output_exprs = self._workflow_outputs()
-        sync_body = tuple(self._body(is_async=False, outputs_class=outputs_class, output_exprs=output_exprs))
-        async_body = tuple(self._body(is_async=True, outputs_class=outputs_class, output_exprs=output_exprs))
+        sync_body = tuple(self._body(is_async=False, output_exprs=output_exprs))
+        async_body = tuple(self._body(is_async=True, output_exprs=output_exprs))
         return WorkflowPlan(
             workflow_id=self.workflow_id,
-            function_name=fn,
-            async_function_name=async_fn,
-            outputs_class=outputs_class,
-            docstring=self._docstring(inputs),
-            inputs=tuple(inputs),
+            function_name=self.fn,
+            async_function_name=self.async_fn,
+            outputs_class=self.outputs_class,
+            outputs_docstring=docstring_text(f"Outputs of workflow ``{self.workflow_id}``."),
+            docstring=self._docstring(),
+            inputs=tuple(self.input_params + self.credential_params()),
             outputs=tuple(outputs),
             sync_body=sync_body,
             async_body=async_body,
         )
 
-    def _docstring(self, inputs: list[InputParam]) -> str:
+    def _docstring(self) -> str:
         summary = str(self.workflow.get("summary") or f"Run workflow {self.workflow_id}.")
         parts = [summary.strip()]
         description = self.workflow.get("description")
         if description:
             parts.append(str(description).strip())
-        lines = [f"Workflow ``{self.workflow_id}``: " + " -> ".join(s.step_id for s in self.steps) + "."]
-        parts.append(lines[0])
-        if inputs:
+        flow = f"Workflow ``{self.workflow_id}``: " + " -> ".join(s.step_id for s in self.steps) + "."
+        if self.depends_on:
+            flow += " Runs " + ", ".join(f"``{d}``" for d in self.depends_on) + " first."
+        parts.append(flow)
+        params = self.input_params + self.credential_params()
+        if params:
             arg_lines = ["Args:"]
-            for param in inputs:
+            for param in params:
                 text = " ".join(param.description.split()) or param.original
+                if param.mutable_default is not None:
+                    text += f" Defaults to {param.mutable_default} (None also means the default)."
                 arg_lines.append(f"    {param.name}: {text}")
             parts.append("\n".join(arg_lines))
         parts.append(
@@ -304,10 +624,10 @@ class WorkflowAnalyzer:
         )
         return docstring_text("\n\n".join(parts))
 
-    # -- outputs -------------------------------------------------------------------------
+    # -- outputs ---------------------------------------------------------------------
 
-    def _success_response_schema(self, info: StepInfo) -> SchemaLoc | None:
-        op = info.bound.operation
+    def success_response_schema(self, info: StepInfo) -> SchemaLoc | None:
+        op = info.operation
         if op is None:
             return None
         statuses = self._success_statuses(info)
@@ -317,197 +637,342 @@ class WorkflowAnalyzer:
                 return response.schema
         return None
 
+    def body_is_json(self, info: StepInfo) -> bool:
+        """Is the step's success response JSON (or undocumented)?  Else it is text."""
+        op = info.operation
+        if op is None:
+            return True
+        statuses = self._success_statuses(info)
+        types = [r.content_type for s, r in sorted(op.responses.items()) if (s in statuses if statuses else s.startswith("2")) and r.content_type]
+        if not types:
+            return True
+        return any(_is_json_type(t) for t in types)
+
     def _success_statuses(self, info: StepInfo) -> set[str]:
         statuses: set[str] = set()
-        for criterion in info.bound.step.get("successCriteria") or []:
+        for criterion in info.step.get("successCriteria") or []:
             if isinstance(criterion, dict) and criterion.get("type") in (None, "simple"):
-                for match in re.finditer(r"\$statusCode\s*==\s*(\d{3})", str(criterion.get("condition", ""))):
-                    statuses.add(match.group(1))
+                statuses.update(_STATUS_REF.findall(str(criterion.get("condition", ""))))
         return statuses
 
     def _infer_step_outputs(self, info: StepInfo) -> None:
-        ctx = ExprContext(self, info, is_async=False, machine=False)
-        for name, raw in (info.bound.step.get("outputs") or {}).items():
-            at = info.bound.json_path + ("outputs", name)
-            _, py_type = ctx.value(raw, at)
+        payload: str | None = None
+        path_values: dict[str, str] = {}
+        if info.operation is not None:
+            request = ExprContext(self, info, is_async=False, phase="request")
+            request.request_lines(info.operation, info.step, info.json_path)
+            payload, path_values = request.payload_var, request.path_values
+        ctx = ExprContext(self, info, is_async=False, phase="response" if info.operation else "called", payload=payload, path_values=path_values)
+        for name, raw in (info.step.get("outputs") or {}).items():
+            _, py_type = ctx.value(raw, info.json_path + ("outputs", name))
             info.outputs[name].type = py_type
 
     def _workflow_outputs(self) -> tuple[list[OutputField], list[tuple[str, str]]]:
         fields: list[OutputField] = []
         exprs: list[tuple[str, str]] = []
-        attr_names = NameAllocator({"model_config", "model_fields", "model_computed_fields"})
+        attr_names = NameAllocator()
         for name, raw in (self.workflow.get("outputs") or {}).items():
             at = self.path + ("outputs", name)
-            ctx = ExprContext(self, None, is_async=False, machine=self.machine)
+            ctx = ExprContext(self, None, is_async=False, phase="outputs")
             source, py_type = ctx.value(raw, at)
             if self._may_be_unset(raw):
                 py_type = py_type.or_none()
-            attr = attr_names.claim(snake_case(name, fallback="output"))
-            if attr.startswith("model_"):
-                attr = attr_names.claim(attr + "_")
-            fields.append(OutputField(attr, py_str(name), py_type.text, ""))
+            attr = model_field_name(name, attr_names)
+            output = OutputField(attr, py_str(name), py_type.text, "")
+            fields.append(output)
+            self.output_fields[name] = output
+            self.output_types[name] = py_type
             exprs.append((py_str(name), source))
         return fields, exprs
 
     def _may_be_unset(self, raw: Any) -> bool:
-        """True when the output reads a step that a goto or early end may skip."""
+        """True when the output reads a step (or workflow) that a jump or early end may skip."""
         if not isinstance(raw, str):
             return False
         try:
             parsed = ex.parse_value(raw)
         except ex.ExpressionError:
             return False
-        if not isinstance(parsed, ex.StepOutput) or parsed.step_id not in self.by_id:
-            return False
-        target = self.by_id[parsed.step_id]
-        if self.machine:
-            return target.index != 0
-        return any(a.kind == "end" for s in self.steps[: target.index] for a in s.success_actions)
+        refs = list(ex.iter_refs(parsed)) if not isinstance(parsed, str) else []
+        for ref in refs:
+            if isinstance(ref, ex.WorkflowOutput) and ref.workflow_id in self.goto_workflows and ref.workflow_id not in self.depends_on:
+                return True
+            if not isinstance(ref, ex.StepOutput) or ref.step_id not in self.by_id:
+                continue
+            target = self.by_id[ref.step_id]
+            if self.machine:
+                if target.index != 0:
+                    return True
+            elif any(self._exits_early(s) for s in self.steps[: target.index]):
+                return True
+        return False
 
-    # -- bodies ------------------------------------------------------------------------
+    @staticmethod
+    def _exits_early(info: StepInfo) -> bool:
+        return any(a.kind == "end" or (a.kind == "goto" and a.target_workflow is not None) for a in info.success_actions) or any(a.kind == "goto" and a.target_workflow is not None for a in info.failure_actions)
 
-    def _body(self, *, is_async: bool, outputs_class: str, output_exprs: list[tuple[str, str]]) -> list[Node]:
+    # -- bodies ----------------------------------------------------------------------
+
+    def _body(self, *, is_async: bool, output_exprs: list[tuple[str, str]]) -> list[Node]:
         body: list[Node] = [
+            Block(f"if {p.name} is None:", (Line(f"{p.name} = {p.mutable_default}"),)) for p in self.input_params if p.mutable_default is not None
+        ]
+        body += [
             Line("base = _runtime.servers(SERVERS, servers)"),
             Line("deadline = _runtime.Deadline(timeout)"),
         ]
         secrets = ", ".join(self.secret_names)
         body.append(Line(f"secrets = ({secrets},)" if self.secret_names else "secrets: tuple[str, ...] = ()"))
-        result = f"{outputs_class}.model_validate({{" + ", ".join(f"{k}: {v}" for k, v in output_exprs) + "})"
+        if any(scheme.kind == "oauth2-client-credentials" for alts in self.step_auth.values() for alt in alts for scheme, _, _ in alt):
+            body.append(Line("tokens: dict[str, str] = {}  # OAuth 2.0 access tokens, fetched once per run"))
+        text = json.dumps(self.workflow, default=str)
+        for target, var in self.workflow_vars.items():
+            read = f"$workflows.{target}.outputs" in text
+            if target not in self.depends_on and (target in self.goto_workflows or self.machine or read):
+                callee = self.p.workflows[target]
+                body.append(Line(f"{var}: {callee.outputs_class} | None = None"))
         inner: list[Node] = []
+        for dep in self.depends_on:
+            inner.append(Line(f"# dependsOn: workflow {comment_text(dep, 80)} runs first"))
+            inner.append(Line(f"{self.workflow_vars[dep]} = {self.call_workflow(dep, is_async, self.path + ('dependsOn',))}"))
+        result = self._result(output_exprs)
         if self.machine:
-            inner += self._machine(is_async, result)
+            inner += self._machine(is_async)
         else:
-            for info in self.steps:
-                inner += self._sequential_step(info, is_async, result)
+            inner += self._sequential(is_async)
         client_line = "async with _runtime.async_client(client) as http:" if is_async else "with _runtime.sync_client(client) as http:"
         body.append(Block(client_line, tuple(inner)))
         body.append(Line(f"return {result}"))
         return body
 
-    def _sequential_step(self, info: StepInfo, is_async: bool, result: str) -> list[Node]:
-        ctx = ExprContext(self, info, is_async=is_async, machine=False)
-        last = info.index == len(self.steps) - 1
-        transitions = Transitions(
-            next=["break"] if info.loops else [],
-            end=(["break"] if info.loops else []) if last else [f"return {self._early_result(info)}"],
-            goto=self._goto_sequential,
-        )
-        nodes = self._step_comment(info)
-        statements = self._step_statements(info, ctx, transitions)
-        if info.loops:
-            counters = [Line(f"{name} = 0") for name in ctx.counters]
-            nodes += counters
-            nodes.append(Line("# Repeats until an action leaves the loop; deadline.sleep bounds it (timeout, MAX_ITERATIONS)."))
-            nodes.append(Block("while True:", tuple(statements)))
-        else:
-            nodes += statements
-        return nodes
+    def _result(self, output_exprs: list[tuple[str, str]]) -> str:
+        return self._validate_outputs([f"{k}: {v}" for k, v in output_exprs])
+
+    def _validate_outputs(self, pairs: list[str]) -> str:
+        """The Outputs model built from ``pairs``, carrying the run's transport retry count."""
+        return f"{self.outputs_class}.model_validate({{" + ", ".join(pairs) + '}, context={"transport_retries": deadline.transport_retries})'
 
     def _early_result(self, info: StepInfo) -> str:
-        """The outputs when a step before the last ends the workflow: later steps' values are None."""
+        """The outputs when a step ends the workflow early: later steps' values are None."""
         later = {v.name for s in self.steps[info.index + 1 :] for v in s.outputs.values()}
         pairs = []
         for name, raw in (self.workflow.get("outputs") or {}).items():
-            ctx = ExprContext(self, None, is_async=False, machine=False, unset=later)
+            ctx = ExprContext(self, None, is_async=False, phase="outputs", unset=later)
             source, _ = ctx.value(raw, self.path + ("outputs", name))
             pairs.append(f"{py_str(name)}: {source}")
-        outputs_class = pascal_case(self.workflow_id, fallback="Workflow") + "Outputs"
-        return f"{outputs_class}.model_validate({{" + ", ".join(pairs) + "})"
+        return self._validate_outputs(pairs)
 
-    def _goto_sequential(self, info: StepInfo, action: Action, sleep_line: str) -> list[str]:
-        return [sleep_line, "continue"]
+    def call_workflow(self, target: str, is_async: bool, at: JsonPath, arguments: list[tuple[str, str]] | None = None) -> str:
+        """The call of another workflow's function, sharing client, servers, sleep and deadline.
 
-    def _machine(self, is_async: bool, result: str) -> list[Node]:
+        ``arguments`` maps the callee's input names (original) to Python sources; without
+        it, inputs pass by name from this workflow's inputs of the same name.
+        """
+        callee = self.p.workflows[target]
+        args: list[str] = []
+        if arguments is None:
+            arguments = []
+            for original, param in callee.inputs.items():
+                if original in self.inputs:
+                    arguments.append((original, self.inputs[original].name))
+                elif original in callee.required_inputs:
+                    self.p.error(at, f"workflow {target!r} needs input {original!r}, which workflow {self.workflow_id!r} does not have", f"declare {original!r} in the inputs of {self.workflow_id!r}: it is passed on by name")
+        for original, source in arguments:
+            args.append(f"{callee.inputs[original].name}={source}")
+        for key in callee.credentials:
+            args.append(f"{callee.credential_names[key]}={self.credential_names[key]}")
+        args += ["client=http", "servers=base", "poll_interval=poll_interval", "timeout=deadline.remaining()", "sleep=sleep"]
+        name = f"await {callee.async_fn}" if is_async else callee.fn
+        return f"{name}(" + ", ".join(args) + ")"
+
+    def _sequential(self, is_async: bool) -> list[Node]:
         nodes: list[Node] = []
-        declared: list[Node] = []
+        index = 0
+        while index < len(self.steps):
+            if index in self.loops:
+                end = self.loops[index]
+                body: list[Node] = []
+                counters: list[str] = []
+                for info in self.steps[index : end + 1]:
+                    counters += [a.counter for a in info.failure_actions if a.kind == "retry"]
+                    body += self._step(info, is_async)
+                nodes += self._step_comment(self.steps[index]) if index == end else [Line("")]
+                for early in self.steps[index : end + 1]:
+                    if early.step_id in self.predeclared.get(index, set()):
+                        nodes += [Line(f"{var.name}: {var.type.or_none().text} = None  # read before step {comment_text(early.step_id, 40)} runs") for var in early.outputs.values()]
+                nodes += [Line(f"{name} = 0") for name in counters]
+                if index == end:
+                    nodes.append(Line("# Repeats until an action leaves the loop; deadline.sleep bounds it (timeout, MAX_ITERATIONS)."))
+                    body = body[len(self._step_comment(self.steps[index])):]
+                else:
+                    first, last = comment_text(self.steps[index].step_id, 40), comment_text(self.steps[end].step_id, 40)
+                    nodes.append(Line(f"# Steps {first} to {last} repeat until an action leaves the loop (deadline.sleep bounds it)."))
+                    body = body[1:]  # no blank line right after 'while True:'
+
+                nodes.append(Block("while True:", tuple(body)))
+                index = end + 1
+            else:
+                nodes += self._step(self.steps[index], is_async)
+                index += 1
+        return nodes
+
+    def _machine(self, is_async: bool) -> list[Node]:
+        nodes: list[Node] = []
         for info in self.steps:
             for var in info.outputs.values():
-                declared.append(Line(f"{var.name}: {var.type.or_none().text} = None"))
-        cases: list[Node] = []
-        counters: list[str] = []
-        for info in self.steps:
-            ctx = ExprContext(self, info, is_async=is_async, machine=True)
-            last = info.index == len(self.steps) - 1
-            nxt = "break" if last else f"step = {py_str(self.steps[info.index + 1].step_id)}"
-            transitions = Transitions(next=[nxt], end=["break"], goto=self._goto_machine)
-            body = self._step_comment(info) + self._step_statements(info, ctx, transitions)
-            counters += ctx.counters
-            cases.append(Block(f"case {py_str(info.step_id)}:", tuple(body)))
-        cases.append(Block("case _:", (Line("break"),)))
-        nodes += declared
+                nodes.append(Line(f"{var.name}: {var.type.or_none().text} = None"))
+        counters = [a.counter for info in self.steps for a in info.failure_actions if a.kind == "retry"]
         nodes += [Line(f"{name} = 0") for name in counters]
+        if self.resume_targets:
+            nodes.append(Line("resume: str | None = None  # the step a 'retry' after another step returns to"))
+        cases: list[Node] = []
+        for info in self.steps:
+            cases.append(Block(f"case {py_str(info.step_id)}:", tuple(self._step(info, is_async))))
+        cases.append(Block("case _:", (Line("break"),)))
         nodes.append(Line(f"step = {py_str(self.steps[0].step_id)}"))
-        nodes.append(Line("# A state machine over the steps' goto graph, bounded by MAX_ITERATIONS."))
-        loop = Block(
-            "for _transition in range(_runtime.MAX_ITERATIONS):",
-            (Block("match step:", tuple(cases)),),
-        )
-        nodes.append(loop)
+        nodes.append(Line(f"# A state machine over the steps' goto graph ({comment_text(self.machine_reason, 70)}), bounded by MAX_ITERATIONS."))
+        nodes.append(Block("for _transition in range(_runtime.MAX_ITERATIONS):", (Block("match step:", tuple(cases)),)))
         nodes.append(Block("else:", (Line('raise WorkflowTimeout(step, "more than MAX_ITERATIONS transitions")'),)))
         return nodes
 
-    def _goto_machine(self, info: StepInfo, action: Action, sleep_line: str) -> list[str]:
-        target = action.target_step
-        if target is None:
-            return ["break"]
-        lines = []
-        if target in self.by_id and self.by_id[target].index <= info.index:
-            lines.append(sleep_line)  # a back edge: pace the loop
-        lines += [f"step = {py_str(target)}", "continue"]
-        return lines
+    # -- transitions -------------------------------------------------------------------
 
-    def _step_comment(self, info: StepInfo) -> list[Node]:
-        op = info.bound.operation
-        what = f"{op.display_name} ({op.method} {op.path})" if op else "workflow"
-        nodes: list[Node] = [Line(""), Line(f"# Step {comment_text(info.step_id, 60)}: {comment_text(what, 120)}")]
-        description = info.bound.step.get("description")
+    def next_lines(self, info: StepInfo) -> list[str]:
+        """The default transition after a successful step."""
+        if self.machine:
+            if info.index == len(self.steps) - 1:
+                return ["break"]
+            return [f"step = {py_str(self.steps[info.index + 1].step_id)}"]
+        loop = self._loop_of(info.index)
+        if loop is not None and loop[1] == info.index:
+            return ["break"]
+        return []
+
+    def end_lines(self, info: StepInfo) -> list[str]:
+        """A success action of type end."""
+        if self.machine:
+            return ["break"]
+        last = info.index == len(self.steps) - 1
+        if last:
+            return ["break"] if self._loop_of(info.index) is not None else ["pass"]
+        return [f"return {self._early_result(info)}"]
+
+    def goto_lines(self, info: StepInfo, target_step: str, ctx: ExprContext) -> list[str]:
+        target = self.by_id[target_step]
+        seconds = f"_runtime.interval(poll_interval, {self.p.options.poll_interval!r})"
+        if self.machine:
+            lines = []
+            if target.index <= info.index:
+                lines.append(self.sleep_line(ctx, info, seconds))  # a back edge: pace the loop
+            return lines + [f"step = {py_str(target_step)}", "continue"]
+        if target.index == info.index + 1:
+            return self.next_lines(info) or ["pass"]
+        return [self.sleep_line(ctx, info, seconds), "continue"]
+
+    def workflow_exit_lines(self, info: StepInfo, target: str, ctx: ExprContext, at: JsonPath) -> list[str]:
+        """goto a workflow: a one-way transfer; this workflow ends with what it has."""
+        lines = [f"{self.workflow_vars[target]} = {self.call_workflow(target, ctx.is_async, at)}"]
+        if self.machine:
+            return lines + ["break"]
+        return lines + [f"return {self._early_result(info)}"]
+
+    def sleep_line(self, ctx: ExprContext, info: StepInfo, seconds: str) -> str:
+        call = "await deadline.asleep" if ctx.is_async else "deadline.sleep"
+        return f"{call}(sleep, {seconds}, step={py_str(info.step_id)})"
+
+    # -- steps -----------------------------------------------------------------------
+
+    def _step_comment(self, info: StepInfo, blank: bool = True) -> list[Node]:
+        op = info.operation
+        if op is not None:
+            what = f"{op.display_name} ({op.method} {op.path})"
+        elif info.workflow_id is not None:
+            what = f"workflow {info.workflow_id}"
+        else:
+            what = "no operation"
+        nodes: list[Node] = [Line("")] if blank else []
+        nodes.append(Line(f"# Step {comment_text(info.step_id, 60)}: {comment_text(what, 120)}"))
+        description = info.step.get("description")
         if isinstance(description, str) and description.strip():
             text = comment_text(description, 400)
             nodes += [Line(f"# {line}") for line in textwrap.wrap(text, 76)]
         return nodes
 
-    def _step_statements(self, info: StepInfo, ctx: "ExprContext", transitions: "Transitions") -> list[Node]:
-        step = info.bound.step
-        at = info.bound.json_path
-        op = info.bound.operation
-        if op is None:
-            if info.bound.workflow_id is not None:
-                self.p.error(at + ("workflowId",), "steps that call another workflow are not compiled yet", "inline the other workflow's steps")
-            return [Line("raise WorkflowError(" + py_str(f"step {info.step_id!r} has no operation") + ")")]
-        statements: list[Node] = [Line(ctx.request_statement(op, step, at))]
-        step_literal = py_str(info.step_id)
-        ctx.reads_body = False
-        success = ctx.criteria([(c, at + ("successCriteria", i)) for i, c in enumerate(step.get("successCriteria") or []) if isinstance(c, dict)], default="response.is_success")
-        if ctx.reads_body:  # the success criteria read the body, which may not be JSON
-            statements.append(Line("body = _runtime.maybe_json(response)"))
+    def _step(self, info: StepInfo, is_async: bool) -> list[Node]:
+        nodes = self._step_comment(info, blank=not self.machine)
+        if info.operation is not None:
+            return nodes + self._operation_step(info, is_async)
+        if info.workflow_id is not None and info.workflow_id in self.p.workflows:
+            return nodes + self._workflow_step(info, is_async)
+        return nodes + [Line("raise WorkflowError(" + py_str(f"step {info.step_id!r} has no operation") + ")")]
+
+    def _operation_step(self, info: StepInfo, is_async: bool) -> list[Node]:
+        op = info.operation
+        assert op is not None
+        step, at = info.step, info.json_path
+        request = ExprContext(self, info, is_async=is_async, phase="request")
+        nodes: list[Node] = [Line(text) for text in request.request_lines(op, step, at)]
+        ctx = ExprContext(self, info, is_async=is_async, phase="response", payload=request.payload_var, path_values=request.path_values)
+        success = ctx.criteria(self._criteria(step.get("successCriteria"), at + ("successCriteria",)), default="response.is_success")
+        parsed = ctx.reads_body
+        if parsed:  # the success criteria read the body, which may not be JSON
+            nodes.append(Line(self._body_line(info, lenient=True)))
         error_models = self._error_models(op)
-        fail_args = f"{step_literal}, response, secrets=secrets" + (f", error_models={error_models}" if error_models else "")
-        failure_nodes: list[Node] = []
-        for action in info.failure_actions:
-            node = self._failure_action(info, action, ctx, transitions, fail_args)
-            failure_nodes.append(node)
-            if isinstance(node, Line):
-                break
-        else:
-            failure_nodes.append(Line(f"raise StepFailed.from_response({fail_args})"))
-        statements.append(Block(f"if {_negate(success)}:", tuple(failure_nodes)))
-        needs_body = ctx.step_needs_body(info)
-        if needs_body:
-            statements.append(Line(f"body = _runtime.json_body({step_literal}, response, secrets=secrets)"))
-        for name, raw in (step.get("outputs") or {}).items():
-            source, _ = ctx.value(raw, at + ("outputs", name))
-            statements.append(Line(f"{info.outputs[name].name} = {source}"))
-        for action in info.success_actions:
-            outcome = self._success_action(info, action, ctx, transitions)
-            if isinstance(outcome, Block):
-                statements.append(outcome)
-            else:  # an action without criteria always applies: later ones are unreachable
-                statements.append(Line(f"# onSuccess {comment_text(action.name, 60)}: {self._describe(action)}"))
-                statements += outcome
-                return statements
-        statements += [Line(t) for t in transitions.next]
-        return statements
+        fail_args = f"{py_str(info.step_id)}, response, secrets=secrets" + (f", error_models={error_models}" if error_models else "")
+        ctx.reads_body = False
+        failure = self._failure_nodes(info, ctx, f"raise StepFailed.from_response({fail_args})")
+        if ctx.reads_body and not parsed:
+            failure.insert(0, Line(self._body_line(info, lenient=True)))
+        nodes.append(Block(f"if {_negate(success)}:", tuple(failure)))
+        if self._reentered(info):
+            nodes += [Line(f"{a.counter} = 0") for a in info.failure_actions if a.kind == "retry"]
+        ctx.reads_body = False
+        after = self._success_nodes(info, ctx)
+        if ctx.reads_body:
+            nodes.append(Line(self._body_line(info, lenient=False)))
+        return nodes + after
+
+    def _workflow_step(self, info: StepInfo, is_async: bool) -> list[Node]:
+        target = info.workflow_id
+        assert target is not None
+        callee = self.p.workflows[target]
+        request = ExprContext(self, info, is_async=is_async, phase="request")
+        arguments = request.workflow_arguments(callee, info.step, info.json_path)
+        var = self.workflow_vars[target]
+        nodes: list[Node] = [Line(f"{var} = {self.call_workflow(target, is_async, info.json_path, arguments)}")]
+        ctx = ExprContext(self, info, is_async=is_async, phase="called")
+        criteria = self._criteria(info.step.get("successCriteria"), info.json_path + ("successCriteria",))
+        if criteria:
+            success = ctx.criteria(criteria, default="True")
+            failure = self._failure_nodes(info, ctx, f"raise _runtime.criteria_failed({py_str(info.step_id)}, {py_str(target)})")
+            nodes.append(Block(f"if {_negate(success)}:", tuple(failure)))
+            if self._reentered(info):
+                nodes += [Line(f"{a.counter} = 0") for a in info.failure_actions if a.kind == "retry"]
+        return nodes + self._success_nodes(info, ctx)
+
+    @staticmethod
+    def _criteria(raw: Any, at: JsonPath) -> list[tuple[dict[str, Any], JsonPath]]:
+        return [(c, at + (i,)) for i, c in enumerate(raw or []) if isinstance(c, dict)]
+
+    def _body_line(self, info: StepInfo, *, lenient: bool) -> str:
+        if not self.body_is_json(info):
+            return "body = response.text"
+        if lenient:
+            return "body = _runtime.maybe_json(response)"
+        kind = self.documented_json_kind(info)
+        expect = f", expect={py_str(kind)}" if kind else ""
+        return f"body = _runtime.json_body({py_str(info.step_id)}, response, secrets=secrets{expect})"
+
+    def documented_json_kind(self, info: StepInfo) -> str | None:
+        """The top-level JSON type ("object" or "array") every success response of the
+        step documents, or None when one has no schema or they allow other types."""
+        op = info.operation
+        if op is None:
+            return None
+        statuses = self._success_statuses(info)
+        responses = [r for s, r in sorted(op.responses.items()) if (s in statuses if statuses else s.startswith("2"))]
+        kinds = {self.p.inferrer.json_kind(r.schema) if r.schema is not None else None for r in responses}
+        return kinds.pop() if len(kinds) == 1 else None
 
     def _error_models(self, op: Operation) -> str | None:
         pairs = []
@@ -522,84 +987,217 @@ class WorkflowAnalyzer:
     @staticmethod
     def _describe(action: Action) -> str:
         if action.kind == "goto":
-            return f"goto {action.target_step or action.target_workflow}"
+            return f"goto {action.target_step or ('workflow ' + str(action.target_workflow))}"
         if action.kind == "retry":
             after = f" after {action.retry_after:g} s" if action.retry_after is not None else ""
-            return f"retry{after}, at most {action.retry_limit} time{'s' if action.retry_limit != 1 else ''}"
+            then = f", running {action.target_step or 'workflow ' + str(action.target_workflow)} first" if action.target_step or action.target_workflow else ""
+            return f"retry{after}, at most {action.retry_limit} time{'s' if action.retry_limit != 1 else ''}{then}"
         return action.kind
 
-    def _sleep_line(self, ctx: "ExprContext", info: StepInfo, seconds: str) -> str:
-        call = "await deadline.asleep" if ctx.is_async else "deadline.sleep"
-        return f"{call}(sleep, {seconds}, step={py_str(info.step_id)})"
+    def _success_nodes(self, info: StepInfo, ctx: ExprContext) -> list[Node]:
+        nodes: list[Node] = []
+        for name, raw in (info.step.get("outputs") or {}).items():
+            source, _ = ctx.value(raw, info.json_path + ("outputs", name))
+            nodes.append(Line(f"{info.outputs[name].name} = {source}"))
+        if info.step_id in self.resume_targets:
+            nodes.append(Block("if resume is not None:  # a retry ran this step first: back to it", (Line("step, resume = resume, None"), Line("continue"))))
+        # The first action whose criteria hold is the one taken: an if/elif chain.
+        chain: list[Block] = []
+        exhaustive = False
+        all_exit = True
+        for action in info.success_actions:
+            lines = self._success_action_lines(info, action, ctx)
+            comment = Line(f"# onSuccess {comment_text(action.name, 60)}: {self._describe(action)}")
+            all_exit = all_exit and _exits(lines)
+            if not action.criteria:  # an action without criteria always applies: later ones are unreachable
+                exhaustive = True
+                if chain:
+                    chain.append(Block("else:", (comment,) + tuple(Line(t) for t in lines)))
+                else:
+                    nodes += [comment] + [Line(t) for t in lines if t != "pass"]
+                break
+            condition = ctx.criteria(action.criteria, default="True")
+            chain.append(Block(f"{'elif' if chain else 'if'} {condition}:", (comment,) + tuple(Line(t) for t in lines)))
+        nodes += chain
+        if exhaustive and all_exit:
+            return nodes
+        return nodes + [Line(t) for t in self.next_lines(info)]
 
-    def _success_action(self, info: StepInfo, action: Action, ctx: "ExprContext", transitions: "Transitions") -> Block | list[Line]:
+    def _success_action_lines(self, info: StepInfo, action: Action, ctx: ExprContext) -> list[str]:
         if action.kind == "end":
-            lines = transitions.end
-        elif action.kind == "goto":
+            return self.end_lines(info)
+        if action.kind == "goto":
             if action.target_workflow is not None:
-                self.p.error(action.json_path + ("workflowId",), "goto to another workflow is not compiled yet", "call the workflow after this one returns")
-                lines = ["break"]
+                if action.target_workflow in self.p.workflows:
+                    return self.workflow_exit_lines(info, action.target_workflow, ctx, action.json_path + ("workflowId",))
+                return ["pass"]
+            if action.target_step in self.by_id:
+                return self.goto_lines(info, action.target_step, ctx)
+        return ["pass"]
+
+    def _failure_nodes(self, info: StepInfo, ctx: ExprContext, raise_line: str) -> list[Node]:
+        ctx.failing = True
+        try:
+            return self._failure_chain(info, ctx, raise_line)
+        finally:
+            ctx.failing = False
+
+    def _failure_chain(self, info: StepInfo, ctx: ExprContext, raise_line: str) -> list[Node]:
+        nodes: list[Node] = []
+        for action in info.failure_actions:
+            comment = Line(f"# onFailure {comment_text(action.name, 60)}: {self._describe(action)}")
+            condition = ctx.criteria(action.criteria, default="True") if action.criteria else None
+            if action.kind == "retry":
+                guard = f"{action.counter} < {action.retry_limit}"
+                test = f"{condition} and {guard}" if condition else guard
+                nodes.append(Block(f"if {test}:", (comment,) + tuple(Line(t) for t in self._retry_lines(info, action, ctx))))
+                continue
+            if action.kind == "end":
+                reason = py_str(f"the failure action {action.name!r} ended the workflow")
+                lines = [raise_line[:-1] + f", reason={reason})" if raise_line.startswith("raise StepFailed.from_response(") else raise_line]
+            elif action.kind == "goto" and action.target_workflow is not None and action.target_workflow in self.p.workflows:
+                lines = self.workflow_exit_lines(info, action.target_workflow, ctx, action.json_path + ("workflowId",))
+            elif action.kind == "goto" and action.target_step in self.by_id:
+                lines = self.goto_lines(info, action.target_step, ctx)
             else:
-                seconds = f"_runtime.interval(poll_interval, {self.p.options.poll_interval!r})"
-                lines = transitions.goto(info, action, self._sleep_line(ctx, info, seconds))
-        else:
-            self.p.error(action.json_path + ("type",), f"success action type {action.kind!r} is not end or goto", "use end or goto")
-            lines = []
-        if not action.criteria:
-            return [Line(t) for t in lines]
-        condition = ctx.criteria(action.criteria, default="True")
-        return Block(f"if {condition}:", (Line(f"# onSuccess {comment_text(action.name, 60)}: {self._describe(action)}"),) + tuple(Line(t) for t in lines))
+                continue
+            if condition is None:
+                return nodes + [comment] + [Line(t) for t in lines if t != "pass"]
+            nodes.append(Block(f"if {condition}:", (comment,) + tuple(Line(t) for t in lines)))
+        return nodes + [Line(raise_line)]
 
-    def _failure_action(self, info: StepInfo, action: Action, ctx: "ExprContext", transitions: "Transitions", fail_args: str) -> Node:
-        condition = ctx.criteria(action.criteria, default="True") if action.criteria else None
-        comment_line = Line(f"# onFailure {comment_text(action.name, 60)}: {self._describe(action)}")
-        if action.kind == "retry":
-            counter = self.names.claim(f"{snake_case(action.name or info.step_id, fallback='step')}_retries")
-            ctx.counters.append(counter)
-            delay = action.retry_after if action.retry_after is not None else self.p.options.poll_interval
-            seconds = f"_runtime.retry_after(response, {float(delay)!r})"
-            guard = f"{counter} < {action.retry_limit}"
-            lines = [f"{counter} += 1", self._sleep_line(ctx, info, seconds), "continue"]
-            test = f"{condition} and {guard}" if condition else guard
-            return Block(f"if {test}:", (comment_line,) + tuple(Line(t) for t in lines))
-        if action.kind == "end":
-            lines = [f"raise StepFailed.from_response({fail_args}, reason={py_str(f'failure action {action.name!r} ended the workflow')})"]
-        elif action.kind == "goto":
-            if action.target_workflow is not None:
-                self.p.error(action.json_path + ("workflowId",), "goto to another workflow is not compiled yet", None)
-                lines = ["break"]
-            else:
-                seconds = f"_runtime.interval(poll_interval, {self.p.options.poll_interval!r})"
-                lines = transitions.goto(info, action, self._sleep_line(ctx, info, seconds))
-        else:
-            self.p.error(action.json_path + ("type",), f"failure action type {action.kind!r} is not end, goto or retry", None)
-            lines = []
-        if condition is None:
-            condition = "True"
-        return Block(f"if {condition}:", (comment_line,) + tuple(Line(t) for t in lines))
+    def _retry_lines(self, info: StepInfo, action: Action, ctx: ExprContext) -> list[str]:
+        default = repr(float(action.retry_after)) if action.retry_after is not None else f"_runtime.interval(poll_interval, {self.p.options.poll_interval!r})"
+        seconds = f"_runtime.retry_after(response, {default})" if info.operation is not None else default
+        lines = [f"{action.counter} += 1"]
+        if action.target_workflow is not None and action.target_workflow in self.p.workflows:
+            lines.append(f"{self.workflow_vars[action.target_workflow]} = {self.call_workflow(action.target_workflow, ctx.is_async, action.json_path + ('workflowId',))}")
+        lines.append(self.sleep_line(ctx, info, seconds))
+        if action.target_step is not None and action.target_step in self.by_id:
+            lines += [f"resume = {py_str(info.step_id)}", f"step = {py_str(action.target_step)}"]
+        lines.append("continue")
+        return lines
+
+    # -- security ----------------------------------------------------------------------
+
+    def auth_for(self, info: StepInfo, ctx: ExprContext) -> Auth:
+        auth = Auth()
+        alternatives = self.step_auth.get(info.index)
+        if not alternatives:
+            return auth
+        several = len(alternatives) > 1
+        headers: dict[str, list[str]] = {}
+        for alternative in alternatives:
+            for scheme, scopes, source in alternative:
+                names = {c.part: self.credential_names[c.key] for c in _scheme_credentials(scheme, source)}
+                optional = several or any(c.key not in self.required_credentials for c in _scheme_credentials(scheme, source))
+                if scheme.kind == "http-bearer":
+                    value = f"_runtime.bearer({names['token']})" if optional else f'f"Bearer {{{names["token"]}}}"'
+                    headers.setdefault("Authorization", []).append(value)
+                elif scheme.kind == "http-basic":
+                    headers.setdefault("Authorization", []).append(f"_runtime.basic_auth({names['username']}, {names['password']})")
+                elif scheme.kind == "apiKey" and scheme.param_name:
+                    name = names["key"]
+                    if scheme.location == "header":
+                        headers.setdefault(scheme.param_name, []).append(name)
+                    elif scheme.location == "query":
+                        auth.query.append((scheme.param_name, name))
+                    elif scheme.location == "cookie":
+                        auth.cookies.append((scheme.param_name, name))
+                elif scheme.kind == "oauth2-client-credentials":
+                    token_url = self._token_url(source, scheme, info)
+                    fetch = "await _runtime.aclient_credentials" if ctx.is_async else "_runtime.client_credentials"
+                    token_var = "access_token"
+                    auth.prelude.append(
+                        f"{token_var} = {fetch}(http, deadline, sleep, {py_str(info.step_id)}, {token_url}, "
+                        f"{names['client_id']}, {names['client_secret']}, {py_str(' '.join(scopes))}, tokens, secrets=secrets)"
+                    )
+                    headers.setdefault("Authorization", []).append(f"_runtime.bearer({token_var})")
+        for name, values in headers.items():
+            auth.headers.append((name, values[0] if len(values) == 1 else "_runtime.first_of(" + ", ".join(values) + ")"))
+        return auth
+
+    def _token_url(self, source: str, scheme: SecurityScheme, info: StepInfo) -> str:
+        url = scheme.token_url or ""
+        if "://" in url:
+            key = f"{source}.{scheme.name}.tokenUrl"
+            self.p.token_urls[key] = (source, url)
+            return f"base[{py_str(key)}]"
+        if not url:
+            self.p.error(info.json_path, f"the oauth2 security scheme {scheme.name!r} of {source!r} has no clientCredentials tokenUrl", "add flows.clientCredentials.tokenUrl to the OpenAPI description")
+        return f"base[{py_str(source)}] + {py_str('/' + url.lstrip('/'))}"
 
 
-@dataclass
-class Transitions:
-    next: list[str]
-    end: list[str]
-    goto: Any  # Callable[[StepInfo, Action, str], list[str]]
+_CREDENTIAL_TEXT = {
+    "token": "Bearer token",
+    "username": "User name (HTTP Basic)",
+    "password": "Password (HTTP Basic)",
+    "key": "API key",
+    "client_id": "OAuth 2.0 client id",
+    "client_secret": "OAuth 2.0 client secret",
+}
+
+
+def _scheme_key(source: str, scheme: SecurityScheme) -> str:
+    return f"{source}/{scheme.name}"
+
+
+def _scheme_credentials(scheme: SecurityScheme, source: str) -> list[Credential]:
+    base = snake_case(scheme.name, fallback="auth")
+    key = _scheme_key(source, scheme)
+    if scheme.kind == "http-bearer":
+        wanted = base if "token" in base else f"{base}_token"
+        return [Credential(f"{key}/token", "token", scheme, source, wanted, True)]
+    if scheme.kind == "http-basic":
+        return [Credential(f"{key}/username", "username", scheme, source, f"{base}_username", False), Credential(f"{key}/password", "password", scheme, source, f"{base}_password", True)]
+    if scheme.kind == "apiKey":
+        wanted = base if ("key" in base or "token" in base) else f"{base}_key"
+        return [Credential(f"{key}/key", "key", scheme, source, wanted, True)]
+    if scheme.kind == "oauth2-client-credentials":
+        return [Credential(f"{key}/client_id", "client_id", scheme, source, f"{base}_client_id", False), Credential(f"{key}/client_secret", "client_secret", scheme, source, f"{base}_client_secret", True)]
+    return []
+
+
+def _exits(lines: list[str]) -> bool:
+    """Do these statements leave the current step (so nothing may follow them)?"""
+    return bool(lines) and lines[-1].split(" ", 1)[0] in ("return", "break", "continue", "raise")
+
+
+def _is_json_type(content_type: str) -> bool:
+    base = content_type.split(";")[0].strip().lower()
+    return base == "application/json" or base.endswith("+json") or base == "*/*"
 
 
 class ExprContext:
-    """Translates runtime expressions and criteria into Python source for one scope."""
+    """Translates runtime expressions, criteria and requests into Python source.
 
-    def __init__(self, wf: WorkflowAnalyzer, info: StepInfo | None, *, is_async: bool, machine: bool, unset: set[str] | None = None) -> None:
+    ``phase`` says what a runtime expression may read:
+
+    * ``request``: parameters and the request body, before the step's request;
+    * ``response``: criteria and outputs of an operation step (``$statusCode``,
+      ``$response...``, ``$request...``, ``$url``, ``$method``);
+    * ``called``: criteria and outputs of a step that called a workflow
+      (``$outputs.x`` is the called workflow's output);
+    * ``outputs``: the workflow's outputs (``$outputs.x`` is another of them).
+    """
+
+    def __init__(self, wf: WorkflowAnalyzer, info: StepInfo | None, *, is_async: bool, phase: str, unset: set[str] | None = None, payload: str | None = None, path_values: dict[str, str] | None = None) -> None:
         self.wf = wf
+        self.p = wf.p
         self.info = info
         self.is_async = is_async
-        self.machine = machine
+        self.phase = phase
         self.unset = unset or set()
-        self.counters: list[str] = []
         self.reads_body = False  # set when an expression reads $response.body
-        self.path_values: dict[str, str] = {}
+        self.path_values: dict[str, str] = dict(path_values or {})
+        self.payload_var = payload
+        self.failing = False  # inside onFailure: the body is an error response, not the success schema
+        self._outputs_stack: list[str] = []
 
-    # -- values --------------------------------------------------------------------------
+    def error(self, at: JsonPath, message: str, hint: str | None = None) -> None:
+        self.p.error(at, message, hint)
+
+    # -- values ------------------------------------------------------------------------
 
     def value(self, raw: Any, at: JsonPath) -> tuple[str, PyType]:
         """A parameter value, payload member or output: literal, expression or template."""
@@ -607,7 +1205,7 @@ class ExprContext:
             try:
                 parsed = ex.parse_value(raw)
             except ex.ExpressionError as exc:
-                self.wf.p.error(at, f"malformed runtime expression in {raw!r}: {exc.message}", exc.hint)
+                self.error(at, f"malformed runtime expression in {raw!r}: {exc.message}", exc.hint)
                 return "None", ANY
             if isinstance(parsed, str):
                 return py_str(parsed), PyType("str")
@@ -639,43 +1237,66 @@ class ExprContext:
         if not isinstance(parsed, ex.Input) or parsed.pointer:
             return False
         param = self.wf.inputs.get(parsed.name)
-        return param is not None and param.default == "None"
+        return param is not None and param.default == "None" and param.mutable_default is None
 
     def template(self, parsed: ex.Template, raw: str, at: JsonPath) -> str:
         for offset in parsed.bare:
             expression_text = raw[offset:].split()[0] if raw[offset:].split() else raw[offset:]
             fixed = raw[:offset] + "{" + expression_text + "}" + raw[offset + len(expression_text):]
-            self.wf.p.warn(at, f"runtime expression {expression_text!r} is embedded in a string without braces", f"write {fixed!r}")
+            self.p.warn(at, f"runtime expression {expression_text!r} is embedded in a string without braces", f"write {fixed!r}")
         pieces: list[tuple[str, bool]] = []  # (python, is_literal_text)
         for part in parsed.parts:
             if isinstance(part, str):
                 pieces.append((part, True))
+                continue
+            source, py_type = self.expr(part, at)
+            if source.startswith('"'):  # a constant ($method, $sourceDescriptions...): plain text
+                pieces.append((ast.literal_eval(source), True))
+                continue
+            if not (isinstance(part, ex.Input) and py_type.text == "str" and _IDENTIFIER.match(source)):
+                source = f"_runtime.text({source})"  # JSON spelling; None becomes ""
+            pieces.append((source, False))
+        merged: list[tuple[str, bool]] = []
+        for piece in pieces:
+            if merged and piece[1] and merged[-1][1]:
+                merged[-1] = (merged[-1][0] + piece[0], True)
             else:
-                source, py_type = self.expr(part, at)
-                if py_type.text != "str":
-                    source = f"_runtime.text({source})"
-                pieces.append((source, False))
+                merged.append(piece)
+        pieces = merged
         if all(lit or _IDENTIFIER.match(src) for src, lit in pieces):
             return 'f"' + "".join(fstring_text(src) if lit else "{" + src + "}" for src, lit in pieces) + '"'
         return " + ".join(py_str(src) if lit else src for src, lit in pieces)
 
     def expr(self, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, PyType]:
-        info = self.info
-        op = info.bound.operation if info else None
         if isinstance(node, ex.Input):
             return self._input(node, at)
         if isinstance(node, ex.StepOutput):
             return self._step_output(node, at)
-        if info is None or op is None:
-            if isinstance(node, (ex.StatusCode, ex.Url, ex.Method, ex.RequestHeader, ex.RequestQuery, ex.RequestPath, ex.RequestBody, ex.ResponseHeader, ex.ResponseBody)):
-                self.wf.p.error(at, f"{ex.to_source(node)} is only available inside a step", "workflow outputs read step outputs: $steps.<stepId>.outputs.<name>")
-                return "None", ANY
+        if isinstance(node, ex.WorkflowInput):
+            return self._workflow_input(node, at)
+        if isinstance(node, ex.WorkflowOutput):
+            return self._workflow_output(node.workflow_id, node.name, node.pointer, at)
+        if isinstance(node, ex.Output):
+            return self._output(node, at)
+        if isinstance(node, ex.SourceDescriptionRef):
+            return self._source_description(node, at)
+        if isinstance(node, ex.ComponentRef):
+            return self._component(node, at)
+        if self.phase != "response" or self.info is None or self.info.operation is None:
+            where = {
+                "request": "in the parameters or request body of the step that sends the request",
+                "outputs": "in workflow outputs",
+                "called": "in a step that calls a workflow",
+            }.get(self.phase, "here")
+            self.error(at, f"{ex.to_source(node)} is not available {where}", "it describes a step's HTTP exchange: use it in that step's successCriteria, outputs or action criteria, and pass it on with $steps.<stepId>.outputs.<name>")
+            return "None", ANY
+        op = self.info.operation
         if isinstance(node, ex.StatusCode):
             return "response.status_code", PyType("int")
         if isinstance(node, ex.Url):
             return "str(response.request.url)", PyType("str")
         if isinstance(node, ex.Method):
-            return py_str(op.method if op else "GET"), PyType("str")
+            return py_str(op.method), PyType("str")
         if isinstance(node, ex.ResponseHeader):
             return f"response.headers.get({py_str(node.name)})", PyType("str | None", optional=True)
         if isinstance(node, ex.RequestHeader):
@@ -685,28 +1306,34 @@ class ExprContext:
         if isinstance(node, ex.RequestPath):
             if node.name in self.path_values:
                 return self.path_values[node.name], ANY
-            self.wf.p.error(at, f"$request.path.{node.name} is not a path parameter of this step", None)
+            self.error(at, f"$request.path.{node.name} is not a path parameter of this step", did_you_mean(node.name, self.path_values))
             return "None", ANY
         if isinstance(node, ex.RequestBody):
-            return f"_runtime.pointer(_runtime.request_json(response), {py_str(_pointer_text(node.pointer))})", ANY
-        if isinstance(node, ex.ResponseBody):
-            self.reads_body = True
-            assert info is not None
-            schema = self.wf._success_response_schema(info)
-            tokens = tuple(node.pointer or ())
-            py_type = self.wf.p.inferrer.at_pointer(schema, tokens) if schema else ANY
-            if not tokens:
-                return "body", py_type
-            self._check_pointer(schema, tokens, at)
-            return f"_runtime.pointer(body, {py_str(_pointer_text(tokens))})", py_type
-        self.wf.p.error(at, f"{ex.to_source(node)} is not supported here yet", None)
-        return "None", ANY
+            if self.payload_var is None:
+                self.error(at, "$request.body: this step sends no request body", "add a requestBody to the step")
+                return "None", ANY
+            if not node.pointer:
+                return self.payload_var, ANY
+            return f"_runtime.pointer({self.payload_var}, {py_str(_pointer_text(node.pointer))})", ANY
+        assert isinstance(node, ex.ResponseBody)
+        self.reads_body = True
+        tokens = tuple(node.pointer or ())
+        if not self.wf.body_is_json(self.info):
+            if tokens:
+                self.error(at, f"{ex.to_source(node)}: the response of {op.display_name} is not JSON, so a JSON pointer cannot reach into it", "use an xpath or regex criterion with context $response.body")
+            return "body", PyType("str")
+        schema = None if self.failing else self.wf.success_response_schema(self.info)
+        py_type = self.p.inferrer.at_pointer(schema, tokens) if schema else ANY
+        if not tokens:
+            return "body", py_type
+        self._check_pointer(schema, tokens, at)
+        return f"_runtime.pointer(body, {py_str(_pointer_text(tokens))})", py_type
 
     def _check_pointer(self, schema: SchemaLoc | None, pointer: tuple[str, ...], at: JsonPath) -> None:
         if schema is None:
             return
-        if self.wf.p.inferrer.at_pointer(schema, pointer) is ANY and not self.wf.p.inferrer.has_path(schema, pointer):
-            self.wf.p.warn(at, f"the response schema has no member at {_pointer_text(pointer)!r}", "check the JSON pointer against the operation's response schema")
+        if self.p.inferrer.at_pointer(schema, pointer) is ANY and not self.p.inferrer.has_path(schema, pointer):
+            self.p.warn(at, f"the response schema has no member at {_pointer_text(pointer)!r}", "check the JSON pointer against the operation's response schema")
 
     def _input(self, node: ex.Input, at: JsonPath) -> tuple[str, PyType]:
         name, pointer = node.name, tuple(node.pointer or ())
@@ -714,7 +1341,7 @@ class ExprContext:
             head, *rest = name.split(".")
             name, pointer = head, tuple(rest) + pointer
         if name not in self.wf.inputs:
-            self.wf.p.error(at, f"unknown input $inputs.{name}", did_you_mean(name, self.wf.inputs) or "declare it in the workflow's inputs schema")
+            self.error(at, f"unknown input $inputs.{name}", did_you_mean(name, self.wf.inputs) or "declare it in the workflow's inputs schema")
             return "None", ANY
         param = self.wf.inputs[name]
         if pointer:
@@ -724,7 +1351,7 @@ class ExprContext:
     def _step_output(self, node: ex.StepOutput, at: JsonPath) -> tuple[str, PyType]:
         target = self.wf.by_id.get(node.step_id)
         if target is None:
-            self.wf.p.error(at, f"unknown step {node.step_id!r} in $steps.{node.step_id}.outputs.{node.name}", did_you_mean(node.step_id, self.wf.by_id))
+            self.error(at, f"unknown step {node.step_id!r} in $steps.{node.step_id}.outputs.{node.name}", did_you_mean(node.step_id, self.wf.by_id))
             return "None", ANY
         name, pointer = node.name, tuple(node.pointer or ())
         if name not in target.outputs and "." in name:
@@ -732,91 +1359,228 @@ class ExprContext:
             if head in target.outputs:
                 name, pointer = head, tuple(rest) + pointer
         if name not in target.outputs:
-            self.wf.p.error(at, f"step {node.step_id!r} defines no output {name!r}", did_you_mean(name, target.outputs) or f"add it to the outputs of step {node.step_id!r}")
+            self.error(at, f"step {node.step_id!r} defines no output {name!r}", did_you_mean(name, target.outputs) or f"add it to the outputs of step {node.step_id!r}")
             return "None", ANY
         var = target.outputs[name]
         if var.name in self.unset:
             return "None", var.type.or_none()
         source = var.name
-        if self.info is not None and self.machine:
+        earlier = self.info is not None and target.index < self.info.index
+        if self.wf.machine and self.phase == "request" and earlier:
+            # A step before this one must have run: say so clearly if a jump skipped it.
+            assert self.info is not None
             source = f"_runtime.require({var.name}, {py_str(f'$steps.{node.step_id}.outputs.{name}')}, {py_str(self.info.step_id)})"
         if pointer:
             return f"_runtime.pointer({source}, {py_str(_pointer_text(pointer))})", ANY
+        not_yet = self.info is not None and (target.index > self.info.index or (target is self.info and self.phase == "request"))
+        if (self.wf.machine and not earlier and target is not self.info) or not_yet:
+            return source, var.type.or_none()  # from an earlier round of a loop, or None
+        if self.wf.machine and self.phase != "request" and target is not self.info:
+            return source, var.type.or_none()
         return source, var.type
 
-    # -- requests -----------------------------------------------------------------------
+    def _workflow_input(self, node: ex.WorkflowInput, at: JsonPath) -> tuple[str, PyType]:
+        if node.workflow_id == self.wf.workflow_id or (node.workflow_id in self.wf.callees and node.workflow_id not in {s.workflow_id for s in self.wf.steps}):
+            # this workflow's inputs; a workflow it runs by dependsOn or goto gets the inputs of the same name
+            if node.workflow_id != self.wf.workflow_id and node.name not in self.p.workflows[node.workflow_id].inputs:
+                self.error(at, f"workflow {node.workflow_id!r} has no input {node.name!r}", did_you_mean(node.name, self.p.workflows[node.workflow_id].inputs))
+                return "None", ANY
+            return self._input(ex.Input(node.name, node.pointer), at)
+        if node.workflow_id not in self.p.workflows:
+            self.error(at, f"unknown workflow {node.workflow_id!r} in {ex.to_source(node)}", did_you_mean(node.workflow_id, self.p.workflows))
+        else:
+            self.error(at, f"{ex.to_source(node)}: the inputs of workflow {node.workflow_id!r} are only known here when it is this workflow, or one it runs by dependsOn or goto", "read the value where it comes from instead")
+        return "None", ANY
 
-    def request_statement(self, op: Operation, step: dict[str, Any], at: JsonPath) -> str:
-        params = self._merged_parameters(step, at)
+    def _workflow_output(self, workflow_id: str, name: str, pointer: ex.Pointer | None, at: JsonPath) -> tuple[str, PyType]:
+        callee = self.p.workflows.get(workflow_id)
+        if callee is None:
+            self.error(at, f"unknown workflow {workflow_id!r} in $workflows.{workflow_id}.outputs.{name}", did_you_mean(workflow_id, self.p.workflows))
+            return "None", ANY
+        if workflow_id == self.wf.workflow_id:
+            return self._output(ex.Output(name, pointer), at)
+        if workflow_id not in self.wf.workflow_vars:
+            self.error(at, f"$workflows.{workflow_id}.outputs.{name}: workflow {self.wf.workflow_id!r} never runs {workflow_id!r}", f"add {workflow_id!r} to dependsOn, or call it from a step")
+            return "None", ANY
+        tokens = tuple(pointer or ())
+        if name not in callee.output_fields and "." in name:
+            head, *rest = name.split(".")
+            if head in callee.output_fields:
+                name, tokens = head, tuple(rest) + tokens
+        if name not in callee.output_fields:
+            self.error(at, f"workflow {workflow_id!r} has no output {name!r}", did_you_mean(name, callee.output_fields))
+            return "None", ANY
+        var = self.wf.workflow_vars[workflow_id]
+        attr = callee.output_fields[name].name
+        py_type = callee.output_types[name]
+        always = workflow_id in self.wf.depends_on or (self.phase == "called" and self.info is not None and self.info.workflow_id == workflow_id)
+        source = f"{var}.{attr}" if always else f"(None if {var} is None else {var}.{attr})"
+        if not always:
+            py_type = py_type.or_none()
+        if tokens:
+            return f"_runtime.pointer({source}, {py_str(_pointer_text(tokens))})", ANY
+        return source, py_type
+
+    def _output(self, node: ex.Output, at: JsonPath) -> tuple[str, PyType]:
+        if self.phase == "called" and self.info is not None and self.info.workflow_id is not None:
+            return self._workflow_output(self.info.workflow_id, node.name, node.pointer, at)
+        if self.phase == "outputs":
+            raw_outputs = self.wf.workflow.get("outputs") or {}
+            name, pointer = node.name, tuple(node.pointer or ())
+            if name not in raw_outputs and "." in name and name.split(".")[0] in raw_outputs:
+                head, *rest = name.split(".")
+                name, pointer = head, tuple(rest) + pointer
+            if name not in raw_outputs:
+                self.error(at, f"$outputs.{name}: the workflow has no output {name!r}", did_you_mean(name, raw_outputs))
+                return "None", ANY
+            if name in self._outputs_stack:
+                self.error(at, "workflow outputs refer to each other in a cycle: " + " -> ".join(self._outputs_stack + [name]), None)
+                return "None", ANY
+            self._outputs_stack.append(name)
+            source, py_type = self.value(raw_outputs[name], self.wf.path + ("outputs", name))
+            self._outputs_stack.pop()
+            if pointer:
+                return f"_runtime.pointer({source}, {py_str(_pointer_text(pointer))})", ANY
+            return source, py_type
+        self.error(at, f"{ex.to_source(node)} is only available in workflow outputs and in steps that call a workflow", "read a step's output with $steps.<stepId>.outputs.<name>")
+        return "None", ANY
+
+    def _source_description(self, node: ex.SourceDescriptionRef, at: JsonPath) -> tuple[str, PyType]:
+        source = self.p.resolved.sources.get(node.source)
+        if source is None:
+            self.error(at, f"unknown source description {node.source!r}", did_you_mean(node.source, self.p.resolved.sources))
+            return "None", ANY
+        if node.field == "url":
+            return py_str(source.url), PyType("str")
+        if node.field in source.operations:
+            return py_str(node.field), PyType("str")
+        self.error(at, f"source description {node.source!r} has no operation {node.field!r}", did_you_mean(node.field, source.operations))
+        return "None", ANY
+
+    def _component(self, node: ex.ComponentRef, at: JsonPath) -> tuple[str, PyType]:
+        components = (self.p.arazzo.data.get("components") or {}).get(node.kind) or {}
+        if node.kind != "parameters":
+            self.error(at, f"{ex.to_source(node)} is not a value", "components.parameters can be read as values; actions are used with 'reference'")
+            return "None", ANY
+        if node.name not in components or not isinstance(components[node.name], dict):
+            self.error(at, f"unknown component parameter {node.name!r}", did_you_mean(node.name, components))
+            return "None", ANY
+        return self.value(components[node.name].get("value"), ("components", "parameters", node.name, "value"))
+
+    # -- requests ----------------------------------------------------------------------
+
+    def request_lines(self, op: Operation, step: dict[str, Any], at: JsonPath) -> list[str]:
+        """The statements that send the step's request and bind ``response``."""
+        assert self.info is not None
+        lines: list[str] = []
         by_location: dict[str, list[tuple[str, str]]] = {"path": [], "query": [], "header": [], "cookie": []}
-        for (name, location), (raw, p_at) in params.items():
+        for (name, location), (raw, p_at) in self._merged_parameters(step, at, for_workflow=False).items():
             source, py_type = self.value(raw, p_at)
             if location == "path":
                 self.path_values[name] = source
-            elif location in ("header", "cookie") and py_type.text not in ("str",):
+            elif location == "header" and py_type.text != "str":
                 source = f"_runtime.text({source})"
             if location in by_location:
                 by_location[location].append((name, source))
             else:
-                self.wf.p.error(p_at + ("in",), f"parameter location {location!r} is not path, query, header or cookie", None)
+                self.error(p_at[:-1] + ("in",), f"parameter location {location!r} is not path, query, header or cookie", None)
+        auth = self.wf.auth_for(self.info, self)
+        lines += auth.prelude
         url = self._url(op, dict(by_location["path"]), at)
-        headers = by_location["header"]
+        headers = by_location["header"] + auth.headers
         explicit = {n.lower() for n, _ in headers}
-        headers += self._security_headers(op, explicit, at)
-        args = [f"{py_str(self.info.step_id if self.info else '')}", py_str(op.method), url]
-        if by_location["query"]:
-            args.append("params={" + ", ".join(f"{py_str(n)}: {v}" for n, v in by_location["query"]) + "}")
-        body_arg, content_type = self._body_argument(op, step, at)
+        query = by_location["query"] + auth.query
+        cookies = by_location["cookie"] + auth.cookies
+        body_lines, body_arg, content_type = self._body_argument(op, step, at)
+        lines += body_lines
         if content_type and "content-type" not in explicit:
-            headers.append(("Content-Type", py_str(content_type)))
+            headers.append(("Content-Type", content_type))
+        if cookies and "cookie" not in explicit:
+            headers.append(("Cookie", "_runtime.cookies({" + ", ".join(f"{py_str(n)}: {v}" for n, v in cookies) + "})"))
+        args = [py_str(self.info.step_id), py_str(op.method), url]
+        if query:
+            args.append("params={" + ", ".join(f"{py_str(n)}: {v}" for n, v in query) + "}")
         if headers:
             args.append("headers={" + ", ".join(f"{py_str(n)}: {v}" for n, v in headers) + "}")
-        if by_location["cookie"]:
-            args.append("cookies={" + ", ".join(f"{py_str(n)}: {v}" for n, v in by_location["cookie"]) + "}")
         if body_arg:
             args.append(body_arg)
+        documented = self._documented_statuses(op)
+        if documented:
+            args.append("documented=(" + ", ".join(documented) + ",)")
         args.append("secrets=secrets")
         call = "await _runtime.asend" if self.is_async else "_runtime.send"
-        return f"response = {call}(http, deadline, sleep, " + ", ".join(args) + ")"
+        lines.append(f"response = {call}(http, deadline, sleep, " + ", ".join(args) + ")")
+        return lines
 
-    def _merged_parameters(self, step: dict[str, Any], at: JsonPath) -> dict[tuple[str, str], tuple[Any, JsonPath]]:
+    def _documented_statuses(self, op: Operation) -> list[str]:
+        """502/503/504 when the description or the step gives them a meaning: the step's
+        own actions, not transport retries, then decide what they mean."""
+        assert self.info is not None
+        statuses = set(op.responses) & _TRANSPORT_RETRY_STATUSES
+        texts = [str(c.get("condition", "")) for c, _ in self.wf._criteria(self.info.step.get("successCriteria"), ())]
+        texts += [str(c.get("condition", "")) for a in self.info.failure_actions for c, _ in a.criteria]
+        for text in texts:
+            statuses.update(s for s in _STATUS_REF.findall(text) if s in _TRANSPORT_RETRY_STATUSES)
+        return sorted(statuses)
+
+    def workflow_arguments(self, callee: WorkflowAnalyzer, step: dict[str, Any], at: JsonPath) -> list[tuple[str, str]]:
+        """Parameters of a step that calls a workflow: they map to the callee's inputs."""
+        arguments: list[tuple[str, str]] = []
+        for (name, _), (raw, p_at) in self._merged_parameters(step, at, for_workflow=True).items():
+            if name not in callee.inputs:
+                if p_at[: len(at)] == at:
+                    self.error(p_at[:-1] + ("name",), f"workflow {callee.workflow_id!r} has no input {name!r}", did_you_mean(name, callee.inputs) or "parameters of a step that calls a workflow map to its inputs")
+                continue
+            source, _ = self.value(raw, p_at)
+            arguments.append((name, source))
+        given = {name for name, _ in arguments}
+        for original in sorted(callee.required_inputs - given):
+            self.error(at, f"step {step.get('stepId')!r} calls workflow {callee.workflow_id!r} without its required input {original!r}", f"add a parameter: {{name: {original}, value: ...}}")
+        return arguments
+
+    def _merged_parameters(self, step: dict[str, Any], at: JsonPath, *, for_workflow: bool) -> dict[tuple[str, str], tuple[Any, JsonPath]]:
         merged: dict[tuple[str, str], tuple[Any, JsonPath]] = {}
         sources = ((self.wf.workflow.get("parameters"), self.wf.path + ("parameters",)), (step.get("parameters"), at + ("parameters",)))
         for items, base in sources:
             for index, item in enumerate(items or []):
                 p_at = base + (index,)
-                resolved = self._parameter(item, p_at)
+                resolved = self._parameter(item, p_at, for_workflow)
                 if resolved is None:
                     continue
                 name, location, value, v_at = resolved
-                key = (name, location)
-                if location == "header":
+                key = (name, "input" if for_workflow else location)
+                if location == "header" and not for_workflow:
                     key = (next((k[0] for k in merged if k[1] == "header" and k[0].lower() == name.lower()), name), location)
+                merged.pop(key, None)
                 merged[key] = (value, v_at)
         return merged
 
-    def _parameter(self, item: Any, at: JsonPath) -> tuple[str, str, Any, JsonPath] | None:
+    def _parameter(self, item: Any, at: JsonPath, for_workflow: bool) -> tuple[str, str, Any, JsonPath] | None:
         if not isinstance(item, dict):
             return None
         if "reference" in item:
             ref = item["reference"]
             prefix = "$components.parameters."
             if not isinstance(ref, str) or not ref.startswith(prefix):
-                self.wf.p.error(at + ("reference",), f"parameter reference {ref!r} must point into components.parameters", f"write '{prefix}<name>'")
+                self.error(at + ("reference",), f"parameter reference {ref!r} must point into components.parameters", f"write '{prefix}<name>'")
                 return None
             name = ref[len(prefix):]
-            components = (self.wf.p.arazzo.data.get("components") or {}).get("parameters") or {}
-            if name not in components:
-                self.wf.p.error(at + ("reference",), f"unknown reusable parameter {ref!r}", did_you_mean(name, components))
+            components = (self.p.arazzo.data.get("components") or {}).get("parameters") or {}
+            if name not in components or not isinstance(components[name], dict):
+                self.error(at + ("reference",), f"unknown reusable parameter {ref!r}", did_you_mean(name, components))
                 return None
             target = components[name]
             value_at = at + ("value",) if "value" in item else ("components", "parameters", name, "value")
             value = item["value"] if "value" in item else target.get("value")
-            return str(target.get("name")), str(target.get("in", "query")), value, value_at
-        if "in" not in item:
-            self.wf.p.error(at, f"parameter {item.get('name')!r} has no 'in'", "operation parameters need in: path, query, header or cookie")
+            location = target.get("in")
+            if location is None and not for_workflow:
+                self.error(("components", "parameters", name), f"reusable parameter {name!r} has no 'in'", "operation parameters need in: path, query, header or cookie")
+                return None
+            return str(target.get("name")), str(location), value, value_at
+        if "in" not in item and not for_workflow:
+            self.error(at, f"parameter {item.get('name')!r} has no 'in'", "operation parameters need in: path, query, header or cookie")
             return None
-        return str(item.get("name")), str(item["in"]), item.get("value"), at + ("value",)
+        return str(item.get("name")), str(item.get("in")), item.get("value"), at + ("value",)
 
     def _url(self, op: Operation, path_values: dict[str, str], at: JsonPath) -> str:
         parts = re.split(r"(\{[^{}]+\})", op.path)
@@ -829,7 +1593,7 @@ class ExprContext:
                     pieces.append(py_str(literal))
                     literal = ""
                 if name not in path_values:
-                    self.wf.p.error(at, f"no value for the required path parameter {name!r} of {op.display_name} ({op.method} {op.path})", f"add a parameter: {{name: {name}, in: path, value: ...}}")
+                    self.error(at, f"no value for the required path parameter {name!r} of {op.display_name} ({op.method} {op.path})", f"add a parameter: {{name: {name}, in: path, value: ...}}")
                     pieces.append(py_str(part))
                 else:
                     pieces.append(f"_runtime.path_param({path_values[name]})")
@@ -839,49 +1603,99 @@ class ExprContext:
             pieces.append(py_str(literal))
         for name in path_values:
             if "{" + name + "}" not in op.path:
-                self.wf.p.error(at, f"path parameter {name!r} does not appear in the path {op.path!r}", did_you_mean(name, re.findall(r"\{([^{}]+)\}", op.path)))
+                self.error(at, f"path parameter {name!r} does not appear in the path {op.path!r}", did_you_mean(name, re.findall(r"\{([^{}]+)\}", op.path)))
         return " + ".join(pieces)
 
-    def _security_headers(self, op: Operation, explicit: set[str], at: JsonPath) -> list[tuple[str, str]]:
-        # Credentials for security schemes the workflow leaves to the OpenAPI are not compiled yet;
-        # an explicit Authorization / API-key parameter in the workflow is used as written.
-        return []
-
-    def _body_argument(self, op: Operation, step: dict[str, Any], at: JsonPath) -> tuple[str | None, str | None]:
+    def _body_argument(self, op: Operation, step: dict[str, Any], at: JsonPath) -> tuple[list[str], str | None, str | None]:
+        """(lines before the request, the body keyword argument, the Content-Type source)."""
         request_body = step.get("requestBody")
         if not isinstance(request_body, dict) or "payload" not in request_body:
-            return None, None
+            if isinstance(request_body, dict) and request_body.get("replacements"):
+                self.error(at + ("requestBody",), "payload replacements need a payload", "add requestBody.payload")
+            return [], None, None
         b_at = at + ("requestBody",)
+        if op.method in ("GET", "HEAD", "DELETE"):
+            self.p.warn(b_at, f"a request body on {op.method} has no defined meaning (RFC 9110); the Arazzo specification says to avoid it", "send the data as parameters, or use an operation that takes a body")
         content_type = request_body.get("contentType")
         if content_type is None:
             content_type = next(iter(op.request_content), "application/json")
-        base = str(content_type).split(";")[0].strip().lower()
+        content_type = str(content_type)
+        base = content_type.split(";")[0].strip().lower()
         payload = request_body["payload"]
-        if request_body.get("replacements"):
-            self.wf.p.error(b_at + ("replacements",), "payload replacements are not compiled yet", "write the values into the payload directly")
-        if base == "application/json" or base.endswith("+json"):
-            if isinstance(payload, str):
-                source, _ = self.value(payload, b_at + ("payload",))
-                return f"content={source}", str(content_type)
-            source, _ = self.value(payload, b_at + ("payload",))
-            extra = None if base == "application/json" else str(content_type)
-            return f"json={source}", extra
-        if base == "application/x-www-form-urlencoded" and isinstance(payload, dict):
-            source, _ = self.value(payload, b_at + ("payload",))
-            return f"data={source}", None
-        source, _ = self.value(payload if isinstance(payload, str) else payload, b_at + ("payload",))
-        return f"content={source}", str(content_type)
+        is_json = base == "application/json" or base.endswith("+json")
+        is_xml = base in ("application/xml", "text/xml") or base.endswith("+xml")
+        parsed: Any = None
+        if isinstance(payload, str):
+            try:
+                parsed = ex.parse_value(payload)
+            except ex.ExpressionError:
+                parsed = None
+        whole_expression = isinstance(payload, str) and parsed is not None and not isinstance(parsed, (str, ex.Template))
+        source, _ = self.value(payload, b_at + ("payload",))
+        replacements = self._replacements(request_body, b_at, xml=is_xml)
+        lines: list[str] = []
+        var_needed = self.reads_request_body() or bool(replacements)
+        if replacements:
+            if is_xml:
+                self.p.runtime_parts.add("xpath")
+                source = f"_runtime.xml_replace({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
+            else:
+                source = f"_runtime.replace_pointer({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
+        if base == "multipart/form-data":
+            if not isinstance(payload, dict) and not whole_expression:
+                self.error(b_at + ("payload",), "a multipart/form-data payload must be an object of fields", "write the payload as a mapping of field names to values")
+            var = self.info.payload_name if self.info else "payload"
+            lines.append(f"{var} = _runtime.multipart({source})")
+            self.payload_var = f"{var}.fields"
+            return lines, f"content={var}.content", f"{var}.content_type"
+        if var_needed:
+            var = self.info.payload_name if self.info else "payload"
+            lines.append(f"{var} = {source}")
+            source = var
+            self.payload_var = var
+        if is_json:
+            if isinstance(payload, (dict, list)) or whole_expression or (replacements and not isinstance(payload, str)):
+                extra = None if base == "application/json" else py_str(content_type)
+                return lines, f"json={source}", extra
+            return lines, f"content={source}", py_str(content_type)
+        if base == "application/x-www-form-urlencoded":
+            if isinstance(payload, dict) or whole_expression:
+                return lines, f"data={source}", None
+            return lines, f"content={source}", py_str(content_type)
+        if isinstance(payload, (dict, list)):
+            self.error(b_at + ("payload",), f"a structured payload cannot be sent as {content_type!r}", "use application/json, application/x-www-form-urlencoded or multipart/form-data, or write the payload as text")
+        return lines, f"content={source if isinstance(payload, str) and not whole_expression else '_runtime.text(' + source + ')'}", py_str(content_type)
+
+    def reads_request_body(self) -> bool:
+        if self.info is None:
+            return False
+        step = self.info.step
+        text = json.dumps([step.get("successCriteria"), step.get("outputs"), step.get("onSuccess"), step.get("onFailure")], default=str)
+        return "$request.body" in text
+
+    def _replacements(self, request_body: dict[str, Any], at: JsonPath, *, xml: bool) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for index, item in enumerate(request_body.get("replacements") or []):
+            r_at = at + ("replacements", index)
+            if not isinstance(item, dict) or not isinstance(item.get("target"), str):
+                continue
+            target = item["target"]
+            if xml:
+                try:
+                    ex.check_xpath(target)
+                    if not ex.xpath_is_location_path(target):
+                        raise ex.ExpressionError("a replacement target must be a location path", 0)
+                except ex.ExpressionError as exc:
+                    self.error(r_at + ("target",), f"replacement target {target!r} is not a supported XPath location path: {exc.message}", "e.g. /order/petId or /order/@id")
+                    continue
+            elif target != "" and not target.startswith("/"):
+                self.error(r_at + ("target",), f"replacement target {target!r} is not a JSON pointer", "JSON pointers start with '/', e.g. /petId")
+                continue
+            source, _ = self.value(item.get("value"), r_at + ("value",))
+            out.append((target, source))
+        return out
 
     # -- criteria ----------------------------------------------------------------------
-
-    def step_needs_body(self, info: StepInfo) -> bool:
-        step = info.bound.step
-        texts = [str(v) for v in (step.get("outputs") or {}).values()]
-        for action in info.success_actions:
-            for criterion, _ in action.criteria:
-                texts.append(str(criterion.get("condition", "")))
-                texts.append(str(criterion.get("context", "")))
-        return any("$response.body" in t for t in texts)
 
     def criteria(self, items: list[tuple[dict[str, Any], JsonPath]], *, default: str) -> str:
         if not items:
@@ -894,122 +1708,137 @@ class ExprContext:
     def criterion(self, criterion: dict[str, Any], at: JsonPath) -> str:
         kind = criterion.get("type", "simple")
         condition = str(criterion.get("condition", ""))
-        version = None
+        version: str | None = None
         if isinstance(kind, dict):
-            version = kind.get("version")
+            version = str(kind.get("version")) if kind.get("version") is not None else None
             kind = kind.get("type")
         if kind == "simple":
+            stripped = condition.strip()
+            if stripped.startswith("{$") and stripped.endswith("}"):
+                self.p.warn(at + ("condition",), f"condition {condition!r} is wrapped in braces", f"write {stripped[1:-1]!r}")
+                condition = stripped[1:-1]
             try:
                 tree = ex.parse_condition(condition)
             except ex.ExpressionError as exc:
-                self.wf.p.error(at + ("condition",), f"malformed condition {condition!r} at column {exc.offset + 1}: {exc.message}", exc.hint)
+                self.error(at + ("condition",), f"malformed condition {condition!r} at column {exc.offset + 1}: {exc.message}", exc.hint)
                 return "False"
             return self.boolean(tree, at + ("condition",))
-        context_source = self._context(criterion, at)
-        if context_source is None:
+        if kind not in ("regex", "jsonpath", "xpath"):
+            self.error(at + ("type",), f"unknown criterion type {kind!r}", "use simple, regex, jsonpath or xpath")
+            return "False"
+        context = self._context(criterion, at, xml=kind == "xpath")
+        if context is None:
             return "False"
         if kind == "regex":
             try:
                 re.compile(condition)
             except re.error as exc:
-                self.wf.p.error(at + ("condition",), f"invalid regular expression {condition!r}: {exc}", None)
+                self.error(at + ("condition",), f"invalid regular expression {condition!r}: {exc}", None)
                 return "False"
-            return f"_runtime.matches({py_str(condition)}, {context_source})"
+            return f"_runtime.matches({py_str(condition)}, {context})"
         if kind == "jsonpath":
-            return self._jsonpath(condition, context_source, at, version)
-        if kind == "xpath":
-            self.wf.p.error(at + ("type",), "xpath criteria are not compiled yet", None)
-            return "False"
-        self.wf.p.error(at + ("type",), f"unknown criterion type {kind!r}", "use simple, regex, jsonpath or xpath")
-        return "False"
+            return self._jsonpath(condition, context, at, version)
+        return self._xpath(condition, context, at, version)
 
-    def _context(self, criterion: dict[str, Any], at: JsonPath) -> str | None:
+    def _context(self, criterion: dict[str, Any], at: JsonPath, *, xml: bool) -> str | None:
         raw = criterion.get("context")
         if raw is None:
-            self.wf.p.error(at, "a regex, jsonpath or xpath criterion needs a context", "add context: $response.body")
+            self.error(at, "a regex, jsonpath or xpath criterion needs a context", "add context: $response.body")
             return None
+        text = str(raw).strip()
+        if text.startswith("{$") and text.endswith("}"):
+            text = text[1:-1]
         try:
-            parsed = ex.parse_expression(str(raw))
+            parsed = ex.parse_expression(text)
         except ex.ExpressionError as exc:
-            self.wf.p.error(at + ("context",), f"malformed context expression {raw!r}: {exc.message}", exc.hint)
+            self.error(at + ("context",), f"malformed context expression {raw!r}: {exc.message}", exc.hint)
             return None
+        if xml and isinstance(parsed, ex.ResponseBody) and not parsed.pointer and self.phase == "response":
+            return "response.content"  # the raw XML bytes: the parser reads their encoding declaration
         source, _ = self.expr(parsed, at + ("context",))
         return source
 
     def _jsonpath(self, condition: str, context: str, at: JsonPath, version: str | None) -> str:
-        quirk = _JSONPATH_QUIRK.match(condition.strip())
+        goessner = False
+        if version is not None:
+            if version != _GOESSNER:
+                self.error(at + ("type", "version"), f"unknown JSONPath version {version!r}", f"the allowed value is {_GOESSNER!r} (omit the expression type object for RFC 9535)")
+                return "False"
+            goessner = True
+        query = condition.strip()
+        quirk = _JSONPATH_QUIRK.match(query)
         if quirk:
             path, op, literal = quirk.groups()
             fixed = f"$[?@{path} {op} {literal.strip()}]"
-            self.wf.p.warn(at + ("condition",), f"JSONPath condition {condition!r} is a comparison, not an RFC 9535 query", f"write {fixed!r}")
-            return self._filter(f"@{path} {op} {literal}", context, at)
-        match = _JSONPATH_FILTER.match(condition.strip())
-        if match:
-            return self._filter(match.group(1), context, at)
-        self.wf.p.error(at + ("condition",), f"JSONPath query {condition!r} is not compiled yet", "supported: a filter on the context, e.g. $[?@.status == 'ended']")
-        return "False"
-
-    def _filter(self, text: str, context: str, at: JsonPath) -> str:
-        """A JSONPath filter applied to the context value itself: '@.a.b' -> pointer into it."""
-        placeholders: dict[str, str] = {}
-
-        def substitute(match: re.Match[str]) -> str:
-            tokens = re.findall(r"\.([A-Za-z_][A-Za-z0-9_\-]*)|\[(\d+)\]|\['([^']*)'\]", match.group(1))
-            pointer = tuple(a or b or c for a, b, c in tokens)
-            key = f"$inputs.__jsonpath_{len(placeholders)}"
-            placeholders[key] = f"_runtime.pointer(_context, {py_str(_pointer_text(pointer))})" if pointer else "_context"
-            return key
-
-        rewritten = _AT_PATH.sub(substitute, text)
+            self.p.warn(at + ("condition",), f"JSONPath condition {condition!r} is a comparison, not an RFC 9535 query", f"write {fixed!r}")
+            query = fixed
         try:
-            tree = ex.parse_condition(rewritten)
+            ex.check_jsonpath(query, goessner=goessner)
         except ex.ExpressionError as exc:
-            self.wf.p.error(at + ("condition",), f"malformed JSONPath filter {text!r}: {exc.message}", None)
+            self.error(at + ("condition",), f"malformed JSONPath query {condition!r} at column {exc.offset + 1}: {exc.message}", "the context is wrapped in a one-element array: $[?@.status == 'done'] tests the context itself")
             return "False"
-        source = self.boolean(tree, at + ("condition",), placeholders)
-        return source.replace("_context", context)
+        self.p.runtime_parts.add("jsonpath")
+        flavour = ", goessner=True" if goessner else ""
+        return f"_runtime.jsonpath_test({context}, {py_str(query)}{flavour})"
 
-    def boolean(self, node: ex.Condition, at: JsonPath, placeholders: dict[str, str] | None = None) -> str:
+    def _xpath(self, condition: str, context: str, at: JsonPath, version: str | None) -> str:
+        if version is not None and version not in _XPATH_VERSIONS:
+            self.error(at + ("type", "version"), f"unknown XPath version {version!r}", "the allowed values are xpath-10, xpath-20 and xpath-30 (xpath-31 is the default)")
+            return "False"
+        expression = condition.strip()
+        try:
+            ex.check_xpath(expression)
+        except ex.ExpressionError as exc:
+            self.error(at + ("condition",), f"XPath expression {condition!r} at column {exc.offset + 1}: {exc.message}", None)
+            return "False"
+        self.p.runtime_parts.add("xpath")
+        return f"_runtime.xpath_test({context}, {py_str(expression)})"
+
+    def boolean(self, node: ex.Condition, at: JsonPath) -> str:
         if isinstance(node, ex.And):
-            return f"{self._group(node.left, at, placeholders, ex.Or)} and {self._group(node.right, at, placeholders, ex.Or)}"
+            return f"{self._group(node.left, at, ex.Or)} and {self._group(node.right, at, ex.Or)}"
         if isinstance(node, ex.Or):
-            return f"{self.boolean(node.left, at, placeholders)} or {self.boolean(node.right, at, placeholders)}"
+            return f"{self.boolean(node.left, at)} or {self.boolean(node.right, at)}"
         if isinstance(node, ex.Not):
-            inner = self.boolean(node.operand, at, placeholders)
+            inner = self.boolean(node.operand, at)
             return f"not ({inner})" if " " in inner else f"not {inner}"
         if isinstance(node, ex.Compare):
-            left, left_type = self.operand(node.left, at, placeholders)
-            right, right_type = self.operand(node.right, at, placeholders)
-            numeric = {"int", "float"}
-            if left_type.text in numeric and right_type.text in numeric:
+            left, left_type = self.operand(node.left, at)
+            right, right_type = self.operand(node.right, at)
+            if _certain_number(node.left, left) and _certain_number(node.right, right):
                 return f"{left} {node.op} {right}"
             helper = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[node.op]
             return f"_runtime.{helper}({left}, {right})"
-        source, py_type = self.operand(node, at, placeholders)
+        source, py_type = self.operand(node, at)
         if py_type.text == "bool":
             return source
         return f"_runtime.truthy({source})"
 
-    def _group(self, node: ex.Condition, at: JsonPath, placeholders: dict[str, str] | None, loose: type) -> str:
-        text = self.boolean(node, at, placeholders)
+    def _group(self, node: ex.Condition, at: JsonPath, loose: type) -> str:
+        text = self.boolean(node, at)
         return f"({text})" if isinstance(node, loose) else text
 
-    def operand(self, node: ex.Condition, at: JsonPath, placeholders: dict[str, str] | None = None) -> tuple[str, PyType]:
+    def operand(self, node: ex.Condition, at: JsonPath) -> tuple[str, PyType]:
         if isinstance(node, ex.Literal):
             value = node.value
             kind = {bool: "bool", int: "int", float: "float", str: "str"}.get(type(value), "None")
             return py_literal(value), PyType(kind)
         if isinstance(node, ex.Ref):
-            if placeholders and isinstance(node.expr, ex.Input) and ex.to_source(node.expr) in placeholders:
-                return placeholders[ex.to_source(node.expr)], ANY
             return self.expr(node.expr, at)
         if isinstance(node, ex.Index):
-            target, _ = self.operand(node.target, at, placeholders)
+            target, _ = self.operand(node.target, at)
             return f"_runtime.index({target}, {py_literal(node.index)})", ANY
         if isinstance(node, ex.Prop):
-            target, _ = self.operand(node.target, at, placeholders)
+            target, _ = self.operand(node.target, at)
             return f"_runtime.index({target}, {py_str(node.name)})", ANY
-        return self.boolean(node, at, placeholders), PyType("bool")
+        return self.boolean(node, at), PyType("bool")
+
+
+def _certain_number(node: ex.Condition, source: str) -> bool:
+    """A number literal or the status code: plain Python comparison operators are safe."""
+    if isinstance(node, ex.Literal):
+        return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+    return source == "response.status_code"
 
 
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
@@ -1022,10 +1851,37 @@ def _negate(condition: str) -> str:
     match = re.fullmatch(r"response\.status_code (==|!=|<=|>=|<|>) (\d+)", condition)
     if match:
         return f"response.status_code {_NEGATED[match.group(1)]} {match.group(2)}"
+    if _single_call(condition):
+        return f"not {condition}"
     return f"not ({condition})"
 
 
-def _pointer_text(pointer: tuple[str, ...] | None) -> str:
+def _single_call(text: str) -> bool:
+    """Is ``text`` one name or one call, like ``_runtime.eq(a, b)`` (not ``f(a) and g(b)``)?"""
+    if re.fullmatch(r"[A-Za-z_][\w.]*", text):
+        return True
+    if not re.match(r"[A-Za-z_][\w.]*\(", text) or not text.endswith(")"):
+        return False
+    depth = 0
+    quote = ""
+    for index, char in enumerate(text):
+        if quote:
+            if char == "\\":
+                continue
+            if char == quote and text[index - 1] != "\\":
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0 and index != len(text) - 1:
+                return False
+    return depth == 0
+
+
+def _pointer_text(pointer: Iterable[str] | None) -> str:
     if not pointer:
         return ""
     return "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in pointer)

@@ -1,11 +1,15 @@
 """The command line: ``arazzo-codegen generate | check | validate | list``.
 
 Exit codes: 0 success; 1 errors in the specs (or stale output for ``check``);
-2 usage errors (bad options, missing configuration, unwritable output);
-3 an internal error of the generator (reported in one line, never a traceback).
+2 usage errors (bad options, missing or malformed configuration, a bad path, an
+unwritable output directory); 3 an internal error of the generator (reported in
+one line, never a traceback).
 
-Only this module and the light ``config``/``write`` modules are imported at start-up,
-so that ``check`` with unchanged inputs never loads datamodel-code-generator or black.
+Start-up imports only this module and the light ``config``, ``write`` and
+``diagnostics`` modules (standard library only).  The pipeline, and with it
+datamodel-code-generator, black, jinja2, jsonschema and openapi-spec-validator,
+is imported only when a package has to be built: ``check`` and ``generate`` with
+unchanged inputs decide from the stamps in the generated files alone.
 """
 
 from __future__ import annotations
@@ -22,42 +26,66 @@ from . import __version__
 from .diagnostics import UsageError
 
 if TYPE_CHECKING:
-    from .pipeline import Job, Result
+    from .config import Job, Overrides
+    from .pipeline import Result
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+_DESCRIPTION = "Compile Arazzo workflows (and the OpenAPI descriptions they use) into typed Python client packages."
+_EPILOG = """\
+With no SPEC, the specs listed in [tool.arazzo-codegen] of the nearest pyproject.toml
+are used; options given on the command line override the configuration.
+Exit codes: 0 ok, 1 spec errors or stale output, 2 usage error, 3 internal error.
+"""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="arazzo-codegen", description="Compile Arazzo workflows (and the OpenAPI descriptions they use) into typed Python clients.")
-    parser.add_argument("--version", action="version", version=f"arazzo-codegen {__version__}")
+    parser = _Parser(prog="arazzo-codegen", description=_DESCRIPTION, epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"arazzo-codegen {__version__}", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("specs", nargs="*", metavar="SPEC", help="Arazzo documents to compile; with none, the specs listed in [tool.arazzo-codegen] of pyproject.toml")
-        p.add_argument("--config", type=Path, metavar="PYPROJECT", help="the pyproject.toml to read (default: the nearest one above the working directory)")
-        p.add_argument("--out", type=Path, metavar="DIR", help="directory that receives one package per spec (default: 'generated', or the configuration's 'out')")
-        p.add_argument("--package", metavar="NAME", help="package name for a single SPEC (default: derived from the file name)")
-        p.add_argument("--strict", action="store_true", default=None, help="treat warnings as errors (OpenAPI validation findings, spec quirks)")
-        p.add_argument("--poll-interval", type=float, metavar="SECONDS", help="default delay between polls of a goto loop that gives none (default 1.0)")
-        p.add_argument("--line-length", type=int, metavar="N", help="black line length for generated code (default 88)")
-        p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
-        p.add_argument("-v", "--verbose", action="store_true", help="print timings and every file written")
+    def add(name: str, help_text: str, description: str, *, output: bool = True, codegen: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=description, epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("specs", nargs="*", metavar="SPEC", help="Arazzo documents to compile (default: the specs listed in [tool.arazzo-codegen] of pyproject.toml)")
+        p.add_argument("--config", type=Path, metavar="PYPROJECT", help="the pyproject.toml to read (default: the nearest one in or above the working directory)")
+        if output:
+            p.add_argument("--out", type=Path, metavar="DIR", help="directory that receives one package per spec (overrides 'out' of the configuration; default: generated)")
+        p.add_argument("--package", metavar="NAME", help="package name for a single SPEC (default: the configured one, or derived from the file name)")
+        p.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None, help="treat warnings (OpenAPI validation findings, spec quirks) as errors; --no-strict overrides strict = true")
+        if codegen:
+            p.add_argument("--poll-interval", type=float, metavar="SECONDS", help="default delay between polls of a goto loop that gives none (default: 1.0)")
+            p.add_argument("--line-length", type=int, metavar="N", help="black line length of the generated code, 40 to 300 (default: 88)")
+        noise = p.add_mutually_exclusive_group()
+        noise.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+        noise.add_argument("-v", "--verbose", action="store_true", help="also print timings, every file written and every package found current")
+        return p
 
-    gen = sub.add_parser("generate", help="generate (or, with --check, verify) the client packages", description="Generate one package per spec. Packages whose stamp is current are skipped unless --force.")
-    common(gen)
-    gen.add_argument("--check", action="store_true", help="do not write; exit 1 with a diff if any package is stale, missing or hand-edited")
+    gen = add(
+        "generate",
+        "generate the client packages (or, with --check, verify them)",
+        "Generate one package per spec. A package whose stamp is current (same inputs, generator and options, no hand edit) is left alone unless --force.",
+    )
+    gen.add_argument("--check", action="store_true", help="write nothing; exit 1 with a unified diff on stdout if a package is stale, missing or hand-edited (same as 'check')")
     gen.add_argument("--force", action="store_true", help="rebuild every package even when its stamp is current")
-    chk = sub.add_parser("check", help="exit 1 with a diff if generated packages are stale, missing or hand-edited", description="Verify that the generated packages match their specs without writing anything.")
-    common(chk)
-    val = sub.add_parser("validate", help="report diagnostics for specs; write nothing", description="Load, validate, resolve and analyze the specs; print every diagnostic.")
-    common(val)
-    lst = sub.add_parser("list", help="list the workflows of specs with their inputs and outputs", description="Print each workflow's function name, inputs and outputs.")
-    common(lst)
+    chk = add(
+        "check",
+        "exit 1 with a diff if a generated package is stale, missing or hand-edited",
+        "Verify that the generated packages match their specs; write nothing. Packages whose stamps are current are decided without running the generator.",
+    )
+    chk.add_argument("--force", action="store_true", help="build and compare every package even when its stamp is current (slow)")
+    add("validate", "report the diagnostics of specs; write nothing", "Load, validate, resolve and analyze the specs and print every diagnostic; nothing is written.", output=False, codegen=False)
+    add(
+        "list",
+        "list the workflows of specs with their inputs and outputs",
+        "Print, per spec, each workflow's function, its inputs (with types and defaults) and its outputs.",
+        output=True,
+        codegen=False,
+    )
     return parser
 
 
@@ -93,55 +121,43 @@ def _main(argv: list[str]) -> int:
     return _list(jobs, args)
 
 
-def _jobs(args: argparse.Namespace) -> list[Job]:
-    from .config import Overrides, find_pyproject, load_jobs
-    from .pipeline import Job
+def _overrides(args: argparse.Namespace) -> Overrides:
+    from .config import Overrides, check_overrides
 
-    overrides = Overrides(out=args.out, strict=args.strict, poll_interval=args.poll_interval, line_length=args.line_length)
-    if args.line_length is not None and not 40 <= args.line_length <= 300:
-        raise UsageError("--line-length must be between 40 and 300")
-    if args.poll_interval is not None and args.poll_interval < 0:
-        raise UsageError("--poll-interval must not be negative")
+    overrides = Overrides(
+        out=getattr(args, "out", None),
+        strict=args.strict,
+        poll_interval=getattr(args, "poll_interval", None),
+        line_length=getattr(args, "line_length", None),
+    )
+    check_overrides(overrides)
+    return overrides
+
+
+def _jobs(args: argparse.Namespace) -> list[Job]:
+    from .config import find_pyproject, jobs_for_specs, read_config
+
+    overrides = _overrides(args)
+    if args.config is not None and not args.config.is_file():
+        raise UsageError(f"--config {args.config}: no such file")
+    pyproject = args.config or find_pyproject(Path.cwd())
     if args.specs:
-        if args.package and len(args.specs) > 1:
-            raise UsageError("--package names one package; give one SPEC with it")
-        jobs = []
-        for spec in args.specs:
-            path = Path(spec)
-            if not path.is_file():
-                raise UsageError(f"{spec}: no such file")
-            package = args.package or _package_name(path)
-            if not package.isidentifier():
-                raise UsageError(f"--package {package!r} is not a valid Python identifier")
-            jobs.append(
-                Job(
-                    spec=path,
-                    package=package,
-                    out=args.out or Path("generated"),
-                    strict=bool(args.strict),
-                    poll_interval=1.0 if args.poll_interval is None else args.poll_interval,
-                    line_length=args.line_length or 88,
-                )
-            )
-        return jobs
+        # The configuration (if any) still gives options, and the package of a spec it lists.
+        config = read_config(pyproject, overrides, required=args.config is not None) if pyproject else None
+        return jobs_for_specs(args.specs, config, overrides, args.package)
     if args.package:
         raise UsageError("--package needs a SPEC")
-    pyproject = args.config or find_pyproject(Path.cwd())
     if pyproject is None:
         raise UsageError("no SPEC given and no pyproject.toml found; pass spec files or add [tool.arazzo-codegen] to pyproject.toml")
-    if not Path(pyproject).is_file():
-        raise UsageError(f"{pyproject}: no such file")
-    return load_jobs(Path(pyproject), overrides)
+    config = read_config(pyproject, overrides)
+    assert config is not None
+    return list(config.jobs)
 
 
-def _package_name(spec: Path) -> str:
-    from .pycode import snake_case
+def _build(job: Job) -> Result:
+    from .pipeline import build
 
-    stem = spec.name.split(".")[0]
-    for suffix in ("-workflow", "_workflow", "-arazzo", "_arazzo"):
-        if stem.endswith(suffix):
-            stem = stem[: -len(suffix)]
-    return snake_case(stem, fallback="workflows")
+    return build(job)
 
 
 def _print_report(result: Result, args: argparse.Namespace) -> None:
@@ -153,34 +169,6 @@ def _print_report(result: Result, args: argparse.Namespace) -> None:
         print(diagnostic.render(), file=sys.stderr)
 
 
-def _generate(jobs: list[Job], args: argparse.Namespace) -> int:
-    from .pipeline import build
-    from .write import write_package
-
-    status = EXIT_OK
-    many = len(jobs) > 1
-    for job in jobs:
-        started = time.perf_counter()
-        if not args.force and _is_current(job):
-            if not args.quiet and (many or args.verbose):
-                print(f"{job.package}: up to date ({job.package_dir})", file=sys.stderr)
-            continue
-        result = build(job)
-        _print_report(result, args)
-        if result.report.has_errors or not result.files:
-            print(f"{job.package}: not generated: {_count(result)}; {job.package_dir} left as it was", file=sys.stderr)
-            status = EXIT_ERRORS
-            continue
-        try:
-            write_package(job.package_dir, result.files)
-        except OSError as exc:
-            raise UsageError(f"cannot write {job.package_dir}: {exc.strerror or exc}") from None
-        if not args.quiet and (many or args.verbose):
-            elapsed = time.perf_counter() - started
-            print(f"{job.package}: generated {len(result.files)} files in {job.package_dir} ({elapsed:.1f} s)", file=sys.stderr)
-    return status
-
-
 def _count(result: Result) -> str:
     from .diagnostics import Severity
 
@@ -188,55 +176,91 @@ def _count(result: Result) -> str:
     return f"{errors} error{'s' if errors != 1 else ''}"
 
 
-def _is_current(job: Job) -> bool:
-    """True when every generated file carries the stamp the inputs give now and is unedited."""
-    from .write import compute_stamp, read_state
+def _show(path: Path) -> str:
+    relative = os.path.relpath(path)
+    return Path(relative).as_posix() if not relative.startswith("..") else path.as_posix()
 
-    expected = ("__init__.py", "_runtime.py", "models.py", "py.typed", "workflows.py")
-    if not job.package_dir.is_dir():
-        return False
-    present = sorted(p.name for p in job.package_dir.iterdir() if p.is_file())
-    if present != sorted(expected):
-        return False
-    states = [read_state(job.package_dir / name) for name in expected]
-    if any(s is None or not s.intact for s in states):
-        return False
-    stamped = {s.stamp for s in states if s is not None and s.stamp is not None}
-    sources = next((s.sources for s in states if s is not None and s.sources), ())
-    if len(stamped) != 1 or not sources:
-        return False
-    inputs = [Path(os.path.normpath(job.package_dir / source)) for source in sources]
-    if any(not p.is_file() for p in inputs) or Path(os.path.abspath(job.spec)) not in inputs:
-        return False
-    return compute_stamp(inputs, job.package_dir, job.options()).value in stamped
+
+def _generate(jobs: list[Job], args: argparse.Namespace) -> int:
+    from .write import ensure_writable, package_status, write_package
+
+    status = EXIT_OK
+    total = len(jobs)
+    progress = not args.quiet and (total > 1 or args.verbose)
+    for index, job in enumerate(jobs, 1):
+        started = time.perf_counter()
+        where = _show(job.package_dir)
+        prefix = f"[{index}/{total}] {job.package}" if total > 1 else job.package
+        state = "forced" if args.force else package_status(job.package_dir, job.spec, job.options())
+        if state == "current":
+            if progress:
+                print(f"{prefix}: up to date ({where})", file=sys.stderr)
+            continue
+        try:
+            ensure_writable(job.package_dir)
+        except OSError as exc:
+            raise UsageError(f"cannot write {where}: {exc.strerror or exc}") from None
+        if args.verbose:
+            print(f"{prefix}: building ({state}) from {_show(job.spec)}", file=sys.stderr)
+        result = _build(job)
+        _print_report(result, args)
+        if result.report.has_errors or not result.files:
+            print(f"{prefix}: not generated: {_count(result)}; {where} left as it was", file=sys.stderr)
+            status = EXIT_ERRORS
+            continue
+        try:
+            write_package(job.package_dir, result.files)
+        except OSError as exc:
+            raise UsageError(f"cannot write {where}: {exc.strerror or exc}") from None
+        if args.verbose:
+            for name in sorted(result.files):
+                print(f"  wrote {where}/{name} ({len(result.files[name].encode())} bytes)", file=sys.stderr)
+        if progress:
+            print(f"{prefix}: generated {len(result.files)} files in {where} ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
+    return status
+
+
+_WHY = {
+    "missing": "is missing or incomplete",
+    "edited": "was edited by hand",
+    "stale": "is stale (its spec, the OpenAPI files it uses, the options or the generator changed)",
+    "forced": "differs from what the generator produces",
+}
 
 
 def _check(jobs: list[Job], args: argparse.Namespace) -> int:
-    from .write import diff_package
+    from .write import diff_package, package_status
 
     status = EXIT_OK
     for job in jobs:
-        if _is_current(job):
+        started = time.perf_counter()
+        where = _show(job.package_dir)
+        state = "forced" if args.force else package_status(job.package_dir, job.spec, job.options())
+        if state == "current":
             if args.verbose:
-                print(f"{job.package}: current", file=sys.stderr)
+                print(f"{job.package}: current ({where}, decided from stamps in {time.perf_counter() - started:.3f} s)", file=sys.stderr)
             continue
-        from .pipeline import build
-
-        result = build(job)
+        if args.verbose:
+            print(f"{job.package}: {state}; building to compare", file=sys.stderr)
+        result = _build(job)
         _print_report(result, args)
-        if result.report.has_errors:
-            print(f"{job.package}: cannot check: {_count(result)}", file=sys.stderr)
+        if result.report.has_errors or not result.files:
+            print(f"{job.package}: cannot check {where}: {_count(result)}", file=sys.stderr)
             status = EXIT_ERRORS
             continue
         diff = diff_package(job.package_dir, result.files)
         if diff:
-            print(f"{job.package}: {job.package_dir} is stale, missing or hand-edited; run 'arazzo-codegen generate'", file=sys.stderr)
+            print(f"{job.package}: {where} {_WHY[state]}; run 'arazzo-codegen generate'", file=sys.stderr)
             sys.stdout.write(diff)
+            sys.stdout.flush()
             status = EXIT_ERRORS
+        elif args.verbose:
+            print(f"{job.package}: current ({where}, compared in {time.perf_counter() - started:.1f} s)", file=sys.stderr)
     return status
 
 
 def _validate(jobs: list[Job], args: argparse.Namespace) -> int:
+    from .diagnostics import Severity
     from .pipeline import validate_only
 
     status = EXIT_OK
@@ -245,8 +269,10 @@ def _validate(jobs: list[Job], args: argparse.Namespace) -> int:
         _print_report(result, args)
         if result.report.has_errors:
             status = EXIT_ERRORS
+            print(f"{_show(job.spec)}: invalid ({_count(result)})", file=sys.stderr)
         elif not args.quiet:
-            print(f"{job.spec}: valid ({len(result.report.items)} warning(s))", file=sys.stderr)
+            warnings = sum(d.severity is Severity.WARNING for d in result.report.items)
+            print(f"{_show(job.spec)}: valid ({warnings} warning{'s' if warnings != 1 else ''})", file=sys.stderr)
     return status
 
 
@@ -256,21 +282,47 @@ def _list(jobs: list[Job], args: argparse.Namespace) -> int:
     status = EXIT_OK
     for job in jobs:
         result, analyzer = _front(job)
-        if analyzer is None:
+        plan = analyzer.run() if analyzer is not None and not result.report.has_errors else None
+        if plan is None or result.report.has_errors:
             _print_report(result, args)
+            print(f"{_show(job.spec)}: cannot list: {_count(result)}", file=sys.stderr)
             status = EXIT_ERRORS
             continue
-        plan = analyzer.run()
-        if result.report.has_errors:
-            _print_report(result, args)
-        print(f"{job.spec} -> package {job.package}")
+        print(f"{_show(job.spec)} -> package {job.package} ({_show(job.package_dir)})")
         for wf in plan.workflows:
-            print(f"  {wf.function_name}()  [workflow {wf.workflow_id}]")
+            print(f"  {wf.workflow_id}: {wf.function_name}() / {wf.async_function_name}() -> {wf.outputs_class}")
+            summary = wf.docstring.strip().splitlines()[0].strip() if wf.docstring.strip() else ""
+            if summary:
+                print(f"    {summary}")
+            print("    inputs:" if wf.inputs else "    inputs: none")
             for param in wf.inputs:
-                default = "" if param.default is None else f" = {param.default}"
-                print(f"    input  {param.name}: {param.type_text}{default}")
+                shown = param.mutable_default if param.mutable_default is not None else param.default
+                default = "" if shown is None else f" = {shown}"
+                notes = [param.original] if param.original != param.name else []
+                if param.secret:
+                    notes.append("secret")
+                print(f"      {param.name}: {_type(param.type_text, args)}{default}" + (f"  ({', '.join(notes)})" if notes else ""))
+            print("    outputs:" if wf.outputs else "    outputs: none")
             for out in wf.outputs:
-                print(f"    output {out.name}: {out.type_text}")
-        if result.report.has_errors:
-            status = EXIT_ERRORS
+                alias = _unquote(out.alias)
+                note = f"  ({alias})" if alias != out.name else ""
+                print(f"      {out.name}: {_type(out.type_text, args)}{note}")
     return status
+
+
+def _type(text: str, args: argparse.Namespace) -> str:
+    """A type for ``list``: long ones (a Literal of 300 enum values) cut unless --verbose."""
+    limit = 120
+    return text if args.verbose or len(text) <= limit else f"{text[: limit - 5]} ...]"
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        import ast
+
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return text
+        return value if isinstance(value, str) else text
+    return text

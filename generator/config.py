@@ -1,30 +1,87 @@
 """``[tool.arazzo-codegen]`` in pyproject.toml: which spec becomes which package,
 and the options.  Command-line options override it.
+
+    [tool.arazzo-codegen]
+    out = "generated"          # where packages go (default "generated")
+    strict = false             # warnings are errors
+    poll-interval = 1.0        # default delay of goto loops that give none
+    line-length = 88           # black line length of the generated code
+
+    [[tool.arazzo-codegen.specs]]
+    spec = "specs/vapi/arazzo/vapi-workflow.yml"
+    package = "vapi"
+    out = "src"                # optional; so are strict, poll-interval, line-length
+
+Relative paths are relative to the directory of pyproject.toml.  Every problem is
+a :class:`UsageError` (exit code 2) with a one-line message.
+
+This module is imported on the ``check`` fast path: standard library only.
 """
 
 from __future__ import annotations
 
+import difflib
+import keyword
+import os
 import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .diagnostics import UsageError, did_you_mean
-from .pipeline import Job
 
-TOP_KEYS = {"out": str, "strict": bool, "poll-interval": (int, float), "line-length": int, "specs": list}
-SPEC_KEYS = {"spec": str, "package": str, "out": str, "strict": bool, "poll-interval": (int, float), "line-length": int}
+SECTION = "arazzo-codegen"
+DEFAULT_OUT = "generated"
+DEFAULT_POLL_INTERVAL = 1.0
+DEFAULT_LINE_LENGTH = 88
+LINE_LENGTH_RANGE = (40, 300)
+
+_OPTION_KEYS = {"out": "a string", "strict": "a boolean", "poll-interval": "a number", "line-length": "an integer"}
+TOP_KEYS = {**_OPTION_KEYS, "specs": "an array of tables ([[tool.arazzo-codegen.specs]])"}
+SPEC_KEYS = {"spec": "a string", "package": "a string", **_OPTION_KEYS}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One spec compiled as one package (defined here, not in the pipeline, so that
+    the ``check`` fast path never imports the pipeline)."""
+
+    spec: Path
+    package: str
+    out: Path
+    strict: bool = False
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+    line_length: int = DEFAULT_LINE_LENGTH
+
+    @property
+    def package_dir(self) -> Path:
+        return self.out / self.package
+
+    def options(self) -> dict[str, object]:
+        """What the stamp hashes besides the inputs."""
+        return {"package": self.package, "strict": self.strict, "poll_interval": self.poll_interval, "line_length": self.line_length}
 
 
 @dataclass(frozen=True)
 class Overrides:
+    """Command-line options; ``None`` means "not given": the configuration decides."""
+
     out: Path | None = None
     strict: bool | None = None
     poll_interval: float | None = None
     line_length: int | None = None
 
 
+@dataclass(frozen=True)
+class Config:
+    pyproject: Path
+    defaults: Mapping[str, Any]  # the top-level options, keys as in TOML
+    jobs: tuple[Job, ...]
+
+
 def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml in ``start`` or above it."""
     for folder in [start, *start.parents]:
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
@@ -32,50 +89,126 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
-def load_jobs(pyproject: Path, overrides: Overrides) -> list[Job]:
-    """The jobs the configuration lists; UsageError for anything malformed."""
+def read_config(pyproject: Path, overrides: Overrides, *, required: bool = True) -> Config | None:
+    """The configuration in ``pyproject``; ``None`` when it has no section and
+    ``required`` is false; UsageError for anything malformed."""
+    where = _show(pyproject)
+    if not pyproject.is_file():
+        raise UsageError(f"{where}: no such file")
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{pyproject}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise UsageError(f"{pyproject}: cannot read: {exc.strerror}") from None
-    section = data.get("tool", {}).get("arazzo-codegen")
+        raise UsageError(f"{where}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{where}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    tool = data.get("tool")
+    section = tool.get(SECTION) if isinstance(tool, dict) else None
     if section is None:
-        raise UsageError(f"{pyproject}: no [tool.arazzo-codegen] section; pass spec files on the command line or add the section (see README)")
+        if not required:
+            return None
+        close = difflib.get_close_matches(SECTION, [k for k in tool if isinstance(k, str)], n=1, cutoff=0.7) if isinstance(tool, dict) else []
+        if close:
+            raise UsageError(f"{where}: no [tool.{SECTION}] section; found [tool.{close[0]}]: did you mean [tool.{SECTION}]?")
+        raise UsageError(f"{where}: no [tool.{SECTION}] section; pass spec files on the command line or add the section (see README)")
+    if not isinstance(section, dict):
+        raise UsageError(f"{where}: tool.{SECTION} must be a table")
+    _check_table(section, TOP_KEYS, f"{where}: [tool.{SECTION}]")
     root = pyproject.parent
-    _check_keys(section, TOP_KEYS, f"{pyproject}: [tool.arazzo-codegen]")
     specs = section.get("specs", [])
     if not specs:
-        raise UsageError(f"{pyproject}: [tool.arazzo-codegen] lists no specs; add [[tool.arazzo-codegen.specs]] tables with 'spec' and 'package'")
+        if not required:
+            return Config(pyproject, section, ())
+        raise UsageError(f"{where}: [tool.{SECTION}] lists no specs; add [[tool.{SECTION}.specs]] tables with 'spec' and 'package'")
     jobs: list[Job] = []
-    packages: set[tuple[Path, str]] = set()
+    seen: dict[Path, str] = {}
     for index, entry in enumerate(specs):
-        where = f"{pyproject}: [[tool.arazzo-codegen.specs]] #{index + 1}"
+        here = f"{where}: [[tool.{SECTION}.specs]] #{index + 1}"
         if not isinstance(entry, dict):
-            raise UsageError(f"{where}: must be a table")
-        _check_keys(entry, SPEC_KEYS, where)
-        for required in ("spec", "package"):
-            if required not in entry:
-                raise UsageError(f"{where}: missing '{required}'")
+            raise UsageError(f"{here}: must be a table with 'spec' and 'package'")
+        _check_table(entry, SPEC_KEYS, here)
+        for required_key in ("spec", "package"):
+            if required_key not in entry:
+                raise UsageError(f"{here}: missing '{required_key}'")
+        spec = root / entry["spec"]
+        if not spec.is_file():
+            raise UsageError(f"{here}: spec {_show(spec)}: no such file")
         package = entry["package"]
-        if not package.isidentifier():
-            raise UsageError(f"{where}: package {package!r} is not a valid Python identifier")
-        out = overrides.out or root / entry.get("out", section.get("out", "generated"))
-        if (out, package) in packages:
-            raise UsageError(f"{where}: package {package!r} is listed twice for {out}")
-        packages.add((out, package))
-        jobs.append(
-            Job(
-                spec=root / entry["spec"],
-                package=package,
-                out=out,
-                strict=_pick(overrides.strict, entry.get("strict"), section.get("strict"), False),
-                poll_interval=float(_pick(overrides.poll_interval, entry.get("poll-interval"), section.get("poll-interval"), 1.0)),
-                line_length=int(_pick(overrides.line_length, entry.get("line-length"), section.get("line-length"), 88)),
-            )
-        )
+        _check_package(package, f"{here}: package")
+        job = _job(spec, package, root, overrides, entry, section)
+        key = Path(os.path.abspath(job.package_dir))
+        if key in seen:
+            raise UsageError(f"{here}: package directory {_show(job.package_dir)} is also the output of {seen[key]}")
+        seen[key] = _show(spec)
+        jobs.append(job)
+    return Config(pyproject, section, tuple(jobs))
+
+
+def jobs_for_specs(specs: Sequence[str], config: Config | None, overrides: Overrides, package: str | None) -> list[Job]:
+    """Jobs for spec files named on the command line.  A spec the configuration
+    lists keeps its package and output directory; any other gets a package named
+    after the file and the configuration's top-level options."""
+    if package is not None and len(specs) > 1:
+        raise UsageError("--package names one package; give one SPEC with it")
+    configured = {Path(os.path.abspath(job.spec)): job for job in config.jobs} if config else {}
+    defaults: Mapping[str, Any] = config.defaults if config else {}
+    root = config.pyproject.parent if config else Path(".")
+    jobs: list[Job] = []
+    for spec in specs:
+        path = Path(spec)
+        if not path.is_file():
+            raise UsageError(f"{spec}: no such file" if not path.exists() else f"{spec}: not a file")
+        known = configured.get(Path(os.path.abspath(path)))
+        if known is not None and package is None:
+            jobs.append(Job(path, known.package, known.out, known.strict, known.poll_interval, known.line_length))
+            continue
+        name = package if package is not None else package_name(path)
+        _check_package(name, "--package" if package is not None else f"{spec}: the package name derived from the file name")
+        jobs.append(_job(path, name, root, overrides, {}, defaults))
+    seen: dict[Path, str] = {}
+    for job, spec in zip(jobs, specs):
+        target = Path(os.path.abspath(job.package_dir))
+        if target in seen:
+            raise UsageError(f"{seen[target]} and {spec} would both be written to {job.package_dir}; give them different --out or --package")
+        seen[target] = spec
     return jobs
+
+
+def package_name(spec: Path) -> str:
+    """``petstore-workflow.arazzo.yaml`` -> ``petstore``."""
+    from .pycode import snake_case
+
+    stem = spec.name.split(".")[0]
+    for suffix in ("-workflows", "_workflows", "-workflow", "_workflow", "-arazzo", "_arazzo"):
+        if stem.lower().endswith(suffix) and len(stem) > len(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    return snake_case(stem, fallback="workflows")
+
+
+def load_jobs(pyproject: Path, overrides: Overrides) -> list[Job]:
+    """The jobs ``pyproject`` lists (its section is required)."""
+    config = read_config(pyproject, overrides)
+    assert config is not None
+    return list(config.jobs)
+
+
+def check_overrides(overrides: Overrides) -> None:
+    if overrides.line_length is not None:
+        _check_line_length(overrides.line_length, "--line-length")
+    if overrides.poll_interval is not None:
+        _check_poll_interval(overrides.poll_interval, "--poll-interval")
+
+
+def _job(spec: Path, package: str, root: Path, overrides: Overrides, entry: Mapping[str, Any], section: Mapping[str, Any]) -> Job:
+    out = overrides.out if overrides.out is not None else root / str(_pick(entry.get("out"), section.get("out"), DEFAULT_OUT))
+    return Job(
+        spec=spec,
+        package=package,
+        out=Path(os.path.normpath(out)),
+        strict=bool(_pick(overrides.strict, entry.get("strict"), section.get("strict"), False)),
+        poll_interval=float(_pick(overrides.poll_interval, entry.get("poll-interval"), section.get("poll-interval"), DEFAULT_POLL_INTERVAL)),
+        line_length=int(_pick(overrides.line_length, entry.get("line-length"), section.get("line-length"), DEFAULT_LINE_LENGTH)),
+    )
 
 
 def _pick(*values: Any) -> Any:
@@ -85,13 +218,68 @@ def _pick(*values: Any) -> Any:
     return None
 
 
-def _check_keys(table: dict[str, Any], allowed: dict[str, Any], where: str) -> None:
+def _check_table(table: Mapping[str, Any], allowed: Mapping[str, str], where: str) -> None:
     for key, value in table.items():
         if key not in allowed:
             hint = did_you_mean(key, allowed)
-            raise UsageError(f"{where}: unknown key {key!r}" + (f"; {hint}" if hint else ""))
-        expected = allowed[key]
-        if isinstance(value, bool) and expected in ((int, float), int):
-            raise UsageError(f"{where}: {key!r} must be a number")
-        if not isinstance(value, expected):
-            raise UsageError(f"{where}: {key!r} has the wrong type ({type(value).__name__})")
+            raise UsageError(f"{where}: unknown key '{key}'" + (f"; {hint}" if hint else ""))
+        if not _has_type(key, value):
+            raise UsageError(f"{where}: '{key}' must be {allowed[key]}, not {_toml_type(value)}")
+        if key == "line-length":
+            _check_line_length(value, f"{where}: 'line-length'")
+        elif key == "poll-interval":
+            _check_poll_interval(value, f"{where}: 'poll-interval'")
+        elif key in ("out", "spec") and not value.strip():
+            raise UsageError(f"{where}: '{key}' must not be empty")
+
+
+def _has_type(key: str, value: Any) -> bool:
+    if key == "strict":
+        return isinstance(value, bool)
+    if key == "poll-interval":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if key == "line-length":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if key == "specs":
+        return isinstance(value, list)
+    return isinstance(value, str)
+
+
+def _toml_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def _check_line_length(value: int, where: str) -> None:
+    low, high = LINE_LENGTH_RANGE
+    if not low <= value <= high:
+        raise UsageError(f"{where} must be between {low} and {high}, not {value}")
+
+
+def _check_poll_interval(value: float, where: str) -> None:
+    if not value >= 0 or value == float("inf"):
+        raise UsageError(f"{where} must be a finite number of seconds >= 0, not {value}")
+
+
+def _check_package(name: str, where: str) -> None:
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise UsageError(f"{where} {name!r} is not a valid Python package name (letters, digits and '_', not starting with a digit, not a keyword)")
+
+
+def _show(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it."""
+    try:
+        return Path(os.path.relpath(path)).as_posix() if not os.path.relpath(path).startswith("..") else str(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)

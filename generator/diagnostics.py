@@ -31,28 +31,60 @@ class Diagnostic:
     hint: str | None = None
 
     def render(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}"
-        text = f"{where}: {self.severity.value}: {format_json_path(self.json_path)}: {self.message}"
+        """``file:line:column: severity: $.json.path: message``, then an indented
+        hint line: always one or two lines, whatever characters the spec holds."""
+        where = f"{_one_line(self.file)}:{self.line}:{self.column}"
+        text = f"{where}: {self.severity.value}: {format_json_path(self.json_path)}: {_one_line(self.message)}"
         if self.hint:
-            text += f"\n    hint: {self.hint}"
+            text += f"\n    hint: {_one_line(self.hint)}"
         return text
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.file, self.line, self.column, self.message)
 
 
+#: A longer JSON path shows its first and last parts around a count of the rest.
+MAX_SHOWN_PATH = 24
+
+
 def format_json_path(path: JsonPath) -> str:
-    """``('workflows', 0, 'steps', 2, 'operationId')`` -> ``$.workflows[0].steps[2].operationId``."""
+    """``('workflows', 0, 'steps', 2, 'operationId')`` -> ``$.workflows[0].steps[2].operationId``.
+
+    Keys that are not plain words are quoted with every character that could
+    break the line escaped; a very deep path keeps its ends and counts the middle."""
+    if len(path) > MAX_SHOWN_PATH:
+        half = MAX_SHOWN_PATH // 2
+        return format_json_path(path[:half]) + f"...({len(path) - 2 * half} more)..." + format_json_path(path[-half:])[1:]
     out = "$"
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part.replace("_", "a").replace("-", "a").isalnum():
+        elif part and part.isascii() and part.replace("_", "a").replace("-", "a").isalnum():
             out += f".{part}"
         else:
-            escaped = part.replace("\\", "\\\\").replace("'", "\\'")
-            out += f"['{escaped}']"
+            out += "[" + _quoted(part) + "]"
     return out
+
+
+def _one_line(text: str) -> str:
+    """Text with line breaks and other unprintable characters escaped."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def _quoted(text: str) -> str:
+    """A single-quoted key, with backslashes, quotes and unprintable characters escaped."""
+    out = []
+    for ch in text:
+        if ch in "\\'":
+            out.append("\\" + ch)
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "'" + "".join(out) + "'"
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

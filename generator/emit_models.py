@@ -3,15 +3,29 @@ in-process API, as pydantic v2 models.
 
 Enums become ``Literal`` types (no numbered enum classes), every model derives
 from a lenient base (unknown fields kept, schema building deferred to first use
-so that importing a large models module stays cheap).
+so that importing a large models module stays cheap).  Root models (a request
+or response body that is a union or a list) derive from a deferred generic root
+base for the same reason, and datamodel-code-generator's trailing
+``X.model_rebuild()`` calls are dropped: either would build the schemas of every
+model it reaches (for Vapi, most of them) while the module is imported.
+
+datamodel-code-generator takes seconds on a large schema set (and about a second
+just to import), so its output is kept in the text cache of ``formatting``,
+keyed by the exact document handed to it, its version and this module's code:
+an unchanged schema set is never converted twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sys
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic, Report, Severity
+from .formatting import TextCache, package_version
 from .schemas import ModelSet
 
 _BASE_CLASS = '''
@@ -20,6 +34,17 @@ class Model(BaseModel):
     """Base of every model here: unknown fields are kept; validation is built on first use."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
+'''
+
+_ROOT_BASE = '''
+
+_T = TypeVar("_T")
+
+
+class _DeferredRoot(RootModel[_T]):
+    """Base of every root model here: validation is built on first use."""
+
+    model_config = ConfigDict(defer_build=True)
 '''
 
 EMPTY_MODELS = '''from __future__ import annotations
@@ -48,6 +73,30 @@ def render_models(models: ModelSet, report: Report, label: str) -> str:
 
 
 def _generate(document: dict[str, Any]) -> str:
+    """datamodel-code-generator's module for ``document``, from the cache when it has it."""
+    cache = TextCache.default()
+    # repr, not JSON: it keeps key order and tells 1 from 1.0, True and "1" apart.
+    key = cache.key("models", _salt(), repr(document))
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    result = _convert(document)
+    cache.put(key, result)
+    return result
+
+
+def _salt() -> str:
+    version = ".".join(map(str, sys.version_info[:2]))
+    return f"datamodel-code-generator {package_version('datamodel-code-generator')} pydantic {package_version('pydantic')} python {version} {_own_hash()}"
+
+
+@lru_cache(maxsize=1)
+def _own_hash() -> str:
+    """A hash of this module: a change to the configuration below invalidates the cache."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+def _convert(document: dict[str, Any]) -> str:
     from datamodel_code_generator import DataModelType, GenerateConfig, InputFileType, generate
     from datamodel_code_generator.parser import LiteralType
 
@@ -80,7 +129,8 @@ def _python_version() -> Any:
 
 
 _HEADER = re.compile(r"\A(#[^\n]*\n)+\n*")
-_REBUILD = re.compile(r"^\w+\.model_rebuild\(\)\n", re.M)
+_REBUILD = re.compile(r"^\w+\.model_rebuild\(\)$\n?", re.M)
+_ROOT_CLASS = re.compile(r"^(class \w+)\(RootModel\[", re.M)
 
 
 def _post_process(source: str, models: ModelSet, report: Report, label: str) -> str:
@@ -92,7 +142,14 @@ def _post_process(source: str, models: ModelSet, report: Report, label: str) -> 
     first_class = re.search(r"^class ", source, re.M)
     if first_class is None:
         return EMPTY_MODELS
-    source = source[: first_class.start()].rstrip("\n") + "\n" + _BASE_CLASS + "\n\n" + source[first_class.start() :]
+    bases = _BASE_CLASS
+    if _ROOT_CLASS.search(source):
+        source = _ROOT_CLASS.sub(r"\1(_DeferredRoot[", source)
+        source = _add_typing_import(source, "TypeVar")
+        first_class = re.search(r"^class ", source, re.M)
+        assert first_class is not None
+        bases += _ROOT_BASE
+    source = source[: first_class.start()].rstrip("\n") + "\n" + bases + "\n\n" + source[first_class.start() :]
     # Schemas that are plain aliases (an enum, a constrained string) become inline types, not classes.
     models.defined = set(re.findall(r"^class (\w+)\(", source, re.M))
     for name in sorted(set(models.webhooks) - models.defined):
@@ -104,3 +161,13 @@ def _add_config_import(match: re.Match[str]) -> str:
     names = {n.strip() for n in match.group(1).strip("()").split(",") if n.strip()}
     names |= {"BaseModel", "ConfigDict"}
     return "from pydantic import " + ", ".join(sorted(names))
+
+
+def _add_typing_import(source: str, name: str) -> str:
+    match = re.search(r"^from typing import (.*)$", source, re.M)
+    if match is None:
+        future = re.search(r"^from __future__ import .*\n", source, re.M)
+        at = future.end() if future else 0
+        return source[:at] + f"from typing import {name}\n" + source[at:]
+    names = {n.strip() for n in match.group(1).strip("()").split(",") if n.strip()} | {name}
+    return source[: match.start()] + "from typing import " + ", ".join(sorted(names)) + source[match.end() :]

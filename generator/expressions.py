@@ -9,6 +9,11 @@ Three entry points turn author-written text into small immutable ASTs:
 * :func:`parse_condition` -- a "simple" Criterion Object condition
   (``$statusCode == 200 && $response.body#/done == true``).
 
+Criteria of type ``jsonpath`` and ``xpath`` are checked by :func:`check_jsonpath` and
+:func:`check_xpath`, which run the parsers of the generated runtime itself
+(templates/runtime/jsonpath.py.jinja and xpath.py.jinja), so compile time and run
+time can never disagree about what a query means.
+
 Everything is hand written: a cursor-based parser for runtime expressions and a
 lexer plus recursive-descent parser for conditions.  Every failure raises
 :class:`ExpressionError` carrying the 0-based offset of the problem in the text
@@ -19,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 __all__ = [
     "And",
@@ -1339,3 +1344,59 @@ def iter_refs(node: Condition | Template | RuntimeExpr) -> Iterator[RuntimeExpr]
         yield from iter_refs(node.right)
     else:
         raise TypeError(f"not an expression node: {node!r}")
+
+
+# --------------------------------------------------------------------------
+# JSONPath and XPath: the runtime's own parsers, run at compile time
+# --------------------------------------------------------------------------
+
+# The JSONPath and XPath evaluators ship as runtime template parts
+# (templates/runtime/jsonpath.py.jinja, xpath.py.jinja) written in plain Python.
+# The generator executes those very files to parse queries, so a query accepted
+# at compile time is exactly a query the generated code can run.
+
+_RUNTIME_PRELUDE: Final = (
+    "from __future__ import annotations\n"
+    "import json, math, re\n"
+    "import xml.etree.ElementTree as ET\n"
+    "from collections.abc import Sequence\n"
+    "from typing import Any\n"
+)
+_RUNTIME_PARTS: dict[str, dict[str, Any]] = {}
+
+
+def runtime_part(name: str) -> dict[str, Any]:
+    """The namespace of ``templates/runtime/<name>.py.jinja`` executed as a module."""
+    namespace = _RUNTIME_PARTS.get(name)
+    if namespace is None:
+        from .paths import templates_dir
+
+        source = (templates_dir() / "runtime" / f"{name}.py.jinja").read_text(encoding="utf-8")
+        namespace = {"__name__": f"arazzo_codegen_runtime_{name}"}
+        exec(compile(_RUNTIME_PRELUDE + source, f"templates/runtime/{name}.py.jinja", "exec"), namespace)  # noqa: S102 - our own shipped file
+        _RUNTIME_PARTS[name] = namespace
+    return namespace
+
+
+def check_jsonpath(query: str, *, goessner: bool = False) -> None:
+    """Raise ExpressionError when ``query`` is not a JSONPath query the runtime runs."""
+    part = runtime_part("jsonpath")
+    try:
+        part["jsonpath_parse"](query, goessner=goessner)
+    except part["JsonPathError"] as exc:
+        raise ExpressionError(exc.message, exc.offset) from None
+
+
+def check_xpath(expression: str) -> None:
+    """Raise ExpressionError when ``expression`` is outside the runtime's XPath subset."""
+    part = runtime_part("xpath")
+    try:
+        part["xpath_parse"](expression)
+    except part["XPathError"] as exc:
+        raise ExpressionError(exc.message, exc.offset) from None
+
+
+def xpath_is_location_path(expression: str) -> bool:
+    """True when ``expression`` selects nodes by a path (a replacement target)."""
+    part = runtime_part("xpath")
+    return isinstance(part["xpath_parse"](expression), part["_XPathExpr"])

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,15 +28,197 @@ except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
+#: Deepest nesting of mappings and sequences a document may have.  Real
+#: documents stay far below it; deeper values could not become Python literals
+#: (the parser allows 200 nested brackets) and much of the pipeline recurses.
+MAX_DEPTH = 100
+#: libyaml's composer recurses in C and crashes the interpreter somewhere past
+#: 20,000 levels: deeper YAML is refused before it is composed.
+PARSE_DEPTH = 5_000
+#: Values a document may hold once YAML aliases are expanded: more than the
+#: characters of its text is only possible through aliases that repeat
+#: themselves (the "billion laughs"), so the budget is the larger of this and
+#: the length of the text.
+MAX_VALUES = 1_000_000
+
+
+class DocumentRejected(yaml.constructor.ConstructorError):
+    """A document the loader refuses to build (duplicate keys, YAML tags that are
+    not plain data), with the message and hint its diagnostic shows."""
+
+    def __init__(self, node: yaml.Node, message: str, hint: str) -> None:
+        super().__init__(None, None, message, node.start_mark)
+        self.message = message
+        self.hint = hint
 
 
 class _DatesAsStrings(_Loader):  # type: ignore[misc,valid-type]
-    """YAML timestamps stay strings: an OpenAPI ``example: 2024-01-01`` is text."""
+    """The safe loader with JSON semantics: YAML timestamps stay strings (an
+    OpenAPI ``example: 2024-01-01`` is text), a key may appear only once in a
+    mapping, keys are the text they are written as (``200:`` is the key "200"),
+    and tags with no JSON equivalent are refused."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[str, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise DocumentRejected(key_node, "a mapping key must be a plain string, not a list or mapping", "write the key as text")
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            first = seen.get(key_node.value)
+            if first is not None:
+                raise DocumentRejected(
+                    key_node,
+                    f"duplicate key {key_node.value!r} in a mapping",
+                    f"a key may appear only once; the first {key_node.value!r} is at line {first.start_mark.line + 1}",
+                )
+            seen[key_node.value] = key_node
+        self.flatten_mapping(node)  # merge keys (<<) first, then the node's own keys override them
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise DocumentRejected(key_node, "a mapping key must be a plain string, not a list or mapping", "write the key as text")
+            key = self.construct_object(key_node, deep=deep)
+            # JSON has only string keys: 200 -> "200", on -> "on", ~ -> "~" (as written).
+            mapping[key if isinstance(key, str) else key_node.value] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+    def _refuse_tag(self, node: yaml.Node) -> Any:
+        tag = str(node.tag)
+        shown = "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
+        raise DocumentRejected(node, f"the YAML tag {shown!r} is not allowed", "documents are plain JSON data: remove the tag")
 
 
-_DatesAsStrings.add_constructor(
-    "tag:yaml.org,2002:timestamp", _DatesAsStrings.construct_yaml_str
-)
+for _tag in ("binary", "set", "omap", "pairs"):
+    _DatesAsStrings.add_constructor(f"tag:yaml.org,2002:{_tag}", _DatesAsStrings._refuse_tag)
+_DatesAsStrings.add_constructor(None, _DatesAsStrings._refuse_tag)
+_DatesAsStrings.add_constructor("tag:yaml.org,2002:timestamp", _DatesAsStrings.construct_yaml_str)
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int, column: int, path: JsonPath = ()) -> None:
+        super().__init__(line, column)
+        self.line = line
+        self.column = column
+        self.path = path
+
+
+class _TooBig(Exception):
+    def __init__(self, cyclic: bool, path: JsonPath = ()) -> None:
+        super().__init__(cyclic)
+        self.cyclic = cyclic
+        self.path = path
+
+
+def _check_yaml_depth(text: str) -> None:
+    """Raise _TooDeep before libyaml's recursive composer sees a document deeper
+    than PARSE_DEPTH (_check_shape enforces MAX_DEPTH on the loaded data).
+
+    Nesting needs either a bracket or a column of indentation (or a ``- ``) per
+    level, so most documents are shown safe by counting; only the others are
+    parsed event by event (libyaml's parser keeps its own stack)."""
+    bound = text.count("[") + text.count("{") + 2 * max((len(line) for line in text.splitlines()), default=0) + 2
+    if bound <= PARSE_DEPTH:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > PARSE_DEPTH:
+                raise _TooDeep(*_mark(event.start_mark))
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
+def _check_shape(data: Any, budget: int) -> None:
+    """Raise _TooBig when the data (aliases expanded) holds more than ``budget``
+    values or contains itself, _TooDeep when it nests deeper than MAX_DEPTH."""
+    count = 0
+    on_path: set[int] = set()
+    stack: list[tuple[Any, int, bool]] = [(data, 1, False)]
+    while stack:
+        node, depth, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            continue
+        count += 1
+        if count > budget:
+            raise _TooBig(cyclic=False)
+        if isinstance(node, (dict, list)):
+            if id(node) in on_path:
+                raise _TooBig(cyclic=True, path=_path_to(data, lambda n, d, p: id(n) in p))
+            if depth > MAX_DEPTH:
+                raise _TooDeep(1, 1, _path_to(data, lambda n, d, p: d > MAX_DEPTH))
+            on_path.add(id(node))
+            stack.append((node, depth, True))
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1, False) for child in children)
+
+
+def _path_to(data: Any, found: Callable[[Any, int, set[int]], bool]) -> JsonPath:
+    """The JSON path of the first container (depth first) for which ``found(node,
+    depth, ids of its ancestors)`` holds; only called once a problem is known."""
+    on_path: set[int] = set()
+    stack: list[tuple[Any, int, JsonPath, bool]] = [(data, 1, (), False)]
+    while stack:
+        node, depth, path, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            continue
+        if not isinstance(node, (dict, list)):
+            continue
+        if found(node, depth, on_path):
+            return path
+        on_path.add(id(node))
+        stack.append((node, depth, path, True))
+        items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        stack.extend((child, depth + 1, path + (key,), False) for key, child in reversed(items))
+    return ()
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateJsonKey(key)
+        out[key] = value
+    return out
+
+
+class _DuplicateJsonKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _mark(mark: Any) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _json_problem(exc: json.JSONDecodeError) -> str:
+    before = exc.doc[: exc.pos].rstrip()
+    if before.endswith(",") and exc.doc[exc.pos : exc.pos + 1] in ("}", "]"):
+        return "trailing comma before the closing bracket (JSON allows none)"
+    return exc.msg
+
+
+def _json_key_position(text: str, key: str) -> tuple[int, int]:
+    """Where the second occurrence of a key is written (best effort: 1:1 if not found)."""
+    written = re.compile(re.escape(json.dumps(key)) + r"\s*:")
+    found = [m.start() for m in written.finditer(text)]
+    return _line_column(text, found[1]) if len(found) > 1 else (1, 1)
+
+
+def _long_number_position(text: str) -> tuple[int, int]:
+    match = re.search(r"\d{4300}", text)
+    return _line_column(text, match.start()) if match else (1, 1)
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a character offset."""
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
 
 
 @dataclass
@@ -52,6 +235,8 @@ class SourceFile:
     def position(self, json_path: JsonPath) -> tuple[int, int]:
         """1-based (line, column) of the node at ``json_path``, or of its
         nearest ancestor that exists."""
+        if not json_path:
+            return (1, 1)  # the document itself: no need to compose a large file
         node = self._root_node()
         if node is None:
             return (1, 1)
@@ -110,10 +295,16 @@ def display_path(path: Path) -> str:
 
 
 def parse_text(text: str, display: str, suffix: str) -> Any:
-    """Parse YAML or JSON; raises yaml.YAMLError / json.JSONDecodeError."""
+    """Parse YAML or JSON with JSON semantics (see _DatesAsStrings); raises
+    yaml.YAMLError, json.JSONDecodeError, _DuplicateJsonKey, _TooDeep, _TooBig,
+    RecursionError or ValueError (an integer of more than 4300 digits)."""
     if suffix == ".json":
-        return json.loads(text)
-    return yaml.load(text, Loader=_DatesAsStrings)
+        data = json.loads(text, object_pairs_hook=_json_object)
+    else:
+        _check_yaml_depth(text)
+        data = yaml.load(text, Loader=_DatesAsStrings)
+    _check_shape(data, max(MAX_VALUES, len(text)))
+    return data
 
 
 class Loader:
@@ -136,37 +327,72 @@ class Loader:
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
-                self._fail(referrer, at, display, f"file is {size} bytes, more than the {MAX_FILE_BYTES} the generator reads")
+                self._fail(referrer, at, display, f"{display} is {size} bytes, more than the {MAX_FILE_BYTES} the generator reads", "split the document with $ref to other files")
                 return None
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except FileNotFoundError:
             self._fail(referrer, at, display, f"file not found: {display}", "check the path; relative URLs are resolved against the document that names them")
             return None
         except IsADirectoryError:
-            self._fail(referrer, at, display, f"{display} is a directory, not a document")
-            return None
-        except UnicodeDecodeError as exc:
-            self._fail(referrer, at, display, f"{display} is not UTF-8 text ({exc.reason} at byte {exc.start})")
+            self._fail(referrer, at, display, f"{display} is a directory, not a document", "name the YAML or JSON file inside it")
             return None
         except OSError as exc:
-            self._fail(referrer, at, display, f"cannot read {display}: {exc.strerror}")
+            self._fail(referrer, at, display, f"cannot read {display}: {exc.strerror or exc.__class__.__name__}")
+            return None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad = raw[exc.start : exc.start + 1].hex()
+            line = raw.count(b"\n", 0, exc.start) + 1
+            column = len(raw[raw.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8", errors="replace")) + 1
+            self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), f"not UTF-8 text: byte 0x{bad} at offset {exc.start} ({exc.reason})", "save the file as UTF-8; a binary file is not a document"))
             return None
         try:
             data = parse_text(text, display, path.suffix.lower())
+        except DocumentRejected as exc:
+            line, column = _mark(exc.problem_mark)
+            self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), exc.message, exc.hint))
+            return None
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            line, column = _mark(exc.problem_mark or exc.context_mark)
+            if exc.context == "expected a single document in the stream":
+                self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), "the file holds more than one YAML document", "keep one document per file: remove the '---' and what follows"))
+                return None
             problem = exc.problem or exc.context or "malformed YAML"
             self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), f"malformed YAML: {problem}", "fix the syntax at this position (indentation, quotes, colons)"))
             return None
+        except yaml.reader.ReaderError as exc:
+            line, column = _line_column(text, exc.position)
+            character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+            self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), f"malformed YAML: the control character U+{character:04X} is not allowed", "remove it; inside a double-quoted string write it as an escape"))
+            return None
         except yaml.YAMLError as exc:
-            self.report.add(Diagnostic(Severity.ERROR, display, 1, 1, (), f"malformed YAML: {exc}", None))
+            self.report.add(Diagnostic(Severity.ERROR, display, 1, 1, (), "malformed YAML: " + " ".join(str(exc).split()), None))
             return None
         except json.JSONDecodeError as exc:
-            self.report.add(Diagnostic(Severity.ERROR, display, exc.lineno, exc.colno, (), f"malformed JSON: {exc.msg}", "fix the syntax at this position"))
+            self.report.add(Diagnostic(Severity.ERROR, display, exc.lineno, exc.colno, (), f"malformed JSON: {_json_problem(exc)}", "fix the syntax at this position"))
             return None
-        except RecursionError:
-            self.report.add(Diagnostic(Severity.ERROR, display, 1, 1, (), "document is nested too deeply to parse", "flatten the structure or use $ref"))
+        except _DuplicateJsonKey as exc:
+            self.report.add(Diagnostic(Severity.ERROR, display, *_json_key_position(text, exc.key), (), f"duplicate key {exc.key!r} in an object", "a key may appear only once in a JSON object"))
+            return None
+        except (_TooDeep, RecursionError) as exc:
+            message = f"the document nests mappings and lists more than {MAX_DEPTH} levels deep"
+            hint = "flatten the structure, or name nested schemas as components and use $ref"
+            if isinstance(exc, _TooDeep) and exc.path:
+                self.report.add(SourceFile(path, display, text, None).diagnostic(exc.path, message, hint))
+            else:
+                line, column = (exc.line, exc.column) if isinstance(exc, _TooDeep) else (1, 1)
+                self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), message, hint))
+            return None
+        except _TooBig as exc:
+            if exc.cyclic:
+                self.report.add(SourceFile(path, display, text, None).diagnostic(exc.path, "a YAML alias contains itself, so the document is infinitely deep", "JSON data cannot contain itself: write the values out, or use $ref for recursive schemas"))
+            else:
+                self.report.add(Diagnostic(Severity.ERROR, display, 1, 1, (), f"YAML aliases expand the document to more than {max(MAX_VALUES, len(text))} values (an alias bomb?)", "write the values out instead of nesting anchors in anchors"))
+            return None
+        except ValueError as exc:  # an integer beyond Python's digit limit (PyYAML and json raise it)
+            line, column = _long_number_position(text)
+            self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), f"cannot read a value: {' '.join(str(exc).split(';')[0].split())}", "write very long numbers as strings"))
             return None
         return SourceFile(path=path, display=display, text=text, data=data)
 
@@ -178,41 +404,56 @@ class Loader:
 
     # -- $ref resolution -------------------------------------------------------------
 
+    def load_url(self, referrer: SourceFile, url: str, at: JsonPath, what: str = "reference") -> SourceFile | None:
+        """The document a relative URL in ``referrer`` names; a remote URL is
+        refused (the generator never fetches anything)."""
+        if is_remote(url):
+            self.report.add(referrer.diagnostic(at, f"{what} {url!r} is a remote URL; the generator reads only local files", "download the document next to the one that names it and use a relative path"))
+            return None
+        return self.load(referrer.path.parent / unquote(url), referrer, at)
+
     def resolve_ref(self, source: SourceFile, ref: str, at: JsonPath) -> tuple[SourceFile, JsonPath, Any] | None:
         """Follow one ``$ref`` (relative file and/or JSON pointer fragment)."""
         target_url, fragment = urldefrag(ref)
         if target_url:
-            if "://" in target_url:
-                self.report.add(source.diagnostic(at, f"remote reference {ref!r} is not fetched", "download the document next to the spec and refer to it by a relative path"))
-                return None
-            target = self.load(source.path.parent / unquote(target_url), source, at)
+            target = self.load_url(source, target_url, at, "$ref")
             if target is None:
                 return None
         else:
             target = source
         pointer = pointer_tokens(unquote(fragment))
         if pointer is None:
-            self.report.add(source.diagnostic(at, f"reference {ref!r} has a malformed JSON pointer", "a pointer looks like '#/components/schemas/Pet'"))
+            self.report.add(source.diagnostic(at, f"$ref {ref!r} has a malformed JSON pointer", "a pointer looks like '#/components/schemas/Pet'"))
             return None
         value = lookup(target.data, pointer)
         if value is _MISSING:
-            self.report.add(source.diagnostic(at, f"reference {ref!r} points at nothing in {target.display}", None))
+            self.report.add(source.diagnostic(at, f"$ref {ref!r} points at nothing in {target.display}", None))
             return None
         return target, pointer, value
 
-    def deref(self, source: SourceFile, value: Any, at: JsonPath, limit: int = 64) -> tuple[SourceFile, JsonPath, Any] | None:
-        """Follow a chain of ``$ref``s to a node that is not a reference."""
-        seen = 0
+    def deref(self, source: SourceFile, value: Any, at: JsonPath) -> tuple[SourceFile, JsonPath, Any] | None:
+        """Follow a chain of ``$ref``s to a node that is not a reference; a chain
+        that comes back to where it has been is reported, not followed forever."""
+        start = (source, at)
+        seen: list[tuple[Path, JsonPath]] = [(source.path, at)]
+        refs: list[str] = []
         while isinstance(value, dict) and isinstance(value.get("$ref"), str):
-            seen += 1
-            if seen > limit:
-                self.report.add(source.diagnostic(at, "cyclic $ref chain", "a $ref must eventually reach a value"))
-                return None
+            refs.append(value["$ref"])
             resolved = self.resolve_ref(source, value["$ref"], at)
             if resolved is None:
                 return None
             source, at, value = resolved
+            if (source.path, at) in seen:
+                first_file, first_at = start
+                self.report.add(first_file.diagnostic(first_at, "cyclic $ref: " + " -> ".join(refs), "a $ref must lead to a value, not back to itself"))
+                return None
+            seen.append((source.path, at))
         return source, at, value
+
+
+def is_remote(url: str) -> bool:
+    """True for a URL with a scheme (https:, file:, ...) or a network path (//host)."""
+    return url.startswith("//") or re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", url) is not None
 
 
 class _Missing:

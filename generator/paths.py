@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 
 def templates_dir() -> Path:
-    """The templates shipped with the package (or, in a source checkout, the repo's)."""
-    try:
-        shipped = resources.files("generator.templates")
-        if shipped.joinpath("workflows.py.jinja").is_file():
-            return Path(str(shipped))
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "templates"
+    """The templates: ``generator/templates`` in an installed wheel, ``templates/`` in a checkout."""
+    here = Path(__file__).resolve().parent
+    installed = here / "templates"
+    if (installed / "workflows.py.jinja").is_file():
+        return installed
+    return here.parent / "templates"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .analyze import Analyzer, Options
+from .config import Job
 from .diagnostics import Report
 from .emit_code import emit_package
 from .emit_models import render_models
@@ -16,25 +17,6 @@ from .resolve import resolve
 from .schemas import TypeInferrer, collect_models
 from .validate import validate_arazzo
 from .write import Stamp, compute_stamp, with_header
-
-
-@dataclass(frozen=True)
-class Job:
-    """One spec compiled as one package."""
-
-    spec: Path
-    package: str
-    out: Path
-    strict: bool = False
-    poll_interval: float = 1.0
-    line_length: int = 88
-
-    @property
-    def package_dir(self) -> Path:
-        return self.out / self.package
-
-    def options(self) -> dict[str, object]:
-        return {"package": self.package, "strict": self.strict, "poll_interval": self.poll_interval, "line_length": self.line_length}
 
 
 @dataclass

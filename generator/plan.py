@@ -37,6 +37,9 @@ class InputParam:
     default: str | None  # Python source of the default, None when required
     description: str
     secret: bool
+    # Python source of a dict/list schema default: the parameter defaults to None and
+    # the function body assigns a fresh copy of this literal (no mutable default argument).
+    mutable_default: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class WorkflowPlan:
     function_name: str
     async_function_name: str
     outputs_class: str
+    outputs_docstring: str  # docstring text of the Outputs class, already escaped
     docstring: str
     inputs: tuple[InputParam, ...]
     outputs: tuple[OutputField, ...]
@@ -77,3 +81,4 @@ class ModulePlan:
     workflows: tuple[WorkflowPlan, ...]
     webhook_models: tuple[str, ...] = field(default=())  # class names of webhook payload models
     exports: tuple[str, ...] = field(default=())
+    runtime_parts: tuple[str, ...] = field(default=())  # optional runtime parts: jsonpath, xpath

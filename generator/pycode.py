@@ -25,6 +25,33 @@ RESERVED_NAMES = frozenset(
 )
 
 
+# Attributes of pydantic.BaseModel (v2, deprecated v1 names included): a model field
+# with one of these names shadows it (pydantic warns, mypy --strict fails).  Any name
+# starting with "model_" is pydantic's too.
+MODEL_ATTRIBUTES = frozenset(
+    {
+        "construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw",
+        "schema", "schema_json", "update_forward_refs", "validate", "model_computed_fields",
+        "model_config", "model_construct", "model_copy", "model_dump", "model_dump_json",
+        "model_extra", "model_fields", "model_fields_set", "model_json_schema",
+        "model_parametrized_name", "model_post_init", "model_rebuild", "model_validate",
+        "model_validate_json", "model_validate_strings",
+    }
+)
+
+
+def model_field_name(text: str, taken: "NameAllocator") -> str:
+    """A snake_case attribute for a model field that shadows nothing of pydantic's
+    and stays out of its protected ``model_`` namespace (``model_dump_json`` ->
+    ``field_model_dump_json``, ``json`` -> ``json_``)."""
+    wanted = snake_case(text, fallback="field")
+    if wanted.startswith("model_"):
+        wanted = "field_" + wanted
+    elif wanted in MODEL_ATTRIBUTES:
+        wanted += "_"
+    return taken.claim(wanted)
+
+
 def _ascii_words(text: str) -> list[str]:
     normalized = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return _WORD.findall(normalized)
@@ -120,12 +147,28 @@ def fstring_text(text: str) -> str:
     return py_str(text)[1:-1].replace("{", "{{").replace("}", "}}")
 
 
+# Comment directives that tools obey (black's "fmt: off", mypy's "type: ignore",
+# flake8's "noqa", ...): text from a spec must not switch them on, wherever a
+# wrapped comment line happens to start.
+_DIRECTIVE = re.compile(
+    r"\b(fmt)(\s*:\s*)(off|on|skip)\b|\b(type)(\s*:\s*)(ignore)\b|(noqa)|\b(isort|pylint|mypy|pyright|ruff|flake8|pragma)(\s*:)",
+    re.IGNORECASE,
+)
+
+
+def _defuse(match: re.Match[str]) -> str:
+    """``noqa`` -> ``n·oqa``, ``fmt: off`` -> ``f·mt: off``: still readable, no longer a directive."""
+    return match.group(0)[0] + "\u00b7" + match.group(0)[1:]
+
+
 def comment_text(text: str, limit: int = 100) -> str:
-    """One line of text that is safe inside a ``#`` comment."""
+    """One line of text that is safe inside a ``#`` comment (and cannot act as a
+    tool directive such as ``fmt: off`` or ``type: ignore``)."""
     line = " ".join(text.split())
-    line = "".join(ch if ch.isprintable() else "?" for ch in line)
+    line = _DIRECTIVE.sub(_defuse, "".join(ch if ch.isprintable() else "?" for ch in line))
     if len(line) > limit:
-        line = line[: limit - 3].rstrip() + "..."
+        # A cut can expose one directive at its end: leave room for one more mark.
+        line = _DIRECTIVE.sub(_defuse, line[: limit - 4].rstrip() + "...")
     return line
 
 

@@ -98,25 +98,32 @@ class Resolved:
     sources: dict[str, Source]
     steps: dict[tuple[int, int], BoundStep]
     loader: Loader
+    failed_sources: set[str] = field(default_factory=set)  # named sources that could not be read
 
 
 def resolve(arazzo: SourceFile, loader: Loader, report: Report) -> Resolved:
     data = arazzo.data
     sources: dict[str, Source] = {}
+    failed: set[str] = set()
     for index, desc in enumerate(data.get("sourceDescriptions", [])):
+        errors_before = _error_count(report)
         source = _load_source(arazzo, loader, report, desc, ("sourceDescriptions", index))
         if source is not None:
             sources[source.name] = source
-    resolved = Resolved(arazzo, sources, {}, loader)
+        elif _error_count(report) > errors_before:
+            failed.add(str(desc.get("name")))
+    # A step that names an operation of a source that could not be read is not
+    # reported again: the source's own diagnostic explains it.
+    resolved = Resolved(arazzo, sources, {}, loader, failed)
     workflow_ids = {w.get("workflowId") for w in data.get("workflows", [])}
     for w_index, workflow in enumerate(data.get("workflows", [])):
         for s_index, step in enumerate(workflow.get("steps", [])):
             path: JsonPath = ("workflows", w_index, "steps", s_index)
             bound = BoundStep(w_index, s_index, step, path)
             if "operationId" in step:
-                bound.operation = _by_operation_id(arazzo, report, sources, step["operationId"], path + ("operationId",))
+                bound.operation = _by_operation_id(arazzo, report, sources, step["operationId"], path + ("operationId",), failed)
             elif "operationPath" in step:
-                bound.operation = _by_operation_path(arazzo, report, sources, step["operationPath"], path + ("operationPath",))
+                bound.operation = _by_operation_path(arazzo, report, sources, step["operationPath"], path + ("operationPath",), failed)
             elif "workflowId" in step:
                 target = step["workflowId"]
                 if target in workflow_ids:
@@ -129,23 +136,52 @@ def resolve(arazzo: SourceFile, loader: Loader, report: Report) -> Resolved:
     return resolved
 
 
+def _error_count(report: Report) -> int:
+    return sum(d.severity is Severity.ERROR for d in report.items)
+
+
 def _load_source(arazzo: SourceFile, loader: Loader, report: Report, desc: dict[str, Any], at: JsonPath) -> Source | None:
-    url = desc.get("url", "")
+    url = str(desc.get("url", ""))
     kind = desc.get("type", "openapi")
-    if "://" in url:
-        report.add(arazzo.diagnostic(at + ("url",), f"source description {desc.get('name')!r} is a remote URL; the generator reads only local files", "download it next to the workflow and use a relative path"))
-        return None
-    file = loader.load(arazzo.path.parent / unquote(url), arazzo, at + ("url",))
+    file = loader.load_url(arazzo, url, at + ("url",), f"source description {desc.get('name')!r}:")
     if file is None:
         return None
     if kind == "openapi":
         validate_openapi(file, report)
-        if not isinstance(file.data, dict) or "paths" not in file.data and "webhooks" not in file.data:
-            return None
+        if not isinstance(file.data, dict) or not isinstance(file.data.get("openapi"), str):
+            return None  # not an OpenAPI document at all: validate_openapi reported it
     source = Source(desc["name"], kind, url, file, _server_url(file.data))
     if kind == "openapi":
         _index_operations(source, loader, report)
+        _check_schema_aliases(file, report)
     return source
+
+
+def _check_schema_aliases(file: SourceFile, report: Report) -> None:
+    """A component schema that is only a $ref to another one that leads back to
+    it describes nothing (pydantic would fail on every value at run time)."""
+    components = file.data.get("components")
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    if not isinstance(schemas, dict):
+        return
+    reported: set[frozenset[str]] = set()
+    for name in sorted(schemas):
+        chain = [name]
+        value = schemas[name]
+        while isinstance(value, dict) and isinstance(value.get("$ref"), str):
+            tokens = pointer_tokens(unquote(value["$ref"][1:])) if value["$ref"].startswith("#") else None
+            if tokens is None or len(tokens) != 3 or tokens[:2] != ("components", "schemas"):
+                break  # another document or a deeper pointer: the schema stage follows those
+            target = str(tokens[2])
+            if target in chain:
+                members = frozenset(chain)
+                if members not in reported:
+                    reported.add(members)
+                    cycle = chain[chain.index(target) :] + [target]
+                    report.add(file.diagnostic(("components", "schemas", cycle[0]), "cyclic $ref: " + " -> ".join(cycle) + " never reaches a schema", "point one of them at a real schema"))
+                break
+            chain.append(target)
+            value = schemas.get(target)
 
 
 def _server_url(data: Any) -> str:
@@ -289,13 +325,15 @@ def _security_schemes(file: SourceFile, loader: Loader, report: Report) -> dict[
 _QUALIFIED = re.compile(r"^\$sourceDescriptions\.([^.]+)\.(.+)$")
 
 
-def _by_operation_id(arazzo: SourceFile, report: Report, sources: dict[str, Source], value: Any, at: JsonPath) -> Operation | None:
+def _by_operation_id(arazzo: SourceFile, report: Report, sources: dict[str, Source], value: Any, at: JsonPath, failed: set[str]) -> Operation | None:
     if not isinstance(value, str):
         return None
     openapi = {n: s for n, s in sources.items() if s.kind == "openapi"}
     match = _QUALIFIED.match(value)
     if match:
         name, op_id = match.groups()
+        if name in failed:
+            return None
         if name not in sources:
             report.add(arazzo.diagnostic(at, f"unknown source description {name!r} in operationId {value!r}", did_you_mean(name, sources)))
             return None
@@ -304,10 +342,10 @@ def _by_operation_id(arazzo: SourceFile, report: Report, sources: dict[str, Sour
     if tail and head in openapi and tail in openapi[head].operations:
         report.add(arazzo.diagnostic(at, f"operationId {value!r} is qualified by the source name without '$sourceDescriptions.'", f"write '$sourceDescriptions.{value}'", severity=Severity.WARNING))
         return openapi[head].operations[tail]
-    return _lookup_op(arazzo, report, openapi, value, at)
+    return _lookup_op(arazzo, report, openapi, value, at, failed)
 
 
-def _lookup_op(arazzo: SourceFile, report: Report, sources: dict[str, Source], op_id: str, at: JsonPath) -> Operation | None:
+def _lookup_op(arazzo: SourceFile, report: Report, sources: dict[str, Source], op_id: str, at: JsonPath, failed: frozenset[str] | set[str] = frozenset()) -> Operation | None:
     found = [s.operations[op_id] for s in sources.values() if op_id in s.operations]
     if len(found) == 1:
         return found[0]
@@ -315,6 +353,8 @@ def _lookup_op(arazzo: SourceFile, report: Report, sources: dict[str, Source], o
         names = ", ".join(sorted(op.source.name for op in found))
         report.add(arazzo.diagnostic(at, f"operationId {op_id!r} exists in several sources ({names})", f"qualify it: '$sourceDescriptions.{found[0].source.name}.{op_id}'"))
         return None
+    if failed:
+        return None  # it may be in a source that could not be read (reported there)
     known = [o for s in sources.values() for o in s.operations]
     report.add(arazzo.diagnostic(at, f"unknown operationId {op_id!r}", did_you_mean(op_id, known) or "check the operationIds in the OpenAPI source descriptions"))
     return None
@@ -324,7 +364,7 @@ _OPERATION_PATH = re.compile(r"^\{\$sourceDescriptions\.([^.}]+)\.url\}#(.*)$")
 _OPERATION_PATH_BARE = re.compile(r"^\$sourceDescriptions\.([^.#]+)\.url#(.*)$")
 
 
-def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, Source], value: Any, at: JsonPath) -> Operation | None:
+def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, Source], value: Any, at: JsonPath, failed: set[str]) -> Operation | None:
     if not isinstance(value, str):
         return None
     match = _OPERATION_PATH.match(value)
@@ -336,6 +376,8 @@ def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, So
         report.add(arazzo.diagnostic(at, f"malformed operationPath {value!r}", "write '{$sourceDescriptions.<name>.url}#/paths/~1pets/get'"))
         return None
     name, fragment = match.groups()
+    if name in failed:
+        return None
     if name not in sources:
         report.add(arazzo.diagnostic(at, f"unknown source description {name!r} in operationPath", did_you_mean(name, sources)))
         return None

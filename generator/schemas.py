@@ -75,6 +75,19 @@ class ModelSet:
         return name
 
 
+@dataclass
+class _Frame:
+    """A schema being registered: its components are registered before it is finished."""
+
+    file: SourceFile
+    path: JsonPath
+    raw: Any
+    source_name: str
+    base: str
+    children: list[tuple[SourceFile, JsonPath]]
+    next: int = 0
+
+
 class SchemaCollector:
     """Collects root schemas and everything they reference."""
 
@@ -99,7 +112,7 @@ class SchemaCollector:
         url, fragment = urldefrag(ref)
         target = file
         if url:
-            loaded = self.loader.load(file.path.parent / unquote(url), file, at)
+            loaded = self.loader.load_url(file, url, at, "$ref")  # refuses remote URLs
             if loaded is None:
                 return None
             target = loaded
@@ -110,33 +123,80 @@ class SchemaCollector:
         return target, tokens
 
     def _register(self, file: SourceFile, path: JsonPath, source_name: str, suggested: str | None = None) -> str | None:
+        """The class name of the schema at ``path``, registering it and every component
+        it reaches.  Components are finished children first (so a $ref names its
+        target's final class), with an explicit stack: a chain of hundreds of
+        references between components never recurses."""
         key = (str(file.path), path)
         if key in self.models.names:
             return self.models.names[key]
         raw = lookup(file.data, path)
         if is_missing(raw):
             return None
+        stack = [self._frame(file, path, raw, source_name, suggested)]
+        while stack:
+            frame = stack[-1]
+            if frame.next < len(frame.children):
+                c_file, c_path = frame.children[frame.next]
+                frame.next += 1
+                c_raw = lookup(c_file.data, c_path)
+                if (str(c_file.path), c_path) not in self.models.names and not is_missing(c_raw):
+                    stack.append(self._frame(c_file, c_path, c_raw, frame.source_name, None))
+                continue
+            stack.pop()
+            self._finish(frame)
+        return self.models.names[key]
+
+    def _frame(self, file: SourceFile, path: JsonPath, raw: Any, source_name: str, suggested: str | None) -> _Frame:
         base = class_name(str(path[-1])) if suggested is None else class_name(suggested)
-        name = base
-        self.models.names[key] = name
-        schema = self._rewrite(file, raw, path, source_name, depth=0)
+        self.models.names[(str(file.path), path)] = base  # final unless a different schema has the name
+        return _Frame(file, path, raw, source_name, base, self._component_refs(file, raw, path))
+
+    def _component_refs(self, file: SourceFile, value: Any, path: JsonPath) -> list[tuple[SourceFile, JsonPath]]:
+        """The components a schema references, in the order _rewrite meets them
+        (references to non-component locations are looked through, as _rewrite inlines them)."""
+        found: list[tuple[SourceFile, JsonPath]] = []
+        stack: list[tuple[SourceFile, Any, JsonPath, int]] = [(file, value, path, 0)]
+        while stack:
+            s_file, node, at, depth = stack.pop()
+            if depth > 200:
+                continue
+            if isinstance(node, dict):
+                ref = node.get("$ref")
+                if isinstance(ref, str):
+                    target = self._ref_target(s_file, ref, at)
+                    if target is not None and _is_component(target[1]):
+                        found.append(target)
+                    elif target is not None:
+                        stack.append((target[0], lookup(target[0].data, target[1]), target[1], depth + 1))
+                    continue
+                stack.extend((s_file, child, at + (k,), depth + 1) for k, child in reversed(list(node.items())))
+            elif isinstance(node, list):
+                stack.extend((s_file, child, at + (i,), depth + 1) for i, child in reversed(list(enumerate(node))))
+        return found
+
+    def _finish(self, frame: _Frame) -> None:
+        """Rewrite a schema whose referenced components all have names; merge it with a
+        byte-identical schema of the same name, or rename it when the name is taken."""
+        key = (str(frame.file.path), frame.path)
+        base = frame.base
+        schema = self._rewrite(frame.file, frame.raw, frame.path, frame.source_name, depth=0)
         canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
-        existing = self._content.get(name)
+        existing = self._content.get(base)
         if existing is None:
-            self._content[name] = canonical
-            self.models.schemas[name] = schema
-            return name
+            self._content[base] = canonical
+            self.models.schemas[base] = schema
+            return
         if existing == canonical:
-            return name  # byte-identical repeat from another file: one class
-        name = pascal_case(source_name) + base
+            return  # byte-identical repeat from another file: one class
+        name = pascal_case(frame.source_name) + base
         counter = 2
         while name in self._content and self._content[name] != canonical:
-            name = f"{pascal_case(source_name)}{base}V{counter}"
+            name = f"{pascal_case(frame.source_name)}{base}V{counter}"
             counter += 1
         self.models.names[key] = name
         self._content[name] = canonical
         self.models.schemas[name] = schema
-        return name
 
     def _rewrite(self, file: SourceFile, value: Any, path: JsonPath, source_name: str, depth: int) -> Any:
         """Copy a schema, pointing every $ref at '#/components/schemas/<class name>'."""
@@ -151,7 +211,9 @@ class SchemaCollector:
                     return {}
                 t_file, t_path = target
                 if _is_component(t_path):
-                    name = self._register(t_file, t_path, source_name)
+                    name = self.models.names.get((str(t_file.path), t_path))
+                    if name is None:  # not reached by _component_refs (cannot happen): register it now
+                        name = self._register(t_file, t_path, source_name)
                     out: dict[str, Any] = {"$ref": f"#/components/schemas/{name}"}
                     for k, v in value.items():  # OpenAPI 3.1 allows siblings of $ref
                         if k != "$ref" and k in ("description", "title", "nullable"):
@@ -247,7 +309,7 @@ class TypeInferrer:
                 return None
             url, fragment = urldefrag(value["$ref"])
             if url:
-                loaded = self.loader.load(file.path.parent / unquote(url), file, path)
+                loaded = self.loader.load_url(file, url, path, "$ref")
                 if loaded is None:
                     return None
                 file = loaded
@@ -259,6 +321,28 @@ class TypeInferrer:
                 return None
             path = tokens
         return SchemaLoc(file, path, value)
+
+    def json_kind(self, loc: SchemaLoc, depth: int = 0) -> str | None:
+        """"object" or "array" when the schema requires that JSON type of every valid
+        value (its own ``type``, or an ``allOf`` member's); None when it may be anything
+        else too (no type, several types, nullable, oneOf/anyOf)."""
+        resolved = self._deref(loc)
+        if depth > MAX_INFER_DEPTH or resolved is None or not isinstance(resolved.value, dict):
+            return None
+        schema = resolved.value
+        if schema.get("nullable") is True:
+            return None
+        kind = schema.get("type")
+        if isinstance(kind, list) and len(kind) == 1:
+            kind = kind[0]
+        if kind in ("object", "array"):
+            return str(kind)
+        if kind is None and isinstance(schema.get("allOf"), list):
+            for i, member in enumerate(schema["allOf"]):
+                found = self.json_kind(SchemaLoc(resolved.file, resolved.path + ("allOf", i), member), depth + 1)
+                if found is not None:
+                    return found
+        return None
 
     def _descend(self, loc: SchemaLoc, pointer: tuple[str, ...], depth: int) -> list[SchemaLoc | None]:
         """All schemas the pointer may land on; None where a branch has no such member."""
@@ -358,8 +442,18 @@ class TypeInferrer:
             inner = self.type_of(SchemaLoc(loc.file, loc.path + ("items",), items)) if isinstance(items, dict) else ANY
             return PyType(f"list[{inner.text}]", inner.uses_models)
         if kind == "object":
-            return PyType("dict[str, Any]")
+            return self._mapping(loc)
         return ANY
+
+    def _mapping(self, loc: SchemaLoc) -> PyType:
+        """``dict[str, X]`` for an object whose only members are ``additionalProperties: X``;
+        ``dict[str, Any]`` when it also lists properties or allows anything."""
+        value = loc.value
+        extra = value.get("additionalProperties")
+        if not isinstance(extra, dict) or value.get("properties") or value.get("patternProperties"):
+            return PyType("dict[str, Any]")
+        inner = self.type_of(SchemaLoc(loc.file, loc.path + ("additionalProperties",), extra))
+        return PyType(f"dict[str, {inner.text}]", inner.uses_models)
 
 
 def _is_object(schema: dict[str, Any]) -> bool:

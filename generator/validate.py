@@ -1,6 +1,11 @@
 """Stage 2, validate: the Arazzo document against the official JSON Schema, each
 OpenAPI document with openapi-spec-validator, and the structural checks no schema
-can make (duplicate ids, unknown goto targets, dependsOn cycles).
+can make (duplicate ids, unknown goto targets, dependsOn cycles, workflows that
+call themselves, output names expressions cannot spell, criterion types).
+
+Schema findings are rewritten for people: the branch of a oneOf/anyOf the value
+was meant for, "unknown field 'operationID'; did you mean 'operationId'?", one
+"expected object, found null" instead of every consequence of it.
 
 Checks that need bound operations or parsed expressions (unknown operationId,
 ``$steps.x.outputs.y`` that nothing defines, missing path parameters) run in the
@@ -10,7 +15,9 @@ resolve and analyze stages, which report into the same Report.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
+from difflib import get_close_matches
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -22,6 +29,9 @@ from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile
 
 ARAZZO_VERSION_PREFIX = "1.0."
+#: openapi-spec-validator takes tens of seconds on documents of 10 MB; larger ones
+#: are validated only under --strict (the generator checks what it uses anyway).
+MAX_VALIDATED_CHARS = 4_000_000
 
 
 @lru_cache(maxsize=1)
@@ -31,10 +41,17 @@ def _arazzo_validator() -> jsonschema.Draft202012Validator:
 
 
 def validate_arazzo(source: SourceFile, report: Report) -> bool:
-    """Schema and structure checks; False when the document cannot be compiled."""
+    """Schema and structure checks; False when the document cannot be compiled.
+
+    The structure checks run even when the schema finds problems (they skip what
+    they cannot read), so one run reports everything; a schema finding at a place
+    a structure check already explained is not repeated."""
     data = source.data
+    if data is None:
+        report.add(source.diagnostic((), "the document is empty", "an Arazzo document starts with 'arazzo: 1.0.1'"))
+        return False
     if not isinstance(data, dict):
-        report.add(source.diagnostic((), "an Arazzo document must be a mapping at the top level", "start the file with 'arazzo: 1.0.1'"))
+        report.add(source.diagnostic((), f"an Arazzo document must be a mapping at the top level, not {_ARTICLE[_json_type(data)]}", "start the file with 'arazzo: 1.0.1'"))
         return False
     if "arazzo" not in data:
         if "openapi" in data or "swagger" in data:
@@ -43,41 +60,143 @@ def validate_arazzo(source: SourceFile, report: Report) -> bool:
             report.add(source.diagnostic((), "not an Arazzo document: the 'arazzo' version field is missing", "start the file with 'arazzo: 1.0.1'"))
         return False
     version = data["arazzo"]
-    if not isinstance(version, str) or not version.startswith(ARAZZO_VERSION_PREFIX):
-        report.add(source.diagnostic(("arazzo",), f"unsupported Arazzo version {version!r}", "this generator compiles Arazzo 1.0.x documents; write the version as a string such as '1.0.1'"))
+    if not isinstance(version, str):
+        report.add(source.diagnostic(("arazzo",), f"the Arazzo version must be a string, not the {type(version).__name__} {version!r}", "quote it: arazzo: '1.0.1'"))
+        return False
+    if not version.startswith(ARAZZO_VERSION_PREFIX):
+        report.add(source.diagnostic(("arazzo",), f"unsupported Arazzo version {version!r}", "this generator compiles Arazzo 1.0.x documents, e.g. arazzo: 1.0.1"))
         return False
     before = len(report.items)
-    for error in sorted(_arazzo_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        _report_schema_error(source, error, report)
-    if len(report.items) > before and report.has_errors:
-        return False
-    _check_structure(source, data, report)
-    return not report.has_errors
+    covered = set(_check_structure(source, data, report))
+    errors = sorted(_arazzo_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    schema_findings: dict[JsonPath, list[tuple[str, str | None]]] = {}
+    for error in errors:
+        for path, message, hint in _explain(error):
+            if path in covered:
+                continue
+            schema_findings.setdefault(path, []).append((message, hint))
+    for path, findings in schema_findings.items():
+        type_errors = [f for f in findings if f[0].startswith(_TYPE_PREFIX)]
+        for message, hint in type_errors or findings:  # a value of the wrong type explains the rest
+            report.add(source.diagnostic(path, message, hint))
+    return not any(d.severity is Severity.ERROR for d in report.items[before:])
 
 
-def _report_schema_error(source: SourceFile, error: ValidationError, report: Report) -> None:
-    deepest = error
-    while deepest.context:
-        candidate = best_match(deepest.context)
+_SCHEMA_PREFIX = "does not match the Arazzo 1.0 schema: "
+_TYPE_PREFIX = _SCHEMA_PREFIX + "expected "
+_ID_ARRAYS = {"workflows", "steps", "sourceDescriptions"}  # duplicates there are duplicate ids
+
+
+def _explain(error: ValidationError) -> list[tuple[JsonPath, str, str | None]]:
+    """One schema error as (path, message, hint)s a person can act on."""
+    error = _deepest(error)
+    path: JsonPath = tuple(error.absolute_path)
+    instance = error.instance
+    validator = error.validator
+    if validator in ("unevaluatedProperties", "additionalProperties") and isinstance(instance, dict):
+        known = _known_properties(error.schema)
+        unknown = [k for k in instance if k not in known and not str(k).startswith("x-")]
+        if validator == "additionalProperties" and error.schema.get("additionalProperties") is False:
+            unknown = [k for k in instance if k not in known and not any(re.search(p, str(k)) for p in error.schema.get("patternProperties", {}))]
+        # Nothing unknown: the properties were declared only in a failing branch, which has its own finding.
+        return [(path + (key,), f"unknown field {key!r}", _close(str(key), known) or "remove it; extensions must start with 'x-'") for key in unknown]
+    if validator == "oneOf" and _all_required(error.validator_value):
+        options = [next(iter(branch["required"])) for branch in error.validator_value]
+        present = [o for o in options if isinstance(instance, dict) and o in instance]
+        listed = _or_list(options)
+        if present:
+            return [(path, f"names both {present[0]!r} and {present[1]!r}; exactly one of {listed} is allowed", "keep one of them")]
+        return [(path, f"needs one of {listed}", "add the one that says what this does")]
+    if validator == "required":
+        missing = [name for name in error.validator_value if isinstance(instance, dict) and name not in instance]
+        return [(path, f"missing required field {name!r}", "add it") for name in missing[:1]]
+    if validator == "type":
+        expected = error.validator_value
+        found = "null" if instance is None else f"{_json_type(instance)} {_short(instance)}"
+        return [(path, f"{_TYPE_PREFIX}{_or_list(expected) if isinstance(expected, list) else expected}, found {found}", None)]
+    if validator == "uniqueItems" and isinstance(instance, list):
+        if path and path[-1] in _ID_ARRAYS:
+            return []  # identical items have identical ids: the duplicate-id check reports them
+        first, second = _duplicate_pair(instance)
+        return [(path + (second,), f"item {second} repeats item {first}", "remove one of them")]
+    if validator == "enum":
+        return [(path, f"{_short(instance)} is not one of {', '.join(map(str, error.validator_value))}", _close(str(instance), map(str, error.validator_value)))]
+    if validator == "pattern":
+        return [(path, f"{_short(instance)} does not match the pattern {error.validator_value!r}", None)]
+    if validator == "minItems" and error.validator_value == 1:
+        return [(path, "must not be empty", None)]
+    message = str(error.message)
+    message = message if len(message) < 200 else message[:197] + "..."
+    return [(path, _SCHEMA_PREFIX + message, None)]
+
+
+def _deepest(error: ValidationError) -> ValidationError:
+    """Follow anyOf/oneOf failures into the branch the instance was meant for.
+
+    A branch whose failure is a missing required key that the instance does not
+    have (a reusable ``reference`` on an inline action, say) was not meant: the
+    instance's own shape picks among the others."""
+    while error.context:
+        if error.validator == "oneOf" and _all_required(error.validator_value):
+            return error
+        branches: dict[Any, list[ValidationError]] = {}
+        for sub in error.context:
+            key = sub.relative_schema_path[0] if sub.relative_schema_path else 0
+            branches.setdefault(key, []).append(sub)
+        meant = [errs for errs in branches.values() if not any(e.validator == "required" and not e.relative_path for e in errs)]
+        pool = [e for errs in (meant or list(branches.values())) for e in errs]
+        candidate = best_match(pool)
         if candidate is None:
             break
-        deepest = candidate
-    path: JsonPath = tuple(deepest.absolute_path)
-    message = _schema_message(deepest)
-    report.add(source.diagnostic(path, f"does not match the Arazzo 1.0 schema: {message}", _schema_hint(deepest)))
+        error = candidate
+    return error
 
 
-def _schema_message(error: ValidationError) -> str:
-    message = str(error.message)
-    if error.validator in ("required", "additionalProperties", "unevaluatedProperties"):
-        return message
-    if error.validator == "type":
-        return f"{_short(error.instance)} is not of type {error.validator_value!r}"
-    if error.validator == "enum":
-        return f"{_short(error.instance)} is not one of {error.validator_value!r}"
-    if error.validator == "pattern":
-        return f"{_short(error.instance)} does not match the pattern {error.validator_value!r}"
-    return message if len(message) < 300 else message[:300] + "..."
+def _all_required(branches: Any) -> bool:
+    return isinstance(branches, list) and len(branches) > 1 and all(isinstance(b, dict) and set(b) == {"required"} and len(b["required"]) == 1 for b in branches)
+
+
+def _known_properties(schema: Any) -> list[str]:
+    names: set[str] = set()
+    if isinstance(schema, dict):
+        names.update(schema.get("properties", {}) or {})
+        for key in ("allOf", "anyOf", "oneOf"):
+            for branch in schema.get(key, []) or []:
+                if isinstance(branch, dict):
+                    names.update(branch.get("properties", {}) or {})
+    return sorted(names)
+
+
+def _or_list(items: Iterable[Any]) -> str:
+    names = [str(i) for i in items]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+_ARTICLE = {"null": "null", "boolean": "a boolean", "number": "a number", "string": "a string", "array": "a list", "object": "an object"}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _duplicate_pair(items: list[Any]) -> tuple[int, int]:
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        key = json.dumps(item, sort_keys=True, default=str)
+        if key in seen:
+            return seen[key], index
+        seen[key] = index
+    return 0, len(items) - 1
 
 
 def _short(value: Any) -> str:
@@ -85,56 +204,125 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _schema_hint(error: ValidationError) -> str | None:
-    if error.validator == "enum":
-        return "allowed values: " + ", ".join(map(str, error.validator_value))
-    if error.validator in ("additionalProperties", "unevaluatedProperties"):
-        return "check the spelling of the field; extensions must start with 'x-'"
-    if error.validator == "required":
-        return "add the missing field"
-    return None
+# -- structure -------------------------------------------------------------------------
+
+_NAME = re.compile(r"^[a-zA-Z0-9.\-_]+$")
 
 
-def _check_structure(source: SourceFile, data: dict[str, Any], report: Report) -> None:
-    workflows = [w for w in data.get("workflows", []) if isinstance(w, dict)]
-    workflow_ids = [w.get("workflowId") for w in workflows]
-    _check_unique(source, report, (("workflows", i, "workflowId") for i in range(len(workflows))), workflow_ids, "workflowId")
-    names = [s.get("name") for s in data.get("sourceDescriptions", []) if isinstance(s, dict)]
-    _check_unique(source, report, (("sourceDescriptions", i, "name") for i in range(len(names))), names, "source description name")
-    known_workflows = {w for w in workflow_ids if isinstance(w, str)}
-    for w_index, workflow in enumerate(workflows):
-        steps = [s for s in workflow.get("steps", []) if isinstance(s, dict)]
-        step_ids = [s.get("stepId") for s in steps]
+def _dicts(value: Any) -> list[tuple[int, dict[str, Any]]]:
+    """(index, item) for the mapping items of a list; nothing for anything else."""
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _check_structure(source: SourceFile, data: dict[str, Any], report: Report) -> list[JsonPath]:
+    """The checks no schema makes; returns the paths they reported on or vetted,
+    where schema findings would only repeat them."""
+    start = len(report.items)
+    vetted: list[JsonPath] = []
+    workflows = _dicts(data.get("workflows"))
+    _check_unique(source, report, [(("workflows", i, "workflowId"), w.get("workflowId")) for i, w in workflows], "workflowId")
+    _check_unique(source, report, [(("sourceDescriptions", i, "name"), s.get("name")) for i, s in _dicts(data.get("sourceDescriptions"))], "source description name")
+    known_workflows = {str(w["workflowId"]) for _, w in workflows if isinstance(w.get("workflowId"), str)}
+    for w_index, workflow in workflows:
         base: JsonPath = ("workflows", w_index)
-        _check_unique(source, report, (base + ("steps", i, "stepId") for i in range(len(steps))), step_ids, "stepId")
-        known_steps = {s for s in step_ids if isinstance(s, str)}
+        steps = _dicts(workflow.get("steps"))
+        _check_unique(source, report, [(base + ("steps", i, "stepId"), s.get("stepId")) for i, s in steps], "stepId")
+        known_steps = {str(s["stepId"]) for _, s in steps if isinstance(s.get("stepId"), str)}
         for path, action in _actions(workflow, base):
             _check_action_target(source, report, path, action, known_steps, known_workflows)
-        for index, dep in enumerate(workflow.get("dependsOn", []) or []):
+        dependencies = workflow.get("dependsOn")
+        for index, dep in enumerate(dependencies if isinstance(dependencies, list) else []):
             if isinstance(dep, str) and not dep.startswith("$") and dep not in known_workflows:
                 report.add(source.diagnostic(base + ("dependsOn", index), f"dependsOn names unknown workflow {dep!r}", did_you_mean(dep, known_workflows)))
+        _check_names(source, report, workflow.get("outputs"), base + ("outputs",), "output")
+        for s_index, step in steps:
+            _check_names(source, report, step.get("outputs"), base + ("steps", s_index, "outputs"), "output")
+            for c_path, criterion in _criteria(step, base + ("steps", s_index)):
+                _check_criterion(source, report, c_path, criterion, vetted)
+        for key in ("successActions", "failureActions"):
+            for a_index, action in _dicts(workflow.get(key)):
+                for c_index, criterion in _dicts(action.get("criteria")):
+                    _check_criterion(source, report, base + (key, a_index, "criteria", c_index), criterion, vetted)
+    for kind in ("successActions", "failureActions"):
+        for name, action in _mapping(_mapping(data.get("components")).get(kind)).items():
+            for c_index, criterion in _dicts(_mapping(action).get("criteria")):
+                _check_criterion(source, report, ("components", kind, name, "criteria", c_index), criterion, vetted)
     _check_depends_cycles(source, report, workflows)
+    _check_call_cycles(source, report, workflows)
+    return vetted + [d.json_path for d in report.items[start:] if d.severity is Severity.ERROR]
 
 
-def _check_unique(source: SourceFile, report: Report, paths: Iterable[JsonPath], values: list[Any], what: str) -> None:
-    seen: set[Any] = set()
-    for path, value in zip(paths, values):
+def _check_unique(source: SourceFile, report: Report, items: list[tuple[JsonPath, Any]], what: str) -> None:
+    seen: set[str] = set()
+    for path, value in items:
+        if not isinstance(value, str):
+            continue
         if value in seen:
             report.add(source.diagnostic(path, f"duplicate {what} {value!r}", f"each {what} must be unique; rename one of them"))
         seen.add(value)
 
 
+def _check_names(source: SourceFile, report: Report, outputs: Any, at: JsonPath, what: str) -> None:
+    for name in _mapping(outputs):
+        if not _NAME.match(str(name)):
+            report.add(source.diagnostic(at + (name,), f"{what} name {str(name)!r} may use only letters, digits, '.', '-' and '_'", "runtime expressions could not name it otherwise: rename it"))
+
+
+def _criteria(step: dict[str, Any], at: JsonPath) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
+    for index, criterion in _dicts(step.get("successCriteria")):
+        yield at + ("successCriteria", index), criterion
+    for key in ("onSuccess", "onFailure"):
+        for a_index, action in _dicts(step.get(key)):
+            for c_index, criterion in _dicts(action.get("criteria")):
+                yield at + (key, a_index, "criteria", c_index), criterion
+
+
+_CRITERION_TYPES = ("simple", "regex", "jsonpath", "xpath")
+_EXPRESSION_VERSIONS = {"jsonpath": ("draft-goessner-dispatch-jsonpath-00",), "xpath": ("xpath-10", "xpath-20", "xpath-30")}
+
+
+def _check_criterion(source: SourceFile, report: Report, at: JsonPath, criterion: dict[str, Any], vetted: list[JsonPath]) -> None:
+    """The criterion type, checked here because the official schema's messages for
+    it mislead (and it rejects the expression type object the specification allows)."""
+    if "type" not in criterion:
+        return
+    vetted.append(at + ("type",))
+    kind = criterion["type"]
+    if isinstance(kind, dict):
+        inner = kind.get("type")
+        versions = _EXPRESSION_VERSIONS.get(inner) if isinstance(inner, str) else None
+        if versions is None:
+            report.add(source.diagnostic(at + ("type",), f"unknown criterion expression type {inner!r}", "a criterion expression type object names jsonpath or xpath, and a version"))
+            return
+        if kind.get("version") not in versions:
+            report.add(source.diagnostic(at + ("type",), f"unknown {inner} version {kind.get('version')!r}", "use " + _or_list(versions)))
+            return
+        kind = inner
+    elif kind not in _CRITERION_TYPES:
+        report.add(source.diagnostic(at + ("type",), f"unknown criterion type {kind!r}", _close(str(kind), _CRITERION_TYPES) or "use simple, regex, jsonpath or xpath"))
+        return
+    if kind != "simple" and "context" not in criterion:
+        report.add(source.diagnostic(at, f"a {kind} criterion needs a context", "add context: $response.body"))
+
+
+def _close(word: str, options: Iterable[str]) -> str | None:
+    match = get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"did you mean {match[0]!r}?" if match else None
+
+
 def _actions(workflow: dict[str, Any], base: JsonPath) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
     for key in ("successActions", "failureActions"):
-        for index, action in enumerate(workflow.get(key, []) or []):
-            if isinstance(action, dict) and "reference" not in action:
+        for index, action in _dicts(workflow.get(key)):
+            if "reference" not in action:
                 yield base + (key, index), action
-    for s_index, step in enumerate(workflow.get("steps", []) or []):
-        if not isinstance(step, dict):
-            continue
+    for s_index, step in _dicts(workflow.get("steps")):
         for key in ("onSuccess", "onFailure"):
-            for index, action in enumerate(step.get(key, []) or []):
-                if isinstance(action, dict) and "reference" not in action:
+            for index, action in _dicts(step.get(key)):
+                if "reference" not in action:
                     yield base + ("steps", s_index, key, index), action
 
 
@@ -142,7 +330,7 @@ def _check_action_target(source: SourceFile, report: Report, path: JsonPath, act
     step_id = action.get("stepId")
     workflow_id = action.get("workflowId")
     if step_id is not None and workflow_id is not None:
-        report.add(source.diagnostic(path, "an action names both a stepId and a workflowId", "keep one of them"))
+        report.add(source.diagnostic(path, f"action {action.get('name')!r} names both a stepId and a workflowId", "keep one of them"))
     if isinstance(step_id, str) and step_id not in steps:
         report.add(source.diagnostic(path + ("stepId",), f"action {action.get('name')!r} goes to unknown step {step_id!r}", did_you_mean(step_id, steps)))
     if isinstance(workflow_id, str) and not workflow_id.startswith("$") and workflow_id not in workflows:
@@ -151,15 +339,47 @@ def _check_action_target(source: SourceFile, report: Report, path: JsonPath, act
         report.add(source.diagnostic(path, f"goto action {action.get('name')!r} has no stepId or workflowId", "add the step or workflow to go to"))
 
 
-def _check_depends_cycles(source: SourceFile, report: Report, workflows: list[dict[str, Any]]) -> None:
+def _check_depends_cycles(source: SourceFile, report: Report, workflows: list[tuple[int, dict[str, Any]]]) -> None:
     graph: dict[str, list[str]] = {}
     index_of: dict[str, int] = {}
-    for index, workflow in enumerate(workflows):
+    for index, workflow in workflows:
         wid = workflow.get("workflowId")
-        if isinstance(wid, str):
+        deps = workflow.get("dependsOn")
+        if isinstance(wid, str) and wid not in graph:
             index_of[wid] = index
-            graph[wid] = [d for d in workflow.get("dependsOn", []) or [] if isinstance(d, str)]
-    state: dict[str, int] = {}
+            graph[wid] = [d for d in deps if isinstance(d, str)] if isinstance(deps, list) else []
+    for cycle in _cycles(graph):
+        report.add(source.diagnostic(("workflows", index_of[cycle[-2]], "dependsOn"), "dependsOn cycle: " + " -> ".join(cycle), "a workflow cannot depend on itself, directly or through others"))
+
+
+def _check_call_cycles(source: SourceFile, report: Report, workflows: list[tuple[int, dict[str, Any]]]) -> None:
+    """A step whose workflowId leads back to its own workflow would recurse without end."""
+    graph: dict[str, list[str]] = {}
+    call_site: dict[tuple[str, str], JsonPath] = {}
+    for w_index, workflow in workflows:
+        wid = workflow.get("workflowId")
+        if not isinstance(wid, str) or wid in graph:
+            continue
+        graph[wid] = []
+        for s_index, step in _dicts(workflow.get("steps")):
+            target = step.get("workflowId")
+            if isinstance(target, str) and not target.startswith("$"):
+                graph[wid].append(target)
+                call_site.setdefault((wid, target), ("workflows", w_index, "steps", s_index, "workflowId"))
+    for cycle in _cycles(graph):
+        at = call_site[(cycle[-2], cycle[-1])]
+        if len(cycle) == 2:
+            message = f"workflow {cycle[0]!r} calls itself: the call would recurse without end"
+        else:
+            message = "workflows call each other in a cycle without end: " + " -> ".join(cycle)
+        report.add(source.diagnostic(at, message, "repeat steps with a goto to an earlier step instead (a goto loop is bounded by the timeout)"))
+
+
+def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
+    """Each cycle of a directed graph found by a depth-first search, as a closed
+    path (first == last); iterative, so no recursion limit."""
+    found: list[list[str]] = []
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
     for start in sorted(graph):
         if state.get(start):
             continue
@@ -170,18 +390,18 @@ def _check_depends_cycles(source: SourceFile, report: Report, workflows: list[di
             if child == 0:
                 state[node] = 1
                 trail.append(node)
-            deps = graph.get(node, [])
-            if child < len(deps):
+            edges = graph.get(node, [])
+            if child < len(edges):
                 stack.append((node, child + 1))
-                nxt = deps[child]
+                nxt = edges[child]
                 if state.get(nxt) == 1:
-                    cycle = trail[trail.index(nxt):] + [nxt]
-                    report.add(source.diagnostic(("workflows", index_of[node], "dependsOn"), "dependsOn cycle: " + " -> ".join(cycle), "a workflow cannot depend on itself, directly or through others"))
+                    found.append(trail[trail.index(nxt) :] + [nxt])
                 elif nxt in graph and not state.get(nxt):
                     stack.append((nxt, 0))
             else:
                 state[node] = 2
                 trail.pop()
+    return found
 
 
 def validate_openapi(source: SourceFile, report: Report) -> None:
@@ -191,6 +411,9 @@ def validate_openapi(source: SourceFile, report: Report) -> None:
     where the workflow does not depend on the broken part.
     """
     data = source.data
+    if isinstance(data, dict) and "swagger" in data and "openapi" not in data:
+        report.add(source.diagnostic(("swagger",), f"Swagger {data['swagger']} documents are not read, only OpenAPI 3.0 and 3.1", "convert it to OpenAPI 3 (e.g. with swagger2openapi) and point the source description at the result"))
+        return
     if not isinstance(data, dict) or not isinstance(data.get("openapi"), str):
         report.add(source.diagnostic((), "not an OpenAPI 3.x document: the 'openapi' version field is missing", "sourceDescriptions of type openapi must point at OpenAPI 3.0 or 3.1 documents"))
         return
@@ -198,16 +421,28 @@ def validate_openapi(source: SourceFile, report: Report) -> None:
     if not (version.startswith("3.0") or version.startswith("3.1")):
         report.add(source.diagnostic(("openapi",), f"OpenAPI {version} is not validated (only 3.0 and 3.1 are)", "the generator still reads the operations it needs", severity=Severity.WARNING))
         return
+    if len(source.text) > MAX_VALIDATED_CHARS and not report.strict:
+        report.add(
+            source.diagnostic(
+                (),
+                f"{len(source.text) // 1_000_000} MB is more than openapi-spec-validator is run on ({MAX_VALIDATED_CHARS // 1_000_000} MB): the document is not validated as a whole",
+                "the generator still checks what the workflow uses; --strict validates it all (slowly)",
+                severity=Severity.WARNING,
+            )
+        )
+        return
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
     validator_cls = OpenAPIV30SpecValidator if version.startswith("3.0") else OpenAPIV31SpecValidator
     try:
         errors = list(validator_cls(data).iter_errors())
     except RecursionError:
-        report.add(source.diagnostic((), "OpenAPI document is nested too deeply to validate", None, severity=Severity.WARNING))
+        report.add(source.diagnostic((), "openapi-spec-validator could not check this document: it recursed without end (a cyclic $ref?)", "the generator checks the parts the workflow uses itself", severity=Severity.WARNING))
         return
-    except Exception as exc:  # the validator's own failures on odd input
-        report.add(source.diagnostic((), f"openapi-spec-validator could not check this document: {exc.__class__.__name__}", None, severity=Severity.WARNING))
+    except Exception as exc:  # the validator's own failures on odd input (unresolvable $refs, ...)
+        detail = " ".join(str(exc).split()).split(" within {")[0]  # not the whole document
+        detail = f" ({detail[:117]}...)" if len(detail) > 120 else f" ({detail})" if detail else ""
+        report.add(source.diagnostic((), f"openapi-spec-validator could not check this document: {exc.__class__.__name__}{detail}", "the generator checks the parts the workflow uses itself", severity=Severity.WARNING))
         return
     for error in errors:
         path: JsonPath = tuple(getattr(error, "absolute_path", ()) or ())

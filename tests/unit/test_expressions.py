@@ -722,3 +722,240 @@ def test_condition_fuzz_only_raises_expression_error(text: str) -> None:
     assert isinstance(condition, (Literal, Ref, Index, Prop, Not, And, Or, Compare))
     refs = list(iter_refs(condition))
     assert all(isinstance(r, (StatusCode, Input)) for r in refs)
+
+
+# ---------------------------------------------------------------------------
+# JSONPath (RFC 9535): the runtime part, as the generator runs it
+# ---------------------------------------------------------------------------
+
+from typing import Any  # noqa: E402
+
+from generator.expressions import check_jsonpath, check_xpath, runtime_part, xpath_is_location_path  # noqa: E402
+
+JSONPATH = runtime_part("jsonpath")
+XPATH = runtime_part("xpath")
+
+BOOKSTORE: dict[str, Any] = {
+    "store": {
+        "book": [
+            {"category": "reference", "author": "Nigel Rees", "title": "Sayings of the Century", "price": 8.95},
+            {"category": "fiction", "author": "Evelyn Waugh", "title": "Sword of Honour", "price": 12.99},
+            {"category": "fiction", "author": "Herman Melville", "title": "Moby Dick", "isbn": "0-553-21311-3", "price": 8.99},
+            {"category": "fiction", "author": "J. R. R. Tolkien", "title": "The Lord of the Rings", "isbn": "0-395-19395-8", "price": 22.99},
+        ],
+        "bicycle": {"color": "red", "price": 399},
+    }
+}
+BOOKS = BOOKSTORE["store"]["book"]
+
+# RFC 9535 Table 3 (the bookstore examples).
+RFC_BOOKSTORE: list[tuple[str, list[Any]]] = [
+    ("$.store.book[*].author", [b["author"] for b in BOOKS]),
+    ("$..author", [b["author"] for b in BOOKS]),
+    ("$.store.*", [BOOKS, BOOKSTORE["store"]["bicycle"]]),
+    ("$.store..price", [8.95, 12.99, 8.99, 22.99, 399]),
+    ("$..book[2]", [BOOKS[2]]),
+    ("$..book[2].author", ["Herman Melville"]),
+    ("$..book[2].publisher", []),
+    ("$..book[-1]", [BOOKS[3]]),
+    ("$..book[0,1]", BOOKS[:2]),
+    ("$..book[:2]", BOOKS[:2]),
+    ("$..book[?@.isbn]", BOOKS[2:]),
+    ("$..book[?@.price<10]", [BOOKS[0], BOOKS[2]]),
+]
+
+FILTER_DOC: dict[str, Any] = {
+    "a": [3, 5, 1, 2, 4, 6, {"b": "j"}, {"b": "k"}, {"b": {}}, {"b": "kilo"}],
+    "o": {"p": 1, "q": 2, "r": 3, "s": 5, "t": {"u": 6}},
+    "e": "f",
+}
+A = FILTER_DOC["a"]
+
+# RFC 9535 Table 12 (filter selector examples).
+RFC_FILTERS: list[tuple[str, list[Any]]] = [
+    ("$.a[?@.b == 'kilo']", [{"b": "kilo"}]),
+    ("$.a[?(@.b == 'kilo')]", [{"b": "kilo"}]),
+    ("$.a[?@>3.5]", [5, 4, 6]),
+    ("$.a[?@.b]", A[6:]),
+    ("$[?@.*]", [A, FILTER_DOC["o"]]),
+    ("$[?@[?@.b]]", [A]),
+    ("$.o[?@<3, ?@<3]", [1, 2, 1, 2]),
+    ('$.a[?@<2 || @.b == "k"]', [1, {"b": "k"}]),
+    ('$.a[?match(@.b, "[jk]")]', [{"b": "j"}, {"b": "k"}]),
+    ('$.a[?search(@.b, "[jk]")]', [{"b": "j"}, {"b": "k"}, {"b": "kilo"}]),
+    ("$.o[?@>1 && @<4]", [2, 3]),
+    ("$.o[?@.u || @.x]", [{"u": 6}]),
+    ("$.a[?@.b == $.x]", [3, 5, 1, 2, 4, 6]),
+    ("$.a[?@ == @]", A),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), RFC_BOOKSTORE + [(q, e) for q, e in RFC_FILTERS])
+def test_jsonpath_rfc9535_examples(query: str, expected: list[Any]) -> None:
+    document = BOOKSTORE if (query, expected) in RFC_BOOKSTORE else FILTER_DOC
+    assert JSONPATH["jsonpath_query"](document, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("$[1:3]", [1, 2]),
+        ("$[5:]", [5, 6]),
+        ("$[1:5:2]", [1, 3]),
+        ("$[5:1:-2]", [5, 3]),
+        ("$[::-1]", [6, 5, 4, 3, 2, 1, 0]),
+        ("$[0:7:0]", []),
+        ("$[-2:]", [5, 6]),
+    ],
+)
+def test_jsonpath_slices_follow_rfc9535(query: str, expected: list[int]) -> None:
+    assert JSONPATH["jsonpath_query"]([0, 1, 2, 3, 4, 5, 6], query) == expected
+
+
+def test_jsonpath_comparisons_are_typed_and_exact() -> None:
+    query = JSONPATH["jsonpath_query"]
+    doc = [1, 1.0, True, "1", None, [1], {"a": 1}]
+    assert query(doc, "$[?@ == 1]") == [1, 1.0]  # true is not 1, "1" is not 1
+    assert query(doc, "$[?@ == true]") == [True]
+    assert query(doc, "$[?@ == null]") == [None]
+    assert query([{"a": None}, {}], "$[?@.a == null]") == [{"a": None}]  # absent is not null
+    assert query(["B", "a"], "$[?@ < 'a']") == ["B"]  # by code point, case-sensitive
+
+
+def test_jsonpath_criterion_wraps_the_context() -> None:
+    test = JSONPATH["jsonpath_test"]
+    assert test({"status": "ended"}, "$[?@.status == 'ended']")
+    assert not test({"status": "Ended"}, "$[?@.status == 'ended']")
+    assert test({"pets": [1]}, "$[?count(@.pets[*]) > 0]")
+    assert not test({"pets": []}, "$[?count(@.pets[*]) > 0]")
+    assert test("x", "$[0]") and not test("x", "$[1]")
+
+
+def test_jsonpath_goessner_extensions() -> None:
+    query = JSONPATH["jsonpath_query"]
+    assert query({"a": [1, 2, 3]}, "$.a[(@.length-1)]", goessner=True) == [3]
+    assert query([[1, 2], [1]], "$[?(@.length > 1)]", goessner=True) == [[1, 2]]
+    with pytest.raises(ExpressionError):
+        check_jsonpath("$.a[(@.length-1)]")  # not RFC 9535
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("status", "starts with '$'"),
+        ("$.", "expected a member name"),
+        ("$[01]", "no leading zeros"),
+        ("$[-0]", "no leading zeros, no -0"),
+        ("$['a'", "unclosed '['"),
+        ("$[?'a']", "a literal on its own is not a test"),
+        ("$[?length(@.a)]", "returns a value; compare it"),
+        ("$[?@.* == 1]", "can be compared"),
+        ("$[?count(1) > 0]", "must be a query"),
+        ("$[?nope(@)]", "unknown function 'nope'"),
+        ("$[?@.a = 1]", "expected ',' or ']'"),
+        ("$['\\x']", "invalid escape"),
+        ("$[?match(@.a)]", "takes 2 argument(s)"),
+    ],
+)
+def test_jsonpath_malformed_queries_are_rejected(query: str, message: str) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        check_jsonpath(query)
+    assert message in caught.value.message
+
+
+# ---------------------------------------------------------------------------
+# XPath subset over ElementTree
+# ---------------------------------------------------------------------------
+
+ORDER_XML = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<order xmlns="urn:example" id="7"><status>shipped</status>'
+    '<items><item sku="a">2</item><item sku="b">5</item></items>note</order>'
+)
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("/order/status = 'shipped'", True),
+        ("/order/status = 'SHIPPED'", False),
+        ("/order/status eq 'shipped'", True),
+        ("count(//item) = 2", True),
+        ("count(//item) eq 3", False),
+        ("//item[@sku='b'] > 4", True),
+        ("//item > 5", False),
+        ("/order/@id = 7", True),
+        ("sum(//item) = 7", True),
+        ("//item[2]/@sku = 'b'", True),
+        ("//item[last()] = 5", True),
+        ("//item[position() = 1] = 2", True),
+        ("not(/order/missing)", True),
+        ("boolean(//item[@sku='c'])", False),
+        ("contains(/order/status, 'ship') and starts-with(/order/status, 's')", True),
+        ("ends-with(/order/status, 'ped') or false()", True),
+        ("/order/items/item[1]/../../status = 'shipped'", True),
+        ("string-length(/order/status) = 7", True),
+        ("normalize-space(' a  b ') = 'a b'", True),
+        ("upper-case(/order/status) = 'SHIPPED'", True),
+        ("/order/text() = 'note'", True),
+        ("//item[. = 5]/@sku = 'b'", True),
+        ("2 * 3 + 1 = 7 and 10 div 4 = 2.5 and 7 mod 3 = 1", True),
+        ("-//item[1] = -2", True),
+        ("count(//item | /order/status) = 3", True),
+        ("exists(//item) and empty(//nothing)", True),
+        ("matches(/order/status, '^sh.+d$')", True),
+        ("substring('shipped', 2, 3) = 'hip'", True),
+        ("concat(/order/status, '!') = 'shipped!'", True),
+        ("round(2.5) = 3 and floor(2.7) = 2 and ceiling(2.1) = 3", True),
+        ("local-name(/*) = 'order'", True),
+        ("/ns:order/ns:status = 'shipped'", True),
+        ("count(/order/*) = 2", True),
+        ("count(//@*) = 3", True),
+        ("'' ", False),
+        ("'x'", True),
+        ("0", False),
+    ],
+)
+def test_xpath_subset(expression: str, expected: bool) -> None:
+    assert XPATH["xpath_test"](ORDER_XML, expression) is expected
+
+
+def test_xpath_on_text_that_is_not_xml_is_false() -> None:
+    assert XPATH["xpath_test"]("not xml", "true()") is False
+    assert XPATH["xpath_test"](b"", "true()") is False
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("/a/following-sibling::b", "following-sibling axis is outside"),
+        ("/a/ancestor::b", "ancestor axis is outside"),
+        ("for $x in /a return $x", "'for' expressions are outside"),
+        ("$x", "variables are outside"),
+        ("foo(1)", "the function foo() is outside"),
+        ("/a[", "expected a location step"),
+        ("(: comment :) 1", "comments are not supported"),
+        ("count()", "does not take 0 argument(s)"),
+        ("/a/comment()", "node test comment() is outside"),
+        ("", "empty XPath expression"),
+    ],
+)
+def test_xpath_outside_the_subset_is_rejected(expression: str, message: str) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        check_xpath(expression)
+    assert message in caught.value.message
+
+
+def test_xpath_replacement_targets_must_be_location_paths() -> None:
+    assert xpath_is_location_path("/order/status")
+    assert xpath_is_location_path("/order/@id")
+    assert not xpath_is_location_path("count(/order)")
+
+
+def test_xml_replace_sets_elements_and_attributes() -> None:
+    replace = XPATH["xml_replace"]
+    text = '<?xml version="1.0"?><order id="0"><petId>1</petId><q a="1">x<b/></q></order>'
+    out = replace(text, [("/order/petId", 42), ("/order/@id", "z"), ("/order/q", True)])
+    assert out == '<?xml version="1.0"?>\n<order id="z"><petId>42</petId><q a="1">true</q></order>'
+    with pytest.raises(ValueError, match="selects nothing"):
+        replace(text, [("/order/missing", 1)])

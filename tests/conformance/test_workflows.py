@@ -1,0 +1,59 @@
+"""Conformance: dependsOn, workflow-level parameters / successActions /
+failureActions, components.inputs through $ref, and calls that would recurse."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from tests.conformance.harness import Compiled, Compiler, Servers, SleepRecorder, run
+
+
+@pytest.fixture
+def workflows(compile_feature: Compiler) -> Compiled:
+    compiled = compile_feature("workflows")
+    assert not compiled.errors, compiled.errors
+    return compiled
+
+
+def test_depends_on_runs_first_and_its_outputs_are_visible(workflows: Compiled, serve: Servers, mode: str) -> None:
+    server = serve("workflows", "two-pages")
+    outputs = run(workflows, "report", mode, servers={"reports": server.url}, user="ada", region="us")
+    assert server.requests[0].path == "/login"
+    assert outputs.token == "tok-1"  # $workflows.login.outputs.token
+    assert server.requests[1].headers["authorization"] == "Bearer tok-1"
+
+
+def test_workflow_level_parameters_apply_to_every_step(workflows: Compiled, serve: Servers, mode: str) -> None:
+    server = serve("workflows", "two-pages")
+    run(workflows, "report", mode, servers={"reports": server.url}, user="ada", region="us")
+    assert [r.headers["x-region"] for r in server.requests[1:]] == ["us", "us", "us"]
+
+
+def test_workflow_level_failure_actions_apply_to_every_step(workflows: Compiled, serve: Servers, mode: str) -> None:
+    sleep = SleepRecorder()
+    outputs = run(workflows, "report", mode, sleep=sleep, servers={"reports": serve("workflows", "two-pages").url}, user="ada", region="us")
+    assert sleep.calls == [3.0]  # the workflow-level retry of page1's 503
+    assert (outputs.first_rows, outputs.second_rows) == (10, 4)
+
+
+def test_workflow_level_success_actions_apply_to_every_step(workflows: Compiled, serve: Servers, mode: str) -> None:
+    server = serve("workflows", "one-page")
+    outputs = run(workflows, "report", mode, servers={"reports": server.url}, user="ada")
+    assert outputs.first_rows == 3
+    assert outputs.second_rows is None  # page 1 was final: the workflow-level 'end' fired
+    assert len(server.requests) == 2
+
+
+def test_components_inputs_through_ref(workflows: Compiled) -> None:
+    params = inspect.signature(workflows.fn("report")).parameters
+    assert params["user"].annotation == "str" and params["user"].default is inspect.Parameter.empty
+    assert params["region"].default == "eu"
+    assert "user: Who logs in." in (workflows.fn("report").__doc__ or "")
+
+
+def test_workflows_calling_each_other_in_a_cycle_is_a_compile_error(compile_feature: Compiler) -> None:
+    compiled = compile_feature("workflows", "bad-cycle.yaml")
+    assert compiled.module is None
+    assert any("workflows call each other in a cycle: ping -> pong -> ping" in e for e in compiled.errors)
