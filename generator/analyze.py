@@ -741,6 +741,8 @@ class WorkflowAnalyzer:
         else:
             inner += self._sequential(is_async)
         client_line = "async with _runtime.async_client(client) as http:" if is_async else "with _runtime.sync_client(client) as http:"
+        while inner and inner[0] == Line(""):
+            inner = inner[1:]  # no blank line right after the 'with' line
         body.append(Block(client_line, tuple(inner)))
         body.append(Line(f"return {result}"))
         return body

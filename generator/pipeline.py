@@ -15,7 +15,7 @@ from .emit_models import render_models
 from .load import Loader
 from .resolve import resolve
 from .schemas import TypeInferrer, collect_models
-from .validate import validate_arazzo
+from .validate import DeepValidation, validate_arazzo
 from .write import Stamp, compute_stamp, with_header
 
 
@@ -32,7 +32,11 @@ def validate_only(job: Job) -> Result:
     """Every stage up to and including analysis; no code is emitted."""
     result, analyzer = _front(job)
     if analyzer is not None:
-        analyzer.run()
+        deep = DeepValidation(analyzer.resolved.unvalidated)
+        try:
+            analyzer.run()
+        finally:
+            deep.join(result.report)
     return result
 
 
@@ -57,10 +61,15 @@ def build(job: Job) -> Result:
     result, analyzer = _front(job)
     if analyzer is None:
         return result
-    if result.report.has_errors:
-        return result
-    models_source = render_models(analyzer.models, result.report, job.spec.name)
-    plan = analyzer.run()
+    # openapi-spec-validator (slow, and only warnings unless --strict) runs beside the rest.
+    deep = DeepValidation(analyzer.resolved.unvalidated)
+    try:
+        if result.report.has_errors:
+            return result
+        models_source = render_models(analyzer.models, result.report, job.spec.name)
+        plan = analyzer.run()
+    finally:
+        deep.join(result.report)
     if result.report.has_errors:
         return result
     bodies = emit_package(plan, models_source, job.line_length)

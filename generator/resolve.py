@@ -99,22 +99,24 @@ class Resolved:
     steps: dict[tuple[int, int], BoundStep]
     loader: Loader
     failed_sources: set[str] = field(default_factory=set)  # named sources that could not be read
+    unvalidated: list[SourceFile] = field(default_factory=list)  # OpenAPI documents awaiting openapi-spec-validator
 
 
 def resolve(arazzo: SourceFile, loader: Loader, report: Report) -> Resolved:
     data = arazzo.data
     sources: dict[str, Source] = {}
     failed: set[str] = set()
+    unvalidated: list[SourceFile] = []
     for index, desc in enumerate(data.get("sourceDescriptions", [])):
         errors_before = _error_count(report)
-        source = _load_source(arazzo, loader, report, desc, ("sourceDescriptions", index))
+        source = _load_source(arazzo, loader, report, desc, ("sourceDescriptions", index), unvalidated)
         if source is not None:
             sources[source.name] = source
         elif _error_count(report) > errors_before:
             failed.add(str(desc.get("name")))
     # A step that names an operation of a source that could not be read is not
     # reported again: the source's own diagnostic explains it.
-    resolved = Resolved(arazzo, sources, {}, loader, failed)
+    resolved = Resolved(arazzo, sources, {}, loader, failed, unvalidated)
     workflow_ids = {w.get("workflowId") for w in data.get("workflows", [])}
     for w_index, workflow in enumerate(data.get("workflows", [])):
         for s_index, step in enumerate(workflow.get("steps", [])):
@@ -140,14 +142,14 @@ def _error_count(report: Report) -> int:
     return sum(d.severity is Severity.ERROR for d in report.items)
 
 
-def _load_source(arazzo: SourceFile, loader: Loader, report: Report, desc: dict[str, Any], at: JsonPath) -> Source | None:
+def _load_source(arazzo: SourceFile, loader: Loader, report: Report, desc: dict[str, Any], at: JsonPath, deferred: list[SourceFile]) -> Source | None:
     url = str(desc.get("url", ""))
     kind = desc.get("type", "openapi")
     file = loader.load_url(arazzo, url, at + ("url",), f"source description {desc.get('name')!r}:")
     if file is None:
         return None
     if kind == "openapi":
-        validate_openapi(file, report)
+        validate_openapi(file, report, deferred)
         if not isinstance(file.data, dict) or not isinstance(file.data.get("openapi"), str):
             return None  # not an OpenAPI document at all: validate_openapi reported it
     source = Source(desc["name"], kind, url, file, _server_url(file.data))

@@ -15,6 +15,10 @@ resolve and analyze stages, which report into the same Report.
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_all_start_methods, get_context
 import re
 from collections.abc import Iterable, Iterator
 from difflib import get_close_matches
@@ -25,7 +29,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
-from .diagnostics import JsonPath, Report, Severity, did_you_mean
+from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile
 
 ARAZZO_VERSION_PREFIX = "1.0."
@@ -404,11 +408,13 @@ def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
     return found
 
 
-def validate_openapi(source: SourceFile, report: Report) -> None:
+def validate_openapi(source: SourceFile, report: Report, deferred: list[SourceFile] | None = None) -> None:
     """openapi-spec-validator findings become warnings (errors under --strict).
 
     Real vendor descriptions often fail strict validation; generation goes on
-    where the workflow does not depend on the broken part.
+    where the workflow does not depend on the broken part.  The quick shape checks
+    run now; with ``deferred``, the slow openapi-spec-validator pass is queued there
+    for :class:`DeepValidation` instead of running inline.
     """
     data = source.data
     if isinstance(data, dict) and "swagger" in data and "openapi" not in data:
@@ -431,9 +437,18 @@ def validate_openapi(source: SourceFile, report: Report) -> None:
             )
         )
         return
+    if deferred is not None:
+        deferred.append(source)
+        return
+    run_spec_validator(source, report)
+
+
+def run_spec_validator(source: SourceFile, report: Report) -> None:
+    """openapi-spec-validator over one OpenAPI 3.0/3.1 document, as warnings."""
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
-    validator_cls = OpenAPIV30SpecValidator if version.startswith("3.0") else OpenAPIV31SpecValidator
+    data = source.data
+    validator_cls = OpenAPIV30SpecValidator if str(data["openapi"]).startswith("3.0") else OpenAPIV31SpecValidator
     try:
         errors = list(validator_cls(data).iter_errors())
     except RecursionError:
@@ -450,3 +465,55 @@ def validate_openapi(source: SourceFile, report: Report) -> None:
         if len(message) > 200:
             message = message[:197] + "..."
         report.add(source.diagnostic(path, f"OpenAPI validation: {message}", "the vendor description is not strictly valid; generation continues unless --strict", severity=Severity.WARNING))
+
+
+# -- the slow pass, beside the rest of the pipeline --------------------------------------
+
+#: Documents a forked worker validates (set before the fork, so the child has them already parsed).
+_FORKED_DOCUMENTS: list[SourceFile] = []
+PARALLEL_VALIDATION_MIN_CHARS = 200_000
+
+
+def _validate_forked(index: int) -> list[Diagnostic]:
+    report = Report()
+    run_spec_validator(_FORKED_DOCUMENTS[index], report)
+    return report.items
+
+
+class DeepValidation:
+    """openapi-spec-validator over the queued documents.
+
+    On a machine with more than one core and documents large enough to matter, a
+    forked worker validates them while the main process builds the models; ``join``
+    adds the findings to the report (the report sorts them, so the order they arrive
+    in does not matter).  Elsewhere, or if the worker fails, ``join`` validates inline.
+    """
+
+    def __init__(self, documents: list[SourceFile]) -> None:
+        self.documents = documents
+        self._futures: list[Future[list[Diagnostic]]] = []
+        self._pool: ProcessPoolExecutor | None = None
+        size = sum(len(d.text) for d in documents)
+        if size < PARALLEL_VALIDATION_MIN_CHARS or (os.cpu_count() or 1) < 2 or "fork" not in get_all_start_methods():
+            return
+        global _FORKED_DOCUMENTS
+        _FORKED_DOCUMENTS = documents
+        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"))
+        self._futures = [self._pool.submit(_validate_forked, i) for i in range(len(documents))]
+
+    def join(self, report: Report) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            for document in self.documents:
+                run_spec_validator(document, report)
+            return
+        try:
+            for document, future in zip(self.documents, self._futures):
+                try:
+                    diagnostics = future.result()
+                except BrokenProcessPool:
+                    run_spec_validator(document, report)
+                else:
+                    report.extend(diagnostics)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
