@@ -687,11 +687,8 @@ class WorkflowAnalyzer:
 
     def _may_be_unset(self, raw: Any) -> bool:
         """True when the output reads a step (or workflow) that a jump or early end may skip."""
-        if not isinstance(raw, str):
-            return False
-        try:
-            parsed = ex.parse_value(raw)
-        except ex.ExpressionError:
+        parsed = _parse_leniently(raw)
+        if parsed is None:
             return False
         refs = list(ex.iter_refs(parsed)) if not isinstance(parsed, str) else []
         for ref in refs:
@@ -1230,12 +1227,7 @@ class ExprContext:
 
     def _is_optional_input(self, raw: Any) -> bool:
         """True for a value that is exactly an optional input with no default."""
-        if not isinstance(raw, str):
-            return False
-        try:
-            parsed = ex.parse_value(raw)
-        except ex.ExpressionError:
-            return False
+        parsed = _parse_leniently(raw)
         if not isinstance(parsed, ex.Input) or parsed.pointer:
             return False
         param = self.wf.inputs.get(parsed.name)
@@ -1887,3 +1879,14 @@ def _pointer_text(pointer: Iterable[str] | None) -> str:
     if not pointer:
         return ""
     return "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in pointer)
+
+
+def _parse_leniently(raw: Any) -> ex.RuntimeExpr | ex.Template | str | None:
+    """``raw`` parsed as a value, or None when it is not a string or does not parse
+    (the malformed case is reported where the value is compiled)."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        return ex.parse_value(raw)
+    except ex.ExpressionError:
+        return None
