@@ -109,6 +109,7 @@ __all__ = [
     "RecordedRequest",
     "ReplayManager",
     "ReplayServer",
+    "SleepRecorder",
 ]
 
 JSONValue: TypeAlias = Union[
@@ -1212,3 +1213,18 @@ class ReplayManager:
         self.servers.clear()
         if failures:
             raise AssertionError("\n".join(failures))
+
+
+class SleepRecorder:
+    """An injectable ``sleep`` for generated workflows: records each delay and returns
+    at once, so tests see what would have been waited without waiting (sync and async).
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        self.calls.append(seconds)

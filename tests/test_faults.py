@@ -28,7 +28,7 @@ from generated.vapi import (
     assistant_phone_outbound_call,
     assistant_phone_outbound_call_async,
 )
-from tests.replay import ReplayServer
+from tests.replay import ReplayServer, SleepRecorder
 
 Replay = Callable[[str], ReplayServer]
 
@@ -42,17 +42,6 @@ INPUTS: dict[str, Any] = {
 }
 #: Range of the n-th backoff (0-based): TRANSPORT_BACKOFF * 2**n with +-25 % jitter.
 BACKOFF = [(0.375 * 2**n, 0.625 * 2**n) for n in range(3)]
-
-
-class SleepRecorder:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 def servers_for(url: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ from typing import Any
 from generator.diagnostics import Diagnostic, Severity
 from generator.pipeline import Job, build
 from generator.write import write_package
-from tests.replay import ReplayManager, ReplayServer
+from tests.replay import ReplayManager, ReplayServer, SleepRecorder
 
 CONFORMANCE_DIR = Path(__file__).resolve().parent
 
@@ -74,19 +74,6 @@ class Compiler:
                 module = importlib.import_module(package)
             self.cache[key] = Compiled(feature, package, module, list(result.report.items), dict(result.files))
         return self.cache[key]
-
-
-class SleepRecorder:
-    """An injectable ``sleep`` that records and returns at once (sync and async)."""
-
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 def run(compiled: Compiled, function: str, mode: str, sleep: SleepRecorder | None = None, **kwargs: Any) -> Any:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conformance.harness import Compiled, Compiler, Servers, SleepRecorder, run
+from tests.conformance.harness import Compiled, Compiler, Servers, run
+from tests.replay import SleepRecorder
 
 
 @pytest.fixture

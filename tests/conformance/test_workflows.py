@@ -7,7 +7,8 @@ import inspect
 
 import pytest
 
-from tests.conformance.harness import Compiled, Compiler, Servers, SleepRecorder, run
+from tests.conformance.harness import Compiled, Compiler, Servers, run
+from tests.replay import SleepRecorder
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from generated.agentphone import (
     agentphone_outbound_call_async,
     models,
 )
-from tests.replay import ReplayServer
+from tests.replay import ReplayServer, SleepRecorder
 
 SECRET = "ap_live_3c9f1e7d5b2a4d6f"
 CALL_ID = "call_9a8b7c6d"
@@ -43,17 +43,6 @@ ALL_OPTIONAL_INPUTS: dict[str, Any] = {
 
 def servers_for(server: ReplayServer) -> dict[str, str]:
     return {"agentphoneCallsApi": server.url}
-
-
-class SleepRecorder:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 def run_sync(

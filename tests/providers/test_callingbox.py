@@ -23,7 +23,7 @@ from generated.callingbox import (
     callingbox_outbound_call_async,
     models,
 )
-from tests.replay import ReplayServer
+from tests.replay import ReplayServer, SleepRecorder
 
 SECRET = "sk_live_8d2f4a6c0e1b3d5f"
 AGENT_ID = "b5a1c9f2-6d2d-4a7f-9f3a-5a2b1c3d4e5f"
@@ -45,17 +45,6 @@ ALL_OPTIONAL_INPUTS: dict[str, Any] = {
 
 def servers_for(server: ReplayServer) -> dict[str, str]:
     return {"callingboxCallsApi": server.url}
-
-
-class SleepRecorder:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 def run_sync(

@@ -24,7 +24,7 @@ from generated.nixflex import (
     nixflex_outbound_call_async,
     models,
 )
-from tests.replay import ReplayServer
+from tests.replay import ReplayServer, SleepRecorder
 
 KEY_ID = "nxf_4b7e19c2"
 KEY_SECRET = "nxfs_9d1c5a8e3f6b"
@@ -50,17 +50,6 @@ ALL_OPTIONAL_INPUTS: dict[str, Any] = {
 
 def servers_for(server: ReplayServer) -> dict[str, str]:
     return {"nixflexCallsApi": server.url}
-
-
-class SleepRecorder:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 def run_sync(

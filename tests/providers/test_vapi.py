@@ -18,7 +18,7 @@ from generated.vapi import (
     assistant_phone_outbound_call,
     assistant_phone_outbound_call_async,
 )
-from tests.replay import ReplayServer
+from tests.replay import ReplayServer, SleepRecorder
 
 SECRET = "vapi-secret-token-123"
 INPUTS: dict[str, Any] = {
@@ -32,17 +32,6 @@ INPUTS: dict[str, Any] = {
 
 def servers_for(server: ReplayServer) -> dict[str, str]:
     return {"assistantsApi": server.url, "phoneNumbersApi": server.url, "callsApi": server.url}
-
-
-class SleepRecorder:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 def run_sync(server: ReplayServer, sleep: SleepRecorder, **options: Any) -> AssistantPhoneOutboundCallOutputs:

@@ -26,7 +26,7 @@ from generated.voiceinfra import (
     voiceinfra_outbound_call,
     voiceinfra_outbound_call_async,
 )
-from tests.replay import ReplayServer
+from tests.replay import ReplayServer, SleepRecorder
 
 SECRET = "vi_key_6e2b9f1d4c7a"
 CALL_ID = "vcall_8f3e2d1c"
@@ -45,17 +45,6 @@ ALL_OPTIONAL_INPUTS: dict[str, Any] = {
 
 def servers_for(server: ReplayServer) -> dict[str, str]:
     return {"voiceinfraCallsApi": server.url}
-
-
-class SleepRecorder:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 def run_sync(
