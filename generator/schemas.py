@@ -34,6 +34,7 @@ def class_name(text: str) -> str:
 _RESERVED_CLASS_NAMES = {
     "BaseModel", "Field", "RootModel", "Any", "Literal", "Annotated", "Enum", "ConfigDict",
     "AnyUrl", "AwareDatetime", "Optional", "Union", "List", "Dict", "None", "True", "False",
+    "Model",  # the base class every generated model derives from (emit_models.py)
 }
 
 
