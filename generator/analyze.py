@@ -33,7 +33,7 @@ from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
 from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, model_field_name, pascal_case, py_literal, py_str, snake_case
-from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme
+from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme, linked_workflow
 from .schemas import ANY, ModelSet, PyType, TypeInferrer
 
 DEFAULT_POLL_INTERVAL = 1.0
@@ -134,9 +134,10 @@ class Analyzer:
 
     def run(self) -> ModulePlan:
         data = self.arazzo.data
-        analyzers = [WorkflowAnalyzer(self, index, workflow) for index, workflow in enumerate(data.get("workflows", []))]
-        for wa in analyzers:
-            self.workflows.setdefault(wa.workflow_id, wa)
+        analyzers = [WorkflowAnalyzer(self, doc, index, workflow) for doc in self.resolved.documents or [self.resolved] for index, workflow in enumerate(doc.arazzo.data.get("workflows", []))]
+        for position, wa in enumerate(analyzers):
+            wa.position = position
+            self.workflows.setdefault(wa.key, wa)
         for wa in analyzers:
             wa.prepare()
         order = self._call_order(analyzers)
@@ -144,9 +145,9 @@ class Analyzer:
             wa.plan_credentials()
         plans: dict[int, WorkflowPlan] = {}
         for wa in order:
-            plans[wa.index] = wa.run()
+            plans[wa.position] = wa.run()
         workflows = [plans[i] for i in sorted(plans)]
-        servers = [ServerEntry(py_str(name), py_str(source.server_url)) for name, source in self.resolved.sources.items() if source.kind == "openapi"]
+        servers = [ServerEntry(py_str(source.key), py_str(source.server_url)) for source in self.resolved.all_sources() if source.kind == "openapi"]
         servers += [ServerEntry(py_str(key), py_str(url)) for key, (_, url) in sorted(self.token_urls.items())]
         uses_models = any("models." in f.type_text for wf in workflows for f in wf.outputs)
         info = data.get("info", {})
@@ -171,15 +172,15 @@ class Analyzer:
         order: list[WorkflowAnalyzer] = []
         state: dict[str, int] = {}
         for start in analyzers:
-            if start.workflow_id in state:
+            if start.key in state:
                 continue
             stack: list[tuple[WorkflowAnalyzer, int]] = [(start, 0)]
             trail: list[str] = []
             while stack:
                 wa, child = stack.pop()
                 if child == 0:
-                    state[wa.workflow_id] = 1
-                    trail.append(wa.workflow_id)
+                    state[wa.key] = 1
+                    trail.append(wa.key)
                 callees = wa.callee_list()
                 if child < len(callees):
                     stack.append((wa, child + 1))
@@ -189,23 +190,28 @@ class Analyzer:
                         continue
                     if state.get(target) == 1:
                         cycle = trail[trail.index(target):] + [target]
-                        self.error(at, "workflows call each other in a cycle: " + " -> ".join(cycle), "generated functions never recurse; break the cycle (a loop of steps inside one workflow is fine)")
+                        wa.error(at, "workflows call each other in a cycle: " + " -> ".join(cycle), "generated functions never recurse; break the cycle (a loop of steps inside one workflow is fine)")
                     elif target not in state:
                         stack.append((nxt, 0))
                 else:
-                    state[wa.workflow_id] = 2
+                    state[wa.key] = 2
                     trail.pop()
                     order.append(wa)
         return order
 
 
 class WorkflowAnalyzer:
-    def __init__(self, parent: Analyzer, index: int, workflow: dict[str, Any]) -> None:
+    def __init__(self, parent: Analyzer, doc: Resolved, index: int, workflow: dict[str, Any]) -> None:
         self.p = parent
+        self.doc = doc  # the Arazzo document the workflow is written in
         self.index = index
+        self.position = 0  # among all workflows of all documents
         self.workflow = workflow
         self.path: JsonPath = ("workflows", index)
         self.workflow_id = str(workflow.get("workflowId", f"workflow{index}"))
+        self.key = doc.workflow_key(self.workflow_id)
+        # A workflow of a linked document is named after the source names that reach it.
+        self.name_stem = f"{doc.prefix.replace('.', '_')}_{self.workflow_id}" if doc.prefix else self.workflow_id
         self.names = NameAllocator(set(RESERVED_NAMES) | _LOCALS)
         self.inputs: dict[str, InputParam] = {}
         self.input_types: dict[str, PyType] = {}
@@ -236,23 +242,48 @@ class WorkflowAnalyzer:
 
     # -- preparation: names, inputs, steps, actions, calls ------------------------------
 
+    def error(self, path: JsonPath, message: str, hint: str | None = None) -> None:
+        self.p.report.add(self.doc.arazzo.diagnostic(path, message, hint))
+
+    def warn(self, path: JsonPath, message: str, hint: str | None = None) -> None:
+        self.p.report.add(self.doc.arazzo.diagnostic(path, message, hint, severity=Severity.WARNING))
+
+    def workflow_key(self, ref: str, at: JsonPath | None = None) -> str | None:
+        """The key of the workflow ``ref`` names in this workflow's document: a local
+        workflowId, or ``$sourceDescriptions.<name>.<workflowId>`` (reported when
+        unknown, if ``at`` is given)."""
+        if ref.startswith("$sourceDescriptions."):
+            if at is None:
+                return None
+            return linked_workflow(self.doc, ref, at, self.p.report)
+        if ref in self.doc.workflow_ids():
+            return self.doc.workflow_key(ref)
+        return None
+
+    def expression_key(self, workflow_id: str) -> str | None:
+        """The key of ``$workflows.<workflow_id>``: a workflow of this document, else a
+        workflow of a linked document that this workflow runs, named by its workflowId."""
+        key = self.workflow_key(workflow_id)
+        if key is not None:
+            return key
+        matches = sorted(k for k in self.callees if k in self.p.workflows and self.p.workflows[k].workflow_id == workflow_id)
+        return matches[0] if len(matches) == 1 else None
+
     def prepare(self) -> None:
-        fn = snake_case(self.workflow_id, fallback="workflow")
+        fn = snake_case(self.name_stem, fallback="workflow")
         self.fn = self.p.module_names.claim(fn)
         self.async_fn = self.p.module_names.claim(self.fn + "_async")
-        self.outputs_class = self.p.module_names.claim(pascal_case(self.workflow_id, fallback="Workflow") + "Outputs")
+        self.outputs_class = self.p.module_names.claim(pascal_case(self.name_stem, fallback="Workflow") + "Outputs")
         self.input_params = self._inputs()
         self._collect_steps()
         for index, dep in enumerate(self.workflow.get("dependsOn") or []):
             at = self.path + ("dependsOn", index)
             if not isinstance(dep, str):
                 continue
-            if dep.startswith("$sourceDescriptions."):
-                self.p.error(at, f"dependsOn {dep!r} names a workflow of another Arazzo document, which is not compiled", "copy that workflow into this document")
-                continue
-            if dep in self.p.workflows and dep not in self.depends_on:
-                self.depends_on.append(dep)
-                self.callees.setdefault(dep, at)
+            key = self.workflow_key(dep, at)
+            if key is not None and key in self.p.workflows and key not in self.depends_on:
+                self.depends_on.append(key)
+                self.callees.setdefault(key, at)
         for info in self.steps:
             if info.workflow_id is not None:
                 self.callees.setdefault(info.workflow_id, info.json_path + ("workflowId",))
@@ -260,15 +291,12 @@ class WorkflowAnalyzer:
                 target = action.target_workflow
                 if target is None:
                     continue
-                if target.startswith("$sourceDescriptions."):
-                    self.p.error(action.json_path + ("workflowId",), f"action {action.name!r} goes to a workflow of another Arazzo document ({target}), which is not compiled", "copy that workflow into this document")
-                    continue
                 if target in self.p.workflows:
                     self.callees.setdefault(target, action.json_path + ("workflowId",))
                     if action.kind == "goto" or action.kind == "retry":
                         self.goto_workflows.add(target)
         for target in self.callees:
-            self.workflow_vars[target] = self.names.claim(f"{snake_case(target, fallback='workflow')}_outputs")
+            self.workflow_vars[target] = self.names.claim(f"{snake_case(self.p.workflows[target].name_stem, fallback='workflow')}_outputs")
 
     def callee_list(self) -> list[tuple[str, JsonPath]]:
         return list(self.callees.items())
@@ -287,7 +315,7 @@ class WorkflowAnalyzer:
         for original, prop in properties.items():
             prop_at = at + ("properties", original)
             prop, prop_at = self._deref_input_schema(prop, prop_at)
-            loc = SchemaLoc(self.p.arazzo, prop_at, prop)
+            loc = SchemaLoc(self.doc.arazzo, prop_at, prop)
             py_type = self.p.inferrer.type_of(loc) if isinstance(prop, dict) else ANY
             wanted = snake_case(original, fallback="input")
             if wanted in RESERVED_NAMES or wanted in _LOCALS:
@@ -322,21 +350,21 @@ class WorkflowAnalyzer:
             ref = schema["$ref"]
             hops += 1
             if not ref.startswith("#/"):
-                self.p.error(at, f"inputs $ref {ref!r} must point into this document", "use '#/components/inputs/<name>'")
+                self.error(at, f"inputs $ref {ref!r} must point into this document", "use '#/components/inputs/<name>'")
                 return {}, at
             tokens = tuple(t.replace("~1", "/").replace("~0", "~") for t in ref[2:].split("/"))
-            node: Any = self.p.arazzo.data
+            node: Any = self.doc.arazzo.data
             for token in tokens:
                 node = node.get(token) if isinstance(node, dict) else None
             if node is None:
-                self.p.error(at, f"inputs $ref {ref!r} points at nothing", "define it under components.inputs")
+                self.error(at, f"inputs $ref {ref!r} points at nothing", "define it under components.inputs")
                 return {}, at
             schema, at = node, tokens
         return schema, at
 
     def _collect_steps(self) -> None:
         for index, step in enumerate(self.workflow.get("steps", [])):
-            bound = self.p.resolved.steps[(self.index, index)]
+            bound = self.doc.steps[(self.index, index)]
             info = StepInfo(str(step.get("stepId")), index, step, bound.json_path, bound.operation, bound.workflow_id)
             for name in step.get("outputs", {}) or {}:
                 var = self.names.claim(f"{snake_case(info.step_id, fallback='step')}_{snake_case(name, fallback='output')}")
@@ -368,6 +396,13 @@ class WorkflowAnalyzer:
                 actions.append(action)
         return actions
 
+    def _action_workflow(self, raw: Any, at: JsonPath) -> str | None:
+        """The key of the workflow an action goes to; the raw value when it names
+        none (the validate stage has reported that)."""
+        if not isinstance(raw, str):
+            return None
+        return self.workflow_key(raw, at) or raw
+
     def _action(self, item: Any, at: JsonPath, component_kind: str) -> Action | None:
         if not isinstance(item, dict):
             return None
@@ -375,39 +410,39 @@ class WorkflowAnalyzer:
             ref = item["reference"]
             prefix = f"$components.{component_kind}."
             if not isinstance(ref, str) or not ref.startswith(prefix):
-                self.p.error(at + ("reference",), f"reference {ref!r} must point into components.{component_kind}", f"write '{prefix}<name>'")
+                self.error(at + ("reference",), f"reference {ref!r} must point into components.{component_kind}", f"write '{prefix}<name>'")
                 return None
             name = ref[len(prefix):]
-            components = (self.p.arazzo.data.get("components") or {}).get(component_kind) or {}
+            components = (self.doc.arazzo.data.get("components") or {}).get(component_kind) or {}
             if name not in components or not isinstance(components[name], dict):
-                self.p.error(at + ("reference",), f"unknown reusable action {ref!r}", did_you_mean(name, components))
+                self.error(at + ("reference",), f"unknown reusable action {ref!r}", did_you_mean(name, components))
                 return None
             item = components[name]
             at = ("components", component_kind, name)
             for key in ("stepId", "workflowId"):
                 target = item.get(key)
                 if key == "stepId" and isinstance(target, str) and target not in self.by_id:
-                    self.p.error(at + (key,), f"reusable action {name!r} goes to step {target!r}, which workflow {self.workflow_id!r} does not have", did_you_mean(target, self.by_id))
+                    self.error(at + (key,), f"reusable action {name!r} goes to step {target!r}, which workflow {self.workflow_id!r} does not have", did_you_mean(target, self.by_id))
                     return None
-                if key == "workflowId" and isinstance(target, str) and not target.startswith("$") and target not in self.p.workflows:
-                    self.p.error(at + (key,), f"reusable action {name!r} goes to unknown workflow {target!r}", did_you_mean(target, self.p.workflows))
+                if key == "workflowId" and isinstance(target, str) and not target.startswith("$") and target not in self.doc.workflow_ids():
+                    self.error(at + (key,), f"reusable action {name!r} goes to unknown workflow {target!r}", did_you_mean(target, self.doc.workflow_ids()))
                     return None
         criteria = [(c, at + ("criteria", i)) for i, c in enumerate(item.get("criteria") or []) if isinstance(c, dict)]
         kind = str(item.get("type"))
         limit = item.get("retryLimit", 1)
         after = item.get("retryAfter")
         if component_kind == "successActions" and kind not in ("end", "goto"):
-            self.p.error(at + ("type",), f"success action type {kind!r} is not end or goto", "use end or goto")
+            self.error(at + ("type",), f"success action type {kind!r} is not end or goto", "use end or goto")
         elif component_kind == "failureActions" and kind not in ("end", "goto", "retry"):
-            self.p.error(at + ("type",), f"failure action type {kind!r} is not end, goto or retry", "use end, goto or retry")
+            self.error(at + ("type",), f"failure action type {kind!r} is not end, goto or retry", "use end, goto or retry")
         if kind == "goto" and item.get("stepId") is None and item.get("workflowId") is None:
-            self.p.error(at, f"goto action {item.get('name')!r} has no stepId or workflowId", "add the step or workflow to go to")
+            self.error(at, f"goto action {item.get('name')!r} has no stepId or workflowId", "add the step or workflow to go to")
         return Action(
             name=str(item.get("name", "")),
             kind=kind,
             criteria=criteria,
             target_step=item.get("stepId") if isinstance(item.get("stepId"), str) else None,
-            target_workflow=item.get("workflowId") if isinstance(item.get("workflowId"), str) else None,
+            target_workflow=self._action_workflow(item.get("workflowId"), at + ("workflowId",)),
             retry_after=float(after) if isinstance(after, (int, float)) and not isinstance(after, bool) and after >= 0 else None,
             retry_limit=int(limit) if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0 else 1,
             json_path=at,
@@ -441,7 +476,7 @@ class WorkflowAnalyzer:
                         unsupported.append(scheme)
                         usable = []
                         break
-                    usable.append((scheme, scopes, op.source.name))
+                    usable.append((scheme, scopes, op.source.key))
                 if covered:
                     satisfied = True
                     break
@@ -452,7 +487,7 @@ class WorkflowAnalyzer:
             if not alternatives:
                 if unsupported:
                     names = ", ".join(sorted({s.name for s in unsupported}))
-                    self.p.warn(info.json_path, f"operation {op.display_name} uses security scheme(s) {names} of a kind the generator does not handle (http bearer/basic, apiKey, oauth2 client credentials are)", "pass the credential explicitly as a parameter")
+                    self.warn(info.json_path, f"operation {op.display_name} uses security scheme(s) {names} of a kind the generator does not handle (http bearer/basic, apiKey, oauth2 client credentials are)", "pass the credential explicitly as a parameter")
                 continue
             self.step_auth[info.index] = alternatives
             for alternative in alternatives:
@@ -488,7 +523,7 @@ class WorkflowAnalyzer:
                     continue
                 if "reference" in item:
                     ref = str(item["reference"])
-                    item = ((self.p.arazzo.data.get("components") or {}).get("parameters") or {}).get(ref.rsplit(".", 1)[-1]) or {}
+                    item = ((self.doc.arazzo.data.get("components") or {}).get("parameters") or {}).get(ref.rsplit(".", 1)[-1]) or {}
                 if isinstance(item, dict) and isinstance(item.get("name"), str):
                     found.add((str(item.get("in", "")), str(item["name"]).lower()))
         return found
@@ -692,7 +727,8 @@ class WorkflowAnalyzer:
             return False
         refs = list(ex.iter_refs(parsed)) if not isinstance(parsed, str) else []
         for ref in refs:
-            if isinstance(ref, ex.WorkflowOutput) and ref.workflow_id in self.goto_workflows and ref.workflow_id not in self.depends_on:
+            key = self.expression_key(ref.workflow_id) if isinstance(ref, ex.WorkflowOutput) else None
+            if key is not None and key in self.goto_workflows and key not in self.depends_on:
                 return True
             if not isinstance(ref, ex.StepOutput) or ref.step_id not in self.by_id:
                 continue
@@ -775,7 +811,7 @@ class WorkflowAnalyzer:
                 if original in self.inputs:
                     arguments.append((original, self.inputs[original].name))
                 elif original in callee.required_inputs:
-                    self.p.error(at, f"workflow {target!r} needs input {original!r}, which workflow {self.workflow_id!r} does not have", f"declare {original!r} in the inputs of {self.workflow_id!r}: it is passed on by name")
+                    self.error(at, f"workflow {target!r} needs input {original!r}, which workflow {self.workflow_id!r} does not have", f"declare {original!r} in the inputs of {self.workflow_id!r}: it is passed on by name")
         for original, source in arguments:
             args.append(f"{callee.inputs[original].name}={source}")
         for key in callee.credentials:
@@ -1123,7 +1159,7 @@ class WorkflowAnalyzer:
             self.p.token_urls[key] = (source, url)
             return f"base[{py_str(key)}]"
         if not url:
-            self.p.error(info.json_path, f"the oauth2 security scheme {scheme.name!r} of {source!r} has no clientCredentials tokenUrl", "add flows.clientCredentials.tokenUrl to the OpenAPI description")
+            self.error(info.json_path, f"the oauth2 security scheme {scheme.name!r} of {source!r} has no clientCredentials tokenUrl", "add flows.clientCredentials.tokenUrl to the OpenAPI description")
         return f"base[{py_str(source)}] + {py_str('/' + url.lstrip('/'))}"
 
 
@@ -1183,6 +1219,7 @@ class ExprContext:
     def __init__(self, wf: WorkflowAnalyzer, info: StepInfo | None, *, is_async: bool, phase: str, unset: set[str] | None = None, payload: str | None = None, path_values: dict[str, str] | None = None) -> None:
         self.wf = wf
         self.p = wf.p
+        self.doc = wf.doc
         self.info = info
         self.is_async = is_async
         self.phase = phase
@@ -1194,7 +1231,10 @@ class ExprContext:
         self._outputs_stack: list[str] = []
 
     def error(self, at: JsonPath, message: str, hint: str | None = None) -> None:
-        self.p.error(at, message, hint)
+        self.wf.error(at, message, hint)
+
+    def warn(self, at: JsonPath, message: str, hint: str | None = None) -> None:
+        self.wf.warn(at, message, hint)
 
     # -- values ------------------------------------------------------------------------
 
@@ -1237,7 +1277,7 @@ class ExprContext:
         for offset in parsed.bare:
             expression_text = raw[offset:].split()[0] if raw[offset:].split() else raw[offset:]
             fixed = raw[:offset] + "{" + expression_text + "}" + raw[offset + len(expression_text):]
-            self.p.warn(at, f"runtime expression {expression_text!r} is embedded in a string without braces", f"write {fixed!r}")
+            self.warn(at, f"runtime expression {expression_text!r} is embedded in a string without braces", f"write {fixed!r}")
         pieces: list[tuple[str, bool]] = []  # (python, is_literal_text)
         for part in parsed.parts:
             if isinstance(part, str):
@@ -1269,7 +1309,7 @@ class ExprContext:
         if isinstance(node, ex.WorkflowInput):
             return self._workflow_input(node, at)
         if isinstance(node, ex.WorkflowOutput):
-            return self._workflow_output(node.workflow_id, node.name, node.pointer, at)
+            return self._named_workflow_output(node.workflow_id, node.name, node.pointer, at)
         if isinstance(node, ex.Output):
             return self._output(node, at)
         if isinstance(node, ex.SourceDescriptionRef):
@@ -1327,7 +1367,7 @@ class ExprContext:
         if schema is None:
             return
         if self.p.inferrer.at_pointer(schema, pointer) is ANY and not self.p.inferrer.has_path(schema, pointer):
-            self.p.warn(at, f"the response schema has no member at {_pointer_text(pointer)!r}", "check the JSON pointer against the operation's response schema")
+            self.warn(at, f"the response schema has no member at {_pointer_text(pointer)!r}", "check the JSON pointer against the operation's response schema")
 
     def _input(self, node: ex.Input, at: JsonPath) -> tuple[str, PyType]:
         name, pointer = node.name, tuple(node.pointer or ())
@@ -1373,27 +1413,39 @@ class ExprContext:
             return source, var.type.or_none()
         return source, var.type
 
+    def _workflow_ref(self, workflow_id: str) -> str | None:
+        """The key of ``$workflows.<workflow_id>``: a workflow of this document, else a
+        workflow of a linked document that this workflow runs, named by its workflowId."""
+        return self.wf.expression_key(workflow_id)
+
     def _workflow_input(self, node: ex.WorkflowInput, at: JsonPath) -> tuple[str, PyType]:
-        if node.workflow_id == self.wf.workflow_id or (node.workflow_id in self.wf.callees and node.workflow_id not in {s.workflow_id for s in self.wf.steps}):
+        key = self._workflow_ref(node.workflow_id)
+        if key is not None and (key == self.wf.key or (key in self.wf.callees and key not in {s.workflow_id for s in self.wf.steps})):
             # this workflow's inputs; a workflow it runs by dependsOn or goto gets the inputs of the same name
-            if node.workflow_id != self.wf.workflow_id and node.name not in self.p.workflows[node.workflow_id].inputs:
-                self.error(at, f"workflow {node.workflow_id!r} has no input {node.name!r}", did_you_mean(node.name, self.p.workflows[node.workflow_id].inputs))
+            if key != self.wf.key and node.name not in self.p.workflows[key].inputs:
+                self.error(at, f"workflow {node.workflow_id!r} has no input {node.name!r}", did_you_mean(node.name, self.p.workflows[key].inputs))
                 return "None", ANY
             return self._input(ex.Input(node.name, node.pointer), at)
-        if node.workflow_id not in self.p.workflows:
-            self.error(at, f"unknown workflow {node.workflow_id!r} in {ex.to_source(node)}", did_you_mean(node.workflow_id, self.p.workflows))
+        if key is None:
+            self.error(at, f"unknown workflow {node.workflow_id!r} in {ex.to_source(node)}", did_you_mean(node.workflow_id, self.doc.workflow_ids()))
         else:
             self.error(at, f"{ex.to_source(node)}: the inputs of workflow {node.workflow_id!r} are only known here when it is this workflow, or one it runs by dependsOn or goto", "read the value where it comes from instead")
         return "None", ANY
 
-    def _workflow_output(self, workflow_id: str, name: str, pointer: ex.Pointer | None, at: JsonPath) -> tuple[str, PyType]:
-        callee = self.p.workflows.get(workflow_id)
-        if callee is None:
-            self.error(at, f"unknown workflow {workflow_id!r} in $workflows.{workflow_id}.outputs.{name}", did_you_mean(workflow_id, self.p.workflows))
+    def _named_workflow_output(self, workflow_id: str, name: str, pointer: ex.Pointer | None, at: JsonPath) -> tuple[str, PyType]:
+        """``$workflows.<workflow_id>.outputs.<name>``."""
+        key = self._workflow_ref(workflow_id)
+        if key is None:
+            self.error(at, f"unknown workflow {workflow_id!r} in $workflows.{workflow_id}.outputs.{name}", did_you_mean(workflow_id, self.doc.workflow_ids()))
             return "None", ANY
-        if workflow_id == self.wf.workflow_id:
+        return self._workflow_output(key, name, pointer, at)
+
+    def _workflow_output(self, key: str, name: str, pointer: ex.Pointer | None, at: JsonPath) -> tuple[str, PyType]:
+        callee = self.p.workflows[key]
+        workflow_id = callee.workflow_id
+        if key == self.wf.key:
             return self._output(ex.Output(name, pointer), at)
-        if workflow_id not in self.wf.workflow_vars:
+        if key not in self.wf.workflow_vars:
             self.error(at, f"$workflows.{workflow_id}.outputs.{name}: workflow {self.wf.workflow_id!r} never runs {workflow_id!r}", f"add {workflow_id!r} to dependsOn, or call it from a step")
             return "None", ANY
         tokens = tuple(pointer or ())
@@ -1404,10 +1456,10 @@ class ExprContext:
         if name not in callee.output_fields:
             self.error(at, f"workflow {workflow_id!r} has no output {name!r}", did_you_mean(name, callee.output_fields))
             return "None", ANY
-        var = self.wf.workflow_vars[workflow_id]
+        var = self.wf.workflow_vars[key]
         attr = callee.output_fields[name].name
         py_type = callee.output_types[name]
-        always = workflow_id in self.wf.depends_on or (self.phase == "called" and self.info is not None and self.info.workflow_id == workflow_id)
+        always = key in self.wf.depends_on or (self.phase == "called" and self.info is not None and self.info.workflow_id == key)
         source = f"{var}.{attr}" if always else f"(None if {var} is None else {var}.{attr})"
         if not always:
             py_type = py_type.or_none()
@@ -1440,19 +1492,25 @@ class ExprContext:
         return "None", ANY
 
     def _source_description(self, node: ex.SourceDescriptionRef, at: JsonPath) -> tuple[str, PyType]:
-        source = self.p.resolved.sources.get(node.source)
+        source = self.doc.sources.get(node.source)
         if source is None:
-            self.error(at, f"unknown source description {node.source!r}", did_you_mean(node.source, self.p.resolved.sources))
+            self.error(at, f"unknown source description {node.source!r}", did_you_mean(node.source, self.doc.sources))
             return "None", ANY
         if node.field == "url":
             return py_str(source.url), PyType("str")
         if node.field in source.operations:
             return py_str(node.field), PyType("str")
+        linked = self.doc.linked.get(node.source)
+        if linked is not None and node.field in linked.workflow_ids():
+            return py_str(node.field), PyType("str")
+        if linked is not None:
+            self.error(at, f"source description {node.source!r} has no workflow {node.field!r}", did_you_mean(node.field, linked.workflow_ids()))
+            return "None", ANY
         self.error(at, f"source description {node.source!r} has no operation {node.field!r}", did_you_mean(node.field, source.operations))
         return "None", ANY
 
     def _component(self, node: ex.ComponentRef, at: JsonPath) -> tuple[str, PyType]:
-        components = (self.p.arazzo.data.get("components") or {}).get(node.kind) or {}
+        components = (self.doc.arazzo.data.get("components") or {}).get(node.kind) or {}
         if node.kind != "parameters":
             self.error(at, f"{ex.to_source(node)} is not a value", "components.parameters can be read as values; actions are used with 'reference'")
             return "None", ANY
@@ -1559,7 +1617,7 @@ class ExprContext:
                 self.error(at + ("reference",), f"parameter reference {ref!r} must point into components.parameters", f"write '{prefix}<name>'")
                 return None
             name = ref[len(prefix):]
-            components = (self.p.arazzo.data.get("components") or {}).get("parameters") or {}
+            components = (self.doc.arazzo.data.get("components") or {}).get("parameters") or {}
             if name not in components or not isinstance(components[name], dict):
                 self.error(at + ("reference",), f"unknown reusable parameter {ref!r}", did_you_mean(name, components))
                 return None
@@ -1578,7 +1636,7 @@ class ExprContext:
 
     def _url(self, op: Operation, path_values: dict[str, str], at: JsonPath) -> str:
         parts = re.split(r"(\{[^{}]+\})", op.path)
-        pieces: list[str] = [f"base[{py_str(op.source.name)}]"]
+        pieces: list[str] = [f"base[{py_str(op.source.key)}]"]
         literal = ""
         for part in parts:
             if part.startswith("{") and part.endswith("}"):
@@ -1609,7 +1667,7 @@ class ExprContext:
             return [], None, None
         b_at = at + ("requestBody",)
         if op.method in ("GET", "HEAD", "DELETE"):
-            self.p.warn(b_at, f"a request body on {op.method} has no defined meaning (RFC 9110); the Arazzo specification says to avoid it", "send the data as parameters, or use an operation that takes a body")
+            self.warn(b_at, f"a request body on {op.method} has no defined meaning (RFC 9110); the Arazzo specification says to avoid it", "send the data as parameters, or use an operation that takes a body")
         content_type = request_body.get("contentType")
         if content_type is None:
             content_type = next(iter(op.request_content), "application/json")
@@ -1709,7 +1767,7 @@ class ExprContext:
         if kind == "simple":
             stripped = condition.strip()
             if stripped.startswith("{$") and stripped.endswith("}"):
-                self.p.warn(at + ("condition",), f"condition {condition!r} is wrapped in braces", f"write {stripped[1:-1]!r}")
+                self.warn(at + ("condition",), f"condition {condition!r} is wrapped in braces", f"write {stripped[1:-1]!r}")
                 condition = stripped[1:-1]
             try:
                 tree = ex.parse_condition(condition)
@@ -1764,7 +1822,7 @@ class ExprContext:
         if quirk:
             path, op, literal = quirk.groups()
             fixed = f"$[?@{path} {op} {literal.strip()}]"
-            self.p.warn(at + ("condition",), f"JSONPath condition {condition!r} is a comparison, not an RFC 9535 query", f"write {fixed!r}")
+            self.warn(at + ("condition",), f"JSONPath condition {condition!r} is a comparison, not an RFC 9535 query", f"write {fixed!r}")
             query = fixed
         try:
             ex.check_jsonpath(query, goessner=goessner)

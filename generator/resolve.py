@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import Loader, SourceFile, lookup, is_missing, pointer_tokens
-from .validate import validate_openapi
+from .validate import validate_arazzo, validate_openapi
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -64,6 +64,10 @@ class Source:
     server_url: str
     operations: dict[str, "Operation"] = field(default_factory=dict)
     operations_by_path: dict[tuple[str, str], "Operation"] = field(default_factory=dict)
+    key: str = ""  # the SERVERS key (and credential scope): the name, qualified in a linked document
+
+    def __post_init__(self) -> None:
+        self.key = self.key or self.name
 
 
 @dataclass
@@ -89,74 +93,184 @@ class BoundStep:
     step: dict[str, Any]
     json_path: JsonPath
     operation: Operation | None = None
-    workflow_id: str | None = None  # local workflow called by this step
+    workflow_id: str | None = None  # key of the workflow called by this step (see Resolved.workflow_key)
 
 
 @dataclass
 class Resolved:
+    """One Arazzo document with its sources and bound steps.
+
+    The document given to the compiler is the root; Arazzo documents named by its
+    ``arazzo`` source descriptions (and theirs) are linked documents, listed in the
+    root's ``documents`` (root first).  A workflow is known by its *key*: its
+    workflowId in the root, ``$sourceDescriptions.<prefix>.<workflowId>`` in a linked
+    document reached through the source names ``<prefix>`` (dotted when nested).
+    """
+
     arazzo: SourceFile
     sources: dict[str, Source]
     steps: dict[tuple[int, int], BoundStep]
     loader: Loader
     failed_sources: set[str] = field(default_factory=set)  # named sources that could not be read
     unvalidated: list[SourceFile] = field(default_factory=list)  # OpenAPI documents awaiting openapi-spec-validator
+    prefix: str = ""  # "" for the root document
+    linked: dict[str, "Resolved"] = field(default_factory=dict)  # arazzo source name -> its document
+    documents: list["Resolved"] = field(default_factory=list)  # root only: every document, root first
+
+    def workflow_ids(self) -> list[str]:
+        return [str(w.get("workflowId")) for w in self.arazzo.data.get("workflows", []) if isinstance(w, dict)]
+
+    def workflow_key(self, workflow_id: str) -> str:
+        return workflow_id if not self.prefix else f"$sourceDescriptions.{self.prefix}.{workflow_id}"
+
+    def all_steps(self) -> list[BoundStep]:
+        return [bound for doc in self.documents or [self] for bound in doc.steps.values()]
+
+    def all_sources(self) -> list[Source]:
+        """Every distinct OpenAPI or Arazzo source of every document, root first."""
+        seen: dict[int, Source] = {}
+        for doc in self.documents or [self]:
+            for source in doc.sources.values():
+                seen.setdefault(id(source), source)
+        return list(seen.values())
+
+
+@dataclass
+class _Linker:
+    """What resolving a tree of documents shares: one document per file, one Source per OpenAPI file."""
+
+    loader: Loader
+    report: Report
+    unvalidated: list[SourceFile]
+    documents: dict[str, Resolved] = field(default_factory=dict)  # absolute path -> document
+    openapi: dict[str, Source] = field(default_factory=dict)  # absolute path -> first Source of that file
+    order: list[Resolved] = field(default_factory=list)
 
 
 def resolve(arazzo: SourceFile, loader: Loader, report: Report) -> Resolved:
+    linker = _Linker(loader, report, [])
+    root = _resolve_document(arazzo, "", linker)
+    root.documents = list(linker.order)
+    return root
+
+
+def _resolve_document(arazzo: SourceFile, prefix: str, linker: _Linker) -> Resolved:
+    report, loader = linker.report, linker.loader
     data = arazzo.data
-    sources: dict[str, Source] = {}
-    failed: set[str] = set()
-    unvalidated: list[SourceFile] = []
+    doc = Resolved(arazzo, {}, {}, loader, set(), linker.unvalidated, prefix)
+    linker.documents[str(arazzo.path)] = doc
+    linker.order.append(doc)
     for index, desc in enumerate(data.get("sourceDescriptions", [])):
         errors_before = _error_count(report)
-        source = _load_source(arazzo, loader, report, desc, ("sourceDescriptions", index), unvalidated)
+        source = _load_source(doc, linker, desc, ("sourceDescriptions", index))
         if source is not None:
-            sources[source.name] = source
+            doc.sources[str(desc["name"])] = source
         elif _error_count(report) > errors_before:
-            failed.add(str(desc.get("name")))
+            doc.failed_sources.add(str(desc.get("name")))
     # A step that names an operation of a source that could not be read is not
     # reported again: the source's own diagnostic explains it.
-    resolved = Resolved(arazzo, sources, {}, loader, failed, unvalidated)
-    workflow_ids = {w.get("workflowId") for w in data.get("workflows", [])}
+    workflow_ids = set(doc.workflow_ids())
     for w_index, workflow in enumerate(data.get("workflows", [])):
+        _check_linked_references(doc, workflow, ("workflows", w_index), report)
         for s_index, step in enumerate(workflow.get("steps", [])):
             path: JsonPath = ("workflows", w_index, "steps", s_index)
             bound = BoundStep(w_index, s_index, step, path)
             if "operationId" in step:
-                bound.operation = _by_operation_id(arazzo, report, sources, step["operationId"], path + ("operationId",), failed)
+                bound.operation = _by_operation_id(arazzo, report, doc.sources, step["operationId"], path + ("operationId",), doc.failed_sources)
             elif "operationPath" in step:
-                bound.operation = _by_operation_path(arazzo, report, sources, step["operationPath"], path + ("operationPath",), failed)
+                bound.operation = _by_operation_path(arazzo, report, doc.sources, step["operationPath"], path + ("operationPath",), doc.failed_sources)
             elif "workflowId" in step:
                 target = step["workflowId"]
                 if target in workflow_ids:
-                    bound.workflow_id = target
+                    bound.workflow_id = doc.workflow_key(target)
                 elif isinstance(target, str) and target.startswith("$sourceDescriptions."):
-                    report.add(arazzo.diagnostic(path + ("workflowId",), f"workflows from other Arazzo documents ({target}) are not compiled yet", "copy the workflow into this document"))
+                    bound.workflow_id = linked_workflow(doc, target, path + ("workflowId",), report)
                 else:
                     report.add(arazzo.diagnostic(path + ("workflowId",), f"unknown workflowId {target!r}", did_you_mean(str(target), [w for w in workflow_ids if isinstance(w, str)])))
-            resolved.steps[(w_index, s_index)] = bound
-    return resolved
+            doc.steps[(w_index, s_index)] = bound
+    return doc
+
+
+def _check_linked_references(doc: Resolved, workflow: dict[str, Any], at: JsonPath, report: Report) -> None:
+    """dependsOn entries and actions that name workflows of other documents exist
+    (steps are bound below; reusable actions are checked where they are used)."""
+    places: list[tuple[JsonPath, Any]] = [(at + ("dependsOn", i), dep) for i, dep in enumerate(workflow.get("dependsOn") or [])]
+    for key in ("successActions", "failureActions"):
+        places += [(at + (key, i, "workflowId"), a.get("workflowId")) for i, a in enumerate(workflow.get(key) or []) if isinstance(a, dict)]
+    for s_index, step in enumerate(workflow.get("steps") or []):
+        for key in ("onSuccess", "onFailure"):
+            items = step.get(key) if isinstance(step, dict) else None
+            places += [(at + ("steps", s_index, key, i, "workflowId"), a.get("workflowId")) for i, a in enumerate(items or []) if isinstance(a, dict)]
+    for path, ref in places:
+        if isinstance(ref, str) and ref.startswith("$sourceDescriptions."):
+            linked_workflow(doc, ref, path, report)
+
+
+_LINKED = re.compile(r"^\$sourceDescriptions\.([^.]+)\.(.+)$")
+
+
+def linked_workflow(doc: Resolved, ref: str, at: JsonPath, report: Report) -> str | None:
+    """The key of the workflow ``$sourceDescriptions.<name>.<workflowId>`` names in
+    ``doc``, or None (reported) when there is no such Arazzo source or workflow."""
+    match = _LINKED.match(ref)
+    if match is None:
+        report.add(doc.arazzo.diagnostic(at, f"malformed workflow reference {ref!r}", "write '$sourceDescriptions.<name>.<workflowId>'"))
+        return None
+    name, workflow_id = match.groups()
+    if name in doc.failed_sources:
+        return None
+    if name not in doc.sources:
+        report.add(doc.arazzo.diagnostic(at, f"unknown source description {name!r} in {ref!r}", did_you_mean(name, doc.sources)))
+        return None
+    target = doc.linked.get(name)
+    if target is None:
+        report.add(doc.arazzo.diagnostic(at, f"{ref!r}: source description {name!r} is of type {doc.sources[name].kind}, not arazzo", "a workflow of another document is named through an arazzo source description; operations are called with operationId"))
+        return None
+    known = target.workflow_ids()
+    if workflow_id not in known:
+        report.add(doc.arazzo.diagnostic(at, f"{ref!r}: {target.arazzo.display} has no workflow {workflow_id!r}", did_you_mean(workflow_id, known)))
+        return None
+    return target.workflow_key(workflow_id)
 
 
 def _error_count(report: Report) -> int:
     return sum(d.severity is Severity.ERROR for d in report.items)
 
 
-def _load_source(arazzo: SourceFile, loader: Loader, report: Report, desc: dict[str, Any], at: JsonPath, deferred: list[SourceFile]) -> Source | None:
+def _load_source(doc: Resolved, linker: _Linker, desc: dict[str, Any], at: JsonPath) -> Source | None:
+    report = linker.report
     url = str(desc.get("url", ""))
     kind = desc.get("type", "openapi")
-    file = loader.load_url(arazzo, url, at + ("url",), f"source description {desc.get('name')!r}:")
+    file = linker.loader.load_url(doc.arazzo, url, at + ("url",), f"source description {desc.get('name')!r}:")
     if file is None:
         return None
-    if kind == "openapi":
-        validate_openapi(file, report, deferred)
-        if not isinstance(file.data, dict) or not isinstance(file.data.get("openapi"), str):
-            return None  # not an OpenAPI document at all: validate_openapi reported it
-    source = Source(desc["name"], kind, url, file, _server_url(file.data))
-    if kind == "openapi":
-        _index_operations(source, loader, report)
-        _check_schema_aliases(file, report)
+    name = str(desc["name"])
+    qualified = f"{doc.prefix}.{name}" if doc.prefix else name
+    if kind == "arazzo":
+        return _link_document(doc, linker, file, name, qualified, url)
+    shared = linker.openapi.get(str(file.path))
+    if shared is not None:
+        return shared  # the same OpenAPI file as an earlier source: one server entry, one set of credentials
+    validate_openapi(file, report, linker.unvalidated)
+    if not isinstance(file.data, dict) or not isinstance(file.data.get("openapi"), str):
+        return None  # not an OpenAPI document at all: validate_openapi reported it
+    source = Source(name, kind, url, file, _server_url(file.data), key=qualified)
+    linker.openapi[str(file.path)] = source
+    _index_operations(source, linker.loader, report)
+    _check_schema_aliases(file, report)
     return source
+
+
+def _link_document(doc: Resolved, linker: _Linker, file: SourceFile, name: str, qualified: str, url: str) -> Source | None:
+    """An ``arazzo`` source: the other document is validated and resolved once (a
+    document linked twice, or back to the root, is the same document)."""
+    target = linker.documents.get(str(file.path))
+    if target is None:
+        if not validate_arazzo(file, linker.report):
+            return None
+        target = _resolve_document(file, qualified, linker)
+    doc.linked[name] = target
+    return Source(name, "arazzo", url, file, "", key=qualified)
 
 
 def _check_schema_aliases(file: SourceFile, report: Report) -> None:
@@ -339,6 +453,9 @@ def _by_operation_id(arazzo: SourceFile, report: Report, sources: dict[str, Sour
         if name not in sources:
             report.add(arazzo.diagnostic(at, f"unknown source description {name!r} in operationId {value!r}", did_you_mean(name, sources)))
             return None
+        if sources[name].kind != "openapi":
+            report.add(arazzo.diagnostic(at, f"operationId {value!r}: source description {name!r} is an Arazzo document, which has workflows, not operations", f"call its workflow with 'workflowId: $sourceDescriptions.{name}.<workflowId>'"))
+            return None
         return _lookup_op(arazzo, report, {name: sources[name]}, op_id, at)
     head, _, tail = value.partition(".")
     if tail and head in openapi and tail in openapi[head].operations:
@@ -383,6 +500,9 @@ def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, So
     if name not in sources:
         report.add(arazzo.diagnostic(at, f"unknown source description {name!r} in operationPath", did_you_mean(name, sources)))
         return None
+    if sources[name].kind != "openapi":
+        report.add(arazzo.diagnostic(at, f"operationPath {value!r}: source description {name!r} is an Arazzo document, which has no operations", f"call its workflows with 'workflowId: $sourceDescriptions.{name}.<workflowId>'"))
+        return None
     tokens = pointer_tokens(unquote(fragment))
     source = sources[name]
     if tokens is None or len(tokens) < 3 or tokens[0] != "paths":
@@ -399,7 +519,11 @@ def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, So
         known = [f"{p} {m}" for p, m in source.operations_by_path]
         report.add(arazzo.diagnostic(at, f"operationPath {value!r} matches no operation in {source.file.display}", did_you_mean(f"{path} {method}", known)))
         return None
+    if op.operation_id and source.operations.get(op.operation_id) is op:
+        # The spec: "If the referenced operation has an operationId defined then the
+        # operationId SHOULD be preferred over the operationPath."
+        report.add(arazzo.diagnostic(at, f"operationPath {value!r} names an operation that has an operationId", f"prefer 'operationId: $sourceDescriptions.{name}.{op.operation_id}'", severity=Severity.WARNING))
     return op
 
 
-__all__ = ["resolve", "Resolved", "BoundStep", "Operation", "Source", "SchemaLoc", "ResponseSpec", "ParamSpec", "SecurityScheme", "lookup", "is_missing"]
+__all__ = ["resolve", "linked_workflow", "Resolved", "BoundStep", "Operation", "Source", "SchemaLoc", "ResponseSpec", "ParamSpec", "SecurityScheme", "lookup", "is_missing"]

@@ -558,13 +558,13 @@ def collect_models(resolved: Resolved, report: Report) -> ModelSet:
     collector = SchemaCollector(resolved.loader, report)
     operations = []
     seen: set[tuple[str, JsonPath]] = set()
-    for bound in resolved.steps.values():
+    for bound in resolved.all_steps():
         op = bound.operation
         if op is None or (str(op.source.file.path), op.json_path) in seen:
             continue
         seen.add((str(op.source.file.path), op.json_path))
         operations.append(op)
-    operations.sort(key=lambda o: (o.source.name, o.path, o.method))
+    operations.sort(key=lambda o: (o.source.key, o.path, o.method))
     for op in operations:
         stem = op.operation_id or f"{op.method.lower()} {op.path}"
         for ctype, loc in sorted(op.request_content.items()):
@@ -577,7 +577,7 @@ def collect_models(resolved: Resolved, report: Report) -> ModelSet:
             name = collector.add_root(response.schema, f"{stem} response {status}", op.source.name)
             if name is not None:
                 collector.models.roots[(str(op.source.file.path), op.json_path, status)] = name
-    for source in sorted(resolved.sources.values(), key=lambda s: s.name):
+    for source in sorted((s for s in resolved.all_sources() if s.kind == "openapi"), key=lambda s: s.key):
         data = source.file.data
         hooks = data.get("webhooks") if isinstance(data, dict) else None
         for hook_name, item in sorted((hooks or {}).items()):

@@ -229,12 +229,14 @@ def _check_structure(source: SourceFile, data: dict[str, Any], report: Report) -
     vetted: list[JsonPath] = []
     workflows = _dicts(data.get("workflows"))
     _check_unique(source, report, [(("workflows", i, "workflowId"), w.get("workflowId")) for i, w in workflows], "workflowId")
+    _check_ids(source, report, [(("workflows", i, "workflowId"), w.get("workflowId")) for i, w in workflows], "workflowId")
     _check_unique(source, report, [(("sourceDescriptions", i, "name"), s.get("name")) for i, s in _dicts(data.get("sourceDescriptions"))], "source description name")
     known_workflows = {str(w["workflowId"]) for _, w in workflows if isinstance(w.get("workflowId"), str)}
     for w_index, workflow in workflows:
         base: JsonPath = ("workflows", w_index)
         steps = _dicts(workflow.get("steps"))
         _check_unique(source, report, [(base + ("steps", i, "stepId"), s.get("stepId")) for i, s in steps], "stepId")
+        _check_ids(source, report, [(base + ("steps", i, "stepId"), s.get("stepId")) for i, s in steps], "stepId")
         known_steps = {str(s["stepId"]) for _, s in steps if isinstance(s.get("stepId"), str)}
         for path, action in _actions(workflow, base):
             _check_action_target(source, report, path, action, known_steps, known_workflows)
@@ -268,6 +270,16 @@ def _check_unique(source: SourceFile, report: Report, items: list[tuple[JsonPath
         if value in seen:
             report.add(source.diagnostic(path, f"duplicate {what} {value!r}", f"each {what} must be unique; rename one of them"))
         seen.add(value)
+
+
+_ID = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+def _check_ids(source: SourceFile, report: Report, items: list[tuple[JsonPath, Any]], what: str) -> None:
+    """The spec: a workflowId or stepId SHOULD conform to [A-Za-z0-9_-]+."""
+    for path, value in items:
+        if isinstance(value, str) and not _ID.match(value):
+            report.add(source.diagnostic(path, f"{what} {value!r} does not conform to [A-Za-z0-9_-]+, as the spec says it should", "runtime expressions such as $steps.<stepId> and $workflows.<workflowId> cannot name it: rename it", severity=Severity.WARNING))
 
 
 def _check_names(source: SourceFile, report: Report, outputs: Any, at: JsonPath, what: str) -> None:

@@ -85,3 +85,13 @@ def test_quirk_operation_path_pointer_without_escapes(quirks: Compiled, serve: S
     outputs = run(quirks, "quirks", mode, servers={"petsApi": server.url, "ordersApi": server.url})
     assert server.requests[2].path == "/pets/7"
     assert outputs.name == "Rex"
+
+
+def test_step_operation_path_to_an_operation_with_an_operation_id_warns(steps: Compiled) -> None:
+    # The spec: "If the referenced operation has an operationId defined then the
+    # operationId SHOULD be preferred over the operationPath."  A warning (an error
+    # under --strict) that names the operationId to write instead.
+    warnings = [w for w in steps.warnings if "operationPath" in w]
+    assert len(warnings) == 1
+    assert "arazzo.yaml:23:24: warning: $.workflows[0].steps[1].operationPath:" in warnings[0]
+    assert "prefer 'operationId: $sourceDescriptions.petsApi.getPet'" in warnings[0]

@@ -58,3 +58,14 @@ def test_workflows_calling_each_other_in_a_cycle_is_a_compile_error(compile_feat
     compiled = compile_feature("workflows", "bad-cycle.yaml")
     assert compiled.module is None
     assert any("workflows call each other in a cycle: ping -> pong -> ping" in e for e in compiled.errors)
+
+
+def test_ids_outside_the_recommended_pattern_warn(compile_feature: Compiler) -> None:
+    # The spec: workflowId and stepId SHOULD conform to [A-Za-z0-9_-]+.  The workflow
+    # still compiles; the warning (an error under --strict) says why it matters.
+    compiled = compile_feature("workflows", "odd-ids.yaml")
+    assert not compiled.errors and compiled.module is not None
+    warnings = "\n".join(compiled.warnings)
+    assert "odd-ids.yaml:6:17: warning: $.workflows[0].workflowId: workflowId 'log in' does not conform to [A-Za-z0-9_-]+" in warnings
+    assert "$.workflows[0].steps[0].stepId: stepId 'login.step' does not conform" in warnings
+    assert callable(compiled.fn("log_in"))

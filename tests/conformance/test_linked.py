@@ -1,0 +1,110 @@
+"""Conformance: workflows of other Arazzo documents (``arazzo`` source descriptions).
+
+tests/conformance/linked/arazzo.yaml links shared/flows.yaml, which links
+shared/audit.yaml (two levels down) and links back to arazzo.yaml.  Workflows are
+reached through ``$sourceDescriptions.<name>.<workflowId>`` in dependsOn, in a
+step's workflowId and in goto actions; each linked workflow becomes a function of
+the same package, named after the source names that reach it."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+
+from tests.conformance.harness import Compiled, Compiler, Servers, run
+
+
+@pytest.fixture
+def linked(compile_feature: Compiler) -> Compiled:
+    compiled = compile_feature("linked")
+    assert not compiled.errors, compiled.errors
+    return compiled
+
+
+def _servers(serve: Servers, scenario: str, *, audit: bool = False) -> dict[str, str]:
+    servers = {"pets": serve("linked", f"{scenario}-pets").url, "shared.store": serve("linked", f"{scenario}-store").url}
+    if audit:
+        servers["shared.audit.auditApi"] = serve("linked", f"{scenario}-audit").url
+    return servers
+
+
+def test_linked_step_and_depends_on_call_workflows_of_another_document(linked: Compiled, serve: Servers, mode: str) -> None:
+    servers = _servers(serve, "approved", audit=True)
+    outputs = run(linked, "adopt", mode, servers=servers, user="ada", pet_id="p 1", quantity=2, store_key="sk-1")
+    # dependsOn $sourceDescriptions.shared.login ran first; $workflows.login.outputs.token reads it
+    assert outputs.token == "tok-9"
+    # the step calling $sourceDescriptions.shared.placeOrder mapped its parameters to inputs,
+    # and placeOrder's own local step call (workflowId: confirmOrder) stayed inside shared/flows.yaml
+    assert (outputs.order_id, outputs.status) == ("o-7", "approved")
+    assert outputs.pet_name is None
+
+
+def test_linked_goto_workflow_two_documents_down(linked: Compiled, serve: Servers, mode: str) -> None:
+    servers = _servers(serve, "approved", audit=True)
+    run(linked, "adopt", mode, servers=servers, user="ada", pet_id="p 1", quantity=2, store_key="sk-1")
+    # the cassette's teardown check proves POST /events ran; a 'placed' order does not audit:
+    run(linked, "adopt", mode, servers=_servers(serve, "placed"), user="ada", pet_id="p 1", store_key="sk-1")
+
+
+def test_linked_failure_goto_and_calls_back_into_the_root_document(linked: Compiled, serve: Servers, mode: str) -> None:
+    outputs = run(linked, "adopt", mode, servers=_servers(serve, "sold"), user="ada", pet_id="p 1", store_key="sk-1")
+    # onFailure goto $sourceDescriptions.shared.lookupThenOrder, whose step calls
+    # $sourceDescriptions.main.describePet, a workflow of the root document
+    assert outputs.pet_name == "Rex"
+    assert (outputs.order_id, outputs.status) == (None, None)
+
+
+def test_linked_workflows_are_functions_named_after_their_source(linked: Compiled) -> None:
+    module = linked.module
+    assert module is not None
+    for name in ("shared_login", "shared_place_order", "shared_confirm_order", "shared_lookup_then_order", "shared_audit_record"):
+        assert callable(getattr(module, name)) and callable(getattr(module, name + "_async"))
+    # every document is compiled once: the back link to arazzo.yaml adds no second describe_pet
+    assert "def main_describe_pet" not in linked.source and "def shared_main_describe_pet" not in linked.source
+    outputs = getattr(module, "SharedPlaceOrderOutputs")
+    assert outputs.model_fields["status"].annotation is not str  # typed from store.yaml's enum
+
+
+def test_linked_sources_get_qualified_server_keys(linked: Compiled) -> None:
+    servers = importlib.import_module(linked.package + ".workflows").SERVERS
+    # pets.yaml is one file for both documents: one key; the linked documents' own sources
+    # are qualified by the source names that reach them
+    assert servers == {
+        "pets": "https://pets.example.com/v1",
+        "shared.store": "https://store.example.com",
+        "shared.audit.auditApi": "https://audit.example.com",
+    }
+
+
+def test_linked_credentials_are_keyword_arguments_of_the_caller(linked: Compiled) -> None:
+    params = inspect.signature(linked.fn("adopt")).parameters
+    # placeOrder (in shared/flows.yaml) calls store.yaml operations secured by the storeKey apiKey
+    assert params["store_key"].kind is inspect.Parameter.KEYWORD_ONLY and params["store_key"].default is inspect.Parameter.empty
+    assert "store_key" in inspect.signature(linked.fn("shared_confirm_order")).parameters
+    assert "store_key" not in inspect.signature(linked.fn("shared_login")).parameters  # login is security: []
+
+
+def test_linked_references_that_do_not_hold_are_compile_errors(compile_feature: Compiler) -> None:
+    compiled = compile_feature("linked", "bad-references.yaml")
+    assert compiled.module is None
+    errors = "\n".join(compiled.errors)
+    assert "bad-references.yaml:8:17: error: $.workflows[0].dependsOn[0]: '$sourceDescriptions.shared.logon'" in errors
+    assert "has no workflow 'logon'" in errors and "did you mean 'login'?" in errors
+    assert "has no workflow 'placeOrdr'" in errors and "did you mean 'placeOrder'?" in errors
+    assert "source description 'pets' is of type openapi, not arazzo" in errors
+    assert "source description 'shared' is an Arazzo document, which has workflows, not operations" in errors
+
+
+def test_linked_document_errors_point_into_that_document(compile_feature: Compiler) -> None:
+    compiled = compile_feature("linked", "bad-linked-document.yaml")
+    assert compiled.module is None
+    assert len(compiled.errors) == 1
+    assert "shared/broken.yaml:9:22: error: $.workflows[0].steps[0].operationId: unknown operationId 'placeOrdr'" in compiled.errors[0]
+
+
+def test_linked_workflows_calling_each_other_across_documents_is_a_compile_error(compile_feature: Compiler) -> None:
+    compiled = compile_feature("linked", "bad-cycle.yaml")
+    assert compiled.module is None
+    assert any("workflows call each other in a cycle: ping -> $sourceDescriptions.other.pong -> ping" in e for e in compiled.errors)
