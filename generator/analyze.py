@@ -1526,10 +1526,12 @@ class ExprContext:
         assert self.info is not None
         lines: list[str] = []
         by_location: dict[str, list[tuple[str, str]]] = {"path": [], "query": [], "header": [], "cookie": []}
+        path_at: dict[str, JsonPath] = {}
         for (name, location), (raw, p_at) in self._merged_parameters(step, at, for_workflow=False).items():
             source, py_type = self.value(raw, p_at)
             if location == "path":
                 self.path_values[name] = source
+                path_at[name] = p_at[:-1] + ("name",) if p_at[-1:] == ("value",) else p_at
             elif location == "header" and py_type.text != "str":
                 source = f"_runtime.text({source})"
             if location in by_location:
@@ -1538,7 +1540,7 @@ class ExprContext:
                 self.error(p_at[:-1] + ("in",), f"parameter location {location!r} is not path, query, header or cookie", None)
         auth = self.wf.auth_for(self.info, self)
         lines += auth.prelude
-        url = self._url(op, dict(by_location["path"]), at)
+        url = self._url(op, dict(by_location["path"]), at, path_at)
         headers = by_location["header"] + auth.headers
         explicit = {n.lower() for n, _ in headers}
         query = by_location["query"] + auth.query
@@ -1634,7 +1636,7 @@ class ExprContext:
             return None
         return str(item.get("name")), str(item.get("in")), item.get("value"), at + ("value",)
 
-    def _url(self, op: Operation, path_values: dict[str, str], at: JsonPath) -> str:
+    def _url(self, op: Operation, path_values: dict[str, str], at: JsonPath, path_at: dict[str, JsonPath]) -> str:
         parts = re.split(r"(\{[^{}]+\})", op.path)
         pieces: list[str] = [f"base[{py_str(op.source.key)}]"]
         literal = ""
@@ -1655,7 +1657,7 @@ class ExprContext:
             pieces.append(py_str(literal))
         for name in path_values:
             if "{" + name + "}" not in op.path:
-                self.error(at, f"path parameter {name!r} does not appear in the path {op.path!r}", did_you_mean(name, re.findall(r"\{([^{}]+)\}", op.path)))
+                self.error(path_at.get(name, at), f"path parameter {name!r} does not appear in the path {op.path!r}", did_you_mean(name, re.findall(r"\{([^{}]+)\}", op.path)))
         return " + ".join(pieces)
 
     def _body_argument(self, op: Operation, step: dict[str, Any], at: JsonPath) -> tuple[list[str], str | None, str | None]:

@@ -246,6 +246,13 @@ def _load_source(doc: Resolved, linker: _Linker, desc: dict[str, Any], at: JsonP
         return None
     name = str(desc["name"])
     qualified = f"{doc.prefix}.{name}" if doc.prefix else name
+    found = _document_kind(file.data)
+    if "type" not in desc and found is not None:
+        kind = found  # the spec gives no default type: the document says what it is
+    elif found is not None and found != kind:
+        other = "an Arazzo" if found == "arazzo" else "an OpenAPI"
+        report.add(doc.arazzo.diagnostic(at + ("type",), f"source description {name!r} is of type {kind}, but {file.display} is {other} document", f"write 'type: {found}'"))
+        return None
     if kind == "arazzo":
         return _link_document(doc, linker, file, name, qualified, url)
     shared = linker.openapi.get(str(file.path))
@@ -259,6 +266,14 @@ def _load_source(doc: Resolved, linker: _Linker, desc: dict[str, Any], at: JsonP
     _index_operations(source, linker.loader, report)
     _check_schema_aliases(file, report)
     return source
+
+
+def _document_kind(data: Any) -> str | None:
+    if isinstance(data, dict) and "arazzo" in data and "openapi" not in data:
+        return "arazzo"
+    if isinstance(data, dict) and "openapi" in data and "arazzo" not in data:
+        return "openapi"
+    return None
 
 
 def _link_document(doc: Resolved, linker: _Linker, file: SourceFile, name: str, qualified: str, url: str) -> Source | None:

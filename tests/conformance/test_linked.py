@@ -39,6 +39,7 @@ def test_linked_step_and_depends_on_call_workflows_of_another_document(linked: C
     # and placeOrder's own local step call (workflowId: confirmOrder) stayed inside shared/flows.yaml
     assert (outputs.order_id, outputs.status) == ("o-7", "approved")
     assert outputs.pet_name is None
+    assert outputs.ordered_with == "placeOrder"  # $sourceDescriptions.shared.placeOrder as a value
 
 
 def test_linked_goto_workflow_two_documents_down(linked: Compiled, serve: Servers, mode: str) -> None:
