@@ -1840,13 +1840,15 @@ class ExprContext:
             self.error(at + ("type", "version"), f"unknown XPath version {version!r}", "the allowed values are xpath-10, xpath-20 and xpath-30 (xpath-31 is the default)")
             return "False"
         expression = condition.strip()
+        version = version or "xpath-31"
         try:
-            ex.check_xpath(expression)
+            ex.check_xpath(expression, version=version)
         except ex.ExpressionError as exc:
             self.error(at + ("condition",), f"XPath expression {condition!r} at column {exc.offset + 1}: {exc.message}", None)
             return "False"
         self.p.runtime_parts.add("xpath")
-        return f"_runtime.xpath_test({context}, {py_str(expression)})"
+        flavour = "" if version == "xpath-31" else f", {py_str(version)}"
+        return f"_runtime.xpath_test({context}, {py_str(expression)}{flavour})"
 
     def boolean(self, node: ex.Condition, at: JsonPath) -> str:
         if isinstance(node, ex.And):

@@ -1357,10 +1357,11 @@ def iter_refs(node: Condition | Template | RuntimeExpr) -> Iterator[RuntimeExpr]
 
 _RUNTIME_PRELUDE: Final = (
     "from __future__ import annotations\n"
-    "import json, math, re\n"
+    "import json, logging, math, re\n"
     "import xml.etree.ElementTree as ET\n"
     "from collections.abc import Sequence\n"
     "from typing import Any\n"
+    "logger = logging.getLogger('arazzo_codegen.runtime')\n"
 )
 _RUNTIME_PARTS: dict[str, dict[str, Any]] = {}
 
@@ -1387,16 +1388,19 @@ def check_jsonpath(query: str, *, goessner: bool = False) -> None:
         raise ExpressionError(exc.message, exc.offset) from None
 
 
-def check_xpath(expression: str) -> None:
-    """Raise ExpressionError when ``expression`` is outside the runtime's XPath subset."""
+def check_xpath(expression: str, *, version: str = "xpath-31") -> None:
+    """Raise ExpressionError when ``expression`` is outside the runtime's XPath subset.
+
+    ``version`` is the criterion's (xpath-10, xpath-20, xpath-30 or xpath-31, the
+    default): a construct that version does not have is an error too."""
     part = runtime_part("xpath")
     try:
-        part["xpath_parse"](expression)
+        part["xpath_parse"](expression, version)
     except part["XPathError"] as exc:
         raise ExpressionError(exc.message, exc.offset) from None
 
 
-def xpath_is_location_path(expression: str) -> bool:
+def xpath_is_location_path(expression: str, *, version: str = "xpath-31") -> bool:
     """True when ``expression`` selects nodes by a path (a replacement target)."""
     part = runtime_part("xpath")
-    return isinstance(part["xpath_parse"](expression), part["_XPathExpr"])
+    return isinstance(part["xpath_parse"](expression, version), part["_XPathExpr"])

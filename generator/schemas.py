@@ -223,6 +223,8 @@ class SchemaCollector:
                 # A reference to a non-component location: inline it.
                 return self._rewrite(t_file, lookup(t_file.data, t_path), t_path, source_name, depth + 1)
             out = {k: self._rewrite(file, v, path + (k,), source_name, depth + 1) for k, v in value.items()}
+            if _enum_contradicts_array(out):
+                self._fix_array_enum(file, path, out)
             if "default" in out and _has_constrained_items(out):
                 # datamodel-code-generator wraps constrained items in RootModels, which a
                 # list of plain literals does not type-check against; the default is the
@@ -235,6 +237,25 @@ class SchemaCollector:
         if isinstance(value, list):
             return [self._rewrite(file, v, path + (i,), source_name, depth + 1) for i, v in enumerate(value)]
         return value
+
+
+    def _fix_array_enum(self, file: SourceFile, path: JsonPath, out: dict[str, Any]) -> None:
+        """``type: array`` with an enum of non-arrays: no value could be valid.  The enum
+        describes the items (a common slip), so it moves there, unless the items have
+        an enum of their own, which then wins."""
+        enum = out.pop("enum")
+        items = out.get("items")
+        if isinstance(items, dict) and "$ref" not in items and "enum" not in items:
+            out["items"] = {**items, "enum": enum}
+            what = "it is applied to the items instead"
+        else:
+            what = "it is left out of the model (the items have their own)"
+        self.report.add(file.diagnostic(path + ("enum",), f"the enum of a schema of type 'array' lists values that are not arrays; {what}", "move the enum into 'items' in the OpenAPI description", severity=Severity.WARNING))
+
+
+def _enum_contradicts_array(schema: dict[str, Any]) -> bool:
+    enum = schema.get("enum")
+    return schema.get("type") == "array" and isinstance(enum, list) and bool(enum) and not any(isinstance(v, list) for v in enum)
 
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {

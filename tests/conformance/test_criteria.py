@@ -67,10 +67,19 @@ def test_criterion_xpath_all_versions(criteria: Compiled, serve: Servers, mode: 
     assert "'report'" in message
 
 
+def test_criterion_xpath_2_and_3_constructs_end_to_end(criteria: Compiled, serve: Servers, mode: str) -> None:
+    # every/satisfies, if/then/else, ge/eq, distinct-values() (2.0), let and max()/min()
+    # (3.0), ||, the simple map operator ! and tokenize() (3.1), compiled and replayed.
+    run(criteria, "xpath_modern", mode, servers={"api": serve("criteria", "xpath-modern-pass").url})
+    message = fails(criteria, "xpath_modern", serve("criteria", "xpath-modern-fail").url, mode)
+    assert "'check'" in message  # two currencies: count(distinct-values(...)) eq 1 is false
+    assert '"let $p := //item/price return max($p) - min($p) = 2"' in criteria.source
+
+
 def test_criterion_xpath_outside_the_subset_is_a_compile_error(compile_feature: Compiler) -> None:
     compiled = compile_feature("criteria", "bad-xpath.yaml")
     assert compiled.module is None
-    assert any("following-sibling axis is outside the supported XPath subset" in e for e in compiled.errors)
+    assert any("'castable as' expressions are outside the supported XPath subset" in e for e in compiled.errors)
 
 
 def test_criterion_jsonpath_malformed_is_a_compile_error(compile_feature: Compiler) -> None:
@@ -85,3 +94,16 @@ def test_runtime_parts_are_included_only_when_used(compile_feature: Compiler, cr
     plain = compile_feature("expressions")
     assert "def jsonpath_test(" not in plain.files["_runtime.py"]
     assert "def xpath_test(" not in plain.files["_runtime.py"]
+
+
+def test_criterion_xpath_construct_of_a_later_version_is_a_compile_error(compile_feature: Compiler) -> None:
+    compiled = compile_feature("criteria", "bad-xpath-version.yaml")
+    assert compiled.module is None
+    assert any("XPath 1.0 has no operator 'eq' (use xpath-20 or later)" in e for e in compiled.errors)
+    assert any("XPath 2.0 has no 'let' expressions (use xpath-30 or later)" in e for e in compiled.errors)
+
+
+def test_criterion_xpath_version_is_passed_to_the_runtime(criteria: Compiled) -> None:
+    source = " ".join(criteria.source.split())
+    assert "response.content, \"/report/status = 'done'\", \"xpath-10\" )" in source
+    assert "response.content, \"count(//item) eq 2\", \"xpath-20\")" in source
