@@ -10,7 +10,7 @@ base for the same reason, and datamodel-code-generator's trailing
 model it reaches (for Vapi, most of them) while the module is imported.
 
 datamodel-code-generator takes seconds on a large schema set (and about a second
-just to import), so its output is kept in the text cache of ``formatting``,
+just to import), so its output is kept in the text cache (``cache.TextCache``),
 keyed by the exact document handed to it, its version and this module's code:
 an unchanged schema set is never converted twice.
 """
@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic, Report, Severity
-from .formatting import TextCache, package_version
+from .cache import TextCache
+from .formatting import package_version
 from .schemas import ModelSet
 
 _BASE_CLASS = '''

@@ -15,32 +15,26 @@ down:
   with the same runtime module, or a spec edit that changes a few models formats
   only what changed.
 
-The cache (``TextCache``) also holds datamodel-code-generator's output (see
-emit_models).  It lives in ``$ARAZZO_CODEGEN_CACHE_DIR``, else
-``$XDG_CACHE_HOME/arazzo-codegen``, else ``~/.cache/arazzo-codegen``; set
-``ARAZZO_CODEGEN_NO_CACHE=1`` to turn it off.  Every entry carries a hash of its
-text and a damaged entry is ignored, so the cache can change how long
-generation takes, never what it writes.
+The cache (``cache.TextCache``: where it lives, how to turn it off, its size
+bound) also holds datamodel-code-generator's output (see emit_models).
 """
 
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
 import os
 import re
-import sys
-import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
 
+from .cache import TextCache
+
 PARALLEL_THRESHOLD_LINES = 3000
 _TOP_LEVEL = re.compile(r"\n\n\n(?=(?:class |def |async def |@))")
-_CACHE_SCHEME = "arazzo-codegen text cache 1"
 
 
 def format_source(source: str, line_length: int = 88) -> str:
@@ -130,67 +124,3 @@ def package_version(distribution: str) -> str:
         return version(distribution)
     except PackageNotFoundError:
         return "unknown"
-
-
-class TextCache:
-    """Derived texts on disk, addressed by a hash of everything they derive from."""
-
-    def __init__(self, root: Path | None) -> None:
-        self.root = root
-
-    @staticmethod
-    def default() -> TextCache:
-        if os.environ.get("ARAZZO_CODEGEN_NO_CACHE"):
-            return TextCache(None)
-        explicit = os.environ.get("ARAZZO_CODEGEN_CACHE_DIR")
-        if explicit:
-            return TextCache(Path(explicit))
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        return TextCache(Path(base) / "arazzo-codegen")
-
-    def key(self, kind: str, salt: str, text: str) -> str:
-        digest = hashlib.sha256(f"{_CACHE_SCHEME}\0{kind}\0{salt}\0".encode())
-        digest.update(text.encode("utf-8", "surrogatepass"))
-        return f"{kind}-{digest.hexdigest()}"
-
-    def _path(self, key: str) -> Path | None:
-        if self.root is None:
-            return None
-        kind, _, digest = key.partition("-")
-        return self.root / kind / digest[:2] / digest
-
-    def get(self, key: str) -> str | None:
-        path = self._path(key)
-        if path is None:
-            return None
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        check, newline, body = data.partition(b"\n")
-        if not newline or hashlib.sha256(body).hexdigest().encode() != check:
-            return None
-        try:
-            return body.decode("utf-8", "surrogatepass")
-        except UnicodeDecodeError:
-            return None
-
-    def put(self, key: str, text: str) -> None:
-        path = self._path(key)
-        if path is None:
-            return
-        body = text.encode("utf-8", "surrogatepass")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
-                os.replace(temp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-                raise
-        except OSError as exc:  # read-only or full disk: the cache is only an optimisation
-            if os.environ.get("ARAZZO_CODEGEN_CACHE_DEBUG"):
-                print(f"arazzo-codegen: cache write failed: {exc}", file=sys.stderr)

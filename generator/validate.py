@@ -14,6 +14,7 @@ resolve and analyze stages, which report into the same Report.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,12 +24,14 @@ import re
 from collections.abc import Iterable, Iterator
 from difflib import get_close_matches
 from functools import lru_cache
-from importlib import resources
+from importlib import metadata, resources
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
+from .cache import TextCache
 from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile
 
@@ -452,7 +455,53 @@ def validate_openapi(source: SourceFile, report: Report, deferred: list[SourceFi
     if deferred is not None:
         deferred.append(source)
         return
-    run_spec_validator(source, report)
+    report.extend(spec_validator_findings(source))
+
+
+# -- openapi-spec-validator's findings, cached by the document's text --------------------
+
+
+def _findings_key(cache: TextCache, source: SourceFile) -> str:
+    """The findings depend on the text, the validator's version and how this module
+    words them (its own source is part of the key)."""
+    try:
+        version = metadata.version("openapi-spec-validator")
+    except metadata.PackageNotFoundError:
+        version = "?"
+    salt = f"{version}\0{_MODULE_DIGEST}"
+    return cache.key("openapivalidation", salt, source.text)
+
+
+_MODULE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def _cached_findings(cache: TextCache, source: SourceFile) -> list[Diagnostic] | None:
+    text = cache.get(_findings_key(cache, source))
+    if text is None:
+        return None
+    try:
+        rows = json.loads(text)
+        return [Diagnostic(Severity(sev), source.display, int(line), int(col), tuple(path), str(msg), hint) for sev, line, col, path, msg, hint in rows]
+    except (ValueError, TypeError):
+        return None  # an entry of another shape: recompute
+
+
+def _store_findings(cache: TextCache, source: SourceFile, findings: list[Diagnostic]) -> None:
+    rows = [[d.severity.value, d.line, d.column, list(d.json_path), d.message, d.hint] for d in findings]
+    cache.put(_findings_key(cache, source), json.dumps(rows, ensure_ascii=False))
+
+
+def spec_validator_findings(source: SourceFile, cache: TextCache | None = None) -> list[Diagnostic]:
+    """openapi-spec-validator's findings on one document (from the cache when the same
+    text was validated before)."""
+    cache = cache or TextCache.default()
+    found = _cached_findings(cache, source)
+    if found is None:
+        report = Report()
+        run_spec_validator(source, report)
+        found = report.items
+        _store_findings(cache, source, found)
+    return found
 
 
 def run_spec_validator(source: SourceFile, report: Report) -> None:
@@ -502,7 +551,16 @@ class DeepValidation:
     """
 
     def __init__(self, documents: list[SourceFile]) -> None:
-        self.documents = documents
+        self.cache = TextCache.default()
+        self.known: list[list[Diagnostic]] = []  # findings of documents validated before
+        self.documents: list[SourceFile] = []  # the others, validated now
+        for document in documents:
+            found = _cached_findings(self.cache, document)
+            if found is None:
+                self.documents.append(document)
+            else:
+                self.known.append(found)
+        documents = self.documents
         self._futures: list[Future[list[Diagnostic]]] = []
         self._pool: ProcessPoolExecutor | None = None
         size = sum(len(d.text) for d in documents)
@@ -514,18 +572,21 @@ class DeepValidation:
         self._futures = [self._pool.submit(_validate_forked, i) for i in range(len(documents))]
 
     def join(self, report: Report) -> None:
+        for found in self.known:
+            report.extend(found)
         pool, self._pool = self._pool, None
         if pool is None:
             for document in self.documents:
-                run_spec_validator(document, report)
+                report.extend(spec_validator_findings(document, self.cache))
             return
         try:
             for document, future in zip(self.documents, self._futures):
                 try:
                     diagnostics = future.result()
                 except BrokenProcessPool:
-                    run_spec_validator(document, report)
+                    diagnostics = spec_validator_findings(document, self.cache)
                 else:
-                    report.extend(diagnostics)
+                    _store_findings(self.cache, document, diagnostics)
+                report.extend(diagnostics)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)

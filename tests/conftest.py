@@ -12,9 +12,16 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(_REPO_ROOT) not in sys.path:  # so that `tests.replay` imports in any import mode
     sys.path.insert(0, str(_REPO_ROOT))
 
+from tests import secret_scan  # noqa: E402
 from tests.replay import ReplayManager, ReplayServer  # noqa: E402
 
 CASSETTES_DIR = Path(__file__).resolve().parent / "cassettes"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Watch the fixture suites for leaked secrets as they run (tests/secret_scan.py);
+    tests/test_secrets.py gives the verdict."""
+    secret_scan.install(config)
 
 
 @pytest.fixture

@@ -3,37 +3,28 @@
 Two kinds of tests:
 
 - a scan of the whole fixture suite: the provider scenario tests (tests/providers),
-  the fault and cancellation tests run again in a subprocess under a pytest plugin
-  (:class:`SecretScanner`) that records every exception passing through generated
-  code (raised there, or propagating or caught there) and every log record at DEBUG
-  level, from every logger (the runtime's, httpx's, httpcore's).  Each exception's
-  str and repr, the repr of each of its attributes (``StepFailed.error``, the parsed
-  error model, included) and its whole ``__cause__``/``__context__`` chain, and each
-  record's message, arguments and traceback, are searched for every secret the
-  fixtures use (taken from the credential headers and query keys of every cassette);
+  the fault and cancellation tests and the conformance suite, watched while they run
+  by the plugin in tests/secret_scan.py (installed by tests/conftest.py), which records
+  every exception passing through generated code and every log record at DEBUG level
+  and searches them for every secret the fixtures use.  The verdict runs after every
+  other test and runs again, in a subprocess, whatever watched file this session did
+  not run completely (so this file alone still scans everything);
 - focused tests of the redaction rules of the runtime (``generated.vapi._runtime``,
   the same in every package).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
-import os
-import re
 import socket
-import subprocess
-import sys
-import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
-import yaml  # type: ignore[import-untyped, unused-ignore]
 
 from generated.vapi import (
     StepFailed,
@@ -41,242 +32,13 @@ from generated.vapi import (
     _runtime,
     assistant_phone_outbound_call,
 )
+from tests import secret_scan
 from tests.replay import ReplayServer
+from tests.secret_scan import exception_texts as _exception_texts
+from tests.secret_scan import fixture_secrets
 
 ROOT = Path(__file__).resolve().parent.parent
-CASSETTES = ROOT / "tests" / "cassettes"
 VAPI_SECRET = "vapi-secret-token-123"
-_CREDENTIAL_NAME = re.compile(
-    r"authorization|api[-_]?key|token|secret|password|credential|signature|session",
-    re.I,
-)
-_SCHEME = re.compile(r"^(bearer|basic|token|apikey)\s+", re.I)
-_REPORT_ENV = "ARAZZO_SECRET_SCAN_REPORT"
-_EXTRA_ENV = "ARAZZO_SECRET_SCAN_EXTRA"
-
-
-# -- the fixtures' secrets -------------------------------------------------------------
-
-
-def fixture_secrets() -> set[str]:
-    """Every credential the cassettes expect on the wire (headers, query, cookies)."""
-    found: set[str] = set()
-    for path in sorted(CASSETTES.rglob("*.yaml")):
-        if "_replay_selftest" in path.parts:
-            continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for interaction in data.get("interactions") or []:
-            request = interaction.get("request") or {}
-            for field in ("headers", "query", "cookies"):
-                for name, value in (request.get(field) or {}).items():
-                    if _CREDENTIAL_NAME.search(name):
-                        for item in value if isinstance(value, list) else [value]:
-                            found |= _credential_values(str(item))
-    return found
-
-
-def _credential_values(value: str) -> set[str]:
-    """The secret parts of a header value: the token after the scheme, and its ``:`` halves."""
-    scheme = _SCHEME.match(value)
-    token = value[scheme.end() :] if scheme else value
-    if scheme and scheme.group(1).lower() == "basic":
-        try:
-            token = base64.b64decode(token, validate=True).decode()
-        except ValueError:
-            pass
-    parts = {token, *token.split(":")}
-    return {part for part in parts if len(part) >= 6}
-
-
-# -- the scanner plugin (runs in a subprocess) -------------------------------------------
-
-
-def _exception_texts(error: BaseException) -> Iterator[str]:
-    """str and repr of the exception, of its attributes, and of everything chained to it."""
-    seen: set[int] = set()
-    pending = [error]
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield str(current)
-        yield repr(current)
-        for value in getattr(current, "__dict__", {}).values():
-            if not isinstance(value, types.TracebackType):
-                yield repr(value)
-        pending += [
-            chained
-            for chained in (current.__cause__, current.__context__)
-            if chained is not None
-        ]
-
-
-def _record_texts(record: logging.LogRecord) -> Iterator[str]:
-    try:
-        yield record.getMessage()
-    except Exception:  # a record whose arguments do not fit its format: scan the parts
-        yield str(record.msg)
-    yield repr(record.args)
-    if record.exc_info and record.exc_info[1] is not None:
-        yield from _exception_texts(record.exc_info[1])
-        yield logging.Formatter().formatException(record.exc_info)
-
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-class SecretScanner:
-    """pytest plugin: during each test's call phase, trace generated frames for exceptions
-    and collect every log record; then search them for the secrets."""
-
-    LOGGERS = ("generated", "httpx", "httpcore")
-
-    def __init__(self, secrets: set[str]) -> None:
-        self.secrets = sorted(secrets)
-        self.tests: list[str] = []
-        self.outcomes: dict[str, str] = {}
-        self.exceptions = 0
-        self.workflow_errors = 0
-        self.records = 0
-        self.leaks: list[dict[str, str]] = []
-        self._seen: list[BaseException] = []
-
-    def _tracer(self) -> Callable[[types.FrameType, str, Any], Any]:
-        """A trace function that follows only frames of generated code (kept cheap: it sees every call)."""
-        seen = self._seen
-        generated = str(ROOT / "generated")
-        suffixes = (f"{os.sep}_runtime.py", f"{os.sep}workflows.py")
-
-        def local(frame: types.FrameType, event: str, arg: Any) -> Any:
-            if event == "exception":
-                seen.append(arg[1])
-            return local
-
-        def trace(frame: types.FrameType, event: str, arg: Any) -> Any:
-            name = frame.f_code.co_filename
-            return (
-                local if name.startswith(generated) or name.endswith(suffixes) else None
-            )
-
-        return trace
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
-        handler = _Collect()
-        root = logging.getLogger()
-        root.addHandler(handler)
-        levels = {name: logging.getLogger(name).level for name in self.LOGGERS}
-        for name in self.LOGGERS:
-            logging.getLogger(name).setLevel(logging.DEBUG)
-        self._seen.clear()
-        previous = sys.gettrace()
-        sys.settrace(
-            self._tracer()
-        )  # this thread only: the replay server's threads run no generated code
-        try:
-            yield
-        finally:
-            sys.settrace(previous)
-            root.removeHandler(handler)
-            for name, level in levels.items():
-                logging.getLogger(name).setLevel(level)
-        self.tests.append(item.nodeid)
-        unique = list({id(e): e for e in self._seen}.values())
-        self.exceptions += len(unique)
-        self.workflow_errors += sum(
-            1
-            for e in unique
-            if type(e).__module__.startswith("generated.")
-            or isinstance(e, WorkflowError)
-        )
-        self.records += len(handler.records)
-        for error in unique:
-            self._check(
-                item.nodeid,
-                f"exception {type(error).__name__}",
-                _exception_texts(error),
-            )
-        for record in handler.records:
-            self._check(
-                item.nodeid,
-                f"log record {record.name}:{record.levelname}",
-                _record_texts(record),
-            )
-        self._seen.clear()
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "call" or report.outcome != "passed":
-            self.outcomes[report.nodeid] = report.outcome
-
-    def _check(self, test: str, where: str, texts: Iterator[str]) -> None:
-        """Record the first secret found in one exception or record (its text shown masked)."""
-        for text in texts:
-            for secret in self.secrets:
-                if secret in text:
-                    excerpt = text.replace(secret, "<SECRET>")[:300]
-                    self.leaks.append(
-                        {
-                            "test": test,
-                            "where": where,
-                            "secret": secret[:3] + "...",
-                            "text": excerpt,
-                        }
-                    )
-                    return
-
-
-def scan_main() -> None:
-    """Entry point of the subprocess: ``pytest.main`` under the scanner, report as JSON."""
-    secrets = fixture_secrets() | {
-        s for s in os.environ.get(_EXTRA_ENV, "").split(",") if s
-    }
-    scanner = SecretScanner(secrets)
-    status = pytest.main(
-        ["-q", "-p", "no:cacheprovider", *sys.argv[1:]], plugins=[scanner]
-    )
-    report = {
-        "status": int(status),
-        "secrets": len(scanner.secrets),
-        "tests": scanner.tests,
-        "outcomes": scanner.outcomes,
-        "exceptions": scanner.exceptions,
-        "workflow_errors": scanner.workflow_errors,
-        "records": scanner.records,
-        "leaks": scanner.leaks,
-    }
-    Path(os.environ[_REPORT_ENV]).write_text(json.dumps(report, indent=1))
-
-
-def run_scan(
-    tmp_path: Path, targets: list[str], extra_secrets: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    report_path = tmp_path / "scan.json"
-    env = {
-        **os.environ,
-        _REPORT_ENV: str(report_path),
-        _EXTRA_ENV: ",".join(extra_secrets),
-        "PYTHONPATH": str(ROOT),
-    }
-    code = "from tests.test_secrets import scan_main; scan_main()"
-    completed = subprocess.run(
-        [sys.executable, "-c", code, *targets],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert report_path.exists(), completed.stdout[-3000:] + completed.stderr[-3000:]
-    report: dict[str, Any] = json.loads(report_path.read_text())
-    report["output"] = completed.stdout[-2000:]
-    return report
 
 
 def test_the_fixtures_have_secrets_to_look_for() -> None:
@@ -285,49 +47,131 @@ def test_the_fixtures_have_secrets_to_look_for() -> None:
     assert len(secrets) >= 5  # one or more per provider
 
 
+@pytest.mark.secret_scan  # runs after every other test of the session
 def test_no_secret_in_any_exception_or_log_record_of_the_fixture_suite(
-    tmp_path: Path,
+    request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    targets = ["tests/providers", "tests/test_faults.py", "tests/test_cancellation.py"]
-    if any((ROOT / "tests" / "conformance").glob("**/test_*.py")):
-        targets.append("tests/conformance")
-    report = run_scan(tmp_path, targets)
-    assert report["status"] in (0, 1), report[
-        "output"
-    ]  # 1: some test failed; it is reported by the main run
+    scanner = secret_scan.install(request.config)  # the one tests/conftest.py installed
+    watched = secret_scan.watched_files(ROOT)
+    assert watched, "no watched test file found"
+    here = scanner.complete_files() & watched
+    report = scanner.summary(here)
+    rerun = sorted(watched - here)
+    if (
+        rerun
+    ):  # not run, or not completely, by this session: run them under the scanner now
+        again = secret_scan.run_scan(tmp_path, rerun)
+        # 1: some test failed; it is reported by a run of that test itself
+        assert again["status"] in (0, 1), again["output"]
+        assert set(again["complete"]) >= set(rerun), again["output"]
+        for key in ("tests", "leaks"):
+            report[key] = report[key] + again[key]
+        for key in ("exceptions", "workflow_errors", "records"):
+            report[key] += again[key]
+    counts = {key: report[key] for key in ("exceptions", "workflow_errors", "records")}
+    counts["rerun"] = len(rerun)
     ran = report["tests"]
     vapi = [t for t in ran if "test_vapi.py" in t]
-    assert len(vapi) >= 12 and len(ran) >= 60, report["output"]
-    assert sum(1 for t in ran if "test_faults.py" in t) >= 35
-    assert report["workflow_errors"] >= 50 and report["records"] >= 1000, {
-        k: report[k] for k in ("exceptions", "workflow_errors", "records")
-    }
+    assert len(vapi) >= 12 and len(ran) >= 60, counts
+    assert sum(1 for t in ran if "test_faults.py" in t) >= 35, counts
+    assert report["workflow_errors"] >= 50 and report["records"] >= 1000, counts
     assert report["leaks"] == [], json.dumps(report["leaks"][:20], indent=1)
 
 
-def test_the_scanner_finds_a_planted_leak(tmp_path: Path) -> None:
-    """The scan above could fail: a secret in an exception or a log record is reported."""
-    planted = "planted-secret-4f9a2c"
-    test_file = tmp_path / "test_planted.py"
-    test_file.write_text(
-        "import logging, pytest\n"
-        "from generated.vapi import WorkflowError, _runtime\n"
-        "def test_leaks() -> None:\n"
-        "    with pytest.raises(WorkflowError):\n"
-        f"        _runtime.require(None, {planted!r}, 'step')\n"
-        f"    logging.getLogger('generated.vapi').debug('token is %s', {planted!r})\n"
-        "def test_clean() -> None:\n"
-        "    _runtime.redact_url('http://x/?api_key=1')\n"
+_PLANTED = "planted-secret-4f9a2c"
+_LEAKS = f"""\
+import logging, pytest
+from generated.vapi import WorkflowError, _runtime
+
+@pytest.mark.secret_scan
+def test_0_verdict(request: pytest.FixtureRequest) -> None:
+    # moved after the other tests: the leaks below are already recorded
+    scanner = request.config.pluginmanager.get_plugin("{secret_scan.PLUGIN_NAME}")
+    assert len(scanner.leaks) == 2, scanner.leaks
+
+def test_leaks() -> None:
+    with pytest.raises(WorkflowError):
+        _runtime.require(None, {_PLANTED!r}, "step")
+    logging.getLogger("generated.vapi").debug("token is %s", {_PLANTED!r})
+
+def test_clean() -> None:
+    _runtime.redact_url("http://x/?api_key=1")
+"""
+
+
+def _plant(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One small session under the scanner (the plugin this session runs under) over
+    planted test files laid out like the watched ones, in a subprocess."""
+    root = tmp_path_factory.mktemp("planted")
+    clean = "def test_a() -> None:\n    pass\n\ndef test_b() -> None:\n    pass\n"
+    _plant(
+        root,
+        {
+            "tests/providers/test_planted.py": _LEAKS,
+            # not a watched file: not looked at
+            "tests/test_other.py": _LEAKS.replace("== 2", ">= 0"),
+            "tests/providers/test_narrowed.py": clean,
+            "tests/providers/test_deselected.py": clean,
+            "tests/test_faults.py": clean,
+        },
     )
-    report = run_scan(
-        tmp_path, [str(test_file), "--rootdir", str(tmp_path)], extra_secrets=(planted,)
+    return secret_scan.run_scan(
+        root,
+        [
+            "tests/providers/test_planted.py",
+            "tests/test_other.py",
+            "tests/providers/test_narrowed.py::test_a",
+            "tests/providers/test_deselected.py",
+            "tests/test_faults.py",
+        ],
+        cwd=root,
+        options=(
+            "--rootdir",
+            str(root),
+            "--deselect",
+            "tests/providers/test_deselected.py::test_b",
+        ),
+        extra_secrets=(_PLANTED,),
     )
-    assert report["status"] == 0, report["output"]
-    assert sorted(leak["where"] for leak in report["leaks"]) == [
+
+
+def test_the_scanner_finds_a_planted_leak(planted: dict[str, Any]) -> None:
+    """The scan above could fail: a secret in an exception or a log record of a watched
+    test is reported."""
+    assert planted["status"] == 0, planted["output"]
+    assert sorted(leak["where"] for leak in planted["leaks"]) == [
         "exception WorkflowError",
         "log record generated.vapi:DEBUG",
     ]
-    assert all(leak["test"].endswith("test_leaks") for leak in report["leaks"])
+    assert all(
+        leak["test"] == "tests/providers/test_planted.py::test_leaks"
+        for leak in planted["leaks"]
+    )
+    assert planted["workflow_errors"] == 1 and planted["records"] >= 1
+
+
+def test_a_partly_run_watched_file_is_not_complete(planted: dict[str, Any]) -> None:
+    """What makes the verdict run a watched file again: deselected tests, tests named
+    on the command line; a file run whole is complete."""
+    assert planted["status"] == 0, planted["output"]
+    assert planted["complete"] == [
+        "tests/providers/test_planted.py",
+        "tests/test_faults.py",
+    ]
+    assert sorted(planted["tests"]) == [
+        "tests/providers/test_planted.py::test_0_verdict",
+        "tests/providers/test_planted.py::test_clean",
+        "tests/providers/test_planted.py::test_leaks",
+        "tests/test_faults.py::test_a",
+        "tests/test_faults.py::test_b",
+    ]
 
 
 # -- the redaction rules ---------------------------------------------------------------
