@@ -621,11 +621,11 @@ class WorkflowAnalyzer:
         sync_body = tuple(self._body(is_async=False, output_exprs=output_exprs))
         async_body = tuple(self._body(is_async=True, output_exprs=output_exprs))
         return WorkflowPlan(
-            workflow_id=self.workflow_id,
+            workflow_id=self.key,
             function_name=self.fn,
             async_function_name=self.async_fn,
             outputs_class=self.outputs_class,
-            outputs_docstring=docstring_text(f"Outputs of workflow ``{self.workflow_id}``."),
+            outputs_docstring=docstring_text(f"Outputs of workflow ``{self.key}``."),
             docstring=self._docstring(),
             inputs=tuple(self.input_params + self.credential_params()),
             outputs=tuple(outputs),
@@ -639,7 +639,7 @@ class WorkflowAnalyzer:
         description = self.workflow.get("description")
         if description:
             parts.append(str(description).strip())
-        flow = f"Workflow ``{self.workflow_id}``: " + " -> ".join(s.step_id for s in self.steps) + "."
+        flow = f"Workflow ``{self.key}``: " + " -> ".join(s.step_id for s in self.steps) + "."
         if self.depends_on:
             flow += " Runs " + ", ".join(f"``{d}``" for d in self.depends_on) + " first."
         parts.append(flow)
