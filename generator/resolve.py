@@ -206,6 +206,9 @@ def _check_linked_references(doc: Resolved, workflow: dict[str, Any], at: JsonPa
             linked_workflow(doc, ref, path, report)
 
 
+#: How deep a chain of Arazzo documents linking each other may go.
+MAX_LINK_DEPTH = 32
+
 _LINKED = re.compile(r"^\$sourceDescriptions\.([^.]+)\.(.+)$")
 
 
@@ -254,7 +257,7 @@ def _load_source(doc: Resolved, linker: _Linker, desc: dict[str, Any], at: JsonP
         report.add(doc.arazzo.diagnostic(at + ("type",), f"source description {name!r} is of type {kind}, but {file.display} is {other} document", f"write 'type: {found}'"))
         return None
     if kind == "arazzo":
-        return _link_document(doc, linker, file, name, qualified, url)
+        return _link_document(doc, linker, file, name, qualified, url, at)
     shared = linker.openapi.get(str(file.path))
     if shared is not None:
         return shared  # the same OpenAPI file as an earlier source: one server entry, one set of credentials
@@ -276,11 +279,14 @@ def _document_kind(data: Any) -> str | None:
     return None
 
 
-def _link_document(doc: Resolved, linker: _Linker, file: SourceFile, name: str, qualified: str, url: str) -> Source | None:
+def _link_document(doc: Resolved, linker: _Linker, file: SourceFile, name: str, qualified: str, url: str, at: JsonPath) -> Source | None:
     """An ``arazzo`` source: the other document is validated and resolved once (a
     document linked twice, or back to the root, is the same document)."""
     target = linker.documents.get(str(file.path))
     if target is None:
+        if qualified.count(".") >= MAX_LINK_DEPTH:
+            linker.report.add(doc.arazzo.diagnostic(at + ("url",), f"Arazzo documents are linked more than {MAX_LINK_DEPTH} levels deep", "link the documents you need from fewer levels"))
+            return None
         if not validate_arazzo(file, linker.report):
             return None
         target = _resolve_document(file, qualified, linker)

@@ -68,6 +68,21 @@ def _nesting_100000_deep(folder: Path) -> None:
     (folder / "arazzo.yaml").write_text(_HEAD + "x-deep: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
 
 
+def _linked_40_deep(folder: Path) -> None:
+    """arazzo.yaml links d1.yaml, which links d2.yaml, ... down to d40.yaml: a chain
+    of documents deeper than the generator follows (it must stop, not recurse)."""
+    depth = 40
+    for level in range(depth + 1):
+        name = "arazzo.yaml" if level == 0 else f"d{level}.yaml"
+        link = f"  - {{name: next, url: d{level + 1}.yaml, type: arazzo}}\n" if level < depth else ""
+        text = (
+            f"arazzo: 1.0.1\ninfo: {{title: level {level}, version: 1.0.0}}\nsourceDescriptions:\n"
+            "  - {name: petstore, url: ../_shared/petstore.yaml, type: openapi}\n"
+            f"{link}workflows:\n  - workflowId: w\n    steps:\n      - {{stepId: a, operationId: listPets}}\n"
+        )
+        (folder / name).write_text(text, encoding="utf-8")
+
+
 _HEAD = """arazzo: 1.0.1
 info:
   title: Bad input
@@ -81,6 +96,7 @@ sourceDescriptions:
 BUILDERS: dict[str, Callable[[Path], None]] = {
     "ten-megabytes": _ten_megabytes,
     "nesting-100000-deep": _nesting_100000_deep,
+    "linked-40-deep": _linked_40_deep,
 }
 
 
