@@ -1362,6 +1362,7 @@ _RUNTIME_PRELUDE: Final = (
     "from collections.abc import Sequence\n"
     "from typing import Any\n"
     "logger = logging.getLogger('arazzo_codegen.runtime')\n"
+    "class WorkflowError(Exception): ...\n"  # the runtime's own, for parts run on their own
 )
 _RUNTIME_PARTS: dict[str, dict[str, Any]] = {}
 

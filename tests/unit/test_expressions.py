@@ -965,5 +965,7 @@ def test_xml_replace_sets_elements_and_attributes() -> None:
     text = '<?xml version="1.0"?><order id="0"><petId>1</petId><q a="1">x<b/></q></order>'
     out = replace(text, [("/order/petId", 42), ("/order/@id", "z"), ("/order/q", True)])
     assert out == '<?xml version="1.0"?>\n<order id="z"><petId>42</petId><q a="1">true</q></order>'
-    with pytest.raises(ValueError, match="selects nothing"):
+    with pytest.raises(XPATH["WorkflowError"], match="selects nothing"):
         replace(text, [("/order/missing", 1)])
+    with pytest.raises(XPATH["WorkflowError"], match="payload replacement: "):
+        replace("not <xml", [("/order/petId", 1)])
