@@ -39,6 +39,7 @@ from .schemas import ANY, ModelSet, PyType, TypeInferrer
 DEFAULT_POLL_INTERVAL = 1.0
 _SECRET_INPUT = re.compile(r"token|key|secret|password|passwd|credential", re.I)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER_LIKE = re.compile(r"^[A-Za-z0-9_\-]+$")
 _JSONPATH_QUIRK = re.compile(r"^\$((?:\.[A-Za-z_][A-Za-z0-9_\-]*|\[\d+\])+)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.S)
 _STEP_REF = re.compile(r"\$steps\.([A-Za-z0-9_\-]+)\.")
 _STATUS_REF = re.compile(r"\$statusCode\s*==\s*(\d{3})")
@@ -109,6 +110,17 @@ class Auth:
     prelude: list[str] = field(default_factory=list)
 
 
+#: Names workflows.py imports or defines itself (templates/workflows.py.jinja): a
+#: workflow function or Outputs class of the same name would shadow them.
+MODULE_NAMES = frozenset(
+    {
+        "SERVERS", "StepFailed", "WorkflowError", "WorkflowTimeout", "models", "_runtime",
+        "annotations", "asyncio", "time", "httpx", "Field", "Awaitable", "Callable", "Mapping",
+        "Any", "Literal",
+    }
+)
+
+
 class Analyzer:
     """Builds the ModulePlan for one Arazzo document."""
 
@@ -121,7 +133,7 @@ class Analyzer:
         self.options = options
         self.package = package
         self.header = header
-        self.module_names = NameAllocator({"SERVERS", "StepFailed", "WorkflowError", "WorkflowTimeout", "models", "_runtime"})
+        self.module_names = NameAllocator(MODULE_NAMES)
         self.workflows: dict[str, WorkflowAnalyzer] = {}
         self.token_urls: dict[str, tuple[str, str]] = {}  # SERVERS key -> (source, absolute token URL)
         self.runtime_parts: set[str] = set()
@@ -137,7 +149,12 @@ class Analyzer:
         analyzers = [WorkflowAnalyzer(self, doc, index, workflow) for doc in self.resolved.documents or [self.resolved] for index, workflow in enumerate(doc.arazzo.data.get("workflows", []))]
         for position, wa in enumerate(analyzers):
             wa.position = position
-            self.workflows.setdefault(wa.key, wa)
+            first = self.workflows.setdefault(wa.key, wa)
+            if first is not wa and first.doc is not wa.doc:
+                # only an id outside [A-Za-z0-9_-]+ can do that: report it there
+                culprit, other = (first, wa) if _IDENTIFIER_LIKE.match(wa.workflow_id) else (wa, first)
+                culprit.error(culprit.path + ("workflowId",), f"workflowId {culprit.workflow_id!r} names this workflow {wa.key}, like workflow {other.workflow_id!r} of {other.doc.arazzo.display}", "rename it: workflowIds should match [A-Za-z0-9_-]+ (no '.' or '$')")
+                self.workflows[wa.key] = other  # references by that key mean the well-named one
         for wa in analyzers:
             wa.prepare()
         order = self._call_order(analyzers)
@@ -170,16 +187,16 @@ class Analyzer:
     def _call_order(self, analyzers: list[WorkflowAnalyzer]) -> list[WorkflowAnalyzer]:
         """Callees before callers; a cycle of calls is an error (nothing may recurse)."""
         order: list[WorkflowAnalyzer] = []
-        state: dict[str, int] = {}
+        state: dict[int, int] = {}  # by position: two workflows may share a key (reported)
         for start in analyzers:
-            if start.key in state:
+            if start.position in state:
                 continue
             stack: list[tuple[WorkflowAnalyzer, int]] = [(start, 0)]
             trail: list[str] = []
             while stack:
                 wa, child = stack.pop()
                 if child == 0:
-                    state[wa.key] = 1
+                    state[wa.position] = 1
                     trail.append(wa.key)
                 callees = wa.callee_list()
                 if child < len(callees):
@@ -188,13 +205,13 @@ class Analyzer:
                     nxt = self.workflows.get(target)
                     if nxt is None:
                         continue
-                    if state.get(target) == 1:
+                    if state.get(nxt.position) == 1:
                         cycle = trail[trail.index(target):] + [target]
                         wa.error(at, "workflows call each other in a cycle: " + " -> ".join(cycle), "generated functions never recurse; break the cycle (a loop of steps inside one workflow is fine)")
-                    elif target not in state:
+                    elif nxt.position not in state:
                         stack.append((nxt, 0))
                 else:
-                    state[wa.key] = 2
+                    state[wa.position] = 2
                     trail.pop()
                     order.append(wa)
         return order
@@ -266,12 +283,18 @@ class WorkflowAnalyzer:
         key = self.workflow_key(workflow_id)
         if key is not None:
             return key
-        matches = sorted(k for k in self.callees if k in self.p.workflows and self.p.workflows[k].workflow_id == workflow_id)
+        matches = self.linked_callees(workflow_id)
         return matches[0] if len(matches) == 1 else None
+
+    def linked_callees(self, workflow_id: str) -> list[str]:
+        """Keys of the workflows of other documents this one runs whose workflowId is ``workflow_id``."""
+        return sorted(k for k in self.callees if k in self.p.workflows and self.p.workflows[k].workflow_id == workflow_id and self.p.workflows[k].doc is not self.doc)
 
     def prepare(self) -> None:
         fn = snake_case(self.name_stem, fallback="workflow")
         self.fn = self.p.module_names.claim(fn)
+        if self.fn != fn:
+            self.warn(self.path + ("workflowId",), f"workflow {self.key!r} is generated as {self.fn}(), since {fn} is taken by another workflow or by the module itself", "rename one of the workflows")
         self.async_fn = self.p.module_names.claim(self.fn + "_async")
         self.outputs_class = self.p.module_names.claim(pascal_case(self.name_stem, fallback="Workflow") + "Outputs")
         self.input_params = self._inputs()
@@ -634,7 +657,7 @@ class WorkflowAnalyzer:
         )
 
     def _docstring(self) -> str:
-        summary = str(self.workflow.get("summary") or f"Run workflow {self.workflow_id}.")
+        summary = str(self.workflow.get("summary") or f"Run workflow {self.key}.")
         parts = [summary.strip()]
         description = self.workflow.get("description")
         if description:
@@ -809,7 +832,10 @@ class WorkflowAnalyzer:
             arguments = []
             for original, param in callee.inputs.items():
                 if original in self.inputs:
-                    arguments.append((original, self.inputs[original].name))
+                    source = self.inputs[original].name
+                    if self.input_types[original].optional and original in callee.required_inputs:
+                        source = f"_runtime.require_input({source}, {py_str(original)}, {py_str(callee.key)})"
+                    arguments.append((original, source))
                 elif original in callee.required_inputs:
                     self.error(at, f"workflow {target!r} needs input {original!r}, which workflow {self.workflow_id!r} does not have", f"declare {original!r} in the inputs of {self.workflow_id!r}: it is passed on by name")
         for original, source in arguments:
@@ -1179,6 +1205,8 @@ def _scheme_key(source: str, scheme: SecurityScheme) -> str:
 
 def _scheme_credentials(scheme: SecurityScheme, source: str) -> list[Credential]:
     base = snake_case(scheme.name, fallback="auth")
+    if "." in source:  # a source of a linked document ("shared.store"): qualify the name
+        base = snake_case(source.rsplit(".", 1)[0], fallback="linked") + "_" + base
     key = _scheme_key(source, scheme)
     if scheme.kind == "http-bearer":
         wanted = base if "token" in base else f"{base}_token"
@@ -1436,7 +1464,11 @@ class ExprContext:
         """``$workflows.<workflow_id>.outputs.<name>``."""
         key = self._workflow_ref(workflow_id)
         if key is None:
-            self.error(at, f"unknown workflow {workflow_id!r} in $workflows.{workflow_id}.outputs.{name}", did_you_mean(workflow_id, self.doc.workflow_ids()))
+            ambiguous = self.wf.linked_callees(workflow_id)
+            if len(ambiguous) > 1:
+                self.error(at, f"$workflows.{workflow_id}.outputs.{name} is ambiguous: " + " and ".join(ambiguous) + " both run here", "give one of the workflows another workflowId")
+            else:
+                self.error(at, f"unknown workflow {workflow_id!r} in $workflows.{workflow_id}.outputs.{name}", did_you_mean(workflow_id, self.doc.workflow_ids()))
             return "None", ANY
         return self._workflow_output(key, name, pointer, at)
 
@@ -1497,7 +1529,7 @@ class ExprContext:
             self.error(at, f"unknown source description {node.source!r}", did_you_mean(node.source, self.doc.sources))
             return "None", ANY
         if node.field == "url":
-            return py_str(source.url), PyType("str")
+            return py_str(self.doc.source_urls.get(node.source, source.url)), PyType("str")
         if node.field in source.operations:
             return py_str(node.field), PyType("str")
         linked = self.doc.linked.get(node.source)
@@ -1585,7 +1617,9 @@ class ExprContext:
                 if p_at[: len(at)] == at:
                     self.error(p_at[:-1] + ("name",), f"workflow {callee.workflow_id!r} has no input {name!r}", did_you_mean(name, callee.inputs) or "parameters of a step that calls a workflow map to its inputs")
                 continue
-            source, _ = self.value(raw, p_at)
+            source, py_type = self.value(raw, p_at)
+            if py_type.optional and name in callee.required_inputs:
+                source = f"_runtime.require_input({source}, {py_str(name)}, {py_str(callee.key)})"
             arguments.append((name, source))
         given = {name for name, _ in arguments}
         for original in sorted(callee.required_inputs - given):

@@ -116,6 +116,7 @@ class Resolved:
     prefix: str = ""  # "" for the root document
     linked: dict[str, "Resolved"] = field(default_factory=dict)  # arazzo source name -> its document
     documents: list["Resolved"] = field(default_factory=list)  # root only: every document, root first
+    source_urls: dict[str, str] = field(default_factory=dict)  # source name -> its url as written here
 
     def workflow_ids(self) -> list[str]:
         return [str(w.get("workflowId")) for w in self.arazzo.data.get("workflows", []) if isinstance(w, dict)]
@@ -160,13 +161,20 @@ def _resolve_document(arazzo: SourceFile, prefix: str, linker: _Linker) -> Resol
     doc = Resolved(arazzo, {}, {}, loader, set(), linker.unvalidated, prefix)
     linker.documents[str(arazzo.path)] = doc
     linker.order.append(doc)
-    for index, desc in enumerate(data.get("sourceDescriptions", [])):
-        errors_before = _error_count(report)
-        source = _load_source(doc, linker, desc, ("sourceDescriptions", index))
-        if source is not None:
-            doc.sources[str(desc["name"])] = source
-        elif _error_count(report) > errors_before:
-            doc.failed_sources.add(str(desc.get("name")))
+    descriptions = list(enumerate(data.get("sourceDescriptions", [])))
+    # This document's OpenAPI sources first, so that they name their server keys and
+    # credentials before any linked document that uses the same files.
+    for linking in (False, True):
+        for index, desc in descriptions:
+            if _links(doc, linker, desc, ("sourceDescriptions", index)) is not linking:
+                continue
+            errors_before = _error_count(report)
+            source = _load_source(doc, linker, desc, ("sourceDescriptions", index))
+            doc.source_urls[str(desc.get("name"))] = str(desc.get("url", ""))
+            if source is not None:
+                doc.sources[str(desc["name"])] = source
+            elif _error_count(report) > errors_before:
+                doc.failed_sources.add(str(desc.get("name")))
     # A step that names an operation of a source that could not be read is not
     # reported again: the source's own diagnostic explains it.
     workflow_ids = set(doc.workflow_ids())
@@ -269,6 +277,15 @@ def _load_source(doc: Resolved, linker: _Linker, desc: dict[str, Any], at: JsonP
     _index_operations(source, linker.loader, report)
     _check_schema_aliases(file, report)
     return source
+
+
+def _links(doc: Resolved, linker: _Linker, desc: dict[str, Any], at: JsonPath) -> bool:
+    """Whether a source description names another Arazzo document: by its type or,
+    without one, by what the document is (files are read once: the loader keeps them)."""
+    if "type" in desc:
+        return bool(desc["type"] == "arazzo")
+    file = linker.loader.load_url(doc.arazzo, str(desc.get("url", "")), at + ("url",), f"source description {desc.get('name')!r}:")
+    return file is not None and _document_kind(file.data) == "arazzo"
 
 
 def _document_kind(data: Any) -> str | None:
@@ -486,12 +503,11 @@ def _by_operation_id(arazzo: SourceFile, report: Report, sources: dict[str, Sour
 
 
 def _lookup_op(arazzo: SourceFile, report: Report, sources: dict[str, Source], op_id: str, at: JsonPath, failed: frozenset[str] | set[str] = frozenset()) -> Operation | None:
-    found = [s.operations[op_id] for s in sources.values() if op_id in s.operations]
-    if len(found) == 1:
-        return found[0]
-    if len(found) > 1:
-        names = ", ".join(sorted(op.source.name for op in found))
-        report.add(arazzo.diagnostic(at, f"operationId {op_id!r} exists in several sources ({names})", f"qualify it: '$sourceDescriptions.{found[0].source.name}.{op_id}'"))
+    holders = sorted(name for name, s in sources.items() if op_id in s.operations)
+    if len(holders) == 1:
+        return sources[holders[0]].operations[op_id]
+    if len(holders) > 1:
+        report.add(arazzo.diagnostic(at, f"operationId {op_id!r} exists in several sources ({', '.join(holders)})", f"qualify it: '$sourceDescriptions.{holders[0]}.{op_id}'"))
         return None
     if failed:
         return None  # it may be in a source that could not be read (reported there)

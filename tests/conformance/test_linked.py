@@ -32,7 +32,7 @@ def _servers(serve: Servers, scenario: str, *, audit: bool = False) -> dict[str,
 
 def test_linked_step_and_depends_on_call_workflows_of_another_document(linked: Compiled, serve: Servers, mode: str) -> None:
     servers = _servers(serve, "approved", audit=True)
-    outputs = run(linked, "adopt", mode, servers=servers, user="ada", pet_id="p 1", quantity=2, store_key="sk-1")
+    outputs = run(linked, "adopt", mode, servers=servers, user="ada", pet_id="p 1", quantity=2, shared_store_key="sk-1")
     # dependsOn $sourceDescriptions.shared.login ran first; $workflows.login.outputs.token reads it
     assert outputs.token == "tok-9"
     # the step calling $sourceDescriptions.shared.placeOrder mapped its parameters to inputs,
@@ -44,13 +44,13 @@ def test_linked_step_and_depends_on_call_workflows_of_another_document(linked: C
 
 def test_linked_goto_workflow_two_documents_down(linked: Compiled, serve: Servers, mode: str) -> None:
     servers = _servers(serve, "approved", audit=True)
-    run(linked, "adopt", mode, servers=servers, user="ada", pet_id="p 1", quantity=2, store_key="sk-1")
+    run(linked, "adopt", mode, servers=servers, user="ada", pet_id="p 1", quantity=2, shared_store_key="sk-1")
     # the cassette's teardown check proves POST /events ran; a 'placed' order does not audit:
-    run(linked, "adopt", mode, servers=_servers(serve, "placed"), user="ada", pet_id="p 1", store_key="sk-1")
+    run(linked, "adopt", mode, servers=_servers(serve, "placed"), user="ada", pet_id="p 1", shared_store_key="sk-1")
 
 
 def test_linked_failure_goto_and_calls_back_into_the_root_document(linked: Compiled, serve: Servers, mode: str) -> None:
-    outputs = run(linked, "adopt", mode, servers=_servers(serve, "sold"), user="ada", pet_id="p 1", store_key="sk-1")
+    outputs = run(linked, "adopt", mode, servers=_servers(serve, "sold"), user="ada", pet_id="p 1", shared_store_key="sk-1")
     # onFailure goto $sourceDescriptions.shared.lookupThenOrder, whose step calls
     # $sourceDescriptions.main.describePet, a workflow of the root document
     assert outputs.pet_name == "Rex"
@@ -82,9 +82,9 @@ def test_linked_sources_get_qualified_server_keys(linked: Compiled) -> None:
 def test_linked_credentials_are_keyword_arguments_of_the_caller(linked: Compiled) -> None:
     params = inspect.signature(linked.fn("adopt")).parameters
     # placeOrder (in shared/flows.yaml) calls store.yaml operations secured by the storeKey apiKey
-    assert params["store_key"].kind is inspect.Parameter.KEYWORD_ONLY and params["store_key"].default is inspect.Parameter.empty
-    assert "store_key" in inspect.signature(linked.fn("shared_confirm_order")).parameters
-    assert "store_key" not in inspect.signature(linked.fn("shared_login")).parameters  # login is security: []
+    assert params["shared_store_key"].kind is inspect.Parameter.KEYWORD_ONLY and params["shared_store_key"].default is inspect.Parameter.empty
+    assert "shared_store_key" in inspect.signature(linked.fn("shared_confirm_order")).parameters
+    assert "shared_store_key" not in inspect.signature(linked.fn("shared_login")).parameters  # login is security: []
 
 
 def test_linked_references_that_do_not_hold_are_compile_errors(compile_feature: Compiler) -> None:
@@ -109,3 +109,29 @@ def test_linked_workflows_calling_each_other_across_documents_is_a_compile_error
     compiled = compile_feature("linked", "bad-cycle.yaml")
     assert compiled.module is None
     assert any("workflows call each other in a cycle: ping -> $sourceDescriptions.other.pong -> ping" in e for e in compiled.errors)
+
+
+def test_linked_source_url_is_the_one_written_in_that_document(linked: Compiled) -> None:
+    # shared/flows.yaml's 'pets' is the same file as the root's 'pets' (one server key),
+    # but $sourceDescriptions.pets.url there is what shared/flows.yaml wrote
+    assert "'petsUrl': '../pets.yaml'" in linked.source.replace('"', "'")
+
+
+def test_linked_root_sources_name_their_server_keys_whatever_the_order(linked: Compiled) -> None:
+    # arazzo.yaml lists 'shared' (which also uses pets.yaml) before its own 'pets' source:
+    # the root's source still names the key, so servers={"pets": ...} keeps working
+    servers = importlib.import_module(linked.package + ".workflows").SERVERS
+    assert list(servers)[0] == "pets"
+
+
+def test_linked_workflow_spelled_like_another_documents_key_is_a_compile_error(compile_feature: Compiler) -> None:
+    compiled = compile_feature("linked", "bad-same-key.yaml")
+    assert compiled.module is None
+    assert len(compiled.errors) == 1  # at the root workflowId spelled like a reference; no cascade
+    assert "bad-same-key.yaml:7:17: error: $.workflows[0].workflowId: workflowId '$sourceDescriptions.shared.login' names this workflow $sourceDescriptions.shared.login, like workflow 'login' of " in compiled.errors[0]
+
+
+def test_linked_ambiguous_workflows_reference_is_a_compile_error(compile_feature: Compiler) -> None:
+    compiled = compile_feature("linked", "bad-ambiguous.yaml")
+    assert compiled.module is None
+    assert any("$workflows.login.outputs.token is ambiguous: $sourceDescriptions.other.login and $sourceDescriptions.shared.login both run here" in e for e in compiled.errors)

@@ -69,3 +69,24 @@ def test_ids_outside_the_recommended_pattern_warn(compile_feature: Compiler) -> 
     assert "odd-ids.yaml:6:17: warning: $.workflows[0].workflowId: workflowId 'log in' does not conform to [A-Za-z0-9_-]+" in warnings
     assert "$.workflows[0].steps[0].stepId: stepId 'login.step' does not conform" in warnings
     assert callable(compiled.fn("log_in"))
+
+
+def test_workflow_names_the_module_uses_are_renamed_with_a_warning(compile_feature: Compiler, serve: Servers, mode: str) -> None:
+    # 'time' and 'httpx' are imported by workflows.py: functions of those names would
+    # shadow them (the default sleep=time.sleep would then be the workflow).
+    compiled = compile_feature("workflows", "shadow.yaml")
+    assert not compiled.errors, compiled.errors
+    assert any("workflow 'time' is generated as time_(), since time is taken" in w for w in compiled.warnings)
+    assert "def time_(" in compiled.source and "def httpx_(" in compiled.source
+    server = serve("workflows", "shadow")
+    outputs = run(compiled, "httpx_", mode, servers={"reports": server.url}, user="ada")
+    assert outputs.token == "tok-2"
+
+
+def test_an_optional_input_passed_to_a_required_one_is_checked_when_called(compile_feature: Compiler, mode: str) -> None:
+    # httpx's 'user' is optional, time's is required: the generated calls narrow it
+    # (mypy --strict: test_generated_code.py) and a missing value is a WorkflowError.
+    compiled = compile_feature("workflows", "shadow.yaml")
+    assert compiled.module is not None
+    with pytest.raises(compiled.module.WorkflowError, match="workflow 'time' needs input 'user', which was not given"):
+        run(compiled, "httpx_", mode, servers={"reports": "http://127.0.0.1:9"})
