@@ -308,14 +308,17 @@ def parse_text(text: str, display: str, suffix: str) -> Any:
 
 
 class Loader:
-    """Reads documents once each (cache keyed by absolute path) and resolves refs."""
+    """Reads documents once each (cache keyed by real path) and resolves refs."""
 
     def __init__(self, report: Report) -> None:
         self.report = report
         self.files: dict[Path, SourceFile | None] = {}
 
     def load(self, path: Path, referrer: SourceFile | None = None, at: JsonPath = ()) -> SourceFile | None:
-        path = Path(os.path.abspath(path))
+        # The real path, as the operating system opens it: 'vendor/../store.yaml' with
+        # 'vendor' a symbolic link is beside the link's target, and one file reached
+        # through two paths is one document.
+        path = Path(os.path.realpath(path))
         if path in self.files:
             return self.files[path]
         source = self._read(path, referrer, at)

@@ -69,8 +69,8 @@ def compute_stamp(inputs: Iterable[Path], package_dir: Path, options: Mapping[st
     for key in sorted(options):
         digest.update(f"{key}={options[key]!r}\n".encode())
     sources: list[str] = []
-    base = os.path.abspath(package_dir)
-    for path in sorted({Path(os.path.abspath(p)) for p in inputs}):
+    base = os.path.realpath(package_dir)
+    for path in sorted({Path(os.path.realpath(p)) for p in inputs}):
         relative = Path(os.path.relpath(path, base)).as_posix()
         sources.append(relative)
         digest.update(relative.encode() + b"\0")
@@ -152,9 +152,9 @@ def package_status(package_dir: Path, spec: Path, options: Mapping[str, object])
     if len(stamps) != 1 or len(sources) != 1:
         return "stale"
     (listed,) = sources
-    base = os.path.abspath(package_dir)
+    base = os.path.realpath(package_dir)
     inputs = [Path(os.path.normpath(os.path.join(base, source))) for source in listed]
-    if not inputs or Path(os.path.abspath(spec)) not in inputs or not all(path.is_file() for path in inputs):
+    if not inputs or Path(os.path.realpath(spec)) not in inputs or not all(path.is_file() for path in inputs):
         return "stale"
     try:
         stamp = compute_stamp(inputs, package_dir, options)

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from pathlib import Path
 
 import pytest
 
-from tests.conformance.harness import Compiled, Compiler, Servers, run
+from generator.pipeline import Job, build
+from tests.conformance.harness import CONFORMANCE_DIR, Compiled, Compiler, Servers, run
+
+LINKED = CONFORMANCE_DIR / "linked"
 
 
 @pytest.fixture
@@ -135,3 +139,31 @@ def test_linked_ambiguous_workflows_reference_is_a_compile_error(compile_feature
     compiled = compile_feature("linked", "bad-ambiguous.yaml")
     assert compiled.module is None
     assert any("$workflows.login.outputs.token is ambiguous: $sourceDescriptions.other.login and $sourceDescriptions.shared.login both run here" in e for e in compiled.errors)
+
+
+def test_linked_documents_behind_symbolic_links_resolve_as_the_system_does(tmp_path: Path) -> None:
+    # proj/vendor -> ../real/specs; real/specs/flows.yaml names '../store.yaml', which the
+    # operating system opens as real/store.yaml (not proj/store.yaml), and the root's own
+    # '../real/store.yaml' is that same file: one document, one server key.
+    real = tmp_path / "real"
+    (real / "specs").mkdir(parents=True)
+    (real / "store.yaml").write_bytes((LINKED / "store.yaml").read_bytes())
+    (real / "specs" / "flows.yaml").write_text(
+        "arazzo: 1.0.1\ninfo: {title: vendored, version: 1.0.0}\n"
+        "sourceDescriptions:\n  - {name: store, url: ../store.yaml, type: openapi}\n"
+        "workflows:\n  - workflowId: login\n    steps:\n"
+        "      - {stepId: s, operationId: login, requestBody: {payload: {user: ada}}}\n"
+    )
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "vendor").symlink_to("../real/specs", target_is_directory=True)
+    (tmp_path / "proj" / "arazzo.yaml").write_text(
+        "arazzo: 1.0.1\ninfo: {title: uses a vendored document, version: 1.0.0}\n"
+        "sourceDescriptions:\n  - {name: store, url: ../real/store.yaml, type: openapi}\n"
+        "  - {name: vendor, url: vendor/flows.yaml, type: arazzo}\n"
+        "workflows:\n  - workflowId: go\n    steps:\n"
+        "      - {stepId: s, workflowId: $sourceDescriptions.vendor.login}\n"
+    )
+    result = build(Job(spec=tmp_path / "proj" / "arazzo.yaml", package="vendored", out=tmp_path / "out"))
+    assert not result.report.has_errors, [d.render() for d in result.report.items]
+    assert '"store": "https://store.example.com"' in result.files["workflows.py"]
+    assert '"vendor.store"' not in result.files["workflows.py"]
