@@ -116,7 +116,7 @@ MODULE_NAMES = frozenset(
     {
         "SERVERS", "StepFailed", "WorkflowError", "WorkflowTimeout", "models", "_runtime",
         "annotations", "asyncio", "time", "httpx", "Field", "Awaitable", "Callable", "Mapping",
-        "Any", "Literal",
+        "Any", "Literal", "cast",
     }
 )
 
@@ -137,6 +137,7 @@ class Analyzer:
         self.workflows: dict[str, WorkflowAnalyzer] = {}
         self.token_urls: dict[str, tuple[str, str]] = {}  # SERVERS key -> (source, absolute token URL)
         self.runtime_parts: set[str] = set()
+        self.uses_cast = False  # a value passed to another workflow as is (typing.cast)
 
     def error(self, path: JsonPath, message: str, hint: str | None = None) -> None:
         self.report.add(self.arazzo.diagnostic(path, message, hint))
@@ -176,7 +177,7 @@ class Analyzer:
             package=self.package,
             header=self.header,
             title=title,
-            typing_imports=("Any", "Literal"),
+            typing_imports=("Any", "Literal", "cast") if self.uses_cast else ("Any", "Literal"),
             imports_models=uses_models,
             servers=tuple(servers),
             workflows=tuple(workflows),
@@ -832,10 +833,7 @@ class WorkflowAnalyzer:
             arguments = []
             for original, param in callee.inputs.items():
                 if original in self.inputs:
-                    source = self.inputs[original].name
-                    if self.input_types[original].optional and original in callee.required_inputs:
-                        source = f"_runtime.require_input({source}, {py_str(original)}, {py_str(callee.key)})"
-                    arguments.append((original, source))
+                    arguments.append((original, self.argument(callee, original, self.inputs[original].name, self.input_types[original], at)))
                 elif original in callee.required_inputs:
                     self.error(at, f"workflow {target!r} needs input {original!r}, which workflow {self.workflow_id!r} does not have", f"declare {original!r} in the inputs of {self.workflow_id!r}: it is passed on by name")
         for original, source in arguments:
@@ -845,6 +843,22 @@ class WorkflowAnalyzer:
         args += ["client=http", "servers=base", "poll_interval=poll_interval", "timeout=deadline.remaining()", "sleep=sleep"]
         name = f"await {callee.async_fn}" if is_async else callee.fn
         return f"{name}(" + ", ".join(args) + ")"
+
+    def argument(self, callee: WorkflowAnalyzer, name: str, source: str, py_type: PyType, at: JsonPath) -> str:
+        """``source`` (of type ``py_type``) as the callee's input ``name``: an optional value
+        for a required input is checked when the call happens; a value whose type does
+        not fit the input's (a free string for an enum input, ...) is passed as is, with
+        a warning, so that the generated code type-checks."""
+        target = callee.input_types.get(name, ANY)
+        fits = _fits(py_type, target)
+        if not fits:
+            self.warn(at, f"a value of type {_bare(py_type.text)} is passed to input {name!r} of workflow {callee.key!r}, of type {_bare(target.text)}", "it is passed as is; make the types agree to have it checked")
+        if py_type.optional and name in callee.required_inputs:
+            return f"_runtime.require_input({source}, {py_str(name)}, {py_str(callee.key)})"  # typed Any
+        if not fits:
+            self.p.uses_cast = True
+            return f"cast(Any, {source})"
+        return source
 
     def _sequential(self, is_async: bool) -> list[Node]:
         nodes: list[Node] = []
@@ -1219,6 +1233,49 @@ def _scheme_credentials(scheme: SecurityScheme, source: str) -> list[Credential]
     if scheme.kind == "oauth2-client-credentials":
         return [Credential(f"{key}/client_id", "client_id", scheme, source, f"{base}_client_id", False), Credential(f"{key}/client_secret", "client_secret", scheme, source, f"{base}_client_secret", True)]
     return []
+
+
+def _bare(text: str) -> str:
+    return text[: -len(" | None")] if text.endswith(" | None") else text
+
+
+def _literal_members(text: str) -> list[str] | None:
+    if not (text.startswith("Literal[") and text.endswith("]")):
+        return None
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(node, ast.Subscript):
+        return None
+    elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    return [ast.unparse(e) for e in elements]
+
+
+def _scalar_of(member: str) -> str:
+    if member in ("True", "False"):
+        return "bool"
+    if member[:1] in ("'", '"'):
+        return "str"
+    return "int"
+
+
+def _fits(value: PyType, target: PyType) -> bool:
+    """Whether mypy accepts a value of type ``value`` where ``target`` is declared
+    (None is handled apart: see WorkflowAnalyzer.argument).  Conservative: False
+    when unsure."""
+    v, t = _bare(value.text), _bare(target.text)
+    if v == t or "Any" in (v, t):
+        return True
+    if (v, t) in (("int", "float"), ("bool", "int"), ("bool", "float")):
+        return True
+    members = _literal_members(v)
+    if members is None:
+        return False
+    wanted = _literal_members(t)
+    if wanted is not None:
+        return set(members) <= set(wanted)
+    return all(_scalar_of(m) == t or (t == "float" and _scalar_of(m) == "int") for m in members)
 
 
 def _exits(lines: list[str]) -> bool:
@@ -1618,9 +1675,7 @@ class ExprContext:
                     self.error(p_at[:-1] + ("name",), f"workflow {callee.workflow_id!r} has no input {name!r}", did_you_mean(name, callee.inputs) or "parameters of a step that calls a workflow map to its inputs")
                 continue
             source, py_type = self.value(raw, p_at)
-            if py_type.optional and name in callee.required_inputs:
-                source = f"_runtime.require_input({source}, {py_str(name)}, {py_str(callee.key)})"
-            arguments.append((name, source))
+            arguments.append((name, self.wf.argument(callee, name, source, py_type, p_at)))
         given = {name for name, _ in arguments}
         for original in sorted(callee.required_inputs - given):
             self.error(at, f"step {step.get('stepId')!r} calls workflow {callee.workflow_id!r} without its required input {original!r}", f"add a parameter: {{name: {original}, value: ...}}")

@@ -90,3 +90,17 @@ def test_an_optional_input_passed_to_a_required_one_is_checked_when_called(compi
     assert compiled.module is not None
     with pytest.raises(compiled.module.WorkflowError, match="workflow 'time' needs input 'user', which was not given"):
         run(compiled, "httpx_", mode, servers={"reports": "http://127.0.0.1:9"})
+
+
+def test_a_value_that_does_not_fit_the_input_type_is_passed_as_is_with_a_warning(compile_feature: Compiler, serve: Servers, mode: str) -> None:
+    # caller's free string goes to pick's enum input: mypy --strict would refuse the call
+    # (test_generated_code.py checks the package), so it is cast, and the warning says so;
+    # the literal 1 fits the integer input and is passed plainly.
+    compiled = compile_feature("workflows", "types.yaml")
+    assert not compiled.errors, compiled.errors
+    warnings = [w for w in compiled.warnings if "is passed to input" in w]
+    assert len(warnings) == 1
+    assert "types.yaml:33:35: warning: $.workflows[1].steps[0].parameters[0].value: a value of type str is passed to input 'region' of workflow 'pick', of type Literal['eu', 'us']" in warnings[0].replace('"', "'")
+    assert "region=cast(Any, region)" in compiled.source and "page=1" in compiled.source
+    server = serve("workflows", "types")
+    assert run(compiled, "caller", mode, servers={"reports": server.url}, region="us").rows == 4
