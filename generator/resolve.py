@@ -251,8 +251,10 @@ def _error_count(report: Report) -> int:
 def _load_source(doc: Resolved, linker: _Linker, desc: dict[str, Any], at: JsonPath) -> Source | None:
     report = linker.report
     url = str(desc.get("url", ""))
+    if "#" in url:
+        report.add(doc.arazzo.diagnostic(at + ("url",), f"the fragment of source description url {url!r} is ignored: a source description is a whole document", f"write {url.split('#', 1)[0]!r}", severity=Severity.WARNING))
     kind = desc.get("type", "openapi")
-    file = linker.loader.load_url(doc.arazzo, url, at + ("url",), f"source description {desc.get('name')!r}:")
+    file = linker.loader.load_url(doc.arazzo, _document_url(desc), at + ("url",), f"source description {desc.get('name')!r}:")
     if file is None:
         return None
     name = str(desc["name"])
@@ -279,12 +281,17 @@ def _load_source(doc: Resolved, linker: _Linker, desc: dict[str, Any], at: JsonP
     return source
 
 
+def _document_url(desc: dict[str, Any]) -> str:
+    """A source description's url without a fragment (it names a whole document)."""
+    return str(desc.get("url", "")).split("#", 1)[0]
+
+
 def _links(doc: Resolved, linker: _Linker, desc: dict[str, Any], at: JsonPath) -> bool:
     """Whether a source description names another Arazzo document: by its type or,
     without one, by what the document is (files are read once: the loader keeps them)."""
     if "type" in desc:
         return bool(desc["type"] == "arazzo")
-    file = linker.loader.load_url(doc.arazzo, str(desc.get("url", "")), at + ("url",), f"source description {desc.get('name')!r}:")
+    file = linker.loader.load_url(doc.arazzo, _document_url(desc), at + ("url",), f"source description {desc.get('name')!r}:")
     return file is not None and _document_kind(file.data) == "arazzo"
 
 

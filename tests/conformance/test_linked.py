@@ -167,3 +167,16 @@ def test_linked_documents_behind_symbolic_links_resolve_as_the_system_does(tmp_p
     assert not result.report.has_errors, [d.render() for d in result.report.items]
     assert '"store": "https://store.example.com"' in result.files["workflows.py"]
     assert '"vendor.store"' not in result.files["workflows.py"]
+
+
+def test_source_url_fragment_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "pets.yaml").write_bytes((LINKED / "pets.yaml").read_bytes())
+    (tmp_path / "arazzo.yaml").write_text(
+        "arazzo: 1.0.1\ninfo: {title: t, version: 1.0.0}\n"
+        "sourceDescriptions:\n  - {name: pets, url: 'pets.yaml#/paths', type: openapi}\n"
+        "workflows:\n  - workflowId: w\n    steps:\n"
+        "      - {stepId: s, operationId: getPet, parameters: [{name: petId, in: path, value: x}]}\n"
+    )
+    result = build(Job(spec=tmp_path / "arazzo.yaml", package="fragment", out=tmp_path / "out"))
+    assert not result.report.has_errors, [d.render() for d in result.report.items]
+    assert any(d.json_path == ("sourceDescriptions", 0, "url") and "is ignored" in d.message for d in result.report.items)
