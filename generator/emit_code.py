@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import jinja2
 
-from .formatting import format_source
+from .formatting import format_sources
 from .paths import templates_dir
 from .plan import ModulePlan
 
@@ -37,6 +37,6 @@ def emit_package(plan: ModulePlan, models_source: str, line_length: int) -> dict
         "_runtime.py": render_template("_runtime.py.jinja", plan=plan),
         "models.py": models_source,
     }
-    formatted = {name: format_source(text, line_length) for name, text in sorted(files.items())}
+    formatted = format_sources(dict(sorted(files.items())), line_length)
     formatted["py.typed"] = ""
     return formatted

@@ -6,9 +6,9 @@ down:
 
 - black formats top-level statements independently, so a large module is split
   at top-level class and function boundaries (only where the Python parser
-  agrees a statement starts there, never inside a string) and the pieces are
-  formatted on every core; the joined result is byte-identical to formatting the
-  whole file.
+  agrees a statement starts there, never inside a string) and the pieces of all
+  the package's modules are formatted together on every core, longest first; the
+  joined result is byte-identical to formatting each whole file.
 - Each piece's formatted text (and the whole module's) is cached on disk, keyed
   by a hash of the text, black's version, the mode and this module's code, so a
   piece is formatted once per machine: a re-run, ``check``, another provider
@@ -25,7 +25,7 @@ import ast
 import hashlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from multiprocessing import get_context
@@ -33,33 +33,46 @@ from pathlib import Path
 
 from .cache import TextCache
 
-PARALLEL_THRESHOLD_LINES = 3000
+PARALLEL_THRESHOLD_LINES = 3000  # fewer lines in all: formatted in this process
+SPLIT_MIN_LINES = 400  # a module this long is cut into top-level pieces
 _TOP_LEVEL = re.compile(r"\n\n\n(?=(?:class |def |async def |@))")
 
 
 def format_source(source: str, line_length: int = 88) -> str:
     """The black-formatted text of one module."""
+    return format_sources({"module": source}, line_length)["module"]
+
+
+def format_sources(sources: Mapping[str, str], line_length: int = 88) -> dict[str, str]:
+    """The black-formatted text of several modules (name -> text).  The pieces of all
+    of them that the cache does not hold are formatted in one parallel pass, so a
+    small module is formatted beside a large one's pieces, not after them."""
     cache = TextCache.default()
     salt = _black_salt(line_length)
-    whole = cache.key("black", salt, source)
-    hit = cache.get(whole)
-    if hit is not None:
-        return hit
-    chunks = split_top_level(source) if source.count("\n") >= PARALLEL_THRESHOLD_LINES else [source]
-    keys = [cache.key("black", salt, chunk) for chunk in chunks]
-    results: list[str | None] = [cache.get(key) for key in keys]
-    missing = [i for i, text in enumerate(results) if text is None]
+    done: dict[str, str] = {}
+    pending: dict[str, tuple[list[str], list[str], list[str | None]]] = {}  # name -> chunks, keys, results
+    for name, source in sources.items():
+        hit = cache.get(cache.key("black", salt, source))
+        if hit is not None:
+            done[name] = hit
+            continue
+        chunks = split_top_level(source) if source.count("\n") >= SPLIT_MIN_LINES else [source]
+        keys = [cache.key("black", salt, chunk) for chunk in chunks]
+        pending[name] = (chunks, keys, [cache.get(key) for key in keys])
+    missing = [(name, i) for name, (_, _, results) in pending.items() for i, text in enumerate(results) if text is None]
     if missing:
-        formatted = _format_many([chunks[i] for i in missing], line_length)
-        for i, text in zip(missing, formatted):
-            results[i] = text
-            cache.put(keys[i], text)
-    done = [text for text in results if text is not None]
-    if len(done) == 1:
-        return done[0]
-    joined = "\n\n\n".join(part.rstrip("\n") for part in done) + "\n"
-    cache.put(whole, joined)
-    return joined
+        missing.sort(key=lambda m: -len(pending[m[0]][0][m[1]]))  # longest first: the workers finish together
+        formatted = _format_many([pending[name][0][i] for name, i in missing], line_length)
+        for (name, i), text in zip(missing, formatted):
+            pending[name][2][i] = text
+            cache.put(pending[name][1][i], text)
+    for name, (_, _, results) in pending.items():
+        parts = [text for text in results if text is not None]
+        joined = parts[0] if len(parts) == 1 else "\n\n\n".join(part.rstrip("\n") for part in parts) + "\n"
+        if len(parts) > 1:
+            cache.put(cache.key("black", salt, sources[name]), joined)
+        done[name] = joined
+    return {name: done[name] for name in sources}
 
 
 def split_top_level(source: str) -> list[str]:
