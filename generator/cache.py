@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from functools import lru_cache
 from pathlib import Path
 
 _CACHE_SCHEME = "arazzo-codegen text cache 1"
@@ -39,6 +40,24 @@ BLOCK = 4096  # entry sizes are counted in whole blocks, as a file system stores
 _TEMP_PREFIX = ".tmp-"
 _SHARD = re.compile(r"[0-9a-f]{2}")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
+
+@lru_cache(maxsize=None)
+def package_version(distribution: str) -> str:
+    """An installed distribution's version, without importing it (part of cache salts)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@lru_cache(maxsize=None)
+def module_digest(path: str) -> str:
+    """A short hash of one of the generator's own modules (``__file__``): salting a
+    cache key with it means that editing the module invalidates what it cached."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
 
 _trim_lock = threading.Lock()
 _trimmed: set[Path] = set()  # cache roots this process has trimmed (or decided not to)

@@ -17,16 +17,12 @@ an unchanged schema set is never converted twice.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sys
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic, Report, Severity
-from .cache import TextCache
-from .formatting import package_version
+from .cache import TextCache, module_digest, package_version
 from .schemas import ModelSet
 
 _BASE_CLASS = '''
@@ -88,13 +84,7 @@ def _generate(document: dict[str, Any]) -> str:
 
 def _salt() -> str:
     version = ".".join(map(str, sys.version_info[:2]))
-    return f"datamodel-code-generator {package_version('datamodel-code-generator')} pydantic {package_version('pydantic')} python {version} {_own_hash()}"
-
-
-@lru_cache(maxsize=1)
-def _own_hash() -> str:
-    """A hash of this module: a change to the configuration below invalidates the cache."""
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    return f"datamodel-code-generator {package_version('datamodel-code-generator')} pydantic {package_version('pydantic')} python {version} {module_digest(__file__)}"
 
 
 def _convert(document: dict[str, Any]) -> str:

@@ -22,16 +22,13 @@ bound) also holds datamodel-code-generator's output (see emit_models).
 from __future__ import annotations
 
 import ast
-import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from functools import lru_cache
 from multiprocessing import get_context
-from pathlib import Path
 
-from .cache import TextCache
+from .cache import TextCache, module_digest, package_version
 
 PARALLEL_THRESHOLD_LINES = 3000  # fewer lines in all: formatted in this process
 SPLIT_MIN_LINES = 400  # a module this long is cut into top-level pieces
@@ -119,21 +116,4 @@ def _format(source: str, line_length: int) -> str:
 
 
 def _black_salt(line_length: int) -> str:
-    return f"black {package_version('black')} line-length {line_length} py311 {_own_hash()}"
-
-
-@lru_cache(maxsize=1)
-def _own_hash() -> str:
-    """A hash of this module: editing how black is called invalidates its entries."""
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
-
-
-@lru_cache(maxsize=None)
-def package_version(distribution: str) -> str:
-    """An installed distribution's version, without importing it."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(distribution)
-    except PackageNotFoundError:
-        return "unknown"
+    return f"black {package_version('black')} line-length {line_length} py311 {module_digest(__file__)}"

@@ -161,20 +161,17 @@ def _resolve_document(arazzo: SourceFile, prefix: str, linker: _Linker) -> Resol
     doc = Resolved(arazzo, {}, {}, loader, set(), linker.unvalidated, prefix)
     linker.documents[str(arazzo.path)] = doc
     linker.order.append(doc)
-    descriptions = list(enumerate(data.get("sourceDescriptions", [])))
-    # This document's OpenAPI sources first, so that they name their server keys and
-    # credentials before any linked document that uses the same files.
-    for linking in (False, True):
-        for index, desc in descriptions:
-            if _links(doc, linker, desc, ("sourceDescriptions", index)) is not linking:
-                continue
-            errors_before = _error_count(report)
-            source = _load_source(doc, linker, desc, ("sourceDescriptions", index))
-            doc.source_urls[str(desc.get("name"))] = str(desc.get("url", ""))
-            if source is not None:
-                doc.sources[str(desc["name"])] = source
-            elif _error_count(report) > errors_before:
-                doc.failed_sources.add(str(desc.get("name")))
+    # This document's OpenAPI sources first (a stable sort), so that they name their
+    # server keys and credentials before any linked document that uses the same files.
+    descriptions = sorted(enumerate(data.get("sourceDescriptions", [])), key=lambda item: _links(doc, linker, item[1], ("sourceDescriptions", item[0])))
+    for index, desc in descriptions:
+        errors_before = _error_count(report)
+        source = _load_source(doc, linker, desc, ("sourceDescriptions", index))
+        doc.source_urls[str(desc.get("name"))] = str(desc.get("url", ""))
+        if source is not None:
+            doc.sources[str(desc["name"])] = source
+        elif _error_count(report) > errors_before:
+            doc.failed_sources.add(str(desc.get("name")))
     # A step that names an operation of a source that could not be read is not
     # reported again: the source's own diagnostic explains it.
     workflow_ids = set(doc.workflow_ids())

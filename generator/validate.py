@@ -14,7 +14,6 @@ resolve and analyze stages, which report into the same Report.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -24,14 +23,13 @@ import re
 from collections.abc import Iterable, Iterator
 from difflib import get_close_matches
 from functools import lru_cache
-from importlib import metadata, resources
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
-from .cache import TextCache
+from .cache import TextCache, module_digest, package_version
 from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile
 
@@ -464,15 +462,8 @@ def validate_openapi(source: SourceFile, report: Report, deferred: list[SourceFi
 def _findings_key(cache: TextCache, source: SourceFile) -> str:
     """The findings depend on the text, the validator's version and how this module
     words them (its own source is part of the key)."""
-    try:
-        version = metadata.version("openapi-spec-validator")
-    except metadata.PackageNotFoundError:
-        version = "?"
-    salt = f"{version}\0{_MODULE_DIGEST}"
+    salt = f"openapi-spec-validator {package_version('openapi-spec-validator')} {module_digest(__file__)}"
     return cache.key("openapivalidation", salt, source.text)
-
-
-_MODULE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
 def _cached_findings(cache: TextCache, source: SourceFile) -> list[Diagnostic] | None:
