@@ -51,7 +51,7 @@ def _heaviest(frame: Any, depth: int = 6) -> list[dict[str, Any]]:
 def main() -> None:
     from pyinstrument import Profiler
 
-    from generator.cli import main as cli_main
+    from arazzo_codegen.cli import main as cli_main
 
     out_text = Path(sys.argv[1])
     argv = ["generate", "--force", "-q", *sys.argv[2:]]

@@ -1,4 +1,4 @@
-"""``python -m generator`` runs the command line."""
+"""``python -m arazzo_codegen`` runs the command line."""
 
 import sys
 

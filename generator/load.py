@@ -33,8 +33,13 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 #: (the parser allows 200 nested brackets) and much of the pipeline recurses.
 MAX_DEPTH = 100
 #: libyaml's composer recurses in C and crashes the interpreter somewhere past
-#: 20,000 levels: deeper YAML is refused before it is composed.
-PARSE_DEPTH = 5_000
+#: 20,000 levels: deeper YAML is refused before it is composed.  The figure is
+#: the nesting limit of the libyaml that newer PyYAML wheels bundle (6.0.4 and
+#: later refuse level 1,001 with "exceeded maximum nesting depth"), so the
+#: diagnostic is ours, at the same place, whichever allowed PyYAML is installed.
+PARSE_DEPTH = 1_000
+#: The problem libyaml's scanner reports when its own nesting limit fires.
+_LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
 #: Values a document may hold once YAML aliases are expanded: more than the
 #: characters of its text is only possible through aliases that repeat
 #: themselves (the "billion laughs"), so the budget is the larger of this and
@@ -128,6 +133,19 @@ def _check_yaml_depth(text: str) -> None:
                 raise _TooDeep(*_mark(event.start_mark))
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
+
+
+def _load_yaml(text: str) -> Any:
+    """The YAML document as data; libyaml's own nesting limit (where the
+    installed PyYAML has one) becomes _TooDeep like ours."""
+    try:
+        _check_yaml_depth(text)
+        return yaml.load(text, Loader=_DatesAsStrings)
+    except yaml.MarkedYAMLError as exc:
+        if exc.problem != _LIBYAML_TOO_DEEP:
+            raise
+        line, column = _mark(exc.problem_mark or exc.context_mark)
+    raise _TooDeep(line, column)
 
 
 def _check_shape(data: Any, budget: int) -> None:
@@ -301,8 +319,7 @@ def parse_text(text: str, display: str, suffix: str) -> Any:
     if suffix == ".json":
         data = json.loads(text, object_pairs_hook=_json_object)
     else:
-        _check_yaml_depth(text)
-        data = yaml.load(text, Loader=_DatesAsStrings)
+        data = _load_yaml(text)
     _check_shape(data, max(MAX_VALUES, len(text)))
     return data
 

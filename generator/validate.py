@@ -41,7 +41,7 @@ MAX_VALIDATED_CHARS = 4_000_000
 
 @lru_cache(maxsize=1)
 def _arazzo_validator() -> jsonschema.Draft202012Validator:
-    text = resources.files("generator").joinpath("data/arazzo-1.0.schema.json").read_text(encoding="utf-8")
+    text = resources.files(__package__ or "arazzo_codegen").joinpath("data/arazzo-1.0.schema.json").read_text(encoding="utf-8")
     return jsonschema.Draft202012Validator(json.loads(text))
 
 

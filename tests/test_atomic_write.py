@@ -26,8 +26,8 @@ from typing import Any
 
 import pytest
 
-from generator import cli
-from generator import write as write_stage
+from arazzo_codegen import cli
+from arazzo_codegen import write as write_stage
 
 ROOT = Path(__file__).resolve().parent.parent
 PETSTORE = Path(__file__).resolve().parent / "bad" / "_shared" / "petstore.yaml"
@@ -191,7 +191,7 @@ def test_disk_full_while_writing(project: Path, monkeypatch: pytest.MonkeyPatch)
 
 CHILD = """
 import os, sys, time
-from generator import cli, write
+from arazzo_codegen import cli, write
 marker = sys.argv[1]
 real_open = open
 count = 0

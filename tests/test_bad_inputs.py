@@ -29,7 +29,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator import cli, pipeline
+from arazzo_codegen import cli, pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = Path(__file__).resolve().parent / "bad"
@@ -274,7 +274,7 @@ def test_subprocess_exit_code_and_no_traceback(name: str, tmp_path: Path) -> Non
     _previous_output(out)
     before = _snapshot(out)
     proc = subprocess.run(
-        [sys.executable, "-m", "generator", "generate", case.spec, "--out", str(out), "--package", PACKAGE],
+        [sys.executable, "-m", "arazzo_codegen", "generate", case.spec, "--out", str(out), "--package", PACKAGE],
         cwd=CATALOGUE / name,
         env=_env(),
         capture_output=True,
@@ -345,7 +345,7 @@ def test_internal_error_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPatch, 
 def test_internal_error_in_a_subprocess_prints_no_traceback(tmp_path: Path) -> None:
     script = (
         "import sys\n"
-        "from generator import cli, pipeline\n"
+        "from arazzo_codegen import cli, pipeline\n"
         "def broken(*a, **k):\n"
         "    raise KeyError('boom')\n"
         "pipeline.resolve = broken\n"
@@ -429,7 +429,7 @@ def test_schema_ref_chain_200_deep_terminates_and_generates(tmp_path: Path) -> N
 def test_payload_at_the_deepest_accepted_nesting_still_compiles(tmp_path: Path) -> None:
     """The loader's depth limit keeps literals within what Python can parse: a payload
     as deep as the limit allows (with optional members at every level) compiles."""
-    from generator.load import MAX_DEPTH
+    from arazzo_codegen.load import MAX_DEPTH
 
     depth = MAX_DEPTH - 6  # workflows, [0], steps, [0], requestBody, payload
     payload: Any = "$inputs.name"

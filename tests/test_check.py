@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
-from generator.config import Job as ConfigJob
-from generator.write import PACKAGE_FILES, package_status, read_state
+from arazzo_codegen.cli import main
+from arazzo_codegen.config import Job as ConfigJob
+from arazzo_codegen.write import PACKAGE_FILES, package_status, read_state
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLINGBOX = "specs/callingbox/arazzo/callingbox-outbound-call-workflow.yml"
@@ -44,7 +44,7 @@ spec = "{VOICEINFRA}"
 package = "voiceinfra"
 """
 SUMMARY = "Place an outbound call, then follow it to its end."
-HEAVY = ("datamodel_code_generator", "black", "jinja2", "jsonschema", "openapi_spec_validator", "yaml", "generator.pipeline", "generator.load", "generator.emit_models")
+HEAVY = ("datamodel_code_generator", "black", "jinja2", "jsonschema", "openapi_spec_validator", "yaml", "arazzo_codegen.pipeline", "arazzo_codegen.load", "arazzo_codegen.emit_models")
 OLD = 1_000_000_000  # a modification time (2001) no write of this test run can produce
 
 
@@ -80,7 +80,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 def run_process(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "generator", *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "arazzo_codegen", *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
@@ -108,7 +108,7 @@ def imported_by(argv: list[str], cwd: Path) -> tuple[int, list[str]]:
     """Run the CLI in a fresh interpreter; its exit code and the heavy modules it imported."""
     code = (
         "import sys\n"
-        "from generator.cli import main\n"
+        "from arazzo_codegen.cli import main\n"
         f"rc = main({argv!r})\n"
         f"heavy = sorted(m for m in sys.modules if m in {HEAVY!r} or m.split('.')[0] in {HEAVY!r})\n"
         "print('RESULT', rc, ' '.join(heavy))\n"
@@ -140,7 +140,7 @@ def test_current_check_decides_from_stamps_without_heavy_imports(project: Path) 
     edit(project / CALLINGBOX, SUMMARY, "Place an outbound call (edited).")
     code, heavy = imported_by(["check"], project)
     assert code == 1
-    assert {"generator.pipeline", "yaml"} <= set(heavy)  # building loads the spec
+    assert {"arazzo_codegen.pipeline", "yaml"} <= set(heavy)  # building loads the spec
 
 
 def test_check_as_a_process_exits_0(project: Path) -> None:

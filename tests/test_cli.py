@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import __version__
-from generator.cli import build_parser, main
+from arazzo_codegen import __version__
+from arazzo_codegen.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLINGBOX = "specs/callingbox/arazzo/callingbox-outbound-call-workflow.yml"
@@ -55,7 +55,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_version_and_help_as_processes() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "generator", "--version"], capture_output=True, text=True, timeout=120, env=env)
+    done = subprocess.run([sys.executable, "-m", "arazzo_codegen", "--version"], capture_output=True, text=True, timeout=120, env=env)
     assert (done.returncode, done.stdout.strip()) == (0, f"arazzo-codegen {__version__}")
     script = shutil.which("arazzo-codegen", path=os.path.dirname(sys.executable))
     assert script is not None, "the console script is installed next to the interpreter"
@@ -196,7 +196,7 @@ def test_generate_single_spec_with_package_and_out(workdir: Path, capsys: pytest
 
 
 def test_internal_error_is_one_line_and_exit_3(workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from generator import cli
+    from arazzo_codegen import cli
 
     def explode(*_: object) -> None:
         raise RuntimeError("boom")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import build_parser, main
-from generator.config import Config, Job, Overrides, jobs_for_specs, load_jobs, package_name, read_config
-from generator.diagnostics import UsageError
+from arazzo_codegen.cli import build_parser, main
+from arazzo_codegen.config import Config, Job, Overrides, jobs_for_specs, load_jobs, package_name, read_config
+from arazzo_codegen.diagnostics import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = "specs/callingbox/arazzo/callingbox-outbound-call-workflow.yml"
@@ -119,7 +119,7 @@ poll-interval = 3
 
 
 def _cli_jobs(argv: list[str]) -> list[Job]:
-    from generator import cli
+    from arazzo_codegen import cli
 
     return cli._jobs(build_parser().parse_args(argv))
 

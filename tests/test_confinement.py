@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import cli
+from arazzo_codegen import cli
 
 PACKAGE_FILES = ["__init__.py", "_runtime.py", "models.py", "py.typed", "workflows.py"]
 

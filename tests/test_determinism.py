@@ -29,7 +29,7 @@ def _generate(cwd: Path, spec: str, out: str, seed: str) -> subprocess.Completed
     env["PYTHONPATH"] = str(ROOT)
     env.pop("ARAZZO_CODEGEN_TRACEBACK", None)
     return subprocess.run(
-        [sys.executable, "-m", "generator", "generate", spec, "--out", out, "--package", PACKAGE],
+        [sys.executable, "-m", "arazzo_codegen", "generate", spec, "--out", out, "--package", PACKAGE],
         cwd=cwd,
         env=env,
         capture_output=True,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.config import Overrides, load_jobs
-from generator.pipeline import Job, build
+from arazzo_codegen.config import Overrides, load_jobs
+from arazzo_codegen.pipeline import Job, build
 
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = load_jobs(ROOT / "pyproject.toml", Overrides())

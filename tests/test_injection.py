@@ -46,7 +46,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from generator import cli, pycode
+from arazzo_codegen import cli, pycode
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_EXAMPLES = int(os.environ.get("INJECTION_EXAMPLES", "25"))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
+from arazzo_codegen.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = "specs/callingbox/arazzo/callingbox-outbound-call-workflow.yml"

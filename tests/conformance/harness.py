@@ -16,9 +16,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from generator.diagnostics import Diagnostic, Severity
-from generator.pipeline import Job, build
-from generator.write import write_package
+from arazzo_codegen.diagnostics import Diagnostic, Severity
+from arazzo_codegen.pipeline import Job, build
+from arazzo_codegen.write import write_package
 from tests.replay import ReplayManager, ReplayServer, SleepRecorder
 
 CONFORMANCE_DIR = Path(__file__).resolve().parent

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.pipeline import Job, build
+from arazzo_codegen.pipeline import Job, build
 from tests.conformance.harness import CONFORMANCE_DIR, Compiled, Compiler, Servers, run
 
 LINKED = CONFORMANCE_DIR / "linked"

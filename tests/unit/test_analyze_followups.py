@@ -27,8 +27,8 @@ from generated.vapi import (
     assistant_phone_outbound_call,
     assistant_phone_outbound_call_async,
 )
-from generator.pipeline import Job, build
-from generator.write import write_package
+from arazzo_codegen.pipeline import Job, build
+from arazzo_codegen.write import write_package
 from tests.replay import ReplayServer
 
 OPENAPI = """\

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.diagnostics import Severity
-from generator.pipeline import Job, build
+from arazzo_codegen.diagnostics import Severity
+from arazzo_codegen.pipeline import Job, build
 
 ARAZZO = """\
 arazzo: 1.0.1

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import cache as cache_module
-from generator.cache import BLOCK, LOW_WATERMARK, TOUCH_AFTER, TextCache
+from arazzo_codegen import cache as cache_module
+from arazzo_codegen.cache import BLOCK, LOW_WATERMARK, TOUCH_AFTER, TextCache
 
 MB = 1024 * 1024
 BODY = 100_000  # characters of each entry's text: 100,065 bytes in 25 blocks (102,400)
@@ -194,7 +194,7 @@ def test_no_bound_no_trim(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_black_output_goes_through_the_bounded_cache(root: Path) -> None:
-    from generator.formatting import format_source
+    from arazzo_codegen.formatting import format_source
 
     assert format_source("x  =  1\n") == "x = 1\n"
     assert len(entry_files(root)) == 1

@@ -1,6 +1,6 @@
 """Model class names never shadow what models.py itself defines or imports."""
 
-from generator.schemas import class_name
+from arazzo_codegen.schemas import class_name
 
 
 def test_a_schema_named_model_does_not_shadow_the_base_class() -> None:

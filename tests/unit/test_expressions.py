@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator.expressions import (
+from arazzo_codegen.expressions import (
     And,
     Compare,
     ComponentRef,
@@ -730,7 +730,7 @@ def test_condition_fuzz_only_raises_expression_error(text: str) -> None:
 
 from typing import Any  # noqa: E402
 
-from generator.expressions import check_jsonpath, check_xpath, runtime_part, xpath_is_location_path  # noqa: E402
+from arazzo_codegen.expressions import check_jsonpath, check_xpath, runtime_part, xpath_is_location_path  # noqa: E402
 
 JSONPATH = runtime_part("jsonpath")
 XPATH = runtime_part("xpath")

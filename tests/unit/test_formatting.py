@@ -8,7 +8,7 @@ from pathlib import Path
 import black
 import pytest
 
-from generator import formatting
+from arazzo_codegen import formatting
 
 
 def _module(n: int) -> str:

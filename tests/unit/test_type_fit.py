@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from generator.analyze import _fits
-from generator.schemas import PyType
+from arazzo_codegen.analyze import _fits
+from arazzo_codegen.schemas import PyType
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from generator import validate
-from generator.cache import TextCache
-from generator.diagnostics import Report, Severity
-from generator.load import Loader, SourceFile
+from arazzo_codegen import validate
+from arazzo_codegen.cache import TextCache
+from arazzo_codegen.diagnostics import Report, Severity
+from arazzo_codegen.load import Loader, SourceFile
 
 INVALID = """\
 openapi: 3.0.3

@@ -36,7 +36,7 @@ from elementpath import XPath1Parser, XPath2Parser, XPathContext
 from elementpath.xpath30 import XPath30Parser
 from elementpath.xpath31 import XPath31Parser
 
-from generator.expressions import ExpressionError, check_xpath, runtime_part, xpath_is_location_path
+from arazzo_codegen.expressions import ExpressionError, check_xpath, runtime_part, xpath_is_location_path
 
 XPATH = runtime_part("xpath")
 PARSERS: dict[str, Any] = {"xpath-10": XPath1Parser, "xpath-20": XPath2Parser, "xpath-30": XPath30Parser, "xpath-31": XPath31Parser}
