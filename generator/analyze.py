@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import json
+import keyword
 import re
 import textwrap
 from collections.abc import Iterable
@@ -43,8 +44,6 @@ _IDENTIFIER_LIKE = re.compile(r"^[A-Za-z0-9_\-]+$")
 _JSONPATH_QUIRK = re.compile(r"^\$((?:\.[A-Za-z_][A-Za-z0-9_\-]*|\[\d+\])+)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.S)
 _STEP_REF = re.compile(r"\$steps\.([A-Za-z0-9_\-]+)\.")
 _STATUS_REF = re.compile(r"\$statusCode\s*==\s*(\d{3})")
-# Locals the generated functions use besides pycode.RESERVED_NAMES.
-_LOCALS = frozenset({"secrets", "resume", "tokens", "payload", "access_token", "called"})
 _GOESSNER = "draft-goessner-dispatch-jsonpath-00"
 _XPATH_VERSIONS = ("xpath-10", "xpath-20", "xpath-30", "xpath-31")
 _TRANSPORT_RETRY_STATUSES = frozenset({"502", "503", "504"})
@@ -230,7 +229,7 @@ class WorkflowAnalyzer:
         self.key = doc.workflow_key(self.workflow_id)
         # A workflow of a linked document is named after the source names that reach it.
         self.name_stem = f"{doc.prefix.replace('.', '_')}_{self.workflow_id}" if doc.prefix else self.workflow_id
-        self.names = NameAllocator(set(RESERVED_NAMES) | _LOCALS)
+        self.names = NameAllocator(set(RESERVED_NAMES))
         self.inputs: dict[str, InputParam] = {}
         self.input_types: dict[str, PyType] = {}
         self.input_params: list[InputParam] = []
@@ -342,9 +341,8 @@ class WorkflowAnalyzer:
             loc = SchemaLoc(self.doc.arazzo, prop_at, prop)
             py_type = self.p.inferrer.type_of(loc) if isinstance(prop, dict) else ANY
             wanted = snake_case(original, fallback="input")
-            if wanted in RESERVED_NAMES or wanted in _LOCALS:
-                wanted += "_"
             py_name = self.names.claim(wanted)
+            self._warn_renamed_input(original, wanted, py_name, prop_at)
             default: str | None = None
             mutable_default: str | None = None
             if isinstance(prop, dict) and isinstance(prop.get("default"), (dict, list)):
@@ -367,6 +365,19 @@ class WorkflowAnalyzer:
             if secret:
                 self.secret_names.append(py_name)
         return sorted(params, key=lambda p: p.default is not None)
+
+    def _warn_renamed_input(self, original: str, wanted: str, py_name: str, at: JsonPath) -> None:
+        """Warn when input ``original`` does not become the argument its snake_case name would be."""
+        natural = wanted[:-1] if wanted.endswith("_") and (keyword.iskeyword(wanted[:-1]) or keyword.issoftkeyword(wanted[:-1])) else wanted
+        if py_name == natural:
+            return
+        if natural != wanted:
+            why = f"{natural} is a Python keyword"
+        elif natural in RESERVED_NAMES:
+            why = f"{natural} is an option of the function or a name the module imports"
+        else:
+            why = f"{natural} is taken by another input"
+        self.warn(at, f"input {original!r} is generated as argument {py_name}, since {why}", f"rename the input, or pass it as {py_name}=...")
 
     def _deref_input_schema(self, schema: Any, at: JsonPath) -> tuple[Any, JsonPath]:
         hops = 0
@@ -775,13 +786,13 @@ class WorkflowAnalyzer:
             Block(f"if {p.name} is None:", (Line(f"{p.name} = {p.mutable_default}"),)) for p in self.input_params if p.mutable_default is not None
         ]
         body += [
-            Line("base = _runtime.servers(SERVERS, servers)"),
-            Line("deadline = _runtime.Deadline(timeout)"),
+            Line("_base = _runtime.servers(SERVERS, servers)"),
+            Line("_deadline = _runtime.Deadline(timeout)"),
         ]
         secrets = ", ".join(self.secret_names)
-        body.append(Line(f"secrets = ({secrets},)" if self.secret_names else "secrets: tuple[str, ...] = ()"))
+        body.append(Line(f"_secrets = ({secrets},)" if self.secret_names else "_secrets: tuple[str, ...] = ()"))
         if any(scheme.kind == "oauth2-client-credentials" for alts in self.step_auth.values() for alt in alts for scheme, _, _ in alt):
-            body.append(Line("tokens: dict[str, str] = {}  # OAuth 2.0 access tokens, fetched once per run"))
+            body.append(Line("_tokens: dict[str, str] = {}  # OAuth 2.0 access tokens, fetched once per run"))
         text = json.dumps(self.workflow, default=str)
         for target, var in self.workflow_vars.items():
             read = f"$workflows.{target}.outputs" in text
@@ -797,7 +808,7 @@ class WorkflowAnalyzer:
             inner += self._machine(is_async)
         else:
             inner += self._sequential(is_async)
-        client_line = "async with _runtime.async_client(client) as http:" if is_async else "with _runtime.sync_client(client) as http:"
+        client_line = "async with _runtime.async_client(client) as _http:" if is_async else "with _runtime.sync_client(client) as _http:"
         while inner and inner[0] == Line(""):
             inner = inner[1:]  # no blank line right after the 'with' line
         body.append(Block(client_line, tuple(inner)))
@@ -809,7 +820,7 @@ class WorkflowAnalyzer:
 
     def _validate_outputs(self, pairs: list[str]) -> str:
         """The Outputs model built from ``pairs``, carrying the run's transport retry count."""
-        return f"{self.outputs_class}.model_validate({{" + ", ".join(pairs) + '}, context={"transport_retries": deadline.transport_retries})'
+        return f"{self.outputs_class}.model_validate({{" + ", ".join(pairs) + '}, context={"transport_retries": _deadline.transport_retries})'
 
     def _early_result(self, info: StepInfo) -> str:
         """The outputs when a step ends the workflow early: later steps' values are None."""
@@ -840,7 +851,7 @@ class WorkflowAnalyzer:
             args.append(f"{callee.inputs[original].name}={source}")
         for key in callee.credentials:
             args.append(f"{callee.credential_names[key]}={self.credential_names[key]}")
-        args += ["client=http", "servers=base", "poll_interval=poll_interval", "timeout=deadline.remaining()", "sleep=sleep"]
+        args += ["client=_http", "servers=_base", "poll_interval=poll_interval", "timeout=_deadline.remaining()", "sleep=sleep"]
         name = f"await {callee.async_fn}" if is_async else callee.fn
         return f"{name}(" + ", ".join(args) + ")"
 
@@ -899,15 +910,15 @@ class WorkflowAnalyzer:
         counters = [a.counter for info in self.steps for a in info.failure_actions if a.kind == "retry"]
         nodes += [Line(f"{name} = 0") for name in counters]
         if self.resume_targets:
-            nodes.append(Line("resume: str | None = None  # the step a 'retry' after another step returns to"))
+            nodes.append(Line("_resume: str | None = None  # the step a 'retry' after another step returns to"))
         cases: list[Node] = []
         for info in self.steps:
             cases.append(Block(f"case {py_str(info.step_id)}:", tuple(self._step(info, is_async))))
         cases.append(Block("case _:", (Line("break"),)))
-        nodes.append(Line(f"step = {py_str(self.steps[0].step_id)}"))
+        nodes.append(Line(f"_step = {py_str(self.steps[0].step_id)}"))
         nodes.append(Line(f"# A state machine over the steps' goto graph ({comment_text(self.machine_reason, 70)}), bounded by MAX_ITERATIONS."))
-        nodes.append(Block("for _transition in range(_runtime.MAX_ITERATIONS):", (Block("match step:", tuple(cases)),)))
-        nodes.append(Block("else:", (Line('raise WorkflowTimeout(step, "more than MAX_ITERATIONS transitions")'),)))
+        nodes.append(Block("for _transition in range(_runtime.MAX_ITERATIONS):", (Block("match _step:", tuple(cases)),)))
+        nodes.append(Block("else:", (Line('raise WorkflowTimeout(_step, "more than MAX_ITERATIONS transitions")'),)))
         return nodes
 
     # -- transitions -------------------------------------------------------------------
@@ -917,7 +928,7 @@ class WorkflowAnalyzer:
         if self.machine:
             if info.index == len(self.steps) - 1:
                 return ["break"]
-            return [f"step = {py_str(self.steps[info.index + 1].step_id)}"]
+            return [f"_step = {py_str(self.steps[info.index + 1].step_id)}"]
         loop = self._loop_of(info.index)
         if loop is not None and loop[1] == info.index:
             return ["break"]
@@ -939,7 +950,7 @@ class WorkflowAnalyzer:
             lines = []
             if target.index <= info.index:
                 lines.append(self.sleep_line(ctx, info, seconds))  # a back edge: pace the loop
-            return lines + [f"step = {py_str(target_step)}", "continue"]
+            return lines + [f"_step = {py_str(target_step)}", "continue"]
         if target.index == info.index + 1:
             return self.next_lines(info) or ["pass"]
         return [self.sleep_line(ctx, info, seconds), "continue"]
@@ -952,7 +963,7 @@ class WorkflowAnalyzer:
         return lines + [f"return {self._early_result(info)}"]
 
     def sleep_line(self, ctx: ExprContext, info: StepInfo, seconds: str) -> str:
-        call = "await deadline.asleep" if ctx.is_async else "deadline.sleep"
+        call = "await _deadline.asleep" if ctx.is_async else "_deadline.sleep"
         return f"{call}(sleep, {seconds}, step={py_str(info.step_id)})"
 
     # -- steps -----------------------------------------------------------------------
@@ -988,12 +999,13 @@ class WorkflowAnalyzer:
         request = ExprContext(self, info, is_async=is_async, phase="request")
         nodes: list[Node] = [Line(text) for text in request.request_lines(op, step, at)]
         ctx = ExprContext(self, info, is_async=is_async, phase="response", payload=request.payload_var, path_values=request.path_values)
-        success = ctx.criteria(self._criteria(step.get("successCriteria"), at + ("successCriteria",)), default="response.is_success")
+        success = ctx.criteria(self._criteria(step.get("successCriteria"), at + ("successCriteria",)), default="_response.is_success")
+        failed = ctx.failed_criterion_args() + self._retry_args(info)
         parsed = ctx.reads_body
         if parsed:  # the success criteria read the body, which may not be JSON
             nodes.append(Line(self._body_line(info, lenient=True)))
         error_models = self._error_models(op)
-        fail_args = f"{py_str(info.step_id)}, response, secrets=secrets" + (f", error_models={error_models}" if error_models else "")
+        fail_args = f"{py_str(info.step_id)}, _response, secrets=_secrets" + (f", error_models={error_models}" if error_models else "") + failed
         ctx.reads_body = False
         failure = self._failure_nodes(info, ctx, f"raise StepFailed.from_response({fail_args})")
         if ctx.reads_body and not parsed:
@@ -1019,7 +1031,8 @@ class WorkflowAnalyzer:
         criteria = self._criteria(info.step.get("successCriteria"), info.json_path + ("successCriteria",))
         if criteria:
             success = ctx.criteria(criteria, default="True")
-            failure = self._failure_nodes(info, ctx, f"raise _runtime.criteria_failed({py_str(info.step_id)}, {py_str(target)})")
+            failed = ctx.failed_criterion_args() + self._retry_args(info)
+            failure = self._failure_nodes(info, ctx, f"raise _runtime.criteria_failed({py_str(info.step_id)}, {py_str(target)}{failed})")
             nodes.append(Block(f"if {_negate(success)}:", tuple(failure)))
             if self._reentered(info):
                 nodes += [Line(f"{a.counter} = 0") for a in info.failure_actions if a.kind == "retry"]
@@ -1031,12 +1044,12 @@ class WorkflowAnalyzer:
 
     def _body_line(self, info: StepInfo, *, lenient: bool) -> str:
         if not self.body_is_json(info):
-            return "body = response.text"
+            return "_body = _response.text"
         if lenient:
-            return "body = _runtime.maybe_json(response)"
+            return "_body = _runtime.maybe_json(_response)"
         kind = self.documented_json_kind(info)
         expect = f", expect={py_str(kind)}" if kind else ""
-        return f"body = _runtime.json_body({py_str(info.step_id)}, response, secrets=secrets{expect})"
+        return f"_body = _runtime.json_body({py_str(info.step_id)}, _response, secrets=_secrets{expect})"
 
     def documented_json_kind(self, info: StepInfo) -> str | None:
         """The top-level JSON type ("object" or "array") every success response of the
@@ -1075,7 +1088,7 @@ class WorkflowAnalyzer:
             source, _ = ctx.value(raw, info.json_path + ("outputs", name))
             nodes.append(Line(f"{info.outputs[name].name} = {source}"))
         if info.step_id in self.resume_targets:
-            nodes.append(Block("if resume is not None:  # a retry ran this step first: back to it", (Line("step, resume = resume, None"), Line("continue"))))
+            nodes.append(Block("if _resume is not None:  # a retry ran this step first: back to it", (Line("_step, _resume = _resume, None"), Line("continue"))))
         # The first action whose criteria hold is the one taken: an if/elif chain.
         chain: list[Block] = []
         exhaustive = False
@@ -1129,7 +1142,7 @@ class WorkflowAnalyzer:
                 continue
             if action.kind == "end":
                 reason = py_str(f"the failure action {action.name!r} ended the workflow")
-                lines = [raise_line[:-1] + f", reason={reason})" if raise_line.startswith("raise StepFailed.from_response(") else raise_line]
+                lines = [raise_line[:-1] + f", reason={reason})" if raise_line.startswith(("raise StepFailed.from_response(", "raise _runtime.criteria_failed(")) else raise_line]
             elif action.kind == "goto" and action.target_workflow is not None and action.target_workflow in self.p.workflows:
                 lines = self.workflow_exit_lines(info, action.target_workflow, ctx, action.json_path + ("workflowId",))
             elif action.kind == "goto" and action.target_step in self.by_id:
@@ -1141,15 +1154,23 @@ class WorkflowAnalyzer:
             nodes.append(Block(f"if {condition}:", (comment,) + tuple(Line(t) for t in lines)))
         return nodes + [Line(raise_line)]
 
+    @staticmethod
+    def _retry_args(info: StepInfo) -> str:
+        """The StepFailed arguments that say how often the step's retry actions ran it again."""
+        retries = [a for a in info.failure_actions if a.kind == "retry"]
+        if not retries:
+            return ""
+        return f", retries={' + '.join(a.counter for a in retries)}, retry_limit={sum(a.retry_limit for a in retries)}"
+
     def _retry_lines(self, info: StepInfo, action: Action, ctx: ExprContext) -> list[str]:
         default = repr(float(action.retry_after)) if action.retry_after is not None else f"_runtime.interval(poll_interval, {self.p.options.poll_interval!r})"
-        seconds = f"_runtime.retry_after(response, {default})" if info.operation is not None else default
+        seconds = f"_runtime.retry_after(_response, {default})" if info.operation is not None else default
         lines = [f"{action.counter} += 1"]
         if action.target_workflow is not None and action.target_workflow in self.p.workflows:
             lines.append(f"{self.workflow_vars[action.target_workflow]} = {self.call_workflow(action.target_workflow, ctx.is_async, action.json_path + ('workflowId',))}")
         lines.append(self.sleep_line(ctx, info, seconds))
         if action.target_step is not None and action.target_step in self.by_id:
-            lines += [f"resume = {py_str(info.step_id)}", f"step = {py_str(action.target_step)}"]
+            lines += [f"_resume = {py_str(info.step_id)}", f"_step = {py_str(action.target_step)}"]
         lines.append("continue")
         return lines
 
@@ -1182,10 +1203,10 @@ class WorkflowAnalyzer:
                 elif scheme.kind == "oauth2-client-credentials":
                     token_url = self._token_url(source, scheme, info)
                     fetch = "await _runtime.aclient_credentials" if ctx.is_async else "_runtime.client_credentials"
-                    token_var = "access_token"
+                    token_var = "_access_token"
                     auth.prelude.append(
-                        f"{token_var} = {fetch}(http, deadline, sleep, {py_str(info.step_id)}, {token_url}, "
-                        f"{names['client_id']}, {names['client_secret']}, {py_str(' '.join(scopes))}, tokens, secrets=secrets)"
+                        f"{token_var} = {fetch}(_http, _deadline, sleep, {py_str(info.step_id)}, {token_url}, "
+                        f"{names['client_id']}, {names['client_secret']}, {py_str(' '.join(scopes))}, _tokens, secrets=_secrets)"
                     )
                     headers.setdefault("Authorization", []).append(f"_runtime.bearer({token_var})")
         for name, values in headers.items():
@@ -1197,10 +1218,10 @@ class WorkflowAnalyzer:
         if "://" in url:
             key = f"{source}.{scheme.name}.tokenUrl"
             self.p.token_urls[key] = (source, url)
-            return f"base[{py_str(key)}]"
+            return f"_base[{py_str(key)}]"
         if not url:
             self.error(info.json_path, f"the oauth2 security scheme {scheme.name!r} of {source!r} has no clientCredentials tokenUrl", "add flows.clientCredentials.tokenUrl to the OpenAPI description")
-        return f"base[{py_str(source)}] + {py_str('/' + url.lstrip('/'))}"
+        return f"_base[{py_str(source)}] + {py_str('/' + url.lstrip('/'))}"
 
 
 _CREDENTIAL_TEXT = {
@@ -1313,6 +1334,7 @@ class ExprContext:
         self.path_values: dict[str, str] = dict(path_values or {})
         self.payload_var = payload
         self.failing = False  # inside onFailure: the body is an error response, not the success schema
+        self.criterion_parts: list[tuple[str, str]] = []  # (condition text, Python source) of the last criteria() call
         self._outputs_stack: list[str] = []
 
     def error(self, at: JsonPath, message: str, hint: str | None = None) -> None:
@@ -1411,17 +1433,17 @@ class ExprContext:
             return "None", ANY
         op = self.info.operation
         if isinstance(node, ex.StatusCode):
-            return "response.status_code", PyType("int")
+            return "_response.status_code", PyType("int")
         if isinstance(node, ex.Url):
-            return "str(response.request.url)", PyType("str")
+            return "str(_response.request.url)", PyType("str")
         if isinstance(node, ex.Method):
             return py_str(op.method), PyType("str")
         if isinstance(node, ex.ResponseHeader):
-            return f"response.headers.get({py_str(node.name)})", PyType("str | None", optional=True)
+            return f"_response.headers.get({py_str(node.name)})", PyType("str | None", optional=True)
         if isinstance(node, ex.RequestHeader):
-            return f"response.request.headers.get({py_str(node.name)})", PyType("str | None", optional=True)
+            return f"_response.request.headers.get({py_str(node.name)})", PyType("str | None", optional=True)
         if isinstance(node, ex.RequestQuery):
-            return f"response.request.url.params.get({py_str(node.name)})", PyType("str | None", optional=True)
+            return f"_response.request.url.params.get({py_str(node.name)})", PyType("str | None", optional=True)
         if isinstance(node, ex.RequestPath):
             if node.name in self.path_values:
                 return self.path_values[node.name], ANY
@@ -1440,13 +1462,13 @@ class ExprContext:
         if not self.wf.body_is_json(self.info):
             if tokens:
                 self.error(at, f"{ex.to_source(node)}: the response of {op.display_name} is not JSON, so a JSON pointer cannot reach into it", "use an xpath or regex criterion with context $response.body")
-            return "body", PyType("str")
+            return "_body", PyType("str")
         schema = None if self.failing else self.wf.success_response_schema(self.info)
         py_type = self.p.inferrer.at_pointer(schema, tokens) if schema else ANY
         if not tokens:
-            return "body", py_type
+            return "_body", py_type
         self._check_pointer(schema, tokens, at)
-        return f"_runtime.pointer(body, {py_str(_pointer_text(tokens))})", py_type
+        return f"_runtime.pointer(_body, {py_str(_pointer_text(tokens))})", py_type
 
     def _check_pointer(self, schema: SchemaLoc | None, pointer: tuple[str, ...], at: JsonPath) -> None:
         if schema is None:
@@ -1650,9 +1672,9 @@ class ExprContext:
         documented = self._documented_statuses(op)
         if documented:
             args.append("documented=(" + ", ".join(documented) + ",)")
-        args.append("secrets=secrets")
+        args.append("secrets=_secrets")
         call = "await _runtime.asend" if self.is_async else "_runtime.send"
-        lines.append(f"response = {call}(http, deadline, sleep, " + ", ".join(args) + ")")
+        lines.append(f"_response = {call}(_http, _deadline, sleep, " + ", ".join(args) + ")")
         return lines
 
     def _documented_statuses(self, op: Operation) -> list[str]:
@@ -1727,7 +1749,7 @@ class ExprContext:
 
     def _url(self, op: Operation, path_values: dict[str, str], at: JsonPath, path_at: dict[str, JsonPath]) -> str:
         parts = re.split(r"(\{[^{}]+\})", op.path)
-        pieces: list[str] = [f"base[{py_str(op.source.key)}]"]
+        pieces: list[str] = [f"_base[{py_str(op.source.key)}]"]
         literal = ""
         for part in parts:
             if part.startswith("{") and part.endswith("}"):
@@ -1787,12 +1809,12 @@ class ExprContext:
         if base == "multipart/form-data":
             if not isinstance(payload, dict) and not whole_expression:
                 self.error(b_at + ("payload",), "a multipart/form-data payload must be an object of fields", "write the payload as a mapping of field names to values")
-            var = self.info.payload_name if self.info else "payload"
+            var = self.info.payload_name if self.info else "_payload"
             lines.append(f"{var} = _runtime.multipart({source})")
             self.payload_var = f"{var}.fields"
             return lines, f"content={var}.content", f"{var}.content_type"
         if var_needed:
-            var = self.info.payload_name if self.info else "payload"
+            var = self.info.payload_name if self.info else "_payload"
             lines.append(f"{var} = {source}")
             source = var
             self.payload_var = var
@@ -1842,11 +1864,24 @@ class ExprContext:
 
     def criteria(self, items: list[tuple[dict[str, Any], JsonPath]], *, default: str) -> str:
         if not items:
+            self.criterion_parts = []
             return default
         parts = [self.criterion(c, at) for c, at in items]
+        self.criterion_parts = [(_criterion_text(c), part) for (c, _), part in zip(items, parts)]
         if len(parts) == 1:
             return parts[0]
         return " and ".join(f"({p})" if " or " in p else p for p in parts)
+
+    def failed_criterion_args(self) -> str:
+        """``, criterion=...``: the condition text of the first criterion of the last
+        :meth:`criteria` call that does not hold, for the code that runs when they fail."""
+        parts = self.criterion_parts
+        if not parts:
+            return ""
+        source = py_str(parts[-1][0])
+        for text, part in reversed(parts[:-1]):
+            source = f"{py_str(text)} if {_negate(part)} else {source}"
+        return f", criterion={source}"
 
     def criterion(self, criterion: dict[str, Any], at: JsonPath) -> str:
         kind = criterion.get("type", "simple")
@@ -1897,7 +1932,7 @@ class ExprContext:
             self.error(at + ("context",), f"malformed context expression {raw!r}: {exc.message}", exc.hint)
             return None
         if xml and isinstance(parsed, ex.ResponseBody) and not parsed.pointer and self.phase == "response":
-            return "response.content"  # the raw XML bytes: the parser reads their encoding declaration
+            return "_response.content"  # the raw XML bytes: the parser reads their encoding declaration
         source, _ = self.expr(parsed, at + ("context",))
         return source
 
@@ -1989,13 +2024,23 @@ def _certain_number(node: ex.Condition, source: str) -> bool:
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 
 
+def _criterion_text(criterion: dict[str, Any]) -> str:
+    """A criterion as a message names it: its condition, and its type and context unless simple."""
+    condition = str(criterion.get("condition", "")).strip()
+    kind = criterion.get("type", "simple")
+    kind = kind.get("type") if isinstance(kind, dict) else kind
+    if kind == "simple":
+        return condition
+    return f"{condition} ({kind} on {str(criterion.get('context', '')).strip()})"
+
+
 def _negate(condition: str) -> str:
     """``not (condition)``, written the way a person would for the common cases."""
-    if condition == "response.is_success":
-        return "not response.is_success"
-    match = re.fullmatch(r"response\.status_code (==|!=|<=|>=|<|>) (\d+)", condition)
+    if condition == "_response.is_success":
+        return "not _response.is_success"
+    match = re.fullmatch(r"_response\.status_code (==|!=|<=|>=|<|>) (\d+)", condition)
     if match:
-        return f"response.status_code {_NEGATED[match.group(1)]} {match.group(2)}"
+        return f"_response.status_code {_NEGATED[match.group(1)]} {match.group(2)}"
     if _single_call(condition):
         return f"not {condition}"
     return f"not ({condition})"

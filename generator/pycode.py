@@ -13,13 +13,13 @@ from typing import Any
 
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+|[0-9]+")
 
-# Names a generated function or module already uses; inputs that collide get a trailing "_".
+# Names an input cannot take: the function's options, and the modules and names the
+# module imports (an input that collides gets a trailing "_", with a warning).  The
+# generated functions' own locals all start with "_", which no input name does.
 RESERVED_NAMES = frozenset(
     {
-        "client", "servers", "poll_interval", "timeout", "sleep", "http", "response", "body",
-        "base", "deadline", "step", "models", "httpx", "asyncio", "time", "typing", "re",
-        "payload", "attempt", "outputs", "retries", "state", "transitions", "params",
-        "headers", "cookies", "request", "url", "logging", "logger", "self", "cls",
+        "client", "servers", "poll_interval", "timeout", "sleep", "models", "httpx", "asyncio",
+        "time", "typing", "re", "logging", "logger", "cast", "self", "cls",
         "Any", "Literal", "Callable", "Awaitable", "Mapping", "BaseModel", "Field",
     }
 )

@@ -94,6 +94,24 @@ def test_failure_retry_limit_defaults_to_one(actions: Compiled, serve: Servers, 
     assert sleep.calls == [1.0]  # no retryAfter: the poll interval
 
 
+def test_step_failed_names_the_criterion_and_the_used_up_retries(actions: Compiled, serve: Servers, mode: str) -> None:
+    step_failed = actions.fn("StepFailed")
+    with pytest.raises(step_failed) as caught:  # type: ignore[call-overload]
+        run(actions, "retry_default_limit", mode, servers={"jobs": serve("actions", "retry-default").url})
+    error = caught.value
+    assert (error.step_id, error.status_code, error.criterion, error.retries, error.retry_limit) == ("flaky", 503, "$statusCode == 200", 1, 1)
+    assert "failed with HTTP 503: successCriteria $statusCode == 200 not met after 1 retry (GET " in str(error)
+
+
+def test_step_failed_without_retries_says_none_were_used(actions: Compiled, serve: Servers, mode: str) -> None:
+    step_failed = actions.fn("StepFailed")
+    with pytest.raises(step_failed) as caught:  # type: ignore[call-overload]
+        run(actions, "criteria_see_response", mode, servers={"jobs": serve("actions", "criteria-other-error").url})
+    error = caught.value
+    assert (error.criterion, error.retries, error.retry_limit) == ("$statusCode == 200", 0, 5)
+    assert "successCriteria $statusCode == 200 not met (GET " in str(error)  # no retry was used
+
+
 def test_action_criteria_see_the_current_response(actions: Compiled, serve: Servers, mode: str) -> None:
     sleep = SleepRecorder()
     outputs = run(actions, "criteria_see_response", mode, sleep=sleep, poll_interval=0.25, servers={"jobs": serve("actions", "criteria-see-response").url})

@@ -22,7 +22,7 @@ def function_source(compiled: Compiled, name: str) -> str:
 
 def test_loop_over_several_steps_compiles_to_an_inline_loop(flow: Compiled, serve: Servers, mode: str) -> None:
     source = function_source(flow, "inline_loop")
-    assert "while True:" in source and "match step:" not in source
+    assert "while True:" in source and "match _step:" not in source
     sleep = SleepRecorder()
     server = serve("control-flow", "inline-loop")
     outputs = run(flow, "inline_loop", mode, sleep=sleep, poll_interval=0.5, servers={"flow": server.url})
@@ -33,7 +33,7 @@ def test_loop_over_several_steps_compiles_to_an_inline_loop(flow: Compiled, serv
 
 def test_crossing_back_edges_compile_to_a_state_machine(flow: Compiled, serve: Servers, mode: str) -> None:
     source = function_source(flow, "crossing")
-    assert "match step:" in source and "for _transition in range(_runtime.MAX_ITERATIONS):" in source
+    assert "match _step:" in source and "for _transition in range(_runtime.MAX_ITERATIONS):" in source
     sleep = SleepRecorder()
     server = serve("control-flow", "crossing")
     outputs = run(flow, "crossing", mode, sleep=sleep, servers={"flow": server.url})
@@ -61,7 +61,7 @@ def test_generated_functions_never_call_themselves(flow: Compiled) -> None:
 def test_a_loop_reads_outputs_of_its_previous_round(flow: Compiled, serve: Servers, mode: str) -> None:
     source = function_source(flow, "paginate")
     assert "page_next: str | None = None  # read before step page runs" in source
-    assert "match step:" not in source
+    assert "match _step:" not in source
     server = serve("control-flow", "paginate")
     outputs = run(flow, "paginate", mode, servers={"flow": server.url})
     assert outputs.last_state == "p3"

@@ -31,7 +31,21 @@ def test_criterion_simple_full_grammar(criteria: Compiled, serve: Servers, mode:
 
 def test_criterion_simple_failing_condition_fails_the_step(criteria: Compiled, serve: Servers, mode: str) -> None:
     message = fails(criteria, "simple", serve("criteria", "simple-fail").url, mode)
-    assert "'check'" in message and "success criteria" in message
+    assert "'check'" in message and "successCriteria " in message
+
+
+def test_step_failed_names_the_first_criterion_that_did_not_hold(criteria: Compiled, serve: Servers, mode: str) -> None:
+    # Criteria 1 and 2 hold on this response; the third (items[1].name == 'b') is the one that fails.
+    step_failed = criteria.fn("StepFailed")
+    with pytest.raises(step_failed) as caught:  # type: ignore[call-overload]
+        run(criteria, "simple", mode, servers={"api": serve("criteria", "simple-fail").url})
+    third = "$response.body#/items[1].name == 'b' && $response.body#/items[0]['name'] == 'a'"
+    assert caught.value.criterion == third
+    assert caught.value.retries == 0 and caught.value.retry_limit is None
+    assert f"failed with HTTP 200: successCriteria {third} not met (GET " in str(caught.value)
+    with pytest.raises(step_failed) as caught:  # type: ignore[call-overload]
+        run(criteria, "regex", mode, servers={"api": serve("criteria", "regex-fail").url})
+    assert caught.value.criterion == "^t-[0-9]+$ (regex on $response.header.X-Trace)"
 
 
 def test_criterion_regex(criteria: Compiled, serve: Servers, mode: str) -> None:
@@ -48,11 +62,11 @@ def test_criterion_jsonpath_context_is_wrapped_and_comparisons_are_exact(criteri
     # $[?@.status == 'ended'] filters the one-element array holding the context, so it
     # tests the body itself; RFC 9535 string comparison is exact ('Ended' fails).
     fails(criteria, "jsonpath", serve("criteria", "jsonpath-case").url, mode)
-    assert "_runtime.jsonpath_test(body, \"$[?@.status == 'ended']\")" in criteria.source
+    assert "_runtime.jsonpath_test(_body, \"$[?@.status == 'ended']\")" in criteria.source
 
 
 def test_criterion_jsonpath_goessner_version_is_passed_to_the_runtime(criteria: Compiled) -> None:
-    assert '_runtime.jsonpath_test(body, "$..items[?(@.price > 10)]", goessner=True)' in criteria.source
+    assert '_body, "$..items[?(@.price > 10)]", goessner=True' in criteria.source  # jsonpath_test(...), wrapped by black
 
 
 def test_quirk_jsonpath_comparison_is_accepted_with_a_warning(criteria: Compiled, serve: Servers, mode: str) -> None:
