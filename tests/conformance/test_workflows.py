@@ -83,6 +83,29 @@ def test_workflow_names_the_module_uses_are_renamed_with_a_warning(compile_featu
     assert outputs.token == "tok-2"
 
 
+def test_inputs_keep_their_natural_names_and_forced_renames_warn(compile_feature: Compiler, serve: Servers, mode: str) -> None:
+    # Inputs named like the generated code's locals (response, body, deadline, ...) keep
+    # their names: the locals are the ones that give way ("_response").  mypy --strict
+    # runs over this package in test_generated_code.py.
+    compiled = compile_feature("workflows", "natural-inputs.yaml")
+    assert not compiled.errors, compiled.errors
+    natural = ["params", "url", "body", "headers", "state", "payload", "request", "outputs", "response", "http", "base", "deadline", "step", "secrets"]
+    options = ["client", "servers", "poll_interval", "timeout", "sleep"]
+    for name in ("natural", "natural_async"):
+        assert list(inspect.signature(compiled.fn(name)).parameters) == natural + options
+    assert list(inspect.signature(compiled.fn("renamed")).parameters) == ["class_", "timeout_"] + options
+    renames = sorted(w.split(": warning: ", 1)[1].split("\n")[0] for w in compiled.warnings if "is generated as argument" in w)
+    assert renames == [
+        "$.workflows[1].inputs.properties.class: input 'class' is generated as argument class_, since class is a Python keyword",
+        "$.workflows[1].inputs.properties.timeout: input 'timeout' is generated as argument timeout_, since timeout is an option of the function or a name the module imports",
+    ]
+    server = serve("workflows", "natural-inputs")
+    values = {name: f"the-{name}" for name in natural[:8]} | {"headers": 2}
+    outputs = run(compiled, "natural", mode, servers={"reports": server.url}, **values)
+    assert (outputs.token, outputs.rows) == ("tok-1", 3)
+    assert run(compiled, "renamed", mode, servers={"reports": server.url}, class_="Klass").token == "tok-2"
+
+
 def test_an_optional_input_passed_to_a_required_one_is_checked_when_called(compile_feature: Compiler, mode: str) -> None:
     # httpx's 'user' is optional, time's is required: the generated calls narrow it
     # (mypy --strict: test_generated_code.py) and a missing value is a WorkflowError.
