@@ -945,7 +945,7 @@ class WorkflowAnalyzer:
 
     def goto_lines(self, info: StepInfo, target_step: str, ctx: ExprContext) -> list[str]:
         target = self.by_id[target_step]
-        seconds = f"_runtime.interval(poll_interval, {self.p.options.poll_interval!r})"
+        seconds = f"_runtime.poll_delay({py_str(info.step_id)}, poll_interval, {self.p.options.poll_interval!r})"
         if self.machine:
             lines = []
             if target.index <= info.index:
@@ -1000,7 +1000,7 @@ class WorkflowAnalyzer:
         nodes: list[Node] = [Line(text) for text in request.request_lines(op, step, at)]
         ctx = ExprContext(self, info, is_async=is_async, phase="response", payload=request.payload_var, path_values=request.path_values)
         success = ctx.criteria(self._criteria(step.get("successCriteria"), at + ("successCriteria",)), default="_response.is_success")
-        failed = ctx.failed_criterion_args() + self._retry_args(info)
+        failed = ctx.failed_criterion_args()
         parsed = ctx.reads_body
         if parsed:  # the success criteria read the body, which may not be JSON
             nodes.append(Line(self._body_line(info, lenient=True)))
@@ -1031,7 +1031,7 @@ class WorkflowAnalyzer:
         criteria = self._criteria(info.step.get("successCriteria"), info.json_path + ("successCriteria",))
         if criteria:
             success = ctx.criteria(criteria, default="True")
-            failed = ctx.failed_criterion_args() + self._retry_args(info)
+            failed = ctx.failed_criterion_args()
             failure = self._failure_nodes(info, ctx, f"raise _runtime.criteria_failed({py_str(info.step_id)}, {py_str(target)}{failed})")
             nodes.append(Block(f"if {_negate(success)}:", tuple(failure)))
             if self._reentered(info):
@@ -1094,7 +1094,7 @@ class WorkflowAnalyzer:
         exhaustive = False
         all_exit = True
         for action in info.success_actions:
-            lines = self._success_action_lines(info, action, ctx)
+            lines = [self._decided_line(info, "onSuccess", action)] + [t for t in self._success_action_lines(info, action, ctx) if t != "pass"]
             comment = Line(f"# onSuccess {comment_text(action.name, 60)}: {self._describe(action)}")
             all_exit = all_exit and _exits(lines)
             if not action.criteria:  # an action without criteria always applies: later ones are unreachable
@@ -1132,40 +1132,59 @@ class WorkflowAnalyzer:
 
     def _failure_chain(self, info: StepInfo, ctx: ExprContext, raise_line: str) -> list[Node]:
         nodes: list[Node] = []
+        retries: list[tuple[str | None, Action]] = []  # the retry actions so far, with their conditions
         for action in info.failure_actions:
             comment = Line(f"# onFailure {comment_text(action.name, 60)}: {self._describe(action)}")
             condition = ctx.criteria(action.criteria, default="True") if action.criteria else None
             if action.kind == "retry":
+                retries.append((condition, action))
                 guard = f"{action.counter} < {action.retry_limit}"
                 test = f"{condition} and {guard}" if condition else guard
                 nodes.append(Block(f"if {test}:", (comment,) + tuple(Line(t) for t in self._retry_lines(info, action, ctx))))
                 continue
             if action.kind == "end":
                 reason = py_str(f"the failure action {action.name!r} ended the workflow")
-                lines = [raise_line[:-1] + f", reason={reason})" if raise_line.startswith(("raise StepFailed.from_response(", "raise _runtime.criteria_failed(")) else raise_line]
+                lines = [self._with_retries(raise_line, retries)[:-1] + f", reason={reason})" if raise_line.startswith(("raise StepFailed.from_response(", "raise _runtime.criteria_failed(")) else raise_line]
             elif action.kind == "goto" and action.target_workflow is not None and action.target_workflow in self.p.workflows:
                 lines = self.workflow_exit_lines(info, action.target_workflow, ctx, action.json_path + ("workflowId",))
             elif action.kind == "goto" and action.target_step in self.by_id:
                 lines = self.goto_lines(info, action.target_step, ctx)
             else:
                 continue
+            lines = [self._decided_line(info, "onFailure", action)] + [t for t in lines if t != "pass"]
             if condition is None:
                 return nodes + [comment] + [Line(t) for t in lines if t != "pass"]
             nodes.append(Block(f"if {condition}:", (comment,) + tuple(Line(t) for t in lines)))
-        return nodes + [Line(raise_line)]
+        return nodes + [Line(self._with_retries(raise_line, retries))]
+
+    def _decided_line(self, info: StepInfo, kind: str, action: Action) -> str:
+        """The DEBUG record of the action taken (its name and what it does; a retry counts)."""
+        if action.kind == "retry":
+            first = f", running {action.target_step or 'workflow ' + str(action.target_workflow)} first" if action.target_step or action.target_workflow else ""
+            what = 'f"' + fstring_text("retry ") + "{" + action.counter + "}" + fstring_text(f" of at most {action.retry_limit}{first}") + '"'
+        else:
+            what = py_str(self._describe(action))
+        return f"_runtime.decided({py_str(info.step_id)}, {py_str(kind)}, {py_str(action.name)}, {what})"
 
     @staticmethod
-    def _retry_args(info: StepInfo) -> str:
-        """The StepFailed arguments that say how often the step's retry actions ran it again."""
-        retries = [a for a in info.failure_actions if a.kind == "retry"]
+    def _with_retries(raise_line: str, retries: list[tuple[str | None, Action]]) -> str:
+        """``raise_line`` with the StepFailed arguments that say how often the step's retry
+        actions ran it again: those of the (first) retry action whose criteria hold, of several."""
         if not retries:
-            return ""
-        return f", retries={' + '.join(a.counter for a in retries)}, retry_limit={sum(a.retry_limit for a in retries)}"
+            return raise_line
+        if len(retries) == 1:
+            return raise_line[:-1] + f", retries={retries[0][1].counter}, retry_limit={retries[0][1].retry_limit})"
+        count, limit = " + ".join(a.counter for _, a in retries), "None"
+        for condition, action in reversed(retries):
+            count = action.counter if condition is None else f"{action.counter} if {condition} else {count}"
+            limit = str(action.retry_limit) if condition is None else f"{action.retry_limit} if {condition} else {limit}"
+        return raise_line[:-1] + f", retries={count}, retry_limit={limit})"
 
     def _retry_lines(self, info: StepInfo, action: Action, ctx: ExprContext) -> list[str]:
-        default = repr(float(action.retry_after)) if action.retry_after is not None else f"_runtime.interval(poll_interval, {self.p.options.poll_interval!r})"
-        seconds = f"_runtime.retry_after(_response, {default})" if info.operation is not None else default
-        lines = [f"{action.counter} += 1"]
+        after = repr(float(action.retry_after)) if action.retry_after is not None else "None"
+        response = "_response" if info.operation is not None else "None"
+        seconds = f"_runtime.retry_delay({py_str(info.step_id)}, {response}, {after}, poll_interval, {self.p.options.poll_interval!r})"
+        lines = [f"{action.counter} += 1", self._decided_line(info, "onFailure", action)]
         if action.target_workflow is not None and action.target_workflow in self.p.workflows:
             lines.append(f"{self.workflow_vars[action.target_workflow]} = {self.call_workflow(action.target_workflow, ctx.is_async, action.json_path + ('workflowId',))}")
         lines.append(self.sleep_line(ctx, info, seconds))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import inspect
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -157,6 +158,29 @@ def test_default_poll_interval_is_one_second(replay: Replay) -> None:
     sleep = SleepRecorder()
     run_sync(replay("agentphone/polls_until_terminal"), sleep, **ALL_OPTIONAL_INPUTS)
     assert sleep.calls == [1.0, 1.0, 1.0]
+
+
+@RUNNERS
+def test_debug_log_records_each_poll_decision(
+    replay: Replay, run: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="generated.agentphone"):
+        run(
+            replay("agentphone/polls_until_terminal"),
+            SleepRecorder(),
+            poll_interval=2.5,
+            **ALL_OPTIONAL_INPUTS,
+        )
+    decisions = [
+        r.getMessage()
+        for r in caplog.records
+        if r.funcName in ("decided", "poll_delay", "retry_delay")
+    ]
+    assert decisions == [
+        "pollCall: onSuccess action 'callStillActive': goto pollCall",
+        "pollCall: next attempt in 2.5 s (the poll_interval option)",
+    ] * 3
+    assert not any(SECRET in r.getMessage() for r in caplog.records)
 
 
 @RUNNERS

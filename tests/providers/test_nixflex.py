@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -196,6 +197,9 @@ def test_not_found_beyond_the_retry_limit_fails(replay: Replay, run: Any) -> Non
     assert statuses_of_reads(server) == NOT_FOUND_RETRY_LIMIT + 1
     assert sleep.calls == [5.0] * NOT_FOUND_RETRY_LIMIT
     assert_no_secret(error)
+    # the message names the criterion that failed and the retries used up
+    assert (error.criterion, error.retries, error.retry_limit) == ("$statusCode == 200", 120, 120)
+    assert "failed with HTTP 404: successCriteria $statusCode == 200 not met after 120 retries (GET " in str(error)
 
 
 @RUNNERS
@@ -214,6 +218,33 @@ def test_rate_limited_beyond_the_retry_limit_fails(replay: Replay, run: Any) -> 
     assert statuses_of_reads(server) == RATE_LIMIT_RETRY_LIMIT + 1
     assert sleep.calls == [7.0] * RATE_LIMIT_RETRY_LIMIT
     assert_no_secret(error)
+    assert (error.criterion, error.retries, error.retry_limit) == ("$statusCode == 200", 5, 5)
+    assert "failed with HTTP 429: successCriteria $statusCode == 200 not met after 5 retries (GET " in str(error)
+
+
+DECISIONS = ("decided", "poll_delay", "retry_delay")  # the runtime functions that log decisions
+
+
+@RUNNERS
+def test_debug_log_records_each_decision_with_the_spec_names(
+    replay: Replay, run: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = replay("nixflex/retry_then_rate_limited")
+    with caplog.at_level(logging.DEBUG, logger="generated.nixflex"):
+        run(server, SleepRecorder(), **ALL_OPTIONAL_INPUTS)
+    records = [r for r in caplog.records if r.funcName in DECISIONS]
+    assert all(r.levelno == logging.DEBUG and r.name == "generated.nixflex" for r in records)
+    not_found = [
+        "getFinishedCall: onFailure action 'callNotFinishedYet': retry {} of at most 120",
+        "getFinishedCall: retry in 5 s (the action's retryAfter)",
+    ]
+    assert [r.getMessage() for r in records] == [
+        line.format(n) for n in (1, 2, 3) for line in not_found
+    ] + [
+        "getFinishedCall: onFailure action 'rateLimited': retry 1 of at most 5",
+        "getFinishedCall: retry in 7 s (the Retry-After header)",
+    ]
+    assert_no_secret(Exception(" ".join(r.getMessage() for r in caplog.records)))
 
 
 @RUNNERS
