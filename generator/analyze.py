@@ -25,7 +25,7 @@ import json
 import keyword
 import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,7 +176,7 @@ class Analyzer:
             package=self.package,
             header=self.header,
             title=title,
-            typing_imports=("Any", "Literal", "cast") if self.uses_cast else ("Any", "Literal"),
+            typing_imports=_typing_imports(workflows),
             imports_models=uses_models,
             servers=tuple(servers),
             workflows=tuple(workflows),
@@ -653,8 +653,8 @@ class WorkflowAnalyzer:
         for info in self.steps:
             self._infer_step_outputs(info)
         outputs, output_exprs = self._workflow_outputs()
-        sync_body = tuple(self._body(is_async=False, output_exprs=output_exprs))
-        async_body = tuple(self._body(is_async=True, output_exprs=output_exprs))
+        sync_body = tuple(self._without_unused(self._body(is_async=False, output_exprs=output_exprs)))
+        async_body = tuple(self._without_unused(self._body(is_async=True, output_exprs=output_exprs)))
         return WorkflowPlan(
             workflow_id=self.key,
             function_name=self.fn,
@@ -667,6 +667,24 @@ class WorkflowAnalyzer:
             sync_body=sync_body,
             async_body=async_body,
         )
+
+    def _without_unused(self, body: list[Node]) -> list[Node]:
+        """``body`` without the locals nothing reads: step outputs no expression uses, the
+        secrets tuple of a function that sends no request.  A workflow call, and the JSON
+        check of a body, stay as bare calls (they may raise)."""
+        calls = set(self.workflow_vars.values())
+        candidates = {v.name for info in self.steps for v in info.outputs.values()} | calls | {"_secrets", "_tokens", "_body"}
+
+        def keep_call(name: str, value: str) -> bool:
+            return value.startswith("_runtime.json_body(") if name == "_body" else name in calls and not value.startswith("None")
+
+        for _ in range(len(candidates) + 1):  # each round drops at least one name, or ends
+            unused = candidates - _names_read(body)
+            trimmed = _drop_assignments(body, unused, keep_call)
+            if trimmed == body:
+                break
+            body = trimmed
+        return body
 
     def _docstring(self) -> str:
         summary = str(self.workflow.get("summary") or f"Run workflow {self.key}.")
@@ -2041,6 +2059,56 @@ def _certain_number(node: ex.Condition, source: str) -> bool:
 
 
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+
+
+_ASSIGNMENT = re.compile(r"([A-Za-z_]\w*)(?:: [^=]*)? = (.+)", re.S)
+
+
+def _source_of(nodes: Iterable[Node], indent: str) -> list[str]:
+    """The statements as Python source lines (as the template prints them)."""
+    lines: list[str] = []
+    for node in nodes:
+        if isinstance(node, Block):
+            lines.append(indent + node.header)
+            lines += _source_of(node.body, indent + "    ") or [indent + "    pass"]
+        elif node.text:
+            lines.append(indent + node.text)
+    return lines
+
+
+def _names_in(tree: ast.AST) -> set[str]:
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
+def _names_read(body: Iterable[Node]) -> set[str]:
+    """The names a function body reads."""
+    return _names_in(ast.parse("async def _body():\n" + "\n".join(_source_of(body, "    ") or ["    pass"]) + "\n"))
+
+
+def _drop_assignments(nodes: Iterable[Node], unused: set[str], keep_call: Callable[[str, str], bool]) -> list[Node]:
+    """``nodes`` without the assignments to ``unused`` names (the value stays, as a bare
+    statement, when ``keep_call(name, value)``)."""
+    out: list[Node] = []
+    for node in nodes:
+        if isinstance(node, Block):
+            out.append(Block(node.header, tuple(_drop_assignments(node.body, unused, keep_call)) or (Line("pass"),)))
+            continue
+        match = _ASSIGNMENT.fullmatch(node.text)
+        if match is None or match.group(1) not in unused:
+            out.append(node)
+        elif keep_call(match.group(1), match.group(2)):
+            out.append(Line(match.group(2)))
+    return out
+
+
+def _typing_imports(workflows: Iterable[WorkflowPlan]) -> tuple[str, ...]:
+    """The names of ``typing`` that the workflows module uses."""
+    names: set[str] = set()
+    for wf in workflows:
+        names |= _names_read(wf.sync_body) | _names_read(wf.async_body)
+        for text in [p.type_text for p in wf.inputs] + [f.type_text for f in wf.outputs]:
+            names |= _names_in(ast.parse(text, mode="eval"))
+    return tuple(n for n in ("Any", "Literal", "cast") if n in names)
 
 
 def _criterion_text(criterion: dict[str, Any]) -> str:

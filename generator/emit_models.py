@@ -17,6 +17,7 @@ an unchanged schema set is never converted twice.
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from typing import Any
@@ -141,11 +142,121 @@ def _post_process(source: str, models: ModelSet, report: Report, label: str) -> 
         assert first_class is not None
         bases += _ROOT_BASE
     source = source[: first_class.start()].rstrip("\n") + "\n" + bases + "\n\n" + source[first_class.start() :]
+    source = _tidy_literals(_group_imports(source))
     # Schemas that are plain aliases (an enum, a constrained string) become inline types, not classes.
     models.defined = set(re.findall(r"^class (\w+)\(", source, re.M))
     for name in sorted(set(models.webhooks) - models.defined):
         report.add(Diagnostic(Severity.WARNING, label, 1, 1, ("webhooks",), f"webhook payload schema {name!r} is not an object, so it has no model class", "describe the payload as an object schema"))
     return source
+
+
+_IMPORT_BLOCK = re.compile(r"^from __future__ import annotations\n((?:(?:from|import) [^\n]*\n|\n)*)", re.M)
+
+
+def _group_imports(source: str) -> str:
+    """The imports after ``from __future__``: standard library, then third party, each
+    group sorted and set off by a blank line (as isort and ruff want them)."""
+    match = _IMPORT_BLOCK.search(source)
+    if match is None:
+        return source
+    lines = [line for line in match.group(1).splitlines() if line]
+    if any("(" in line for line in lines):
+        return source  # not the one-line imports datamodel-code-generator writes
+    stdlib = sorted(line for line in lines if line.split()[1].split(".")[0] in sys.stdlib_module_names)
+    other = sorted(line for line in lines if line not in stdlib)
+    groups = ["from __future__ import annotations"] + ["\n".join(group) for group in (stdlib, other) if group]
+    return source[: match.start()] + "\n\n".join(groups) + "\n\n" + source[match.end() :].lstrip("\n")
+
+
+_LITERAL = re.compile(r"\bLiteral\[")
+_NEXT_LITERAL = re.compile(r"\s*\|\s*Literal\[")
+
+
+def _tidy_literals(source: str) -> str:
+    """Each ``Literal[...]`` without repeated members, and ``Literal[a] | Literal[b]`` as
+    ``Literal[a, b]`` (an enum that lists a value twice, an enum in an anyOf)."""
+    out: list[str] = []
+    at = 0
+    while (match := _LITERAL.search(source, at)) is not None:
+        try:
+            unique, close = _literal_members(source, match.end())
+        except (ValueError, SyntaxError, TypeError):  # "Literal[" in a docstring, say: left alone
+            out.append(source[at : match.end()])
+            at = match.end()
+            continue
+        out.append(source[at : match.end()] + ", ".join(unique) + "]")
+        at = close + 1
+    return "".join(out) + source[at:]
+
+
+def _literal_members(source: str, start: int) -> tuple[list[str], int]:
+    """The distinct members of the ``Literal[`` ending at ``start`` and of the ``| Literal[...]``
+    right after it, and the index of the last closing bracket."""
+    members: list[str] = []
+    while True:
+        close = _closing_bracket(source, start)
+        members += _split_members(source[start:close])
+        follow = _NEXT_LITERAL.match(source, close + 1)
+        if follow is None:
+            break
+        start = follow.end()
+    seen: set[tuple[type, object]] = set()
+    unique: list[str] = []
+    for member in members:
+        value = ast.literal_eval(member)
+        if (type(value), value) not in seen:
+            seen.add((type(value), value))
+            unique.append(member)
+    return unique, close
+
+
+def _closing_bracket(source: str, start: int) -> int:
+    """The index of the ``]`` that closes the bracket opened just before ``start``."""
+    depth, quote, index = 1, "", start
+    while index < len(source):
+        char = source[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth == 0:
+                return index
+        index += 1
+    raise ValueError("unclosed bracket")
+
+
+def _split_members(text: str) -> list[str]:
+    """The comma-separated literals of a ``Literal[...]`` (commas inside strings kept)."""
+    members: list[str] = []
+    current, quote, index = "", "", 0
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == "\\":
+                current += text[index : index + 2]
+                index += 2
+                continue
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == ",":
+            members.append(current.strip())
+            current = ""
+            index += 1
+            continue
+        current += char
+        index += 1
+    if current.strip():
+        members.append(current.strip())
+    return members
 
 
 def _add_config_import(match: re.Match[str]) -> str:
