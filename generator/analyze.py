@@ -136,7 +136,6 @@ class Analyzer:
         self.workflows: dict[str, WorkflowAnalyzer] = {}
         self.token_urls: dict[str, tuple[str, str]] = {}  # SERVERS key -> (source, absolute token URL)
         self.runtime_parts: set[str] = set()
-        self.uses_cast = False  # a value passed to another workflow as is (typing.cast)
 
     def error(self, path: JsonPath, message: str, hint: str | None = None) -> None:
         self.report.add(self.arazzo.diagnostic(path, message, hint))
@@ -885,7 +884,6 @@ class WorkflowAnalyzer:
         if py_type.optional and name in callee.required_inputs:
             return f"_runtime.require_input({source}, {py_str(name)}, {py_str(callee.key)})"  # typed Any
         if not fits:
-            self.p.uses_cast = True
             return f"cast(Any, {source})"
         return source
 
