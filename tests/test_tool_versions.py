@@ -96,3 +96,18 @@ def test_deep_nesting_gets_our_diagnostic_under_the_oldest_and_the_newest_pyyaml
         lines = [re.sub(r"^.*?arazzo\.yaml", "arazzo.yaml", line) for line in done.stderr.splitlines() if re.search(r"arazzo\.yaml:\d", line)]
         assert lines == [expected_line], (label, done.stderr)
         assert f"hint: {diagnostic['hint']}" in done.stderr
+
+
+def test_the_whole_bad_input_catalogue_holds_under_the_oldest_allowed_pyyaml(tmp_path: Path) -> None:
+    """Every catalogue case (tests/bad/expected.yaml) gives its exact diagnostics under
+    PyYAML 6.0.1 too; this process runs it under the pinned, newest one."""
+    alt = _alt("pyyaml")
+    wanted = alt.name.split("-", 1)[1]
+    script = (
+        "import sys, yaml, pytest\n"
+        f"assert yaml.__version__ == {wanted!r}, yaml.__version__\n"
+        "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', 'tests/test_bad_inputs.py']))\n"
+    )
+    done = _run(alt, ["-c", script], ROOT)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert re.search(r"\b\d+ passed\b", done.stdout), done.stdout[-2000:]
