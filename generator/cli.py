@@ -236,21 +236,19 @@ def _generate(jobs: list[Job], args: argparse.Namespace) -> int:
             print(f"{prefix}: not generated: {_count(result)}; {where} left as it was", file=sys.stderr)
             status = EXIT_ERRORS
             continue
-        if state == "forced" and package_matches(job.package_dir, result.files):
-            if progress:
-                print(f"{prefix}: rebuilt, unchanged ({where})", file=sys.stderr)
-            continue
+        changed = state != "forced" or not package_matches(job.package_dir, result.files)
         try:
             write_package(job.package_dir, result.files)
         except OSError as exc:
             raise UsageError(f"cannot write {where}: {exc.strerror or exc}") from None
-        written.append(where)
+        if changed:
+            written.append(where)
         if args.verbose:
             for name in sorted(result.files):
                 print(f"  wrote {where}/{name} ({len(result.files[name].encode())} bytes)", file=sys.stderr)
         if progress:
             print(f"{prefix}: generated {len(result.files)} files in {where} ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
-        elif args.hook:
+        elif args.hook and changed:
             print(f"{job.package}: wrote {where} ({_WROTE[state]})", file=sys.stderr)
     if args.hook and written:
         import shlex

@@ -159,8 +159,12 @@ def read_warnings(package_dir: Path) -> list[str]:
         if match is None:
             continue
         name = match.group(1)
-        if not os.path.isabs(name):
-            name = _label(Path(os.path.normpath(os.path.join(base, name))))
+        if not os.path.isabs(name):  # shown as the build shows it: relative to the working directory
+            full = os.path.normpath(os.path.join(base, name))
+            try:
+                name = Path(os.path.relpath(full)).as_posix()
+            except ValueError:  # another drive (Windows)
+                name = full
         out.append(name + line[len(match.group(1)) :])
     return out
 
