@@ -1402,6 +1402,8 @@ class ExprContext:
         if isinstance(node, ex.ComponentRef):
             return self._component(node, at)
         if self.phase != "response" or self.info is None or self.info.operation is None:
+            if self._unbound():
+                return "None", ANY  # the step's unknown target is reported: nothing follows from it
             where = {
                 "request": "in the parameters or request body of the step that sends the request",
                 "outputs": "in workflow outputs",
@@ -1577,8 +1579,16 @@ class ExprContext:
             if pointer:
                 return f"_runtime.pointer({source}, {py_str(_pointer_text(pointer))})", ANY
             return source, py_type
+        if self._unbound():
+            return "None", ANY
         self.error(at, f"{ex.to_source(node)} is only available in workflow outputs and in steps that call a workflow", "read a step's output with $steps.<stepId>.outputs.<name>")
         return "None", ANY
+
+    def _unbound(self) -> bool:
+        """In a step whose operation or workflow could not be found (reported where it
+        is named): what it would have read is unknown, not wrong."""
+        info = self.info
+        return info is not None and info.operation is None and (info.workflow_id is None or info.workflow_id not in self.p.workflows)
 
     def _source_description(self, node: ex.SourceDescriptionRef, at: JsonPath) -> tuple[str, PyType]:
         source = self.doc.sources.get(node.source)
