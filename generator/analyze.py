@@ -1571,7 +1571,7 @@ class ExprContext:
                 self.error(at, f"$outputs.{name}: the workflow has no output {name!r}", did_you_mean(name, raw_outputs))
                 return "None", ANY
             if name in self._outputs_stack:
-                self.error(at, "workflow outputs refer to each other in a cycle: " + " -> ".join(self._outputs_stack + [name]), None)
+                self.error(at, "workflow outputs refer to each other in a cycle: " + " -> ".join(self._outputs_stack + [name]), "make one of them read a step's output ($steps.<stepId>.outputs.<name>) instead")
                 return "None", ANY
             self._outputs_stack.append(name)
             source, py_type = self.value(raw_outputs[name], self.wf.path + ("outputs", name))
@@ -1636,7 +1636,7 @@ class ExprContext:
             if location in by_location:
                 by_location[location].append((name, source))
             else:
-                self.error(p_at[:-1] + ("in",), f"parameter location {location!r} is not path, query, header or cookie", None)
+                self.error(p_at[:-1] + ("in",), f"parameter location {location!r} is not path, query, header or cookie", "write in: path, query, header or cookie (a request body goes in requestBody)")
         auth = self.wf.auth_for(self.info, self)
         lines += auth.prelude
         url = self._url(op, dict(by_location["path"]), at, path_at)
@@ -1756,7 +1756,7 @@ class ExprContext:
             pieces.append(py_str(literal))
         for name in path_values:
             if "{" + name + "}" not in op.path:
-                self.error(path_at.get(name, at), f"path parameter {name!r} does not appear in the path {op.path!r}", did_you_mean(name, re.findall(r"\{([^{}]+)\}", op.path)))
+                self.error(path_at.get(name, at), f"path parameter {name!r} does not appear in the path {op.path!r}", did_you_mean(name, re.findall(r"\{([^{}]+)\}", op.path)) or f"the path has no {{{name}}}: remove the parameter, or set 'in' to where the operation takes it (query, header or cookie)")
         return " + ".join(pieces)
 
     def _body_argument(self, op: Operation, step: dict[str, Any], at: JsonPath) -> tuple[list[str], str | None, str | None]:
@@ -1886,7 +1886,7 @@ class ExprContext:
             try:
                 re.compile(condition)
             except re.error as exc:
-                self.error(at + ("condition",), f"invalid regular expression {condition!r}: {exc}", None)
+                self.error(at + ("condition",), f"invalid regular expression {condition!r}: {exc}", "a regex condition is a Python regular expression: close every group and class, and write a literal (, [ or \\ with a backslash before it")
                 return "False"
             return f"_runtime.matches({py_str(condition)}, {context})"
         if kind == "jsonpath":

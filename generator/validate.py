@@ -118,22 +118,70 @@ def _explain(error: ValidationError) -> list[tuple[JsonPath, str, str | None]]:
     if validator == "type":
         expected = error.validator_value
         found = "null" if instance is None else f"{_json_type(instance)} {_short(instance)}"
-        return [(path, f"{_TYPE_PREFIX}{_or_list(expected) if isinstance(expected, list) else expected}, found {found}", None)]
+        return [(path, f"{_TYPE_PREFIX}{_or_list(expected) if isinstance(expected, list) else expected}, found {found}", _type_hint(expected, instance))]
     if validator == "uniqueItems" and isinstance(instance, list):
         if path and path[-1] in _ID_ARRAYS:
             return []  # identical items have identical ids: the duplicate-id check reports them
         first, second = _duplicate_pair(instance)
         return [(path + (second,), f"item {second} repeats item {first}", "remove one of them")]
     if validator == "enum":
-        return [(path, f"{_short(instance)} is not one of {', '.join(map(str, error.validator_value))}", _close(str(instance), map(str, error.validator_value)))]
+        return [(path, f"{_short(instance)} is not one of {', '.join(map(str, error.validator_value))}", _enum_hint(path, instance, error.validator_value))]
     if validator == "pattern":
-        return [(path, f"{_short(instance)} does not match the pattern {error.validator_value!r}", None)]
+        return [(path, f"{_short(instance)} does not match the pattern {error.validator_value!r}", _pattern_hint(instance, error.validator_value))]
     if validator == "minItems" and error.validator_value == 1:
-        return [(path, "must not be empty", None)]
+        return [(path, "must not be empty", _NOT_EMPTY.get(path[-1] if path else "", "add at least one item, or leave the field out"))]
     message = str(error.message)
     message = message if len(message) < 200 else message[:197] + "..."
     return [(path, _SCHEMA_PREFIX + message, None)]
 
+
+
+_NOT_EMPTY = {
+    "steps": "a workflow needs at least one step",
+    "workflows": "an Arazzo document needs at least one workflow",
+    "sourceDescriptions": "name at least one OpenAPI or Arazzo document the workflows use",
+}
+
+
+def _type_hint(expected: Any, instance: Any) -> str:
+    """How to write a value of the expected JSON type in YAML."""
+    if instance is None:
+        return "nothing is written here (YAML reads an empty value or a lone '-' as null): fill it in, or remove it"
+    kinds = expected if isinstance(expected, list) else [expected]
+    if "array" in kinds:
+        return "write a list: one item per line, each starting with '- '"
+    if "object" in kinds:
+        return "write a mapping: one 'key: value' per line, indented below the key"
+    if "string" in kinds and not isinstance(instance, (dict, list)):
+        return f"quote it to make it a string: {json.dumps(str(instance).lower() if isinstance(instance, bool) else str(instance))}"
+    if "boolean" in kinds:
+        return "write true or false, without quotes"
+    if "integer" in kinds or "number" in kinds:
+        return "write a number, without quotes"
+    return "write a value of the type the field takes"
+
+
+def _enum_hint(path: JsonPath, instance: Any, allowed: Any) -> str:
+    options = [str(o) for o in allowed] if isinstance(allowed, list) else []
+    if path and path[-1] == "in" and instance == "body":
+        return "a request body is written as the step's requestBody (payload, contentType), not as a parameter"
+    return _close(str(instance), options) or ("use " + _or_list(options) if options else "use one of the listed values")
+
+
+_CHARACTER_CLASSES = {"[A-Za-z0-9_\\-]": "letters, digits, '_' and '-'", "[a-zA-Z0-9\\.\\-_]": "letters, digits, '.', '-' and '_'"}
+
+
+def _pattern_hint(instance: Any, pattern: Any) -> str:
+    """For a character-class pattern such as ^[A-Za-z0-9_\\-]+$: the characters it
+    allows, and the value with the others replaced, when that matches."""
+    match = re.fullmatch(r"\^(\[[^\]]+\])\+\$", str(pattern))
+    if match and isinstance(instance, str):
+        outside = "[^" + match.group(1)[1:]
+        fixed = re.sub(outside + "+", "_", instance).strip("_")
+        if fixed and re.fullmatch(str(pattern), fixed):
+            allowed = _CHARACTER_CLASSES.get(match.group(1), f"the characters {match.group(1)}")
+            return f"use only {allowed}, e.g. {fixed!r}"
+    return "change the value to match the pattern"
 
 def _deepest(error: ValidationError) -> ValidationError:
     """Follow anyOf/oneOf failures into the branch the instance was meant for.
