@@ -129,7 +129,7 @@ def _explain(error: ValidationError) -> list[tuple[JsonPath, str, str | None]]:
     if validator == "pattern":
         return [(path, f"{_short(instance)} does not match the pattern {error.validator_value!r}", _pattern_hint(instance, error.validator_value))]
     if validator == "minItems" and error.validator_value == 1:
-        return [(path, "must not be empty", _NOT_EMPTY.get(path[-1] if path else "", "add at least one item, or leave the field out"))]
+        return [(path, "must not be empty", _NOT_EMPTY.get(str(path[-1]) if path else "", "add at least one item, or leave the field out"))]
     message = str(error.message)
     message = message if len(message) < 200 else message[:197] + "..."
     return [(path, _SCHEMA_PREFIX + message, None)]
