@@ -1928,7 +1928,7 @@ class ExprContext:
         try:
             ex.check_jsonpath(query, goessner=goessner)
         except ex.ExpressionError as exc:
-            self.error(at + ("condition",), f"malformed JSONPath query {condition!r} at column {exc.offset + 1}: {exc.message}", "the context is wrapped in a one-element array: $[?@.status == 'done'] tests the context itself")
+            self.error(at + ("condition",), f"malformed JSONPath query {condition!r} at column {exc.offset + 1}: {exc.message}", exc.hint or "the context is wrapped in a one-element array: $[?@.status == 'done'] tests the context itself")
             return "False"
         self.p.runtime_parts.add("jsonpath")
         flavour = ", goessner=True" if goessner else ""
