@@ -1454,7 +1454,29 @@ class ExprContext:
         if schema is None:
             return
         if self.p.inferrer.at_pointer(schema, pointer) is ANY and not self.p.inferrer.has_path(schema, pointer):
-            self.warn(at, f"the response schema has no member at {_pointer_text(pointer)!r}", "check the JSON pointer against the operation's response schema")
+            close = did_you_mean(pointer[-1], _member_names(self.p.inferrer, schema, pointer[:-1])) if pointer else None
+            self.warn(at, f"the response schema has no member at {_pointer_text(pointer)!r}", close or "check the JSON pointer against the operation's response schema")
+
+    def _check_jsonpath_members(self, query: str, goessner: bool, raw_context: Any, at: JsonPath) -> None:
+        """The member names a JSONPath query reads in ``$response.body``, checked
+        against the response schema as JSON pointers are."""
+        if self.phase != "response" or self.info is None or self.failing or not self.wf.body_is_json(self.info):
+            return
+        text = str(raw_context).strip()
+        parsed = _parse_leniently(text[1:-1] if text.startswith("{$") and text.endswith("}") else text)
+        schema = self.wf.success_response_schema(self.info)
+        if not isinstance(parsed, ex.ResponseBody) or schema is None:
+            return
+        inferrer = self.p.inferrer
+        for path in ex.jsonpath_members(query, goessner=goessner):
+            tokens = tuple(parsed.pointer or ()) + tuple("0" if t is None else t for t in path)
+            parent = tokens[:-1]
+            if inferrer.at_pointer(schema, tokens) is not ANY or inferrer.has_path(schema, tokens):
+                continue
+            if parent and not inferrer.has_path(schema, parent):
+                continue  # not an array (or reported at the member before it)
+            close = did_you_mean(tokens[-1], _member_names(inferrer, schema, parent))
+            self.warn(at, f"JSONPath query {query!r} reads {path[-1]!r}: the response schema has no member at {_pointer_text(tokens)!r}", close or "check the member names against the operation's response schema")
 
     def _input(self, node: ex.Input, at: JsonPath) -> tuple[str, PyType]:
         name, pointer = node.name, tuple(node.pointer or ())
@@ -1890,7 +1912,7 @@ class ExprContext:
                 return "False"
             return f"_runtime.matches({py_str(condition)}, {context})"
         if kind == "jsonpath":
-            return self._jsonpath(condition, context, at, version)
+            return self._jsonpath(condition, context, at, version, criterion.get("context"))
         return self._xpath(condition, context, at, version)
 
     def _context(self, criterion: dict[str, Any], at: JsonPath, *, xml: bool) -> str | None:
@@ -1911,7 +1933,7 @@ class ExprContext:
         source, _ = self.expr(parsed, at + ("context",))
         return source
 
-    def _jsonpath(self, condition: str, context: str, at: JsonPath, version: str | None) -> str:
+    def _jsonpath(self, condition: str, context: str, at: JsonPath, version: str | None, raw_context: Any = None) -> str:
         goessner = False
         if version is not None:
             if version != _GOESSNER:
@@ -1930,6 +1952,7 @@ class ExprContext:
         except ex.ExpressionError as exc:
             self.error(at + ("condition",), f"malformed JSONPath query {condition!r} at column {exc.offset + 1}: {exc.message}", exc.hint or "the context is wrapped in a one-element array: $[?@.status == 'done'] tests the context itself")
             return "False"
+        self._check_jsonpath_members(query, goessner, raw_context, at + ("condition",))
         self.p.runtime_parts.add("jsonpath")
         flavour = ", goessner=True" if goessner else ""
         return f"_runtime.jsonpath_test({context}, {py_str(query)}{flavour})"
@@ -2034,6 +2057,19 @@ def _single_call(text: str) -> bool:
             if depth == 0 and index != len(text) - 1:
                 return False
     return depth == 0
+
+
+def _member_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[str, ...]) -> list[str]:
+    """The property names of the schemas ``pointer`` reaches (for a did-you-mean)."""
+    names: set[str] = set()
+    for loc in inferrer._descend(schema, pointer, 0):
+        resolved = inferrer._deref(loc) if loc is not None else None
+        value = resolved.value if resolved is not None else None
+        parts: list[Any] = [value] + (list(value["allOf"]) if isinstance(value, dict) and isinstance(value.get("allOf"), list) else [])
+        for part in parts:
+            if isinstance(part, dict) and isinstance(part.get("properties"), dict):
+                names.update(str(k) for k in part["properties"])
+    return sorted(names)
 
 
 def _pointer_text(pointer: Iterable[str] | None) -> str:
