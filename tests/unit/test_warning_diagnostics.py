@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from arazzo_codegen.expressions import ExpressionError, check_jsonpath
 from tests.test_bad_inputs import CATALOGUE, run_cli, split_report
 
 HEAD = """arazzo: 1.0.1
@@ -188,10 +191,6 @@ def test_retry_fields_on_goto_or_end_say_they_belong_on_retry_actions(tmp_path: 
 def test_jsonpath_filter_words_get_the_operators_as_hint() -> None:
     """``and``/``or``/``not`` in a filter (not inside a string literal, not as a member
     name) are refused with the query rewritten in ``&&``/``||``/``!``."""
-    import pytest
-
-    from arazzo_codegen.expressions import ExpressionError, check_jsonpath
-
     cases = {
         "$[?@.a == 1 and @.b == 2]": "JSONPath writes 'and' as '&&': '$[?@.a == 1 && @.b == 2]'",
         "$[?@.or == 'x or y' or @.b]": "JSONPath writes 'or' as '||': \"$[?@.or == 'x or y' || @.b]\"",
