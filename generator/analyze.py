@@ -1966,7 +1966,7 @@ class ExprContext:
         try:
             ex.check_xpath(expression, version=version)
         except ex.ExpressionError as exc:
-            self.error(at + ("condition",), f"XPath expression {condition!r} at column {exc.offset + 1}: {exc.message}", None)
+            self.error(at + ("condition",), f"XPath expression {condition!r} at column {exc.offset + 1}: {exc.message}", f"rewrite it at that column with what {version} has: axes, name and kind tests, predicates, its operators and standard functions")
             return "False"
         self.p.runtime_parts.add("xpath")
         flavour = "" if version == "xpath-31" else f", {py_str(version)}"
