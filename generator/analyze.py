@@ -1402,6 +1402,8 @@ class ExprContext:
         if isinstance(node, ex.ComponentRef):
             return self._component(node, at)
         if self.phase != "response" or self.info is None or self.info.operation is None:
+            if self._unbound():
+                return "None", ANY  # the step's unknown target is reported: nothing follows from it
             where = {
                 "request": "in the parameters or request body of the step that sends the request",
                 "outputs": "in workflow outputs",
@@ -1452,7 +1454,29 @@ class ExprContext:
         if schema is None:
             return
         if self.p.inferrer.at_pointer(schema, pointer) is ANY and not self.p.inferrer.has_path(schema, pointer):
-            self.warn(at, f"the response schema has no member at {_pointer_text(pointer)!r}", "check the JSON pointer against the operation's response schema")
+            close = did_you_mean(pointer[-1], _member_names(self.p.inferrer, schema, pointer[:-1])) if pointer else None
+            self.warn(at, f"the response schema has no member at {_pointer_text(pointer)!r}", close or "check the JSON pointer against the operation's response schema")
+
+    def _check_jsonpath_members(self, query: str, goessner: bool, raw_context: Any, at: JsonPath) -> None:
+        """The member names a JSONPath query reads in ``$response.body``, checked
+        against the response schema as JSON pointers are."""
+        if self.phase != "response" or self.info is None or self.failing or not self.wf.body_is_json(self.info):
+            return
+        text = str(raw_context).strip()
+        parsed = _parse_leniently(text[1:-1] if text.startswith("{$") and text.endswith("}") else text)
+        schema = self.wf.success_response_schema(self.info)
+        if not isinstance(parsed, ex.ResponseBody) or schema is None:
+            return
+        inferrer = self.p.inferrer
+        for path in ex.jsonpath_members(query, goessner=goessner):
+            tokens = tuple(parsed.pointer or ()) + tuple("0" if t is None else t for t in path)
+            parent = tokens[:-1]
+            if inferrer.at_pointer(schema, tokens) is not ANY or inferrer.has_path(schema, tokens):
+                continue
+            if parent and not inferrer.has_path(schema, parent):
+                continue  # not an array (or reported at the member before it)
+            close = did_you_mean(tokens[-1], _member_names(inferrer, schema, parent))
+            self.warn(at, f"JSONPath query {query!r} reads {path[-1]!r}: the response schema has no member at {_pointer_text(tokens)!r}", close or "check the member names against the operation's response schema")
 
     def _input(self, node: ex.Input, at: JsonPath) -> tuple[str, PyType]:
         name, pointer = node.name, tuple(node.pointer or ())
@@ -1569,7 +1593,7 @@ class ExprContext:
                 self.error(at, f"$outputs.{name}: the workflow has no output {name!r}", did_you_mean(name, raw_outputs))
                 return "None", ANY
             if name in self._outputs_stack:
-                self.error(at, "workflow outputs refer to each other in a cycle: " + " -> ".join(self._outputs_stack + [name]), None)
+                self.error(at, "workflow outputs refer to each other in a cycle: " + " -> ".join(self._outputs_stack + [name]), "make one of them read a step's output ($steps.<stepId>.outputs.<name>) instead")
                 return "None", ANY
             self._outputs_stack.append(name)
             source, py_type = self.value(raw_outputs[name], self.wf.path + ("outputs", name))
@@ -1577,8 +1601,16 @@ class ExprContext:
             if pointer:
                 return f"_runtime.pointer({source}, {py_str(_pointer_text(pointer))})", ANY
             return source, py_type
+        if self._unbound():
+            return "None", ANY
         self.error(at, f"{ex.to_source(node)} is only available in workflow outputs and in steps that call a workflow", "read a step's output with $steps.<stepId>.outputs.<name>")
         return "None", ANY
+
+    def _unbound(self) -> bool:
+        """In a step whose operation or workflow could not be found (reported where it
+        is named): what it would have read is unknown, not wrong."""
+        info = self.info
+        return info is not None and info.operation is None and (info.workflow_id is None or info.workflow_id not in self.p.workflows)
 
     def _source_description(self, node: ex.SourceDescriptionRef, at: JsonPath) -> tuple[str, PyType]:
         source = self.doc.sources.get(node.source)
@@ -1626,7 +1658,7 @@ class ExprContext:
             if location in by_location:
                 by_location[location].append((name, source))
             else:
-                self.error(p_at[:-1] + ("in",), f"parameter location {location!r} is not path, query, header or cookie", None)
+                self.error(p_at[:-1] + ("in",), f"parameter location {location!r} is not path, query, header or cookie", "write in: path, query, header or cookie (a request body goes in requestBody)")
         auth = self.wf.auth_for(self.info, self)
         lines += auth.prelude
         url = self._url(op, dict(by_location["path"]), at, path_at)
@@ -1746,7 +1778,7 @@ class ExprContext:
             pieces.append(py_str(literal))
         for name in path_values:
             if "{" + name + "}" not in op.path:
-                self.error(path_at.get(name, at), f"path parameter {name!r} does not appear in the path {op.path!r}", did_you_mean(name, re.findall(r"\{([^{}]+)\}", op.path)))
+                self.error(path_at.get(name, at), f"path parameter {name!r} does not appear in the path {op.path!r}", did_you_mean(name, re.findall(r"\{([^{}]+)\}", op.path)) or f"the path has no {{{name}}}: remove the parameter, or set 'in' to where the operation takes it (query, header or cookie)")
         return " + ".join(pieces)
 
     def _body_argument(self, op: Operation, step: dict[str, Any], at: JsonPath) -> tuple[list[str], str | None, str | None]:
@@ -1876,11 +1908,11 @@ class ExprContext:
             try:
                 re.compile(condition)
             except re.error as exc:
-                self.error(at + ("condition",), f"invalid regular expression {condition!r}: {exc}", None)
+                self.error(at + ("condition",), f"invalid regular expression {condition!r}: {exc}", "a regex condition is a Python regular expression: close every group and class, and write a literal (, [ or \\ with a backslash before it")
                 return "False"
             return f"_runtime.matches({py_str(condition)}, {context})"
         if kind == "jsonpath":
-            return self._jsonpath(condition, context, at, version)
+            return self._jsonpath(condition, context, at, version, criterion.get("context"))
         return self._xpath(condition, context, at, version)
 
     def _context(self, criterion: dict[str, Any], at: JsonPath, *, xml: bool) -> str | None:
@@ -1901,7 +1933,7 @@ class ExprContext:
         source, _ = self.expr(parsed, at + ("context",))
         return source
 
-    def _jsonpath(self, condition: str, context: str, at: JsonPath, version: str | None) -> str:
+    def _jsonpath(self, condition: str, context: str, at: JsonPath, version: str | None, raw_context: Any = None) -> str:
         goessner = False
         if version is not None:
             if version != _GOESSNER:
@@ -1918,8 +1950,9 @@ class ExprContext:
         try:
             ex.check_jsonpath(query, goessner=goessner)
         except ex.ExpressionError as exc:
-            self.error(at + ("condition",), f"malformed JSONPath query {condition!r} at column {exc.offset + 1}: {exc.message}", "the context is wrapped in a one-element array: $[?@.status == 'done'] tests the context itself")
+            self.error(at + ("condition",), f"malformed JSONPath query {condition!r} at column {exc.offset + 1}: {exc.message}", exc.hint or "the context is wrapped in a one-element array: $[?@.status == 'done'] tests the context itself")
             return "False"
+        self._check_jsonpath_members(query, goessner, raw_context, at + ("condition",))
         self.p.runtime_parts.add("jsonpath")
         flavour = ", goessner=True" if goessner else ""
         return f"_runtime.jsonpath_test({context}, {py_str(query)}{flavour})"
@@ -1933,7 +1966,7 @@ class ExprContext:
         try:
             ex.check_xpath(expression, version=version)
         except ex.ExpressionError as exc:
-            self.error(at + ("condition",), f"XPath expression {condition!r} at column {exc.offset + 1}: {exc.message}", None)
+            self.error(at + ("condition",), f"XPath expression {condition!r} at column {exc.offset + 1}: {exc.message}", f"rewrite it at that column with what {version} has: axes, name and kind tests, predicates, its operators and standard functions")
             return "False"
         self.p.runtime_parts.add("xpath")
         flavour = "" if version == "xpath-31" else f", {py_str(version)}"
@@ -2024,6 +2057,19 @@ def _single_call(text: str) -> bool:
             if depth == 0 and index != len(text) - 1:
                 return False
     return depth == 0
+
+
+def _member_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[str, ...]) -> list[str]:
+    """The property names of the schemas ``pointer`` reaches (for a did-you-mean)."""
+    names: set[str] = set()
+    for loc in inferrer._descend(schema, pointer, 0):
+        resolved = inferrer._deref(loc) if loc is not None else None
+        value = resolved.value if resolved is not None else None
+        parts: list[Any] = [value] + (list(value["allOf"]) if isinstance(value, dict) and isinstance(value.get("allOf"), list) else [])
+        for part in parts:
+            if isinstance(part, dict) and isinstance(part.get("properties"), dict):
+                names.update(str(k) for k in part["properties"])
+    return sorted(names)
 
 
 def _pointer_text(pointer: Iterable[str] | None) -> str:

@@ -65,6 +65,7 @@ def build(job: Job) -> Result:
     deep = DeepValidation(analyzer.resolved.unvalidated)
     try:
         if result.report.has_errors:
+            analyzer.run()  # the analysis's own problems too, reported with the rest (as validate does)
             return result
         models_source = render_models(analyzer.models, result.report, job.spec.name)
         plan = analyzer.run()

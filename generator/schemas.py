@@ -17,7 +17,7 @@ from urllib.parse import unquote, urldefrag
 from .diagnostics import JsonPath, Report, Severity
 from .load import Loader, SourceFile, lookup, is_missing, pointer_tokens
 from .pycode import pascal_case, py_str
-from .resolve import Operation, Resolved, SchemaLoc
+from .resolve import Operation, Resolved, SchemaLoc, missing_ref_hint
 
 COMPONENT_PREFIX = ("components", "schemas")
 MAX_INFER_DEPTH = 64
@@ -119,7 +119,7 @@ class SchemaCollector:
             target = loaded
         tokens = pointer_tokens(unquote(fragment))
         if tokens is None or is_missing(lookup(target.data, tokens)):
-            self.report.add(file.diagnostic(at, f"schema reference {ref!r} points at nothing", None))
+            self.report.add(file.diagnostic(at, f"schema reference {ref!r} points at nothing", missing_ref_hint(target.data, tokens or ())))
             return None
         return target, tokens
 
