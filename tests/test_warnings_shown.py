@@ -33,7 +33,7 @@ GOOD = "billedDurationSeconds: $response.body#/billed_duration_seconds"
 TYPO = "billedDurationSeconds: $response.body#/billed_duration_secs"
 WARNING = (
     f"{SPEC}:142:34: warning: $.workflows[0].steps[2].outputs.billedDurationSeconds: the response schema has no member at '/billed_duration_secs'\n"
-    "    hint: check the JSON pointer against the operation's response schema"
+    "    hint: did you mean 'billed_duration_seconds'?"
 )
 PYPROJECT = f'[tool.arazzo-codegen]\nout = "gen"\n\n[[tool.arazzo-codegen.specs]]\nspec = "{SPEC}"\npackage = "callingbox"\n'
 HEAVY = ("datamodel_code_generator", "black", "jinja2", "jsonschema", "openapi_spec_validator", "yaml", "arazzo_codegen.pipeline")
