@@ -257,6 +257,7 @@ class WorkflowAnalyzer:
         self.fn = ""
         self.async_fn = ""
         self.outputs_class = ""
+        self.server_keys: set[str] = set()  # the SERVERS keys this workflow's requests use
 
     # -- preparation: names, inputs, steps, actions, calls ------------------------------
 
@@ -774,6 +775,7 @@ class WorkflowAnalyzer:
         body: list[Node] = [
             Block(f"if {p.name} is None:", (Line(f"{p.name} = {p.mutable_default}"),)) for p in self.input_params if p.mutable_default is not None
         ]
+        base_at = len(body)
         body += [
             Line("base = _runtime.servers(SERVERS, servers)"),
             Line("deadline = _runtime.Deadline(timeout)"),
@@ -802,7 +804,23 @@ class WorkflowAnalyzer:
             inner = inner[1:]  # no blank line right after the 'with' line
         body.append(Block(client_line, tuple(inner)))
         body.append(Line(f"return {result}"))
+        keys = [py_str(k) for k in self.used_servers()]
+        body[base_at] = Line(f"base = _runtime.client_servers(SERVERS, servers, client, ({', '.join(keys)}{',' if len(keys) == 1 else ''}))")
         return body
+
+    def used_servers(self) -> list[str]:
+        """The SERVERS keys the workflow's requests and its callees' use (a caller's base_url applies to them)."""
+        keys: set[str] = set()
+        todo, seen = [self], {self.key}
+        while todo:
+            wa = todo.pop()
+            keys |= wa.server_keys
+            for target in wa.callees:
+                callee = self.p.workflows.get(target)
+                if callee is not None and callee.key not in seen:
+                    seen.add(callee.key)
+                    todo.append(callee)
+        return sorted(keys)
 
     def _result(self, output_exprs: list[tuple[str, str]]) -> str:
         return self._validate_outputs([f"{k}: {v}" for k, v in output_exprs])
@@ -1197,9 +1215,11 @@ class WorkflowAnalyzer:
         if "://" in url:
             key = f"{source}.{scheme.name}.tokenUrl"
             self.p.token_urls[key] = (source, url)
+            self.server_keys.add(key)
             return f"base[{py_str(key)}]"
         if not url:
             self.error(info.json_path, f"the oauth2 security scheme {scheme.name!r} of {source!r} has no clientCredentials tokenUrl", "add flows.clientCredentials.tokenUrl to the OpenAPI description")
+        self.server_keys.add(source)
         return f"base[{py_str(source)}] + {py_str('/' + url.lstrip('/'))}"
 
 
@@ -1728,6 +1748,7 @@ class ExprContext:
     def _url(self, op: Operation, path_values: dict[str, str], at: JsonPath, path_at: dict[str, JsonPath]) -> str:
         parts = re.split(r"(\{[^{}]+\})", op.path)
         pieces: list[str] = [f"base[{py_str(op.source.key)}]"]
+        self.wf.server_keys.add(op.source.key)
         literal = ""
         for part in parts:
             if part.startswith("{") and part.endswith("}"):
