@@ -32,6 +32,7 @@ from . import expressions as ex
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
+from .inputs import compile_schema
 from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, model_field_name, pascal_case, py_literal, py_str, snake_case
 from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme, linked_workflow
 from .schemas import ANY, ModelSet, PyType, TypeInferrer
@@ -114,7 +115,7 @@ class Auth:
 #: workflow function or Outputs class of the same name would shadow them.
 MODULE_NAMES = frozenset(
     {
-        "SERVERS", "StepFailed", "WorkflowError", "WorkflowTimeout", "models", "_runtime",
+        "SERVERS", "StepFailed", "WorkflowError", "WorkflowTimeout", "InvalidInput", "models", "_runtime",
         "annotations", "asyncio", "time", "httpx", "Field", "Awaitable", "Callable", "Mapping",
         "Any", "Literal", "cast",
     }
@@ -181,7 +182,7 @@ class Analyzer:
             imports_models=uses_models,
             servers=tuple(servers),
             workflows=tuple(workflows),
-            exports=tuple(sorted(exports + ["StepFailed", "WorkflowError", "WorkflowTimeout"])),
+            exports=tuple(sorted(exports + ["InvalidInput", "StepFailed", "WorkflowError", "WorkflowTimeout"])),
             runtime_parts=tuple(sorted(self.runtime_parts)),
         )
 
@@ -258,6 +259,7 @@ class WorkflowAnalyzer:
         self.async_fn = ""
         self.outputs_class = ""
         self.server_keys: set[str] = set()  # the SERVERS keys this workflow's requests use
+        self.input_checks: list[tuple[InputParam, dict[str, Any]]] = []  # compiled inputs schema, by input
 
     # -- preparation: names, inputs, steps, actions, calls ------------------------------
 
@@ -362,6 +364,9 @@ class WorkflowAnalyzer:
             secret = bool(_SECRET_INPUT.search(original)) or (isinstance(prop, dict) and prop.get("format") == "password")
             type_text = py_type.or_none().text if mutable_default is not None else py_type.text
             param = InputParam(py_name, original, type_text, default, description, secret, mutable_default)
+            checks = compile_schema(prop, lambda message: self.warn(prop_at, message, "write it in the ECMA-262 subset Python's re also reads"))
+            if checks:
+                self.input_checks.append((param, {**checks, "optional": True} if default == "None" else checks))
             self.inputs[original] = param
             self.input_types[original] = py_type
             params.append(param)
@@ -679,7 +684,8 @@ class WorkflowAnalyzer:
             parts.append("\n".join(arg_lines))
         parts.append(
             "Raises:\n"
-            "    StepFailed: a step's response did not meet its success criteria.\n"
+            + ("    InvalidInput: an input the inputs schema rejects (before any request).\n" if self.input_checks else "")
+            + "    StepFailed: a step's response did not meet its success criteria.\n"
             "    WorkflowTimeout: the ``timeout`` passed before the workflow finished."
         )
         return docstring_text("\n\n".join(parts))
@@ -775,6 +781,9 @@ class WorkflowAnalyzer:
         body: list[Node] = [
             Block(f"if {p.name} is None:", (Line(f"{p.name} = {p.mutable_default}"),)) for p in self.input_params if p.mutable_default is not None
         ]
+        if self.input_checks:
+            self.p.runtime_parts.add("inputs")
+            body.insert(0, Line("_runtime.check_inputs(" + ", ".join(f"({py_str(p.original)}, {py_str(p.name)}, {p.name}, {py_literal(c)})" for p, c in self.input_checks) + ")"))
         base_at = len(body)
         body += [
             Line("base = _runtime.servers(SERVERS, servers)"),
