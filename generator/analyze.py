@@ -35,7 +35,7 @@ from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, Server
 from .inputs import compile_schema
 from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, model_field_name, pascal_case, py_literal, py_str, snake_case
 from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme, linked_workflow
-from .schemas import ANY, ModelSet, PyType, TypeInferrer
+from .schemas import ANY, DATETIME_TYPE, ModelSet, PyType, TypeInferrer, wire_type
 
 DEFAULT_POLL_INTERVAL = 1.0
 _SECRET_INPUT = re.compile(r"token|key|secret|password|passwd|credential", re.I)
@@ -117,7 +117,7 @@ MODULE_NAMES = frozenset(
     {
         "SERVERS", "StepFailed", "WorkflowError", "WorkflowTimeout", "InvalidInput", "models", "_runtime",
         "annotations", "asyncio", "time", "httpx", "Field", "Awaitable", "Callable", "Mapping",
-        "Any", "Literal", "cast",
+        "Any", "Literal", "cast", DATETIME_TYPE,
     }
 )
 
@@ -169,6 +169,7 @@ class Analyzer:
         servers = [ServerEntry(py_str(source.key), py_str(source.server_url)) for source in self.resolved.all_sources() if source.kind == "openapi"]
         servers += [ServerEntry(py_str(key), py_str(url)) for key, (_, url) in sorted(self.token_urls.items())]
         uses_models = any("models." in f.type_text for wf in workflows for f in wf.outputs)
+        uses_datetime = any(DATETIME_TYPE in f.type_text for wf in workflows for f in wf.outputs)
         info = data.get("info", {})
         title = docstring_text(f"{info.get('title', 'Workflows')} {info.get('version', '')}".strip())
         exports: list[str] = []
@@ -184,6 +185,7 @@ class Analyzer:
             workflows=tuple(workflows),
             exports=tuple(sorted(exports + ["InvalidInput", "StepFailed", "WorkflowError", "WorkflowTimeout"])),
             runtime_parts=tuple(sorted(self.runtime_parts)),
+            pydantic_imports=(DATETIME_TYPE, "Field") if uses_datetime else ("Field",),
         )
 
     def _call_order(self, analyzers: list[WorkflowAnalyzer]) -> list[WorkflowAnalyzer]:
@@ -343,7 +345,7 @@ class WorkflowAnalyzer:
             prop_at = at + ("properties", original)
             prop, prop_at = self._deref_input_schema(prop, prop_at)
             loc = SchemaLoc(self.doc.arazzo, prop_at, prop)
-            py_type = self.p.inferrer.type_of(loc) if isinstance(prop, dict) else ANY
+            py_type = wire_type(self.p.inferrer.type_of(loc)) if isinstance(prop, dict) else ANY
             wanted = snake_case(original, fallback="input")
             if wanted in RESERVED_NAMES or wanted in _LOCALS:
                 wanted += "_"
@@ -877,7 +879,7 @@ class WorkflowAnalyzer:
         not fit the input's (a free string for an enum input, ...) is passed as is, with
         a warning, so that the generated code type-checks."""
         target = callee.input_types.get(name, ANY)
-        fits = _fits(py_type, target)
+        fits = _fits(wire_type(py_type), target)
         if not fits:
             self.warn(at, f"a value of type {_bare(py_type.text)} is passed to input {name!r} of workflow {callee.key!r}, of type {_bare(target.text)}", "it is passed as is; make the types agree to have it checked")
         if py_type.optional and name in callee.required_inputs:
@@ -901,7 +903,7 @@ class WorkflowAnalyzer:
                 nodes += self._step_comment(self.steps[index]) if index == end else [Line("")]
                 for early in self.steps[index : end + 1]:
                     if early.step_id in self.predeclared.get(index, set()):
-                        nodes += [Line(f"{var.name}: {var.type.or_none().text} = None  # read before step {comment_text(early.step_id, 40)} runs") for var in early.outputs.values()]
+                        nodes += [Line(f"{var.name}: {wire_type(var.type).or_none().text} = None  # read before step {comment_text(early.step_id, 40)} runs") for var in early.outputs.values()]
                 nodes += [Line(f"{name} = 0") for name in counters]
                 if index == end:
                     nodes.append(Line("# Repeats until an action leaves the loop; deadline.sleep bounds it (timeout, MAX_ITERATIONS)."))
@@ -922,7 +924,7 @@ class WorkflowAnalyzer:
         nodes: list[Node] = []
         for info in self.steps:
             for var in info.outputs.values():
-                nodes.append(Line(f"{var.name}: {var.type.or_none().text} = None"))
+                nodes.append(Line(f"{var.name}: {wire_type(var.type).or_none().text} = None"))
         counters = [a.counter for info in self.steps for a in info.failure_actions if a.kind == "retry"]
         nodes += [Line(f"{name} = 0") for name in counters]
         if self.resume_targets:
@@ -1579,6 +1581,8 @@ class ExprContext:
         py_type = callee.output_types[name]
         always = key in self.wf.depends_on or (self.phase == "called" and self.info is not None and self.info.workflow_id == key)
         source = f"{var}.{attr}" if always else f"(None if {var} is None else {var}.{attr})"
+        if DATETIME_TYPE in py_type.text:
+            source = f"_runtime.json_form({source})"  # the string, as a step output holds it
         if not always:
             py_type = py_type.or_none()
         if tokens:
