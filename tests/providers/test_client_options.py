@@ -18,6 +18,15 @@ from tests.replay import ReplayServer, SleepRecorder
 Replay = Callable[[str], ReplayServer]
 TIMEOUT = 10.0
 
+def loopback_only(request: httpx.Request) -> None:
+    """A request hook: nothing leaves 127.0.0.1 (the spec's server is api.vapi.ai)."""
+    assert request.url.host == "127.0.0.1", f"a request to {request.url.host} (not the client's base_url)"
+
+
+async def aloopback_only(request: httpx.Request) -> None:
+    loopback_only(request)
+
+
 VAPI_INPUTS: dict[str, Any] = {
     "api_token": "vapi-secret-token-123",
     "name": "Ada Outreach",
@@ -30,7 +39,7 @@ VAPI_INPUTS: dict[str, Any] = {
 def test_vapi_sync_requests_go_to_the_clients_base_url(replay: Replay) -> None:
     # Vapi's three sources share one server (https://api.vapi.ai): base_url is that server.
     server = replay("vapi/happy_path")
-    with httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
+    with httpx.Client(base_url=server.url, timeout=TIMEOUT, event_hooks={"request": [loopback_only]}) as client:
         outputs = vapi.assistant_phone_outbound_call(**VAPI_INPUTS, client=client, sleep=SleepRecorder())
     assert outputs.call_status == "ended"
     assert [r.path for r in server.requests][:3] == ["/assistant", "/phone-number", "/call"]
@@ -41,7 +50,7 @@ def test_vapi_async_requests_go_to_the_clients_base_url(replay: Replay) -> None:
     server = replay("vapi/happy_path")
 
     async def main() -> vapi.AssistantPhoneOutboundCallOutputs:
-        async with httpx.AsyncClient(base_url=server.url, timeout=TIMEOUT) as client:
+        async with httpx.AsyncClient(base_url=server.url, timeout=TIMEOUT, event_hooks={"request": [aloopback_only]}) as client:
             return await vapi.assistant_phone_outbound_call_async(**VAPI_INPUTS, client=client, sleep=SleepRecorder().asleep)
 
     outputs = asyncio.run(main())
