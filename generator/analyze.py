@@ -32,9 +32,10 @@ from . import expressions as ex
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
+from .inputs import compile_schema
 from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, model_field_name, pascal_case, py_literal, py_str, snake_case
 from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme, linked_workflow
-from .schemas import ANY, ModelSet, PyType, TypeInferrer
+from .schemas import ANY, DATETIME_TYPE, ModelSet, PyType, TypeInferrer, wire_type
 
 DEFAULT_POLL_INTERVAL = 1.0
 _SECRET_INPUT = re.compile(r"token|key|secret|password|passwd|credential", re.I)
@@ -114,9 +115,9 @@ class Auth:
 #: workflow function or Outputs class of the same name would shadow them.
 MODULE_NAMES = frozenset(
     {
-        "SERVERS", "StepFailed", "WorkflowError", "WorkflowTimeout", "models", "_runtime",
+        "SERVERS", "StepFailed", "WorkflowError", "WorkflowTimeout", "InvalidInput", "models", "_runtime",
         "annotations", "asyncio", "time", "httpx", "Field", "Awaitable", "Callable", "Mapping",
-        "Any", "Literal", "cast",
+        "Any", "Literal", "cast", DATETIME_TYPE,
     }
 )
 
@@ -168,6 +169,7 @@ class Analyzer:
         servers = [ServerEntry(py_str(source.key), py_str(source.server_url)) for source in self.resolved.all_sources() if source.kind == "openapi"]
         servers += [ServerEntry(py_str(key), py_str(url)) for key, (_, url) in sorted(self.token_urls.items())]
         uses_models = any("models." in f.type_text for wf in workflows for f in wf.outputs)
+        uses_datetime = any(DATETIME_TYPE in f.type_text for wf in workflows for f in wf.outputs)
         info = data.get("info", {})
         title = docstring_text(f"{info.get('title', 'Workflows')} {info.get('version', '')}".strip())
         exports: list[str] = []
@@ -181,8 +183,9 @@ class Analyzer:
             imports_models=uses_models,
             servers=tuple(servers),
             workflows=tuple(workflows),
-            exports=tuple(sorted(exports + ["StepFailed", "WorkflowError", "WorkflowTimeout"])),
+            exports=tuple(sorted(exports + ["InvalidInput", "StepFailed", "WorkflowError", "WorkflowTimeout"])),
             runtime_parts=tuple(sorted(self.runtime_parts)),
+            pydantic_imports=(DATETIME_TYPE, "Field") if uses_datetime else ("Field",),
         )
 
     def _call_order(self, analyzers: list[WorkflowAnalyzer]) -> list[WorkflowAnalyzer]:
@@ -257,6 +260,8 @@ class WorkflowAnalyzer:
         self.fn = ""
         self.async_fn = ""
         self.outputs_class = ""
+        self.server_keys: set[str] = set()  # the SERVERS keys this workflow's requests use
+        self.input_checks: list[tuple[InputParam, dict[str, Any]]] = []  # compiled inputs schema, by input
 
     # -- preparation: names, inputs, steps, actions, calls ------------------------------
 
@@ -340,7 +345,7 @@ class WorkflowAnalyzer:
             prop_at = at + ("properties", original)
             prop, prop_at = self._deref_input_schema(prop, prop_at)
             loc = SchemaLoc(self.doc.arazzo, prop_at, prop)
-            py_type = self.p.inferrer.type_of(loc) if isinstance(prop, dict) else ANY
+            py_type = wire_type(self.p.inferrer.type_of(loc)) if isinstance(prop, dict) else ANY
             wanted = snake_case(original, fallback="input")
             if wanted in RESERVED_NAMES or wanted in _LOCALS:
                 wanted += "_"
@@ -361,6 +366,9 @@ class WorkflowAnalyzer:
             secret = bool(_SECRET_INPUT.search(original)) or (isinstance(prop, dict) and prop.get("format") == "password")
             type_text = py_type.or_none().text if mutable_default is not None else py_type.text
             param = InputParam(py_name, original, type_text, default, description, secret, mutable_default)
+            checks = compile_schema(prop, lambda message: self.warn(prop_at, message, "write it in the ECMA-262 subset Python's re also reads"))
+            if checks:
+                self.input_checks.append((param, {**checks, "optional": True} if default == "None" else checks))
             self.inputs[original] = param
             self.input_types[original] = py_type
             params.append(param)
@@ -678,7 +686,8 @@ class WorkflowAnalyzer:
             parts.append("\n".join(arg_lines))
         parts.append(
             "Raises:\n"
-            "    StepFailed: a step's response did not meet its success criteria.\n"
+            + ("    InvalidInput: an input the inputs schema rejects (before any request).\n" if self.input_checks else "")
+            + "    StepFailed: a step's response did not meet its success criteria.\n"
             "    WorkflowTimeout: the ``timeout`` passed before the workflow finished."
         )
         return docstring_text("\n\n".join(parts))
@@ -774,6 +783,10 @@ class WorkflowAnalyzer:
         body: list[Node] = [
             Block(f"if {p.name} is None:", (Line(f"{p.name} = {p.mutable_default}"),)) for p in self.input_params if p.mutable_default is not None
         ]
+        if self.input_checks:
+            self.p.runtime_parts.add("inputs")
+            body.insert(0, Line("_runtime.check_inputs(" + ", ".join(f"({py_str(p.original)}, {py_str(p.name)}, {p.name}, {py_literal(c)})" for p, c in self.input_checks) + ")"))
+        base_at = len(body)
         body += [
             Line("base = _runtime.servers(SERVERS, servers)"),
             Line("deadline = _runtime.Deadline(timeout)"),
@@ -802,7 +815,23 @@ class WorkflowAnalyzer:
             inner = inner[1:]  # no blank line right after the 'with' line
         body.append(Block(client_line, tuple(inner)))
         body.append(Line(f"return {result}"))
+        keys = [py_str(k) for k in self.used_servers()]
+        body[base_at] = Line(f"base = _runtime.client_servers(SERVERS, servers, client, ({', '.join(keys)}{',' if len(keys) == 1 else ''}))")
         return body
+
+    def used_servers(self) -> list[str]:
+        """The SERVERS keys the workflow's requests and its callees' use (a caller's base_url applies to them)."""
+        keys: set[str] = set()
+        todo, seen = [self], {self.key}
+        while todo:
+            wa = todo.pop()
+            keys |= wa.server_keys
+            for target in wa.callees:
+                callee = self.p.workflows.get(target)
+                if callee is not None and callee.key not in seen:
+                    seen.add(callee.key)
+                    todo.append(callee)
+        return sorted(keys)
 
     def _result(self, output_exprs: list[tuple[str, str]]) -> str:
         return self._validate_outputs([f"{k}: {v}" for k, v in output_exprs])
@@ -850,7 +879,7 @@ class WorkflowAnalyzer:
         not fit the input's (a free string for an enum input, ...) is passed as is, with
         a warning, so that the generated code type-checks."""
         target = callee.input_types.get(name, ANY)
-        fits = _fits(py_type, target)
+        fits = _fits(wire_type(py_type), target)
         if not fits:
             self.warn(at, f"a value of type {_bare(py_type.text)} is passed to input {name!r} of workflow {callee.key!r}, of type {_bare(target.text)}", "it is passed as is; make the types agree to have it checked")
         if py_type.optional and name in callee.required_inputs:
@@ -874,7 +903,7 @@ class WorkflowAnalyzer:
                 nodes += self._step_comment(self.steps[index]) if index == end else [Line("")]
                 for early in self.steps[index : end + 1]:
                     if early.step_id in self.predeclared.get(index, set()):
-                        nodes += [Line(f"{var.name}: {var.type.or_none().text} = None  # read before step {comment_text(early.step_id, 40)} runs") for var in early.outputs.values()]
+                        nodes += [Line(f"{var.name}: {wire_type(var.type).or_none().text} = None  # read before step {comment_text(early.step_id, 40)} runs") for var in early.outputs.values()]
                 nodes += [Line(f"{name} = 0") for name in counters]
                 if index == end:
                     nodes.append(Line("# Repeats until an action leaves the loop; deadline.sleep bounds it (timeout, MAX_ITERATIONS)."))
@@ -895,7 +924,7 @@ class WorkflowAnalyzer:
         nodes: list[Node] = []
         for info in self.steps:
             for var in info.outputs.values():
-                nodes.append(Line(f"{var.name}: {var.type.or_none().text} = None"))
+                nodes.append(Line(f"{var.name}: {wire_type(var.type).or_none().text} = None"))
         counters = [a.counter for info in self.steps for a in info.failure_actions if a.kind == "retry"]
         nodes += [Line(f"{name} = 0") for name in counters]
         if self.resume_targets:
@@ -1197,9 +1226,11 @@ class WorkflowAnalyzer:
         if "://" in url:
             key = f"{source}.{scheme.name}.tokenUrl"
             self.p.token_urls[key] = (source, url)
+            self.server_keys.add(key)
             return f"base[{py_str(key)}]"
         if not url:
             self.error(info.json_path, f"the oauth2 security scheme {scheme.name!r} of {source!r} has no clientCredentials tokenUrl", "add flows.clientCredentials.tokenUrl to the OpenAPI description")
+        self.server_keys.add(source)
         return f"base[{py_str(source)}] + {py_str('/' + url.lstrip('/'))}"
 
 
@@ -1574,6 +1605,8 @@ class ExprContext:
         py_type = callee.output_types[name]
         always = key in self.wf.depends_on or (self.phase == "called" and self.info is not None and self.info.workflow_id == key)
         source = f"{var}.{attr}" if always else f"(None if {var} is None else {var}.{attr})"
+        if DATETIME_TYPE in py_type.text:
+            source = f"_runtime.json_form({source})"  # the string, as a step output holds it
         if not always:
             py_type = py_type.or_none()
         if tokens:
@@ -1760,6 +1793,7 @@ class ExprContext:
     def _url(self, op: Operation, path_values: dict[str, str], at: JsonPath, path_at: dict[str, JsonPath]) -> str:
         parts = re.split(r"(\{[^{}]+\})", op.path)
         pieces: list[str] = [f"base[{py_str(op.source.key)}]"]
+        self.wf.server_keys.add(op.source.key)
         literal = ""
         for part in parts:
             if part.startswith("{") and part.endswith("}"):
