@@ -33,9 +33,10 @@ from . import expressions as ex
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
+from .inputs import compile_schema
 from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, model_field_name, pascal_case, py_literal, py_str, snake_case
 from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme, linked_workflow
-from .schemas import ANY, ModelSet, PyType, TypeInferrer
+from .schemas import ANY, DATETIME_TYPE, ModelSet, PyType, TypeInferrer, wire_type
 
 DEFAULT_POLL_INTERVAL = 1.0
 _SECRET_INPUT = re.compile(r"token|key|secret|password|passwd|credential", re.I)
@@ -113,9 +114,9 @@ class Auth:
 #: workflow function or Outputs class of the same name would shadow them.
 MODULE_NAMES = frozenset(
     {
-        "SERVERS", "StepFailed", "WorkflowError", "WorkflowTimeout", "models", "_runtime",
+        "SERVERS", "StepFailed", "WorkflowError", "WorkflowTimeout", "InvalidInput", "models", "_runtime",
         "annotations", "asyncio", "time", "httpx", "Field", "Awaitable", "Callable", "Mapping",
-        "Any", "Literal", "cast",
+        "Any", "Literal", "cast", DATETIME_TYPE,
     }
 )
 
@@ -166,6 +167,7 @@ class Analyzer:
         servers = [ServerEntry(py_str(source.key), py_str(source.server_url)) for source in self.resolved.all_sources() if source.kind == "openapi"]
         servers += [ServerEntry(py_str(key), py_str(url)) for key, (_, url) in sorted(self.token_urls.items())]
         uses_models = any("models." in f.type_text for wf in workflows for f in wf.outputs)
+        uses_datetime = any(DATETIME_TYPE in f.type_text for wf in workflows for f in wf.outputs)
         info = data.get("info", {})
         title = docstring_text(f"{info.get('title', 'Workflows')} {info.get('version', '')}".strip())
         exports: list[str] = []
@@ -179,8 +181,9 @@ class Analyzer:
             imports_models=uses_models,
             servers=tuple(servers),
             workflows=tuple(workflows),
-            exports=tuple(sorted(exports + ["StepFailed", "WorkflowError", "WorkflowTimeout"])),
+            exports=tuple(sorted(exports + ["InvalidInput", "StepFailed", "WorkflowError", "WorkflowTimeout"])),
             runtime_parts=tuple(sorted(self.runtime_parts)),
+            pydantic_imports=((DATETIME_TYPE,) if uses_datetime else ()) + (("Field",) if any(wf.outputs for wf in workflows) else ()),
         )
 
     def _call_order(self, analyzers: list[WorkflowAnalyzer]) -> list[WorkflowAnalyzer]:
@@ -255,6 +258,8 @@ class WorkflowAnalyzer:
         self.fn = ""
         self.async_fn = ""
         self.outputs_class = ""
+        self.server_keys: set[str] = set()  # the SERVERS keys this workflow's requests use
+        self.input_checks: list[tuple[InputParam, dict[str, Any]]] = []  # compiled inputs schema, by input
 
     # -- preparation: names, inputs, steps, actions, calls ------------------------------
 
@@ -338,7 +343,7 @@ class WorkflowAnalyzer:
             prop_at = at + ("properties", original)
             prop, prop_at = self._deref_input_schema(prop, prop_at)
             loc = SchemaLoc(self.doc.arazzo, prop_at, prop)
-            py_type = self.p.inferrer.type_of(loc) if isinstance(prop, dict) else ANY
+            py_type = wire_type(self.p.inferrer.type_of(loc)) if isinstance(prop, dict) else ANY
             wanted = snake_case(original, fallback="input")
             py_name = self.names.claim(wanted)
             self._warn_renamed_input(original, wanted, py_name, prop_at)
@@ -358,6 +363,9 @@ class WorkflowAnalyzer:
             secret = bool(_SECRET_INPUT.search(original)) or (isinstance(prop, dict) and prop.get("format") == "password")
             type_text = py_type.or_none().text if mutable_default is not None else py_type.text
             param = InputParam(py_name, original, type_text, default, description, secret, mutable_default)
+            checks = compile_schema(prop, lambda message: self.warn(prop_at, message, "write it in the ECMA-262 subset Python's re also reads"))
+            if checks:
+                self.input_checks.append((param, {**checks, "optional": True} if default == "None" else checks))
             self.inputs[original] = param
             self.input_types[original] = py_type
             params.append(param)
@@ -706,7 +714,8 @@ class WorkflowAnalyzer:
             parts.append("\n".join(arg_lines))
         parts.append(
             "Raises:\n"
-            "    StepFailed: a step's response did not meet its success criteria.\n"
+            + ("    InvalidInput: an input the inputs schema rejects (before any request).\n" if self.input_checks else "")
+            + "    StepFailed: a step's response did not meet its success criteria.\n"
             "    WorkflowTimeout: the ``timeout`` passed before the workflow finished."
         )
         return docstring_text("\n\n".join(parts))
@@ -802,6 +811,10 @@ class WorkflowAnalyzer:
         body: list[Node] = [
             Block(f"if {p.name} is None:", (Line(f"{p.name} = {p.mutable_default}"),)) for p in self.input_params if p.mutable_default is not None
         ]
+        if self.input_checks:
+            self.p.runtime_parts.add("inputs")
+            body.insert(0, Line("_runtime.check_inputs(" + ", ".join(f"({py_str(p.original)}, {py_str(p.name)}, {p.name}, {py_literal(c)})" for p, c in self.input_checks) + ")"))
+        base_at = len(body)
         body += [
             Line("_base = _runtime.servers(SERVERS, servers)"),
             Line("_deadline = _runtime.Deadline(timeout)"),
@@ -830,7 +843,23 @@ class WorkflowAnalyzer:
             inner = inner[1:]  # no blank line right after the 'with' line
         body.append(Block(client_line, tuple(inner)))
         body.append(Line(f"return {result}"))
+        keys = [py_str(k) for k in self.used_servers()]
+        body[base_at] = Line(f"_base = _runtime.client_servers(SERVERS, servers, client, ({', '.join(keys)}{',' if len(keys) == 1 else ''}))")
         return body
+
+    def used_servers(self) -> list[str]:
+        """The SERVERS keys the workflow's requests and its callees' use (a caller's base_url applies to them)."""
+        keys: set[str] = set()
+        todo, seen = [self], {self.key}
+        while todo:
+            wa = todo.pop()
+            keys |= wa.server_keys
+            for target in wa.callees:
+                callee = self.p.workflows.get(target)
+                if callee is not None and callee.key not in seen:
+                    seen.add(callee.key)
+                    todo.append(callee)
+        return sorted(keys)
 
     def _result(self, output_exprs: list[tuple[str, str]]) -> str:
         return self._validate_outputs([f"{k}: {v}" for k, v in output_exprs])
@@ -878,7 +907,7 @@ class WorkflowAnalyzer:
         not fit the input's (a free string for an enum input, ...) is passed as is, with
         a warning, so that the generated code type-checks."""
         target = callee.input_types.get(name, ANY)
-        fits = _fits(py_type, target)
+        fits = _fits(wire_type(py_type), target)
         if not fits:
             self.warn(at, f"a value of type {_bare(py_type.text)} is passed to input {name!r} of workflow {callee.key!r}, of type {_bare(target.text)}", "it is passed as is; make the types agree to have it checked")
         if py_type.optional and name in callee.required_inputs:
@@ -901,7 +930,7 @@ class WorkflowAnalyzer:
                 nodes += self._step_comment(self.steps[index]) if index == end else [Line("")]
                 for early in self.steps[index : end + 1]:
                     if early.step_id in self.predeclared.get(index, set()):
-                        nodes += [Line(f"{var.name}: {var.type.or_none().text} = None  # read before step {comment_text(early.step_id, 40)} runs") for var in early.outputs.values()]
+                        nodes += [Line(f"{var.name}: {wire_type(var.type).or_none().text} = None  # read before step {comment_text(early.step_id, 40)} runs") for var in early.outputs.values()]
                 nodes += [Line(f"{name} = 0") for name in counters]
                 if index == end:
                     nodes.append(Line("# Repeats until an action leaves the loop; deadline.sleep bounds it (timeout, MAX_ITERATIONS)."))
@@ -922,7 +951,7 @@ class WorkflowAnalyzer:
         nodes: list[Node] = []
         for info in self.steps:
             for var in info.outputs.values():
-                nodes.append(Line(f"{var.name}: {var.type.or_none().text} = None"))
+                nodes.append(Line(f"{var.name}: {wire_type(var.type).or_none().text} = None"))
         counters = [a.counter for info in self.steps for a in info.failure_actions if a.kind == "retry"]
         nodes += [Line(f"{name} = 0") for name in counters]
         if self.resume_targets:
@@ -1253,9 +1282,11 @@ class WorkflowAnalyzer:
         if "://" in url:
             key = f"{source}.{scheme.name}.tokenUrl"
             self.p.token_urls[key] = (source, url)
+            self.server_keys.add(key)
             return f"_base[{py_str(key)}]"
         if not url:
             self.error(info.json_path, f"the oauth2 security scheme {scheme.name!r} of {source!r} has no clientCredentials tokenUrl", "add flows.clientCredentials.tokenUrl to the OpenAPI description")
+        self.server_keys.add(source)
         return f"_base[{py_str(source)}] + {py_str('/' + url.lstrip('/'))}"
 
 
@@ -1459,6 +1490,8 @@ class ExprContext:
         if isinstance(node, ex.ComponentRef):
             return self._component(node, at)
         if self.phase != "response" or self.info is None or self.info.operation is None:
+            if self._unbound():
+                return "None", ANY  # the step's unknown target is reported: nothing follows from it
             where = {
                 "request": "in the parameters or request body of the step that sends the request",
                 "outputs": "in workflow outputs",
@@ -1509,7 +1542,29 @@ class ExprContext:
         if schema is None:
             return
         if self.p.inferrer.at_pointer(schema, pointer) is ANY and not self.p.inferrer.has_path(schema, pointer):
-            self.warn(at, f"the response schema has no member at {_pointer_text(pointer)!r}", "check the JSON pointer against the operation's response schema")
+            close = did_you_mean(pointer[-1], _member_names(self.p.inferrer, schema, pointer[:-1])) if pointer else None
+            self.warn(at, f"the response schema has no member at {_pointer_text(pointer)!r}", close or "check the JSON pointer against the operation's response schema")
+
+    def _check_jsonpath_members(self, query: str, goessner: bool, raw_context: Any, at: JsonPath) -> None:
+        """The member names a JSONPath query reads in ``$response.body``, checked
+        against the response schema as JSON pointers are."""
+        if self.phase != "response" or self.info is None or self.failing or not self.wf.body_is_json(self.info):
+            return
+        text = str(raw_context).strip()
+        parsed = _parse_leniently(text[1:-1] if text.startswith("{$") and text.endswith("}") else text)
+        schema = self.wf.success_response_schema(self.info)
+        if not isinstance(parsed, ex.ResponseBody) or schema is None:
+            return
+        inferrer = self.p.inferrer
+        for path in ex.jsonpath_members(query, goessner=goessner):
+            tokens = tuple(parsed.pointer or ()) + tuple("0" if t is None else t for t in path)
+            parent = tokens[:-1]
+            if inferrer.at_pointer(schema, tokens) is not ANY or inferrer.has_path(schema, tokens):
+                continue
+            if parent and not inferrer.has_path(schema, parent):
+                continue  # not an array (or reported at the member before it)
+            close = did_you_mean(tokens[-1], _member_names(inferrer, schema, parent))
+            self.warn(at, f"JSONPath query {query!r} reads {path[-1]!r}: the response schema has no member at {_pointer_text(tokens)!r}", close or "check the member names against the operation's response schema")
 
     def _input(self, node: ex.Input, at: JsonPath) -> tuple[str, PyType]:
         name, pointer = node.name, tuple(node.pointer or ())
@@ -1607,6 +1662,8 @@ class ExprContext:
         py_type = callee.output_types[name]
         always = key in self.wf.depends_on or (self.phase == "called" and self.info is not None and self.info.workflow_id == key)
         source = f"{var}.{attr}" if always else f"(None if {var} is None else {var}.{attr})"
+        if DATETIME_TYPE in py_type.text:
+            source = f"_runtime.json_form({source})"  # the string, as a step output holds it
         if not always:
             py_type = py_type.or_none()
         if tokens:
@@ -1626,7 +1683,7 @@ class ExprContext:
                 self.error(at, f"$outputs.{name}: the workflow has no output {name!r}", did_you_mean(name, raw_outputs))
                 return "None", ANY
             if name in self._outputs_stack:
-                self.error(at, "workflow outputs refer to each other in a cycle: " + " -> ".join(self._outputs_stack + [name]), None)
+                self.error(at, "workflow outputs refer to each other in a cycle: " + " -> ".join(self._outputs_stack + [name]), "make one of them read a step's output ($steps.<stepId>.outputs.<name>) instead")
                 return "None", ANY
             self._outputs_stack.append(name)
             source, py_type = self.value(raw_outputs[name], self.wf.path + ("outputs", name))
@@ -1634,8 +1691,16 @@ class ExprContext:
             if pointer:
                 return f"_runtime.pointer({source}, {py_str(_pointer_text(pointer))})", ANY
             return source, py_type
+        if self._unbound():
+            return "None", ANY
         self.error(at, f"{ex.to_source(node)} is only available in workflow outputs and in steps that call a workflow", "read a step's output with $steps.<stepId>.outputs.<name>")
         return "None", ANY
+
+    def _unbound(self) -> bool:
+        """In a step whose operation or workflow could not be found (reported where it
+        is named): what it would have read is unknown, not wrong."""
+        info = self.info
+        return info is not None and info.operation is None and (info.workflow_id is None or info.workflow_id not in self.p.workflows)
 
     def _source_description(self, node: ex.SourceDescriptionRef, at: JsonPath) -> tuple[str, PyType]:
         source = self.doc.sources.get(node.source)
@@ -1683,7 +1748,7 @@ class ExprContext:
             if location in by_location:
                 by_location[location].append((name, source))
             else:
-                self.error(p_at[:-1] + ("in",), f"parameter location {location!r} is not path, query, header or cookie", None)
+                self.error(p_at[:-1] + ("in",), f"parameter location {location!r} is not path, query, header or cookie", "write in: path, query, header or cookie (a request body goes in requestBody)")
         auth = self.wf.auth_for(self.info, self)
         lines += auth.prelude
         url = self._url(op, dict(by_location["path"]), at, path_at)
@@ -1785,6 +1850,7 @@ class ExprContext:
     def _url(self, op: Operation, path_values: dict[str, str], at: JsonPath, path_at: dict[str, JsonPath]) -> str:
         parts = re.split(r"(\{[^{}]+\})", op.path)
         pieces: list[str] = [f"_base[{py_str(op.source.key)}]"]
+        self.wf.server_keys.add(op.source.key)
         literal = ""
         for part in parts:
             if part.startswith("{") and part.endswith("}"):
@@ -1803,7 +1869,7 @@ class ExprContext:
             pieces.append(py_str(literal))
         for name in path_values:
             if "{" + name + "}" not in op.path:
-                self.error(path_at.get(name, at), f"path parameter {name!r} does not appear in the path {op.path!r}", did_you_mean(name, re.findall(r"\{([^{}]+)\}", op.path)))
+                self.error(path_at.get(name, at), f"path parameter {name!r} does not appear in the path {op.path!r}", did_you_mean(name, re.findall(r"\{([^{}]+)\}", op.path)) or f"the path has no {{{name}}}: remove the parameter, or set 'in' to where the operation takes it (query, header or cookie)")
         return " + ".join(pieces)
 
     def _body_argument(self, op: Operation, step: dict[str, Any], at: JsonPath) -> tuple[list[str], str | None, str | None]:
@@ -1946,11 +2012,11 @@ class ExprContext:
             try:
                 re.compile(condition)
             except re.error as exc:
-                self.error(at + ("condition",), f"invalid regular expression {condition!r}: {exc}", None)
+                self.error(at + ("condition",), f"invalid regular expression {condition!r}: {exc}", "a regex condition is a Python regular expression: close every group and class, and write a literal (, [ or \\ with a backslash before it")
                 return "False"
             return f"_runtime.matches({py_str(condition)}, {context})"
         if kind == "jsonpath":
-            return self._jsonpath(condition, context, at, version)
+            return self._jsonpath(condition, context, at, version, criterion.get("context"))
         return self._xpath(condition, context, at, version)
 
     def _context(self, criterion: dict[str, Any], at: JsonPath, *, xml: bool) -> str | None:
@@ -1971,7 +2037,7 @@ class ExprContext:
         source, _ = self.expr(parsed, at + ("context",))
         return source
 
-    def _jsonpath(self, condition: str, context: str, at: JsonPath, version: str | None) -> str:
+    def _jsonpath(self, condition: str, context: str, at: JsonPath, version: str | None, raw_context: Any = None) -> str:
         goessner = False
         if version is not None:
             if version != _GOESSNER:
@@ -1988,8 +2054,9 @@ class ExprContext:
         try:
             ex.check_jsonpath(query, goessner=goessner)
         except ex.ExpressionError as exc:
-            self.error(at + ("condition",), f"malformed JSONPath query {condition!r} at column {exc.offset + 1}: {exc.message}", "the context is wrapped in a one-element array: $[?@.status == 'done'] tests the context itself")
+            self.error(at + ("condition",), f"malformed JSONPath query {condition!r} at column {exc.offset + 1}: {exc.message}", exc.hint or "the context is wrapped in a one-element array: $[?@.status == 'done'] tests the context itself")
             return "False"
+        self._check_jsonpath_members(query, goessner, raw_context, at + ("condition",))
         self.p.runtime_parts.add("jsonpath")
         flavour = ", goessner=True" if goessner else ""
         return f"_runtime.jsonpath_test({context}, {py_str(query)}{flavour})"
@@ -2003,7 +2070,7 @@ class ExprContext:
         try:
             ex.check_xpath(expression, version=version)
         except ex.ExpressionError as exc:
-            self.error(at + ("condition",), f"XPath expression {condition!r} at column {exc.offset + 1}: {exc.message}", None)
+            self.error(at + ("condition",), f"XPath expression {condition!r} at column {exc.offset + 1}: {exc.message}", f"rewrite it at that column with what {version} has: axes, name and kind tests, predicates, its operators and standard functions")
             return "False"
         self.p.runtime_parts.add("xpath")
         flavour = "" if version == "xpath-31" else f", {py_str(version)}"
@@ -2154,6 +2221,19 @@ def _single_call(text: str) -> bool:
             if depth == 0 and index != len(text) - 1:
                 return False
     return depth == 0
+
+
+def _member_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[str, ...]) -> list[str]:
+    """The property names of the schemas ``pointer`` reaches (for a did-you-mean)."""
+    names: set[str] = set()
+    for loc in inferrer._descend(schema, pointer, 0):
+        resolved = inferrer._deref(loc) if loc is not None else None
+        value = resolved.value if resolved is not None else None
+        parts: list[Any] = [value] + (list(value["allOf"]) if isinstance(value, dict) and isinstance(value.get("allOf"), list) else [])
+        for part in parts:
+            if isinstance(part, dict) and isinstance(part.get("properties"), dict):
+                names.update(str(k) for k in part["properties"])
+    return sorted(names)
 
 
 def _pointer_text(pointer: Iterable[str] | None) -> str:

@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--line-length", type=int, metavar="N", help="black line length of the generated code, 40 to 300 (default: 88)")
         noise = p.add_mutually_exclusive_group()
         noise.add_argument("-q", "--quiet", action="store_true", help="print errors only")
-        noise.add_argument("-v", "--verbose", action="store_true", help="also print timings, every file written and every package found current")
+        noise.add_argument("-v", "--verbose", action="store_true", help="also print timings, every file written, every package found current and the warnings it keeps")
         return p
 
     gen = add(
@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--check", action="store_true", help="write nothing; exit 1 with a unified diff on stdout if a package is stale, missing or hand-edited (same as 'check')")
     gen.add_argument("--force", action="store_true", help="rebuild every package even when its stamp is current")
+    gen.add_argument(
+        "--hook",
+        action="store_true",
+        help="for pre-commit: no progress lines; exit 1 when a package was written (created, changed or restored), naming the paths to 'git add'",
+    )
     chk = add(
         "check",
         "exit 1 with a diff if a generated package is stale, missing or hand-edited",
@@ -181,20 +186,43 @@ def _show(path: Path) -> str:
     return Path(relative).as_posix() if not relative.startswith("..") else path.as_posix()
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def _kept_warnings(job: Job, args: argparse.Namespace) -> str:
+    """For a package found current: ', N warnings (-v to list)' when it keeps
+    warnings (with --verbose, ', N warnings:' and the list below it), else ''."""
+    from .write import read_warnings
+
+    if args.quiet:
+        return ""
+    warnings = read_warnings(job.package_dir)
+    if not warnings:
+        return ""
+    if args.verbose:
+        return f", {_plural(len(warnings), 'warning')}:\n" + "\n".join(warnings)
+    return f", {_plural(len(warnings), 'warning')} (-v to list)"
+
+
 def _generate(jobs: list[Job], args: argparse.Namespace) -> int:
-    from .write import ensure_writable, package_status, write_package
+    from .write import ensure_writable, package_matches, package_status, write_package
 
     status = EXIT_OK
     total = len(jobs)
-    progress = not args.quiet and (total > 1 or args.verbose)
+    progress = not args.quiet and (total > 1 or args.verbose) and not (args.hook and not args.verbose)
+    written: list[str] = []
     for index, job in enumerate(jobs, 1):
         started = time.perf_counter()
         where = _show(job.package_dir)
         prefix = f"[{index}/{total}] {job.package}" if total > 1 else job.package
         state = "forced" if args.force else package_status(job.package_dir, job.spec, job.options())
         if state == "current":
+            kept = _kept_warnings(job, args)
             if progress:
-                print(f"{prefix}: up to date ({where})", file=sys.stderr)
+                print(f"{prefix}: up to date ({where}){kept}", file=sys.stderr)
+            elif kept:
+                print(f"{job.package}: up to date{kept}", file=sys.stderr)
             continue
         try:
             ensure_writable(job.package_dir)
@@ -208,20 +236,40 @@ def _generate(jobs: list[Job], args: argparse.Namespace) -> int:
             print(f"{prefix}: not generated: {_count(result)}; {where} left as it was", file=sys.stderr)
             status = EXIT_ERRORS
             continue
+        changed = state != "forced" or not package_matches(job.package_dir, result.files)
         try:
             write_package(job.package_dir, result.files)
         except OSError as exc:
             raise UsageError(f"cannot write {where}: {exc.strerror or exc}") from None
+        if changed:
+            written.append(where)
         if args.verbose:
             for name in sorted(result.files):
                 print(f"  wrote {where}/{name} ({len(result.files[name].encode())} bytes)", file=sys.stderr)
         if progress:
             print(f"{prefix}: generated {len(result.files)} files in {where} ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
+        elif args.hook and changed:
+            print(f"{job.package}: wrote {where} ({_WROTE[state]})", file=sys.stderr)
+    if args.hook and written:
+        import shlex
+
+        print(f"arazzo-codegen: wrote {_plural(len(written), 'package')}; stage {'it' if len(written) == 1 else 'them'} and commit again:\n    git add {shlex.join(written)}", file=sys.stderr)
+        status = EXIT_ERRORS
     return status
 
 
+_WROTE = {
+    "missing": "created",
+    "incomplete": "its missing files restored",
+    "edited": "hand edits undone",
+    "stale": "updated",
+    "forced": "rebuilt",
+}
+
+
 _WHY = {
-    "missing": "is missing or incomplete",
+    "missing": "is missing",
+    "incomplete": "is incomplete (files are missing)",
     "edited": "was edited by hand",
     "stale": "is stale (its spec, the OpenAPI files it uses, the options or the generator changed)",
     "forced": "differs from what the generator produces",
@@ -237,8 +285,15 @@ def _check(jobs: list[Job], args: argparse.Namespace) -> int:
         where = _show(job.package_dir)
         state = "forced" if args.force else package_status(job.package_dir, job.spec, job.options())
         if state == "current":
+            kept = _kept_warnings(job, args)
             if args.verbose:
-                print(f"{job.package}: current ({where}, decided from stamps in {time.perf_counter() - started:.3f} s)", file=sys.stderr)
+                print(f"{job.package}: current ({where}, decided from stamps in {time.perf_counter() - started:.3f} s){kept}", file=sys.stderr)
+            elif kept:
+                print(f"{job.package}: up to date{kept}", file=sys.stderr)
+            continue
+        if state == "missing":  # one line, not a diff that adds every file
+            print(f"{job.package}: {where} {_WHY[state]}; run 'arazzo-codegen generate'", file=sys.stderr)
+            status = EXIT_ERRORS
             continue
         if args.verbose:
             print(f"{job.package}: {state}; building to compare", file=sys.stderr)
@@ -246,6 +301,10 @@ def _check(jobs: list[Job], args: argparse.Namespace) -> int:
         _print_report(result, args)
         if result.report.has_errors or not result.files:
             print(f"{job.package}: cannot check {where}: {_count(result)}", file=sys.stderr)
+            status = EXIT_ERRORS
+            continue
+        if state == "forced" and package_status(job.package_dir, job.spec, job.options()) == "missing":
+            print(f"{job.package}: {where} {_WHY['missing']}; run 'arazzo-codegen generate'", file=sys.stderr)
             status = EXIT_ERRORS
             continue
         diff = diff_package(job.package_dir, result.files)

@@ -24,7 +24,7 @@ from typing import Any
 
 from .diagnostics import Diagnostic, Report, Severity
 from .cache import TextCache, module_digest, package_version
-from .schemas import ModelSet
+from .schemas import DATETIME_TYPE, ModelSet
 
 _BASE_CLASS = '''
 
@@ -89,7 +89,7 @@ def _salt() -> str:
 
 
 def _convert(document: dict[str, Any]) -> str:
-    from datamodel_code_generator import DataModelType, GenerateConfig, InputFileType, generate
+    from datamodel_code_generator import DataModelType, DatetimeClassType, GenerateConfig, InputFileType, generate
     from datamodel_code_generator.parser import LiteralType
 
     config = GenerateConfig(
@@ -106,6 +106,7 @@ def _convert(document: dict[str, Any]) -> str:
         disable_timestamp=True,
         keep_model_order=False,
         collapse_root_models=True,
+        output_datetime_class=DatetimeClassType(DATETIME_TYPE),  # the type Outputs give a date-time too
         target_python_version=_python_version(),
     )
     result = generate(document, config=config)

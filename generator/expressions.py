@@ -22,6 +22,7 @@ that was passed in, so callers can point at the exact character.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
@@ -57,6 +58,7 @@ __all__ = [
     "WorkflowInput",
     "WorkflowOutput",
     "iter_refs",
+    "jsonpath_members",
     "parse_condition",
     "parse_expression",
     "parse_value",
@@ -1381,12 +1383,88 @@ def runtime_part(name: str) -> dict[str, Any]:
 
 
 def check_jsonpath(query: str, *, goessner: bool = False) -> None:
-    """Raise ExpressionError when ``query`` is not a JSONPath query the runtime runs."""
+    """Raise ExpressionError when ``query`` is not a JSONPath query the runtime runs
+    (with a hint when the filter says ``or``, ``and`` or ``not`` in words)."""
     part = runtime_part("jsonpath")
     try:
         part["jsonpath_parse"](query, goessner=goessner)
     except part["JsonPathError"] as exc:
-        raise ExpressionError(exc.message, exc.offset) from None
+        raise ExpressionError(exc.message, exc.offset, _jsonpath_words_hint(query, exc.offset, goessner)) from None
+
+
+#: Words a filter may be written with, as JSONPath spells them.
+_JSONPATH_WORDS: Final = {"or": "||", "and": "&&", "not": "!"}
+_JSONPATH_WORD = re.compile(r"(?<![\w.@$'\"])(or|and|not)(?![\w'\"])\s*")
+_JSONPATH_STRING = re.compile(r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
+
+
+def _jsonpath_words_hint(query: str, offset: int, goessner: bool) -> str | None:
+    """``$[?@.a == 1 or @.b == 2]`` fails where ``or`` starts: suggest ``||``."""
+    word = re.match(r"\s*(or|and|not)(?![\w'\"])", query[offset:])
+    if word is None:
+        return None
+    used: set[str] = set()
+
+    def replace(match: re.Match[str]) -> str:
+        used.add(match.group(1))
+        return _JSONPATH_WORDS[match.group(1)] + ("" if match.group(1) == "not" else " ")
+
+    pieces = _JSONPATH_STRING.split(query)  # string literals at odd indexes, left as they are
+    for index in range(0, len(pieces), 2):
+        pieces[index] = _JSONPATH_WORD.sub(replace, pieces[index])
+    fixed = "".join(pieces)
+    operators = " and ".join(f"{w!r} as {op!r}" for w, op in _JSONPATH_WORDS.items() if w in used or not used)
+    part = runtime_part("jsonpath")
+    try:
+        part["jsonpath_parse"](fixed, goessner=goessner)
+    except part["JsonPathError"]:
+        return f"JSONPath writes {operators}"
+    return f"JSONPath writes {operators}: {fixed!r}"
+
+
+def jsonpath_members(query: str, *, goessner: bool = False) -> list[tuple[str | None, ...]]:
+    """The members a well-formed query reads by name, each as the path from the
+    criterion's context to it: names, and None for an element of an array (an index,
+    slice, wildcard or filter).  Paths through a descendant segment (``..``) or a
+    multi-selector are not followed; Goessner's ``.length`` is not a member.
+
+    The context is wrapped in a one-element array, so the root's first segment
+    (``$[0]``, ``$[*]``, ``$[?...]``) selects the context itself, and ``@`` in its
+    filter is the context."""
+    part = runtime_part("jsonpath")
+    found: list[tuple[str | None, ...]] = []
+    # (segments, path of the node they start from, whether that node is the wrapping array)
+    pending: list[tuple[Any, tuple[str | None, ...], bool]] = [(part["jsonpath_parse"](query, goessner=goessner).segments, (), True)]
+    expressions: list[tuple[Any, tuple[str | None, ...]]] = []
+    for _ in range(10_000):  # bounded: a query has fewer parts than characters
+        if expressions:
+            expr, current = expressions.pop()
+            if isinstance(expr, part["_JPQuery"]):
+                pending.append((expr.segments, current, False) if expr.root == "@" else (expr.segments, (), True))
+            elif isinstance(expr, part["_JPCompare"]):
+                expressions += [(expr.left, current), (expr.right, current)]
+            elif isinstance(expr, (part["_JPLogical"], part["_JPCall"])):
+                expressions += [(e, current) for e in (expr.operands if isinstance(expr, part["_JPLogical"]) else expr.args)]
+            continue
+        if not pending:
+            break
+        segments, path, wrapped = pending.pop()
+        for segment in segments:
+            if segment.descendant or len(segment.selectors) != 1:
+                break
+            selector = segment.selectors[0]
+            if isinstance(selector, part["_JPName"]):
+                if wrapped or (goessner and selector.name == "length"):
+                    break
+                path += (selector.name,)
+                found.append(path)
+            elif isinstance(selector, part["_JPFilter"]):
+                path = path if wrapped else path + (None,)
+                expressions.append((selector.expr, path))
+            elif not wrapped:
+                path += (None,)
+            wrapped = False
+    return found
 
 
 def check_xpath(expression: str, *, version: str = "xpath-31") -> None:

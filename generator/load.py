@@ -209,6 +209,10 @@ class _DuplicateJsonKey(Exception):
         self.key = key
 
 
+#: libyaml's problems for a quoted string that runs to the end of the document.
+_NEVER_CLOSED = ("found unexpected end of stream", "found unexpected document separator", "found unexpected document indicator")
+
+
 def _mark(mark: Any) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
@@ -377,6 +381,14 @@ class Loader:
             line, column = _mark(exc.problem_mark or exc.context_mark)
             if exc.context == "expected a single document in the stream":
                 self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), "the file holds more than one YAML document", "keep one document per file: remove the '---' and what follows"))
+                return None
+            if exc.context == "while scanning a quoted scalar" and exc.context_mark is not None and exc.problem in _NEVER_CLOSED:
+                # Reported where the string opens: the end of the file says nothing.
+                line, column = _mark(exc.context_mark)
+                opening = text.splitlines()[line - 1][column - 1 : column] if line <= len(text.splitlines()) else ""
+                quote = opening if opening in ("'", '"') else "'"
+                inner = "''" if quote == "'" else '\\"'
+                self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), f"malformed YAML: the string that opens with {quote} here is never closed", f"end it with {quote} (a {quote} inside it is written {inner})"))
                 return None
             problem = exc.problem or exc.context or "malformed YAML"
             self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), f"malformed YAML: {problem}", "fix the syntax at this position (indentation, quotes, colons)"))

@@ -9,14 +9,14 @@ from pathlib import Path
 
 from .analyze import Analyzer, Options
 from .config import Job
-from .diagnostics import Report
+from .diagnostics import Report, Severity
 from .emit_code import emit_package
 from .emit_models import render_models
 from .load import Loader
 from .resolve import resolve
 from .schemas import TypeInferrer, collect_models
 from .validate import DeepValidation, validate_arazzo
-from .write import Stamp, compute_stamp, with_header
+from .write import Stamp, compute_stamp, package_files
 
 
 @dataclass
@@ -65,6 +65,7 @@ def build(job: Job) -> Result:
     deep = DeepValidation(analyzer.resolved.unvalidated)
     try:
         if result.report.has_errors:
+            analyzer.run()  # the analysis's own problems too, reported with the rest (as validate does)
             return result
         models_source = render_models(analyzer.models, result.report, job.spec.name)
         plan = analyzer.run()
@@ -75,5 +76,6 @@ def build(job: Job) -> Result:
     bodies = emit_package(plan, models_source, job.line_length)
     stamp = compute_stamp(result.inputs, job.package_dir, job.options())
     result.stamp = stamp
-    result.files = {name: with_header(text, stamp) for name, text in bodies.items()}
+    warnings = [d for d in result.report.items if d.severity is Severity.WARNING]
+    result.files = package_files(bodies, stamp, warnings, job.package_dir)
     return result

@@ -82,3 +82,4 @@ class ModulePlan:
     webhook_models: tuple[str, ...] = field(default=())  # class names of webhook payload models
     exports: tuple[str, ...] = field(default=())
     runtime_parts: tuple[str, ...] = field(default=())  # optional runtime parts: jsonpath, xpath
+    pydantic_imports: tuple[str, ...] = field(default=("Field",))  # names workflows.py imports from pydantic

@@ -520,6 +520,21 @@ def _lookup_op(arazzo: SourceFile, report: Report, sources: dict[str, Source], o
     return None
 
 
+
+def missing_ref_hint(data: Any, tokens: JsonPath) -> str:
+    """What a ``$ref`` whose pointer reaches nothing should point at: the first token
+    that is not there, and the names that are."""
+    for depth, token in enumerate(tokens):
+        parent = lookup(data, tokens[:depth])
+        if isinstance(parent, dict) and str(token) in parent:
+            continue
+        where = "#" + "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in tokens[:depth])
+        if not isinstance(parent, dict):
+            return f"{where!r} is not a mapping, so it has no member {str(token)!r}"
+        known = did_you_mean(str(token), (str(k) for k in parent))
+        return f"nothing is named {str(token)!r} at {where!r}" + (f"; {known}" if known else "")
+    return "point the $ref at a schema that exists, e.g. '#/components/schemas/<Name>'"
+
 _OPERATION_PATH = re.compile(r"^\{\$sourceDescriptions\.([^.}]+)\.url\}#(.*)$")
 _OPERATION_PATH_BARE = re.compile(r"^\$sourceDescriptions\.([^.#]+)\.url#(.*)$")
 

@@ -17,7 +17,7 @@ from urllib.parse import unquote, urldefrag
 from .diagnostics import JsonPath, Report, Severity
 from .load import Loader, SourceFile, lookup, is_missing, pointer_tokens
 from .pycode import pascal_case, py_str
-from .resolve import Operation, Resolved, SchemaLoc
+from .resolve import Operation, Resolved, SchemaLoc, missing_ref_hint
 
 COMPONENT_PREFIX = ("components", "schemas")
 MAX_INFER_DEPTH = 64
@@ -53,6 +53,19 @@ class PyType:
 
 
 ANY = PyType("Any")
+#: The type of a ``format: date-time`` string, in models.py (emit_models passes it to
+#: datamodel-code-generator) and in Outputs models alike; inputs and the values of step
+#: outputs stay the strings sent on the wire (see wire_type).
+DATETIME_TYPE = "AwareDatetime"
+_QUOTED_OR_DATETIME = re.compile(r'"(?:[^"\\]|\\.)*"|\b' + DATETIME_TYPE + r"\b")
+
+
+def wire_type(py_type: PyType) -> PyType:
+    """``py_type`` as the value is held before an Outputs model parses it: a date-time is its string."""
+    if DATETIME_TYPE not in py_type.text:
+        return py_type
+    text = _QUOTED_OR_DATETIME.sub(lambda m: m.group(0) if m.group(0).startswith('"') else "str", py_type.text)
+    return PyType(text, py_type.uses_models, py_type.optional)
 
 
 @dataclass
@@ -119,7 +132,7 @@ class SchemaCollector:
             target = loaded
         tokens = pointer_tokens(unquote(fragment))
         if tokens is None or is_missing(lookup(target.data, tokens)):
-            self.report.add(file.diagnostic(at, f"schema reference {ref!r} points at nothing", None))
+            self.report.add(file.diagnostic(at, f"schema reference {ref!r} points at nothing", missing_ref_hint(target.data, tokens or ())))
             return None
         return target, tokens
 
@@ -452,7 +465,7 @@ class TypeInferrer:
     def _simple(self, loc: SchemaLoc, kind: str) -> PyType:
         value = loc.value
         if kind == "string":
-            return PyType("str")
+            return PyType(DATETIME_TYPE if value.get("format") == "date-time" else "str")
         if kind == "integer":
             return PyType("int")
         if kind == "number":

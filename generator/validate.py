@@ -104,7 +104,7 @@ def _explain(error: ValidationError) -> list[tuple[JsonPath, str, str | None]]:
         if validator == "additionalProperties" and error.schema.get("additionalProperties") is False:
             unknown = [k for k in instance if k not in known and not any(re.search(p, str(k)) for p in error.schema.get("patternProperties", {}))]
         # Nothing unknown: the properties were declared only in a failing branch, which has its own finding.
-        return [(path + (key,), f"unknown field {key!r}", _close(str(key), known) or "remove it; extensions must start with 'x-'") for key in unknown]
+        return [(path + (key,), f"unknown field {key!r}", _close(str(key), known) or _RETRY_FIELDS.get(str(key)) or "remove it; extensions must start with 'x-'") for key in unknown]
     if validator == "oneOf" and _all_required(error.validator_value):
         options = [next(iter(branch["required"])) for branch in error.validator_value]
         present = [o for o in options if isinstance(instance, dict) and o in instance]
@@ -118,22 +118,70 @@ def _explain(error: ValidationError) -> list[tuple[JsonPath, str, str | None]]:
     if validator == "type":
         expected = error.validator_value
         found = "null" if instance is None else f"{_json_type(instance)} {_short(instance)}"
-        return [(path, f"{_TYPE_PREFIX}{_or_list(expected) if isinstance(expected, list) else expected}, found {found}", None)]
+        return [(path, f"{_TYPE_PREFIX}{_or_list(expected) if isinstance(expected, list) else expected}, found {found}", _type_hint(expected, instance))]
     if validator == "uniqueItems" and isinstance(instance, list):
         if path and path[-1] in _ID_ARRAYS:
             return []  # identical items have identical ids: the duplicate-id check reports them
         first, second = _duplicate_pair(instance)
         return [(path + (second,), f"item {second} repeats item {first}", "remove one of them")]
     if validator == "enum":
-        return [(path, f"{_short(instance)} is not one of {', '.join(map(str, error.validator_value))}", _close(str(instance), map(str, error.validator_value)))]
+        return [(path, f"{_short(instance)} is not one of {', '.join(map(str, error.validator_value))}", _enum_hint(path, instance, error.validator_value))]
     if validator == "pattern":
-        return [(path, f"{_short(instance)} does not match the pattern {error.validator_value!r}", None)]
+        return [(path, f"{_short(instance)} does not match the pattern {error.validator_value!r}", _pattern_hint(instance, error.validator_value))]
     if validator == "minItems" and error.validator_value == 1:
-        return [(path, "must not be empty", None)]
+        return [(path, "must not be empty", _NOT_EMPTY.get(str(path[-1]) if path else "", "add at least one item, or leave the field out"))]
     message = str(error.message)
     message = message if len(message) < 200 else message[:197] + "..."
     return [(path, _SCHEMA_PREFIX + message, None)]
 
+
+
+_NOT_EMPTY = {
+    "steps": "a workflow needs at least one step",
+    "workflows": "an Arazzo document needs at least one workflow",
+    "sourceDescriptions": "name at least one OpenAPI or Arazzo document the workflows use",
+}
+
+
+def _type_hint(expected: Any, instance: Any) -> str:
+    """How to write a value of the expected JSON type in YAML."""
+    if instance is None:
+        return "nothing is written here (YAML reads an empty value or a lone '-' as null): fill it in, or remove it"
+    kinds = expected if isinstance(expected, list) else [expected]
+    if "array" in kinds:
+        return "write a list: one item per line, each starting with '- '"
+    if "object" in kinds:
+        return "write a mapping: one 'key: value' per line, indented below the key"
+    if "string" in kinds and not isinstance(instance, (dict, list)):
+        return f"quote it to make it a string: {json.dumps(str(instance).lower() if isinstance(instance, bool) else str(instance))}"
+    if "boolean" in kinds:
+        return "write true or false, without quotes"
+    if "integer" in kinds or "number" in kinds:
+        return "write a number, without quotes"
+    return "write a value of the type the field takes"
+
+
+def _enum_hint(path: JsonPath, instance: Any, allowed: Any) -> str:
+    options = [str(o) for o in allowed] if isinstance(allowed, list) else []
+    if path and path[-1] == "in" and instance == "body":
+        return "a request body is written as the step's requestBody (payload, contentType), not as a parameter"
+    return _close(str(instance), options) or ("use " + _or_list(options) if options else "use one of the listed values")
+
+
+_CHARACTER_CLASSES = {"[A-Za-z0-9_\\-]": "letters, digits, '_' and '-'", "[a-zA-Z0-9\\.\\-_]": "letters, digits, '.', '-' and '_'"}
+
+
+def _pattern_hint(instance: Any, pattern: Any) -> str:
+    """For a character-class pattern such as ^[A-Za-z0-9_\\-]+$: the characters it
+    allows, and the value with the others replaced, when that matches."""
+    match = re.fullmatch(r"\^(\[[^\]]+\])\+\$", str(pattern))
+    if match and isinstance(instance, str):
+        outside = "[^" + match.group(1)[1:]
+        fixed = re.sub(outside + "+", "_", instance).strip("_")
+        if fixed and re.fullmatch(str(pattern), fixed):
+            allowed = _CHARACTER_CLASSES.get(match.group(1), f"the characters {match.group(1)}")
+            return f"use only {allowed}, e.g. {fixed!r}"
+    return "change the value to match the pattern"
 
 def _deepest(error: ValidationError) -> ValidationError:
     """Follow anyOf/oneOf failures into the branch the instance was meant for.
@@ -241,6 +289,8 @@ def _check_structure(source: SourceFile, data: dict[str, Any], report: Report) -
         known_steps = {str(s["stepId"]) for _, s in steps if isinstance(s.get("stepId"), str)}
         for path, action in _actions(workflow, base):
             _check_action_target(source, report, path, action, known_steps, known_workflows)
+            _check_retry_fields(source, report, path, action)
+        _check_required(source, report, workflow.get("inputs"), base + ("inputs",))
         dependencies = workflow.get("dependsOn")
         for index, dep in enumerate(dependencies if isinstance(dependencies, list) else []):
             if isinstance(dep, str) and not dep.startswith("$") and dep not in known_workflows:
@@ -254,6 +304,10 @@ def _check_structure(source: SourceFile, data: dict[str, Any], report: Report) -
             for a_index, action in _dicts(workflow.get(key)):
                 for c_index, criterion in _dicts(action.get("criteria")):
                     _check_criterion(source, report, base + (key, a_index, "criteria", c_index), criterion, vetted)
+    for name, schema in _mapping(_mapping(data.get("components")).get("inputs")).items():
+        _check_required(source, report, schema, ("components", "inputs", name))
+    for name, action in _mapping(_mapping(data.get("components")).get("failureActions")).items():
+        _check_retry_fields(source, report, ("components", "failureActions", name), _mapping(action))
     for kind in ("successActions", "failureActions"):
         for name, action in _mapping(_mapping(data.get("components")).get(kind)).items():
             for c_index, criterion in _dicts(_mapping(action).get("criteria")):
@@ -261,6 +315,49 @@ def _check_structure(source: SourceFile, data: dict[str, Any], report: Report) -
     _check_depends_cycles(source, report, workflows)
     _check_call_cycles(source, report, workflows)
     return vetted + [d.json_path for d in report.items[start:] if d.severity is Severity.ERROR]
+
+
+def _check_retry_fields(source: SourceFile, report: Report, path: JsonPath, action: dict[str, Any]) -> None:
+    """retryAfter and retryLimit on a failure action that does not retry do nothing.
+    (On a success action the schema refuses them: see _RETRY_FIELDS.)"""
+    kind = action.get("type")
+    if kind not in ("goto", "end") or not any(p in ("onFailure", "failureActions") for p in path):
+        return
+    for key in _RETRY_FIELDS:
+        if key in action:
+            report.add(source.diagnostic(path + (key,), f"{key} on {kind} action {action.get('name')!r} has no effect", _RETRY_FIELDS[key], severity=Severity.WARNING))
+
+
+#: Where the retry fields belong, for a hint wherever they are written elsewhere.
+_RETRY_FIELDS = {
+    "retryAfter": "retryAfter belongs on retry actions (type: retry, in onFailure or failureActions): change the type, or remove it",
+    "retryLimit": "retryLimit belongs on retry actions (type: retry, in onFailure or failureActions): change the type, or remove it",
+}
+
+
+def _check_required(source: SourceFile, report: Report, schema: Any, at: JsonPath) -> None:
+    """``required`` names in an inputs schema (and the object schemas inside it) that
+    are not among its properties: only properties become inputs."""
+    stack: list[tuple[Any, JsonPath]] = [(schema, at)]
+    while stack:
+        node, here = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        properties = node.get("properties")
+        properties = properties if isinstance(properties, dict) else {}
+        stack.extend((value, here + ("properties", key)) for key, value in reversed(list(properties.items())))
+        stack.append((node.get("items"), here + ("items",)))
+        required = node.get("required")
+        if not isinstance(required, list) or any(k in node for k in _OTHER_MEMBERS) or node.get("additionalProperties", False) is not False:
+            continue  # the named members may be defined elsewhere
+        for index, name in enumerate(required):
+            if isinstance(name, str) and name not in properties:
+                hint = did_you_mean(name, properties) if properties else None
+                report.add(source.diagnostic(here + ("required", index), f"required names {name!r}, which is not one of the schema's properties", hint or "declare it under properties, or remove it from required", severity=Severity.WARNING))
+
+
+#: Schema keywords through which an object's members may be declared other than properties.
+_OTHER_MEMBERS = ("$ref", "allOf", "anyOf", "oneOf", "patternProperties", "dependentSchemas", "if", "unevaluatedProperties")
 
 
 def _check_unique(source: SourceFile, report: Report, items: list[tuple[JsonPath, Any]], what: str) -> None:

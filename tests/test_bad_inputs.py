@@ -161,6 +161,24 @@ def test_catalogue_is_complete() -> None:
         assert case.xfail or case.diagnostics, f"{case.name}: no expected diagnostics"
 
 
+#: Catalogue diagnostics printed without a hint line, as "case: message" -> why no
+#: honest hint can be given.  (None today: every refusal says what to do.)
+NO_HINT: dict[str, str] = {}
+
+
+def test_every_catalogue_diagnostic_has_a_hint() -> None:
+    """Each diagnostic the catalogue expects (and so, by the tests below, each one the
+    CLI prints for it) comes with a hint line, unless NO_HINT says why it cannot."""
+    bare = [
+        f"{name}: {entry['message']}"
+        for name, spec in sorted(EXPECTED["cases"].items())
+        for entry in spec.get("diagnostics", [])
+        if not entry.get("hint")
+    ]
+    assert [b for b in bare if b not in NO_HINT] == []
+    assert set(NO_HINT) <= set(bare), "NO_HINT lists diagnostics that have a hint (or are gone)"
+
+
 # -- running the CLI ------------------------------------------------------------------------
 
 

@@ -207,13 +207,22 @@ def test_changed_options_make_packages_stale(project: Path, capsys: pytest.Captu
 
 
 def test_missing_package(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One line per missing package, not a diff that adds every line of it."""
     shutil.rmtree(project / "gen" / "voiceinfra")
+    shutil.rmtree(project / "gen" / "callingbox")
+    (project / "gen" / "callingbox").mkdir()  # an empty folder is missing too
     code, out, err = run(["check"], capsys)
-    assert code == 1
-    assert "--- /dev/null\n+++ gen/voiceinfra/__init__.py (generated)\n" in out
-    assert "gen/voiceinfra/py.typed: new empty file" in out
-    assert "voiceinfra: gen/voiceinfra is missing or incomplete" in err
+    assert (code, out) == (1, "")
+    assert err == (
+        "callingbox: gen/callingbox is missing; run 'arazzo-codegen generate'\n"
+        "voiceinfra: gen/voiceinfra is missing; run 'arazzo-codegen generate'\n"
+    )
+    assert run(["check", "--quiet"], capsys) == (code, out, err)
+    code, out, err = run(["check", "--force"], capsys)  # builds, then still one line
+    assert (code, out) == (1, "")
+    assert err.splitlines() == ["callingbox: gen/callingbox is missing; run 'arazzo-codegen generate'", "voiceinfra: gen/voiceinfra is missing; run 'arazzo-codegen generate'"]
     assert not (project / "gen" / "voiceinfra").exists()
+    shutil.rmtree(project / "gen" / "callingbox")
     assert run(["generate", "--quiet"], capsys) == (0, "", "")
     assert snapshot(project / "gen" / "voiceinfra").keys() == {*PACKAGE_FILES}
 
@@ -222,8 +231,8 @@ def test_missing_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None
     (project / "gen" / "callingbox" / "models.py").unlink()
     code, out, err = run(["check"], capsys)
     assert code == 1
-    assert "--- /dev/null\n+++ gen/callingbox/models.py (generated)\n" in out
-    assert "is missing or incomplete" in err
+    assert "--- /dev/null\n+++ gen/callingbox/models.py (generated)\n" in out  # a partly missing package keeps its diff
+    assert "callingbox: gen/callingbox is incomplete (files are missing); run 'arazzo-codegen generate'" in err
 
 
 # --- edited by hand ------------------------------------------------------------------
@@ -231,11 +240,11 @@ def test_missing_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 def test_hand_edit_of_generated_code(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pristine_text = (project / "gen" / "callingbox" / "workflows.py").read_text(encoding="utf-8")
-    edit(project / "gen" / "callingbox" / "workflows.py", "    _base = _runtime.servers(SERVERS, servers)\n", "    _base = _runtime.servers(SERVERS, servers)  # tweaked\n")
+    edit(project / "gen" / "callingbox" / "workflows.py", "    _deadline = _runtime.Deadline(timeout)\n", "    _deadline = _runtime.Deadline(timeout)  # tweaked\n")
     assert read_state(project / "gen" / "callingbox" / "workflows.py") is not None
     code, out, err = run(["check"], capsys)
     assert code == 1
-    assert changed_lines(out) == ["-    _base = _runtime.servers(SERVERS, servers)  # tweaked", "+    _base = _runtime.servers(SERVERS, servers)"]
+    assert changed_lines(out) == ["-    _deadline = _runtime.Deadline(timeout)  # tweaked", "+    _deadline = _runtime.Deadline(timeout)"]
     assert "callingbox: gen/callingbox was edited by hand; run 'arazzo-codegen generate'" in err
     # generate (without --force) notices the edit and restores the file
     assert run(["generate", "--quiet"], capsys) == (0, "", "")
@@ -350,7 +359,7 @@ def test_spec_given_on_the_command_line_uses_its_configured_package(project: Pat
 def test_per_spec_output_directory(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "pyproject.toml").write_text(PYPROJECT.replace('package = "voiceinfra"', 'package = "voiceinfra"\nout = "src/clients"'), encoding="utf-8")
     code, out, err = run(["check"], capsys)
-    assert code == 1 and "+++ src/clients/voiceinfra/__init__.py (generated)" in out
+    assert (code, out) == (1, "") and "voiceinfra: src/clients/voiceinfra is missing; run 'arazzo-codegen generate'" in err
     assert run(["generate", "--quiet"], capsys) == (0, "", "")
     assert sorted(p.name for p in (project / "src" / "clients" / "voiceinfra").iterdir()) == sorted(PACKAGE_FILES)
     assert run(["check"], capsys) == (0, "", "")

@@ -97,6 +97,7 @@ def test_hook_files_pattern_matches_specs_and_config_only() -> None:
             "sub/pyproject.toml",
             "generated/vapi/models.py",
             "generated/vapi/py.typed",
+            "generated/vapi/warnings.txt",
         ]:
             assert pattern.search(name), (hook["id"], name)
         for name in ["README.md", "docs/yaml.txt", "image.png", "Makefile", "setup.cfg", "notyaml"]:

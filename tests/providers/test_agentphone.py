@@ -81,12 +81,9 @@ def test_happy_path_outputs_are_typed(replay: Replay, run: Any) -> None:
     assert isinstance(outputs, AgentphoneOutboundCallOutputs)
     assert outputs.call_id == CALL_ID
     assert outputs.status == "completed"
-    assert outputs.started_at == "2026-11-02T15:04:05Z" and isinstance(
-        outputs.started_at, str
-    )
-    assert outputs.ended_at == "2026-11-02T15:05:47Z" and isinstance(
-        outputs.ended_at, str
-    )
+    # format: date-time: an aware datetime, as models.py types it
+    assert outputs.started_at == dt.datetime(2026, 11, 2, 15, 4, 5, tzinfo=dt.timezone.utc)
+    assert outputs.ended_at == dt.datetime(2026, 11, 2, 15, 5, 47, tzinfo=dt.timezone.utc)
     assert outputs.duration_seconds == 102 and type(outputs.duration_seconds) is int
     assert outputs.recording_url == "https://recordings.agentphone.ai/call_9a8b7c6d.wav"
 
@@ -191,7 +188,7 @@ def test_no_answer_is_terminal(replay: Replay, run: Any) -> None:
     assert outputs.status == "no-answer"
     assert outputs.duration_seconds == 0 and type(outputs.duration_seconds) is int
     assert outputs.recording_url is None
-    assert outputs.ended_at == "2026-11-02T15:04:50Z"
+    assert outputs.ended_at == dt.datetime(2026, 11, 2, 15, 4, 50, tzinfo=dt.timezone.utc)
     assert outputs.transcript.transcripts == []
     assert len(server.requests) == 4
     assert sleep.calls == [1.0]

@@ -8,6 +8,7 @@ call while a completed call's ``result_status`` is still ``pending``.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -95,10 +96,9 @@ def test_happy_path_outputs_are_typed(replay: Replay, run: Any) -> None:
         and type(outputs.billed_duration_seconds) is int
     )
     assert outputs.duration_seconds == 81 and type(outputs.duration_seconds) is int
-    assert outputs.answered_at == "2026-11-03T09:00:09Z" and isinstance(
-        outputs.answered_at, str
-    )
-    assert outputs.ended_at == "2026-11-03T09:01:23Z"
+    # format: date-time: an aware datetime, as models.py types it
+    assert outputs.answered_at == dt.datetime(2026, 11, 3, 9, 0, 9, tzinfo=dt.timezone.utc)
+    assert outputs.ended_at == dt.datetime(2026, 11, 3, 9, 1, 23, tzinfo=dt.timezone.utc)
     assert outputs.hangup_cause == "NORMAL_CLEARING"
     assert outputs.error_code is None and outputs.error_message is None
 

@@ -10,6 +10,7 @@ after its Retry-After header, or the step's retryAfter 2 without one
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import inspect
 import logging
 from collections.abc import Callable
@@ -96,10 +97,9 @@ def test_happy_path_outputs_are_typed(replay: Replay, run: Any) -> None:
     assert outputs.duration == 87 and type(outputs.duration) is int
     assert outputs.summary == "Sarah confirmed tomorrow's 10:00 appointment."
     assert outputs.cost == pytest.approx(0.14) and isinstance(outputs.cost, float)
-    assert outputs.started_at == "2026-11-04T10:00:05Z" and isinstance(
-        outputs.started_at, str
-    )
-    assert outputs.ended_at == "2026-11-04T10:01:32Z"
+    # format: date-time: an aware datetime, as models.py types it
+    assert outputs.started_at == dt.datetime(2026, 11, 4, 10, 0, 5, tzinfo=dt.timezone.utc)
+    assert outputs.ended_at == dt.datetime(2026, 11, 4, 10, 1, 32, tzinfo=dt.timezone.utc)
     assert outputs.voicemail_detected is False
     assert outputs.call_successful is True
     assert outputs.caller_sentiment == "happy"
