@@ -933,11 +933,11 @@ class WorkflowAnalyzer:
                         nodes += [Line(f"{var.name}: {wire_type(var.type).or_none().text} = None  # read before step {comment_text(early.step_id, 40)} runs") for var in early.outputs.values()]
                 nodes += [Line(f"{name} = 0") for name in counters]
                 if index == end:
-                    nodes.append(Line("# Repeats until an action leaves the loop; deadline.sleep bounds it (timeout, MAX_ITERATIONS)."))
+                    nodes.append(Line("# Repeats until an action leaves the loop; _deadline.sleep bounds it (timeout, MAX_ITERATIONS)."))
                     body = body[len(self._step_comment(self.steps[index])):]
                 else:
                     first, last = comment_text(self.steps[index].step_id, 40), comment_text(self.steps[end].step_id, 40)
-                    nodes.append(Line(f"# Steps {first} to {last} repeat until an action leaves the loop (deadline.sleep bounds it)."))
+                    nodes.append(Line(f"# Steps {first} to {last} repeat until an action leaves the loop (_deadline.sleep bounds it)."))
                     body = body[1:]  # no blank line right after 'while True:'
 
                 nodes.append(Block("while True:", tuple(body)))
