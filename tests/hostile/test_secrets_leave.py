@@ -18,6 +18,7 @@ Each for the sync and async twins of two or three providers' packages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -226,29 +227,32 @@ def test_token_echoed_in_headers_reason_and_location_is_not_logged(name: str, mo
 
 
 def test_concurrent_async_runs_hide_their_own_tokens(records: Callable[[], list[logging.LogRecord]]) -> None:
-    """Two runs (two packages) in flight at once, each echoed its own token: each
-    record is scrubbed of its run's secrets, whichever run set its secrets last."""
-    tokens = {"vapi": "tok-first-run-A1b2C3d4", "agentphone": "tok-second-run-E5f6G7h8"}
-    barrier = threading.Barrier(2)
-    with HostileServer(echo_script(tokens["vapi"], barrier)) as first, HostileServer(echo_script(tokens["agentphone"], barrier)) as second:
-        urls = {"vapi": first.url, "agentphone": second.url}
+    """Three runs in flight at once (two of one package, one of another), each echoed
+    its own token: each record is scrubbed of its own run's secrets, whichever run
+    set its secrets last."""
+    runs = [("agentphone", "tok-first-run-A1b2C3d4"), ("agentphone", "tok-second-run-E5f6G7h8"), ("vapi", "tok-third-run-J9k0L1m2")]
+    barrier = threading.Barrier(len(runs))
+    servers = [HostileServer(echo_script(token, barrier)) for _, token in runs]
 
-        async def one(name: str) -> BaseException | None:
-            provider = PROVIDERS[name]
-            kwargs = {**provider.inputs, provider.token_input: tokens[name], "servers": {s: urls[name] for s in provider.sources}}
-            try:
-                await provider.run_async(**kwargs, timeout=10.0, sleep=SleepRecorder().asleep)
-            except provider.package.WorkflowError as exc:
-                return exc
-            return None
+    async def one(name: str, token: str, url: str) -> BaseException | None:
+        provider = PROVIDERS[name]
+        kwargs = {**provider.inputs, provider.token_input: token, "servers": {s: url for s in provider.sources}}
+        try:
+            await provider.run_async(**kwargs, timeout=10.0, sleep=SleepRecorder().asleep)
+        except provider.package.WorkflowError as exc:
+            return exc
+        return None
 
-        async def main() -> list[BaseException | None]:
-            return list(await asyncio.gather(one("vapi"), one("agentphone")))
+    async def main() -> list[BaseException | None]:
+        return list(await asyncio.gather(*(one(name, token, server.url) for (name, token), server in zip(runs, servers))))
 
+    with contextlib.ExitStack() as stack:
+        for server in servers:
+            stack.enter_context(server)
         errors = asyncio.run(main())
-    assert [type(error).__module__ for error in errors] == ["generated.vapi._runtime", "generated.agentphone._runtime"], errors
+    assert [type(error).__module__ for error in errors] == [f"generated.{name}._runtime" for name, _ in runs], errors
     assert all(getattr(error, "status_code", None) == 401 for error in errors), errors
-    assert_no_token(records(), list(tokens.values()))
+    assert_no_token(records(), [token for _, token in runs])
 
 
 # -- redirects ------------------------------------------------------------------------
