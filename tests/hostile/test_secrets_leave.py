@@ -54,7 +54,12 @@ PROVIDERS = {
         vapi.assistant_phone_outbound_call,
         vapi.assistant_phone_outbound_call_async,
         "api_token",
-        {"name": "Ada", "first_message": "Hello.", "system_prompt": "Be polite.", "customer_number": "+14155550199"},
+        {
+            "name": "Ada",
+            "first_message": "Hello.",
+            "system_prompt": "Be polite.",
+            "customer_number": "+14155550199",
+        },
         ("assistantsApi", "phoneNumbersApi", "callsApi"),
         "",
         0,
@@ -74,7 +79,10 @@ PROVIDERS = {
         callingbox.callingbox_outbound_call,
         callingbox.callingbox_outbound_call_async,
         "api_key",
-        {"agent_id": "b5a1c9f2-6d2d-4a7f-9f3a-5a2b1c3d4e5f", "to_number": "+15551234567"},
+        {
+            "agent_id": "b5a1c9f2-6d2d-4a7f-9f3a-5a2b1c3d4e5f",
+            "to_number": "+15551234567",
+        },
         ("callingboxCallsApi",),
         "error",
         401,
@@ -87,10 +95,20 @@ def token_for(name: str, mode: str) -> str:
     return f"tok-{name}-{mode}-7f3Kq9ZxW2"
 
 
-def run(name: str, mode: str, url: str, token: str, make_client: Callable[[], Any] | None = None) -> BaseException:
+def run(
+    name: str,
+    mode: str,
+    url: str,
+    token: str,
+    make_client: Callable[[], Any] | None = None,
+) -> BaseException:
     """Run the provider's workflow against ``url``; return the WorkflowError it raised."""
     provider = PROVIDERS[name]
-    kwargs = {**provider.inputs, provider.token_input: token, "servers": {source: url for source in provider.sources}}
+    kwargs = {
+        **provider.inputs,
+        provider.token_input: token,
+        "servers": {source: url for source in provider.sources},
+    }
     kwargs["timeout"] = 10.0
     sleep = SleepRecorder()
     with pytest.raises(provider.package.WorkflowError) as caught:
@@ -107,10 +125,13 @@ def run(name: str, mode: str, url: str, token: str, make_client: Callable[[], An
                     await provider.run_async(**kwargs, sleep=sleep.asleep)
                 else:
                     async with make_client() as client:
-                        await provider.run_async(**kwargs, sleep=sleep.asleep, client=client)
+                        await provider.run_async(
+                            **kwargs, sleep=sleep.asleep, client=client
+                        )
 
             asyncio.run(main())
-    return caught.value
+    error: BaseException = caught.value
+    return error
 
 
 def escaped(text: str) -> str:
@@ -133,20 +154,39 @@ def test_token_json_escaped_in_an_error_model_is_scrubbed(name: str, mode: str) 
 
     def script(conn: Conn) -> None:
         conn.read_request()
-        conn.respond(provider.error_status, body, reason="Unauthorized", headers={"Content-Type": "application/json"})
+        conn.respond(
+            provider.error_status,
+            body,
+            reason="Unauthorized",
+            headers={"Content-Type": "application/json"},
+        )
 
     with HostileServer(script) as server:
         error = run(name, mode, server.url, token)
-    assert isinstance(error, provider.package.StepFailed) and error.status_code == provider.error_status
+    assert (
+        isinstance(error, provider.package.StepFailed)
+        and error.status_code == provider.error_status
+    )
     model = error.error
     assert model is not None, "the documented error model was not kept"
     assert getattr(model, provider.error_field) == "invalid credentials [REDACTED]"
-    assert model.model_extra == {"echo": {"headers": [["authorization", "Bearer [REDACTED]"]], "[REDACTED]": 1}}
-    shown = [repr(model), str(model), str(model.model_dump()), model.model_dump_json(), repr(error), str(error)]
+    assert model.model_extra == {
+        "echo": {"headers": [["authorization", "Bearer [REDACTED]"]], "[REDACTED]": 1}
+    }
+    shown = [
+        repr(model),
+        str(model),
+        str(model.model_dump()),
+        model.model_dump_json(),
+        repr(error),
+        str(error),
+    ]
     for text in shown:
         assert token not in text
     # the excerpt, as a reader decoding its JSON escapes would see it
-    assert token not in error.body.encode("ascii", "backslashreplace").decode("unicode_escape")
+    assert token not in error.body.encode("ascii", "backslashreplace").decode(
+        "unicode_escape"
+    )
     assert "[REDACTED]" in error.body
 
 
@@ -156,9 +196,13 @@ def test_a_model_too_deep_to_scrub_is_dropped() -> None:
     deep: Any = "x " + "tok-deep-secret"
     for _ in range(runtime._SCRUB_DEPTH + 5):
         deep = [deep]
-    model = agentphone.models.ErrorDetail.model_validate({"detail": "d", "nested": deep})
+    model = agentphone.models.ErrorDetail.model_validate(
+        {"detail": "d", "nested": deep}
+    )
     assert runtime._scrub_model(model, ("tok-deep-secret",)) is None
-    shallow = agentphone.models.ErrorDetail.model_validate({"detail": "tok-deep-secret", "nested": [[["tok-deep-secret"]]]})
+    shallow = agentphone.models.ErrorDetail.model_validate(
+        {"detail": "tok-deep-secret", "nested": [[["tok-deep-secret"]]]}
+    )
     kept = runtime._scrub_model(shallow, ("tok-deep-secret",))
     assert kept is not None and "tok-deep-secret" not in repr(kept)
 
@@ -176,7 +220,9 @@ class _Collect(logging.Handler):
 
 
 @pytest.fixture
-def records(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[logging.LogRecord]]]:
+def records(
+    caplog: pytest.LogCaptureFixture,
+) -> Iterator[Callable[[], list[logging.LogRecord]]]:
     """Every record at DEBUG: the root logger's (caplog) and a handler on httpcore."""
     caplog.set_level(logging.DEBUG)
     handler = _Collect()
@@ -188,7 +234,9 @@ def records(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[logg
         httpcore_logger.removeHandler(handler)
 
 
-def echo_script(token: str, barrier: threading.Barrier | None = None) -> Callable[[Conn], None]:
+def echo_script(
+    token: str, barrier: threading.Barrier | None = None
+) -> Callable[[Conn], None]:
     """Answers every request with the token in the reason phrase, a header and a Location."""
 
     def script(conn: Conn) -> None:
@@ -199,7 +247,11 @@ def echo_script(token: str, barrier: threading.Barrier | None = None) -> Callabl
             401,
             b'{"detail": "no"}',
             reason=f"Unauthorized {token}",
-            headers={"Content-Type": "application/json", "X-Echo": f"Bearer {token}", "Location": f"http://127.0.0.1:9/cb?token={token}"},
+            headers={
+                "Content-Type": "application/json",
+                "X-Echo": f"Bearer {token}",
+                "Location": f"http://127.0.0.1:9/cb?token={token}",
+            },
         )
 
     return script
@@ -207,8 +259,12 @@ def echo_script(token: str, barrier: threading.Barrier | None = None) -> Callabl
 
 def assert_no_token(found: list[logging.LogRecord], tokens: list[str]) -> None:
     names = {record.name for record in found}
-    assert "httpx" in names and "httpcore.http11" in names, names  # the logs were seen at all
-    assert any("receive_response_headers.complete" in record.getMessage() for record in found)
+    assert (
+        "httpx" in names and "httpcore.http11" in names
+    ), names  # the logs were seen at all
+    assert any(
+        "receive_response_headers.complete" in record.getMessage() for record in found
+    )
     for record in found:
         for token in tokens:
             assert token not in record.getMessage(), (record.name, record.getMessage())
@@ -217,40 +273,67 @@ def assert_no_token(found: list[logging.LogRecord], tokens: list[str]) -> None:
 
 @pytest.mark.parametrize("name", ["vapi", "agentphone"])
 @MODES
-def test_token_echoed_in_headers_reason_and_location_is_not_logged(name: str, mode: str, records: Callable[[], list[logging.LogRecord]]) -> None:
+def test_token_echoed_in_headers_reason_and_location_is_not_logged(
+    name: str, mode: str, records: Callable[[], list[logging.LogRecord]]
+) -> None:
     token = token_for(name, mode)
     with HostileServer(echo_script(token)) as server:
         error = run(name, mode, server.url, token)
-    assert isinstance(error, PROVIDERS[name].package.StepFailed) and error.status_code == 401
+    assert (
+        isinstance(error, PROVIDERS[name].package.StepFailed)
+        and error.status_code == 401
+    )
     assert_no_token(records(), [token])
     assert token not in repr(error) and token not in str(error)
 
 
-def test_concurrent_async_runs_hide_their_own_tokens(records: Callable[[], list[logging.LogRecord]]) -> None:
+def test_concurrent_async_runs_hide_their_own_tokens(
+    records: Callable[[], list[logging.LogRecord]],
+) -> None:
     """Three runs in flight at once (two of one package, one of another), each echoed
     its own token: each record is scrubbed of its own run's secrets, whichever run
     set its secrets last."""
-    runs = [("agentphone", "tok-first-run-A1b2C3d4"), ("agentphone", "tok-second-run-E5f6G7h8"), ("vapi", "tok-third-run-J9k0L1m2")]
+    runs = [
+        ("agentphone", "tok-first-run-A1b2C3d4"),
+        ("agentphone", "tok-second-run-E5f6G7h8"),
+        ("vapi", "tok-third-run-J9k0L1m2"),
+    ]
     barrier = threading.Barrier(len(runs))
     servers = [HostileServer(echo_script(token, barrier)) for _, token in runs]
 
     async def one(name: str, token: str, url: str) -> BaseException | None:
         provider = PROVIDERS[name]
-        kwargs = {**provider.inputs, provider.token_input: token, "servers": {s: url for s in provider.sources}}
+        kwargs = {
+            **provider.inputs,
+            provider.token_input: token,
+            "servers": {s: url for s in provider.sources},
+        }
         try:
-            await provider.run_async(**kwargs, timeout=10.0, sleep=SleepRecorder().asleep)
+            await provider.run_async(
+                **kwargs, timeout=10.0, sleep=SleepRecorder().asleep
+            )
         except provider.package.WorkflowError as exc:
-            return exc
+            error: BaseException = exc
+            return error
         return None
 
     async def main() -> list[BaseException | None]:
-        return list(await asyncio.gather(*(one(name, token, server.url) for (name, token), server in zip(runs, servers))))
+        return list(
+            await asyncio.gather(
+                *(
+                    one(name, token, server.url)
+                    for (name, token), server in zip(runs, servers)
+                )
+            )
+        )
 
     with contextlib.ExitStack() as stack:
         for server in servers:
             stack.enter_context(server)
         errors = asyncio.run(main())
-    assert [type(error).__module__ for error in errors] == [f"generated.{name}._runtime" for name, _ in runs], errors
+    assert [type(error).__module__ for error in errors] == [
+        f"generated.{name}._runtime" for name, _ in runs
+    ], errors
     assert all(getattr(error, "status_code", None) == 401 for error in errors), errors
     assert_no_token(records(), [token for _, token in runs])
 
@@ -271,12 +354,26 @@ def test_redirect_to_another_origin_is_not_followed(name: str, mode: str) -> Non
 
         def redirect(conn: Conn) -> None:
             conn.read_request()
-            conn.respond(307, b"", reason="Temporary Redirect", headers={"Location": f"{elsewhere.url}/steal"})
+            conn.respond(
+                307,
+                b"",
+                reason="Temporary Redirect",
+                headers={"Location": f"{elsewhere.url}/steal"},
+            )
 
         with HostileServer(redirect) as server:
-            make_client = (lambda: httpx.Client(follow_redirects=True)) if mode == "sync" else (lambda: httpx.AsyncClient(follow_redirects=True))
+            make_client = (
+                (lambda: httpx.Client(follow_redirects=True))
+                if mode == "sync"
+                else (lambda: httpx.AsyncClient(follow_redirects=True))
+            )
             error = run(name, mode, server.url, token, make_client)
             assert len(server.requests) == 1 and server.requests[0].method == "POST"
-        assert elsewhere.requests == [], [(r.method, r.target, r.headers) for r in elsewhere.requests]
-    assert isinstance(error, PROVIDERS[name].package.StepFailed) and error.status_code == 307
+        assert elsewhere.requests == [], [
+            (r.method, r.target, r.headers) for r in elsewhere.requests
+        ]
+    assert (
+        isinstance(error, PROVIDERS[name].package.StepFailed)
+        and error.status_code == 307
+    )
     assert json.dumps(error.url).find(token) == -1
