@@ -49,7 +49,8 @@ _GOESSNER = "draft-goessner-dispatch-jsonpath-00"
 _XPATH_VERSIONS = ("xpath-10", "xpath-20", "xpath-30", "xpath-31")
 _TRANSPORT_RETRY_STATUSES = frozenset({"502", "503", "504"})
 #: Statuses a step's criteria may handle themselves (then not retried by the runtime); a
-#: 429 the OpenAPI merely documents is still retried (with its Retry-After, capped).
+#: 429 the OpenAPI merely documents is still retried (with its Retry-After, capped),
+#: unless the step has retry actions.
 _CRITERIA_RETRY_STATUSES = _TRANSPORT_RETRY_STATUSES | {"429"}
 #: Header parameters (lower case) that make a POST safe to send again with the same value.
 _IDEMPOTENCY_HEADERS = frozenset({"idempotency-key"})
@@ -1803,14 +1804,16 @@ class ExprContext:
         return lines
 
     def _documented_statuses(self, op: Operation) -> list[str]:
-        """502/503/504 when the description or the step gives them a meaning: the step's
-        own actions, not transport retries, then decide what they mean."""
+        """502/503/504 (and 429) when the description or the step gives them a meaning: the
+        step's own actions, not transport retries, then decide what they mean."""
         assert self.info is not None
         statuses = set(op.responses) & _TRANSPORT_RETRY_STATUSES
         texts = [str(c.get("condition", "")) for c, _ in self.wf._criteria(self.info.step.get("successCriteria"), ())]
         texts += [str(c.get("condition", "")) for a in self.info.failure_actions for c, _ in a.criteria]
         for text in texts:
             statuses.update(s for s in _STATUS_REF.findall(text) if s in _CRITERIA_RETRY_STATUSES)
+        if any(a.kind == "retry" for a in self.info.failure_actions):
+            statuses.add("429")  # a step with retry actions decides about rate limits itself
         return sorted(statuses)
 
     def workflow_arguments(self, callee: WorkflowAnalyzer, step: dict[str, Any], at: JsonPath) -> list[tuple[str, str]]:

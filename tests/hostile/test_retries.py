@@ -258,9 +258,9 @@ def test_only_the_keyed_post_is_retried(orders: ModuleType, serve: Any, mode: st
 def test_a_retry_action_keeps_the_key_and_each_run_draws_a_new_one(orders: ModuleType, serve: Any, mode: str) -> None:
     server = serve(order_routes([(409, {}, {}), (201, {}, {"id": "order_1"}), (201, {}, {"id": "order_2"})]))
     sleep = SleepRecorder()
-    run(orders.place_order, mode, sleep, servers={"orders": server.url}, item="book")
+    run(orders.place_order_patiently, mode, sleep, servers={"orders": server.url}, item="book")
     assert sleep.calls == [1.0]  # the action's retryAfter
-    run(orders.place_order, mode, SleepRecorder(), servers={"orders": server.url}, item="book")
+    run(orders.place_order_patiently, mode, SleepRecorder(), servers={"orders": server.url}, item="book")
     first, retried, second = keys(server)
     assert first == retried and first != second
 
