@@ -240,7 +240,9 @@ def keys(server: HostileServer, path: str = "/orders") -> list[str | None]:
 
 
 @MODES
-@pytest.mark.parametrize("failure", [(503, {}, None), (429, {"Retry-After": "1"}, None), None], ids=["503", "429", "reset"])
+@pytest.mark.parametrize(
+    "failure", [(502, {}, None), (503, {}, None), (504, {}, None), (429, {"Retry-After": "1"}, None), None], ids=["502", "503", "504", "429", "reset"]
+)
 def test_only_the_keyed_post_is_retried(orders: ModuleType, serve: Any, mode: str, failure: Reply) -> None:
     server = serve(order_routes([failure, (201, {}, {"id": "order_1"})], [failure, (201, {}, {})]))
     sleep = SleepRecorder()
