@@ -48,6 +48,17 @@ _STATUS_REF = re.compile(r"\$statusCode\s*==\s*(\d{3})")
 _GOESSNER = "draft-goessner-dispatch-jsonpath-00"
 _XPATH_VERSIONS = ("xpath-10", "xpath-20", "xpath-30", "xpath-31")
 _TRANSPORT_RETRY_STATUSES = frozenset({"502", "503", "504"})
+#: Statuses a step's criteria may handle themselves (then not retried by the runtime); a
+#: 429 the OpenAPI merely documents is still retried (with its Retry-After, capped),
+#: unless the step has retry actions.
+_CRITERIA_RETRY_STATUSES = _TRANSPORT_RETRY_STATUSES | {"429"}
+#: Header parameters (lower case) that make a POST safe to send again with the same value.
+_IDEMPOTENCY_HEADERS = frozenset({"idempotency-key"})
+
+
+def idempotency_header(op: Operation) -> str | None:
+    """The idempotency header the operation declares (as it spells it), if any."""
+    return next((name for name, location in op.parameters if location == "header" and name.lower() in _IDEMPOTENCY_HEADERS), None)
 
 
 @dataclass
@@ -137,6 +148,8 @@ class Analyzer:
         self.workflows: dict[str, WorkflowAnalyzer] = {}
         self.token_urls: dict[str, tuple[str, str]] = {}  # SERVERS key -> (source, absolute token URL)
         self.runtime_parts: set[str] = set()
+        #: Some step sends an idempotency key: every function takes ``idempotency_key``.
+        self.keyed = any(b.operation is not None and idempotency_header(b.operation) is not None for b in resolved.all_steps())
 
     def error(self, path: JsonPath, message: str, hint: str | None = None) -> None:
         self.report.add(self.arazzo.diagnostic(path, message, hint))
@@ -184,6 +197,7 @@ class Analyzer:
             exports=tuple(sorted(exports + ["InvalidInput", "StepFailed", "WorkflowError", "WorkflowTimeout"])),
             runtime_parts=tuple(sorted(self.runtime_parts)),
             pydantic_imports=((DATETIME_TYPE,) if uses_datetime else ()) + (("Field",) if any(wf.outputs for wf in workflows) else ()),
+            idempotency_keys=self.keyed,
         )
 
     def _call_order(self, analyzers: list[WorkflowAnalyzer]) -> list[WorkflowAnalyzer]:
@@ -680,7 +694,7 @@ class WorkflowAnalyzer:
         secrets tuple of a function that sends no request.  A workflow call, and the JSON
         check of a body, stay as bare calls (they may raise)."""
         calls = set(self.workflow_vars.values())
-        candidates = {v.name for info in self.steps for v in info.outputs.values()} | calls | {"_secrets", "_tokens", "_body"}
+        candidates = {v.name for info in self.steps for v in info.outputs.values()} | calls | {"_secrets", "_tokens", "_body", "_keys"}
 
         def keep_call(name: str, value: str) -> bool:
             return value.startswith("_runtime.json_body(") if name == "_body" else name in calls and not value.startswith("None")
@@ -821,6 +835,8 @@ class WorkflowAnalyzer:
         ]
         secrets = ", ".join(self.secret_names)
         body.append(Line(f"_secrets = ({secrets},)" if self.secret_names else "_secrets: tuple[str, ...] = ()"))
+        if self.p.keyed:
+            body.append(Line(f"_keys = _runtime.IdempotencyKeys(idempotency_key, {py_str(self.workflow_id)})"))
         if any(scheme.kind == "oauth2-client-credentials" for alts in self.step_auth.values() for alt in alts for scheme, _, _ in alt):
             body.append(Line("_tokens: dict[str, str] = {}  # OAuth 2.0 access tokens, fetched once per run"))
         text = json.dumps(self.workflow, default=str)
@@ -898,6 +914,8 @@ class WorkflowAnalyzer:
         for key in callee.credentials:
             args.append(f"{callee.credential_names[key]}={self.credential_names[key]}")
         args += ["client=_http", "servers=_base", "poll_interval=poll_interval", "timeout=_deadline.remaining()", "sleep=sleep"]
+        if self.p.keyed:
+            args.append("idempotency_key=_keys.child()")
         name = f"await {callee.async_fn}" if is_async else callee.fn
         return f"{name}(" + ", ".join(args) + ")"
 
@@ -1230,6 +1248,8 @@ class WorkflowAnalyzer:
         response = "_response" if info.operation is not None else "None"
         seconds = f"_runtime.retry_delay({py_str(info.step_id)}, {response}, {after}, poll_interval, {self.p.options.poll_interval!r})"
         lines = [f"{action.counter} += 1", self._decided_line(info, "onFailure", action)]
+        if info.operation is not None and idempotency_header(info.operation) is not None:
+            lines.append(f"_keys.retrying({py_str(info.step_id)})")
         if action.target_workflow is not None and action.target_workflow in self.p.workflows:
             lines.append(f"{self.workflow_vars[action.target_workflow]} = {self.call_workflow(action.target_workflow, ctx.is_async, action.json_path + ('workflowId',))}")
         lines.append(self.sleep_line(ctx, info, seconds))
@@ -1762,6 +1782,10 @@ class ExprContext:
             headers.append(("Content-Type", content_type))
         if cookies and "cookie" not in explicit:
             headers.append(("Cookie", "_runtime.cookies({" + ", ".join(f"{py_str(n)}: {v}" for n, v in cookies) + "})"))
+        key_header = idempotency_header(op)
+        keyed = key_header is not None and key_header.lower() not in explicit
+        if key_header is not None and keyed:
+            headers.append((key_header, f"_keys.key({py_str(self.info.step_id)})"))
         args = [py_str(self.info.step_id), py_str(op.method), url]
         if query:
             args.append("params={" + ", ".join(f"{py_str(n)}: {v}" for n, v in query) + "}")
@@ -1773,19 +1797,23 @@ class ExprContext:
         if documented:
             args.append("documented=(" + ", ".join(documented) + ",)")
         args.append("secrets=_secrets")
+        if keyed:
+            args.append("idempotent=True")
         call = "await _runtime.asend" if self.is_async else "_runtime.send"
         lines.append(f"_response = {call}(_http, _deadline, sleep, " + ", ".join(args) + ")")
         return lines
 
     def _documented_statuses(self, op: Operation) -> list[str]:
-        """502/503/504 when the description or the step gives them a meaning: the step's
-        own actions, not transport retries, then decide what they mean."""
+        """502/503/504 (and 429) when the description or the step gives them a meaning: the
+        step's own actions, not transport retries, then decide what they mean."""
         assert self.info is not None
         statuses = set(op.responses) & _TRANSPORT_RETRY_STATUSES
         texts = [str(c.get("condition", "")) for c, _ in self.wf._criteria(self.info.step.get("successCriteria"), ())]
         texts += [str(c.get("condition", "")) for a in self.info.failure_actions for c, _ in a.criteria]
         for text in texts:
-            statuses.update(s for s in _STATUS_REF.findall(text) if s in _TRANSPORT_RETRY_STATUSES)
+            statuses.update(s for s in _STATUS_REF.findall(text) if s in _CRITERIA_RETRY_STATUSES)
+        if any(a.kind == "retry" for a in self.info.failure_actions):
+            statuses.add("429")  # a step with retry actions decides about rate limits itself
         return sorted(statuses)
 
     def workflow_arguments(self, callee: WorkflowAnalyzer, step: dict[str, Any], at: JsonPath) -> list[tuple[str, str]]:

@@ -83,3 +83,4 @@ class ModulePlan:
     exports: tuple[str, ...] = field(default=())
     runtime_parts: tuple[str, ...] = field(default=())  # optional runtime parts: jsonpath, xpath
     pydantic_imports: tuple[str, ...] = field(default=("Field",))  # names workflows.py imports from pydantic
+    idempotency_keys: bool = False  # the functions take ``idempotency_key`` (some step sends one)

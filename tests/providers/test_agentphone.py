@@ -305,7 +305,7 @@ ERROR_CASES: list[
         CALL_PATH,
         models.ErrorDetail,
         lambda e: e.message.startswith("Rate limit exceeded"),
-        2,
+        2 + 3,  # a 429 on a GET is retried 3 times
     ),
     (
         "get_transcript_401",
@@ -345,7 +345,7 @@ ERROR_CASES: list[
         f"{CALL_PATH}/transcript",
         models.ErrorDetail,
         lambda e: e.message.startswith("Rate limit exceeded"),
-        3,
+        3 + 3,  # a 429 on a GET is retried 3 times
     ),
 ]
 
@@ -388,8 +388,8 @@ def test_documented_error_raises_step_failed_with_typed_error(
     assert SECRET not in error.body and SECRET not in error.url
     assert (
         len(server.requests) == sent
-    )  # no error is retried, a failed POST never re-sent
-    assert sleep.calls == []
+    )  # only a 429 on a GET is retried, a failed POST never re-sent
+    assert sleep.calls == ([30.0] * 3 if status == 429 and method == "GET" else [])  # its Retry-After
 
 
 def test_default_server_is_the_real_api() -> None:
