@@ -231,6 +231,18 @@ def test_a_500_with_a_huge_body_keeps_a_bounded_excerpt(provider: str, mode: str
     assert not script.finished.is_set()
 
 
+@EACH
+def test_a_500_under_the_cap_builds_its_excerpt_from_a_prefix(provider: str, mode: str) -> None:
+    """12 MiB of ``ab ab ab``: read whole (under the cap); the 2 KB excerpt must not cost a split of it all."""
+    piece = b"ab " * (MiB // 3)
+    script = Hostile(head("500 Internal Server Error", f"Content-Length: {12 * len(piece)}"), lambda: (piece for _ in range(12)))
+    result = memory_case(provider, mode, script)
+    assert result["error"] == "StepFailed" and result["status"] == 500
+    assert "not met" in result["message"] and "max_response_bytes" not in result["message"]
+    assert result["growth"] < RSS_BOUND
+    assert script.finished.is_set()
+
+
 def padded(provider: str, size: int) -> Callable[[Conn], None]:
     """The first step gets a valid body of about ``size`` bytes; every later request a 500."""
     ok = PROVIDERS[provider]["ok"]
