@@ -352,3 +352,35 @@ def test_the_timeout_bounds_a_pooled_connection_of_the_callers_client(provider: 
             took = asyncio.run(both())
     assert connections == [1]  # one connection: the second run reused it
     assert took < TIMEOUT + SLACK
+
+
+def _deflate_raw(data: bytes) -> bytes:
+    packer = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+ENCODINGS: dict[str, Callable[[bytes], bytes]] = {"gzip": gzip.compress, "deflate": zlib.compress, "raw-deflate": _deflate_raw}
+
+
+@EACH
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+def test_one_compressed_layer_under_the_cap_is_decoded(provider: str, mode: str, encoding: str) -> None:
+    """gzip, deflate and headerless deflate (as httpx accepts it) still decode, in small steps."""
+    ok = PROVIDERS[provider]["ok"]
+    body = ENCODINGS[encoding](json.dumps({"id": "id_1", "pad": "x" * 200_000}).encode())
+
+    def script(conn: Conn) -> None:
+        conn.read_request()
+        name = "deflate" if encoding == "raw-deflate" else encoding
+        conn.respond(ok, body, headers={"Content-Type": "application/json", "Content-Encoding": name})
+        for _ in range(10):  # bounded
+            conn.read_request()
+            conn.respond(500, b"{}", reason="Internal Server Error", headers={"Content-Type": "application/json"})
+
+    module = errors(provider)
+    with HostileServer(script) as server:
+        with pytest.raises(module.StepFailed) as later:  # the first body decoded to its id: the next step ran
+            run(provider, mode, server.url, max_response_bytes=300_000)
+    assert later.value.step_id == PROVIDERS[provider]["second"] and later.value.status_code == 500
+    second = server.requests[1]
+    assert "id_1" in second.target or b'"id_1"' in second.body  # the decoded id reached the next request
