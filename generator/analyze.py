@@ -831,7 +831,7 @@ class WorkflowAnalyzer:
         base_at = len(body)
         body += [
             Line("_base = _runtime.servers(SERVERS, servers)"),
-            Line("_deadline = _runtime.Deadline(timeout)"),
+            Line("_deadline = _runtime.Deadline(timeout, max_response_bytes)"),
         ]
         secrets = ", ".join(self.secret_names)
         body.append(Line(f"_secrets = ({secrets},)" if self.secret_names else "_secrets: tuple[str, ...] = ()"))
@@ -913,7 +913,7 @@ class WorkflowAnalyzer:
             args.append(f"{callee.inputs[original].name}={source}")
         for key in callee.credentials:
             args.append(f"{callee.credential_names[key]}={self.credential_names[key]}")
-        args += ["client=_http", "servers=_base", "poll_interval=poll_interval", "timeout=_deadline.remaining()", "sleep=sleep"]
+        args += ["client=_http", "servers=_base", "poll_interval=poll_interval", "timeout=_deadline.remaining()", "max_response_bytes=max_response_bytes", "sleep=sleep"]
         if self.p.keyed:
             args.append("idempotency_key=_keys.child()")
         name = f"await {callee.async_fn}" if is_async else callee.fn

@@ -253,7 +253,8 @@ class SecretScanner:
         suffixes = (f"{os.sep}_runtime.py", f"{os.sep}workflows.py")
 
         def local(frame: types.FrameType, event: str, arg: Any) -> Any:
-            if event == "exception":
+            # StopIteration is the iteration protocol (an awaited body chunk), never raised to anyone
+            if event == "exception" and not isinstance(arg[1], (StopIteration, StopAsyncIteration)):
                 seen.append(arg[1])
             return local
 
