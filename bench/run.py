@@ -530,7 +530,7 @@ def section_runtime(ctx: Context) -> None:
         "Client CPU = `time.process_time()` in the client process. Every execution's outputs are checked, and the mock's request count.",
         "arazzo-runner runs a copy of the workflow whose two jsonpath criteria (`$.status == 'ended'`) are rewritten to `$steps.pollCall.outputs.callStatus == 'ended'` / `!=`: "
         "with the published document it stops after one poll. Its logging is quiet (`logging.disable`); the four callbacks and the execution state it adds on every `execute_workflow` are cleared between runs (untimed).",
-        f"sniffio is {'installed' if sniffio_installed else '**not installed** in this environment (httpx 0.28 / anyio 4.16 no longer pull it in), so httpcore retries `import sniffio` (a sys.path scan) on every async lock'}"
+        f"sniffio is {'installed' if sniffio_installed else '**not installed** in this environment (httpx 0.28 / anyio 4.16 no longer pull it in), so httpcore would retry `import sniffio` (a sys.path scan) on every async lock: the first async run of the generated runtime records it as not importable (in `sys.modules`), which also speeds up the hand-written async rows that run after it in the same process'}"
         + ("; the `sniffio importable` rows put it on PYTHONPATH." if sniffio_dir is not None else "."),
         "",
         table(["implementation", "client CPU / execution", "x floor (CPU)", "x hand-written twin (CPU)", "wall / execution", "x floor (wall)"], rows),
