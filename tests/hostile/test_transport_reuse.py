@@ -161,3 +161,37 @@ def test_cookies_set_in_one_run_are_not_sent_by_the_next(run: Any, is_async: boo
     assert seen[0] == "" and set(seen[1:first]) == {"run=run1"}, seen
     # ... and the next run's client starts empty: never run1's cookie.
     assert seen[first] == "" and set(seen[first + 1 :]) == {"run=run2"}, seen
+
+
+SNIFFIO_CHILD = textwrap.dedent(
+    """
+    import asyncio, importlib.util, json, sys
+    sys.path.insert(0, {root!r})
+    import generated.vapi as vapi
+    base = {base!r}
+    async def nosleep(seconds):
+        pass
+    before = "sniffio" in sys.modules
+    findable = importlib.util.find_spec("sniffio") is not None
+    asyncio.run(vapi.assistant_phone_outbound_call_async(api_token={token!r}, name="n", first_message="f", system_prompt="s",
+        customer_number="+14155550199", servers={{"assistantsApi": base, "phoneNumbersApi": base, "callsApi": base}},
+        poll_interval=0, sleep=nosleep, timeout=60))
+    try:
+        import sniffio
+        still = "importable"
+    except ImportError:
+        still = "ImportError"
+    print(json.dumps({{"before": before, "findable": findable, "entry": repr(sys.modules.get("sniffio", "absent")), "import": still}}))
+    """
+)
+
+
+def test_async_run_records_once_that_sniffio_is_not_importable(mock_vapi: str) -> None:
+    # httpcore tries 'import sniffio' whenever it sets up an async lock; without sniffio
+    # each try scans sys.path.  After one async run the import fails at once, the same way.
+    code = SNIFFIO_CHILD.format(root=str(ROOT), base=mock_vapi, token=TOKEN)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    assert out["before"] is False and out["findable"] is False, out  # this environment has no sniffio
+    assert out["entry"] == "None" and out["import"] == "ImportError", out
