@@ -1,9 +1,10 @@
 """One client process of the concurrency benchmark (started by bench/run.py).
 
-    python bench/concurrency.py generated-async|handwritten-async --base URL [--n 1000]
+    python bench/concurrency.py generated-async|generated-async-own-clients|handwritten-async --base URL [--n 1000]
 
 Runs ``--n`` Vapi outbound-call workflows at once (``asyncio.gather``) on one
-shared ``httpx.AsyncClient`` with a connection for each, against the loopback
+shared ``httpx.AsyncClient`` with a connection for each (``generated-async-own-clients``: no ``client=``, so
+each run builds and closes its own, as a caller that passes none), against the loopback
 mock, sleep a no-op and poll_interval 0.  Prints one JSON object: total wall
 and CPU time, peak RSS (``ru_maxrss``) and the RSS just before the gather (so
 the difference is what the runs themselves took), and how many runs finished
@@ -39,13 +40,14 @@ def _rss_kb() -> int:
 async def main_async(mode: str, base: str, n: int) -> dict[str, Any]:
     import httpx
 
-    if mode == "generated-async":
+    if mode in ("generated-async", "generated-async-own-clients"):
         import generated.vapi as vapi
 
         servers = {"assistantsApi": base, "phoneNumbersApi": base, "callsApi": base}
 
         async def one(client: httpx.AsyncClient) -> dict[str, Any]:
-            out = await vapi.assistant_phone_outbound_call_async(api_token=TOKEN, **INPUTS, client=client, servers=servers, poll_interval=0, sleep=_anosleep)
+            own = mode == "generated-async-own-clients"
+            out = await vapi.assistant_phone_outbound_call_async(api_token=TOKEN, **INPUTS, client=None if own else client, servers=servers, poll_interval=0, sleep=_anosleep, timeout=None if not own else 600)
             return dict(out.model_dump(by_alias=True))
 
     else:
@@ -92,7 +94,7 @@ async def main_async(mode: str, base: str, n: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("generated-async", "handwritten-async"))
+    parser.add_argument("mode", choices=("generated-async", "generated-async-own-clients", "handwritten-async"))
     parser.add_argument("--base", required=True)
     parser.add_argument("--n", type=int, default=1000)
     args = parser.parse_args()

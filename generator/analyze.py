@@ -831,7 +831,7 @@ class WorkflowAnalyzer:
         base_at = len(body)
         body += [
             Line("_base = _runtime.servers(SERVERS, servers)"),
-            Line("_deadline = _runtime.Deadline(timeout, max_response_bytes)"),
+            Line(f"_deadline = _runtime.Deadline(timeout, max_response_bytes, on_event, {py_str(self.workflow_id)})"),
         ]
         secrets = ", ".join(self.secret_names)
         body.append(Line(f"_secrets = ({secrets},)" if self.secret_names else "_secrets: tuple[str, ...] = ()"))
@@ -854,7 +854,7 @@ class WorkflowAnalyzer:
             inner += self._machine(is_async)
         else:
             inner += self._sequential(is_async)
-        client_line = "async with _runtime.async_client(client) as _http:" if is_async else "with _runtime.sync_client(client) as _http:"
+        client_line = "async with _runtime.async_client(client, _deadline) as _http:" if is_async else "with _runtime.sync_client(client, _deadline) as _http:"
         while inner and inner[0] == Line(""):
             inner = inner[1:]  # no blank line right after the 'with' line
         body.append(Block(client_line, tuple(inner)))
@@ -913,7 +913,7 @@ class WorkflowAnalyzer:
             args.append(f"{callee.inputs[original].name}={source}")
         for key in callee.credentials:
             args.append(f"{callee.credential_names[key]}={self.credential_names[key]}")
-        args += ["client=_http", "servers=_base", "poll_interval=poll_interval", "timeout=_deadline.remaining()", "max_response_bytes=max_response_bytes", "sleep=sleep"]
+        args += ["client=_http", "servers=_base", "poll_interval=poll_interval", "timeout=_deadline.remaining()", "max_response_bytes=max_response_bytes", "sleep=sleep", "on_event=on_event"]
         if self.p.keyed:
             args.append("idempotency_key=_keys.child()")
         name = f"await {callee.async_fn}" if is_async else callee.fn

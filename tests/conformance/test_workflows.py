@@ -90,7 +90,7 @@ def test_inputs_keep_their_natural_names_and_forced_renames_warn(compile_feature
     compiled = compile_feature("workflows", "natural-inputs.yaml")
     assert not compiled.errors, compiled.errors
     natural = ["params", "url", "body", "headers", "state", "payload", "request", "outputs", "response", "http", "base", "deadline", "step", "secrets"]
-    options = ["client", "servers", "poll_interval", "timeout", "max_response_bytes", "sleep"]
+    options = ["client", "servers", "poll_interval", "timeout", "max_response_bytes", "sleep", "on_event"]
     for name in ("natural", "natural_async"):
         assert list(inspect.signature(compiled.fn(name)).parameters) == natural + options
     assert list(inspect.signature(compiled.fn("renamed")).parameters) == ["class_", "timeout_"] + options
