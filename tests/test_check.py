@@ -240,11 +240,11 @@ def test_missing_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 def test_hand_edit_of_generated_code(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pristine_text = (project / "gen" / "callingbox" / "workflows.py").read_text(encoding="utf-8")
-    edit(project / "gen" / "callingbox" / "workflows.py", "    _deadline = _runtime.Deadline(timeout, max_response_bytes, on_event, \"callingbox-outbound-call\")\n", "    _deadline = _runtime.Deadline(timeout, max_response_bytes, on_event, \"callingbox-outbound-call\")  # tweaked\n")
+    edit(project / "gen" / "callingbox" / "workflows.py", "    _secrets = (api_key,)\n", "    _secrets = (api_key,)  # tweaked\n")
     assert read_state(project / "gen" / "callingbox" / "workflows.py") is not None
     code, out, err = run(["check"], capsys)
     assert code == 1
-    assert changed_lines(out) == ["-    _deadline = _runtime.Deadline(timeout, max_response_bytes, on_event, \"callingbox-outbound-call\")  # tweaked", "+    _deadline = _runtime.Deadline(timeout, max_response_bytes, on_event, \"callingbox-outbound-call\")"]
+    assert changed_lines(out) == ["-    _secrets = (api_key,)  # tweaked", "+    _secrets = (api_key,)"]
     assert "callingbox: gen/callingbox was edited by hand; run 'arazzo-codegen generate'" in err
     # generate (without --force) notices the edit and restores the file
     assert run(["generate", "--quiet"], capsys) == (0, "", "")
