@@ -36,6 +36,7 @@ from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, Server
 from .inputs import compile_schema
 from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, model_field_name, pascal_case, py_literal, py_str, snake_case
 from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme, linked_workflow
+from .regex import RegexError, ecma_pattern
 from .schemas import ANY, DATETIME_TYPE, ModelSet, PyType, TypeInferrer, wire_type
 
 DEFAULT_POLL_INTERVAL = 1.0
@@ -2010,11 +2011,11 @@ class ExprContext:
             return "False"
         if kind == "regex":
             try:
-                re.compile(condition)
-            except re.error as exc:
-                self.error(at + ("condition",), f"invalid regular expression {condition!r}: {exc}", "a regex condition is a Python regular expression: close every group and class, and write a literal (, [ or \\ with a backslash before it")
+                translated = ecma_pattern(condition)
+            except RegexError as exc:
+                self.error(at + ("condition",), f"invalid regular expression {condition!r}: {exc}", "a regex condition is an ECMA-262 regular expression (as Arazzo specifies): close every group and class, and write a literal (, [ or \\ with a backslash before it")
                 return "False"
-            return f"_runtime.matches({py_str(condition)}, {context})"
+            return f"_runtime.matches({py_str(translated)}, {context})"
         if kind == "jsonpath":
             return self._jsonpath(condition, context, at, version, criterion.get("context"))
         return self._xpath(condition, context, at, version)
