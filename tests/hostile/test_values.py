@@ -261,3 +261,72 @@ def test_a_990_deep_id_is_a_workflow_error_never_a_recursion_error(provider: str
     assert not any(isinstance(node, RecursionError) for node in chain(exc))
     assert [r.method for r in requests][-1] == "POST"
     assert_clean(exc, secret)
+
+
+# -- required parameters and body members (tests/hostile/values/: one spec, built here) ------
+
+
+@pytest.fixture(scope="module")
+def things(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    import importlib
+    import sys
+    from pathlib import Path
+
+    from arazzo_codegen.pipeline import Job, build
+    from arazzo_codegen.write import write_package
+
+    out = tmp_path_factory.mktemp("values_package")
+    job = Job(spec=Path(__file__).resolve().parent / "values" / "arazzo.yaml", package="hostile_values_things", out=out)
+    result = build(job)
+    assert result.files, [str(item) for item in result.report.items]
+    write_package(job.package_dir, result.files)
+    sys.path.insert(0, str(out))
+    importlib.invalidate_caches()
+    try:
+        yield importlib.import_module("hostile_values_things")
+    finally:
+        sys.path.remove(str(out))
+
+
+def things_route(created: dict[str, Any]) -> Route:
+    def route(request: Request) -> tuple[int, bytes]:
+        if request.path == "/things":
+            return 201, json.dumps(created).encode()
+        return 200, b"{}"
+
+    return route
+
+
+def run_things(package: Any, url: str, is_async: bool) -> Any:
+    if is_async:
+        return asyncio.run(package.use_thing_async(servers={"api": url}, sleep=_no_async_sleep))
+    return package.use_thing(servers={"api": url}, sleep=lambda _: None)
+
+
+@TWINS
+@pytest.mark.parametrize(
+    ("missing", "needed_for"),
+    [
+        ("token", "the required query parameter 'token'"),
+        ("owner", "the required body member '/owner'"),
+    ],
+)
+def test_a_required_parameter_or_body_member_must_be_present(things: Any, is_async: bool, missing: str, needed_for: str) -> None:
+    created = {"id": "t1", "token": "k1", "owner": "ada", "note": "n"}
+    del created[missing]
+    exc, requests = failure(things_route(created), lambda url, is_async: run_things(things, url, is_async), is_async)
+    assert isinstance(exc, things.StepFailed), repr(exc)
+    assert exc.step_id == "use" and exc.status_code is None
+    assert f"create: output {missing!r} ($response.body#/{missing}) is missing in the response; use needs it for {needed_for}" in str(exc)
+    assert [r.path for r in requests] == ["/things"]
+
+
+@TWINS
+def test_an_optional_member_or_header_may_be_missing(things: Any, is_async: bool) -> None:
+    """``note`` feeds an optional header and optional body members: its absence is no failure."""
+    with HostileServer(router(things_route({"id": "t1", "token": "k1", "owner": "ada"}))) as server:
+        outputs = run_things(things, server.url, is_async)
+        requests = list(server.requests)
+    assert outputs.id == "t1"
+    assert [r.target for r in requests] == ["/things", "/things/t1/use?token=k1"]
+    assert json.loads(requests[1].body)["detail"]["by"] == "by ada"
