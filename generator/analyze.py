@@ -36,6 +36,7 @@ from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, Server
 from .inputs import compile_schema
 from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, model_field_name, pascal_case, py_literal, py_str, snake_case
 from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme, linked_workflow
+from .regex import RegexError, ecma_pattern
 from .schemas import ANY, DATETIME_TYPE, ModelSet, PyType, TypeInferrer, wire_type
 
 DEFAULT_POLL_INTERVAL = 1.0
@@ -1422,6 +1423,9 @@ class ExprContext:
         self.failing = False  # inside onFailure: the body is an error response, not the success schema
         self.criterion_parts: list[tuple[str, str]] = []  # (condition text, Python source) of the last criteria() call
         self._outputs_stack: list[str] = []
+        #: Where a request value must be present (JSON path of the value -> what it is for).
+        self.needs: dict[JsonPath, str] = {}
+        self.need_for: str | None = None  # what the value being compiled is for, when it must be present
 
     def error(self, at: JsonPath, message: str, hint: str | None = None) -> None:
         self.wf.error(at, message, hint)
@@ -1432,7 +1436,15 @@ class ExprContext:
     # -- values ------------------------------------------------------------------------
 
     def value(self, raw: Any, at: JsonPath) -> tuple[str, PyType]:
-        """A parameter value, payload member or output: literal, expression or template."""
+        """A parameter value, payload member or output: literal, expression or template.
+        A step output in a value listed in ``needs`` must be present when the request is built."""
+        previous, self.need_for = self.need_for, self.needs.get(at) if isinstance(raw, str) else None
+        try:
+            return self._plain_value(raw, at)
+        finally:
+            self.need_for = previous
+
+    def _plain_value(self, raw: Any, at: JsonPath) -> tuple[str, PyType]:
         if isinstance(raw, str):
             try:
                 parsed = ex.parse_value(raw)
@@ -1600,6 +1612,20 @@ class ExprContext:
         return param.name, self.wf.input_types[name]
 
     def _step_output(self, node: ex.StepOutput, at: JsonPath) -> tuple[str, PyType]:
+        """A step output; wrapped in ``_runtime.need`` where the request cannot go without it."""
+        source, py_type = self._output_of_step(node, at)
+        target = self.wf.by_id.get(node.step_id)
+        op = self.info.operation if self.info is not None else None
+        if self.need_for is None or self.phase != "request" or self.info is None or op is None or target is None or source == "None":
+            return source, py_type
+        name = node.name + _pointer_text(node.pointer or ())
+        defined = (target.step.get("outputs") or {}).get(node.name.split(".")[0]) if isinstance(target.step.get("outputs"), dict) else None
+        written = f" ({defined})" if isinstance(defined, str) else ""
+        ran = "" if target.index < self.info.index and not self.wf.machine else f" (or step {target.step_id!r} did not run)"
+        reason = f"{target.step_id}: output {name!r}{written} is missing in the response{ran}; {self.info.step_id} needs it for {self.need_for}"
+        return f"_runtime.need({source}, {py_str(self.info.step_id)}, {py_str(op.method)}, {py_str(op.path)}, {py_str(reason)})", (ANY if py_type.optional else py_type)
+
+    def _output_of_step(self, node: ex.StepOutput, at: JsonPath) -> tuple[str, PyType]:
         target = self.wf.by_id.get(node.step_id)
         if target is None:
             self.error(at, f"unknown step {node.step_id!r} in $steps.{node.step_id}.outputs.{node.name}", did_you_mean(node.step_id, self.wf.by_id))
@@ -1617,7 +1643,7 @@ class ExprContext:
             return "None", var.type.or_none()
         source = var.name
         earlier = self.info is not None and target.index < self.info.index
-        if self.wf.machine and self.phase == "request" and earlier:
+        if self.wf.machine and self.phase == "request" and earlier and self.need_for is None:
             # A step before this one must have run: say so clearly if a jump skipped it.
             assert self.info is not None
             source = f"_runtime.require({var.name}, {py_str(f'$steps.{node.step_id}.outputs.{name}')}, {py_str(self.info.step_id)})"
@@ -1759,6 +1785,9 @@ class ExprContext:
         by_location: dict[str, list[tuple[str, str]]] = {"path": [], "query": [], "header": [], "cookie": []}
         path_at: dict[str, JsonPath] = {}
         for (name, location), (raw, p_at) in self._merged_parameters(step, at, for_workflow=False).items():
+            spec = next((s for (n, loc), s in op.parameters.items() if loc == location and (n == name or (loc == "header" and n.lower() == name.lower()))), None)
+            if location == "path" or (spec is not None and spec.required):
+                self.needs[p_at] = f"path parameter {name!r}" if location == "path" else f"the required {location} parameter {name!r}"
             source, py_type = self.value(raw, p_at)
             if location == "path":
                 self.path_values[name] = source
@@ -1890,7 +1919,7 @@ class ExprContext:
                     self.error(at, f"no value for the required path parameter {name!r} of {op.display_name} ({op.method} {op.path})", f"add a parameter: {{name: {name}, in: path, value: ...}}")
                     pieces.append(py_str(part))
                 else:
-                    pieces.append(f"_runtime.path_param({path_values[name]})")
+                    pieces.append(f"_runtime.path_param({path_values[name]}, {py_str(self.info.step_id if self.info else '')}, {py_str(name)})")
             else:
                 literal += part
         if literal:
@@ -1925,6 +1954,8 @@ class ExprContext:
             except ex.ExpressionError:
                 parsed = None
         whole_expression = isinstance(payload, str) and parsed is not None and not isinstance(parsed, (str, ex.Template))
+        schema = op.request_content.get(content_type) or next((loc for ct, loc in op.request_content.items() if ct.split(";")[0].strip().lower() == base), None)
+        self._need_members(payload, schema, (), b_at + ("payload",))
         source, _ = self.value(payload, b_at + ("payload",))
         replacements = self._replacements(request_body, b_at, xml=is_xml)
         lines: list[str] = []
@@ -1959,6 +1990,16 @@ class ExprContext:
         if isinstance(payload, (dict, list)):
             self.error(b_at + ("payload",), f"a structured payload cannot be sent as {content_type!r}", "use application/json, application/x-www-form-urlencoded or multipart/form-data, or write the payload as text")
         return lines, f"content={source if isinstance(payload, str) and not whole_expression else '_runtime.text(' + source + ')'}", py_str(content_type)
+
+    def _need_members(self, payload: Any, schema: SchemaLoc | None, pointer: tuple[str, ...], at: JsonPath) -> None:
+        """List in ``needs`` the members of a literal payload that its schema requires."""
+        if schema is None or not isinstance(payload, dict) or len(pointer) > 16:
+            return
+        required = _required_names(self.p.inferrer, schema, pointer)
+        for key, item in payload.items():
+            if str(key) in required:
+                self.needs[at + (str(key),)] = f"the required body member {_pointer_text(pointer + (str(key),))!r}"
+            self._need_members(item, schema, pointer + (str(key),), at + (str(key),))
 
     def reads_request_body(self) -> bool:
         if self.info is None:
@@ -2038,11 +2079,11 @@ class ExprContext:
             return "False"
         if kind == "regex":
             try:
-                re.compile(condition)
-            except re.error as exc:
-                self.error(at + ("condition",), f"invalid regular expression {condition!r}: {exc}", "a regex condition is a Python regular expression: close every group and class, and write a literal (, [ or \\ with a backslash before it")
+                translated = ecma_pattern(condition)
+            except RegexError as exc:
+                self.error(at + ("condition",), f"invalid regular expression {condition!r}: {exc}", "a regex condition is an ECMA-262 regular expression (as Arazzo specifies): close every group and class, and write a literal (, [ or \\ with a backslash before it")
                 return "False"
-            return f"_runtime.matches({py_str(condition)}, {context})"
+            return f"_runtime.matches({py_str(translated)}, {context})"
         if kind == "jsonpath":
             return self._jsonpath(condition, context, at, version, criterion.get("context"))
         return self._xpath(condition, context, at, version)
@@ -2249,6 +2290,24 @@ def _single_call(text: str) -> bool:
             if depth == 0 and index != len(text) - 1:
                 return False
     return depth == 0
+
+
+def _required_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[str, ...]) -> set[str]:
+    """The member names every schema ``pointer`` reaches requires (its allOf parts too)."""
+    found: list[set[str]] = []
+    for loc in inferrer._descend(schema, pointer, 0):
+        resolved = inferrer._deref(loc) if loc is not None else None
+        value = resolved.value if resolved is not None else None
+        parts: list[Any] = [value] + (list(value["allOf"]) if isinstance(value, dict) and isinstance(value.get("allOf"), list) else [])
+        names: set[str] = set()
+        for part in parts:
+            if isinstance(part, dict) and isinstance(part.get("$ref"), str) and resolved is not None:
+                deref = inferrer._deref(SchemaLoc(resolved.file, resolved.path, part))
+                part = deref.value if deref is not None else None
+            if isinstance(part, dict) and isinstance(part.get("required"), list):
+                names.update(str(r) for r in part["required"])
+        found.append(names)
+    return set.intersection(*found) if found else set()
 
 
 def _member_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[str, ...]) -> list[str]:

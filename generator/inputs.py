@@ -11,9 +11,10 @@ nested $ref, allOf/anyOf/oneOf, ...) are not checked.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from typing import Any
+
+from .regex import RegexError, ecma_pattern
 
 #: The formats the runtime checks with pydantic (date-time must carry an offset).
 FORMATS = frozenset({"date-time", "date", "time", "uuid", "uri", "ipv4", "ipv6"})
@@ -22,29 +23,6 @@ _COUNTS = ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "m
 _BOUNDS = ("minimum", "maximum")
 #: Deepest nesting of items/properties compiled; deeper levels are not checked.
 MAX_DEPTH = 16
-
-
-def ecma_pattern(pattern: str) -> str:
-    """An ECMA-262 pattern as Python's re reads it: ``$`` outside a class means the end
-    of the text (Python's ``$`` also matches before a final newline).  Used with re.ASCII,
-    so that ``\\d`` and ``\\w`` are ASCII as in ECMA-262.  The runtime has the same function."""
-    out: list[str] = []
-    index, in_class = 0, False
-    while index < len(pattern):
-        ch = pattern[index]
-        if ch == "\\":
-            out.append(pattern[index : index + 2])
-            index += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "$":
-            ch = r"\Z"
-        out.append(ch)
-        index += 1
-    return "".join(out)
 
 
 def _number(value: Any) -> bool:
@@ -85,9 +63,9 @@ def compile_schema(schema: Any, warn: Callable[[str], None], depth: int = 0) -> 
     pattern = schema.get("pattern")
     if isinstance(pattern, str):
         try:
-            re.compile(ecma_pattern(pattern), re.ASCII)
-        except re.error as exc:
-            warn(f"the pattern {pattern!r} is not a regular expression Python can run ({exc}); it is not checked")
+            out["regex"] = ecma_pattern(pattern)  # what the runtime compiles; "pattern" is quoted in messages
+        except RegexError as exc:
+            warn(f"the pattern {pattern!r} is not an ECMA-262 regular expression Python can run ({exc}); it is not checked")
         else:
             out["pattern"] = pattern
     for key in _COUNTS:

@@ -312,7 +312,7 @@ def test_a_token_httpx_refuses_is_not_quoted_in_the_error() -> None:
         )
     error = caught.value
     assert error.step_id == "createAssistant" and error.status_code is None
-    assert error.reason == "the request failed (LocalProtocolError)"
+    assert error.reason == "the request cannot be built: header 'Authorization' holds a line break or NUL, which a header cannot carry"
     assert error.transport_retries == 0
     for text in _exception_texts(error):
         assert "vapi-secret-token" not in text

@@ -24,9 +24,10 @@ def test_unchecked_keywords_are_left_out() -> None:
 
 
 def test_a_pattern_python_cannot_run_warns_and_is_not_checked() -> None:
-    checks, warnings = compiled({"type": "string", "pattern": "(?<name>a)\\k<name>"})
-    assert "pattern" not in checks
-    assert len(warnings) == 1 and "is not a regular expression Python can run" in warnings[0]
+    checks, warnings = compiled({"type": "string", "pattern": "(?<=a+)b"})  # variable-width lookbehind
+    assert "pattern" not in checks and "regex" not in checks
+    assert len(warnings) == 1 and "is not an ECMA-262 regular expression Python can run" in warnings[0]
+    assert compiled({"type": "string", "pattern": "^(?<name>a)\\k<name>$"})[0]["regex"] == "(?a)^(?P<name>a)(?P=name)\\Z"
 
 
 def test_ecma_dollar_is_the_end_of_the_text() -> None:
