@@ -87,15 +87,7 @@ import asyncio, importlib, json, resource, sys
 spec = json.loads(sys.argv[1])
 package = importlib.import_module(spec["module"])
 
-def peak_rss_bytes():
-    # VmHWM: this process's own high-water mark. ru_maxrss is not used: after fork+exec
-    # it keeps the forking parent's resident size (a large pytest process), which would
-    # inflate or mask what this child used.
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+from tests.hostile.rss import peak_rss_bytes
 
 def run(url):
     kwargs = dict(spec["inputs"], servers={name: url for name in spec["servers"]}, timeout=60, **spec["options"])

@@ -55,15 +55,7 @@ CHILD = textwrap.dedent(
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     import generated.vapi as vapi
-    def peak_rss_bytes():
-        # VmHWM: this process's own high-water mark. ru_maxrss is not used: after fork+exec
-        # it keeps the forking parent's resident size (a large pytest process), which would
-        # inflate or mask what this child used.
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    from tests.hostile.rss import peak_rss_bytes
     base = {base!r}
     servers = {{"assistantsApi": base, "phoneNumbersApi": base, "callsApi": base}}
     async def nosleep(seconds):
