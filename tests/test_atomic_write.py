@@ -205,7 +205,12 @@ def slow_open(file, mode="r", *args, **kwargs):
             handle.flush()
             with real_open(marker, "w") as m:
                 m.write(str(file))
-            time.sleep(60)
+            # Short sleeps, not one long one: a signal the kernel hands to another thread
+            # of this process still raises KeyboardInterrupt here within 0.1 s (Python
+            # runs handlers in the main thread between bytecodes), where one sleep(60)
+            # would only be interrupted if the main thread itself received it.
+            for _ in range(600):
+                time.sleep(0.1)
     return handle
 write.open = slow_open
 sys.exit(cli.main(sys.argv[2:]))
