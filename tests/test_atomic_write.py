@@ -190,7 +190,11 @@ def test_disk_full_while_writing(project: Path, monkeypatch: pytest.MonkeyPatch)
 # -- real signals -------------------------------------------------------------------------
 
 CHILD = """
-import os, sys, time
+import os, signal, sys, time
+# Ctrl-C as in a terminal: a shell that starts the suite in the background (no job
+# control) has SIGINT ignored, children inherit that, and Python then never raises
+# KeyboardInterrupt.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from arazzo_codegen import cli, write
 marker = sys.argv[1]
 real_open = open
@@ -205,12 +209,7 @@ def slow_open(file, mode="r", *args, **kwargs):
             handle.flush()
             with real_open(marker, "w") as m:
                 m.write(str(file))
-            # Short sleeps, not one long one: a signal the kernel hands to another thread
-            # of this process still raises KeyboardInterrupt here within 0.1 s (Python
-            # runs handlers in the main thread between bytecodes), where one sleep(60)
-            # would only be interrupted if the main thread itself received it.
-            for _ in range(600):
-                time.sleep(0.1)
+            time.sleep(60)
     return handle
 write.open = slow_open
 sys.exit(cli.main(sys.argv[2:]))
