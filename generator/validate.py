@@ -564,7 +564,7 @@ def validate_openapi(source: SourceFile, report: Report, deferred: list[SourceFi
     """
     data = source.data
     if isinstance(data, dict) and "swagger" in data and "openapi" not in data:
-        report.add(source.diagnostic(("swagger",), f"Swagger {data['swagger']} documents are not read, only OpenAPI 3.0 and 3.1", "convert it to OpenAPI 3 (e.g. with swagger2openapi) and point the source description at the result"))
+        report.add(source.diagnostic(("swagger",), f"Swagger {data['swagger']} documents are not read, only OpenAPI 3.0 and 3.1", "convert it to OpenAPI 3 (e.g. 'npx swagger2openapi swagger.yaml -o openapi.yaml', or the Swagger Editor's Edit > Convert to OpenAPI 3) and point the source description at the result"))
         return
     if not isinstance(data, dict) or not isinstance(data.get("openapi"), str):
         report.add(source.diagnostic((), "not an OpenAPI 3.x document: the 'openapi' version field is missing", "sourceDescriptions of type openapi must point at OpenAPI 3.0 or 3.1 documents"))
