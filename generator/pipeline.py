@@ -15,7 +15,12 @@ from .emit_models import render_models
 from .load import Loader
 from .resolve import check_sources_only, resolve
 from .schemas import TypeInferrer, collect_models
-from .validate import DeepValidation, arazzo_1_1_unsupported, is_arazzo_1_1, validate_arazzo
+from .validate import (
+    DeepValidation,
+    arazzo_1_1_unsupported,
+    is_arazzo_1_1,
+    validate_arazzo,
+)
 from .write import Stamp, compute_stamp, package_files
 
 

@@ -95,7 +95,7 @@ def validate_arazzo(source: SourceFile, report: Report) -> bool:
     errors = sorted(_arazzo_validator(minor).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     schema_findings: dict[JsonPath, list[tuple[str, str | None]]] = {}
     for error in errors:
-        explained = _explain(error, _arazzo_validator(minor).schema if minor != "1.0" else None)
+        explained = _explain(_shared_defect(error) if minor != "1.0" else error, _arazzo_validator(minor).schema if minor != "1.0" else None)
         if not explained and minor != "1.0":  # no branch explains it: say what the schema says
             text = str(error.message)
             explained = [(tuple(error.absolute_path), _SCHEMA_PREFIX + (text if len(text) < 200 else text[:197] + "..."), "compare it with the 1.1 specification's object for this place")]
@@ -115,6 +115,53 @@ def validate_arazzo(source: SourceFile, report: Report) -> bool:
 _SCHEMA_PREFIX = "does not match the Arazzo 1.0 schema: "
 _TYPE_PREFIX = _SCHEMA_PREFIX + "expected "
 _ID_ARRAYS = {"workflows", "steps", "sourceDescriptions"}  # duplicates there are duplicate ids
+
+
+def _shared_defect(error: ValidationError) -> ValidationError:
+    """For the 1.1 schema, whose step (and action) objects are a oneOf of kinds: a
+    finding deeper inside the value that every kind reports is the value's defect
+    whatever kind it was meant to be (an empty successCriteria, a bad action), so
+    it is explained rather than the kind the explanation would have to guess."""
+    for _ in range(64):  # bounded: each round goes one level deeper into the value
+        if error.validator not in ("oneOf", "anyOf") or not error.context:
+            return error
+        branches: dict[Any, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0] if sub.relative_schema_path else 0, []).append(sub)
+        if len(branches) < 2:
+            return error
+        depth = len(error.absolute_path)
+        keyed = [{(tuple(map(str, e.absolute_path)), e.message): e for e in errs if len(e.absolute_path) > depth} for errs in branches.values()]
+        shared = set(keyed[0]).intersection(*keyed[1:])
+        if shared:
+            error = keyed[0][min(shared)]
+            continue
+        meant = _step_kind(error, branches)
+        if meant is None:
+            return error
+        # In the kind the step was meant to be, its own finding; "unevaluated" lists
+        # every field once a part of the kind failed, so it comes last.
+        return min(meant, key=lambda e: e.validator == "unevaluatedProperties")
+    return error
+
+
+#: The 1.1 step kinds, by their schema, and the fields that say a step is of that kind.
+_STEP_KINDS = {"#/$defs/workflow-step-object": ("workflowId",), "#/$defs/asyncapi-step-object": ("channelPath", "action", "correlationId")}
+
+
+def _step_kind(error: ValidationError, branches: dict[Any, list[ValidationError]]) -> list[ValidationError] | None:
+    """The errors of the step kind a 1.1 step was meant to be (by its fields; an
+    OpenAPI step otherwise), or None when ``error`` is not about a step."""
+    options = error.validator_value if isinstance(error.validator_value, list) else []
+    refs = [o.get("$ref") if isinstance(o, dict) else None for o in options]
+    if "#/$defs/openapi-step-object" not in refs or not isinstance(error.instance, dict):
+        return None
+    chosen = refs.index("#/$defs/openapi-step-object")
+    for ref, fields in _STEP_KINDS.items():
+        if ref in refs and any(field in error.instance for field in fields):
+            chosen = refs.index(ref)
+            break
+    return branches.get(chosen) or None
 
 
 def _explain(error: ValidationError, root: Any = None) -> list[tuple[JsonPath, str, str | None]]:

@@ -14,7 +14,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from arazzo_codegen.cli import main
 
 HERE = Path(__file__).resolve().parent / "arazzo11"
@@ -80,7 +79,7 @@ def test_a_1_1_document_whose_sources_resolve_gets_the_version_error_at_its_araz
     assert "hint: this generator compiles Arazzo 1.0.x documents (arazzo: 1.0.1)" in err
     assert not (folder / "gen").exists()
     # The same document as 1.0.1 compiles: the refusal is the version, and only it.
-    code, errors, err = errors_of(["generate", with_source(folder, "./openapi.yaml", name="doc10.arazzo.yaml", version="1.0.1"), "--out", "gen"], capsys)
+    code, _, err = errors_of(["generate", with_source(folder, "./openapi.yaml", name="doc10.arazzo.yaml", version="1.0.1"), "--out", "gen"], capsys)
     assert code == 0, err
 
 
@@ -111,7 +110,7 @@ def test_asyncapi_source_of_a_1_1_document_is_not_supported_yet(folder: Path, ca
 
 
 def test_1_1_schema_refuses_a_fail_fixture_for_its_defect_not_its_source(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, errors, err = errors_of(["validate", "openapi-both-operationId-and-operationPath.arazzo.yaml"], capsys)
+    code, errors, _ = errors_of(["validate", "openapi-both-operationId-and-operationPath.arazzo.yaml"], capsys)
     assert code == 1
     assert errors == [
         "openapi-both-operationId-and-operationPath.arazzo.yaml:12:9: error: $.workflows[0].steps[0]: names both 'operationId' and 'operationPath'; exactly one of operationId or operationPath is allowed"
@@ -153,3 +152,38 @@ def test_a_1_0_document_linking_a_1_1_document(folder: Path, capsys: pytest.Capt
     code, errors, _ = errors_of(["validate", "root.arazzo.yaml"], capsys)
     assert code == 1
     assert len(errors) == 1 and errors[0].startswith("linked.arazzo.yaml:1:9: error: $.arazzo: " + NOT_SUPPORTED), errors
+
+
+STEP_HEAD = """arazzo: 1.1.0
+info: {title: T, version: 1.0.0}
+sourceDescriptions:
+  - name: api
+    url: https://api.example.com/openapi.yaml
+    type: openapi
+workflows:
+  - workflowId: w
+    steps:
+      - stepId: s
+"""
+
+
+@pytest.mark.parametrize(
+    ("step", "at", "message"),
+    [
+        # A step of each kind fails the 1.1 schema's oneOf of three kinds; the
+        # finding is the one of the kind its fields say it is, or one every kind shares.
+        ("        operationId: op\n        channelPath: orders\n        action: send\n", "10:9: error: $.workflows[0].steps[0]", "names both 'operationId' and 'channelPath'; exactly one of operationId or channelPath is allowed"),
+        ("        workflowId: other\n        action: send\n", "12:17: error: $.workflows[0].steps[0].action", "unknown field 'action'"),
+        ("        operationId: op\n        successCriteria: []\n", "12:9: error: $.workflows[0].steps[0].successCriteria", "must not be empty"),
+        (
+            "        operationId: op\n        onFailure:\n          - name: again\n            type: retry\n            parameters:\n              - name: id\n                value: 1\n",
+            "13:13: error: $.workflows[0].steps[0].onFailure[0]",
+            "missing required field 'workflowId'",
+        ),
+    ],
+)
+def test_1_1_schema_findings_name_the_defect(folder: Path, capsys: pytest.CaptureFixture[str], step: str, at: str, message: str) -> None:
+    (folder / "step.arazzo.yaml").write_text(STEP_HEAD + step, encoding="utf-8")
+    code, errors, _ = errors_of(["validate", "step.arazzo.yaml"], capsys)
+    assert code == 1
+    assert errors == [f"step.arazzo.yaml:{at}: {message}"]

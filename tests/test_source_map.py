@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from arazzo_codegen.cli import main
 from arazzo_codegen.config import Job, merge_source_maps
 
@@ -132,6 +131,7 @@ def imports(project: Path) -> str:
         text=True,
         timeout=120,
         env={**os.environ, "PYTHONPATH": str(project / "gen")},
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
