@@ -48,7 +48,7 @@ HERE = Path(__file__).resolve().parent
 SOURCE_MAP_FILE = HERE / "corpus_source_map.toml"
 DISPUTES_FILE = HERE / "corpus_disputes.tsv"
 RESULTS = HERE / "results" / "corpus.md"
-PYTHON = ROOT / ".venv" / "bin" / "python"
+PYTHON = Path(sys.executable)  # the venv's interpreter under `make corpus`
 
 _ERROR_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+): error: (?P<path>\$.*?): (?P<message>.*)$")
 _ABOUT_SOURCE = "must be about the source"
@@ -78,9 +78,9 @@ def read_expect(folder: Path) -> list[Row]:
         return [Row(r["file"], r["arazzo"], r["expect"], r.get("note") or "") for r in reader]
 
 
-def read_disputes() -> dict[str, str]:
+def read_disputes(path: Path) -> dict[str, str]:
     disputes: dict[str, str] = {}
-    for line in DISPUTES_FILE.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         file, _, reason = line.partition("\t")
@@ -88,8 +88,8 @@ def read_disputes() -> dict[str, str]:
     return disputes
 
 
-def source_map_args(folder: Path) -> list[str]:
-    table = tomllib.loads(SOURCE_MAP_FILE.read_text(encoding="utf-8"))["source-map"]
+def source_map_args(folder: Path, path: Path) -> list[str]:
+    table = tomllib.loads(path.read_text(encoding="utf-8"))["source-map"]
     args: list[str] = []
     for prefix, sub in table.items():
         local = folder / sub
@@ -193,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="documents compiled at once (default 2)")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds per child process (default 180)")
     parser.add_argument("--only", metavar="TEXT", help="only the documents whose path contains TEXT")
+    parser.add_argument("--source-maps", type=Path, default=SOURCE_MAP_FILE, metavar="TOML", help="URL prefix -> corpus subfolder (default: bench/corpus_source_map.toml)")
+    parser.add_argument("--disputes", type=Path, default=DISPUTES_FILE, metavar="TSV", help="rows we do otherwise on purpose (default: bench/corpus_disputes.tsv)")
+    parser.add_argument("--results", type=Path, default=RESULTS, metavar="MD", help="where the Markdown summary goes (default: bench/results/corpus.md)")
     args = parser.parse_args(argv)
     folder: Path = args.corpus.resolve()
     if not (folder / "EXPECT.tsv").is_file():
@@ -201,8 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = read_expect(folder)
     if args.only:
         rows = [r for r in rows if args.only in r.file]
-    disputes = read_disputes()
-    maps = source_map_args(folder)
+    disputes = read_disputes(args.disputes)
+    maps = source_map_args(folder, args.source_maps)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="arazzo-corpus-") as scratch, ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = [pool.submit(run_one, i, row, folder, maps, args.timeout, Path(scratch)) for i, row in enumerate(rows)]
@@ -229,9 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"time: {wall:.0f} s wall, {len(rows)} documents, {args.jobs} workers")
     command = "make corpus" if not args.only else f"bench/corpus.py --only {args.only}"
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(summarize(outcomes, disputes, wall, command), encoding="utf-8")
-    print(f"summary: {RESULTS.relative_to(ROOT)}")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(summarize(outcomes, disputes, wall, command), encoding="utf-8")
+    print(f"summary: {args.results}")
     return 0
 
 
