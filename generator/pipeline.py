@@ -45,7 +45,7 @@ def _front(job: Job) -> tuple[Result, Analyzer | None]:
     result = Result(job, report)
     loader = Loader(report)
     arazzo = loader.load(job.spec)
-    if arazzo is None or not validate_arazzo(arazzo, report):
+    if arazzo is None or not validate_arazzo(arazzo, report, loader):
         return result, None
     resolved = resolve(arazzo, loader, report)
     models = collect_models(resolved, report)

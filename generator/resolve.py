@@ -308,7 +308,7 @@ def _link_document(doc: Resolved, linker: _Linker, file: SourceFile, name: str, 
         if qualified.count(".") >= MAX_LINK_DEPTH:
             linker.report.add(doc.arazzo.diagnostic(at + ("url",), f"Arazzo documents are linked more than {MAX_LINK_DEPTH} levels deep", "link the documents you need from fewer levels"))
             return None
-        if not validate_arazzo(file, linker.report):
+        if not validate_arazzo(file, linker.report, linker.loader):
             return None
         target = _resolve_document(file, qualified, linker)
     doc.linked[name] = target
