@@ -319,6 +319,8 @@ def _inline_refs(source: SourceFile, report: Report, loader: Loader, owner: dict
     covered: list[JsonPath] = []
     what, component = _REF_LISTS[key]
     items = owner.get(key)
+    if not isinstance(items, list):
+        return covered
     for index, item in _dicts(items):
         if "$ref" not in item:
             continue
