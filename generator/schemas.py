@@ -419,6 +419,8 @@ class TypeInferrer:
         if depth > MAX_INFER_DEPTH:
             return []
         resolved = self._deref(loc)
+        if resolved is None and isinstance(loc.value, dict) and "$ref" in loc.value:
+            return [loc]  # a dangling reference (reported by the collector): what is below it is Any
         if resolved is None or not isinstance(resolved.value, dict):
             return []
         schema = resolved.value

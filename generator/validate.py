@@ -344,6 +344,8 @@ def _follow_ref(source: SourceFile, report: Report, loader: Loader, item: dict[s
     others = sorted(str(k) for k in item if k != "$ref" and not str(k).startswith("x-"))
     if others:
         listed = ", ".join(repr(k) for k in others)
+        if what == "parameter" and others == ["value"]:
+            hint += ", with 'value:' beside it to set the parameter's value"
         report.add(source.diagnostic(at, f"a {what} given as $ref {ref!r} also has {listed} beside it: whether they override the referenced object or are ignored is not defined", hint))
         return None
     component = _same_document_component(ref)
