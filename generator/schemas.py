@@ -247,6 +247,10 @@ class SchemaCollector:
                 # A reference to a non-component location: inline it.
                 return self._rewrite(t_file, lookup(t_file.data, t_path), t_path, source_name, depth + 1)
             out = {k: copy.deepcopy(v) if _opaque(k) else self._rewrite(file, v, path + (k,), source_name, depth + 1, k in _NAME_MAPS) for k, v in value.items() if not (_opaque(k) and _holds_ref(v))}
+            if out.get("format") in _FORMATS_NEEDING_PACKAGES and "type" in out:
+                # datamodel-code-generator types these with packages a generated client
+                # does not depend on (email-validator, python-ulid): the value stays a str.
+                del out["format"]
             if _enum_contradicts_array(out):
                 self._fix_array_enum(file, path, out)
             if "default" in out and _has_constrained_items(out):
@@ -277,6 +281,8 @@ class SchemaCollector:
         self.report.add(file.diagnostic(path + ("enum",), f"the enum of a schema of type 'array' lists values that are not arrays; {what}", "move the enum into 'items' in the OpenAPI description", severity=Severity.WARNING))
 
 
+#: String formats datamodel-code-generator maps to types of packages other than pydantic.
+_FORMATS_NEEDING_PACKAGES = frozenset({"email", "idn-email", "ulid"})
 #: Schema keywords whose value maps names to schemas (a key there is a name, even 'x-...').
 _NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 #: Schema keywords whose value is data, not schemas: a '$ref' inside is not a reference.

@@ -160,7 +160,7 @@ def test_refs_inside_extensions_are_not_followed(documents: Compiled) -> None:
 
 def test_a_dangling_ref_a_bound_operation_reaches_is_typed_any_with_a_warning(documents: Compiled) -> None:
     warning = _one(documents.warnings, "'#/components/schemas/Owner'")
-    assert "api.yaml:93:9: warning: $.components.schemas.Ticket.properties.owner: schema reference '#/components/schemas/Owner' points at nothing: the value it describes is typed Any" in warning
+    assert "api.yaml:95:9: warning: $.components.schemas.Ticket.properties.owner: schema reference '#/components/schemas/Owner' points at nothing: the value it describes is typed Any" in warning
     assert "hint: nothing is named 'Owner' at '#/components/schemas'; known: Ticket, TicketRequest" in warning
     outputs = typing.get_type_hints(documents.fn("get_museum_tickets")).get("return")
     assert outputs is not None and outputs.model_fields["owner"].annotation is typing.Any
@@ -183,7 +183,7 @@ def test_a_response_schema_that_is_a_dangling_ref_is_typed_any(compile_feature: 
 def test_dangling_refs_are_errors_under_strict(tmp_path: Path) -> None:
     errors = _strict_without_document_quirks(tmp_path)
     assert not [e for e in errors if "$ref is not how" in e or "$schema" in e]
-    assert "api.yaml:93:9: error:" in _one(errors, "'#/components/schemas/Owner'")
+    assert "api.yaml:95:9: error:" in _one(errors, "'#/components/schemas/Owner'")
     assert "api.yaml:66:9: error:" in _one(errors, "'#/components/responses/Gone'")
     assert "dangling-root-openapi.yaml:14:15: error:" in _one(_strict("dangling-root.yaml", tmp_path), "'#/components/schemas/Missing'")
 
@@ -217,3 +217,13 @@ def test_an_input_the_inputs_schema_lacks_stays_an_error(compile_feature: Compil
     compiled = compile_feature("documents", "inputs-undeclared.yaml")
     assert compiled.module is None
     assert "inputs-undeclared.yaml:26:20: error: $.workflows[0].steps[0].parameters[1].value: unknown input $inputs.legacyToken" in _one(compiled.errors, "legacyToken")
+
+
+# -- formats that would need packages a generated client does not depend on ---------------
+
+
+def test_email_and_ulid_formats_stay_strings(documents: Compiled) -> None:
+    # datamodel-code-generator would import pydantic.EmailStr (email-validator) and ulid.ULID (python-ulid).
+    models = documents.files["models.py"]
+    assert "EmailStr" not in models and "ulid" not in models.lower()
+    assert "ticketId: str" in models and "email: str | None = None" in models
