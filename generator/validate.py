@@ -358,8 +358,7 @@ def _follow_ref(source: SourceFile, report: Report, loader: Loader, item: dict[s
     if not isinstance(value, dict):
         report.add(source.diagnostic(at + ("$ref",), f"$ref {ref!r} names {_ARTICLE[_json_type(value)]}, not a {what} object", hint))
         return None
-    where = "" if followed[0] is source else f" in {followed[0].display}"
-    report.add(source.diagnostic(at + ("$ref",), f"a JSON $ref is not how Arazzo 1.0 reuses a {what} (a document written for a bundler?); {ref!r}{where} is used in its place", hint, severity=Severity.WARNING))
+    report.add(source.diagnostic(at + ("$ref",), f"a JSON $ref is not how Arazzo 1.0 reuses a {what} (a document written for a bundler?); what {ref!r} names is used in its place", hint, severity=Severity.WARNING))
     return copy.deepcopy(value)
 
 

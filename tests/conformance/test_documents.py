@@ -227,3 +227,16 @@ def test_email_and_ulid_formats_stay_strings(documents: Compiled) -> None:
     models = documents.files["models.py"]
     assert "EmailStr" not in models and "ulid" not in models.lower()
     assert "ticketId: str" in models and "email: str | None = None" in models
+
+
+def test_ref_actions_are_resolved_with_warnings_naming_the_reusable_object(compile_feature: Compiler) -> None:
+    compiled = compile_feature("documents", "refs-actions.yaml")
+    assert not compiled.errors, compiled.errors
+    success = _one(compiled.warnings, "'#/components/successActions/done'")
+    assert "refs-actions.yaml:22:19: warning: $.workflows[0].steps[0].onSuccess[0]['$ref']: a JSON $ref is not how Arazzo 1.0 reuses a success action" in success
+    assert "hint: write '- reference: $components.successActions.done' (the Reusable Object)" in success
+    failure = _one(compiled.warnings, "'#/components/failureActions/giveUp'")
+    assert "refs-actions.yaml:13:15: warning: $.workflows[0].failureActions[0]['$ref']:" in failure
+    assert "hint: write '- reference: $components.failureActions.giveUp'" in failure
+    body = compiled.source.split("def fetch(", 1)[1].split("async def", 1)[0]
+    assert "giveUp" in body and "done" in body  # both actions compiled into the function
