@@ -670,4 +670,27 @@ def collect_models(resolved: Resolved, report: Report) -> ModelSet:
                         if name is not None and name not in collector.models.webhooks:
                             collector.models.webhooks.append(name)
                         break
+    files = {str(s.file.path): s.file for s in resolved.all_sources() if s.kind == "openapi"}
+    for path in sorted(files):
+        _report_unreached_dangling_refs(files[path], report)
     return collector.models
+
+
+def _report_unreached_dangling_refs(file: SourceFile, report: Report) -> None:
+    """A ``$ref`` within the document that points at nothing, where no bound operation
+    reaches it (those the collector and the operation index met are reported already,
+    with what becomes of the value): a warning, since nothing is generated from it.
+    Extensions and example data are not looked into (they are opaque)."""
+    known = {d.json_path for d in report.items if d.file == file.display and "points at nothing" in d.message}
+    stack: list[tuple[JsonPath, Any]] = [((), file.data)]
+    while stack:
+        here, node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#"):
+                tokens = pointer_tokens(unquote(ref[1:]))
+                if tokens is not None and is_missing(lookup(file.data, tokens)) and here not in known:
+                    report.add(file.diagnostic(here, f"$ref {ref!r} points at nothing; no step's operation reaches it, so nothing is generated from it", missing_ref_hint(file.data, tokens), severity=Severity.WARNING))
+            stack.extend((here + (k,), v) for k, v in reversed(list(node.items())) if not (isinstance(k, str) and _opaque(k)))
+        elif isinstance(node, list):
+            stack.extend((here + (i,), v) for i, v in reversed(list(enumerate(node))))

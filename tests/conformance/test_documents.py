@@ -240,3 +240,11 @@ def test_ref_actions_are_resolved_with_warnings_naming_the_reusable_object(compi
     assert "hint: write '- reference: $components.failureActions.giveUp'" in failure
     body = compiled.source.split("def fetch(", 1)[1].split("async def", 1)[0]
     assert "giveUp" in body and "done" in body  # both actions compiled into the function
+
+
+def test_a_dangling_ref_no_bound_operation_reaches_is_a_warning(documents: Compiled, tmp_path: Path) -> None:
+    warning = _one(documents.warnings, "'#/components/schemas/Nowhere'")
+    assert "api.yaml:106:9: warning: $.components.schemas.Unused.properties.x: $ref '#/components/schemas/Nowhere' points at nothing; no step's operation reaches it, so nothing is generated from it" in warning
+    assert "hint: nothing is named 'Nowhere' at '#/components/schemas'" in warning
+    assert not [d for d in documents.diagnostics if "x-links" in d.render()]  # an extension is opaque
+    assert "api.yaml:106:9: error:" in _one(_strict_without_document_quirks(tmp_path), "'#/components/schemas/Nowhere'")
