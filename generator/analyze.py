@@ -397,8 +397,8 @@ class WorkflowAnalyzer:
         name, ``$inputs.x`` stays an error: the schema says what the inputs are.)"""
         params: list[InputParam] = []
         for here, node in walk(self.workflow, self.path):
-            if not isinstance(node, str) or "$inputs." not in node:
-                continue
+            if not isinstance(node, str) or "$inputs." not in node or here[-1:] in (("description",), ("summary",)):
+                continue  # prose may mention an input without reading it
             for original in _INPUT_NAME.findall(node):
                 if original in self.inputs:
                     continue

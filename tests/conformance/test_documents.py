@@ -197,6 +197,7 @@ def test_inputs_read_without_an_inputs_schema_become_untyped_arguments(documents
     assert "hint: declare it in the workflow's inputs, e.g. inputs: {type: object, properties: {token: {type: string}}, required: [token]}" in token
     assert "arazzo.yaml:86:20: warning:" in _one(documents.warnings, "$inputs.legacyToken becomes the required argument legacy_token")
     parameters = inspect.signature(documents.fn("fetch_thing")).parameters
+    assert "not_read" not in parameters and not [w for w in documents.warnings if "notRead" in w]
     assert parameters["token"].default is inspect.Parameter.empty and parameters["legacy_token"].default is inspect.Parameter.empty
     assert "token: Any," in documents.source and "legacy_token: Any," in documents.source
 
