@@ -31,7 +31,7 @@ from typing import Any
 
 from . import expressions as ex
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
-from .load import SourceFile
+from .load import SourceFile, walk
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
 from .inputs import compile_schema
 from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, model_field_name, pascal_case, py_literal, py_str, snake_case
@@ -40,6 +40,8 @@ from .regex import RegexError, ecma_pattern
 from .schemas import ANY, DATETIME_TYPE, ModelSet, PyType, TypeInferrer, wire_type
 
 DEFAULT_POLL_INTERVAL = 1.0
+#: The input names ``$inputs.<name>`` reads (up to a '.', '#' or the end of the name).
+_INPUT_NAME = re.compile(r"\$inputs\.([A-Za-z0-9_\-]+)")
 _SECRET_INPUT = re.compile(r"token|key|secret|password|passwd|credential", re.I)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _IDENTIFIER_LIKE = re.compile(r"^[A-Za-z0-9_\-]+$")
@@ -347,7 +349,7 @@ class WorkflowAnalyzer:
         schema = self.workflow.get("inputs")
         at = self.path + ("inputs",)
         if schema is None:
-            return []
+            return self._undeclared_inputs()
         schema, at = self._deref_input_schema(schema, at)
         if not isinstance(schema, dict):
             return []
@@ -387,6 +389,33 @@ class WorkflowAnalyzer:
             if secret:
                 self.secret_names.append(py_name)
         return sorted(params, key=lambda p: p.default is not None)
+
+    def _undeclared_inputs(self) -> list[InputParam]:
+        """A workflow with no inputs schema at all whose expressions read ``$inputs.x``
+        (real documents do): each such name becomes a required argument typed Any,
+        with a warning naming the declaration.  (With an inputs schema that lacks the
+        name, ``$inputs.x`` stays an error: the schema says what the inputs are.)"""
+        params: list[InputParam] = []
+        for here, node in walk(self.workflow, self.path):
+            if not isinstance(node, str) or "$inputs." not in node or here[-1:] in (("description",), ("summary",)):
+                continue  # prose may mention an input without reading it
+            for original in _INPUT_NAME.findall(node):
+                if original in self.inputs:
+                    continue
+                wanted = snake_case(original, fallback="input")
+                py_name = self.names.claim(wanted)
+                self._warn_renamed_input(original, wanted, py_name, here)
+                secret = bool(_SECRET_INPUT.search(original))
+                param = InputParam(py_name, original, "Any", None, "", secret)
+                self.inputs[original] = param
+                self.input_types[original] = ANY
+                self.required_inputs.add(original)
+                params.append(param)
+                if secret:
+                    self.secret_names.append(py_name)
+                declared = f"inputs: {{type: object, properties: {{{original}: {{type: string}}}}, required: [{original}]}}"
+                self.warn(here, f"workflow {self.workflow_id!r} has no inputs schema: $inputs.{original} becomes the required argument {py_name}, typed Any", f"declare it in the workflow's inputs, e.g. {declared}")
+        return params
 
     def _warn_renamed_input(self, original: str, wanted: str, py_name: str, at: JsonPath) -> None:
         """Warn when input ``original`` does not become the argument its snake_case name would be."""

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urldefrag
 
 import yaml
 
-from .diagnostics import Diagnostic, JsonPath, Report, Severity
+from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
 
 try:  # pragma: no branch - depends on how PyYAML was built
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -475,8 +475,10 @@ class Loader:
             return None
         return Path(target)
 
-    def resolve_ref(self, source: SourceFile, ref: str, at: JsonPath) -> tuple[SourceFile, JsonPath, Any] | None:
-        """Follow one ``$ref`` (relative file and/or JSON pointer fragment)."""
+    def resolve_ref(self, source: SourceFile, ref: str, at: JsonPath, dangling: str | None = None) -> tuple[SourceFile, JsonPath, Any] | None:
+        """Follow one ``$ref`` (relative file and/or JSON pointer fragment).  A pointer
+        to nothing is an error, or with ``dangling`` (what becomes of the value then)
+        a warning: a vendor description's broken reference need not stop a build."""
         target_url, fragment = urldefrag(ref)
         if target_url:
             target = self.load_url(source, target_url, at, "$ref")
@@ -490,11 +492,14 @@ class Loader:
             return None
         value = lookup(target.data, pointer)
         if value is _MISSING:
-            self.report.add(source.diagnostic(at, f"$ref {ref!r} points at nothing in {target.display}", None))
+            if dangling is None:
+                self.report.add(source.diagnostic(at, f"$ref {ref!r} points at nothing in {target.display}", missing_ref_hint(target.data, pointer)))
+            else:
+                self.report.add(source.diagnostic(at, f"$ref {ref!r} points at nothing in {target.display}: {dangling}", missing_ref_hint(target.data, pointer), severity=Severity.WARNING))
             return None
         return target, pointer, value
 
-    def deref(self, source: SourceFile, value: Any, at: JsonPath) -> tuple[SourceFile, JsonPath, Any] | None:
+    def deref(self, source: SourceFile, value: Any, at: JsonPath, dangling: str | None = None) -> tuple[SourceFile, JsonPath, Any] | None:
         """Follow a chain of ``$ref``s to a node that is not a reference; a chain
         that comes back to where it has been is reported, not followed forever."""
         start = (source, at)
@@ -502,7 +507,7 @@ class Loader:
         refs: list[str] = []
         while isinstance(value, dict) and isinstance(value.get("$ref"), str):
             refs.append(value["$ref"])
-            resolved = self.resolve_ref(source, value["$ref"], at)
+            resolved = self.resolve_ref(source, value["$ref"], at, dangling)
             if resolved is None:
                 return None
             source, at, value = resolved
@@ -512,6 +517,21 @@ class Loader:
                 return None
             seen.append((source.path, at))
         return source, at, value
+
+
+def missing_ref_hint(data: Any, tokens: JsonPath) -> str:
+    """What a ``$ref`` whose pointer reaches nothing should point at: the first token
+    that is not there, and the names that are."""
+    for depth, token in enumerate(tokens):
+        parent = lookup(data, tokens[:depth])
+        if isinstance(parent, dict) and str(token) in parent:
+            continue
+        where = "#" + "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in tokens[:depth])
+        if not isinstance(parent, dict):
+            return f"{where!r} is not a mapping, so it has no member {str(token)!r}"
+        known = did_you_mean(str(token), (str(k) for k in parent))
+        return f"nothing is named {str(token)!r} at {where!r}" + (f"; {known}" if known else "")
+    return "point the $ref at a schema that exists, e.g. '#/components/schemas/<Name>'"
 
 
 def is_remote(url: str) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
-from .load import Loader, SourceFile, lookup, is_missing, pointer_tokens
+from .load import Loader, SourceFile, lookup, is_missing, missing_ref_hint, pointer_tokens
 from .validate import arazzo_1_1_unsupported, is_arazzo_1_1, validate_arazzo, validate_openapi
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -326,7 +326,7 @@ def _link_document(doc: Resolved, linker: _Linker, file: SourceFile, name: str, 
         if qualified.count(".") >= MAX_LINK_DEPTH:
             linker.report.add(doc.arazzo.diagnostic(at + ("url",), f"Arazzo documents are linked more than {MAX_LINK_DEPTH} levels deep", "link the documents you need from fewer levels"))
             return None
-        if not validate_arazzo(file, linker.report):
+        if not validate_arazzo(file, linker.report, linker.loader):
             return None
         if is_arazzo_1_1(file.data):
             linker.report.add(arazzo_1_1_unsupported(file))
@@ -384,7 +384,7 @@ def _index_operations(source: Source, loader: Loader, report: Report) -> None:
             continue
         item_at: JsonPath = ("paths", path)
         if "$ref" in item:
-            deref = loader.deref(source.file, item, item_at)
+            deref = loader.deref(source.file, item, item_at, "the operations of this path are left out")
             if deref is None:
                 continue
             item = deref[2]
@@ -397,7 +397,7 @@ def _index_operations(source: Source, loader: Loader, report: Report) -> None:
             params: dict[tuple[str, str], ParamSpec] = {}
             for p_list, base in ((common, item_at + ("parameters",)), (op.get("parameters", []), at + ("parameters",))):
                 for index, raw in enumerate(p_list or []):
-                    deref = loader.deref(source.file, raw, base + (index,))
+                    deref = loader.deref(source.file, raw, base + (index,), "the parameter is left out (a step may still set it with 'in')")
                     if deref is None or not isinstance(deref[2], dict):
                         continue
                     p_file, p_path, p = deref
@@ -408,7 +408,7 @@ def _index_operations(source: Source, loader: Loader, report: Report) -> None:
             request_content: dict[str, SchemaLoc | None] = {}
             request_required = False
             if "requestBody" in op:
-                deref = loader.deref(source.file, op["requestBody"], at + ("requestBody",))
+                deref = loader.deref(source.file, op["requestBody"], at + ("requestBody",), "the request body is typed Any")
                 if deref is not None and isinstance(deref[2], dict):
                     b_file, b_path, body = deref
                     request_required = bool(body.get("required"))
@@ -417,7 +417,7 @@ def _index_operations(source: Source, loader: Loader, report: Report) -> None:
                         request_content[ctype] = SchemaLoc(b_file, b_path + ("content", ctype, "schema"), media["schema"]) if has else None
             responses: dict[str, ResponseSpec] = {}
             for status, raw in (op.get("responses") or {}).items():
-                deref = loader.deref(source.file, raw, at + ("responses", str(status)))
+                deref = loader.deref(source.file, raw, at + ("responses", str(status)), "the response is typed Any")
                 if deref is None or not isinstance(deref[2], dict):
                     continue
                 r_file, r_path, resp = deref
@@ -425,7 +425,7 @@ def _index_operations(source: Source, loader: Loader, report: Report) -> None:
                 ctype, schema = _pick_content(r_file, r_path, content)
                 headers: dict[str, SchemaLoc | None] = {}
                 for h_name, h_raw in (resp.get("headers") or {}).items():
-                    h_deref = loader.deref(r_file, h_raw, r_path + ("headers", h_name))
+                    h_deref = loader.deref(r_file, h_raw, r_path + ("headers", h_name), "the header is typed Any")
                     if h_deref and isinstance(h_deref[2], dict) and "schema" in h_deref[2]:
                         headers[h_name] = SchemaLoc(h_deref[0], h_deref[1] + ("schema",), h_deref[2]["schema"])
                     else:
@@ -542,20 +542,6 @@ def _lookup_op(arazzo: SourceFile, report: Report, sources: dict[str, Source], o
 
 
 
-def missing_ref_hint(data: Any, tokens: JsonPath) -> str:
-    """What a ``$ref`` whose pointer reaches nothing should point at: the first token
-    that is not there, and the names that are."""
-    for depth, token in enumerate(tokens):
-        parent = lookup(data, tokens[:depth])
-        if isinstance(parent, dict) and str(token) in parent:
-            continue
-        where = "#" + "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in tokens[:depth])
-        if not isinstance(parent, dict):
-            return f"{where!r} is not a mapping, so it has no member {str(token)!r}"
-        known = did_you_mean(str(token), (str(k) for k in parent))
-        return f"nothing is named {str(token)!r} at {where!r}" + (f"; {known}" if known else "")
-    return "point the $ref at a schema that exists, e.g. '#/components/schemas/<Name>'"
-
 _OPERATION_PATH = re.compile(r"^\{\$sourceDescriptions\.([^.}]+)\.url\}#(.*)$")
 _OPERATION_PATH_BARE = re.compile(r"^\$sourceDescriptions\.([^.#]+)\.url#(.*)$")
 
@@ -603,4 +589,4 @@ def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, So
     return op
 
 
-__all__ = ["resolve", "linked_workflow", "Resolved", "BoundStep", "Operation", "Source", "SchemaLoc", "ResponseSpec", "ParamSpec", "SecurityScheme", "lookup", "is_missing"]
+__all__ = ["resolve", "linked_workflow", "Resolved", "BoundStep", "Operation", "Source", "SchemaLoc", "ResponseSpec", "ParamSpec", "SecurityScheme", "lookup", "is_missing", "missing_ref_hint"]

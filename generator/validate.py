@@ -14,6 +14,7 @@ resolve and analyze stages, which report into the same Report.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -31,7 +32,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from .cache import TextCache, module_digest, package_version
 from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
-from .load import SourceFile
+from .load import Loader, SourceFile
 
 ARAZZO_VERSION_PREFIX = "1.0."
 #: Arazzo 1.1 documents are checked (their schema, their sources) but not compiled yet.
@@ -61,12 +62,13 @@ def arazzo_1_1_unsupported(source: SourceFile) -> Diagnostic:
     )
 
 
-def validate_arazzo(source: SourceFile, report: Report) -> bool:
+def validate_arazzo(source: SourceFile, report: Report, loader: Loader | None = None) -> bool:
     """Schema and structure checks; False when the document cannot be compiled.
 
     The structure checks run even when the schema finds problems (they skip what
     they cannot read), so one run reports everything; a schema finding at a place
-    a structure check already explained is not repeated."""
+    a structure check already explained is not repeated.  With a ``loader``, the
+    document-level quirks of real documents are tolerated first (see _quirks)."""
     data = source.data
     if data is None:
         report.add(source.diagnostic((), "the document is empty", "an Arazzo document starts with 'arazzo: 1.0.1'"))
@@ -91,7 +93,9 @@ def validate_arazzo(source: SourceFile, report: Report) -> bool:
     before = len(report.items)
     # The structure checks know the 1.0 rules (criterion versions, expression forms);
     # a 1.1 document is held to its own schema only, until 1.1 is compiled.
-    covered = set(_check_structure(source, data, report)) if minor == "1.0" else set()
+    covered = set(_quirks(source, data, report, loader))
+    if minor == "1.0":
+        covered.update(_check_structure(source, data, report))
     errors = sorted(_arazzo_validator(minor).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     schema_findings: dict[JsonPath, list[tuple[str, str | None]]] = {}
     for error in errors:
@@ -104,6 +108,8 @@ def validate_arazzo(source: SourceFile, report: Report) -> bool:
                 continue
             schema_findings.setdefault(path, []).append((message, hint))
     for path, findings in schema_findings.items():
+        if _any_replacement_value(path, findings):
+            continue
         type_errors = [f for f in findings if f[0].startswith(_TYPE_PREFIX)]
         for message, hint in type_errors or findings:  # a value of the wrong type explains the rest
             if minor != "1.0":
@@ -338,6 +344,112 @@ def _duplicate_pair(items: list[Any]) -> tuple[int, int]:
 def _short(value: Any) -> str:
     text = json.dumps(value, default=str)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+# -- quirks of real documents ----------------------------------------------------------
+
+
+def _any_replacement_value(path: JsonPath, findings: list[tuple[str, str | None]]) -> bool:
+    """A replacement value that is a number, boolean, list or mapping: the Arazzo 1.0.1
+    text types ``value`` as "Any | {expression}" (a constant or a runtime expression);
+    only the official JSON Schema says string.  The text is normative, so such a
+    value is accepted as written (null stays refused: an empty ``value:`` is a slip)."""
+    if len(path) != 8 or path[0] != "workflows" or path[2] != "steps" or path[4:6] != ("requestBody", "replacements") or path[7] != "value":
+        return False
+    return all(message.startswith(_TYPE_PREFIX + "string, found ") and not message.endswith("found null") for message, _ in findings)
+
+
+#: Where Arazzo objects that a pre-bundle document writes as JSON ``$ref`` sit:
+#: lists of them (workflow and step level) and a step's request body.
+_REF_LISTS = {
+    "parameters": ("parameter", "parameters"),
+    "successActions": ("success action", "successActions"),
+    "failureActions": ("failure action", "failureActions"),
+    "onSuccess": ("success action", "successActions"),
+    "onFailure": ("failure action", "failureActions"),
+}
+
+
+def _quirks(source: SourceFile, data: dict[str, Any], report: Report, loader: Loader | None) -> list[JsonPath]:
+    """Tolerate, each with a warning naming the spec-correct form, what real documents
+    write that Arazzo 1.0 does not define: a root ``$schema`` key (ignored) and JSON
+    ``$ref`` objects for parameters, actions and request bodies (resolved in place,
+    as a bundler would).  Returns the paths the schema should not report again."""
+    covered: list[JsonPath] = []
+    if "$schema" in data:
+        covered.append(("$schema",))
+        report.add(source.diagnostic(("$schema",), "a root '$schema' key is not an Arazzo field; it is ignored", "remove it: an Arazzo document names its version with 'arazzo: 1.0.1' (editors can take the schema from a '# yaml-language-server: $schema=...' comment)", severity=Severity.WARNING))
+    if loader is None:
+        return covered
+    for w_index, workflow in _dicts(data.get("workflows")):
+        base: JsonPath = ("workflows", w_index)
+        for key in ("parameters", "successActions", "failureActions"):
+            covered.extend(_inline_refs(source, report, loader, workflow, key, base))
+        for s_index, step in _dicts(workflow.get("steps")):
+            at = base + ("steps", s_index)
+            for key in ("parameters", "onSuccess", "onFailure"):
+                covered.extend(_inline_refs(source, report, loader, step, key, at))
+            body = step.get("requestBody")
+            if isinstance(body, dict) and "$ref" in body:
+                resolved = _follow_ref(source, report, loader, body, at + ("requestBody",), "request body", "write the request body inline (contentType, payload, replacements): Arazzo 1.0 has no reusable request bodies")
+                if resolved is None:
+                    covered.extend([at + ("requestBody",), at + ("requestBody", "$ref")])
+                else:
+                    step["requestBody"] = resolved
+    return covered
+
+
+def _inline_refs(source: SourceFile, report: Report, loader: Loader, owner: dict[str, Any], key: str, at: JsonPath) -> list[JsonPath]:
+    covered: list[JsonPath] = []
+    what, component = _REF_LISTS[key]
+    items = owner.get(key)
+    if not isinstance(items, list):
+        return covered
+    for index, item in _dicts(items):
+        if "$ref" not in item:
+            continue
+        i_at = at + (key, index)
+        hint = f"define it under components.{component} and write '- reference: $components.{component}.<name>' (the Reusable Object)"
+        resolved = _follow_ref(source, report, loader, item, i_at, what, hint)
+        if resolved is None:
+            covered.extend([i_at, i_at + ("$ref",)])
+        else:
+            items[index] = resolved
+    return covered
+
+
+def _follow_ref(source: SourceFile, report: Report, loader: Loader, item: dict[str, Any], at: JsonPath, what: str, hint: str) -> dict[str, Any] | None:
+    """The object a JSON ``$ref`` in the Arazzo document names (a copy), with a warning;
+    None, with an error, when it cannot be followed or is ambiguous."""
+    ref = item["$ref"]
+    if not isinstance(ref, str):
+        report.add(source.diagnostic(at + ("$ref",), f"$ref must be a string, not {_ARTICLE[_json_type(ref)]}", hint))
+        return None
+    others = sorted(str(k) for k in item if k != "$ref" and not str(k).startswith("x-"))
+    if others:
+        listed = ", ".join(repr(k) for k in others)
+        if what == "parameter" and others == ["value"]:
+            hint += ", with 'value:' beside it to set the parameter's value"
+        report.add(source.diagnostic(at, f"a {what} given as $ref {ref!r} also has {listed} beside it: whether they override the referenced object or are ignored is not defined", hint))
+        return None
+    component = _same_document_component(ref)
+    if component is not None and what != "request body":
+        hint = f"write '- reference: $components.{component[0]}.{component[1]}' (the Reusable Object)"
+    followed = loader.deref(source, item, at + ("$ref",))
+    if followed is None:
+        return None  # reported by the loader
+    value = followed[2]
+    if not isinstance(value, dict):
+        report.add(source.diagnostic(at + ("$ref",), f"$ref {ref!r} names {_ARTICLE[_json_type(value)]}, not a {what} object", hint))
+        return None
+    report.add(source.diagnostic(at + ("$ref",), f"a JSON $ref is not how Arazzo 1.0 reuses a {what} (a document written for a bundler?); what {ref!r} names is used in its place", hint, severity=Severity.WARNING))
+    return copy.deepcopy(value)
+
+
+def _same_document_component(ref: str) -> tuple[str, str] | None:
+    """('parameters', 'auth') for '#/components/parameters/auth'."""
+    match = re.fullmatch(r"#/components/(parameters|successActions|failureActions)/([^/]+)", ref)
+    return (match.group(1), match.group(2).replace("~1", "/").replace("~0", "~")) if match else None
 
 
 # -- structure -------------------------------------------------------------------------
