@@ -2,8 +2,10 @@
 
     python bench/runtime_client.py VARIANT[,VARIANT...] --base URL [--n 100] [--warmup 10] [--runner-doc PATH]
 
-VARIANTs: handwritten-sync, generated-sync, handwritten-async, generated-async,
-arazzo-runner.  Each runs the Vapi outbound-call workflow ``--warmup`` times
+VARIANTs: handwritten-sync, generated-sync, handwritten-async, generated-async
+(on a plain ``httpx.AsyncClient``), generated-async-own (no ``client=``: a client
+per run, as the runtime builds it), generated-async-transport (a shared client on
+the runtime's documented ``asyncio_transport()``), arazzo-runner.  Each runs the Vapi outbound-call workflow ``--warmup`` times
 untimed, then ``--n`` times timed, one execution at a time, the variants taking
 turns (the order rotates each time), so that whatever else the machine is doing
 falls on all of them alike and their ratios are paired.  Each execution is
@@ -37,7 +39,7 @@ INPUTS: dict[str, Any] = {
 }
 WORKFLOW_ID = "assistant-phone-outbound-call"
 EXPECTED = {"callStatus": "ended", "endedReason": "customer-ended-call", "cost": 0.1234}
-VARIANTS = ("handwritten-sync", "generated-sync", "handwritten-async", "generated-async", "arazzo-runner")
+VARIANTS = ("handwritten-sync", "generated-sync", "handwritten-async", "generated-async", "generated-async-own", "generated-async-transport", "arazzo-runner")
 
 
 def check(outputs: dict[str, Any]) -> None:
@@ -100,11 +102,17 @@ class Variants:
                 self.calls[name] = self._handwritten_sync(base, httpx.Client())
             elif name == "generated-sync":
                 self.calls[name] = self._generated_sync(servers, httpx.Client())
-            elif name in ("handwritten-async", "generated-async"):
+            elif name in ("handwritten-async", "generated-async", "generated-async-own", "generated-async-transport"):
                 if loop is None:
                     loop = asyncio.new_event_loop()
                     self._closers.append(loop.close)
-                self.calls[name] = self._async(name, loop, base, servers, httpx.AsyncClient())
+                if name == "generated-async-own":
+                    client = None  # no client=: each run builds its own, as a caller gets by default
+                elif name == "generated-async-transport":
+                    client = httpx.AsyncClient(transport=_generated()._runtime.asyncio_transport())  # the documented fast transport
+                else:
+                    client = httpx.AsyncClient()
+                self.calls[name] = self._async(name, loop, base, servers, client)
             else:
                 raise SystemExit(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")
 
@@ -128,7 +136,8 @@ class Variants:
         return run
 
     def _async(self, name: str, loop: asyncio.AbstractEventLoop, base: str, servers: dict[str, str], client: Any) -> Callable[[], dict[str, Any]]:
-        self._closers.append(lambda: loop.run_until_complete(client.aclose()))
+        if client is not None:
+            self._closers.append(lambda: loop.run_until_complete(client.aclose()))
         if name == "handwritten-async":
             hw = _handwritten()
 
