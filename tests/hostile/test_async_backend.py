@@ -251,24 +251,34 @@ def test_a_read_error_is_an_httpcore_read_error(connections: Connections) -> Non
     assert got == b"partial" and isinstance(error, httpcore.ReadError)
 
 
-def test_an_idle_connection_the_server_closed_is_not_reused(connections: Connections) -> None:
-    """A server that closes after each response (without ``Connection: close``): the pool
-    sees the connection is readable (its end arrived) and opens a new one; no retry."""
-    routes = Routes.from_cassette("agentphone/happy_path")
+@pytest.mark.parametrize("wait", ["loop-ran", "loop-blocked"])
+def test_an_idle_connection_the_server_closed_is_not_reused(connections: Connections, wait: str) -> None:
+    """A server that closes after each response (without ``Connection: close``): before
+    reusing the idle connection, the pool asks whether it is readable; its end arrived,
+    so a new connection is opened and the second request succeeds.  With the loop
+    blocked in between, the end is still in the kernel (only the socket check sees it)."""
 
     def one_answer(conn: Conn) -> None:
-        request = conn.read_request()
-        with routes.lock:
-            queue = routes.table[(request.method, request.path)]
-            reply = queue.pop(0) if len(queue) > 1 else queue[0]
-        assert reply is not None
-        status, headers, body = reply
-        conn.respond(status, json.dumps(body).encode(), headers={"Content-Type": "application/json", **headers})
+        conn.read_request()
+        conn.respond(200, b'{"n": 1}', headers={"Content-Type": "application/json"})
+        time.sleep(0.1)  # the end comes after the client has finished with the response
+        conn.sock.shutdown(socket.SHUT_WR)
+        time.sleep(0.5)  # bounded: then the socket closes
+
+    async def twice(url: str) -> list[int]:
+        async with httpx.AsyncClient(transport=_runtime.asyncio_transport(), timeout=5.0) as client:
+            first = await client.get(url)
+            if wait == "loop-ran":
+                await asyncio.sleep(0.3)
+            else:
+                time.sleep(0.3)  # deliberately blocks the loop: no eof_received yet
+            second = await client.get(url)
+            return [first.status_code, second.status_code]
 
     script = Counting(one_answer)
     with HostileServer(script) as server:
-        check_agentphone(agentphone_run(server.url, timeout=10))
-    assert script.count == 3 and len(connections.opened) == 3
+        assert asyncio.run(twice(server.url)) == [200, 200]
+    assert script.count == 2 and len(connections.opened) == 2
     assert not server.errors
 
 
