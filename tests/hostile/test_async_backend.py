@@ -188,6 +188,26 @@ def test_a_stalled_connect_ends_at_the_runs_deadline(connections: Connections, f
     assert connections.opened
 
 
+def silent(conn: Conn) -> None:
+    end = time.monotonic() + 10
+    while time.monotonic() < end and not conn.server.stopping.is_set():  # bounded: 10 s
+        time.sleep(0.05)
+
+
+def test_a_stalled_tls_handshake_is_a_connect_timeout(connections: Connections) -> None:
+    async def get(port: int) -> float:
+        async with httpx.AsyncClient(transport=_runtime.asyncio_transport(), timeout=httpx.Timeout(5.0, connect=0.3)) as client:
+            start = time.monotonic()
+            with pytest.raises(httpx.ConnectTimeout):
+                await client.get(f"https://127.0.0.1:{port}/")
+            return time.monotonic() - start
+
+    with HostileServer(silent) as server:  # accepts, never answers the ClientHello
+        took = asyncio.run(get(server.port))
+    assert 0.25 < took < 1.5
+    assert connections.opened == [("127.0.0.1", server.port)]
+
+
 def stall_after_the_request(conn: Conn) -> None:
     conn.read_request()
     conn.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
