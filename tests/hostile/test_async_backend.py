@@ -226,6 +226,27 @@ def test_a_stalled_read_is_ended_by_the_deadline(connections: Connections) -> No
     assert connections.opened == [("127.0.0.1", server.port)]
 
 
+def drip_headers(conn: Conn) -> None:
+    conn.read_request()
+    conn.drip(b"HTTP/1.1 200 OK\r\nX-Pad: " + b"p" * 200 + b"\r\nContent-Length: 2\r\n\r\n{}", 0.1, limit_seconds=10)
+
+
+def test_a_drip_on_the_callers_asyncio_transport_ends_at_the_deadline(connections: Connections) -> None:
+    """Each byte would restart the read timeout; the run's wall-clock deadline does not restart."""
+
+    async def dripped(url: str) -> float:
+        async with httpx.AsyncClient(transport=_runtime.asyncio_transport(), timeout=httpx.Timeout(5.0)) as client:
+            start = time.monotonic()
+            with pytest.raises(agentphone.WorkflowTimeout):
+                await agentphone.agentphone_outbound_call_async(**AGENTPHONE_INPUTS, client=client, servers={"agentphoneCallsApi": url}, timeout=1.0)
+            return time.monotonic() - start
+
+    with HostileServer(drip_headers) as server:
+        took = asyncio.run(dripped(server.url))
+    assert took < 2.0
+    assert connections.opened == [("127.0.0.1", server.port)]
+
+
 def reset_after_the_request(conn: Conn) -> None:
     conn.read_request()
     conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close sends RST
