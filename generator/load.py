@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -331,9 +331,11 @@ def parse_text(text: str, display: str, suffix: str) -> Any:
 class Loader:
     """Reads documents once each (cache keyed by real path) and resolves refs."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report, source_map: Sequence[tuple[str, str]] = ()) -> None:
         self.report = report
         self.files: dict[Path, SourceFile | None] = {}
+        #: (URL prefix, absolute folder), longest prefix first: remote URLs that are read locally.
+        self.source_map = tuple(sorted(source_map, key=lambda item: -len(item[0])))
 
     def load(self, path: Path, referrer: SourceFile | None = None, at: JsonPath = ()) -> SourceFile | None:
         # The real path, as the operating system opens it: 'vendor/../store.yaml' with
@@ -440,9 +442,38 @@ class Loader:
         """The document a relative URL in ``referrer`` names; a remote URL is
         refused (the generator never fetches anything)."""
         if is_remote(url):
-            self.report.add(referrer.diagnostic(at, f"{what} {url!r} is a remote URL; the generator reads only local files", "download the document next to the one that names it and use a relative path"))
-            return None
+            local = self._mapped(referrer, url, at, what)
+            if local is None:
+                return None
+            return self.load(local, referrer, at)
         return self.load(referrer.path.parent / unquote(url), referrer, at)
+
+    def _mapped(self, referrer: SourceFile, url: str, at: JsonPath, what: str) -> Path | None:
+        """The local file a remote URL maps to through the source map (the longest
+        matching prefix), or None, reported: no prefix matches, the rest of the URL
+        leaves the folder, or the file is missing.  Nothing is ever fetched."""
+        for prefix, folder in self.source_map:
+            if url.startswith(prefix):
+                break
+        else:
+            example = url.split("?", 1)[0].rsplit("/", 1)[0] + "/" if "/" in url.split("://", 1)[-1] else url + "/"
+            self.report.add(
+                referrer.diagnostic(
+                    at,
+                    f"{what} {url!r} is a remote URL; the generator reads only local files",
+                    f"download the document next to the one that names it and use a relative path, or map the URL to a local copy: --source-map {example}=DIR (or source-map in [tool.arazzo-codegen])",
+                )
+            )
+            return None
+        rest = unquote(url[len(prefix) :].split("?", 1)[0])
+        target = os.path.normpath(os.path.join(folder, rest))
+        if "\0" in rest or os.path.isabs(rest) or os.path.commonpath([folder, target]) != folder:
+            self.report.add(referrer.diagnostic(at, f"{what} {url!r} maps outside the folder of source map prefix {prefix!r}", f"a mapped URL must name a file inside {display_path(Path(folder))}; remove the '..' or absolute part"))
+            return None
+        if not os.path.exists(target):
+            self.report.add(referrer.diagnostic(at, f"{what} {url!r} maps to {display_path(Path(target))}, which does not exist", f"source map prefix {prefix!r} -> {display_path(Path(folder))}: copy the document there, or fix the map"))
+            return None
+        return Path(target)
 
     def resolve_ref(self, source: SourceFile, ref: str, at: JsonPath) -> tuple[SourceFile, JsonPath, Any] | None:
         """Follow one ``$ref`` (relative file and/or JSON pointer fragment)."""

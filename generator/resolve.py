@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import Loader, SourceFile, lookup, is_missing, pointer_tokens
-from .validate import validate_arazzo, validate_openapi
+from .validate import arazzo_1_1_unsupported, is_arazzo_1_1, validate_arazzo, validate_openapi
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -196,6 +196,24 @@ def _resolve_document(arazzo: SourceFile, prefix: str, linker: _Linker) -> Resol
     return doc
 
 
+def check_sources_only(arazzo: SourceFile, loader: Loader, report: Report) -> None:
+    """For a document that is not compiled (Arazzo 1.1): read each source
+    description as resolve would (a remote URL no source map covers, a missing
+    file, a Swagger 2.0 or AsyncAPI document is reported at it), nothing more."""
+    for index, desc in enumerate(arazzo.data.get("sourceDescriptions") or []):
+        if not isinstance(desc, dict) or not isinstance(desc.get("url"), str):
+            continue
+        at: JsonPath = ("sourceDescriptions", index)
+        file = loader.load_url(arazzo, _document_url(desc), at + ("url",), f"source description {desc.get('name')!r}:")
+        if file is None:
+            continue
+        data = file.data
+        if desc.get("type") == "asyncapi" or (isinstance(data, dict) and "asyncapi" in data):
+            report.add(arazzo.diagnostic(at, f"source description {desc.get('name')!r}: AsyncAPI sources are not supported yet", "only OpenAPI 3.0 and 3.1 sources (and other Arazzo documents) are read"))
+        elif _document_kind(data) != "arazzo":
+            validate_openapi(file, report, [])  # the quick checks; the slow validation is not run
+
+
 def _check_linked_references(doc: Resolved, workflow: dict[str, Any], at: JsonPath, report: Report) -> None:
     """dependsOn entries and actions that name workflows of other documents exist
     (steps are bound below; reusable actions are checked where they are used)."""
@@ -309,6 +327,9 @@ def _link_document(doc: Resolved, linker: _Linker, file: SourceFile, name: str, 
             linker.report.add(doc.arazzo.diagnostic(at + ("url",), f"Arazzo documents are linked more than {MAX_LINK_DEPTH} levels deep", "link the documents you need from fewer levels"))
             return None
         if not validate_arazzo(file, linker.report):
+            return None
+        if is_arazzo_1_1(file.data):
+            linker.report.add(arazzo_1_1_unsupported(file))
             return None
         target = _resolve_document(file, qualified, linker)
     doc.linked[name] = target

@@ -34,15 +34,31 @@ from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile
 
 ARAZZO_VERSION_PREFIX = "1.0."
+#: Arazzo 1.1 documents are checked (their schema, their sources) but not compiled yet.
+ARAZZO_1_1_PREFIX = "1.1."
 #: openapi-spec-validator takes tens of seconds on documents of 10 MB; larger ones
 #: are validated only under --strict (the generator checks what it uses anyway).
 MAX_VALIDATED_CHARS = 4_000_000
 
 
-@lru_cache(maxsize=1)
-def _arazzo_validator() -> jsonschema.Draft202012Validator:
-    text = resources.files(__package__ or "arazzo_codegen").joinpath("data/arazzo-1.0.schema.json").read_text(encoding="utf-8")
+@lru_cache(maxsize=2)
+def _arazzo_validator(minor: str = "1.0") -> jsonschema.Draft202012Validator:
+    text = resources.files(__package__ or "arazzo_codegen").joinpath(f"data/arazzo-{minor}.schema.json").read_text(encoding="utf-8")
     return jsonschema.Draft202012Validator(json.loads(text))
+
+
+def is_arazzo_1_1(data: Any) -> bool:
+    """Whether a document that validate_arazzo accepted is an Arazzo 1.1.x one."""
+    return isinstance(data, dict) and isinstance(data.get("arazzo"), str) and data["arazzo"].startswith(ARAZZO_1_1_PREFIX)
+
+
+def arazzo_1_1_unsupported(source: SourceFile) -> Diagnostic:
+    """The one error of a 1.1 document whose schema and sources are fine."""
+    return source.diagnostic(
+        ("arazzo",),
+        f"Arazzo 1.1 is not supported yet (arazzo: {source.data['arazzo']}): the document matches the 1.1 schema and its sources resolve, but it is not compiled",
+        "this generator compiles Arazzo 1.0.x documents (arazzo: 1.0.1); where the workflows use no 1.1 feature, declaring 1.0.1 compiles them",
+    )
 
 
 def validate_arazzo(source: SourceFile, report: Report) -> bool:
@@ -68,21 +84,30 @@ def validate_arazzo(source: SourceFile, report: Report) -> bool:
     if not isinstance(version, str):
         report.add(source.diagnostic(("arazzo",), f"the Arazzo version must be a string, not the {type(version).__name__} {version!r}", "quote it: arazzo: '1.0.1'"))
         return False
-    if not version.startswith(ARAZZO_VERSION_PREFIX):
+    minor = "1.1" if version.startswith(ARAZZO_1_1_PREFIX) else "1.0"
+    if not version.startswith(ARAZZO_VERSION_PREFIX) and minor != "1.1":
         report.add(source.diagnostic(("arazzo",), f"unsupported Arazzo version {version!r}", "this generator compiles Arazzo 1.0.x documents, e.g. arazzo: 1.0.1"))
         return False
     before = len(report.items)
-    covered = set(_check_structure(source, data, report))
-    errors = sorted(_arazzo_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    # The structure checks know the 1.0 rules (criterion versions, expression forms);
+    # a 1.1 document is held to its own schema only, until 1.1 is compiled.
+    covered = set(_check_structure(source, data, report)) if minor == "1.0" else set()
+    errors = sorted(_arazzo_validator(minor).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     schema_findings: dict[JsonPath, list[tuple[str, str | None]]] = {}
     for error in errors:
-        for path, message, hint in _explain(error):
+        explained = _explain(_shared_defect(error) if minor != "1.0" else error, _arazzo_validator(minor).schema if minor != "1.0" else None)
+        if not explained and minor != "1.0":  # no branch explains it: say what the schema says
+            text = str(error.message)
+            explained = [(tuple(error.absolute_path), _SCHEMA_PREFIX + (text if len(text) < 200 else text[:197] + "..."), "compare it with the 1.1 specification's object for this place")]
+        for path, message, hint in explained:
             if path in covered:
                 continue
             schema_findings.setdefault(path, []).append((message, hint))
     for path, findings in schema_findings.items():
         type_errors = [f for f in findings if f[0].startswith(_TYPE_PREFIX)]
         for message, hint in type_errors or findings:  # a value of the wrong type explains the rest
+            if minor != "1.0":
+                message = message.replace(_SCHEMA_PREFIX, f"does not match the Arazzo {minor} schema: ", 1)
             report.add(source.diagnostic(path, message, hint))
     return not any(d.severity is Severity.ERROR for d in report.items[before:])
 
@@ -92,14 +117,61 @@ _TYPE_PREFIX = _SCHEMA_PREFIX + "expected "
 _ID_ARRAYS = {"workflows", "steps", "sourceDescriptions"}  # duplicates there are duplicate ids
 
 
-def _explain(error: ValidationError) -> list[tuple[JsonPath, str, str | None]]:
+def _shared_defect(error: ValidationError) -> ValidationError:
+    """For the 1.1 schema, whose step (and action) objects are a oneOf of kinds: a
+    finding deeper inside the value that every kind reports is the value's defect
+    whatever kind it was meant to be (an empty successCriteria, a bad action), so
+    it is explained rather than the kind the explanation would have to guess."""
+    for _ in range(64):  # bounded: each round goes one level deeper into the value
+        if error.validator not in ("oneOf", "anyOf") or not error.context:
+            return error
+        branches: dict[Any, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0] if sub.relative_schema_path else 0, []).append(sub)
+        if len(branches) < 2:
+            return error
+        depth = len(error.absolute_path)
+        keyed = [{(tuple(map(str, e.absolute_path)), e.message): e for e in errs if len(e.absolute_path) > depth} for errs in branches.values()]
+        shared = set(keyed[0]).intersection(*keyed[1:])
+        if shared:
+            error = keyed[0][min(shared)]
+            continue
+        meant = _step_kind(error, branches)
+        if meant is None:
+            return error
+        # In the kind the step was meant to be, its own finding; "unevaluated" lists
+        # every field once a part of the kind failed, so it comes last.
+        return min(meant, key=lambda e: e.validator == "unevaluatedProperties")
+    return error
+
+
+#: The 1.1 step kinds, by their schema, and the fields that say a step is of that kind.
+_STEP_KINDS = {"#/$defs/workflow-step-object": ("workflowId",), "#/$defs/asyncapi-step-object": ("channelPath", "action", "correlationId")}
+
+
+def _step_kind(error: ValidationError, branches: dict[Any, list[ValidationError]]) -> list[ValidationError] | None:
+    """The errors of the step kind a 1.1 step was meant to be (by its fields; an
+    OpenAPI step otherwise), or None when ``error`` is not about a step."""
+    options = error.validator_value if isinstance(error.validator_value, list) else []
+    refs = [o.get("$ref") if isinstance(o, dict) else None for o in options]
+    if "#/$defs/openapi-step-object" not in refs or not isinstance(error.instance, dict):
+        return None
+    chosen = refs.index("#/$defs/openapi-step-object")
+    for ref, fields in _STEP_KINDS.items():
+        if ref in refs and any(field in error.instance for field in fields):
+            chosen = refs.index(ref)
+            break
+    return branches.get(chosen) or None
+
+
+def _explain(error: ValidationError, root: Any = None) -> list[tuple[JsonPath, str, str | None]]:
     """One schema error as (path, message, hint)s a person can act on."""
     error = _deepest(error)
     path: JsonPath = tuple(error.absolute_path)
     instance = error.instance
     validator = error.validator
     if validator in ("unevaluatedProperties", "additionalProperties") and isinstance(instance, dict):
-        known = _known_properties(error.schema)
+        known = _known_properties(error.schema, root)
         unknown = [k for k in instance if k not in known and not str(k).startswith("x-")]
         if validator == "additionalProperties" and error.schema.get("additionalProperties") is False:
             unknown = [k for k in instance if k not in known and not any(re.search(p, str(k)) for p in error.schema.get("patternProperties", {}))]
@@ -209,8 +281,19 @@ def _all_required(branches: Any) -> bool:
     return isinstance(branches, list) and len(branches) > 1 and all(isinstance(b, dict) and set(b) == {"required"} and len(b["required"]) == 1 for b in branches)
 
 
-def _known_properties(schema: Any) -> list[str]:
+def _known_properties(schema: Any, root: Any = None, depth: int = 0) -> list[str]:
+    """The property names a schema declares, in its allOf/anyOf/oneOf branches too;
+    with ``root`` (the 1.1 schema, whose step objects are allOfs of ``$ref``s),
+    local ``$ref``s are followed as well."""
     names: set[str] = set()
+    if root is not None and isinstance(schema, dict) and depth < 8:
+        refs = [schema.get("$ref")] + [b.get("$ref") for key in ("allOf", "anyOf", "oneOf") for b in schema.get(key, []) or [] if isinstance(b, dict)]
+        for ref in refs:
+            if isinstance(ref, str) and ref.startswith("#/"):
+                target = root
+                for token in ref[2:].split("/"):
+                    target = target.get(token) if isinstance(target, dict) else None
+                names.update(_known_properties(target, root, depth + 1))
     if isinstance(schema, dict):
         names.update(schema.get("properties", {}) or {})
         for key in ("allOf", "anyOf", "oneOf"):
@@ -528,7 +611,7 @@ def validate_openapi(source: SourceFile, report: Report, deferred: list[SourceFi
     """
     data = source.data
     if isinstance(data, dict) and "swagger" in data and "openapi" not in data:
-        report.add(source.diagnostic(("swagger",), f"Swagger {data['swagger']} documents are not read, only OpenAPI 3.0 and 3.1", "convert it to OpenAPI 3 (e.g. with swagger2openapi) and point the source description at the result"))
+        report.add(source.diagnostic(("swagger",), f"Swagger {data['swagger']} documents are not read, only OpenAPI 3.0 and 3.1", "convert it to OpenAPI 3 (e.g. 'npx swagger2openapi swagger.yaml -o openapi.yaml', or the Swagger Editor's Edit > Convert to OpenAPI 3) and point the source description at the result"))
         return
     if not isinstance(data, dict) or not isinstance(data.get("openapi"), str):
         report.add(source.diagnostic((), "not an OpenAPI 3.x document: the 'openapi' version field is missing", "sourceDescriptions of type openapi must point at OpenAPI 3.0 or 3.1 documents"))
