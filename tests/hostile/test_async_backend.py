@@ -4,8 +4,8 @@ A run of an async workflow function without ``client=`` builds its client on thi
 backend when it runs under asyncio and the environment names no proxy; a caller gets
 the same with ``httpx.AsyncClient(transport=pkg._runtime.asyncio_transport())``.
 Checked here: plain HTTP and HTTPS (a throwaway CA from ``trustme``), certificate
-verification on the default path, connect timeouts, a stalled read ended by the run's
-deadline, a reset peer, a server that closes an idle keep-alive connection, read flow
+verification on the default path, connect and TLS-handshake timeouts, a stalled read
+and a header drip ended by the run's deadline, a reset peer, a unix socket (``uds=``), a server that closes an idle keep-alive connection, read flow
 control (bounded buffering), and httpx's default backend when a proxy is configured
 or no asyncio loop runs.  Every server script is bounded in time and bytes; trio is
 not needed.
@@ -399,3 +399,24 @@ def test_asyncio_transport_leaves_a_proxy_transport_alone() -> None:
     transport = _runtime.asyncio_transport(proxy="http://127.0.0.1:9")
     assert type(transport._pool).__name__ == "AsyncHTTPProxy"  # type: ignore[attr-defined]
     assert transport._pool._network_backend is not _runtime._AIO_BACKEND  # type: ignore[attr-defined]
+
+
+def test_a_unix_socket_on_the_asyncio_transport(tmp_path: Any) -> None:
+    """``uds=``: httpcore connects through connect_unix_socket, on asyncio's unix transport."""
+    path = str(tmp_path / "api.sock")
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        body = b'{"ok": true}'
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    async def get() -> tuple[int, Any, str]:
+        server = await asyncio.start_unix_server(answer, path)
+        async with server:
+            async with httpx.AsyncClient(transport=_runtime.asyncio_transport(uds=path), timeout=5.0) as client:
+                response = await client.get("http://api.local/ping")
+                return response.status_code, response.json(), type(response.extensions["network_stream"]).__name__
+
+    assert asyncio.run(get()) == (200, {"ok": True}, "_AioStream")
