@@ -5,9 +5,10 @@ backend when it runs under asyncio and the environment names no proxy; a caller 
 the same with ``httpx.AsyncClient(transport=pkg._runtime.asyncio_transport())``.
 Checked here: plain HTTP and HTTPS (a throwaway CA from ``trustme``), certificate
 verification on the default path, connect and TLS-handshake timeouts, a stalled read
-and a header drip ended by the run's deadline, a reset peer, a unix socket (``uds=``), a server that closes an idle keep-alive connection, read flow
-control (bounded buffering), and httpx's default backend when a proxy is configured
-or no asyncio loop runs.  Every server script is bounded in time and bytes; trio is
+and a header drip ended by the run's deadline, a reset peer, a unix socket (``uds=``),
+a server that closes an idle keep-alive connection, read flow control (bounded
+buffering), and httpx's default backend when a proxy is configured or no asyncio
+loop runs.  Every server script is bounded in time and bytes; trio is
 not needed.
 """
 
