@@ -170,7 +170,10 @@ class _Upgrader:
                 self.note(node, where, f"JSONPath condition {text!r} holds '{{' outside a string: 1.1 substitutes '{{$...}}' in conditions")
                 return
             query = braced
-        outcome = _jsonpath_root(query, goessner=version == _GOESSNER)
+        try:
+            outcome = _jsonpath_root(query, goessner=version == _GOESSNER)
+        except ValueError:
+            return  # a malformed query: compiling reports it, in 1.0 and in 1.1 alike
         if outcome is None:
             self.note(
                 node,
@@ -437,14 +440,15 @@ def _reroot(filter_text: str) -> str:
 
 def _jsonpath_root(query: str, *, goessner: bool) -> tuple[str, bool] | None:
     """The 1.1 spelling of a 1.0 JSONPath condition and whether it is exact (same
-    verdict on every context); None when there is no mechanical rewrite."""
+    verdict on every context); None when there is no mechanical rewrite; ValueError
+    when the query does not parse."""
     from .expressions import runtime_part
 
     part = runtime_part("jsonpath")
     try:
         parsed = part["jsonpath_parse"](query, goessner=goessner)
     except part["JsonPathError"]:
-        return None  # malformed: the 1.0 compiler reports it; nothing to rewrite
+        raise ValueError(query) from None  # malformed: the compiler reports it
     segments = parsed.segments
     if not segments:
         return query, True
