@@ -358,8 +358,11 @@ def _validate(jobs: list[Job], args: argparse.Namespace) -> int:
             status = EXIT_ERRORS
             print(f"{_show(job.spec)}: invalid ({_count(result)})", file=sys.stderr)
         elif not args.quiet:
+            from .v11_features import read_document, summary
+
             warnings = sum(d.severity is Severity.WARNING for d in result.report.items)
-            print(f"{_show(job.spec)}: valid ({warnings} warning{'s' if warnings != 1 else ''})", file=sys.stderr)
+            features = summary(read_document(job.spec))
+            print(f"{_show(job.spec)}: valid ({warnings} warning{'s' if warnings != 1 else ''}{features})", file=sys.stderr)
     return status
 
 
@@ -375,6 +378,9 @@ def _list(jobs: list[Job], args: argparse.Namespace) -> int:
             print(f"{_show(job.spec)}: cannot list: {_count(result)}", file=sys.stderr)
             status = EXIT_ERRORS
             continue
+        from .v11_features import read_document, step_features
+
+        steps_1_1 = step_features(read_document(job.spec))
         print(f"{_show(job.spec)} -> package {job.package} ({_show(job.package_dir)})")
         for wf in plan.workflows:
             print(f"  {wf.workflow_id}: {wf.function_name}() / {wf.async_function_name}() -> {wf.outputs_class}")
@@ -394,6 +400,10 @@ def _list(jobs: list[Job], args: argparse.Namespace) -> int:
                 alias = _unquote(out.alias)
                 note = f"  ({alias})" if alias != out.name else ""
                 print(f"      {out.name}: {_type(out.type_text, args)}{note}")
+            if wf.workflow_id in steps_1_1:
+                print("    steps (Arazzo 1.1):")
+                for row in steps_1_1[wf.workflow_id]:
+                    print(f"      {row.describe()}")
     return status
 
 

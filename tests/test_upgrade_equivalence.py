@@ -26,6 +26,7 @@ import pytest
 from arazzo_codegen.pipeline import Job, Result, build
 from arazzo_codegen.upgrade import upgrade_file
 from arazzo_codegen.write import write_package
+
 from tests.replay import ReplayManager, SleepRecorder
 
 ROOT = Path(__file__).resolve().parent.parent
