@@ -47,6 +47,7 @@ _VERSION_1_1 = re.compile(r"^1\.1\.\d+(-.+)?$")
 #: 1.1 ABNF: identifier (inputs, outputs) and id-strict (steps, workflows, sources).
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9._-]+$")
 _ID_STRICT = re.compile(r"^[A-Za-z0-9_-]+$")
+_DOTTED_INPUT = re.compile(r"\$inputs\.([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+)(#(?:/[^\s{}#/]*)*)?")
 _COMPONENT_INPUTS = re.compile(r"\$components\.inputs\.([^\s{}#]+)")
 # The 1.0 compiler's reading of ``$.a.b == 'x'`` (generator/analyze.py, _JSONPATH_QUIRK).
 _JSONPATH_QUIRK = re.compile(r"^\$((?:\.[A-Za-z_][A-Za-z0-9_\-]*|\[\d+\])+)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.DOTALL)
@@ -135,7 +136,9 @@ class _Upgrader:
         for path, criterion in _criteria(root):
             self.criterion(path, criterion)
         self.names(root)
+        self.dotted_inputs(root)
         self.components_inputs(root)
+        self.embedded_nulls(root)
         self.apply(root)
         return self.result
 
@@ -149,7 +152,14 @@ class _Upgrader:
         text = condition.value
         if kind == "jsonpath":
             self.jsonpath(condition, where, text, version)
-        elif kind == "regex" and "{$" in text:
+        if kind == "regex" and _matches_empty(text):
+            self.note(
+                condition,
+                where,
+                f"regex condition {text!r} matches empty text: in Arazzo 1.0 a null context is matched as '' (the criterion holds), in 1.1 a null context fails",
+                "check that the context is never null, or make the pattern need a character",
+            )
+        if kind == "regex" and "{$" in text:
             fixed = _regex_braces(text)
             if fixed is None:
                 self.note(condition, where, f"regex condition {text!r} holds '{{$' inside a character class: Arazzo 1.1 substitutes '{{$...}}' in regex conditions, and there is no escape", "move the '{' out of the class as '[{]'")
@@ -209,12 +219,56 @@ class _Upgrader:
                     if isinstance(key, yaml.ScalarNode) and not _IDENTIFIER.match(key.value):
                         self.note(key, path + ("inputs", "properties", key.value), f"input {key.value!r} is not a name of the Arazzo 1.1 grammar ([A-Za-z0-9._-]+): '$inputs.{key.value}' cannot name it", "rename the input (this changes the keyword argument of the generated function)")
 
+    def dotted_inputs(self, root: yaml.MappingNode) -> None:
+        """``$inputs.user.id`` (member ``id`` of input ``user`` in 1.0, the input named
+        ``user.id`` in 1.1) written ``$inputs.user#/id``; braces in a pointer listed."""
+        conditions = {id(_get(c, "condition")) for _, c in _criteria(root) if _criterion_type(c)[0] != "simple"}
+        for wpath, workflow in _seq_items(root, ("workflows",)):
+            declared = _input_names(root, workflow)
+            for path, scalar in _scalars(workflow, wpath, skip=conditions | {id(_get(workflow, "inputs"))}):
+                value = scalar.value
+
+                def member(match: re.Match[str]) -> str:
+                    parts = match.group(1).split(".")
+                    if ".".join(parts) in declared:
+                        return match.group(0)
+                    for cut in range(len(parts) - 1, 0, -1):
+                        if ".".join(parts[:cut]) in declared:
+                            pointer = "/".join(parts[cut:]) + (match.group(2) or "#")[1:]
+                            return f"$inputs.{'.'.join(parts[:cut])}#/{pointer}"
+                    return match.group(0)
+
+                fixed = _DOTTED_INPUT.sub(member, value)
+                if fixed != value:
+                    self.edit(scalar, path, fixed, f"{format_json_path(path)}: {value!r} -> {fixed!r} (in 1.1 a dot is part of an input's name)")
+                if value.startswith("$") and "{$" not in value and "#" in value and any(c in value.split("#", 1)[1] for c in "{}"):
+                    self.note(scalar, path, f"{value!r}: in Arazzo 1.1 a JSON pointer may not contain '{{' or '}}', and there is no escape", "read that member with a Selector Object (type: jsonpointer) once upgraded, or rename it")
+
     def components_inputs(self, root: yaml.MappingNode) -> None:
         for path, scalar in _scalars(root, ()):
             if path and path[0] == "components" and "inputs" in path[:2]:
                 continue
             for match in _COMPONENT_INPUTS.finditer(scalar.value):
                 self.note(scalar, path, f"'{match.group(0)}' is not an expression of Arazzo 1.1 (components.inputs are reached only through $ref)", f"use {{$ref: '#/components/inputs/{match.group(1)}'}} where a schema is meant")
+
+    def embedded_nulls(self, root: yaml.MappingNode) -> None:
+        """One note, at the first, for the strings that embed an expression in text:
+        1.1 spells an embedded null 'null', 1.0 (as compiled here) leaves it out."""
+        criteria = {id(c) for _, c in _criteria(root)}
+        places: list[tuple[JsonPath, yaml.ScalarNode]] = []
+        for path, scalar in _scalars(root, (), skip=criteria):
+            value = scalar.value
+            if "{$" in value and not (value.startswith("{$") and value.endswith("}") and value.count("{") == 1):
+                places.append((path, scalar))
+        if places:
+            path, first = places[0]
+            lines = ", ".join(str(s.start_mark.line + 1) for _, s in places)
+            self.note(
+                first,
+                path,
+                f"{len(places)} value{'s embed' if len(places) != 1 else ' embeds'} runtime expressions in text (line{'s' if len(places) != 1 else ''} {lines}): Arazzo 1.1 writes an embedded null as 'null', 1.0 as ''",
+                "the text is the same whenever the values are not null; check the ones that can be",
+            )
 
     # -- editing --------------------------------------------------------------------
     def edit(self, node: yaml.ScalarNode, path: JsonPath, value: str, change: str) -> None:
@@ -287,6 +341,19 @@ def _criteria(root: yaml.MappingNode) -> Iterator[tuple[JsonPath, yaml.MappingNo
         yield from _seq_items(action, ("criteria",), apath)
 
 
+def _input_names(root: yaml.MappingNode, workflow: yaml.MappingNode) -> set[str]:
+    """The names of a workflow's inputs (its inputs schema, or the components.inputs
+    schema its ``$ref`` names)."""
+    inputs = _get(workflow, "inputs")
+    ref = _get(inputs, "$ref")
+    if isinstance(ref, yaml.ScalarNode) and ref.value.startswith("#/components/inputs/"):
+        inputs = _get(_get(_get(root, "components"), "inputs"), ref.value.rsplit("/", 1)[1])
+    props = _get(inputs, "properties")
+    if not isinstance(props, yaml.MappingNode):
+        return set()
+    return {k.value for k, _ in props.value if isinstance(k, yaml.ScalarNode)}
+
+
 def _criterion_type(node: yaml.MappingNode) -> tuple[str, str | None]:
     kind = _get(node, "type")
     if isinstance(kind, yaml.ScalarNode):
@@ -297,16 +364,29 @@ def _criterion_type(node: yaml.MappingNode) -> tuple[str, str | None]:
     return "simple", None
 
 
-def _scalars(node: yaml.Node, path: JsonPath) -> Iterator[tuple[JsonPath, yaml.ScalarNode]]:
+def _scalars(node: yaml.Node, path: JsonPath, skip: set[int] | None = None) -> Iterator[tuple[JsonPath, yaml.ScalarNode]]:
+    """Every scalar value (not inside ``x-`` extensions, nor inside the nodes ``skip`` names)."""
+    if skip and id(node) in skip:
+        return
     if isinstance(node, yaml.ScalarNode):
         yield path, node
     elif isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and not k.value.startswith("x-"):
-                yield from _scalars(v, path + (k.value,))
+                yield from _scalars(v, path + (k.value,), skip)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            yield from _scalars(item, path + (index,))
+            yield from _scalars(item, path + (index,), skip)
+
+
+def _matches_empty(pattern: str) -> bool:
+    """Does the regex condition (ECMA-262, as the compiler translates it) match ''?"""
+    from .regex import RegexError, ecma_pattern
+
+    try:
+        return re.search(ecma_pattern(pattern), "") is not None
+    except (RegexError, re.error):
+        return False  # the compiler reports it
 
 
 def _expected(root: yaml.Node, values: dict[int, str]) -> Any:
