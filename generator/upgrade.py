@@ -28,6 +28,7 @@ names or ids the 1.1 expression grammar cannot name.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import os
 import re
@@ -228,17 +229,7 @@ class _Upgrader:
             for path, scalar in _scalars(workflow, wpath, skip=conditions | {id(_get(workflow, "inputs"))}):
                 value = scalar.value
 
-                def member(match: re.Match[str]) -> str:
-                    parts = match.group(1).split(".")
-                    if ".".join(parts) in declared:
-                        return match.group(0)
-                    for cut in range(len(parts) - 1, 0, -1):
-                        if ".".join(parts[:cut]) in declared:
-                            pointer = "/".join(parts[cut:]) + (match.group(2) or "#")[1:]
-                            return f"$inputs.{'.'.join(parts[:cut])}#/{pointer}"
-                    return match.group(0)
-
-                fixed = _DOTTED_INPUT.sub(member, value)
+                fixed = _DOTTED_INPUT.sub(functools.partial(_as_member, declared=declared), value)
                 if fixed != value:
                     self.edit(scalar, path, fixed, f"{format_json_path(path)}: {value!r} -> {fixed!r} (in 1.1 a dot is part of an input's name)")
                 if value.startswith("$") and "{$" not in value and "#" in value and any(c in value.split("#", 1)[1] for c in "{}"):
@@ -339,6 +330,19 @@ def _criteria(root: yaml.MappingNode) -> Iterator[tuple[JsonPath, yaml.MappingNo
         actions += _map_items(root, ("components", kind))
     for apath, action in actions:
         yield from _seq_items(action, ("criteria",), apath)
+
+
+def _as_member(match: re.Match[str], declared: set[str]) -> str:
+    """``$inputs.a.b.c`` -> ``$inputs.a#/b/c`` when ``a`` is a declared input and
+    ``a.b.c`` is not (the longest declared head wins); else unchanged."""
+    parts = match.group(1).split(".")
+    if ".".join(parts) in declared:
+        return match.group(0)
+    for cut in range(len(parts) - 1, 0, -1):
+        if ".".join(parts[:cut]) in declared:
+            pointer = "/".join(parts[cut:]) + (match.group(2) or "#")[1:]
+            return f"$inputs.{'.'.join(parts[:cut])}#/{pointer}"
+    return match.group(0)
 
 
 def _input_names(root: yaml.MappingNode, workflow: yaml.MappingNode) -> set[str]:

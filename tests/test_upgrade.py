@@ -280,3 +280,24 @@ def test_strict_makes_what_needs_a_human_an_error_and_writes_nothing(doc: Path, 
     err = capsys.readouterr().err
     assert "doc.arazzo.yaml:20:24: error: " in err and "(an error under --strict)" in err
     assert doc.read_text(encoding="utf-8") == text
+
+
+def test_dotted_input_paths_become_pointers_and_declared_dotted_names_stay() -> None:
+    # 1.0 (as compiled here) reads $inputs.user.id as member id of input user; 1.1 reads
+    # it as the input named 'user.id'.  A declared 'user.id' keeps its spelling.
+    text = DOC.replace("expected: {type: string}", "expected: {type: string}\n        user: {type: object}\n        a.b: {type: string}")
+    text = text.replace("status: $response.body#/status", "status: $inputs.user.address.city\n          both: 'x={$inputs.user.id}&y={$inputs.a.b}'\n          ptr: $inputs.user.address#/zip")
+    result = upgrade_text(text, "doc.yaml")
+    outputs = yaml.safe_load(result.new)["workflows"][0]["steps"][0]["outputs"]
+    assert outputs == {"status": "$inputs.user#/address/city", "both": "x={$inputs.user#/id}&y={$inputs.a.b}", "ptr": "$inputs.user#/address/zip"}
+    assert "          ptr: $inputs.user#/address/zip\n" in result.new  # plain stays plain
+
+
+def test_embedded_values_regexes_matching_nothing_and_braced_pointers_are_listed() -> None:
+    text = DOC.replace("'^{$inputs.expected}$'", "'^(?!done$)'").replace("status: $response.body#/status", "status: $response.body#/a{b}\n          greeting: 'Hello {$inputs.expected}'")
+    notes = {(n.line, n.message.split(":")[0]) for n in upgrade_text(text, "doc.yaml").notes}
+    assert notes == {
+        (23, "regex condition '^(?!done$)' matches empty text"),
+        (26, "'$response.body#/a{b}'"),
+        (27, "1 value embeds runtime expressions in text (line 27)"),
+    }
