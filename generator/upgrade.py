@@ -22,7 +22,8 @@ What needs a human (listed as warnings with file:line:column, never guessed): a 
 whose 1.1 spelling differs when the context has no members (``$[?@.x != 'a']``), other
 JSONPath roots, ``{$`` in XPath conditions or inside a regex character class,
 ``$components.inputs.<name>`` (1.1 reaches inputs only through ``$ref``), and input
-names or ids the 1.1 expression grammar cannot name.
+names or ids the 1.1 expression grammar cannot name, and ``$sourceDescriptions.x.url``
+(or ``.name``, ``.type``) where source ``x`` also has an operation of that id.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ _VERSION_1_1 = re.compile(r"^1\.1\.\d+(-.+)?$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9._-]+$")
 _ID_STRICT = re.compile(r"^[A-Za-z0-9_-]+$")
 _DOTTED_INPUT = re.compile(r"\$inputs\.([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+)(#(?:/[^\s{}#/]*)*)?")
+_SOURCE_REF = re.compile(r"\$sourceDescriptions\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)")
+_SOURCE_FIELDS = frozenset({"name", "url", "type", "description"})
 _COMPONENT_INPUTS = re.compile(r"\$components\.inputs\.([^\s{}#]+)")
 # The 1.0 compiler's reading of ``$.a.b == 'x'`` (generator/analyze.py, _JSONPATH_QUIRK).
 _JSONPATH_QUIRK = re.compile(r"^\$((?:\.[A-Za-z_][A-Za-z0-9_\-]*|\[\d+\])+)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.DOTALL)
@@ -92,7 +95,8 @@ class _Edit:
 
 
 class _Upgrader:
-    def __init__(self, text: str, display: str, is_json: bool) -> None:
+    def __init__(self, text: str, display: str, is_json: bool, folder: Path | None = None) -> None:
+        self.folder = folder
         self.text = text
         self.display = display
         self.is_json = is_json
@@ -140,6 +144,7 @@ class _Upgrader:
         self.dotted_inputs(root)
         self.components_inputs(root)
         self.embedded_nulls(root)
+        self.source_fields(root)
         self.apply(root)
         return self.result
 
@@ -261,6 +266,22 @@ class _Upgrader:
                 "the text is the same whenever the values are not null; check the ones that can be",
             )
 
+    def source_fields(self, root: yaml.MappingNode) -> None:
+        """``$sourceDescriptions.api.url`` where source ``api`` also has an operation (or
+        workflow) ``url``: 1.1 reads the operation first, so the meaning may change."""
+        if self.folder is None:
+            return
+        ids: dict[str, set[str]] = {}
+        for _, desc in _seq_items(root, ("sourceDescriptions",)):
+            name, url = _get(desc, "name"), _get(desc, "url")
+            if isinstance(name, yaml.ScalarNode) and isinstance(url, yaml.ScalarNode) and "://" not in url.value:
+                ids[name.value] = _ids_of(self.folder / url.value.split("#", 1)[0])
+        for path, scalar in _scalars(root, ()):
+            for match in _SOURCE_REF.finditer(scalar.value):
+                source, ref = match.groups()
+                if ref in _SOURCE_FIELDS and ref in ids.get(source, set()):
+                    self.note(scalar, path, f"'{match.group(0)}': source {source!r} has an operation or workflow {ref!r} too; Arazzo 1.1 reads that first, not the field {ref!r}", "rename the operationId (or workflowId) if the field is meant")
+
     # -- editing --------------------------------------------------------------------
     def edit(self, node: yaml.ScalarNode, path: JsonPath, value: str, change: str) -> None:
         if node.style in ("|", ">"):
@@ -343,6 +364,25 @@ def _as_member(match: re.Match[str], declared: set[str]) -> str:
             pointer = "/".join(parts[cut:]) + (match.group(2) or "#")[1:]
             return f"$inputs.{'.'.join(parts[:cut])}#/{pointer}"
     return match.group(0)
+
+
+def _ids_of(path: Path) -> set[str]:
+    """The operationIds (OpenAPI) or workflowIds (Arazzo) of a local source, or nothing."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return set()
+    found: set[str] = set()
+    if not isinstance(data, dict):
+        return found
+    for workflow in data.get("workflows") or []:
+        if isinstance(workflow, dict) and isinstance(workflow.get("workflowId"), str):
+            found.add(workflow["workflowId"])
+    for item in (data.get("paths") or {}).values() if isinstance(data.get("paths"), dict) else ():
+        for operation in item.values() if isinstance(item, dict) else ():
+            if isinstance(operation, dict) and isinstance(operation.get("operationId"), str):
+                found.add(operation["operationId"])
+    return found
 
 
 def _input_names(root: yaml.MappingNode, workflow: yaml.MappingNode) -> set[str]:
@@ -596,14 +636,15 @@ def _relative(args: list[Any], part: dict[str, Any]) -> bool:
 # -- entry points -------------------------------------------------------------------
 
 
-def upgrade_text(text: str, display: str, *, is_json: bool = False) -> Upgraded:
-    """Upgrade the text of one document (nothing is read or written)."""
-    return _Upgrader(text, display, is_json).run()
+def upgrade_text(text: str, display: str, *, is_json: bool = False, folder: Path | None = None) -> Upgraded:
+    """Upgrade the text of one document (nothing is written; with ``folder``, the
+    document's own, its local sources are read to check ``$sourceDescriptions`` refs)."""
+    return _Upgrader(text, display, is_json, folder).run()
 
 
 def upgrade_file(path: Path, display: str) -> Upgraded:
     text = path.read_bytes().decode("utf-8")  # line endings kept as they are
-    return upgrade_text(text, display, is_json=path.suffix.lower() == ".json")
+    return upgrade_text(text, display, is_json=path.suffix.lower() == ".json", folder=path.parent)
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -301,3 +301,15 @@ def test_embedded_values_regexes_matching_nothing_and_braced_pointers_are_listed
         (26, "'$response.body#/a{b}'"),
         (27, "1 value embeds runtime expressions in text (line 27)"),
     }
+
+
+def test_a_source_field_shadowed_by_an_operation_id_is_listed(tmp_path: Path) -> None:
+    # 1.1 reads $sourceDescriptions.api.url as operation 'url' when there is one.
+    (tmp_path / "openapi.yaml").write_text("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /u:\n    get: {operationId: url, responses: {'200': {description: ok}}}\n", encoding="utf-8")
+    text = DOC.replace("status: $response.body#/status", "status: $sourceDescriptions.api.url\n          kind: $sourceDescriptions.api.type")
+    (tmp_path / "doc.yaml").write_text(text, encoding="utf-8")
+    from arazzo_codegen.upgrade import upgrade_file
+
+    notes = [(n.line, n.message) for n in upgrade_file(tmp_path / "doc.yaml", "doc.yaml").notes]
+    assert notes == [(26, "'$sourceDescriptions.api.url': source 'api' has an operation or workflow 'url' too; Arazzo 1.1 reads that first, not the field 'url'")]
+    assert not upgrade_text(text, "doc.yaml").notes  # without the folder the sources are not read
