@@ -1491,6 +1491,10 @@ class ExprContext:
                     self.error(at, f"malformed runtime expression in {raw!r}: {exc.message}", exc.hint)
                 return "None", ANY
             if isinstance(parsed, str):
+                unknown = _UNKNOWN_ROOT.match(parsed)
+                if unknown:
+                    # '$dependencies.setup.petId' (WSO2's): text by the grammar, an expression to its author
+                    self.warn(at, f"{parsed!r} looks like a runtime expression, but '${unknown.group(1)}' is no expression root: it is sent as this text", ex.ROOT_HINT + ("; the output of a dependsOn workflow is $workflows.<workflowId>.outputs.<name>" if unknown.group(1) == "dependencies" else ""))
                 return py_str(parsed), PyType("str")
             if isinstance(parsed, ex.Template):
                 return self.template(parsed, raw, at), PyType("str")
@@ -2401,6 +2405,9 @@ def _member_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[str,
                 names.update(str(k) for k in part["properties"])
     return sorted(names)
 
+
+#: A value that starts like a runtime expression with a root the grammar does not have.
+_UNKNOWN_ROOT = re.compile(r"^\$([A-Za-z]+)\.[A-Za-z_]")
 
 #: ``$steps.<stepId>.outputs.<name>`` anywhere in a workflow's text (names may hold dots).
 _STEP_OUTPUT_REF = re.compile(r"\$steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_.-]*[A-Za-z0-9_-])")
