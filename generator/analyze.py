@@ -1526,7 +1526,26 @@ class ExprContext:
             return True, None
         if dotted is not None:
             self.warn(at, f"runtime expression {text!r} reads the body with a dot-path, not a JSON pointer", f"write {ex.to_source(dotted)!r}")
-        return False, dotted
+            return False, dotted
+        return False, self._step_output_without_outputs(text, at)
+
+    def _step_output_without_outputs(self, text: str, at: JsonPath) -> ex.RuntimeExpr | None:
+        """Quirk: ``$steps.tokenRequest.access_token`` (Jentic's Spotify fixture) where step
+        tokenRequest declares output access_token: ``$steps.tokenRequest.outputs.access_token``.
+        Only for a name the step declares: anything else stays an error."""
+        match = _STEP_WITHOUT_OUTPUTS.match(text)
+        if match is None or match.group(2) == "outputs":
+            return None
+        target = self.wf.by_id.get(match.group(1))
+        if target is None or match.group(2) not in target.outputs:
+            return None
+        meant = f"$steps.{match.group(1)}.outputs.{match.group(2)}{match.group(3) or ''}"
+        try:
+            parsed = ex.parse_expression(meant)
+        except ex.ExpressionError:
+            return None
+        self.warn(at, f"runtime expression {text!r} leaves out '.outputs' after the step id", f"write {meant!r}")
+        return parsed
 
     def _is_optional_input(self, raw: Any) -> bool:
         """True for a value that is exactly an optional input with no default."""
@@ -2405,6 +2424,9 @@ def _member_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[str,
                 names.update(str(k) for k in part["properties"])
     return sorted(names)
 
+
+#: ``$steps.<stepId>.<name>[.more][#pointer]``: a step output without '.outputs.'.
+_STEP_WITHOUT_OUTPUTS = re.compile(r"^\$steps\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)((?:\.[A-Za-z0-9_-]+)*(?:#.*)?)$")
 
 #: A value that starts like a runtime expression with a root the grammar does not have.
 _UNKNOWN_ROOT = re.compile(r"^\$([A-Za-z]+)\.[A-Za-z_]")

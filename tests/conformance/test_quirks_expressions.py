@@ -8,7 +8,8 @@ documents (see tests/conformance/README.md): WSO2's go-runner tests (dot-paths,
 API and Respect tests ('$sourceDescriptions.x#/paths/...',
 '$sourceDescriptions.x.workflows.<id>', dot-paths into step outputs), usearazzo's
 runner fixtures ('type: simple' with a context that is no expression), a Respect test
-(a string in double quotes in a condition)."""
+(a string in double quotes in a condition), Jentic's Spotify fixture ('$steps.x.name'
+without '.outputs')."""
 
 from __future__ import annotations
 
@@ -35,7 +36,10 @@ def quirks(compile_feature: Compiler) -> Compiled:
 #: the same lines), so that the later stages show theirs.
 STAGE_FIXES = [
     [],
-    [("            type: simple\n", "            context: $response.body\n")],
+    [
+        ("$statusCode == 200\n            type: simple\n", "$statusCode == 200\n            context: $response.body\n"),
+        ("context: response\n", "context: $response.body\n"),
+    ],
     [
         ("'petsApi#/paths/", "'{$sourceDescriptions.petsApi.url}#/paths/"),
         ("'$sourceDescriptions.petsApi#/paths/", "'{$sourceDescriptions.petsApi.url}#/paths/"),
@@ -114,10 +118,22 @@ QUIRKS = {
         "write '$inputs.owner#/name'",
     ),
     "workflows-segment": (
-        "74:21",
+        "76:21",
         "$.workflows[1].steps[1].workflowId",
         "workflow reference '$sourceDescriptions.shared.workflows.fetch-pet' has '.workflows.' between the source name and the workflowId",
         "write '$sourceDescriptions.shared.fetch-pet'",
+    ),
+    "step-output-without-outputs": (
+        "60:16",
+        "$.workflows[0].outputs.petName",
+        "runtime expression '$steps.getPet.name' leaves out '.outputs' after the step id",
+        "write '$steps.getPet.outputs.name'",
+    ),
+    "simple-context-not-an-expression": (
+        "95:22",
+        "$.workflows[2].steps[0].successCriteria[0].context",
+        "context 'response' is not a runtime expression; a simple condition does not read it",
+        "write context: $response.body (or leave out both context and 'type: simple')",
     ),
     "unknown-root-is-text": (
         "31:47",
@@ -127,7 +143,7 @@ QUIRKS = {
         "$sourceDescriptions., $components.; the output of a dependsOn workflow is $workflows.<workflowId>.outputs.<name>",
     ),
     "callee-output-through-step": (
-        "81:21",
+        "83:21",
         "$.workflows[1].outputs.categoryName",
         "step 'runDotPaths' declares no output 'categoryName': it is read as the output 'categoryName' of workflow 'dotPaths', which the step calls",
         "declare it on the step: outputs: {categoryName: $outputs.categoryName}",
@@ -170,6 +186,7 @@ def test_dot_paths_and_operation_path_shorthands_read_what_was_meant(quirks: Com
     assert outputs.category_name == "Dogs"  # $response.body.category.name
     assert outputs.sent_name == "Dogs"  # $request.body.name of what was sent
     assert outputs.stored_id == 8
+    assert outputs.pet_name == "Rex"  # $steps.getPet.name
 
 
 def test_dot_paths_compile_to_json_pointers(quirks: Compiled) -> None:
