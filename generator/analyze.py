@@ -1517,7 +1517,7 @@ class ExprContext:
         """Quirk: ``$response.body.category.name`` (a dot-path, as JavaScript engines
         read it) means ``$response.body#/category/name``: accepted with a warning.  A
         dot-path whose members are not plain names is an error, reported here (then
-        the first item is True)."""
+        the first item is True), and so is ``$steps.s.name`` without '.outputs'."""
         text = raw.strip()
         try:
             dotted = ex.body_dot_path(text)
@@ -1527,25 +1527,22 @@ class ExprContext:
         if dotted is not None:
             self.warn(at, f"runtime expression {text!r} reads the body with a dot-path, not a JSON pointer", f"write {ex.to_source(dotted)!r}")
             return False, dotted
-        return False, self._step_output_without_outputs(text, at)
+        return self._step_output_without_outputs(text, at), None
 
-    def _step_output_without_outputs(self, text: str, at: JsonPath) -> ex.RuntimeExpr | None:
-        """Quirk: ``$steps.tokenRequest.access_token`` (Jentic's Spotify fixture) where step
-        tokenRequest declares output access_token: ``$steps.tokenRequest.outputs.access_token``.
-        Only for a name the step declares: anything else stays an error."""
+    def _step_output_without_outputs(self, text: str, at: JsonPath) -> bool:
+        """``$steps.tokenRequest.access_token`` (Jentic's fixtures), where the step declares
+        output access_token: refused, not tolerated (a step has outputs, and the grammar
+        reads them only under '.outputs.'), with the expression to write.  True when it
+        was reported here."""
         match = _STEP_WITHOUT_OUTPUTS.match(text)
         if match is None or match.group(2) == "outputs":
-            return None
+            return False
         target = self.wf.by_id.get(match.group(1))
         if target is None or match.group(2) not in target.outputs:
-            return None
+            return False
         meant = f"$steps.{match.group(1)}.outputs.{match.group(2)}{match.group(3) or ''}"
-        try:
-            parsed = ex.parse_expression(meant)
-        except ex.ExpressionError:
-            return None
-        self.warn(at, f"runtime expression {text!r} leaves out '.outputs' after the step id", f"write {meant!r}")
-        return parsed
+        self.error(at, f"runtime expression {text!r} leaves out '.outputs' after the step id", f"write {meant!r}")
+        return True
 
     def _is_optional_input(self, raw: Any) -> bool:
         """True for a value that is exactly an optional input with no default."""
