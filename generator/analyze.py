@@ -1491,6 +1491,9 @@ class ExprContext:
                     self.error(at, f"malformed runtime expression in {raw!r}: {exc.message}", exc.hint)
                 return "None", ANY
             if isinstance(parsed, str):
+                dependency = self._dependency_output(parsed, at)
+                if dependency is not None:
+                    return self.expr(dependency, at)
                 unknown = _UNKNOWN_ROOT.match(parsed)
                 if unknown:
                     # '$dependencies.setup.petId' (WSO2's): text by the grammar, an expression to its author
@@ -1528,6 +1531,22 @@ class ExprContext:
             self.warn(at, f"runtime expression {text!r} reads the body with a dot-path, not a JSON pointer", f"write {ex.to_source(dotted)!r}")
             return False, dotted
         return self._step_output_without_outputs(text, at), None
+
+    def _dependency_output(self, text: str, at: JsonPath) -> ex.RuntimeExpr | None:
+        """Quirk: ``$dependencies.setup_pet.createdPetId`` (WSO2's go-runner tests), where
+        this workflow dependsOn setup_pet and setup_pet has output createdPetId, means
+        ``$workflows.setup_pet.outputs.createdPetId``: a warning.  Otherwise None (the
+        text is text, and _plain_value says so)."""
+        match = _DEPENDENCY_OUTPUT.match(text)
+        if match is None:
+            return None
+        workflow_id, name = match.groups()
+        key = self.wf.workflow_key(workflow_id)
+        if key is None or key not in self.wf.depends_on or name not in (self.p.workflows[key].workflow.get("outputs") or {}):
+            return None
+        meant = ex.WorkflowOutput(workflow_id, name, None)
+        self.warn(at, f"{text!r} reads the output of a dependsOn workflow through '$dependencies', which is no expression root", f"write {ex.to_source(meant)!r}")
+        return meant
 
     def _step_output_without_outputs(self, text: str, at: JsonPath) -> bool:
         """``$steps.tokenRequest.access_token`` (Jentic's fixtures), where the step declares
@@ -2424,6 +2443,9 @@ def _member_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[str,
 
 #: ``$steps.<stepId>.<name>[.more][#pointer]``: a step output without '.outputs.'.
 _STEP_WITHOUT_OUTPUTS = re.compile(r"^\$steps\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)((?:\.[A-Za-z0-9_-]+)*(?:#.*)?)$")
+
+#: ``$dependencies.<workflowId>.<output>``: WSO2's spelling of a dependsOn workflow's output.
+_DEPENDENCY_OUTPUT = re.compile(r"^\$dependencies\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_.-]+)$")
 
 #: A value that starts like a runtime expression with a root the grammar does not have.
 _UNKNOWN_ROOT = re.compile(r"^\$([A-Za-z]+)\.[A-Za-z_]")

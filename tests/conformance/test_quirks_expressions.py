@@ -129,6 +129,12 @@ QUIRKS = {
         "context 'response' is not a runtime expression; a simple condition does not read it",
         "write context: $response.body (or leave out both context and 'type: simple')",
     ),
+    "dependencies-root": (
+        "108:47",
+        "$.workflows[3].steps[0].parameters[1].value",
+        "'$dependencies.dotPaths.name' reads the output of a dependsOn workflow through '$dependencies', which is no expression root",
+        "write '$workflows.dotPaths.outputs.name'",
+    ),
     "unknown-root-is-text": (
         "31:47",
         "$.workflows[0].steps[0].parameters[1].value",
@@ -203,6 +209,11 @@ def test_callee_outputs_and_linked_workflow_through_the_quirks(quirks: Compiled,
     assert outputs.stored_id == 8
     assert outputs.shared_name == "Rex"  # $sourceDescriptions.shared.workflows.fetch-pet ran
     assert len(server.requests) == 3
+
+
+def test_dependencies_root_reads_the_dependency_output(quirks: Compiled) -> None:
+    body = quirks.source.split("def dependent(", 1)[1].split("async def", 1)[0]
+    assert '"X-Name": _runtime.text(dot_paths_outputs.name)' in body
 
 
 def test_callee_output_read_through_each_calling_step_is_that_steps_value(quirks: Compiled) -> None:
