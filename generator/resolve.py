@@ -229,6 +229,11 @@ def linked_workflow(doc: Resolved, ref: str, at: JsonPath, report: Report) -> st
     name, workflow_id = match.groups()
     if name in doc.failed_sources:
         return None
+    target = doc.linked.get(name)
+    if target is not None and workflow_id.startswith("workflows.") and workflow_id not in target.workflow_ids() and workflow_id[len("workflows.") :] in target.workflow_ids():
+        # Quirk: Redocly's '$sourceDescriptions.<name>.workflows.<workflowId>'.
+        workflow_id = workflow_id[len("workflows.") :]
+        report.add(doc.arazzo.diagnostic(at, f"workflow reference {ref!r} has '.workflows.' between the source name and the workflowId", f"write '$sourceDescriptions.{name}.{workflow_id}'", severity=Severity.WARNING))
     if name not in doc.sources:
         report.add(doc.arazzo.diagnostic(at, f"unknown source description {name!r} in {ref!r}", did_you_mean(name, doc.sources)))
         return None
@@ -528,6 +533,10 @@ def _lookup_op(arazzo: SourceFile, report: Report, sources: dict[str, Source], o
 
 _OPERATION_PATH = re.compile(r"^\{\$sourceDescriptions\.([^.}]+)\.url\}#(.*)$")
 _OPERATION_PATH_BARE = re.compile(r"^\$sourceDescriptions\.([^.#]+)\.url#(.*)$")
+# Shorthands real documents use: Redocly's '$sourceDescriptions.<name>#/paths/...'
+# (no '.url', no braces) and WSO2's '<name>#/paths/...' (the bare source name).
+_OPERATION_PATH_NO_URL = re.compile(r"^\{?\$sourceDescriptions\.([A-Za-z0-9_-]+)\}?#(/.*)$")
+_OPERATION_PATH_NAME = re.compile(r"^([A-Za-z0-9_-]+)#(/.*)$")
 
 
 def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, Source], value: Any, at: JsonPath, failed: set[str]) -> Operation | None:
@@ -538,6 +547,22 @@ def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, So
         match = _OPERATION_PATH_BARE.match(value)
         if match:
             report.add(arazzo.diagnostic(at, f"operationPath {value!r} lacks the '{{...}}' around the source URL expression", f"write '{{$sourceDescriptions.{match.group(1)}.url}}#{match.group(2)}'", severity=Severity.WARNING))
+    if not match:
+        match = _OPERATION_PATH_NO_URL.match(value)
+        if match and value.startswith("{") != value.split("#", 1)[0].endswith("}"):
+            match = None  # one brace without the other: malformed, not a shorthand
+        if match:
+            report.add(arazzo.diagnostic(at, f"operationPath {value!r} names the source description without '.url'", f"write '{{$sourceDescriptions.{match.group(1)}.url}}#{match.group(2)}'", severity=Severity.WARNING))
+    if not match:
+        match = _OPERATION_PATH_NAME.match(value)
+        if match and match.group(1) in sources:
+            report.add(arazzo.diagnostic(at, f"operationPath {value!r} names the source description {match.group(1)!r} without a runtime expression", f"write '{{$sourceDescriptions.{match.group(1)}.url}}#{match.group(2)}'", severity=Severity.WARNING))
+        elif match and match.group(1) not in failed:
+            hint = did_you_mean(match.group(1), sources)
+            report.add(arazzo.diagnostic(at, f"malformed operationPath {value!r}: {match.group(1)!r} is not a source description", f"write '{{$sourceDescriptions.<name>.url}}#{match.group(2)}'" + (f"; {hint}" if hint else "")))
+            return None
+        elif match:
+            return None
     if not match:
         report.add(arazzo.diagnostic(at, f"malformed operationPath {value!r}", "write '{$sourceDescriptions.<name>.url}#/paths/~1pets/get'"))
         return None
