@@ -145,6 +145,7 @@ class _Upgrader:
         self.components_inputs(root)
         self.embedded_nulls(root)
         self.source_fields(root)
+        self.mapping_values(root)
         self.apply(root)
         return self.result
 
@@ -281,6 +282,13 @@ class _Upgrader:
                 source, ref = match.groups()
                 if ref in _SOURCE_FIELDS and ref in ids.get(source, set()):
                     self.note(scalar, path, f"'{match.group(0)}': source {source!r} has an operation or workflow {ref!r} too; Arazzo 1.1 reads that first, not the field {ref!r}", "rename the operationId (or workflowId) if the field is meant")
+
+    def mapping_values(self, root: yaml.MappingNode) -> None:
+        """A parameter value that is a plain mapping: the 1.1 JSON Schema takes no object
+        there but a Selector Object (OAI/Arazzo-Specification#559)."""
+        for path, node in _all_mappings(root, ()):
+            if len(path) >= 3 and path[-1] == "value" and path[-3] == "parameters" and _get(node, "selector") is None:
+                self.note(node, path, "a mapping as a parameter value: the Arazzo 1.1 JSON Schema takes no object here but a Selector Object (OAI/Arazzo-Specification#559), so 1.1 tools may refuse it", "pass a JSON text string or a runtime expression, or keep the document at 1.0")
 
     # -- editing --------------------------------------------------------------------
     def edit(self, node: yaml.ScalarNode, path: JsonPath, value: str, change: str) -> None:
@@ -421,6 +429,18 @@ def _scalars(node: yaml.Node, path: JsonPath, skip: set[int] | None = None) -> I
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             yield from _scalars(item, path + (index,), skip)
+
+
+def _all_mappings(node: yaml.Node, path: JsonPath) -> Iterator[tuple[JsonPath, yaml.MappingNode]]:
+    """Every mapping of the document with its path (not inside ``x-`` extensions)."""
+    if isinstance(node, yaml.MappingNode):
+        yield path, node
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and not k.value.startswith("x-"):
+                yield from _all_mappings(v, path + (k.value,))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _all_mappings(item, path + (index,))
 
 
 def _matches_empty(pattern: str) -> bool:

@@ -313,3 +313,9 @@ def test_a_source_field_shadowed_by_an_operation_id_is_listed(tmp_path: Path) ->
     notes = [(n.line, n.message) for n in upgrade_file(tmp_path / "doc.yaml", "doc.yaml").notes]
     assert notes == [(26, "'$sourceDescriptions.api.url': source 'api' has an operation or workflow 'url' too; Arazzo 1.1 reads that first, not the field 'url'")]
     assert not upgrade_text(text, "doc.yaml").notes  # without the folder the sources are not read
+
+
+def test_a_mapping_as_a_parameter_value_is_listed() -> None:
+    text = DOC.replace("        successCriteria:\n", "        parameters:\n          - name: owner\n            value: {name: $inputs.expected}\n          - {name: pick, value: {context: $inputs, selector: /x, type: jsonpointer}}\n        successCriteria:\n", 1)
+    notes = [(n.line, n.json_path, n.message.split(":")[0]) for n in upgrade_text(text, "doc.yaml").notes]
+    assert notes == [(19, ("workflows", 0, "steps", 0, "parameters", 0, "value"), "a mapping as a parameter value")]

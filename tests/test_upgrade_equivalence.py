@@ -85,6 +85,7 @@ KNOWN_DIFFERENT = {
     "tests/conformance/v11/conditions/arazzo-1-0.yaml",
     "tests/conformance/v11/conditions/embedded-1-0.yaml",
     "tests/conformance/v11/grammar/arazzo-1-0.yaml",
+    "tests/conformance/quirks-expressions/arazzo.yaml",  # a mapping as a parameter value (#559)
 }
 
 
