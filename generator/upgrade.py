@@ -115,7 +115,10 @@ class _Upgrader:
     # -- the run ------------------------------------------------------------------
     def run(self) -> Upgraded:
         try:
-            root = yaml.compose(self.text, Loader=yaml.SafeLoader)
+            # JSON may indent with tabs, which YAML refuses; a raw tab in JSON is always
+            # whitespace (inside a string it must be escaped), so a space in its place
+            # keeps every offset.
+            root = yaml.compose(self.text.replace("\t", " ") if self.is_json else self.text, Loader=yaml.SafeLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)

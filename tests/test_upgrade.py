@@ -92,12 +92,14 @@ def test_json_keeps_its_key_order_and_indentation() -> None:
         "info": {"version": "1", "title": "t"},
         "sourceDescriptions": [{"type": "openapi", "url": "./o.yaml", "name": "api"}],
     }
-    text = json.dumps(data, indent=3) + "\n"
-    result = upgrade_text(text, "doc.json", is_json=True)
-    data["arazzo"] = "1.1.0"
-    data["workflows"][0]["steps"][0]["successCriteria"][0]["condition"] = "$.items[*]"
-    assert result.new == json.dumps(data, indent=3) + "\n"
-    assert list(json.loads(result.new)) == ["workflows", "arazzo", "info", "sourceDescriptions"]
+    for indent in (3, "\t"):
+        text = json.dumps(data, indent=indent) + "\n"
+        result = upgrade_text(text, "doc.json", is_json=True)
+        expected = json.loads(text)
+        expected["arazzo"] = "1.1.0"
+        expected["workflows"][0]["steps"][0]["successCriteria"][0]["condition"] = "$.items[*]"
+        assert result.new == json.dumps(expected, indent=indent) + "\n"
+        assert list(json.loads(result.new)) == ["workflows", "arazzo", "info", "sourceDescriptions"]
 
 
 @pytest.mark.parametrize(
