@@ -241,7 +241,8 @@ class _Upgrader:
                 fixed = _DOTTED_INPUT.sub(functools.partial(_as_member, declared=declared), value)
                 if fixed != value:
                     self.edit(scalar, path, fixed, f"{format_json_path(path)}: {value!r} -> {fixed!r} (in 1.1 a dot is part of an input's name)")
-                if value.startswith("$") and "{$" not in value and "#" in value and any(c in value.split("#", 1)[1] for c in "{}"):
+                pointer = value.split("#", 1)[1] if "#" in value else ""
+                if value.startswith("$") and "{$" not in value and not value.startswith("$sourceDescriptions.") and path[-1] != "operationPath" and any(c in pointer for c in "{}"):
                     self.note(scalar, path, f"{value!r}: in Arazzo 1.1 a JSON pointer may not contain '{{' or '}}', and there is no escape", "read that member with a Selector Object (type: jsonpointer) once upgraded, or rename it")
 
     def components_inputs(self, root: yaml.MappingNode) -> None:
@@ -258,6 +259,8 @@ class _Upgrader:
         places: list[tuple[JsonPath, yaml.ScalarNode]] = []
         for path, scalar in _scalars(root, (), skip=criteria):
             value = scalar.value
+            if path and path[-1] == "operationPath":
+                continue  # a source's url, never null
             if "{$" in value and not (value.startswith("{$") and value.endswith("}") and value.count("{") == 1):
                 places.append((path, scalar))
         if places:
@@ -599,6 +602,8 @@ def _jsonpath_root(query: str, *, goessner: bool) -> tuple[str, bool] | None:
     segments = parsed.segments
     if not segments:
         return query, True
+    if _inner_root(query.strip()):
+        return None  # a '$' inside a filter is the wrapper array in 1.0, the context in 1.1
     first = segments[0]
     selector = first.selectors[0] if len(first.selectors) == 1 else None
     body = query.strip()
@@ -624,6 +629,25 @@ def _jsonpath_root(query: str, *, goessner: bool) -> tuple[str, bool] | None:
             return None
         return fixed, _needs_members(selector.expr, part)
     return None
+
+
+def _inner_root(query: str) -> bool:
+    """Does the query use ``$`` after its first character (outside string literals)?"""
+    quote: str | None = None
+    index = 1
+    while index < len(query):
+        ch = query[index]
+        if quote is not None:
+            if ch == "\\":
+                index += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "$":
+            return True
+        index += 1
+    return False
 
 
 def _needs_members(expr: Any, part: dict[str, Any]) -> bool:

@@ -201,6 +201,12 @@ def test_an_inexact_rewrite_is_flagged_and_does_differ_on_an_empty_context() -> 
 def test_a_root_member_query_has_no_mechanical_rewrite() -> None:
     # 1.0: '$.items' runs over [context] and never selects anything; 1.1 reads the member.
     assert _jsonpath_root("$.items", goessner=False) is None
+    # A '$' inside a filter is the wrapper array in 1.0 (so '$.status' is nothing there)
+    # and the context in 1.1: the quirk "$.status == 'a' || $.status == 'b'" (a real
+    # document's) tests only 'a' in 1.0; no rewrite keeps that, so it is listed.
+    assert _jsonpath_root("$[?@.status == 'a' || $.status == 'b']", goessner=False) is None
+    assert _verdict_1_0({"status": "b"}, "$[?@.status == 'a' || $.status == 'b']") is False
+    assert _jsonpath_root("$[?@.x == '$']", goessner=False) == ("$[?$.x == '$']", True)  # a '$' in a string is text
     assert _jsonpath_root("$..[0]", goessner=False) is None
 
 
@@ -321,3 +327,10 @@ def test_a_mapping_as_a_parameter_value_is_listed() -> None:
     text = DOC.replace("        successCriteria:\n", "        parameters:\n          - name: owner\n            value: {name: $inputs.expected}\n          - {name: pick, value: {context: $inputs, selector: /x, type: jsonpointer}}\n        successCriteria:\n", 1)
     notes = [(n.line, n.json_path, n.message.split(":")[0]) for n in upgrade_text(text, "doc.yaml").notes]
     assert notes == [(19, ("workflows", 0, "steps", 0, "parameters", 0, "value"), "a mapping as a parameter value")]
+
+
+def test_an_operation_path_with_a_path_template_is_no_braced_pointer() -> None:
+    text = DOC.replace("operationId: getPet", "operationPath: '{$sourceDescriptions.api.url}#/paths/~1pets~1{id}/get'")
+    assert not upgrade_text(text, "doc.yaml").notes
+    text = DOC.replace("operationId: getPet", "operationPath: $sourceDescriptions.api#/paths/~1pets~1{id}/get")
+    assert not upgrade_text(text, "doc.yaml").notes
