@@ -598,7 +598,10 @@ def _check_criterion(source: SourceFile, report: Report, at: JsonPath, criterion
         table = _EXPRESSION_VERSIONS_1_1 if minor == "1.1" else _EXPRESSION_VERSIONS
         versions = table.get(inner) if isinstance(inner, str) else None
         if versions is None:
-            report.add(source.diagnostic(at + ("type",), f"unknown criterion expression type {inner!r}", "a criterion expression type object names jsonpath or xpath, and a version"))
+            hint = "a criterion expression type object names jsonpath or xpath, and a version"
+            if minor == "1.1" and inner == "jsonpointer":  # the 1.1 schema admits it; the Criterion Object's prose does not
+                hint = "a JSON pointer selects a value, it does not test one: use it in a Selector Object or targetSelectorType; for a condition use jsonpath (rfc9535) or xpath"
+            report.add(source.diagnostic(at + ("type",), f"unknown criterion expression type {inner!r}", hint))
             return
         if kind.get("version") not in versions:
             report.add(source.diagnostic(at + ("type",), f"unknown {inner} version {kind.get('version')!r}", "use " + _or_list(versions)))
