@@ -33,6 +33,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from .cache import TextCache, module_digest, package_version
 from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
 from .load import Loader, SourceFile
+from . import v11_schema
 
 ARAZZO_VERSION_PREFIX = "1.0."
 #: Arazzo 1.1 documents are held to the 1.1 schema and the 1.1 rules.
@@ -92,6 +93,8 @@ def validate_arazzo(source: SourceFile, report: Report, loader: Loader | None = 
         if not explained and minor != "1.0":  # no branch explains it: say what the schema says
             text = str(error.message)
             explained = [(tuple(error.absolute_path), _SCHEMA_PREFIX + (text if len(text) < 200 else text[:197] + "..."), "compare it with the 1.1 specification's object for this place")]
+        if minor == "1.1":
+            explained = [refined for path, message, hint in explained for refined in v11_schema.refine(data, path, message, hint)]
         for path, message, hint in explained:
             if path in covered:
                 continue

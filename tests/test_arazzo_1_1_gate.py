@@ -120,7 +120,7 @@ def test_1_1_schema_refuses_a_fail_fixture_for_its_defect_not_its_source(folder:
     ]
     code, errors, _ = errors_of(["validate", "invalid-self-fragment.arazzo.yaml"], capsys)
     assert code == 1
-    assert len(errors) == 1 and errors[0].startswith("invalid-self-fragment.arazzo.yaml:2:8: error: $['$self']: ") and "'^[^#]*$'" in errors[0]
+    assert errors == ["invalid-self-fragment.arazzo.yaml:2:8: error: $['$self']: $self may not have a fragment ('#...'): it names the whole document"]
 
 
 def test_1_1_only_forms_are_not_judged_by_1_0_rules(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
