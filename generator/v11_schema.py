@@ -23,8 +23,10 @@ _TARGETS = ("operationId", "operationPath", "workflowId", "channelPath")
 def _at(data: Any, path: JsonPath) -> Any:
     node = data
     for key in path:
-        if isinstance(node, dict) and key in node or isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+        if isinstance(node, dict) and key in node:
             node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]  # noqa: SIM114 (mypy narrows each branch's index type)
         else:
             return None
     return node
