@@ -26,7 +26,7 @@ def _at(data: Any, path: JsonPath) -> Any:
         if isinstance(node, dict) and key in node:
             node = node[key]
         elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]  # noqa: SIM114 (mypy narrows each branch's index type)
+            node = node[key]
         else:
             return None
     return node
