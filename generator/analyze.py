@@ -53,18 +53,27 @@ _TRANSPORT_RETRY_STATUSES = frozenset({"502", "503", "504"})
 #: 429 the OpenAPI merely documents is still retried (with its Retry-After, capped),
 #: unless the step has retry actions.
 _CRITERIA_RETRY_STATUSES = _TRANSPORT_RETRY_STATUSES | {"429"}
-#: Header parameters (lower case) that make a POST safe to send again with the same value.
-_IDEMPOTENCY_HEADERS = frozenset({"idempotency-key"})
+#: The header parameter (lower case) that makes a POST safe to send again with the same value;
+#: the ``idempotency-header`` option names one more.
+_IDEMPOTENCY_HEADER = "idempotency-key"
 
 
-def idempotency_header(op: Operation) -> str | None:
-    """The idempotency header the operation declares (as it spells it), if any."""
-    return next((name for name, location in op.parameters if location == "header" and name.lower() in _IDEMPOTENCY_HEADERS), None)
+def idempotency_header(op: Operation, configured: str | None = None) -> str | None:
+    """The idempotency header the operation declares (as it spells it), if any: the
+    configured name (any case) when the operation declares it, else ``Idempotency-Key``."""
+    headers = [name for name, location in op.parameters if location == "header"]
+    for wanted in ([configured.lower()] if configured else []) + [_IDEMPOTENCY_HEADER]:
+        found = next((name for name in headers if name.lower() == wanted), None)
+        if found is not None:
+            return found
+    return None
 
 
 @dataclass
 class Options:
     poll_interval: float = DEFAULT_POLL_INTERVAL
+    #: A header name (any case) that, besides ``Idempotency-Key``, marks an operation idempotency-keyed.
+    idempotency_header: str | None = None
 
 
 @dataclass
@@ -150,7 +159,7 @@ class Analyzer:
         self.token_urls: dict[str, tuple[str, str]] = {}  # SERVERS key -> (source, absolute token URL)
         self.runtime_parts: set[str] = set()
         #: Some step sends an idempotency key: every function takes ``idempotency_key``.
-        self.keyed = any(b.operation is not None and idempotency_header(b.operation) is not None for b in resolved.all_steps())
+        self.keyed = any(b.operation is not None and idempotency_header(b.operation, options.idempotency_header) is not None for b in resolved.all_steps())
 
     def error(self, path: JsonPath, message: str, hint: str | None = None) -> None:
         self.report.add(self.arazzo.diagnostic(path, message, hint))
@@ -1249,7 +1258,7 @@ class WorkflowAnalyzer:
         response = "_response" if info.operation is not None else "None"
         seconds = f"_runtime.retry_delay({py_str(info.step_id)}, {response}, {after}, poll_interval, {self.p.options.poll_interval!r})"
         lines = [f"{action.counter} += 1", self._decided_line(info, "onFailure", action)]
-        if info.operation is not None and idempotency_header(info.operation) is not None:
+        if info.operation is not None and idempotency_header(info.operation, self.p.options.idempotency_header) is not None:
             lines.append(f"_keys.retrying({py_str(info.step_id)})")
         if action.target_workflow is not None and action.target_workflow in self.p.workflows:
             lines.append(f"{self.workflow_vars[action.target_workflow]} = {self.call_workflow(action.target_workflow, ctx.is_async, action.json_path + ('workflowId',))}")
@@ -1811,7 +1820,7 @@ class ExprContext:
             headers.append(("Content-Type", content_type))
         if cookies and "cookie" not in explicit:
             headers.append(("Cookie", "_runtime.cookies({" + ", ".join(f"{py_str(n)}: {v}" for n, v in cookies) + "})"))
-        key_header = idempotency_header(op)
+        key_header = idempotency_header(op, self.wf.p.options.idempotency_header)
         keyed = key_header is not None and key_header.lower() not in explicit
         if key_header is not None and keyed:
             headers.append((key_header, f"_keys.key({py_str(self.info.step_id)})"))
