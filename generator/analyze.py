@@ -34,6 +34,7 @@ from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
 from .inputs import compile_schema
+from .jsonpath_py import compile_jsonpath_test
 from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, model_field_name, pascal_case, py_literal, py_str, snake_case
 from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme, linked_workflow
 from .regex import RegexError, ecma_pattern
@@ -2136,6 +2137,9 @@ class ExprContext:
             return "False"
         self._check_jsonpath_members(query, goessner, raw_context, at + ("condition",))
         self.p.runtime_parts.add("jsonpath")
+        compiled = compile_jsonpath_test(query, context, goessner=goessner)
+        if compiled is not None:  # plain Python; the query stays in the generated comment of the criterion
+            return compiled
         flavour = ", goessner=True" if goessner else ""
         return f"_runtime.jsonpath_test({context}, {py_str(query)}{flavour})"
 
@@ -2198,7 +2202,7 @@ def _certain_number(node: ex.Condition, source: str) -> bool:
     """A number literal or the status code: plain Python comparison operators are safe."""
     if isinstance(node, ex.Literal):
         return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-    return source == "response.status_code"
+    return source in ("_response.status_code", "response.status_code")
 
 
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
