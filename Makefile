@@ -4,6 +4,7 @@
 # Both install the tested versions pinned in constraints.txt.  Also:
 #   make test-latest  - the suite against the newest versions pyproject.toml allows
 #   make lock         - refresh constraints.txt to those newest versions
+#   make corpus       - compile the real-world corpus (../shared/corpus) against its EXPECT.tsv
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
@@ -22,7 +23,7 @@ endef
 LATEST_VENV := .venv-latest
 LOCK_VENV := .venv-lock
 
-.PHONY: generate check test test-latest lock typecheck bench clean
+.PHONY: generate check test test-latest lock typecheck bench corpus clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +69,11 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
+
+# The real-world corpus benchmark (not part of `make test`): CORPUS=path to override.
+CORPUS ?= ../shared/corpus
+corpus: $(STAMP)
+	$(BIN)/python bench/corpus.py $(CORPUS)
 
 clean:
 	rm -rf $(VENV) $(LATEST_VENV) $(LOCK_VENV) build *.egg-info .mypy_cache .pytest_cache

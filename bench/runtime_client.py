@@ -2,11 +2,15 @@
 
     python bench/runtime_client.py VARIANT[,VARIANT...] --base URL [--n 100] [--warmup 10] [--runner-doc PATH]
 
-VARIANTs: handwritten-sync, generated-sync, handwritten-async, generated-async,
-arazzo-runner.  Each runs the Vapi outbound-call workflow ``--warmup`` times
-untimed, then ``--n`` times timed, one execution at a time, the variants taking
-turns (the order rotates each time), so that whatever else the machine is doing
-falls on all of them alike and their ratios are paired.  Each execution is
+VARIANTs: handwritten-sync, handwritten-sync-own (a client and a connection per
+execution, on one TLS context), generated-sync, handwritten-async, generated-async
+(on a plain ``httpx.AsyncClient``), generated-async-own (no ``client=``: a client
+per run, as the runtime builds it), generated-async-own-anyio (the same on httpx's
+default backend, as before the runtime's asyncio backend), generated-async-transport
+(a shared client on the runtime's documented ``asyncio_transport()``), arazzo-runner.
+Each runs the Vapi outbound-call workflow ``--warmup`` times untimed, then ``--n``
+times timed, one execution at a time, the variants taking turns (the order rotates
+each time), so that whatever else the machine is doing falls on all of them alike and their ratios are paired.  Each execution is
 timed on its own: client CPU (``time.process_time``: this process only; the mock
 server is another process) and wall time.  Async executions run on one event
 loop (``run_until_complete`` per execution).  Sleep is a no-op and
@@ -37,7 +41,7 @@ INPUTS: dict[str, Any] = {
 }
 WORKFLOW_ID = "assistant-phone-outbound-call"
 EXPECTED = {"callStatus": "ended", "endedReason": "customer-ended-call", "cost": 0.1234}
-VARIANTS = ("handwritten-sync", "generated-sync", "handwritten-async", "generated-async", "arazzo-runner")
+VARIANTS = ("handwritten-sync", "handwritten-sync-own", "generated-sync", "handwritten-async", "generated-async", "generated-async-own", "generated-async-own-anyio", "generated-async-transport", "arazzo-runner")
 
 
 def check(outputs: dict[str, Any]) -> None:
@@ -98,13 +102,21 @@ class Variants:
 
             if name == "handwritten-sync":
                 self.calls[name] = self._handwritten_sync(base, httpx.Client())
+            elif name == "handwritten-sync-own":
+                self.calls[name] = self._handwritten_sync_own(base)
             elif name == "generated-sync":
                 self.calls[name] = self._generated_sync(servers, httpx.Client())
-            elif name in ("handwritten-async", "generated-async"):
+            elif name in ("handwritten-async", "generated-async", "generated-async-own", "generated-async-own-anyio", "generated-async-transport"):
                 if loop is None:
                     loop = asyncio.new_event_loop()
                     self._closers.append(loop.close)
-                self.calls[name] = self._async(name, loop, base, servers, httpx.AsyncClient())
+                if name in ("generated-async-own", "generated-async-own-anyio"):
+                    client = None  # no client=: each run builds its own, as a caller gets by default
+                elif name == "generated-async-transport":
+                    client = httpx.AsyncClient(transport=_generated()._runtime.asyncio_transport())  # the documented fast transport
+                else:
+                    client = httpx.AsyncClient()
+                self.calls[name] = self._async(name, loop, base, servers, client)
             else:
                 raise SystemExit(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")
 
@@ -114,6 +126,18 @@ class Variants:
 
         def run() -> dict[str, Any]:
             return dict(hw.outbound_call(client, base, api_token=TOKEN, **INPUTS, poll_interval=0, sleep=_nosleep))
+
+        return run
+
+    def _handwritten_sync_own(self, base: str) -> Callable[[], dict[str, Any]]:
+        import httpx
+
+        hw = _handwritten()
+        context = httpx.create_ssl_context()  # built once, as the generated runtime shares its one
+
+        def run() -> dict[str, Any]:
+            with httpx.Client(verify=context) as client:
+                return dict(hw.outbound_call(client, base, api_token=TOKEN, **INPUTS, poll_interval=0, sleep=_nosleep))
 
         return run
 
@@ -128,12 +152,30 @@ class Variants:
         return run
 
     def _async(self, name: str, loop: asyncio.AbstractEventLoop, base: str, servers: dict[str, str], client: Any) -> Callable[[], dict[str, Any]]:
-        self._closers.append(lambda: loop.run_until_complete(client.aclose()))
+        import httpx
+
+        if client is not None:
+            self._closers.append(lambda: loop.run_until_complete(client.aclose()))
         if name == "handwritten-async":
             hw = _handwritten()
 
             async def once() -> dict[str, Any]:
                 return dict(await hw.outbound_call_async(client, base, api_token=TOKEN, **INPUTS, poll_interval=0, sleep=_anosleep))
+
+        elif name == "generated-async-own-anyio":
+            vapi = _generated()
+            runtime = vapi._runtime
+
+            def anyio_client() -> Any:  # the runtime's own client as before its asyncio backend
+                return httpx.AsyncClient(verify=runtime._ssl_context())
+
+            async def once() -> dict[str, Any]:
+                owned, runtime._owned_async_client = runtime._owned_async_client, anyio_client
+                try:
+                    out = await vapi.assistant_phone_outbound_call_async(api_token=TOKEN, **INPUTS, client=None, servers=servers, poll_interval=0, sleep=_anosleep)
+                finally:
+                    runtime._owned_async_client = owned
+                return dict(out.model_dump(by_alias=True))
 
         else:
             vapi = _generated()

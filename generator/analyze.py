@@ -26,12 +26,12 @@ import keyword
 import re
 import textwrap
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import expressions as ex
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
-from .load import SourceFile
+from .load import SourceFile, walk
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
 from .inputs import compile_schema
 from .jsonpath_py import compile_jsonpath_test
@@ -41,6 +41,8 @@ from .regex import RegexError, ecma_pattern
 from .schemas import ANY, DATETIME_TYPE, ModelSet, PyType, TypeInferrer, wire_type
 
 DEFAULT_POLL_INTERVAL = 1.0
+#: The input names ``$inputs.<name>`` reads (up to a '.', '#' or the end of the name).
+_INPUT_NAME = re.compile(r"\$inputs\.([A-Za-z0-9_\-]+)")
 _SECRET_INPUT = re.compile(r"token|key|secret|password|passwd|credential", re.I)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _IDENTIFIER_LIKE = re.compile(r"^[A-Za-z0-9_\-]+$")
@@ -105,6 +107,9 @@ class StepInfo:
     operation: Operation | None
     workflow_id: str | None  # a step that calls another workflow of this document
     outputs: dict[str, StepVar] = field(default_factory=dict)
+    #: Outputs of the called workflow read through this step without the step declaring
+    #: them (a quirk): name -> the value they are computed from ('$outputs.<name>').
+    implicit_outputs: dict[str, str] = field(default_factory=dict)
     payload_name: str = ""  # the variable holding the request body, when it needs one
     success_actions: list[Action] = field(default_factory=list)
     failure_actions: list[Action] = field(default_factory=list)
@@ -357,7 +362,7 @@ class WorkflowAnalyzer:
         schema = self.workflow.get("inputs")
         at = self.path + ("inputs",)
         if schema is None:
-            return []
+            return self._undeclared_inputs()
         schema, at = self._deref_input_schema(schema, at)
         if not isinstance(schema, dict):
             return []
@@ -398,6 +403,33 @@ class WorkflowAnalyzer:
                 self.secret_names.append(py_name)
         return sorted(params, key=lambda p: p.default is not None)
 
+    def _undeclared_inputs(self) -> list[InputParam]:
+        """A workflow with no inputs schema at all whose expressions read ``$inputs.x``
+        (real documents do): each such name becomes a required argument typed Any,
+        with a warning naming the declaration.  (With an inputs schema that lacks the
+        name, ``$inputs.x`` stays an error: the schema says what the inputs are.)"""
+        params: list[InputParam] = []
+        for here, node in walk(self.workflow, self.path):
+            if not isinstance(node, str) or "$inputs." not in node or here[-1:] in (("description",), ("summary",)):
+                continue  # prose may mention an input without reading it
+            for original in _INPUT_NAME.findall(node):
+                if original in self.inputs:
+                    continue
+                wanted = snake_case(original, fallback="input")
+                py_name = self.names.claim(wanted)
+                self._warn_renamed_input(original, wanted, py_name, here)
+                secret = bool(_SECRET_INPUT.search(original))
+                param = InputParam(py_name, original, "Any", None, "", secret)
+                self.inputs[original] = param
+                self.input_types[original] = ANY
+                self.required_inputs.add(original)
+                params.append(param)
+                if secret:
+                    self.secret_names.append(py_name)
+                declared = f"inputs: {{type: object, properties: {{{original}: {{type: string}}}}, required: [{original}]}}"
+                self.warn(here, f"workflow {self.workflow_id!r} has no inputs schema: $inputs.{original} becomes the required argument {py_name}, typed Any", f"declare it in the workflow's inputs, e.g. {declared}")
+        return params
+
     def _warn_renamed_input(self, original: str, wanted: str, py_name: str, at: JsonPath) -> None:
         """Warn when input ``original`` does not become the argument its snake_case name would be."""
         natural = wanted[:-1] if wanted.endswith("_") and (keyword.iskeyword(wanted[:-1]) or keyword.issoftkeyword(wanted[:-1])) else wanted
@@ -410,6 +442,35 @@ class WorkflowAnalyzer:
         else:
             why = f"{natural} is taken by another input"
         self.warn(at, f"input {original!r} is generated as argument {py_name}, since {why}", f"rename the input, or pass it as {py_name}=...")
+
+    def _implicit_callee_outputs(self) -> None:
+        """Quirk: ``$steps.<s>.outputs.<name>`` where step ``s`` calls a workflow that has
+        output ``name`` but the step does not declare it.  Arazzo 1.0.1 gives a step the
+        outputs its ``outputs`` map declares, and a workflow step's map reads the called
+        workflow with ``$outputs.<name>``; tools that run such documents read the called
+        workflow's outputs through the step.  The step gets ``name: $outputs.<name>``,
+        and each reference a warning (see ExprContext._output_of_step)."""
+        for step_id, name in sorted(set(_STEP_OUTPUT_REF.findall(json.dumps(self.workflow, default=str)))):
+            info = self.by_id.get(step_id)
+            if info is None or info.workflow_id is None or info.workflow_id not in self.p.workflows:
+                continue
+            callee_outputs = self.p.workflows[info.workflow_id].workflow.get("outputs")
+            if not isinstance(callee_outputs, dict):
+                continue
+            for candidate in (name, name.split(".")[0]):
+                if candidate in info.outputs:
+                    break
+                if candidate in callee_outputs:
+                    var = self.names.claim(f"{snake_case(info.step_id, fallback='step')}_{snake_case(candidate, fallback='output')}")
+                    info.outputs[candidate] = StepVar(var, ANY)
+                    info.implicit_outputs[candidate] = f"$outputs.{candidate}"
+                    break
+
+    def step_outputs(self, info: StepInfo) -> list[tuple[str, Any]]:
+        """The outputs a step computes, in order: those read from the called workflow
+        without the step declaring them first (its own may read them), then its own."""
+        declared = info.step.get("outputs")
+        return list(info.implicit_outputs.items()) + (list(declared.items()) if isinstance(declared, dict) else [])
 
     def _deref_input_schema(self, schema: Any, at: JsonPath) -> tuple[Any, JsonPath]:
         hops = 0
@@ -440,6 +501,7 @@ class WorkflowAnalyzer:
                 info.payload_name = self.names.claim(f"{snake_case(info.step_id, fallback='step')}_payload")
             self.steps.append(info)
             self.by_id[info.step_id] = info
+        self._implicit_callee_outputs()
         for info in self.steps:
             at = info.json_path
             info.success_actions = self._actions(info.step.get("onSuccess"), at + ("onSuccess",), "successActions", self.workflow.get("successActions"))
@@ -784,8 +846,9 @@ class WorkflowAnalyzer:
             request.request_lines(info.operation, info.step, info.json_path)
             payload, path_values = request.payload_var, request.path_values
         ctx = ExprContext(self, info, is_async=False, phase="response" if info.operation else "called", payload=payload, path_values=path_values)
-        for name, raw in (info.step.get("outputs") or {}).items():
-            _, py_type = ctx.value(raw, info.json_path + ("outputs", name))
+        for name, raw in self.step_outputs(info):
+            at = info.json_path + ("outputs", name) if name not in info.implicit_outputs else info.json_path + ("workflowId",)
+            _, py_type = ctx.value(raw, at)
             info.outputs[name].type = py_type
 
     def _workflow_outputs(self) -> tuple[list[OutputField], list[tuple[str, str]]]:
@@ -1158,8 +1221,9 @@ class WorkflowAnalyzer:
 
     def _success_nodes(self, info: StepInfo, ctx: ExprContext) -> list[Node]:
         nodes: list[Node] = []
-        for name, raw in (info.step.get("outputs") or {}).items():
-            source, _ = ctx.value(raw, info.json_path + ("outputs", name))
+        for name, raw in self.step_outputs(info):
+            at = info.json_path + ("outputs", name) if name not in info.implicit_outputs else info.json_path + ("workflowId",)
+            source, _ = ctx.value(raw, at)
             nodes.append(Line(f"{info.outputs[name].name} = {source}"))
         if info.step_id in self.resume_targets:
             nodes.append(Block("if _resume is not None:  # a retry ran this step first: back to it", (Line("_step, _resume = _resume, None"), Line("continue"))))
@@ -1459,9 +1523,20 @@ class ExprContext:
             try:
                 parsed = ex.parse_value(raw)
             except ex.ExpressionError as exc:
-                self.error(at, f"malformed runtime expression in {raw!r}: {exc.message}", exc.hint)
+                reported, dotted = self._body_dot_path(raw, at)
+                if dotted is not None:
+                    return self.expr(dotted, at)
+                if not reported:
+                    self.error(at, f"malformed runtime expression in {raw!r}: {exc.message}", exc.hint)
                 return "None", ANY
             if isinstance(parsed, str):
+                dependency = self._dependency_output(parsed, at)
+                if dependency is not None:
+                    return self.expr(dependency, at)
+                unknown = _UNKNOWN_ROOT.match(parsed)
+                if unknown:
+                    # '$dependencies.setup.petId' (WSO2's): text by the grammar, an expression to its author
+                    self.warn(at, f"{parsed!r} looks like a runtime expression, but '${unknown.group(1)}' is no expression root: it is sent as this text", ex.ROOT_HINT + ("; the output of a dependsOn workflow is $workflows.<workflowId>.outputs.<name>" if unknown.group(1) == "dependencies" else ""))
                 return py_str(parsed), PyType("str")
             if isinstance(parsed, ex.Template):
                 return self.template(parsed, raw, at), PyType("str")
@@ -1479,6 +1554,53 @@ class ExprContext:
         literal = py_literal(raw)
         kind = {bool: "bool", int: "int", float: "float", type(None): "None"}.get(type(raw), "Any")
         return literal, PyType(kind)
+
+    def _body_dot_path(self, raw: str, at: JsonPath) -> tuple[bool, ex.RuntimeExpr | None]:
+        """Quirk: ``$response.body.category.name`` (a dot-path, as JavaScript engines
+        read it) means ``$response.body#/category/name``: accepted with a warning.  A
+        dot-path whose members are not plain names is an error, reported here (then
+        the first item is True), and so is ``$steps.s.name`` without '.outputs'."""
+        text = raw.strip()
+        try:
+            dotted = ex.body_dot_path(text)
+        except ex.ExpressionError as exc:
+            self.error(at, exc.message, exc.hint)
+            return True, None
+        if dotted is not None:
+            self.warn(at, f"runtime expression {text!r} reads the body with a dot-path, not a JSON pointer", f"write {ex.to_source(dotted)!r}")
+            return False, dotted
+        return self._step_output_without_outputs(text, at), None
+
+    def _dependency_output(self, text: str, at: JsonPath) -> ex.RuntimeExpr | None:
+        """Quirk: ``$dependencies.setup_pet.createdPetId`` (WSO2's go-runner tests), where
+        this workflow dependsOn setup_pet and setup_pet has output createdPetId, means
+        ``$workflows.setup_pet.outputs.createdPetId``: a warning.  Otherwise None (the
+        text is text, and _plain_value says so)."""
+        match = _DEPENDENCY_OUTPUT.match(text)
+        if match is None:
+            return None
+        workflow_id, name = match.groups()
+        key = self.wf.workflow_key(workflow_id)
+        if key is None or key not in self.wf.depends_on or name not in (self.p.workflows[key].workflow.get("outputs") or {}):
+            return None
+        meant = ex.WorkflowOutput(workflow_id, name, None)
+        self.warn(at, f"{text!r} reads the output of a dependsOn workflow through '$dependencies', which is no expression root", f"write {ex.to_source(meant)!r}")
+        return meant
+
+    def _step_output_without_outputs(self, text: str, at: JsonPath) -> bool:
+        """``$steps.tokenRequest.access_token`` (Jentic's fixtures), where the step declares
+        output access_token: refused, not tolerated (a step has outputs, and the grammar
+        reads them only under '.outputs.'), with the expression to write.  True when it
+        was reported here."""
+        match = _STEP_WITHOUT_OUTPUTS.match(text)
+        if match is None or match.group(2) == "outputs":
+            return False
+        target = self.wf.by_id.get(match.group(1))
+        if target is None or match.group(2) not in target.outputs:
+            return False
+        meant = f"$steps.{match.group(1)}.outputs.{match.group(2)}{match.group(3) or ''}"
+        self.error(at, f"runtime expression {text!r} leaves out '.outputs' after the step id", f"write {meant!r}")
+        return True
 
     def _is_optional_input(self, raw: Any) -> bool:
         """True for a value that is exactly an optional input with no default."""
@@ -1612,6 +1734,8 @@ class ExprContext:
         name, pointer = node.name, tuple(node.pointer or ())
         if name not in self.wf.inputs and "." in name:
             head, *rest = name.split(".")
+            if head in self.wf.inputs:
+                self._warn_dotted_name(node, ex.Input(head, tuple(rest) + pointer), at)
             name, pointer = head, tuple(rest) + pointer
         if name not in self.wf.inputs:
             self.error(at, f"unknown input $inputs.{name}", did_you_mean(name, self.wf.inputs) or "declare it in the workflow's inputs schema")
@@ -1620,6 +1744,11 @@ class ExprContext:
         if pointer:
             return f"_runtime.pointer({param.name}, {py_str(_pointer_text(pointer))})", ANY
         return param.name, self.wf.input_types[name]
+
+    def _warn_dotted_name(self, written: ex.Input | ex.Output | ex.StepOutput | ex.WorkflowOutput, meant: ex.Input | ex.Output | ex.StepOutput | ex.WorkflowOutput, at: JsonPath) -> None:
+        """Quirk: ``$steps.s.outputs.menu.page.limit``, where no output is named
+        ``menu.page.limit`` but ``menu`` is, reads ``menu#/page/limit``: a warning."""
+        self.warn(at, f"{ex.to_source(written)} names no {_NAME_KINDS[type(written)]}: it is read as {ex.to_source(meant)}, a dot-path into {ex.to_source(replace(meant, pointer=None))}", f"write {ex.to_source(meant)!r}")
 
     def _step_output(self, node: ex.StepOutput, at: JsonPath) -> tuple[str, PyType]:
         """A step output; wrapped in ``_runtime.need`` where the request cannot go without it."""
@@ -1644,10 +1773,14 @@ class ExprContext:
         if name not in target.outputs and "." in name:
             head, *rest = name.split(".")
             if head in target.outputs:
+                self._warn_dotted_name(node, ex.StepOutput(node.step_id, head, tuple(rest) + pointer), at)
                 name, pointer = head, tuple(rest) + pointer
         if name not in target.outputs:
             self.error(at, f"step {node.step_id!r} defines no output {name!r}", did_you_mean(name, target.outputs) or f"add it to the outputs of step {node.step_id!r}")
             return "None", ANY
+        if name in target.implicit_outputs and target.workflow_id is not None:
+            callee = self.p.workflows[target.workflow_id].workflow_id
+            self.warn(at, f"step {node.step_id!r} declares no output {name!r}: it is read as the output {name!r} of workflow {callee!r}, which the step calls", f"declare it on the step: outputs: {{{name}: $outputs.{name}}}")
         var = target.outputs[name]
         if var.name in self.unset:
             return "None", var.type.or_none()
@@ -1709,6 +1842,10 @@ class ExprContext:
         if name not in callee.output_fields and "." in name:
             head, *rest = name.split(".")
             if head in callee.output_fields:
+                if self.phase == "called" and self.info is not None and self.info.workflow_id == key:
+                    self._warn_dotted_name(ex.Output(name, pointer), ex.Output(head, tuple(rest) + tokens), at)
+                else:
+                    self._warn_dotted_name(ex.WorkflowOutput(workflow_id, name, pointer), ex.WorkflowOutput(workflow_id, head, tuple(rest) + tokens), at)
                 name, tokens = head, tuple(rest) + tokens
         if name not in callee.output_fields:
             self.error(at, f"workflow {workflow_id!r} has no output {name!r}", did_you_mean(name, callee.output_fields))
@@ -1734,6 +1871,7 @@ class ExprContext:
             name, pointer = node.name, tuple(node.pointer or ())
             if name not in raw_outputs and "." in name and name.split(".")[0] in raw_outputs:
                 head, *rest = name.split(".")
+                self._warn_dotted_name(node, ex.Output(head, tuple(rest) + pointer), at)
                 name, pointer = head, tuple(rest) + pointer
             if name not in raw_outputs:
                 self.error(at, f"$outputs.{name}: the workflow has no output {name!r}", did_you_mean(name, raw_outputs))
@@ -2075,11 +2213,16 @@ class ExprContext:
             if stripped.startswith("{$") and stripped.endswith("}"):
                 self.warn(at + ("condition",), f"condition {condition!r} is wrapped in braces", f"write {stripped[1:-1]!r}")
                 condition = stripped[1:-1]
+            quirks: list[ex.Quirk] = []
             try:
-                tree = ex.parse_condition(condition)
+                tree = ex.parse_condition(condition, quirks)
             except ex.ExpressionError as exc:
                 self.error(at + ("condition",), f"malformed condition {condition!r} at column {exc.offset + 1}: {exc.message}", exc.hint)
                 return "False"
+            if quirks:
+                # Quirk: "humanoid" (JavaScript's, JSON's quotes) for the literal 'humanoid'.
+                shown = ", ".join(condition[q.start : q.end] for q in quirks)
+                self.warn(at + ("condition",), f"condition {condition!r} writes {quirks[0].what if len(quirks) == 1 else 'strings in double quotes'} ({shown}): string literals take single quotes", f"write {ex.apply_quirks(condition, quirks)!r}")
             return self.boolean(tree, at + ("condition",))
         if kind not in ("regex", "jsonpath", "xpath"):
             self.error(at + ("type",), f"unknown criterion type {kind!r}", "use simple, regex, jsonpath or xpath")
@@ -2109,8 +2252,12 @@ class ExprContext:
         try:
             parsed = ex.parse_expression(text)
         except ex.ExpressionError as exc:
-            self.error(at + ("context",), f"malformed context expression {raw!r}: {exc.message}", exc.hint)
-            return None
+            reported, dotted = self._body_dot_path(text, at + ("context",))
+            if dotted is None:
+                if not reported:
+                    self.error(at + ("context",), f"malformed context expression {raw!r}: {exc.message}", exc.hint)
+                return None
+            parsed = dotted
         if xml and isinstance(parsed, ex.ResponseBody) and not parsed.pointer and self.phase == "response":
             return "_response.content"  # the raw XML bytes: the parser reads their encoding declaration
         source, _ = self.expr(parsed, at + ("context",))
@@ -2334,6 +2481,21 @@ def _member_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[str,
             if isinstance(part, dict) and isinstance(part.get("properties"), dict):
                 names.update(str(k) for k in part["properties"])
     return sorted(names)
+
+
+#: ``$steps.<stepId>.<name>[.more][#pointer]``: a step output without '.outputs.'.
+_STEP_WITHOUT_OUTPUTS = re.compile(r"^\$steps\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)((?:\.[A-Za-z0-9_-]+)*(?:#.*)?)$")
+
+#: ``$dependencies.<workflowId>.<output>``: WSO2's spelling of a dependsOn workflow's output.
+_DEPENDENCY_OUTPUT = re.compile(r"^\$dependencies\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_.-]+)$")
+
+#: A value that starts like a runtime expression with a root the grammar does not have.
+_UNKNOWN_ROOT = re.compile(r"^\$([A-Za-z]+)\.[A-Za-z_]")
+
+#: ``$steps.<stepId>.outputs.<name>`` anywhere in a workflow's text (names may hold dots).
+_STEP_OUTPUT_REF = re.compile(r"\$steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_.-]*[A-Za-z0-9_-])")
+
+_NAME_KINDS: dict[type, str] = {ex.Input: "input", ex.StepOutput: "step output", ex.WorkflowOutput: "workflow output", ex.Output: "output"}
 
 
 def _pointer_text(pointer: Iterable[str] | None) -> str:

@@ -56,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
         if output:
             p.add_argument("--out", type=Path, metavar="DIR", help="directory that receives one package per spec (overrides 'out' of the configuration; default: generated)")
         p.add_argument("--package", metavar="NAME", help="package name for a single SPEC (default: the configured one, or derived from the file name)")
+        p.add_argument(
+            "--source-map",
+            action="append",
+            default=[],
+            metavar="PREFIX=DIR",
+            help="read remote URLs that start with PREFIX from DIR plus the rest of the URL (repeatable; the longest prefix wins; overrides source-map entries of the configuration with the same prefix); nothing is ever fetched",
+        )
         p.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None, help="treat warnings (OpenAPI validation findings, spec quirks) as errors; --no-strict overrides strict = true")
         if codegen:
             p.add_argument("--poll-interval", type=float, metavar="SECONDS", help="default delay between polls of a goto loop that gives none (default: 1.0)")
@@ -132,13 +139,14 @@ def _main(argv: list[str]) -> int:
 
 
 def _overrides(args: argparse.Namespace) -> Overrides:
-    from .config import Overrides, check_overrides
+    from .config import Overrides, check_overrides, parse_source_map_option
 
     overrides = Overrides(
         out=getattr(args, "out", None),
         strict=args.strict,
         poll_interval=getattr(args, "poll_interval", None),
         line_length=getattr(args, "line_length", None),
+        source_map=parse_source_map_option(args.source_map),
         idempotency_header=getattr(args, "idempotency_header", None),
     )
     check_overrides(overrides)

@@ -7,6 +7,7 @@ and the options.  Command-line options override it.
     poll-interval = 1.0        # default delay of goto loops that give none
     line-length = 88           # black line length of the generated code
     idempotency-header = "X-Idempotency-Token"  # also marks operations idempotency-keyed
+    source-map = { "https://example.com/api/" = "vendor/api" }  # URL prefix -> local folder
 
     [[tool.arazzo-codegen.specs]]
     spec = "specs/vapi/arazzo/vapi-workflow.yml"
@@ -24,6 +25,7 @@ from __future__ import annotations
 import difflib
 import keyword
 import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,7 +43,7 @@ LINE_LENGTH_RANGE = (40, 300)
 _OPTION_KEYS = {"out": "a string", "strict": "a boolean", "poll-interval": "a number", "line-length": "an integer", "idempotency-header": "a string"}
 #: RFC 9110 ``token`` characters: what an HTTP header name may be made of.
 _TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-TOP_KEYS = {**_OPTION_KEYS, "specs": "an array of tables ([[tool.arazzo-codegen.specs]])"}
+TOP_KEYS = {**_OPTION_KEYS, "source-map": "a table of URL prefix = folder", "specs": "an array of tables ([[tool.arazzo-codegen.specs]])"}
 SPEC_KEYS = {"spec": "a string", "package": "a string", **_OPTION_KEYS}
 
 
@@ -56,6 +58,8 @@ class Job:
     strict: bool = False
     poll_interval: float = DEFAULT_POLL_INTERVAL
     line_length: int = DEFAULT_LINE_LENGTH
+    #: (URL prefix, absolute local folder) pairs, longest prefix first (see SourceMap).
+    source_map: tuple[tuple[str, str], ...] = ()
     #: A header parameter name (any case) that, like ``Idempotency-Key``, makes a POST keyed.
     idempotency_header: str | None = None
 
@@ -64,9 +68,12 @@ class Job:
         return self.out / self.package
 
     def options(self) -> dict[str, object]:
-        """What the stamp hashes besides the inputs."""
+        """What the stamp hashes besides the inputs (a source map or an idempotency header
+        only when there is one, so that packages built without them keep their stamps)."""
         options: dict[str, object] = {"package": self.package, "strict": self.strict, "poll_interval": self.poll_interval, "line_length": self.line_length}
-        if self.idempotency_header is not None:  # only when set: the stamps of packages without it stay as they were
+        if self.source_map:
+            options["source_map"] = self.source_map
+        if self.idempotency_header is not None:
             options["idempotency_header"] = self.idempotency_header
         return options
 
@@ -79,6 +86,7 @@ class Overrides:
     strict: bool | None = None
     poll_interval: float | None = None
     line_length: int | None = None
+    source_map: tuple[tuple[str, str], ...] = ()  # --source-map PREFIX=DIR, DIR absolute
     idempotency_header: str | None = None
 
 
@@ -168,7 +176,7 @@ def jobs_for_specs(specs: Sequence[str], config: Config | None, overrides: Overr
             raise UsageError(f"{spec}: no such file" if not path.exists() else f"{spec}: not a file")
         known = configured.get(Path(os.path.abspath(path)))
         if known is not None and package is None:
-            jobs.append(Job(path, known.package, known.out, known.strict, known.poll_interval, known.line_length, known.idempotency_header))
+            jobs.append(Job(path, known.package, known.out, known.strict, known.poll_interval, known.line_length, known.source_map, known.idempotency_header))
             continue
         name = package if package is not None else package_name(path)
         _check_package(name, "--package" if package is not None else f"{spec}: the package name derived from the file name")
@@ -219,8 +227,54 @@ def _job(spec: Path, package: str, root: Path, overrides: Overrides, entry: Mapp
         strict=bool(_pick(overrides.strict, entry.get("strict"), section.get("strict"), False)),
         poll_interval=float(_pick(overrides.poll_interval, entry.get("poll-interval"), section.get("poll-interval"), DEFAULT_POLL_INTERVAL)),
         line_length=int(_pick(overrides.line_length, entry.get("line-length"), section.get("line-length"), DEFAULT_LINE_LENGTH)),
+        source_map=merge_source_maps(_configured_map(section.get("source-map"), root), overrides.source_map),
         idempotency_header=_pick(overrides.idempotency_header, entry.get("idempotency-header"), section.get("idempotency-header")),
     )
+
+
+def parse_source_map_option(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """``--source-map PREFIX=DIR`` values (DIR relative to the working directory);
+    a later value for the same prefix wins."""
+    pairs: dict[str, str] = {}
+    for value in values:
+        prefix, sep, folder = value.rpartition("=")  # a URL may hold '=', a folder rarely does
+        if not sep or not prefix or not folder:
+            raise UsageError(f"--source-map {value!r}: write PREFIX=DIR, e.g. --source-map https://example.com/api/=vendor/api")
+        pairs[prefix] = _check_map_entry(prefix, Path(folder), f"--source-map {value!r}")
+    return tuple(pairs.items())
+
+
+def _configured_map(table: Any, root: Path) -> tuple[tuple[str, str], ...]:
+    """``source-map`` of the configuration (already type-checked), folders relative to ``root``."""
+    if not table:
+        return ()
+    where = "[tool.arazzo-codegen] source-map"
+    pairs: list[tuple[str, str]] = []
+    for prefix, folder in table.items():
+        if not isinstance(folder, str) or not folder.strip():
+            raise UsageError(f"{where}: the folder of {prefix!r} must be a non-empty string, not {_toml_type(folder)}")
+        pairs.append((prefix, _check_map_entry(prefix, root / folder, f"{where}: {prefix!r}")))
+    return tuple(pairs)
+
+
+def merge_source_maps(configured: Sequence[tuple[str, str]], given: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """Configuration entries, then command-line ones (same prefix: the command line
+    wins), longest prefix first so that the first match is the longest."""
+    merged = dict(configured)
+    merged.update(given)
+    return tuple(sorted(merged.items(), key=lambda item: (-len(item[0]), item[0])))
+
+
+def _is_url_prefix(prefix: str) -> bool:
+    return prefix.startswith("//") or re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", prefix) is not None
+
+
+def _check_map_entry(prefix: str, folder: Path, where: str) -> str:
+    if not _is_url_prefix(prefix):
+        raise UsageError(f"{where}: the prefix {prefix!r} is not an absolute URL; a source map maps remote URLs (https://...) to local folders (relative URLs already are local)")
+    if not folder.is_dir():
+        raise UsageError(f"{where}: {_show(folder)}: no such directory")
+    return os.path.realpath(folder)
 
 
 def _pick(*values: Any) -> Any:
@@ -256,6 +310,8 @@ def _has_type(key: str, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if key == "specs":
         return isinstance(value, list)
+    if key == "source-map":
+        return isinstance(value, dict)
     return isinstance(value, str)
 
 

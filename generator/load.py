@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from urllib.parse import unquote, urldefrag
 
 import yaml
 
-from .diagnostics import Diagnostic, JsonPath, Report, Severity
+from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
 
 try:  # pragma: no branch - depends on how PyYAML was built
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -331,9 +331,11 @@ def parse_text(text: str, display: str, suffix: str) -> Any:
 class Loader:
     """Reads documents once each (cache keyed by real path) and resolves refs."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report, source_map: Sequence[tuple[str, str]] = ()) -> None:
         self.report = report
         self.files: dict[Path, SourceFile | None] = {}
+        #: (URL prefix, absolute folder), longest prefix first: remote URLs that are read locally.
+        self.source_map = tuple(sorted(source_map, key=lambda item: -len(item[0])))
 
     def load(self, path: Path, referrer: SourceFile | None = None, at: JsonPath = ()) -> SourceFile | None:
         # The real path, as the operating system opens it: 'vendor/../store.yaml' with
@@ -440,12 +442,43 @@ class Loader:
         """The document a relative URL in ``referrer`` names; a remote URL is
         refused (the generator never fetches anything)."""
         if is_remote(url):
-            self.report.add(referrer.diagnostic(at, f"{what} {url!r} is a remote URL; the generator reads only local files", "download the document next to the one that names it and use a relative path"))
-            return None
+            local = self._mapped(referrer, url, at, what)
+            if local is None:
+                return None
+            return self.load(local, referrer, at)
         return self.load(referrer.path.parent / unquote(url), referrer, at)
 
-    def resolve_ref(self, source: SourceFile, ref: str, at: JsonPath) -> tuple[SourceFile, JsonPath, Any] | None:
-        """Follow one ``$ref`` (relative file and/or JSON pointer fragment)."""
+    def _mapped(self, referrer: SourceFile, url: str, at: JsonPath, what: str) -> Path | None:
+        """The local file a remote URL maps to through the source map (the longest
+        matching prefix), or None, reported: no prefix matches, the rest of the URL
+        leaves the folder, or the file is missing.  Nothing is ever fetched."""
+        for prefix, folder in self.source_map:
+            if url.startswith(prefix):
+                break
+        else:
+            example = url.split("?", 1)[0].rsplit("/", 1)[0] + "/" if "/" in url.split("://", 1)[-1] else url + "/"
+            self.report.add(
+                referrer.diagnostic(
+                    at,
+                    f"{what} {url!r} is a remote URL; the generator reads only local files",
+                    f"download the document next to the one that names it and use a relative path, or map the URL to a local copy: --source-map {example}=DIR (or source-map in [tool.arazzo-codegen])",
+                )
+            )
+            return None
+        rest = unquote(url[len(prefix) :].split("?", 1)[0])
+        target = os.path.normpath(os.path.join(folder, rest))
+        if "\0" in rest or os.path.isabs(rest) or os.path.commonpath([folder, target]) != folder:
+            self.report.add(referrer.diagnostic(at, f"{what} {url!r} maps outside the folder of source map prefix {prefix!r}", f"a mapped URL must name a file inside {display_path(Path(folder))}; remove the '..' or absolute part"))
+            return None
+        if not os.path.exists(target):
+            self.report.add(referrer.diagnostic(at, f"{what} {url!r} maps to {display_path(Path(target))}, which does not exist", f"source map prefix {prefix!r} -> {display_path(Path(folder))}: copy the document there, or fix the map"))
+            return None
+        return Path(target)
+
+    def resolve_ref(self, source: SourceFile, ref: str, at: JsonPath, dangling: str | None = None) -> tuple[SourceFile, JsonPath, Any] | None:
+        """Follow one ``$ref`` (relative file and/or JSON pointer fragment).  A pointer
+        to nothing is an error, or with ``dangling`` (what becomes of the value then)
+        a warning: a vendor description's broken reference need not stop a build."""
         target_url, fragment = urldefrag(ref)
         if target_url:
             target = self.load_url(source, target_url, at, "$ref")
@@ -459,11 +492,14 @@ class Loader:
             return None
         value = lookup(target.data, pointer)
         if value is _MISSING:
-            self.report.add(source.diagnostic(at, f"$ref {ref!r} points at nothing in {target.display}", None))
+            if dangling is None:
+                self.report.add(source.diagnostic(at, f"$ref {ref!r} points at nothing in {target.display}", missing_ref_hint(target.data, pointer)))
+            else:
+                self.report.add(source.diagnostic(at, f"$ref {ref!r} points at nothing in {target.display}: {dangling}", missing_ref_hint(target.data, pointer), severity=Severity.WARNING))
             return None
         return target, pointer, value
 
-    def deref(self, source: SourceFile, value: Any, at: JsonPath) -> tuple[SourceFile, JsonPath, Any] | None:
+    def deref(self, source: SourceFile, value: Any, at: JsonPath, dangling: str | None = None) -> tuple[SourceFile, JsonPath, Any] | None:
         """Follow a chain of ``$ref``s to a node that is not a reference; a chain
         that comes back to where it has been is reported, not followed forever."""
         start = (source, at)
@@ -471,7 +507,7 @@ class Loader:
         refs: list[str] = []
         while isinstance(value, dict) and isinstance(value.get("$ref"), str):
             refs.append(value["$ref"])
-            resolved = self.resolve_ref(source, value["$ref"], at)
+            resolved = self.resolve_ref(source, value["$ref"], at, dangling)
             if resolved is None:
                 return None
             source, at, value = resolved
@@ -481,6 +517,21 @@ class Loader:
                 return None
             seen.append((source.path, at))
         return source, at, value
+
+
+def missing_ref_hint(data: Any, tokens: JsonPath) -> str:
+    """What a ``$ref`` whose pointer reaches nothing should point at: the first token
+    that is not there, and the names that are."""
+    for depth, token in enumerate(tokens):
+        parent = lookup(data, tokens[:depth])
+        if isinstance(parent, dict) and str(token) in parent:
+            continue
+        where = "#" + "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in tokens[:depth])
+        if not isinstance(parent, dict):
+            return f"{where!r} is not a mapping, so it has no member {str(token)!r}"
+        known = did_you_mean(str(token), (str(k) for k in parent))
+        return f"nothing is named {str(token)!r} at {where!r}" + (f"; {known}" if known else "")
+    return "point the $ref at a schema that exists, e.g. '#/components/schemas/<Name>'"
 
 
 def is_remote(url: str) -> bool:

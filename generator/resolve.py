@@ -11,8 +11,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
-from .load import Loader, SourceFile, lookup, is_missing, pointer_tokens
-from .validate import validate_arazzo, validate_openapi
+from .load import Loader, SourceFile, lookup, is_missing, missing_ref_hint, pointer_tokens
+from .validate import arazzo_1_1_unsupported, is_arazzo_1_1, validate_arazzo, validate_openapi
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -196,6 +196,24 @@ def _resolve_document(arazzo: SourceFile, prefix: str, linker: _Linker) -> Resol
     return doc
 
 
+def check_sources_only(arazzo: SourceFile, loader: Loader, report: Report) -> None:
+    """For a document that is not compiled (Arazzo 1.1): read each source
+    description as resolve would (a remote URL no source map covers, a missing
+    file, a Swagger 2.0 or AsyncAPI document is reported at it), nothing more."""
+    for index, desc in enumerate(arazzo.data.get("sourceDescriptions") or []):
+        if not isinstance(desc, dict) or not isinstance(desc.get("url"), str):
+            continue
+        at: JsonPath = ("sourceDescriptions", index)
+        file = loader.load_url(arazzo, _document_url(desc), at + ("url",), f"source description {desc.get('name')!r}:")
+        if file is None:
+            continue
+        data = file.data
+        if desc.get("type") == "asyncapi" or (isinstance(data, dict) and "asyncapi" in data):
+            report.add(arazzo.diagnostic(at, f"source description {desc.get('name')!r}: AsyncAPI sources are not supported yet", "only OpenAPI 3.0 and 3.1 sources (and other Arazzo documents) are read"))
+        elif _document_kind(data) != "arazzo":
+            validate_openapi(file, report, [])  # the quick checks; the slow validation is not run
+
+
 def _check_linked_references(doc: Resolved, workflow: dict[str, Any], at: JsonPath, report: Report) -> None:
     """dependsOn entries and actions that name workflows of other documents exist
     (steps are bound below; reusable actions are checked where they are used)."""
@@ -227,6 +245,11 @@ def linked_workflow(doc: Resolved, ref: str, at: JsonPath, report: Report) -> st
     name, workflow_id = match.groups()
     if name in doc.failed_sources:
         return None
+    target = doc.linked.get(name)
+    if target is not None and workflow_id.startswith("workflows.") and workflow_id not in target.workflow_ids() and workflow_id[len("workflows.") :] in target.workflow_ids():
+        # Quirk: Redocly's '$sourceDescriptions.<name>.workflows.<workflowId>'.
+        workflow_id = workflow_id[len("workflows.") :]
+        report.add(doc.arazzo.diagnostic(at, f"workflow reference {ref!r} has '.workflows.' between the source name and the workflowId", f"write '$sourceDescriptions.{name}.{workflow_id}'", severity=Severity.WARNING))
     if name not in doc.sources:
         report.add(doc.arazzo.diagnostic(at, f"unknown source description {name!r} in {ref!r}", did_you_mean(name, doc.sources)))
         return None
@@ -308,7 +331,10 @@ def _link_document(doc: Resolved, linker: _Linker, file: SourceFile, name: str, 
         if qualified.count(".") >= MAX_LINK_DEPTH:
             linker.report.add(doc.arazzo.diagnostic(at + ("url",), f"Arazzo documents are linked more than {MAX_LINK_DEPTH} levels deep", "link the documents you need from fewer levels"))
             return None
-        if not validate_arazzo(file, linker.report):
+        if not validate_arazzo(file, linker.report, linker.loader):
+            return None
+        if is_arazzo_1_1(file.data):
+            linker.report.add(arazzo_1_1_unsupported(file))
             return None
         target = _resolve_document(file, qualified, linker)
     doc.linked[name] = target
@@ -363,7 +389,7 @@ def _index_operations(source: Source, loader: Loader, report: Report) -> None:
             continue
         item_at: JsonPath = ("paths", path)
         if "$ref" in item:
-            deref = loader.deref(source.file, item, item_at)
+            deref = loader.deref(source.file, item, item_at, "the operations of this path are left out")
             if deref is None:
                 continue
             item = deref[2]
@@ -376,7 +402,7 @@ def _index_operations(source: Source, loader: Loader, report: Report) -> None:
             params: dict[tuple[str, str], ParamSpec] = {}
             for p_list, base in ((common, item_at + ("parameters",)), (op.get("parameters", []), at + ("parameters",))):
                 for index, raw in enumerate(p_list or []):
-                    deref = loader.deref(source.file, raw, base + (index,))
+                    deref = loader.deref(source.file, raw, base + (index,), "the parameter is left out (a step may still set it with 'in')")
                     if deref is None or not isinstance(deref[2], dict):
                         continue
                     p_file, p_path, p = deref
@@ -387,7 +413,7 @@ def _index_operations(source: Source, loader: Loader, report: Report) -> None:
             request_content: dict[str, SchemaLoc | None] = {}
             request_required = False
             if "requestBody" in op:
-                deref = loader.deref(source.file, op["requestBody"], at + ("requestBody",))
+                deref = loader.deref(source.file, op["requestBody"], at + ("requestBody",), "the request body is typed Any")
                 if deref is not None and isinstance(deref[2], dict):
                     b_file, b_path, body = deref
                     request_required = bool(body.get("required"))
@@ -396,7 +422,7 @@ def _index_operations(source: Source, loader: Loader, report: Report) -> None:
                         request_content[ctype] = SchemaLoc(b_file, b_path + ("content", ctype, "schema"), media["schema"]) if has else None
             responses: dict[str, ResponseSpec] = {}
             for status, raw in (op.get("responses") or {}).items():
-                deref = loader.deref(source.file, raw, at + ("responses", str(status)))
+                deref = loader.deref(source.file, raw, at + ("responses", str(status)), "the response is typed Any")
                 if deref is None or not isinstance(deref[2], dict):
                     continue
                 r_file, r_path, resp = deref
@@ -404,7 +430,7 @@ def _index_operations(source: Source, loader: Loader, report: Report) -> None:
                 ctype, schema = _pick_content(r_file, r_path, content)
                 headers: dict[str, SchemaLoc | None] = {}
                 for h_name, h_raw in (resp.get("headers") or {}).items():
-                    h_deref = loader.deref(r_file, h_raw, r_path + ("headers", h_name))
+                    h_deref = loader.deref(r_file, h_raw, r_path + ("headers", h_name), "the header is typed Any")
                     if h_deref and isinstance(h_deref[2], dict) and "schema" in h_deref[2]:
                         headers[h_name] = SchemaLoc(h_deref[0], h_deref[1] + ("schema",), h_deref[2]["schema"])
                     else:
@@ -521,22 +547,12 @@ def _lookup_op(arazzo: SourceFile, report: Report, sources: dict[str, Source], o
 
 
 
-def missing_ref_hint(data: Any, tokens: JsonPath) -> str:
-    """What a ``$ref`` whose pointer reaches nothing should point at: the first token
-    that is not there, and the names that are."""
-    for depth, token in enumerate(tokens):
-        parent = lookup(data, tokens[:depth])
-        if isinstance(parent, dict) and str(token) in parent:
-            continue
-        where = "#" + "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in tokens[:depth])
-        if not isinstance(parent, dict):
-            return f"{where!r} is not a mapping, so it has no member {str(token)!r}"
-        known = did_you_mean(str(token), (str(k) for k in parent))
-        return f"nothing is named {str(token)!r} at {where!r}" + (f"; {known}" if known else "")
-    return "point the $ref at a schema that exists, e.g. '#/components/schemas/<Name>'"
-
 _OPERATION_PATH = re.compile(r"^\{\$sourceDescriptions\.([^.}]+)\.url\}#(.*)$")
 _OPERATION_PATH_BARE = re.compile(r"^\$sourceDescriptions\.([^.#]+)\.url#(.*)$")
+# Shorthands real documents use: Redocly's '$sourceDescriptions.<name>#/paths/...'
+# (no '.url', no braces) and WSO2's '<name>#/paths/...' (the bare source name).
+_OPERATION_PATH_NO_URL = re.compile(r"^\{?\$sourceDescriptions\.([A-Za-z0-9_-]+)\}?#(/.*)$")
+_OPERATION_PATH_NAME = re.compile(r"^([A-Za-z0-9_-]+)#(/.*)$")
 
 
 def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, Source], value: Any, at: JsonPath, failed: set[str]) -> Operation | None:
@@ -547,6 +563,22 @@ def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, So
         match = _OPERATION_PATH_BARE.match(value)
         if match:
             report.add(arazzo.diagnostic(at, f"operationPath {value!r} lacks the '{{...}}' around the source URL expression", f"write '{{$sourceDescriptions.{match.group(1)}.url}}#{match.group(2)}'", severity=Severity.WARNING))
+    if not match:
+        match = _OPERATION_PATH_NO_URL.match(value)
+        if match and value.startswith("{") != value.split("#", 1)[0].endswith("}"):
+            match = None  # one brace without the other: malformed, not a shorthand
+        if match:
+            report.add(arazzo.diagnostic(at, f"operationPath {value!r} names the source description without '.url'", f"write '{{$sourceDescriptions.{match.group(1)}.url}}#{match.group(2)}'", severity=Severity.WARNING))
+    if not match:
+        match = _OPERATION_PATH_NAME.match(value)
+        if match and match.group(1) in sources:
+            report.add(arazzo.diagnostic(at, f"operationPath {value!r} names the source description {match.group(1)!r} without a runtime expression", f"write '{{$sourceDescriptions.{match.group(1)}.url}}#{match.group(2)}'", severity=Severity.WARNING))
+        elif match and match.group(1) not in failed:
+            hint = did_you_mean(match.group(1), sources)
+            report.add(arazzo.diagnostic(at, f"malformed operationPath {value!r}: {match.group(1)!r} is not a source description", f"write '{{$sourceDescriptions.<name>.url}}#{match.group(2)}'" + (f"; {hint}" if hint else "")))
+            return None
+        elif match:
+            return None
     if not match:
         report.add(arazzo.diagnostic(at, f"malformed operationPath {value!r}", "write '{$sourceDescriptions.<name>.url}#/paths/~1pets/get'"))
         return None
@@ -582,4 +614,4 @@ def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, So
     return op
 
 
-__all__ = ["resolve", "linked_workflow", "Resolved", "BoundStep", "Operation", "Source", "SchemaLoc", "ResponseSpec", "ParamSpec", "SecurityScheme", "lookup", "is_missing"]
+__all__ = ["resolve", "linked_workflow", "Resolved", "BoundStep", "Operation", "Source", "SchemaLoc", "ResponseSpec", "ParamSpec", "SecurityScheme", "lookup", "is_missing", "missing_ref_hint"]

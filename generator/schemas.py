@@ -8,6 +8,7 @@ the emit stage hands to datamodel-code-generator.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -132,7 +133,12 @@ class SchemaCollector:
             target = loaded
         tokens = pointer_tokens(unquote(fragment))
         if tokens is None or is_missing(lookup(target.data, tokens)):
-            self.report.add(file.diagnostic(at, f"schema reference {ref!r} points at nothing", missing_ref_hint(target.data, tokens or ())))
+            if tokens is None:
+                self.report.add(file.diagnostic(at, f"schema reference {ref!r} has a malformed JSON pointer", "a pointer looks like '#/components/schemas/Pet'"))
+            else:
+                # A dangling reference in a vendor description: the value it describes is
+                # typed Any (models.py and the inferred types alike), not the whole build refused.
+                self.report.add(file.diagnostic(at, f"schema reference {ref!r} points at nothing: the value it describes is typed Any", missing_ref_hint(target.data, tokens), severity=Severity.WARNING))
             return None
         return target, tokens
 
@@ -170,23 +176,23 @@ class SchemaCollector:
         """The components a schema references, in the order _rewrite meets them
         (references to non-component locations are looked through, as _rewrite inlines them)."""
         found: list[tuple[SourceFile, JsonPath]] = []
-        stack: list[tuple[SourceFile, Any, JsonPath, int]] = [(file, value, path, 0)]
+        stack: list[tuple[SourceFile, Any, JsonPath, int, bool]] = [(file, value, path, 0, False)]
         while stack:
-            s_file, node, at, depth = stack.pop()
+            s_file, node, at, depth, names = stack.pop()
             if depth > 200:
                 continue
             if isinstance(node, dict):
-                ref = node.get("$ref")
+                ref = None if names else node.get("$ref")
                 if isinstance(ref, str):
                     target = self._ref_target(s_file, ref, at)
                     if target is not None and _is_component(target[1]):
                         found.append(target)
                     elif target is not None:
-                        stack.append((target[0], lookup(target[0].data, target[1]), target[1], depth + 1))
+                        stack.append((target[0], lookup(target[0].data, target[1]), target[1], depth + 1, False))
                     continue
-                stack.extend((s_file, child, at + (k,), depth + 1) for k, child in reversed(list(node.items())))
+                stack.extend((s_file, child, at + (k,), depth + 1, k in _NAME_MAPS and not names) for k, child in reversed(list(node.items())) if names or not _opaque(k))
             elif isinstance(node, list):
-                stack.extend((s_file, child, at + (i,), depth + 1) for i, child in reversed(list(enumerate(node))))
+                stack.extend((s_file, child, at + (i,), depth + 1, False) for i, child in reversed(list(enumerate(node))))
         return found
 
     def _finish(self, frame: _Frame) -> None:
@@ -212,11 +218,16 @@ class SchemaCollector:
         self._content[name] = canonical
         self.models.schemas[name] = schema
 
-    def _rewrite(self, file: SourceFile, value: Any, path: JsonPath, source_name: str, depth: int) -> Any:
-        """Copy a schema, pointing every $ref at '#/components/schemas/<class name>'."""
+    def _rewrite(self, file: SourceFile, value: Any, path: JsonPath, source_name: str, depth: int, names: bool = False) -> Any:
+        """Copy a schema, pointing every $ref at '#/components/schemas/<class name>'.
+        ``names`` is true for a mapping of names to schemas (``properties``, ...).
+        Extensions (``x-...``) and example data are opaque: copied, never followed
+        (one that holds a ``$ref`` is left out, so nothing downstream follows it)."""
         if depth > 200:
             self.report.add(file.diagnostic(path, "schema is nested more than 200 levels deep", "flatten it with $ref components"))
             return {}
+        if isinstance(value, dict) and names:
+            return {k: self._rewrite(file, v, path + (k,), source_name, depth + 1) for k, v in value.items()}
         if isinstance(value, dict):
             ref = value.get("$ref")
             if isinstance(ref, str):
@@ -235,7 +246,11 @@ class SchemaCollector:
                     return out
                 # A reference to a non-component location: inline it.
                 return self._rewrite(t_file, lookup(t_file.data, t_path), t_path, source_name, depth + 1)
-            out = {k: self._rewrite(file, v, path + (k,), source_name, depth + 1) for k, v in value.items()}
+            out = {k: copy.deepcopy(v) if _opaque(k) else self._rewrite(file, v, path + (k,), source_name, depth + 1, k in _NAME_MAPS) for k, v in value.items() if not (_opaque(k) and _holds_ref(v))}
+            if out.get("format") in _FORMATS_NEEDING_PACKAGES and "type" in out:
+                # datamodel-code-generator types these with packages a generated client
+                # does not depend on (email-validator, python-ulid): the value stays a str.
+                del out["format"]
             if _enum_contradicts_array(out):
                 self._fix_array_enum(file, path, out)
             if "default" in out and _has_constrained_items(out):
@@ -264,6 +279,32 @@ class SchemaCollector:
         else:
             what = "it is left out of the model (the items have their own)"
         self.report.add(file.diagnostic(path + ("enum",), f"the enum of a schema of type 'array' lists values that are not arrays; {what}", "move the enum into 'items' in the OpenAPI description", severity=Severity.WARNING))
+
+
+#: String formats datamodel-code-generator maps to types of packages other than pydantic.
+_FORMATS_NEEDING_PACKAGES = frozenset({"email", "idn-email", "ulid"})
+#: Schema keywords whose value maps names to schemas (a key there is a name, even 'x-...').
+_NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+#: Schema keywords whose value is data, not schemas: a '$ref' inside is not a reference.
+_DATA_KEYWORDS = frozenset({"example", "examples", "default", "enum", "const"})
+
+
+def _opaque(key: str) -> bool:
+    """True for a schema keyword that is never followed: an extension or example data."""
+    return key.startswith("x-") or key in _DATA_KEYWORDS
+
+
+def _holds_ref(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def _enum_contradicts_array(schema: dict[str, Any]) -> bool:
@@ -384,6 +425,8 @@ class TypeInferrer:
         if depth > MAX_INFER_DEPTH:
             return []
         resolved = self._deref(loc)
+        if resolved is None and isinstance(loc.value, dict) and "$ref" in loc.value:
+            return [loc]  # a dangling reference (reported by the collector): what is below it is Any
         if resolved is None or not isinstance(resolved.value, dict):
             return []
         schema = resolved.value
@@ -627,4 +670,27 @@ def collect_models(resolved: Resolved, report: Report) -> ModelSet:
                         if name is not None and name not in collector.models.webhooks:
                             collector.models.webhooks.append(name)
                         break
+    files = {str(s.file.path): s.file for s in resolved.all_sources() if s.kind == "openapi"}
+    for path in sorted(files):
+        _report_unreached_dangling_refs(files[path], report)
     return collector.models
+
+
+def _report_unreached_dangling_refs(file: SourceFile, report: Report) -> None:
+    """A ``$ref`` within the document that points at nothing, where no bound operation
+    reaches it (those the collector and the operation index met are reported already,
+    with what becomes of the value): a warning, since nothing is generated from it.
+    Extensions and example data are not looked into (they are opaque)."""
+    known = {d.json_path for d in report.items if d.file == file.display and "points at nothing" in d.message}
+    stack: list[tuple[JsonPath, Any]] = [((), file.data)]
+    while stack:
+        here, node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#"):
+                tokens = pointer_tokens(unquote(ref[1:]))
+                if tokens is not None and is_missing(lookup(file.data, tokens)) and here not in known:
+                    report.add(file.diagnostic(here, f"$ref {ref!r} points at nothing; no step's operation reaches it, so nothing is generated from it", missing_ref_hint(file.data, tokens), severity=Severity.WARNING))
+            stack.extend((here + (k,), v) for k, v in reversed(list(node.items())) if not (isinstance(k, str) and _opaque(k)))
+        elif isinstance(node, list):
+            stack.extend((here + (i,), v) for i, v in reversed(list(enumerate(node))))

@@ -14,6 +14,7 @@ resolve and analyze stages, which report into the same Report.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -29,28 +30,46 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
+from . import expressions
 from .cache import TextCache, module_digest, package_version
 from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
-from .load import SourceFile
+from .load import Loader, SourceFile
 
 ARAZZO_VERSION_PREFIX = "1.0."
+#: Arazzo 1.1 documents are checked (their schema, their sources) but not compiled yet.
+ARAZZO_1_1_PREFIX = "1.1."
 #: openapi-spec-validator takes tens of seconds on documents of 10 MB; larger ones
 #: are validated only under --strict (the generator checks what it uses anyway).
 MAX_VALIDATED_CHARS = 4_000_000
 
 
-@lru_cache(maxsize=1)
-def _arazzo_validator() -> jsonschema.Draft202012Validator:
-    text = resources.files(__package__ or "arazzo_codegen").joinpath("data/arazzo-1.0.schema.json").read_text(encoding="utf-8")
+@lru_cache(maxsize=2)
+def _arazzo_validator(minor: str = "1.0") -> jsonschema.Draft202012Validator:
+    text = resources.files(__package__ or "arazzo_codegen").joinpath(f"data/arazzo-{minor}.schema.json").read_text(encoding="utf-8")
     return jsonschema.Draft202012Validator(json.loads(text))
 
 
-def validate_arazzo(source: SourceFile, report: Report) -> bool:
+def is_arazzo_1_1(data: Any) -> bool:
+    """Whether a document that validate_arazzo accepted is an Arazzo 1.1.x one."""
+    return isinstance(data, dict) and isinstance(data.get("arazzo"), str) and data["arazzo"].startswith(ARAZZO_1_1_PREFIX)
+
+
+def arazzo_1_1_unsupported(source: SourceFile) -> Diagnostic:
+    """The one error of a 1.1 document whose schema and sources are fine."""
+    return source.diagnostic(
+        ("arazzo",),
+        f"Arazzo 1.1 is not supported yet (arazzo: {source.data['arazzo']}): the document matches the 1.1 schema and its sources resolve, but it is not compiled",
+        "this generator compiles Arazzo 1.0.x documents (arazzo: 1.0.1); where the workflows use no 1.1 feature, declaring 1.0.1 compiles them",
+    )
+
+
+def validate_arazzo(source: SourceFile, report: Report, loader: Loader | None = None) -> bool:
     """Schema and structure checks; False when the document cannot be compiled.
 
     The structure checks run even when the schema finds problems (they skip what
     they cannot read), so one run reports everything; a schema finding at a place
-    a structure check already explained is not repeated."""
+    a structure check already explained is not repeated.  With a ``loader``, the
+    document-level quirks of real documents are tolerated first (see _quirks)."""
     data = source.data
     if data is None:
         report.add(source.diagnostic((), "the document is empty", "an Arazzo document starts with 'arazzo: 1.0.1'"))
@@ -68,21 +87,34 @@ def validate_arazzo(source: SourceFile, report: Report) -> bool:
     if not isinstance(version, str):
         report.add(source.diagnostic(("arazzo",), f"the Arazzo version must be a string, not the {type(version).__name__} {version!r}", "quote it: arazzo: '1.0.1'"))
         return False
-    if not version.startswith(ARAZZO_VERSION_PREFIX):
+    minor = "1.1" if version.startswith(ARAZZO_1_1_PREFIX) else "1.0"
+    if not version.startswith(ARAZZO_VERSION_PREFIX) and minor != "1.1":
         report.add(source.diagnostic(("arazzo",), f"unsupported Arazzo version {version!r}", "this generator compiles Arazzo 1.0.x documents, e.g. arazzo: 1.0.1"))
         return False
     before = len(report.items)
-    covered = set(_check_structure(source, data, report))
-    errors = sorted(_arazzo_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    # The structure checks know the 1.0 rules (criterion versions, expression forms);
+    # a 1.1 document is held to its own schema only, until 1.1 is compiled.
+    covered = set(_quirks(source, data, report, loader))
+    if minor == "1.0":
+        covered.update(_check_structure(source, data, report))
+    errors = sorted(_arazzo_validator(minor).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     schema_findings: dict[JsonPath, list[tuple[str, str | None]]] = {}
     for error in errors:
-        for path, message, hint in _explain(error):
+        explained = _explain(_shared_defect(error) if minor != "1.0" else error, _arazzo_validator(minor).schema if minor != "1.0" else None)
+        if not explained and minor != "1.0":  # no branch explains it: say what the schema says
+            text = str(error.message)
+            explained = [(tuple(error.absolute_path), _SCHEMA_PREFIX + (text if len(text) < 200 else text[:197] + "..."), "compare it with the 1.1 specification's object for this place")]
+        for path, message, hint in explained:
             if path in covered:
                 continue
             schema_findings.setdefault(path, []).append((message, hint))
     for path, findings in schema_findings.items():
+        if _any_replacement_value(path, findings):
+            continue
         type_errors = [f for f in findings if f[0].startswith(_TYPE_PREFIX)]
         for message, hint in type_errors or findings:  # a value of the wrong type explains the rest
+            if minor != "1.0":
+                message = message.replace(_SCHEMA_PREFIX, f"does not match the Arazzo {minor} schema: ", 1)
             report.add(source.diagnostic(path, message, hint))
     return not any(d.severity is Severity.ERROR for d in report.items[before:])
 
@@ -92,14 +124,61 @@ _TYPE_PREFIX = _SCHEMA_PREFIX + "expected "
 _ID_ARRAYS = {"workflows", "steps", "sourceDescriptions"}  # duplicates there are duplicate ids
 
 
-def _explain(error: ValidationError) -> list[tuple[JsonPath, str, str | None]]:
+def _shared_defect(error: ValidationError) -> ValidationError:
+    """For the 1.1 schema, whose step (and action) objects are a oneOf of kinds: a
+    finding deeper inside the value that every kind reports is the value's defect
+    whatever kind it was meant to be (an empty successCriteria, a bad action), so
+    it is explained rather than the kind the explanation would have to guess."""
+    for _ in range(64):  # bounded: each round goes one level deeper into the value
+        if error.validator not in ("oneOf", "anyOf") or not error.context:
+            return error
+        branches: dict[Any, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0] if sub.relative_schema_path else 0, []).append(sub)
+        if len(branches) < 2:
+            return error
+        depth = len(error.absolute_path)
+        keyed = [{(tuple(map(str, e.absolute_path)), e.message): e for e in errs if len(e.absolute_path) > depth} for errs in branches.values()]
+        shared = set(keyed[0]).intersection(*keyed[1:])
+        if shared:
+            error = keyed[0][min(shared)]
+            continue
+        meant = _step_kind(error, branches)
+        if meant is None:
+            return error
+        # In the kind the step was meant to be, its own finding; "unevaluated" lists
+        # every field once a part of the kind failed, so it comes last.
+        return min(meant, key=lambda e: e.validator == "unevaluatedProperties")
+    return error
+
+
+#: The 1.1 step kinds, by their schema, and the fields that say a step is of that kind.
+_STEP_KINDS = {"#/$defs/workflow-step-object": ("workflowId",), "#/$defs/asyncapi-step-object": ("channelPath", "action", "correlationId")}
+
+
+def _step_kind(error: ValidationError, branches: dict[Any, list[ValidationError]]) -> list[ValidationError] | None:
+    """The errors of the step kind a 1.1 step was meant to be (by its fields; an
+    OpenAPI step otherwise), or None when ``error`` is not about a step."""
+    options = error.validator_value if isinstance(error.validator_value, list) else []
+    refs = [o.get("$ref") if isinstance(o, dict) else None for o in options]
+    if "#/$defs/openapi-step-object" not in refs or not isinstance(error.instance, dict):
+        return None
+    chosen = refs.index("#/$defs/openapi-step-object")
+    for ref, fields in _STEP_KINDS.items():
+        if ref in refs and any(field in error.instance for field in fields):
+            chosen = refs.index(ref)
+            break
+    return branches.get(chosen) or None
+
+
+def _explain(error: ValidationError, root: Any = None) -> list[tuple[JsonPath, str, str | None]]:
     """One schema error as (path, message, hint)s a person can act on."""
     error = _deepest(error)
     path: JsonPath = tuple(error.absolute_path)
     instance = error.instance
     validator = error.validator
     if validator in ("unevaluatedProperties", "additionalProperties") and isinstance(instance, dict):
-        known = _known_properties(error.schema)
+        known = _known_properties(error.schema, root)
         unknown = [k for k in instance if k not in known and not str(k).startswith("x-")]
         if validator == "additionalProperties" and error.schema.get("additionalProperties") is False:
             unknown = [k for k in instance if k not in known and not any(re.search(p, str(k)) for p in error.schema.get("patternProperties", {}))]
@@ -209,8 +288,19 @@ def _all_required(branches: Any) -> bool:
     return isinstance(branches, list) and len(branches) > 1 and all(isinstance(b, dict) and set(b) == {"required"} and len(b["required"]) == 1 for b in branches)
 
 
-def _known_properties(schema: Any) -> list[str]:
+def _known_properties(schema: Any, root: Any = None, depth: int = 0) -> list[str]:
+    """The property names a schema declares, in its allOf/anyOf/oneOf branches too;
+    with ``root`` (the 1.1 schema, whose step objects are allOfs of ``$ref``s),
+    local ``$ref``s are followed as well."""
     names: set[str] = set()
+    if root is not None and isinstance(schema, dict) and depth < 8:
+        refs = [schema.get("$ref")] + [b.get("$ref") for key in ("allOf", "anyOf", "oneOf") for b in schema.get(key, []) or [] if isinstance(b, dict)]
+        for ref in refs:
+            if isinstance(ref, str) and ref.startswith("#/"):
+                target = root
+                for token in ref[2:].split("/"):
+                    target = target.get(token) if isinstance(target, dict) else None
+                names.update(_known_properties(target, root, depth + 1))
     if isinstance(schema, dict):
         names.update(schema.get("properties", {}) or {})
         for key in ("allOf", "anyOf", "oneOf"):
@@ -255,6 +345,112 @@ def _duplicate_pair(items: list[Any]) -> tuple[int, int]:
 def _short(value: Any) -> str:
     text = json.dumps(value, default=str)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+# -- quirks of real documents ----------------------------------------------------------
+
+
+def _any_replacement_value(path: JsonPath, findings: list[tuple[str, str | None]]) -> bool:
+    """A replacement value that is a number, boolean, list or mapping: the Arazzo 1.0.1
+    text types ``value`` as "Any | {expression}" (a constant or a runtime expression);
+    only the official JSON Schema says string.  The text is normative, so such a
+    value is accepted as written (null stays refused: an empty ``value:`` is a slip)."""
+    if len(path) != 8 or path[0] != "workflows" or path[2] != "steps" or path[4:6] != ("requestBody", "replacements") or path[7] != "value":
+        return False
+    return all(message.startswith(_TYPE_PREFIX + "string, found ") and not message.endswith("found null") for message, _ in findings)
+
+
+#: Where Arazzo objects that a pre-bundle document writes as JSON ``$ref`` sit:
+#: lists of them (workflow and step level) and a step's request body.
+_REF_LISTS = {
+    "parameters": ("parameter", "parameters"),
+    "successActions": ("success action", "successActions"),
+    "failureActions": ("failure action", "failureActions"),
+    "onSuccess": ("success action", "successActions"),
+    "onFailure": ("failure action", "failureActions"),
+}
+
+
+def _quirks(source: SourceFile, data: dict[str, Any], report: Report, loader: Loader | None) -> list[JsonPath]:
+    """Tolerate, each with a warning naming the spec-correct form, what real documents
+    write that Arazzo 1.0 does not define: a root ``$schema`` key (ignored) and JSON
+    ``$ref`` objects for parameters, actions and request bodies (resolved in place,
+    as a bundler would).  Returns the paths the schema should not report again."""
+    covered: list[JsonPath] = []
+    if "$schema" in data:
+        covered.append(("$schema",))
+        report.add(source.diagnostic(("$schema",), "a root '$schema' key is not an Arazzo field; it is ignored", "remove it: an Arazzo document names its version with 'arazzo: 1.0.1' (editors can take the schema from a '# yaml-language-server: $schema=...' comment)", severity=Severity.WARNING))
+    if loader is None:
+        return covered
+    for w_index, workflow in _dicts(data.get("workflows")):
+        base: JsonPath = ("workflows", w_index)
+        for key in ("parameters", "successActions", "failureActions"):
+            covered.extend(_inline_refs(source, report, loader, workflow, key, base))
+        for s_index, step in _dicts(workflow.get("steps")):
+            at = base + ("steps", s_index)
+            for key in ("parameters", "onSuccess", "onFailure"):
+                covered.extend(_inline_refs(source, report, loader, step, key, at))
+            body = step.get("requestBody")
+            if isinstance(body, dict) and "$ref" in body:
+                resolved = _follow_ref(source, report, loader, body, at + ("requestBody",), "request body", "write the request body inline (contentType, payload, replacements): Arazzo 1.0 has no reusable request bodies")
+                if resolved is None:
+                    covered.extend([at + ("requestBody",), at + ("requestBody", "$ref")])
+                else:
+                    step["requestBody"] = resolved
+    return covered
+
+
+def _inline_refs(source: SourceFile, report: Report, loader: Loader, owner: dict[str, Any], key: str, at: JsonPath) -> list[JsonPath]:
+    covered: list[JsonPath] = []
+    what, component = _REF_LISTS[key]
+    items = owner.get(key)
+    if not isinstance(items, list):
+        return covered
+    for index, item in _dicts(items):
+        if "$ref" not in item:
+            continue
+        i_at = at + (key, index)
+        hint = f"define it under components.{component} and write '- reference: $components.{component}.<name>' (the Reusable Object)"
+        resolved = _follow_ref(source, report, loader, item, i_at, what, hint)
+        if resolved is None:
+            covered.extend([i_at, i_at + ("$ref",)])
+        else:
+            items[index] = resolved
+    return covered
+
+
+def _follow_ref(source: SourceFile, report: Report, loader: Loader, item: dict[str, Any], at: JsonPath, what: str, hint: str) -> dict[str, Any] | None:
+    """The object a JSON ``$ref`` in the Arazzo document names (a copy), with a warning;
+    None, with an error, when it cannot be followed or is ambiguous."""
+    ref = item["$ref"]
+    if not isinstance(ref, str):
+        report.add(source.diagnostic(at + ("$ref",), f"$ref must be a string, not {_ARTICLE[_json_type(ref)]}", hint))
+        return None
+    others = sorted(str(k) for k in item if k != "$ref" and not str(k).startswith("x-"))
+    if others:
+        listed = ", ".join(repr(k) for k in others)
+        if what == "parameter" and others == ["value"]:
+            hint += ", with 'value:' beside it to set the parameter's value"
+        report.add(source.diagnostic(at, f"a {what} given as $ref {ref!r} also has {listed} beside it: whether they override the referenced object or are ignored is not defined", hint))
+        return None
+    component = _same_document_component(ref)
+    if component is not None and what != "request body":
+        hint = f"write '- reference: $components.{component[0]}.{component[1]}' (the Reusable Object)"
+    followed = loader.deref(source, item, at + ("$ref",))
+    if followed is None:
+        return None  # reported by the loader
+    value = followed[2]
+    if not isinstance(value, dict):
+        report.add(source.diagnostic(at + ("$ref",), f"$ref {ref!r} names {_ARTICLE[_json_type(value)]}, not a {what} object", hint))
+        return None
+    report.add(source.diagnostic(at + ("$ref",), f"a JSON $ref is not how Arazzo 1.0 reuses a {what} (a document written for a bundler?); what {ref!r} names is used in its place", hint, severity=Severity.WARNING))
+    return copy.deepcopy(value)
+
+
+def _same_document_component(ref: str) -> tuple[str, str] | None:
+    """('parameters', 'auth') for '#/components/parameters/auth'."""
+    match = re.fullmatch(r"#/components/(parameters|successActions|failureActions)/([^/]+)", ref)
+    return (match.group(1), match.group(2).replace("~1", "/").replace("~0", "~")) if match else None
 
 
 # -- structure -------------------------------------------------------------------------
@@ -421,6 +617,30 @@ def _check_criterion(source: SourceFile, report: Report, at: JsonPath, criterion
         return
     if kind != "simple" and "context" not in criterion:
         report.add(source.diagnostic(at, f"a {kind} criterion needs a context", "add context: $response.body"))
+    elif kind == "simple" and "context" not in criterion and "condition" in criterion:
+        # Quirk: 'type: simple' without the context the specification then requires
+        # ("If type is specified, then the context MUST be provided"); simple is the
+        # default type, and a simple condition reads no context.
+        vetted.append(at)
+        report.add(source.diagnostic(at + ("type",), "a criterion that gives its type needs a context, also 'type: simple'", "leave out 'type: simple' (it is the default), or add context: $response.body", severity=Severity.WARNING))
+    elif kind == "simple" and isinstance(criterion.get("context"), str) and not _is_expression(criterion["context"]):
+        report.add(source.diagnostic(at + ("context",), f"context {criterion['context']!r} is not a runtime expression; a simple condition does not read it", "write context: $response.body (or leave out both context and 'type: simple')", severity=Severity.WARNING))
+
+
+def _is_expression(text: str) -> bool:
+    """Is ``text`` one runtime expression (braces allowed, as in {$response.body})?"""
+    text = text.strip()
+    if text.startswith("{$") and text.endswith("}"):
+        text = text[1:-1]
+    try:
+        expressions.parse_expression(text)
+        return True
+    except expressions.ExpressionError:
+        pass
+    try:
+        return expressions.body_dot_path(text) is not None
+    except expressions.ExpressionError:
+        return False
 
 
 def _close(word: str, options: Iterable[str]) -> str | None:
@@ -528,7 +748,7 @@ def validate_openapi(source: SourceFile, report: Report, deferred: list[SourceFi
     """
     data = source.data
     if isinstance(data, dict) and "swagger" in data and "openapi" not in data:
-        report.add(source.diagnostic(("swagger",), f"Swagger {data['swagger']} documents are not read, only OpenAPI 3.0 and 3.1", "convert it to OpenAPI 3 (e.g. with swagger2openapi) and point the source description at the result"))
+        report.add(source.diagnostic(("swagger",), f"Swagger {data['swagger']} documents are not read, only OpenAPI 3.0 and 3.1", "convert it to OpenAPI 3 (e.g. 'npx swagger2openapi swagger.yaml -o openapi.yaml', or the Swagger Editor's Edit > Convert to OpenAPI 3) and point the source description at the result"))
         return
     if not isinstance(data, dict) or not isinstance(data.get("openapi"), str):
         report.add(source.diagnostic((), "not an OpenAPI 3.x document: the 'openapi' version field is missing", "sourceDescriptions of type openapi must point at OpenAPI 3.0 or 3.1 documents"))

@@ -189,7 +189,7 @@ def test_unknown_spec_key_suggests_the_right_one(project: Path, capsys: pytest.C
 
 def test_unknown_key_without_a_close_match_lists_the_known_ones(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_pyproject(project, BASE.replace('out = "gen"', 'out = "gen"\nzzz = 1'))
-    assert_usage_error(["check"], capsys, "unknown key 'zzz'", "known: idempotency-header, line-length, out, poll-interval, specs, strict")
+    assert_usage_error(["check"], capsys, "unknown key 'zzz'", "known: idempotency-header, line-length, out, poll-interval, source-map, specs, strict")
 
 
 def test_missing_section(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

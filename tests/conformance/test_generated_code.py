@@ -11,7 +11,7 @@ from tests.conformance.harness import CONFORMANCE_DIR, Compiler
 from tests.test_generated_quality import RUFF
 
 FEATURES = sorted(p.name for p in CONFORMANCE_DIR.iterdir() if (p / "arazzo.yaml").is_file())
-EXTRA_SPECS = [("steps", "quirks.yaml"), ("workflows", "shadow.yaml"), ("workflows", "types.yaml"), ("workflows", "natural-inputs.yaml")]
+EXTRA_SPECS = [("steps", "quirks.yaml"), ("documents", "dangling-root.yaml"), ("documents", "refs-actions.yaml"), ("workflows", "shadow.yaml"), ("workflows", "types.yaml"), ("workflows", "natural-inputs.yaml")]
 
 
 def test_every_feature_compiles_without_errors(compile_feature: Compiler) -> None:

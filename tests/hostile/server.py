@@ -19,6 +19,7 @@ guarded: when the client hangs up, the script ends quietly.
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -124,8 +125,10 @@ Script = Callable[[Conn], None]
 class HostileServer:
     """Runs ``script`` for each connection to ``127.0.0.1:<port>``, in a thread each."""
 
-    def __init__(self, script: Script) -> None:
+    def __init__(self, script: Script, *, tls: ssl.SSLContext | None = None) -> None:
         self.script = script
+        #: A server-side TLS context: each connection is wrapped in it before the script runs.
+        self.tls = tls
         self.requests: list[Request] = []
         self.errors: list[BaseException] = []
         self.lock = threading.Lock()
@@ -133,7 +136,7 @@ class HostileServer:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.2)
         self.port: int = self._listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls is not None else 'http'}://127.0.0.1:{self.port}"
         self._threads: list[threading.Thread] = []
         self._acceptor = threading.Thread(target=self._accept, name="hostile-accept", daemon=True)
 
@@ -165,6 +168,12 @@ class HostileServer:
 
     def _serve(self, sock: socket.socket) -> None:
         try:
+            if self.tls is not None:
+                sock.settimeout(5.0)  # bounded handshake; a client refusing the certificate ends it
+                try:
+                    sock = self.tls.wrap_socket(sock, server_side=True)
+                except (OSError, ssl.SSLError):
+                    return
             self.script(Conn(sock, self))
         except ClientGone:
             pass

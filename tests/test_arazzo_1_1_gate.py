@@ -1,0 +1,189 @@
+"""Arazzo 1.1 documents are not compiled yet, but the diagnostic is about what is
+wrong with them first: the 1.1 schema, then their sources (a placeholder host,
+a missing file, a Swagger 2.0 or AsyncAPI document); only a 1.1 document with
+nothing else wrong gets the one "Arazzo 1.1 is not supported yet" error, at its
+``arazzo`` field.  Other versions (1.2.0, 2) keep their version error.
+
+tests/arazzo11/ holds four documents of the official 1.1 schema test suite (see
+its README for the origin).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from arazzo_codegen.cli import main
+
+HERE = Path(__file__).resolve().parent / "arazzo11"
+
+OPENAPI = """openapi: 3.1.0
+info: {title: Users, version: 1.0.0}
+servers: [{url: https://users.example.com}]
+paths:
+  /users:
+    get:
+      operationId: getUsers
+      responses:
+        "200": {description: ok}
+"""
+
+NOT_SUPPORTED = "Arazzo 1.1 is not supported yet"
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for path in HERE.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def errors_of(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str], str]:
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, [line for line in err.splitlines() if ": error: " in line], err
+
+
+def with_source(folder: Path, url: str, *, name: str = "doc.arazzo.yaml", version: str = "1.1.0") -> str:
+    text = (folder / "minimal.arazzo.yaml").read_text(encoding="utf-8")
+    (folder / name).write_text(text.replace("arazzo: 1.1.0", f"arazzo: {version}").replace("https://example.com/openapi.yaml", url), encoding="utf-8")
+    return name
+
+
+@pytest.mark.parametrize("command", ["validate", "generate"])
+def test_placeholder_source_of_a_valid_1_1_document_is_the_one_diagnostic(folder: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    code, errors, err = errors_of([command, "minimal.arazzo.yaml"], capsys)
+    assert code == 1
+    assert errors == [
+        "minimal.arazzo.yaml:7:10: error: $.sourceDescriptions[0].url: source description 'exampleAPI': 'https://example.com/openapi.yaml' is a remote URL; the generator reads only local files"
+    ]
+    assert "version" not in err and NOT_SUPPORTED not in err
+
+
+def test_missing_local_source_of_a_1_1_document(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, errors, _ = errors_of(["validate", with_source(folder, "./absent.yaml")], capsys)
+    assert code == 1
+    assert errors == ["doc.arazzo.yaml:7:10: error: $.sourceDescriptions[0].url: file not found: absent.yaml"]
+
+
+def test_a_1_1_document_whose_sources_resolve_gets_the_version_error_at_its_arazzo_field(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (folder / "openapi.yaml").write_text(OPENAPI, encoding="utf-8")
+    code, errors, err = errors_of(["generate", with_source(folder, "./openapi.yaml"), "--out", "gen"], capsys)
+    assert code == 1
+    assert errors == [
+        "doc.arazzo.yaml:1:9: error: $.arazzo: Arazzo 1.1 is not supported yet (arazzo: 1.1.0): the document matches the 1.1 schema and its sources resolve, but it is not compiled"
+    ]
+    assert "hint: this generator compiles Arazzo 1.0.x documents (arazzo: 1.0.1)" in err
+    assert not (folder / "gen").exists()
+    # The same document as 1.0.1 compiles: the refusal is the version, and only it.
+    code, _, err = errors_of(["generate", with_source(folder, "./openapi.yaml", name="doc10.arazzo.yaml", version="1.0.1"), "--out", "gen"], capsys)
+    assert code == 0, err
+
+
+def test_a_source_map_counts_as_resolving(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (folder / "mirror").mkdir()
+    (folder / "mirror" / "openapi.yaml").write_text(OPENAPI, encoding="utf-8")
+    code, errors, _ = errors_of(["validate", "minimal.arazzo.yaml", "--source-map", "https://example.com/=mirror"], capsys)
+    assert code == 1
+    assert len(errors) == 1 and errors[0].startswith("minimal.arazzo.yaml:1:9: error: $.arazzo: " + NOT_SUPPORTED)
+
+
+def test_swagger_2_source_of_a_1_1_document_says_how_to_convert(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (folder / "swagger.yaml").write_text('swagger: "2.0"\ninfo: {title: S, version: "1"}\npaths: {}\n', encoding="utf-8")
+    code, errors, err = errors_of(["validate", with_source(folder, "./swagger.yaml")], capsys)
+    assert code == 1
+    assert errors == ["swagger.yaml:1:10: error: $.swagger: Swagger 2.0 documents are not read, only OpenAPI 3.0 and 3.1"]
+    assert "swagger2openapi" in err and "Swagger Editor" in err
+
+
+def test_asyncapi_source_of_a_1_1_document_is_not_supported_yet(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (folder / "events.yaml").write_text("asyncapi: 3.0.0\ninfo: {title: E, version: '1'}\n", encoding="utf-8")
+    name = with_source(folder, "./events.yaml")
+    path = folder / name
+    path.write_text(path.read_text(encoding="utf-8").replace("type: openapi", "type: asyncapi"), encoding="utf-8")
+    code, errors, _ = errors_of(["validate", name], capsys)
+    assert code == 1
+    assert errors == ["doc.arazzo.yaml:6:5: error: $.sourceDescriptions[0]: source description 'exampleAPI': AsyncAPI sources are not supported yet"]
+
+
+def test_1_1_schema_refuses_a_fail_fixture_for_its_defect_not_its_source(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, errors, _ = errors_of(["validate", "openapi-both-operationId-and-operationPath.arazzo.yaml"], capsys)
+    assert code == 1
+    assert errors == [
+        "openapi-both-operationId-and-operationPath.arazzo.yaml:12:9: error: $.workflows[0].steps[0]: names both 'operationId' and 'operationPath'; exactly one of operationId or operationPath is allowed"
+    ]
+    code, errors, _ = errors_of(["validate", "invalid-self-fragment.arazzo.yaml"], capsys)
+    assert code == 1
+    assert len(errors) == 1 and errors[0].startswith("invalid-self-fragment.arazzo.yaml:2:8: error: $['$self']: ") and "'^[^#]*$'" in errors[0]
+
+
+def test_1_1_only_forms_are_not_judged_by_1_0_rules(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 'xpath-31' is a 1.1 version name; the 1.0 checks would call it unknown.
+    code, errors, _ = errors_of(["validate", "criterion-with-extended-xpath.arazzo.yaml"], capsys)
+    assert code == 1
+    assert len(errors) == 1 and "$.sourceDescriptions[0].url" in errors[0] and "remote URL" in errors[0]
+    # ...and a 1.0 document that says xpath-31 is still told.
+    text = (folder / "criterion-with-extended-xpath.arazzo.yaml").read_text(encoding="utf-8").replace("arazzo: 1.1.0", "arazzo: 1.0.1")
+    (folder / "ten.arazzo.yaml").write_text(text, encoding="utf-8")
+    code, errors, _ = errors_of(["validate", "ten.arazzo.yaml"], capsys)
+    assert code == 1
+    assert any("xpath-31" in line for line in errors), errors
+
+
+@pytest.mark.parametrize(("version", "message"), [("1.2.0", "unsupported Arazzo version '1.2.0'"), ("2.0.0", "unsupported Arazzo version '2.0.0'")])
+def test_unknown_minor_versions_stay_a_version_error(folder: Path, capsys: pytest.CaptureFixture[str], version: str, message: str) -> None:
+    (folder / "openapi.yaml").write_text(OPENAPI, encoding="utf-8")
+    code, errors, _ = errors_of(["validate", with_source(folder, "./openapi.yaml", version=version)], capsys)
+    assert code == 1
+    assert errors == [f"doc.arazzo.yaml:1:9: error: $.arazzo: {message}"]
+
+
+def test_a_1_0_document_linking_a_1_1_document(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (folder / "openapi.yaml").write_text(OPENAPI, encoding="utf-8")
+    with_source(folder, "./openapi.yaml", name="linked.arazzo.yaml")
+    (folder / "root.arazzo.yaml").write_text(
+        "arazzo: 1.0.1\ninfo: {title: Root, version: 1.0.0}\nsourceDescriptions:\n  - name: other\n    url: ./linked.arazzo.yaml\n    type: arazzo\n"
+        "workflows:\n  - workflowId: outer\n    steps:\n      - stepId: call\n        workflowId: $sourceDescriptions.other.basicWorkflow\n",
+        encoding="utf-8",
+    )
+    code, errors, _ = errors_of(["validate", "root.arazzo.yaml"], capsys)
+    assert code == 1
+    assert len(errors) == 1 and errors[0].startswith("linked.arazzo.yaml:1:9: error: $.arazzo: " + NOT_SUPPORTED), errors
+
+
+STEP_HEAD = """arazzo: 1.1.0
+info: {title: T, version: 1.0.0}
+sourceDescriptions:
+  - name: api
+    url: https://api.example.com/openapi.yaml
+    type: openapi
+workflows:
+  - workflowId: w
+    steps:
+      - stepId: s
+"""
+
+
+@pytest.mark.parametrize(
+    ("step", "at", "message"),
+    [
+        # A step of each kind fails the 1.1 schema's oneOf of three kinds; the
+        # finding is the one of the kind its fields say it is, or one every kind shares.
+        ("        operationId: op\n        channelPath: orders\n        action: send\n", "10:9: error: $.workflows[0].steps[0]", "names both 'operationId' and 'channelPath'; exactly one of operationId or channelPath is allowed"),
+        ("        workflowId: other\n        action: send\n", "12:17: error: $.workflows[0].steps[0].action", "unknown field 'action'"),
+        ("        operationId: op\n        successCriteria: []\n", "12:9: error: $.workflows[0].steps[0].successCriteria", "must not be empty"),
+        (
+            "        operationId: op\n        onFailure:\n          - name: again\n            type: retry\n            parameters:\n              - name: id\n                value: 1\n",
+            "13:13: error: $.workflows[0].steps[0].onFailure[0]",
+            "missing required field 'workflowId'",
+        ),
+    ],
+)
+def test_1_1_schema_findings_name_the_defect(folder: Path, capsys: pytest.CaptureFixture[str], step: str, at: str, message: str) -> None:
+    (folder / "step.arazzo.yaml").write_text(STEP_HEAD + step, encoding="utf-8")
+    code, errors, _ = errors_of(["validate", "step.arazzo.yaml"], capsys)
+    assert code == 1
+    assert errors == [f"step.arazzo.yaml:{at}: {message}"]
