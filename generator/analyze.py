@@ -34,6 +34,7 @@ from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile, walk
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
 from .inputs import compile_schema
+from .jsonpath_py import compile_jsonpath_test
 from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, model_field_name, pascal_case, py_literal, py_str, snake_case
 from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme, linked_workflow
 from .regex import RegexError, ecma_pattern
@@ -55,18 +56,27 @@ _TRANSPORT_RETRY_STATUSES = frozenset({"502", "503", "504"})
 #: 429 the OpenAPI merely documents is still retried (with its Retry-After, capped),
 #: unless the step has retry actions.
 _CRITERIA_RETRY_STATUSES = _TRANSPORT_RETRY_STATUSES | {"429"}
-#: Header parameters (lower case) that make a POST safe to send again with the same value.
-_IDEMPOTENCY_HEADERS = frozenset({"idempotency-key"})
+#: The header parameter (lower case) that makes a POST safe to send again with the same value;
+#: the ``idempotency-header`` option names one more.
+_IDEMPOTENCY_HEADER = "idempotency-key"
 
 
-def idempotency_header(op: Operation) -> str | None:
-    """The idempotency header the operation declares (as it spells it), if any."""
-    return next((name for name, location in op.parameters if location == "header" and name.lower() in _IDEMPOTENCY_HEADERS), None)
+def idempotency_header(op: Operation, configured: str | None = None) -> str | None:
+    """The idempotency header the operation declares (as it spells it), if any: the
+    configured name (any case) when the operation declares it, else ``Idempotency-Key``."""
+    headers = [name for name, location in op.parameters if location == "header"]
+    for wanted in ([configured.lower()] if configured else []) + [_IDEMPOTENCY_HEADER]:
+        found = next((name for name in headers if name.lower() == wanted), None)
+        if found is not None:
+            return found
+    return None
 
 
 @dataclass
 class Options:
     poll_interval: float = DEFAULT_POLL_INTERVAL
+    #: A header name (any case) that, besides ``Idempotency-Key``, marks an operation idempotency-keyed.
+    idempotency_header: str | None = None
 
 
 @dataclass
@@ -155,7 +165,7 @@ class Analyzer:
         self.token_urls: dict[str, tuple[str, str]] = {}  # SERVERS key -> (source, absolute token URL)
         self.runtime_parts: set[str] = set()
         #: Some step sends an idempotency key: every function takes ``idempotency_key``.
-        self.keyed = any(b.operation is not None and idempotency_header(b.operation) is not None for b in resolved.all_steps())
+        self.keyed = any(b.operation is not None and idempotency_header(b.operation, options.idempotency_header) is not None for b in resolved.all_steps())
 
     def error(self, path: JsonPath, message: str, hint: str | None = None) -> None:
         self.report.add(self.arazzo.diagnostic(path, message, hint))
@@ -1313,7 +1323,7 @@ class WorkflowAnalyzer:
         response = "_response" if info.operation is not None else "None"
         seconds = f"_runtime.retry_delay({py_str(info.step_id)}, {response}, {after}, poll_interval, {self.p.options.poll_interval!r})"
         lines = [f"{action.counter} += 1", self._decided_line(info, "onFailure", action)]
-        if info.operation is not None and idempotency_header(info.operation) is not None:
+        if info.operation is not None and idempotency_header(info.operation, self.p.options.idempotency_header) is not None:
             lines.append(f"_keys.retrying({py_str(info.step_id)})")
         if action.target_workflow is not None and action.target_workflow in self.p.workflows:
             lines.append(f"{self.workflow_vars[action.target_workflow]} = {self.call_workflow(action.target_workflow, ctx.is_async, action.json_path + ('workflowId',))}")
@@ -1949,7 +1959,7 @@ class ExprContext:
             headers.append(("Content-Type", content_type))
         if cookies and "cookie" not in explicit:
             headers.append(("Cookie", "_runtime.cookies({" + ", ".join(f"{py_str(n)}: {v}" for n, v in cookies) + "})"))
-        key_header = idempotency_header(op)
+        key_header = idempotency_header(op, self.wf.p.options.idempotency_header)
         keyed = key_header is not None and key_header.lower() not in explicit
         if key_header is not None and keyed:
             headers.append((key_header, f"_keys.key({py_str(self.info.step_id)})"))
@@ -2274,6 +2284,9 @@ class ExprContext:
             return "False"
         self._check_jsonpath_members(query, goessner, raw_context, at + ("condition",))
         self.p.runtime_parts.add("jsonpath")
+        compiled = compile_jsonpath_test(query, context, goessner=goessner)
+        if compiled is not None:  # plain Python; the query stays in the generated comment of the criterion
+            return compiled
         flavour = ", goessner=True" if goessner else ""
         return f"_runtime.jsonpath_test({context}, {py_str(query)}{flavour})"
 
@@ -2336,7 +2349,7 @@ def _certain_number(node: ex.Condition, source: str) -> bool:
     """A number literal or the status code: plain Python comparison operators are safe."""
     if isinstance(node, ex.Literal):
         return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-    return source == "response.status_code"
+    return source in ("_response.status_code", "response.status_code")
 
 
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
