@@ -26,7 +26,7 @@ import keyword
 import re
 import textwrap
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import expressions as ex
@@ -35,6 +35,7 @@ from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile, walk
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
 from .inputs import compile_schema
+from .jsonpath_py import compile_jsonpath_test
 from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, model_field_name, pascal_case, py_literal, py_str, snake_case
 from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme, linked_workflow
 from .regex import RegexError, ecma_pattern
@@ -56,18 +57,27 @@ _TRANSPORT_RETRY_STATUSES = frozenset({"502", "503", "504"})
 #: 429 the OpenAPI merely documents is still retried (with its Retry-After, capped),
 #: unless the step has retry actions.
 _CRITERIA_RETRY_STATUSES = _TRANSPORT_RETRY_STATUSES | {"429"}
-#: Header parameters (lower case) that make a POST safe to send again with the same value.
-_IDEMPOTENCY_HEADERS = frozenset({"idempotency-key"})
+#: The header parameter (lower case) that makes a POST safe to send again with the same value;
+#: the ``idempotency-header`` option names one more.
+_IDEMPOTENCY_HEADER = "idempotency-key"
 
 
-def idempotency_header(op: Operation) -> str | None:
-    """The idempotency header the operation declares (as it spells it), if any."""
-    return next((name for name, location in op.parameters if location == "header" and name.lower() in _IDEMPOTENCY_HEADERS), None)
+def idempotency_header(op: Operation, configured: str | None = None) -> str | None:
+    """The idempotency header the operation declares (as it spells it), if any: the
+    configured name (any case) when the operation declares it, else ``Idempotency-Key``."""
+    headers = [name for name, location in op.parameters if location == "header"]
+    for wanted in ([configured.lower()] if configured else []) + [_IDEMPOTENCY_HEADER]:
+        found = next((name for name in headers if name.lower() == wanted), None)
+        if found is not None:
+            return found
+    return None
 
 
 @dataclass
 class Options:
     poll_interval: float = DEFAULT_POLL_INTERVAL
+    #: A header name (any case) that, besides ``Idempotency-Key``, marks an operation idempotency-keyed.
+    idempotency_header: str | None = None
 
 
 @dataclass
@@ -98,6 +108,9 @@ class StepInfo:
     operation: Operation | None
     workflow_id: str | None  # a step that calls another workflow of this document
     outputs: dict[str, StepVar] = field(default_factory=dict)
+    #: Outputs of the called workflow read through this step without the step declaring
+    #: them (a quirk): name -> the value they are computed from ('$outputs.<name>').
+    implicit_outputs: dict[str, str] = field(default_factory=dict)
     payload_name: str = ""  # the variable holding the request body, when it needs one
     success_actions: list[Action] = field(default_factory=list)
     failure_actions: list[Action] = field(default_factory=list)
@@ -153,7 +166,7 @@ class Analyzer:
         self.token_urls: dict[str, tuple[str, str]] = {}  # SERVERS key -> (source, absolute token URL)
         self.runtime_parts: set[str] = set()
         #: Some step sends an idempotency key: every function takes ``idempotency_key``.
-        self.keyed = any(b.operation is not None and idempotency_header(b.operation) is not None for b in resolved.all_steps())
+        self.keyed = any(b.operation is not None and idempotency_header(b.operation, options.idempotency_header) is not None for b in resolved.all_steps())
 
     def error(self, path: JsonPath, message: str, hint: str | None = None) -> None:
         self.report.add(self.arazzo.diagnostic(path, message, hint))
@@ -431,6 +444,35 @@ class WorkflowAnalyzer:
             why = f"{natural} is taken by another input"
         self.warn(at, f"input {original!r} is generated as argument {py_name}, since {why}", f"rename the input, or pass it as {py_name}=...")
 
+    def _implicit_callee_outputs(self) -> None:
+        """Quirk: ``$steps.<s>.outputs.<name>`` where step ``s`` calls a workflow that has
+        output ``name`` but the step does not declare it.  Arazzo 1.0.1 gives a step the
+        outputs its ``outputs`` map declares, and a workflow step's map reads the called
+        workflow with ``$outputs.<name>``; tools that run such documents read the called
+        workflow's outputs through the step.  The step gets ``name: $outputs.<name>``,
+        and each reference a warning (see ExprContext._output_of_step)."""
+        for step_id, name in sorted(set(_STEP_OUTPUT_REF.findall(json.dumps(self.workflow, default=str)))):
+            info = self.by_id.get(step_id)
+            if info is None or info.workflow_id is None or info.workflow_id not in self.p.workflows:
+                continue
+            callee_outputs = self.p.workflows[info.workflow_id].workflow.get("outputs")
+            if not isinstance(callee_outputs, dict):
+                continue
+            for candidate in (name, name.split(".")[0]):
+                if candidate in info.outputs:
+                    break
+                if candidate in callee_outputs:
+                    var = self.names.claim(f"{snake_case(info.step_id, fallback='step')}_{snake_case(candidate, fallback='output')}")
+                    info.outputs[candidate] = StepVar(var, ANY)
+                    info.implicit_outputs[candidate] = f"$outputs.{candidate}"
+                    break
+
+    def step_outputs(self, info: StepInfo) -> list[tuple[str, Any]]:
+        """The outputs a step computes, in order: those read from the called workflow
+        without the step declaring them first (its own may read them), then its own."""
+        declared = info.step.get("outputs")
+        return list(info.implicit_outputs.items()) + (list(declared.items()) if isinstance(declared, dict) else [])
+
     def _deref_input_schema(self, schema: Any, at: JsonPath) -> tuple[Any, JsonPath]:
         hops = 0
         while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and hops < 16:
@@ -460,6 +502,7 @@ class WorkflowAnalyzer:
                 info.payload_name = self.names.claim(f"{snake_case(info.step_id, fallback='step')}_payload")
             self.steps.append(info)
             self.by_id[info.step_id] = info
+        self._implicit_callee_outputs()
         for info in self.steps:
             at = info.json_path
             info.success_actions = self._actions(info.step.get("onSuccess"), at + ("onSuccess",), "successActions", self.workflow.get("successActions"))
@@ -804,8 +847,9 @@ class WorkflowAnalyzer:
             request.request_lines(info.operation, info.step, info.json_path)
             payload, path_values = request.payload_var, request.path_values
         ctx = ExprContext(self, info, is_async=False, phase="response" if info.operation else "called", payload=payload, path_values=path_values)
-        for name, raw in (info.step.get("outputs") or {}).items():
-            _, py_type = ctx.value(raw, info.json_path + ("outputs", name))
+        for name, raw in self.step_outputs(info):
+            at = info.json_path + ("outputs", name) if name not in info.implicit_outputs else info.json_path + ("workflowId",)
+            _, py_type = ctx.value(raw, at)
             info.outputs[name].type = py_type
 
     def _workflow_outputs(self) -> tuple[list[OutputField], list[tuple[str, str]]]:
@@ -1178,8 +1222,9 @@ class WorkflowAnalyzer:
 
     def _success_nodes(self, info: StepInfo, ctx: ExprContext) -> list[Node]:
         nodes: list[Node] = []
-        for name, raw in (info.step.get("outputs") or {}).items():
-            source, _ = ctx.value(raw, info.json_path + ("outputs", name))
+        for name, raw in self.step_outputs(info):
+            at = info.json_path + ("outputs", name) if name not in info.implicit_outputs else info.json_path + ("workflowId",)
+            source, _ = ctx.value(raw, at)
             nodes.append(Line(f"{info.outputs[name].name} = {source}"))
         if info.step_id in self.resume_targets:
             nodes.append(Block("if _resume is not None:  # a retry ran this step first: back to it", (Line("_step, _resume = _resume, None"), Line("continue"))))
@@ -1279,7 +1324,7 @@ class WorkflowAnalyzer:
         response = "_response" if info.operation is not None else "None"
         seconds = f"_runtime.retry_delay({py_str(info.step_id)}, {response}, {after}, poll_interval, {self.p.options.poll_interval!r})"
         lines = [f"{action.counter} += 1", self._decided_line(info, "onFailure", action)]
-        if info.operation is not None and idempotency_header(info.operation) is not None:
+        if info.operation is not None and idempotency_header(info.operation, self.p.options.idempotency_header) is not None:
             lines.append(f"_keys.retrying({py_str(info.step_id)})")
         if action.target_workflow is not None and action.target_workflow in self.p.workflows:
             lines.append(f"{self.workflow_vars[action.target_workflow]} = {self.call_workflow(action.target_workflow, ctx.is_async, action.json_path + ('workflowId',))}")
@@ -1479,9 +1524,20 @@ class ExprContext:
             try:
                 parsed = ex.parse_value(raw)
             except ex.ExpressionError as exc:
-                self.error(at, f"malformed runtime expression in {raw!r}: {exc.message}", exc.hint)
+                reported, dotted = self._body_dot_path(raw, at)
+                if dotted is not None:
+                    return self.expr(dotted, at)
+                if not reported:
+                    self.error(at, f"malformed runtime expression in {raw!r}: {exc.message}", exc.hint)
                 return "None", ANY
             if isinstance(parsed, str):
+                dependency = self._dependency_output(parsed, at)
+                if dependency is not None:
+                    return self.expr(dependency, at)
+                unknown = _UNKNOWN_ROOT.match(parsed)
+                if unknown:
+                    # '$dependencies.setup.petId' (WSO2's): text by the grammar, an expression to its author
+                    self.warn(at, f"{parsed!r} looks like a runtime expression, but '${unknown.group(1)}' is no expression root: it is sent as this text", ex.ROOT_HINT + ("; the output of a dependsOn workflow is $workflows.<workflowId>.outputs.<name>" if unknown.group(1) == "dependencies" else ""))
                 return py_str(parsed), PyType("str")
             if isinstance(parsed, ex.Template):
                 return self.template(parsed, raw, at), PyType("str")
@@ -1499,6 +1555,53 @@ class ExprContext:
         literal = py_literal(raw)
         kind = {bool: "bool", int: "int", float: "float", type(None): "None"}.get(type(raw), "Any")
         return literal, PyType(kind)
+
+    def _body_dot_path(self, raw: str, at: JsonPath) -> tuple[bool, ex.RuntimeExpr | None]:
+        """Quirk: ``$response.body.category.name`` (a dot-path, as JavaScript engines
+        read it) means ``$response.body#/category/name``: accepted with a warning.  A
+        dot-path whose members are not plain names is an error, reported here (then
+        the first item is True), and so is ``$steps.s.name`` without '.outputs'."""
+        text = raw.strip()
+        try:
+            dotted = ex.body_dot_path(text)
+        except ex.ExpressionError as exc:
+            self.error(at, exc.message, exc.hint)
+            return True, None
+        if dotted is not None:
+            self.warn(at, f"runtime expression {text!r} reads the body with a dot-path, not a JSON pointer", f"write {ex.to_source(dotted)!r}")
+            return False, dotted
+        return self._step_output_without_outputs(text, at), None
+
+    def _dependency_output(self, text: str, at: JsonPath) -> ex.RuntimeExpr | None:
+        """Quirk: ``$dependencies.setup_pet.createdPetId`` (WSO2's go-runner tests), where
+        this workflow dependsOn setup_pet and setup_pet has output createdPetId, means
+        ``$workflows.setup_pet.outputs.createdPetId``: a warning.  Otherwise None (the
+        text is text, and _plain_value says so)."""
+        match = _DEPENDENCY_OUTPUT.match(text)
+        if match is None:
+            return None
+        workflow_id, name = match.groups()
+        key = self.wf.workflow_key(workflow_id)
+        if key is None or key not in self.wf.depends_on or name not in (self.p.workflows[key].workflow.get("outputs") or {}):
+            return None
+        meant = ex.WorkflowOutput(workflow_id, name, None)
+        self.warn(at, f"{text!r} reads the output of a dependsOn workflow through '$dependencies', which is no expression root", f"write {ex.to_source(meant)!r}")
+        return meant
+
+    def _step_output_without_outputs(self, text: str, at: JsonPath) -> bool:
+        """``$steps.tokenRequest.access_token`` (Jentic's fixtures), where the step declares
+        output access_token: refused, not tolerated (a step has outputs, and the grammar
+        reads them only under '.outputs.'), with the expression to write.  True when it
+        was reported here."""
+        match = _STEP_WITHOUT_OUTPUTS.match(text)
+        if match is None or match.group(2) == "outputs":
+            return False
+        target = self.wf.by_id.get(match.group(1))
+        if target is None or match.group(2) not in target.outputs:
+            return False
+        meant = f"$steps.{match.group(1)}.outputs.{match.group(2)}{match.group(3) or ''}"
+        self.error(at, f"runtime expression {text!r} leaves out '.outputs' after the step id", f"write {meant!r}")
+        return True
 
     def _is_optional_input(self, raw: Any) -> bool:
         """True for a value that is exactly an optional input with no default."""
@@ -1639,6 +1742,8 @@ class ExprContext:
         name, pointer = node.name, tuple(node.pointer or ())
         if name not in self.wf.inputs and "." in name:
             head, *rest = name.split(".")
+            if head in self.wf.inputs:
+                self._warn_dotted_name(node, ex.Input(head, tuple(rest) + pointer), at)
             name, pointer = head, tuple(rest) + pointer
         if name not in self.wf.inputs:
             self.error(at, f"unknown input $inputs.{name}", did_you_mean(name, self.wf.inputs) or "declare it in the workflow's inputs schema")
@@ -1647,6 +1752,11 @@ class ExprContext:
         if pointer:
             return f"_runtime.pointer({param.name}, {py_str(_pointer_text(pointer))})", ANY
         return param.name, self.wf.input_types[name]
+
+    def _warn_dotted_name(self, written: ex.Input | ex.Output | ex.StepOutput | ex.WorkflowOutput, meant: ex.Input | ex.Output | ex.StepOutput | ex.WorkflowOutput, at: JsonPath) -> None:
+        """Quirk: ``$steps.s.outputs.menu.page.limit``, where no output is named
+        ``menu.page.limit`` but ``menu`` is, reads ``menu#/page/limit``: a warning."""
+        self.warn(at, f"{ex.to_source(written)} names no {_NAME_KINDS[type(written)]}: it is read as {ex.to_source(meant)}, a dot-path into {ex.to_source(replace(meant, pointer=None))}", f"write {ex.to_source(meant)!r}")
 
     def _step_output(self, node: ex.StepOutput, at: JsonPath) -> tuple[str, PyType]:
         """A step output; wrapped in ``_runtime.need`` where the request cannot go without it."""
@@ -1671,10 +1781,14 @@ class ExprContext:
         if name not in target.outputs and "." in name:
             head, *rest = name.split(".")
             if head in target.outputs:
+                self._warn_dotted_name(node, ex.StepOutput(node.step_id, head, tuple(rest) + pointer), at)
                 name, pointer = head, tuple(rest) + pointer
         if name not in target.outputs:
             self.error(at, f"step {node.step_id!r} defines no output {name!r}", did_you_mean(name, target.outputs) or f"add it to the outputs of step {node.step_id!r}")
             return "None", ANY
+        if name in target.implicit_outputs and target.workflow_id is not None:
+            callee = self.p.workflows[target.workflow_id].workflow_id
+            self.warn(at, f"step {node.step_id!r} declares no output {name!r}: it is read as the output {name!r} of workflow {callee!r}, which the step calls", f"declare it on the step: outputs: {{{name}: $outputs.{name}}}")
         var = target.outputs[name]
         if var.name in self.unset:
             return "None", var.type.or_none()
@@ -1736,6 +1850,10 @@ class ExprContext:
         if name not in callee.output_fields and "." in name:
             head, *rest = name.split(".")
             if head in callee.output_fields:
+                if self.phase == "called" and self.info is not None and self.info.workflow_id == key:
+                    self._warn_dotted_name(ex.Output(name, pointer), ex.Output(head, tuple(rest) + tokens), at)
+                else:
+                    self._warn_dotted_name(ex.WorkflowOutput(workflow_id, name, pointer), ex.WorkflowOutput(workflow_id, head, tuple(rest) + tokens), at)
                 name, tokens = head, tuple(rest) + tokens
         if name not in callee.output_fields:
             self.error(at, f"workflow {workflow_id!r} has no output {name!r}", did_you_mean(name, callee.output_fields))
@@ -1761,6 +1879,7 @@ class ExprContext:
             name, pointer = node.name, tuple(node.pointer or ())
             if name not in raw_outputs and "." in name and name.split(".")[0] in raw_outputs:
                 head, *rest = name.split(".")
+                self._warn_dotted_name(node, ex.Output(head, tuple(rest) + pointer), at)
                 name, pointer = head, tuple(rest) + pointer
             if name not in raw_outputs:
                 self.error(at, f"$outputs.{name}: the workflow has no output {name!r}", did_you_mean(name, raw_outputs))
@@ -1852,7 +1971,7 @@ class ExprContext:
             headers.append(("Content-Type", content_type))
         if cookies and "cookie" not in explicit:
             headers.append(("Cookie", "_runtime.cookies({" + ", ".join(f"{py_str(n)}: {v}" for n, v in cookies) + "})"))
-        key_header = idempotency_header(op)
+        key_header = idempotency_header(op, self.wf.p.options.idempotency_header)
         keyed = key_header is not None and key_header.lower() not in explicit
         if key_header is not None and keyed:
             headers.append((key_header, f"_keys.key({py_str(self.info.step_id)})"))
@@ -2108,11 +2227,16 @@ class ExprContext:
             if stripped.startswith("{$") and stripped.endswith("}"):
                 self.warn(at + ("condition",), f"condition {condition!r} is wrapped in braces", f"write {stripped[1:-1]!r}")
                 condition = stripped[1:-1]
+            quirks: list[ex.Quirk] = []
             try:
-                tree = ex.parse_condition(condition)
+                tree = ex.parse_condition(condition, quirks)
             except ex.ExpressionError as exc:
                 self.error(at + ("condition",), f"malformed condition {condition!r} at column {exc.offset + 1}: {exc.message}", exc.hint)
                 return "False"
+            if quirks:
+                # Quirk: "humanoid" (JavaScript's, JSON's quotes) for the literal 'humanoid'.
+                shown = ", ".join(condition[q.start : q.end] for q in quirks)
+                self.warn(at + ("condition",), f"condition {condition!r} writes {quirks[0].what if len(quirks) == 1 else 'strings in double quotes'} ({shown}): string literals take single quotes", f"write {ex.apply_quirks(condition, quirks)!r}")
             return self.boolean(tree, at + ("condition",))
         if kind not in ("regex", "jsonpath", "xpath"):
             self.error(at + ("type",), f"unknown criterion type {kind!r}", "use simple, regex, jsonpath or xpath")
@@ -2142,8 +2266,12 @@ class ExprContext:
         try:
             parsed = ex.parse_expression(text)
         except ex.ExpressionError as exc:
-            self.error(at + ("context",), f"malformed context expression {raw!r}: {exc.message}", exc.hint)
-            return None
+            reported, dotted = self._body_dot_path(text, at + ("context",))
+            if dotted is None:
+                if not reported:
+                    self.error(at + ("context",), f"malformed context expression {raw!r}: {exc.message}", exc.hint)
+                return None
+            parsed = dotted
         if xml and isinstance(parsed, ex.ResponseBody) and not parsed.pointer and self.phase == "response":
             return "_response.content"  # the raw XML bytes: the parser reads their encoding declaration
         source, _ = self.expr(parsed, at + ("context",))
@@ -2170,6 +2298,9 @@ class ExprContext:
             return "False"
         self._check_jsonpath_members(query, goessner, raw_context, at + ("condition",))
         self.p.runtime_parts.add("jsonpath")
+        compiled = compile_jsonpath_test(query, context, goessner=goessner)
+        if compiled is not None:  # plain Python; the query stays in the generated comment of the criterion
+            return compiled
         flavour = ", goessner=True" if goessner else ""
         return f"_runtime.jsonpath_test({context}, {py_str(query)}{flavour})"
 
@@ -2232,7 +2363,7 @@ def _certain_number(node: ex.Condition, source: str) -> bool:
     """A number literal or the status code: plain Python comparison operators are safe."""
     if isinstance(node, ex.Literal):
         return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-    return source == "response.status_code"
+    return source in ("_response.status_code", "response.status_code")
 
 
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
@@ -2364,6 +2495,21 @@ def _member_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[str,
             if isinstance(part, dict) and isinstance(part.get("properties"), dict):
                 names.update(str(k) for k in part["properties"])
     return sorted(names)
+
+
+#: ``$steps.<stepId>.<name>[.more][#pointer]``: a step output without '.outputs.'.
+_STEP_WITHOUT_OUTPUTS = re.compile(r"^\$steps\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)((?:\.[A-Za-z0-9_-]+)*(?:#.*)?)$")
+
+#: ``$dependencies.<workflowId>.<output>``: WSO2's spelling of a dependsOn workflow's output.
+_DEPENDENCY_OUTPUT = re.compile(r"^\$dependencies\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_.-]+)$")
+
+#: A value that starts like a runtime expression with a root the grammar does not have.
+_UNKNOWN_ROOT = re.compile(r"^\$([A-Za-z]+)\.[A-Za-z_]")
+
+#: ``$steps.<stepId>.outputs.<name>`` anywhere in a workflow's text (names may hold dots).
+_STEP_OUTPUT_REF = re.compile(r"\$steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_.-]*[A-Za-z0-9_-])")
+
+_NAME_KINDS: dict[type, str] = {ex.Input: "input", ex.StepOutput: "step output", ex.WorkflowOutput: "workflow output", ex.Output: "output"}
 
 
 def _pointer_text(pointer: Iterable[str] | None) -> str:

@@ -53,10 +53,13 @@ __all__ = [
     "SourceDescriptionRef",
     "StatusCode",
     "StepOutput",
+    "Quirk",
     "Template",
     "Url",
     "WorkflowInput",
     "WorkflowOutput",
+    "apply_quirks",
+    "body_dot_path",
     "iter_refs",
     "jsonpath_members",
     "parse_condition",
@@ -681,6 +684,42 @@ def parse_expression(text: str) -> RuntimeExpr:
     return _parse_span(text, 0, len(text))
 
 
+# A member name that a dot-path can spell without doubt: no '.', '[', '#', '/', '~',
+# quote or space inside, so splitting at the dots gives the members the author meant.
+_DOT_MEMBER: Final = _ID_CHARS
+
+
+def body_dot_path(text: str) -> RuntimeExpr | None:
+    """The quirk ``$response.body.a.b`` (a dot-path, as JavaScript engines read it):
+    ``$response.body#/a/b``; ``$request.body.a`` likewise.  None when ``text`` does
+    not start so.  A path whose members are not plain names (``items[0]``, ``a..b``,
+    ``x#/y``, ``~``) raises ExpressionError: which members are meant is a guess."""
+    for prefix, kind in (("$response.body.", ResponseBody), ("$request.body.", RequestBody)):
+        if not text.startswith(prefix):
+            continue
+        members = text[len(prefix) :].split(".")
+        offset = len(prefix)
+        for member in members:
+            bad = next((i for i, c in enumerate(member) if c not in _DOT_MEMBER), None)
+            if not member or bad is not None:
+                where = offset + (bad or 0)
+                raise ExpressionError(
+                    f"the dot-path {_show(text, 60)} cannot be read as a JSON pointer "
+                    "without guessing: "
+                    + (
+                        "it has an empty member"
+                        if not member
+                        else f"member {_show(member)} holds {_show(member[bad or 0])}"
+                    ),
+                    where,
+                    f"write the JSON pointer: '{prefix[:-1]}#/a/b' (member names "
+                    "as they are, with '~' written '~0' and '/' written '~1')",
+                )
+            offset += len(member) + 1
+        return kind(tuple(members))
+    return None
+
+
 # --------------------------------------------------------------------------
 # Canonical text form
 # --------------------------------------------------------------------------
@@ -735,6 +774,29 @@ def to_source(expr: RuntimeExpr) -> str:
     if isinstance(expr, ComponentRef):
         return f"$components.{expr.kind}.{expr.name}"
     raise TypeError(f"not a runtime expression: {expr!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Quirk:
+    """A non-standard spelling a parser accepted: ``text[start:end]`` (in the text that
+    was parsed) means ``meant``; ``what`` says in a few words what was written."""
+
+    start: int
+    end: int
+    meant: str
+    what: str
+
+
+def apply_quirks(text: str, quirks: list[Quirk]) -> str:
+    """``text`` with every quirk's span replaced by its spec-correct spelling."""
+    out: list[str] = []
+    at = 0
+    for quirk in sorted(quirks, key=lambda q: q.start):
+        out.append(text[at : quirk.start])
+        out.append(quirk.meant)
+        at = quirk.end
+    out.append(text[at:])
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------
@@ -938,9 +1000,10 @@ class _Token:
 
 
 class _Lexer:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, quirks: list[Quirk] | None = None) -> None:
         self.text = text
         self.pos = 0
+        self.quirks = quirks
 
     def _error(self, message: str, offset: int, hint: str | None = None) -> ExpressionError:
         return ExpressionError(message, offset, hint)
@@ -962,6 +1025,8 @@ class _Lexer:
             return self._ref(start)
         if c == "'":
             return self._string(start)
+        if c == '"' and self.quirks is not None:
+            return self._double_quoted(start)
         if c in _DIGITS or (c == "-" and nxt != "" and nxt in _DIGITS):
             return self._number(start)
         if c in _WORD_START:
@@ -1075,6 +1140,33 @@ class _Lexer:
         self.pos = i
         return _Token(_STR, text[start:i], start, value="".join(chars))
 
+    def _double_quoted(self, start: int) -> _Token:
+        """The quirk ``"text"``: a string literal in double quotes, as JavaScript and
+        JSON write it.  Only without a backslash: whether ``\\n`` is two characters or
+        a line break would be a guess."""
+        text = self.text
+        close = text.find('"', start + 1)
+        if close < 0:
+            raise self._error(
+                "unterminated string literal",
+                start,
+                "strings need single quotes: 'text' (write '' for a literal quote)",
+            )
+        value = text[start + 1 : close]
+        if "\\" in value:
+            raise self._error(
+                "a double-quoted string with a backslash in it: its escapes are not "
+                "defined in a condition",
+                start,
+                "strings need single quotes: 'text', with every character as it is "
+                "(write '' for a literal quote)",
+            )
+        meant = "'" + value.replace("'", "''") + "'"
+        assert self.quirks is not None
+        self.quirks.append(Quirk(start, close + 1, meant, "a string in double quotes"))
+        self.pos = close + 1
+        return _Token(_STR, text[start : close + 1], start, value=value)
+
     def _number(self, start: int) -> _Token:
         text = self.text
         n = len(text)
@@ -1126,9 +1218,9 @@ class _Lexer:
 
 
 class _ConditionParser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, quirks: list[Quirk] | None = None) -> None:
         self.text = text
-        self.lexer = _Lexer(text)
+        self.lexer = _Lexer(text, quirks)
         self.prev: _Token | None = None
         self.tok = self.lexer.next()
 
@@ -1310,14 +1402,17 @@ class _ConditionParser:
         )
 
 
-def parse_condition(text: str) -> Condition:
+def parse_condition(text: str, quirks: list[Quirk] | None = None) -> Condition:
     """Parse a Criterion Object condition of type ``simple``.
 
     Precedence, loosest first: ``||``, ``&&``, prefix ``!``, comparisons
     (non-associative), postfix ``[i]``/``['k']``/``.name``, primaries
     (literals, runtime expressions, parenthesised conditions).
+
+    Given a ``quirks`` list, the parser also accepts the non-standard spellings real
+    documents use (a string in double quotes) and appends each to the list.
     """
-    return _ConditionParser(text).parse()
+    return _ConditionParser(text, quirks).parse()
 
 
 # --------------------------------------------------------------------------

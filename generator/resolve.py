@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import Loader, SourceFile, lookup, is_missing, missing_ref_hint, pointer_tokens
-from .validate import is_arazzo_1_1, validate_arazzo, validate_openapi
+from .validate import validate_arazzo, validate_openapi
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -232,6 +232,11 @@ def linked_workflow(doc: Resolved, ref: str, at: JsonPath, report: Report) -> st
     name, workflow_id = match.groups()
     if name in doc.failed_sources:
         return None
+    target = doc.linked.get(name)
+    if target is not None and workflow_id.startswith("workflows.") and workflow_id not in target.workflow_ids() and workflow_id[len("workflows.") :] in target.workflow_ids():
+        # Quirk: Redocly's '$sourceDescriptions.<name>.workflows.<workflowId>'.
+        workflow_id = workflow_id[len("workflows.") :]
+        report.add(doc.arazzo.diagnostic(at, f"workflow reference {ref!r} has '.workflows.' between the source name and the workflowId", f"write '$sourceDescriptions.{name}.{workflow_id}'", severity=Severity.WARNING))
     if name not in doc.sources:
         report.add(doc.arazzo.diagnostic(at, f"unknown source description {name!r} in {ref!r}", did_you_mean(name, doc.sources)))
         return None
@@ -532,8 +537,10 @@ def _lookup_op(arazzo: SourceFile, report: Report, sources: dict[str, Source], o
 
 _OPERATION_PATH = re.compile(r"^\{\$sourceDescriptions\.([^.}]+)\.url\}#(.*)$")
 _OPERATION_PATH_BARE = re.compile(r"^\$sourceDescriptions\.([^.#]+)\.url#(.*)$")
-#: Arazzo 1.1 documents only: the source named without '.url' (the official 1.1 schema test suite writes it so).
-_OPERATION_PATH_NAMED = re.compile(r"^\$sourceDescriptions\.([^.#{}]+)#(.*)$")
+# Shorthands real documents use: Redocly's '$sourceDescriptions.<name>#/paths/...'
+# (no '.url', no braces) and WSO2's '<name>#/paths/...' (the bare source name).
+_OPERATION_PATH_NO_URL = re.compile(r"^\{?\$sourceDescriptions\.([A-Za-z0-9_-]+)\}?#(/.*)$")
+_OPERATION_PATH_NAME = re.compile(r"^([A-Za-z0-9_-]+)#(/.*)$")
 
 
 def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, Source], value: Any, at: JsonPath, failed: set[str]) -> Operation | None:
@@ -544,10 +551,22 @@ def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, So
         match = _OPERATION_PATH_BARE.match(value)
         if match:
             report.add(arazzo.diagnostic(at, f"operationPath {value!r} lacks the '{{...}}' around the source URL expression", f"write '{{$sourceDescriptions.{match.group(1)}.url}}#{match.group(2)}'", severity=Severity.WARNING))
-    if not match and is_arazzo_1_1(arazzo.data):
-        match = _OPERATION_PATH_NAMED.match(value)
+    if not match:
+        match = _OPERATION_PATH_NO_URL.match(value)
+        if match and value.startswith("{") != value.split("#", 1)[0].endswith("}"):
+            match = None  # one brace without the other: malformed, not a shorthand
         if match:
-            report.add(arazzo.diagnostic(at, f"operationPath {value!r} names the source without its url expression", f"write '{{$sourceDescriptions.{match.group(1)}.url}}#{match.group(2)}', the form the specification gives", severity=Severity.WARNING))
+            report.add(arazzo.diagnostic(at, f"operationPath {value!r} names the source description without '.url'", f"write '{{$sourceDescriptions.{match.group(1)}.url}}#{match.group(2)}'", severity=Severity.WARNING))
+    if not match:
+        match = _OPERATION_PATH_NAME.match(value)
+        if match and match.group(1) in sources:
+            report.add(arazzo.diagnostic(at, f"operationPath {value!r} names the source description {match.group(1)!r} without a runtime expression", f"write '{{$sourceDescriptions.{match.group(1)}.url}}#{match.group(2)}'", severity=Severity.WARNING))
+        elif match and match.group(1) not in failed:
+            hint = did_you_mean(match.group(1), sources)
+            report.add(arazzo.diagnostic(at, f"malformed operationPath {value!r}: {match.group(1)!r} is not a source description", f"write '{{$sourceDescriptions.<name>.url}}#{match.group(2)}'" + (f"; {hint}" if hint else "")))
+            return None
+        elif match:
+            return None
     if not match:
         report.add(arazzo.diagnostic(at, f"malformed operationPath {value!r}", "write '{$sourceDescriptions.<name>.url}#/paths/~1pets/get'"))
         return None

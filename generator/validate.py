@@ -30,6 +30,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
+from . import expressions
 from .cache import TextCache, module_digest, package_version
 from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
 from .load import Loader, SourceFile
@@ -615,6 +616,30 @@ def _check_criterion(source: SourceFile, report: Report, at: JsonPath, criterion
         return
     if kind != "simple" and "context" not in criterion:
         report.add(source.diagnostic(at, f"a {kind} criterion needs a context", "add context: $response.body"))
+    elif kind == "simple" and "context" not in criterion and "condition" in criterion:
+        # Quirk: 'type: simple' without the context the specification then requires
+        # ("If type is specified, then the context MUST be provided"); simple is the
+        # default type, and a simple condition reads no context.
+        vetted.append(at)
+        report.add(source.diagnostic(at + ("type",), "a criterion that gives its type needs a context, also 'type: simple'", "leave out 'type: simple' (it is the default), or add context: $response.body", severity=Severity.WARNING))
+    elif kind == "simple" and isinstance(criterion.get("context"), str) and not _is_expression(criterion["context"]):
+        report.add(source.diagnostic(at + ("context",), f"context {criterion['context']!r} is not a runtime expression; a simple condition does not read it", "write context: $response.body (or leave out both context and 'type: simple')", severity=Severity.WARNING))
+
+
+def _is_expression(text: str) -> bool:
+    """Is ``text`` one runtime expression (braces allowed, as in {$response.body})?"""
+    text = text.strip()
+    if text.startswith("{$") and text.endswith("}"):
+        text = text[1:-1]
+    try:
+        expressions.parse_expression(text)
+        return True
+    except expressions.ExpressionError:
+        pass
+    try:
+        return expressions.body_dot_path(text) is not None
+    except expressions.ExpressionError:
+        return False
 
 
 def _close(word: str, options: Iterable[str]) -> str | None:

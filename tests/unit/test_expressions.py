@@ -969,3 +969,38 @@ def test_xml_replace_sets_elements_and_attributes() -> None:
         replace(text, [("/order/missing", 1)])
     with pytest.raises(XPATH["WorkflowError"], match="payload replacement: "):
         replace("not <xml", [("/order/petId", 1)])
+
+
+# ---------------------------------------------------------------------------
+# Quirks of real documents (issue 14): accepted only where the caller asks
+# ---------------------------------------------------------------------------
+
+
+def test_body_dot_path_is_the_json_pointer_it_spells() -> None:
+    from arazzo_codegen.expressions import body_dot_path
+
+    assert body_dot_path("$response.body.category.name") == ResponseBody(("category", "name"))
+    assert body_dot_path("$request.body.tags.0") == RequestBody(("tags", "0"))
+    assert body_dot_path("$response.header.x") is None
+    for text, offset in (("$response.body.items[0].id", 20), ("$response.body.a..b", 17), ("$response.body.a#/b", 16), ("$response.body.a~b", 16)):
+        with pytest.raises(ExpressionError) as info:
+            body_dot_path(text)
+        assert info.value.offset == offset, text
+        assert "cannot be read as a JSON pointer without guessing" in info.value.message
+
+
+def test_double_quoted_strings_only_with_a_quirks_list() -> None:
+    from arazzo_codegen.expressions import Quirk, apply_quirks
+
+    text = """$response.body#/name == "it's" && $statusCode == 200"""
+    with pytest.raises(ExpressionError, match="unexpected character"):
+        parse_condition(text)  # the grammar has single quotes only
+    quirks: list[Quirk] = []
+    tree = parse_condition(text, quirks)
+    assert tree == And(Compare("==", Ref(ResponseBody(("name",)), 0), Literal("it's")), Compare("==", Ref(StatusCode(), 34), Literal(200)))
+    assert [(q.start, q.end) for q in quirks] == [(24, 30)]
+    assert apply_quirks(text, quirks) == "$response.body#/name == 'it''s' && $statusCode == 200"
+    fixed = parse_condition(apply_quirks(text, quirks))  # the spec's form, no quirk needed
+    assert isinstance(fixed, And) and fixed.left == tree.left
+    with pytest.raises(ExpressionError, match="backslash"):
+        parse_condition('$response.body#/name == "a\\nb"', [])
