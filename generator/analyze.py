@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import expressions as ex
+from . import v11_selectors
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile, walk
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
@@ -1485,6 +1486,11 @@ class ExprContext:
             if isinstance(parsed, ex.Template):
                 return self.template(parsed, raw, at), PyType("str")
             return self.expr(parsed, at)
+        if isinstance(raw, dict) and v11_selectors.is_v11(self):
+            if v11_selectors.is_selector(raw):
+                return v11_selectors.selector_value(self, raw, at)
+            if v11_selectors.almost_selector(raw):
+                self.warn(at, "this object has a selector but is not a Selector Object, so it is sent as it is", "a Selector Object has exactly context, selector and type (the draft name 'expression' is now 'context')")
         if isinstance(raw, dict):
             items = [f"{py_str(str(k))}: {self.value(v, at + (str(k),))[0]}" for k, v in raw.items()]
             literal = "{" + ", ".join(items) + "}"
@@ -1993,6 +1999,8 @@ class ExprContext:
             if is_xml:
                 self.p.runtime_parts.add("xpath")
                 source = f"_runtime.xml_replace({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
+            elif any(t.startswith("$") for t, _ in replacements):
+                source = f"_runtime.replace_selected({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
             else:
                 source = f"_runtime.replace_pointer({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
         if base == "multipart/form-data":
@@ -2044,6 +2052,13 @@ class ExprContext:
             if not isinstance(item, dict) or not isinstance(item.get("target"), str):
                 continue
             target = item["target"]
+            if v11_selectors.is_v11(self):
+                chosen = v11_selectors.replacement_target(self, item, r_at, xml=xml)
+                if chosen is None:
+                    continue
+                source, _ = self.value(item.get("value"), r_at + ("value",))
+                out.append((chosen, source))
+                continue
             if xml:
                 try:
                     ex.check_xpath(target)
