@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import expressions as ex
-from . import v11_selectors
+from . import v11_querystring, v11_selectors
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile, walk
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
@@ -1819,6 +1819,7 @@ class ExprContext:
         lines: list[str] = []
         by_location: dict[str, list[tuple[str, str]]] = {"path": [], "query": [], "header": [], "cookie": []}
         path_at: dict[str, JsonPath] = {}
+        query_string: list[tuple[str, str, JsonPath]] = []  # in: querystring (Arazzo 1.1, OpenAPI 3.2)
         for (name, location), (raw, p_at) in self._merged_parameters(step, at, for_workflow=False).items():
             spec = next((s for (n, loc), s in op.parameters.items() if loc == location and (n == name or (loc == "header" and n.lower() == name.lower()))), None)
             if location == "path" or (spec is not None and spec.required):
@@ -1831,11 +1832,15 @@ class ExprContext:
                 source = f"_runtime.text({source})"
             if location in by_location:
                 by_location[location].append((name, source))
+            elif location == "querystring":
+                query_string.append((name, source, p_at))
             else:
                 self.error(p_at[:-1] + ("in",), f"parameter location {location!r} is not path, query, header or cookie", "write in: path, query, header or cookie (a request body goes in requestBody)")
         auth = self.wf.auth_for(self.info, self)
         lines += auth.prelude
         url = self._url(op, dict(by_location["path"]), at, path_at)
+        if query_string:
+            url = v11_querystring.with_query_string(self, op, url, query_string, by_location["query"])
         headers = by_location["header"] + auth.headers
         explicit = {n.lower() for n, _ in headers}
         query = by_location["query"] + auth.query

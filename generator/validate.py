@@ -706,6 +706,15 @@ def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
     return found
 
 
+def _spec_validator_class(version: str) -> Any:
+    """openapi-spec-validator's validator class for an OpenAPI version, or None: 3.0 and
+    3.1, and 3.2 where the installed release has it (0.8 and later)."""
+    import openapi_spec_validator
+
+    name = {"3.0": "OpenAPIV30SpecValidator", "3.1": "OpenAPIV31SpecValidator", "3.2": "OpenAPIV32SpecValidator"}.get(".".join(version.split(".")[:2]))
+    return getattr(openapi_spec_validator, name, None) if name else None
+
+
 def validate_openapi(source: SourceFile, report: Report, deferred: list[SourceFile] | None = None) -> None:
     """openapi-spec-validator findings become warnings (errors under --strict).
 
@@ -722,8 +731,9 @@ def validate_openapi(source: SourceFile, report: Report, deferred: list[SourceFi
         report.add(source.diagnostic((), "not an OpenAPI 3.x document: the 'openapi' version field is missing", "sourceDescriptions of type openapi must point at OpenAPI 3.0 or 3.1 documents"))
         return
     version = data["openapi"]
-    if not (version.startswith("3.0") or version.startswith("3.1")):
-        report.add(source.diagnostic(("openapi",), f"OpenAPI {version} is not validated (only 3.0 and 3.1 are)", "the generator still reads the operations it needs", severity=Severity.WARNING))
+    if not version.startswith(("3.0", "3.1")) and _spec_validator_class(version) is None:  # 3.2: imports the validator
+        checked = "3.0, 3.1 and 3.2" if _spec_validator_class("3.2.0") is not None else "3.0 and 3.1"
+        report.add(source.diagnostic(("openapi",), f"OpenAPI {version} is not validated (openapi-spec-validator {package_version('openapi-spec-validator')} checks {checked})", "the generator still reads the operations it needs", severity=Severity.WARNING))
         return
     if len(source.text) > MAX_VALIDATED_CHARS and not report.strict:
         report.add(
@@ -781,11 +791,11 @@ def spec_validator_findings(source: SourceFile, cache: TextCache | None = None) 
 
 
 def run_spec_validator(source: SourceFile, report: Report) -> None:
-    """openapi-spec-validator over one OpenAPI 3.0/3.1 document, as warnings."""
-    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+    """openapi-spec-validator over one OpenAPI 3.0, 3.1 or 3.2 document, as warnings."""
 
     data = source.data
-    validator_cls = OpenAPIV30SpecValidator if str(data["openapi"]).startswith("3.0") else OpenAPIV31SpecValidator
+    version = str(data["openapi"])
+    validator_cls = _spec_validator_class("3.0" if version.startswith("3.0") else "3.2" if version.startswith("3.2") else "3.1")
     try:
         errors = list(validator_cls(data).iter_errors())
     except RecursionError:
