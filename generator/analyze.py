@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import expressions as ex
-from . import v11_querystring, v11_selectors
+from . import v11_querystring, v11_selectors, v11_self
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile, walk
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
@@ -1475,6 +1475,11 @@ class ExprContext:
             self.need_for = previous
 
     def _plain_value(self, raw: Any, at: JsonPath) -> tuple[str, PyType]:
+        if isinstance(raw, str) and "$self" in raw and v11_selectors.is_v11(self):
+            own = v11_self.self_value(self, raw, at)
+            if isinstance(own, tuple):
+                return own
+            raw = raw if own is None else own
         if isinstance(raw, str):
             try:
                 parsed = ex.parse_value(raw)
