@@ -30,6 +30,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
+from . import v11_schema
 from .cache import TextCache, module_digest, package_version
 from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
 from .load import Loader, SourceFile
@@ -98,6 +99,11 @@ def validate_arazzo(source: SourceFile, report: Report, loader: Loader | None = 
             schema_findings.setdefault(path, []).append((message, hint))
     for path, findings in schema_findings.items():
         if _any_replacement_value(path, findings):
+            continue
+        rewritten = v11_schema.rewrite(data, path, [m for m, _ in findings]) if minor == "1.1" else None
+        if rewritten is not None:  # selectors, targetSelectorType, parameter values (1.1)
+            for at, message, hint, severity in rewritten:
+                report.add(source.diagnostic(at, message, hint, severity=severity))
             continue
         type_errors = [f for f in findings if f[0].startswith(_TYPE_PREFIX)]
         for message, hint in type_errors or findings:  # a value of the wrong type explains the rest

@@ -9,7 +9,7 @@ import pytest
 
 from arazzo_codegen.diagnostics import Report, Severity
 from arazzo_codegen.load import Loader
-from arazzo_codegen.validate import validate_openapi
+from arazzo_codegen.validate import validate_arazzo, validate_openapi
 from tests.conformance.harness import CONFORMANCE_DIR, Compiled, Compiler, Servers, run
 
 FEATURE = "v11/querystring"
@@ -62,3 +62,11 @@ def test_querystring_in_a_1_0_document_is_refused(compile_feature: Compiler) -> 
     compiled = compile_feature(FEATURE, "relabelled-v10.yaml")
     assert compiled.module is None
     assert len(compiled.errors) == 2 and all('"querystring" is not one of' in e for e in compiled.errors), compiled.errors
+
+
+def test_official_querystring_without_value_names_the_missing_value() -> None:
+    report = Report()
+    source = Loader(report).load(CONFORMANCE_DIR.parent / "arazzo11" / "invalid-querystring-without-value.arazzo.yaml")
+    assert source is not None
+    assert not validate_arazzo(source, report)
+    assert [d.render().split("\n")[0].split(".yaml:", 1)[1] for d in report.items] == ["15:13: error: $.workflows[0].steps[0].parameters[0]: parameter 'q' has no value"]

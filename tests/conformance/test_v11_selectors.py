@@ -5,9 +5,13 @@ targets (CHANGES-1.1 sections 16, 18-20, 22).  Documents in tests/conformance/v1
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
+from arazzo_codegen.diagnostics import Report
+from arazzo_codegen.load import Loader
+from arazzo_codegen.validate import validate_arazzo
 from tests.conformance.harness import Compiled, Compiler, Servers, run
 
 FEATURE = "v11/selectors"
@@ -76,3 +80,40 @@ def test_bad_selectors_get_positioned_diagnostics(compile_feature: Compiler) -> 
     for (position, path, message), error in zip(expected, errors):
         assert f"bad.arazzo.yaml:{position}: error: $.workflows[0].{path}: {message}" in error, error
     assert "add targetSelectorType: jsonpath" in errors[4]  # the hint names the fix
+
+
+def test_plain_mapping_parameter_value_is_accepted_with_a_warning(compile_feature: Compiler, serve: Servers, mode: str) -> None:
+    # Override of the 1.1 schema (CHANGES-1.1 Appendix B 5, OAI/Arazzo-Specification#559).
+    compiled = compile_feature(FEATURE, "plain-value.yaml")
+    assert not compiled.errors, compiled.errors
+    assert len(compiled.warnings) == 1 and "plain-value.yaml:16:42: warning: $.workflows[0].steps[0].parameters[1].value: a mapping as a parameter value" in compiled.warnings[0], compiled.warnings
+    server = serve(FEATURE, "plain-value")
+    run(compiled, "plain", mode, servers={"shop": server.url})
+    assert server.requests[0].headers["x-filter"] == '{"status":"new","max":2}'
+
+
+OFFICIAL = Path(__file__).resolve().parents[1] / "arazzo11"  # copies of the official schema tests
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "invalid-selector-object",
+            [
+                "16:25: error: $.workflows[0].steps[0].outputs.brokenOutput.expression: a Selector Object names its runtime expression 'context' ('expression' was the draft's name)",
+                "15:11: error: $.workflows[0].steps[0].outputs.brokenOutput: a Selector Object needs context, selector and type: type is missing",
+            ],
+        ),
+        ("invalid-targetSelectorType", ["18:35: error: $.workflows[0].steps[0].requestBody.replacements[0].targetSelectorType: targetSelectorType names no selector type: 'jmespath'"]),
+    ],
+)
+def test_official_fail_documents_name_their_defect(name: str, expected: list[str]) -> None:
+    report = Report()
+    source = Loader(report).load(OFFICIAL / f"{name}.arazzo.yaml")
+    assert source is not None
+    assert not validate_arazzo(source, report)
+    rendered = [d.render() for d in report.items]
+    assert len(rendered) == len(expected), rendered
+    for line, text in zip(rendered, expected):
+        assert f"{name}.arazzo.yaml:{text}" in line, line
