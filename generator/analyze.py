@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import expressions as ex
-from . import v11_conditions
+from . import v11_conditions, v11_grammar
 from . import v11_querystring, v11_selectors, v11_self
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile, walk
@@ -1549,6 +1549,8 @@ class ExprContext:
         return " + ".join(py_str(src) if lit else src for src, lit in pieces)
 
     def expr(self, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, PyType]:
+        if v11_conditions.is_1_1(self.doc) and v11_grammar.check(self, node, at):
+            return "None", ANY
         if isinstance(node, ex.Input):
             return self._input(node, at)
         if isinstance(node, ex.StepOutput):
