@@ -31,7 +31,7 @@ from typing import Any
 
 from . import expressions as ex
 from . import v11_conditions, v11_grammar
-from . import v11_querystring, v11_selectors, v11_self
+from . import v11_identity, v11_querystring, v11_selectors, v11_self
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile, walk
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
@@ -437,6 +437,13 @@ class WorkflowAnalyzer:
         while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and hops < 16:
             ref = schema["$ref"]
             hops += 1
+            if ref.startswith("#") and not ref.startswith("#/") and len(ref) > 1 and v11_identity.is_1_1(self.doc.arazzo.data):
+                found = v11_identity.anchored(self.doc.arazzo.data, ref[1:])  # a plain-name fragment: $anchor (1.1)
+                if found is None:
+                    self.error(at, f"inputs $ref {ref!r}: no schema in this document declares $anchor {ref[1:]!r}", "add $anchor to the schema under components.inputs, or write '#/components/inputs/<name>'")
+                    return {}, at
+                schema, at = found
+                continue
             if not ref.startswith("#/"):
                 self.error(at, f"inputs $ref {ref!r} must point into this document", "use '#/components/inputs/<name>'")
                 return {}, at

@@ -99,7 +99,29 @@ def _scan(loader: Loader, folder: Path, target: str) -> None:
 def remote_hint(referrer: SourceFile) -> str:
     """The start of the hint for a remote URL nothing local declares: in an Arazzo 1.1
     document, identities are the first way."""
-    data = referrer.data
-    if isinstance(data, dict) and str(data.get("arazzo", "")).startswith("1.1"):
+    if is_1_1(referrer.data):
         return "put the document whose $self is this URL next to this one (it is found by that identity), or "
     return ""
+
+
+def is_1_1(data: Any) -> bool:
+    """Whether a document says ``arazzo: 1.1.x``."""
+    return isinstance(data, dict) and str(data.get("arazzo", "")).startswith("1.1")
+
+
+def anchored(data: Any, name: str) -> tuple[Any, JsonPath] | None:
+    """The schema that declares ``$anchor: name`` (a plain-name fragment ``#name``,
+    Arazzo 1.1 Resolving URI Fragments), with its JSON path; None when none does.
+    The first in document order wins; the walk is bounded."""
+    stack: list[tuple[Any, JsonPath]] = [(data, ())]
+    for _ in range(200_000):
+        if not stack:
+            return None
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            if node.get("$anchor") == name:
+                return node, path
+            stack.extend(reversed([(v, path + (str(k),)) for k, v in node.items()]))
+        elif isinstance(node, list):
+            stack.extend(reversed([(v, path + (i,)) for i, v in enumerate(node)]))
+    return None
