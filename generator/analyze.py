@@ -836,6 +836,8 @@ class WorkflowAnalyzer:
 
     def _may_be_unset(self, raw: Any) -> bool:
         """True when the output reads a step (or workflow) that a jump or early end may skip."""
+        if isinstance(raw, dict) and v11_selectors.is_selector(raw) and v11_identity.is_1_1(self.doc.arazzo.data):
+            raw = str(raw.get("context", "")).strip().removeprefix("{").removesuffix("}")  # a Selector Object reads its context
         parsed = _parse_leniently(raw)
         if parsed is None:
             return False

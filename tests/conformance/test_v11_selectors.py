@@ -117,3 +117,10 @@ def test_official_fail_documents_name_their_defect(name: str, expected: list[str
     assert len(rendered) == len(expected), rendered
     for line, text in zip(rendered, expected):
         assert f"{name}.arazzo.yaml:{text}" in line, line
+
+
+def test_a_selector_output_over_a_skipped_step_is_none(compile_feature: Compiler, serve: Servers, mode: str) -> None:
+    compiled = compile_feature(FEATURE, "skipped.yaml")
+    assert not compiled.errors, compiled.errors
+    server = serve(FEATURE, "skipped")
+    assert run(compiled, "skipped", mode, servers={"shop": server.url}).email is None
