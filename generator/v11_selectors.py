@@ -116,10 +116,10 @@ def selector_value(ctx: ExprContext, raw: dict[Any, Any], at: JsonPath) -> tuple
         tokens = _singular_tokens(query, part)
         if tokens is not None:
             return _at_pointer(ctx, context, tokens, at)
-        source, _ = ctx.expr(context, at + ("context",))
+        source = _source(ctx, context, at)
         return f"_runtime.select_one({source}, {py_str(selector)}{flavour})", ANY
     ctx.warn(at + ("selector",), f"JSONPath selector {selector!r} is not a singular query: its value is the list of every value it selects", "to select one value, name members and array positions only, e.g. $.items[0].id")
-    source, _ = ctx.expr(context, at + ("context",))
+    source = _source(ctx, context, at)
     return f"_runtime.select_all({source}, {py_str(selector)}{flavour})", PyType("list[Any]")
 
 
@@ -150,13 +150,24 @@ def _singular_tokens(query: Any, part: dict[str, Any]) -> tuple[str, ...] | None
     return tuple(tokens)
 
 
-def _context(ctx: ExprContext, raw: Any, at: JsonPath) -> ex.RuntimeExpr | None:
+class AllInputs:
+    """The context ``$inputs``: the workflow's inputs as one object (a real-document
+    spelling the 1.1 grammar lacks, which names one input: ``$inputs.<name>``)."""
+
+
+Context = ex.RuntimeExpr | AllInputs
+
+
+def _context(ctx: ExprContext, raw: Any, at: JsonPath) -> Context | None:
     if not isinstance(raw, str):
         ctx.error(at, "a selector's context must be a runtime expression", "e.g. context: $response.body")
         return None
     text = raw.strip()
     if text.startswith("{$") and text.endswith("}"):
         text = text[1:-1]
+    if text == "$inputs":
+        ctx.warn(at, "context $inputs (every input as one object) is not a runtime expression of the Arazzo 1.1 grammar; it is read as the object of the workflow's inputs", "name the input: context: $inputs.<name> (or select from it, e.g. selector: /customerName)")
+        return AllInputs()
     try:
         return ex.parse_expression(text)
     except ex.ExpressionError as exc:
@@ -164,28 +175,39 @@ def _context(ctx: ExprContext, raw: Any, at: JsonPath) -> ex.RuntimeExpr | None:
         return None
 
 
-def _at_pointer(ctx: ExprContext, context: ex.RuntimeExpr, tokens: tuple[str, ...], at: JsonPath) -> tuple[str, PyType]:
+def _source(ctx: ExprContext, context: Context, at: JsonPath) -> str:
+    if isinstance(context, AllInputs):
+        return "{" + ", ".join(f"{py_str(name)}: {param.name}" for name, param in ctx.wf.inputs.items()) + "}"
+    return ctx.expr(context, at + ("context",))[0]
+
+
+def _at_pointer(ctx: ExprContext, context: Context, tokens: tuple[str, ...], at: JsonPath) -> tuple[str, PyType]:
     """The context expression with the pointer appended, when it takes one (typed and
     checked like ``$response.body#/...``); else a pointer lookup in its value."""
+    if isinstance(context, AllInputs) and tokens:
+        return ctx.expr(ex.Input(tokens[0], tokens[1:] or None), at + ("context",))
     if isinstance(context, _POINTED):
         extended: ex.RuntimeExpr = replace(context, pointer=tuple(context.pointer or ()) + tokens)
         return ctx.expr(extended, at + ("context",))
-    source, _ = ctx.expr(context, at + ("context",))
+    source = _source(ctx, context, at)
     if not tokens:
         return source, ANY
     return f"_runtime.pointer({source}, {py_str('/' + '/'.join(t.replace('~', '~0').replace('/', '~1') for t in tokens))})", ANY
 
 
-def _xpath(ctx: ExprContext, context: ex.RuntimeExpr, selector: str, version: str, at: JsonPath) -> tuple[str, PyType]:
+def _xpath(ctx: ExprContext, context: Context, selector: str, version: str, at: JsonPath) -> tuple[str, PyType]:
     try:
         ex.check_xpath(selector, version=version)
     except ex.ExpressionError as exc:
         ctx.error(at + ("selector",), f"XPath selector {selector!r} at column {exc.offset + 1}: {exc.message}", f"rewrite it with what {version} has, e.g. /Invoice/Header/InvoiceNumber")
         return "None", ANY
+    if isinstance(context, AllInputs):
+        ctx.error(at + ("context",), "an xpath selector needs an XML context, not the object of the inputs", "name the input that holds the XML: context: $inputs.<name>")
+        return "None", ANY
     if isinstance(context, ex.ResponseBody) and not context.pointer and ctx.phase == "response":
         source = "_response.content"  # the raw XML bytes: the parser reads their encoding declaration
     else:
-        source, _ = ctx.expr(context, at + ("context",))
+        source = _source(ctx, context, at)
     ctx.p.runtime_parts.add("xpath")
     flavour = "" if version == "xpath-31" else f", {py_str(version)}"
     return f"_runtime.xpath_string({source}, {py_str(selector)}{flavour})", PyType("str")

@@ -11,7 +11,7 @@ import sys
 from tests.conformance.harness import Compiler
 from tests.test_generated_quality import RUFF
 
-SPECS = [("v11/selectors", "arazzo.yaml"), ("v11/selectors", "plain-value.yaml"), ("v11/querystring", "arazzo.yaml"), ("v11/identity", "arazzo.yaml"), ("v11/identity", "anchor.yaml")]
+SPECS = [("v11/selectors", "arazzo.yaml"), ("v11/selectors", "plain-value.yaml"), ("v11/selectors", "all-inputs.yaml"), ("v11/querystring", "arazzo.yaml"), ("v11/identity", "arazzo.yaml"), ("v11/identity", "anchor.yaml")]
 
 
 def test_v11_data_packages_pass_mypy_strict_black_and_ruff(compile_feature: Compiler) -> None:

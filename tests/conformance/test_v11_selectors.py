@@ -124,3 +124,12 @@ def test_a_selector_output_over_a_skipped_step_is_none(compile_feature: Compiler
     assert not compiled.errors, compiled.errors
     server = serve(FEATURE, "skipped")
     assert run(compiled, "skipped", mode, servers={"shop": server.url}).email is None
+
+
+def test_a_selector_over_all_inputs_is_read_with_a_warning(compile_feature: Compiler, serve: Servers, mode: str) -> None:
+    compiled = compile_feature(FEATURE, "all-inputs.yaml")
+    assert not compiled.errors, compiled.errors
+    assert len(compiled.warnings) == 3 and all("context $inputs (every input as one object)" in w for w in compiled.warnings), compiled.warnings
+    server = serve(FEATURE, "all-inputs")
+    run(compiled, "all_inputs", mode, servers={"shop": server.url}, customer_name="Ada", tags=["red", "blue"])
+    assert server.requests[0].json()["customerName"] == "Ada"
