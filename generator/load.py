@@ -449,6 +449,8 @@ class Loader:
         refused (the generator never fetches anything).  A document with a ``$self``
         is found by that identity first (Arazzo 1.1)."""
         identified = v11_identity.find(self, referrer, url, at, is_remote(url))
+        if identified is v11_identity.REPORTED:
+            return None
         if identified is not None:
             return self.load(identified, referrer, at)
         if is_remote(url):

@@ -19,13 +19,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import unquote, urldefrag, urljoin
 
 from .diagnostics import JsonPath
 
 if TYPE_CHECKING:
     from .load import Loader, SourceFile
 
+#: find() said what is wrong (a diagnostic is in the report): load nothing.
+REPORTED: Final = Path("\0reported")
 #: How many files of a folder are looked at for a ``$self`` (sorted by name).
 MAX_CANDIDATES: Final = 200
 _SUFFIXES: Final = (".yaml", ".yml", ".json")
@@ -53,7 +55,8 @@ def register(loader: Loader, source: SourceFile) -> None:
 def find(loader: Loader, referrer: SourceFile, url: str, at: JsonPath, remote: bool) -> Path | None:
     """The local document a source URL names by identity (or, for a relative URL in a
     document with an absolute ``$self``, through the source map); None: read it as
-    before (a relative path, or a remote URL through the source map)."""
+    before (a relative path, or a remote URL through the source map); REPORTED: a
+    diagnostic says why nothing is read."""
     base = self_uri(referrer.data)
     if remote:
         target = urldefrag(url)[0]
@@ -69,7 +72,12 @@ def find(loader: Loader, referrer: SourceFile, url: str, at: JsonPath, remote: b
     if target in loader.identities:
         return loader.identities[target]
     if not remote and any(target.startswith(prefix) for prefix, _ in loader.source_map):
-        return loader._mapped(referrer, target, at, f"{url!r} (by $self {base!r})")
+        return loader._mapped(referrer, target, at, f"{url!r} (by $self {base!r})") or REPORTED
+    if not remote and not os.path.exists(referrer.path.parent / unquote(urldefrag(url)[0])):
+        example = target.rsplit("/", 1)[0] + "/"
+        message = f"source {url!r} resolves against $self to {target!r}, which no local document declares as its $self, and no file is at {url!r} beside this document"
+        loader.report.add(referrer.diagnostic(at, message, f"put the document there or give it $self: {target}, or map the URL to a local copy: --source-map {example}=DIR"))
+        return REPORTED
     return None
 
 

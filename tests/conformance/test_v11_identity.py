@@ -75,3 +75,12 @@ def test_inputs_ref_by_anchor_types_the_inputs_in_1_1_only(compile_feature: Comp
     relabelled = compile_feature(FEATURE, "anchor-v10.yaml")
     assert relabelled.module is None
     assert "anchor-v10.yaml:11:5: error: $.workflows[0].inputs: inputs $ref '#pet-ref' must point into this document" in relabelled.errors[0]
+
+
+def test_relative_url_resolved_against_self_goes_through_the_source_map(tmp_path: Path) -> None:
+    folder = CONFORMANCE_DIR / FEATURE
+    mapped = build(Job(spec=folder / "mapped.yaml", package="identity_mapped", out=tmp_path, source_map=(("https://example.com/wf/api/", str(folder / "mirror")),)))
+    assert not mapped.report.has_errors, [d.render() for d in mapped.report.items]
+    unmapped = build(Job(spec=folder / "mapped.yaml", package="identity_unmapped", out=tmp_path))
+    errors = [d.render() for d in unmapped.report.items]
+    assert any("mapped.yaml:10:10: error: $.sourceDescriptions[0].url: source './api/pets.yaml' resolves against $self to 'https://example.com/wf/api/pets.yaml', which no local document declares" in e for e in errors), errors
