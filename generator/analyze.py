@@ -1806,6 +1806,10 @@ class ExprContext:
         if source is None:
             self.error(at, f"unknown source description {node.source!r}", did_you_mean(node.source, self.doc.sources))
             return "None", ANY
+        if v11_conditions.is_1_1(self.doc):
+            found = v11_grammar.source_description(self.doc, node, source.operations)
+            if found is not None:
+                return py_str(found), PyType("str")
         if node.field == "url":
             return py_str(self.doc.source_urls.get(node.source, source.url)), PyType("str")
         if node.field in source.operations:

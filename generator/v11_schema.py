@@ -1,85 +1,90 @@
-"""Arazzo 1.1 schema findings about Selector Objects, targetSelectorType and parameter
-values, said in the words of the 1.1 text (and one override of the schema).
+"""Arazzo 1.1 schema findings said as the defect they are (the 27 "fail" documents of
+the official 1.1 schema test suite each get a diagnostic naming it).
 
-The vendored 1.1 schema stays byte-identical; its findings at these places are
-rewritten here:
-
-* an object with a ``selector`` that is not exactly a Selector Object (the draft name
-  ``expression`` for ``context``, a missing or unknown ``type``, an extra field): the
-  defect, at the field, instead of "expected string, found object";
-* ``targetSelectorType`` (or a selector ``type``) that names no selector type;
-* a parameter without ``value`` (the schema says "missing 'reference'");
-* **override** (Appendix B 5, OAI/Arazzo-Specification#559): a plain mapping as a
-  parameter value.  The 1.1 text allows any constant; the schema, since selectors
-  came, allows no other object.  Accepted as written, with a warning that other 1.1
-  tools may refuse it.
+The vendored 1.1 schema stays byte-identical; where its messages mislead (a oneOf
+whose branches each report something else: "expected string, found object" for a
+Selector Object with a wrong field), the finding is rewritten here from the value.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
-from .diagnostics import JsonPath, Severity
+from .diagnostics import JsonPath
 
-_TYPES: Final = ("jsonpath", "xpath", "jsonpointer")
-_KEYS: Final = ("context", "selector", "type")
-Finding = tuple[JsonPath, str, str | None, Severity]
+Finding = tuple[JsonPath, str, "str | None"]
+
+SELECTOR_FIELDS = ("context", "selector", "type")
+SELECTOR_TYPES = ("jsonpath", "xpath", "jsonpointer")
+VERSIONS = {"jsonpath": ("rfc9535", "draft-goessner-dispatch-jsonpath-00"), "xpath": ("xpath-31", "xpath-30", "xpath-20", "xpath-10"), "jsonpointer": ("rfc6901",)}
+_TARGETS = ("operationId", "operationPath", "workflowId", "channelPath")
 
 
-def _lookup(data: Any, path: JsonPath) -> Any:
+def _at(data: Any, path: JsonPath) -> Any:
     node = data
-    for part in path:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
+    for key in path:
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
         else:
             return None
     return node
 
 
-def _selector_place(path: JsonPath) -> bool:
-    """Where the 1.1 schema takes a Selector Object: outputs, parameter values and
-    replacement values."""
-    return (len(path) >= 2 and path[-2] == "outputs") or (len(path) >= 3 and path[-3] in ("parameters", "replacements") and path[-1] == "value")
-
-
-def _type_problem(kind: Any) -> str | None:
-    if isinstance(kind, str):
-        return None if kind in _TYPES else f"names no selector type: {kind!r}"
-    if isinstance(kind, dict):
-        return None  # an Expression Type Object: the schema's own findings say what is wrong with it
-    return f"must be jsonpath, xpath or jsonpointer, not {type(kind).__name__}"
-
-
-def rewrite(data: Any, path: JsonPath, messages: list[str]) -> list[Finding] | None:
-    """What to report instead of the schema's findings at ``path`` (None: report them)."""
-    value = _lookup(data, path)
-    if isinstance(value, dict) and "selector" in value and _selector_place(path):
-        return _broken_selector(value, path) or None
-    if len(path) >= 3 and path[-1] == "targetSelectorType" and path[-3] == "replacements":
-        problem = _type_problem(value)
-        if problem:
-            return [(path, f"targetSelectorType {problem}", "use jsonpath, xpath or jsonpointer, or an Expression Type Object, e.g. {type: jsonpath, version: rfc9535}", Severity.ERROR)]
-    if len(path) >= 2 and path[-2] == "parameters" and isinstance(value, dict) and "name" in value and "value" not in value and "reference" not in value:
-        return [(path, f"parameter {value['name']!r} has no value", "add value: a constant, a runtime expression or a Selector Object ({context, selector, type})", Severity.ERROR)]
-    if len(path) >= 3 and path[-3] == "parameters" and path[-1] == "value" and isinstance(value, dict) and all("found object" in m for m in messages):
-        return [(path, "a mapping as a parameter value: the Arazzo 1.1 text allows any constant, but its JSON Schema takes no object but a Selector Object (OAI/Arazzo-Specification#559); it is sent as written", "other Arazzo 1.1 tools may refuse it: a JSON text string or a runtime expression is valid for both", Severity.WARNING)]
-    return None
-
-
-def _broken_selector(value: dict[Any, Any], path: JsonPath) -> list[Finding]:
+def selector_defects(value: dict[str, Any], at: JsonPath) -> list[Finding]:
+    """What keeps a mapping from being a Selector Object ({context, selector, type})."""
     found: list[Finding] = []
-    if "expression" in value:
-        found.append((path + ("expression",), "a Selector Object names its runtime expression 'context' ('expression' was the draft's name)", "rename expression to context", Severity.ERROR))
-    missing = [k for k in _KEYS if k not in value and not (k == "context" and "expression" in value)]
-    if missing:
-        listed = " and ".join(missing)
-        found.append((path, f"a Selector Object needs context, selector and type: {listed} {'is' if len(missing) == 1 else 'are'} missing", "e.g. {context: $response.body, selector: $.data.id, type: jsonpath}", Severity.ERROR))
-    extra = [str(k) for k in value if k not in _KEYS and k != "expression" and not str(k).startswith("x-")]
-    if extra:
-        found.append((path + (extra[0],), f"a Selector Object has only context, selector and type (and x- extensions), not {', '.join(map(repr, extra))}", "remove it, or write it as an x- extension", Severity.ERROR))
-    problem = _type_problem(value.get("type")) if "type" in value else None
-    if problem:
-        found.append((path + ("type",), f"the selector type {problem}", "use jsonpath, xpath or jsonpointer, or an Expression Type Object, e.g. {type: xpath, version: xpath-30}", Severity.ERROR))
+    for key in value:
+        if key not in SELECTOR_FIELDS and not str(key).startswith("x-"):
+            hint = "a Selector Object names its context with 'context' ('expression' was a draft's name)" if key == "expression" else "a Selector Object has the fields context, selector and type (and x- extensions)"
+            found.append((at + (key,), f"unknown Selector Object field {key!r}", hint))
+    for key in SELECTOR_FIELDS:
+        if key not in value and not (key == "context" and "expression" in value):
+            found.append((at, f"a Selector Object needs {key!r}", "a Selector Object is context (a runtime expression), selector and type"))
+    found += selector_type_defects(value.get("type"), at + ("type",))
     return found
+
+
+def selector_type_defects(kind: Any, at: JsonPath, what: str = "selector type") -> list[Finding]:
+    if kind is None:
+        return []
+    if isinstance(kind, str):
+        return [] if kind in SELECTOR_TYPES else [(at, f"unknown {what} {kind!r}", "use jsonpath, xpath or jsonpointer, or an Expression Type Object {type, version}")]
+    if isinstance(kind, dict):
+        inner = kind.get("type")
+        if inner not in VERSIONS:
+            return [(at + ("type",), f"unknown expression type {inner!r}", "use jsonpath, xpath or jsonpointer")]
+        if kind.get("version") not in VERSIONS[str(inner)]:
+            return [(at + ("version",), f"{inner} has no version {kind.get('version')!r}", "use " + ", ".join(VERSIONS[str(inner)]))]
+    return []
+
+
+def refine(data: Any, path: JsonPath, message: str, hint: str | None) -> list[Finding]:
+    """The finding at ``path`` said as its defect (or unchanged)."""
+    value = _at(data, path)
+    parent = path[-2] if len(path) >= 2 else None
+    last = path[-1] if path else None
+    if isinstance(value, dict) and parent == "outputs" and "expected string" in message:
+        return selector_defects(value, path) or [(path, message, hint)]
+    if last == "targetSelectorType":
+        return selector_type_defects(value, path, "targetSelectorType") or [(path, message, hint)]
+    if isinstance(value, str) and value.startswith("$steps.") and "dependsOn" in path:
+        step = value[len("$steps.") :].split(".")[0]
+        return [(path, f"dependsOn entry {value!r}: a step is named by its stepId, not a $steps expression", f"write {step!r} (or $workflows.<workflowId>.steps.<stepId>, $sourceDescriptions.<name>.<workflowId>.steps.<stepId>)")]
+    if isinstance(value, dict) and parent == "parameters" and "name" in value and "value" not in value and "reference" not in value:
+        return [(path, f"parameter {value.get('name')!r} has no value", "add value: (a constant, a runtime expression or a Selector Object)")]
+    if isinstance(value, dict) and parent == "steps" and not any(k in value for k in _TARGETS):
+        return [(path, f"step {value.get('stepId')!r} names nothing to run", "add one of operationId, operationPath, workflowId or channelPath")]
+    if isinstance(value, dict) and parent == "steps" and "channelPath" in value and "action" not in value:
+        sources = _at(data, ("sourceDescriptions",)) or []
+        if not any(isinstance(s, dict) and s.get("type") == "asyncapi" for s in sources):
+            return [(path + ("channelPath",), f"step {value.get('stepId')!r}: channelPath names an AsyncAPI channel, but no source description is of type asyncapi", "an OpenAPI operation is named with operationId or operationPath")]
+    if path == ("$self",) and isinstance(value, str) and "#" in value:
+        return [(path, "$self may not have a fragment ('#...'): it names the whole document", f"write {value.split('#', 1)[0]!r}")]
+    step = _at(data, path[:-1])
+    if isinstance(step, dict) and parent is not None and "workflowId" in step and message.startswith("unknown field") and last in ("operationId", "operationPath", "channelPath", "action", "correlationId"):
+        return [(path, f"a step that calls workflow {step.get('workflowId')!r} cannot have {last!r}", "a step runs one thing: keep workflowId, or make it an operation step")]
+    if last == "action" and "'receive' was expected" in message:
+        return [(path, f"correlationId is only allowed with action: receive, not {value!r}", "a send step has no message to correlate: remove correlationId, or make the step receive")] if isinstance(step, dict) and "correlationId" in step else [(path, message, hint)]
+    return [(path, message, hint)]

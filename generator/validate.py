@@ -30,10 +30,11 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
-from . import v11_schema
+from . import v11_values
 from .cache import TextCache, module_digest, package_version
 from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
 from .load import Loader, SourceFile
+from . import v11_schema
 
 ARAZZO_VERSION_PREFIX = "1.0."
 #: Arazzo 1.1 documents are held to the 1.1 schema and the 1.1 rules.
@@ -93,6 +94,8 @@ def validate_arazzo(source: SourceFile, report: Report, loader: Loader | None = 
         if not explained and minor != "1.0":  # no branch explains it: say what the schema says
             text = str(error.message)
             explained = [(tuple(error.absolute_path), _SCHEMA_PREFIX + (text if len(text) < 200 else text[:197] + "..."), "compare it with the 1.1 specification's object for this place")]
+        if minor == "1.1":
+            explained = [refined for path, message, hint in explained for refined in v11_schema.refine(data, path, message, hint)]
         for path, message, hint in explained:
             if path in covered:
                 continue
@@ -100,8 +103,8 @@ def validate_arazzo(source: SourceFile, report: Report, loader: Loader | None = 
     for path, findings in schema_findings.items():
         if _any_replacement_value(path, findings):
             continue
-        rewritten = v11_schema.rewrite(data, path, [m for m, _ in findings]) if minor == "1.1" else None
-        if rewritten is not None:  # selectors, targetSelectorType, parameter values (1.1)
+        rewritten = v11_values.plain_mapping_value(data, path, [m for m, _ in findings]) if minor == "1.1" else None
+        if rewritten is not None:  # a plain mapping as a 1.1 parameter value: the text allows it (#559)
             for at, message, hint, severity in rewritten:
                 report.add(source.diagnostic(at, message, hint, severity=severity))
             continue
@@ -604,7 +607,10 @@ def _check_criterion(source: SourceFile, report: Report, at: JsonPath, criterion
         table = _EXPRESSION_VERSIONS_1_1 if minor == "1.1" else _EXPRESSION_VERSIONS
         versions = table.get(inner) if isinstance(inner, str) else None
         if versions is None:
-            report.add(source.diagnostic(at + ("type",), f"unknown criterion expression type {inner!r}", "a criterion expression type object names jsonpath or xpath, and a version"))
+            hint = "a criterion expression type object names jsonpath or xpath, and a version"
+            if minor == "1.1" and inner == "jsonpointer":  # the 1.1 schema admits it; the Criterion Object's prose does not
+                hint = "a JSON pointer selects a value, it does not test one: use it in a Selector Object or targetSelectorType; for a condition use jsonpath (rfc9535) or xpath"
+            report.add(source.diagnostic(at + ("type",), f"unknown criterion expression type {inner!r}", hint))
             return
         if kind.get("version") not in versions:
             report.add(source.diagnostic(at + ("type",), f"unknown {inner} version {kind.get('version')!r}", "use " + _or_list(versions)))

@@ -66,7 +66,7 @@ def test_querystring_in_a_1_0_document_is_refused(compile_feature: Compiler) -> 
 
 def test_official_querystring_without_value_names_the_missing_value() -> None:
     report = Report()
-    source = Loader(report).load(CONFORMANCE_DIR.parent / "arazzo11" / "invalid-querystring-without-value.arazzo.yaml")
+    source = Loader(report).load(CONFORMANCE_DIR.parent / "arazzo11" / "schema" / "fail" / "invalid-querystring-without-value.arazzo.yaml")
     assert source is not None
     assert not validate_arazzo(source, report)
     assert [d.render().split("\n")[0].split(".yaml:", 1)[1] for d in report.items] == ["15:13: error: $.workflows[0].steps[0].parameters[0]: parameter 'q' has no value"]
