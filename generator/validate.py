@@ -720,7 +720,7 @@ def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
 
 def _spec_validator_class(version: str) -> Any:
     """openapi-spec-validator's validator class for an OpenAPI version, or None: 3.0 and
-    3.1, and 3.2 where the installed release has it (0.8 and later)."""
+    3.1, and 3.2 where the installed release has it (0.9.0, the pinned one, does)."""
     import openapi_spec_validator
 
     name = {"3.0": "OpenAPIV30SpecValidator", "3.1": "OpenAPIV31SpecValidator", "3.2": "OpenAPIV32SpecValidator"}.get(".".join(version.split(".")[:2]))
