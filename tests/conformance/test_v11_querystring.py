@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from arazzo_codegen.cache import package_version
 from arazzo_codegen.diagnostics import Report, Severity
 from arazzo_codegen.load import Loader
 from arazzo_codegen.validate import validate_arazzo, validate_openapi
@@ -70,3 +71,14 @@ def test_official_querystring_without_value_names_the_missing_value() -> None:
     assert source is not None
     assert not validate_arazzo(source, report)
     assert [d.render().split("\n")[0].split(".yaml:", 1)[1] for d in report.items] == ["15:13: error: $.workflows[0].steps[0].parameters[0]: parameter 'q' has no value"]
+
+
+def test_openapi_3_2_without_a_3_2_validator_gets_a_clear_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    import openapi_spec_validator
+
+    monkeypatch.delattr(openapi_spec_validator, "OpenAPIV32SpecValidator")  # as in a release before 3.2
+    report = Report()
+    source = Loader(report).load(CONFORMANCE_DIR / FEATURE / "openapi.yaml")
+    assert source is not None
+    validate_openapi(source, report)
+    assert [(d.severity, d.message) for d in report.items] == [(Severity.WARNING, f"OpenAPI 3.2.0 is not validated (openapi-spec-validator {package_version('openapi-spec-validator')} checks 3.0 and 3.1)")]
