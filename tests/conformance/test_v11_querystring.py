@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,21 @@ def test_openapi_3_2_without_a_3_2_validator_gets_a_clear_warning(monkeypatch: p
     assert source is not None
     validate_openapi(source, report)
     assert [(d.severity, d.message) for d in report.items] == [(Severity.WARNING, f"OpenAPI 3.2.0 is not validated (openapi-spec-validator {package_version('openapi-spec-validator')} checks 3.0 and 3.1)")]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("a=1&b=2", "?a=1&b=2"),
+        ("q=a b", "?q=a%20b"),
+        ("q=100%25&r=5%", "?q=100%25&r=5%25"),  # an escape is kept; a stray % is escaped
+        ('json={"a":[1]}', "?json=%7B%22a%22:%5B1%5D%7D"),
+        ("city=Zürich#x", "?city=Z%C3%BCrich%23x"),
+        ("", ""),
+        ({"a": "x y", "b": 2}, "?a=x+y&b=2"),
+        (7, "?7"),
+    ],
+)
+def test_query_string_text(querystring: Compiled, value: object, expected: str) -> None:
+    runtime = importlib.import_module(querystring.package + "._runtime")
+    assert runtime.query_string(value) == expected

@@ -4,6 +4,7 @@ targets (CHANGES-1.1 sections 16, 18-20, 22).  Documents in tests/conformance/v1
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import pytest
@@ -118,3 +119,23 @@ def test_a_selector_over_all_inputs_is_read_with_a_warning(compile_feature: Comp
     server = serve(FEATURE, "all-inputs")
     run(compiled, "all_inputs", mode, servers={"shop": server.url}, customer_name="Ada", tags=["red", "blue"])
     assert server.requests[0].json()["customerName"] == "Ada"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("$.items[*].quantity", {"items": [{"sku": "A", "quantity": 0}, {"sku": "B", "quantity": 0}, {"sku": "A", "quantity": 0}], "n": 1}),
+        ("$.items[-1].quantity", {"items": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 2}, {"sku": "A", "quantity": 0}], "n": 1}),
+        ("$.items[0:3:2].sku", {"items": [{"sku": 0, "quantity": 1}, {"sku": "B", "quantity": 2}, {"sku": 0, "quantity": 3}], "n": 1}),
+        ("$..quantity", {"items": [{"sku": "A", "quantity": 0}, {"sku": "B", "quantity": 0}, {"sku": "A", "quantity": 0}], "n": 1}),
+        ("$['n', 'missing']", {"items": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 2}, {"sku": "A", "quantity": 3}], "n": 0}),
+        ("$.items[?@.quantity > 5].sku", {"items": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 2}, {"sku": "A", "quantity": 3}], "n": 1}),
+        ("$", 0),
+    ],
+)
+def test_jsonpath_replacement_targets_set_every_selected_node(selectors: Compiled, target: str, expected: object) -> None:
+    runtime = importlib.import_module(selectors.package + "._runtime")
+    payload = {"items": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 2}, {"sku": "A", "quantity": 3}], "n": 1}
+    assert runtime.replace_selected(payload, [(target, 0)]) == expected
+    assert payload["items"][0] == {"sku": "A", "quantity": 1}  # the payload itself is not changed
+    assert runtime.replace_selected('{"a": [1, 2]}', [("$.a[*]", 9), ("/b", True)]) == '{"a": [9, 9], "b": true}'  # JSON text in, JSON text out
