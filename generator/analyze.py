@@ -1544,7 +1544,11 @@ class ExprContext:
                 continue
             if not (isinstance(part, ex.Input) and py_type.text == "str" and _IDENTIFIER.match(source)):
                 # JSON spelling; None becomes "" (1.0) or "null" (1.1: its string representation)
-                source = f"_runtime.{'text_1_1' if v11_conditions.is_1_1(self.doc) else 'text'}({source})"
+                if v11_conditions.is_1_1(self.doc):
+                    self.p.runtime_parts.add("v11")
+                    source = f"_runtime.text_1_1({source})"
+                else:
+                    source = f"_runtime.text({source})"
             pieces.append((source, False))
         merged: list[tuple[str, bool]] = []
         for piece in pieces:

@@ -23,12 +23,12 @@ _TARGETS = ("operationId", "operationPath", "workflowId", "channelPath")
 def _at(data: Any, path: JsonPath) -> Any:
     node = data
     for key in path:
-        if isinstance(node, dict) and key in node:
+        if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
             node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
-        else:
+            continue
+        if not isinstance(node, dict) or key not in node:
             return None
+        node = node[key]
     return node
 
 
