@@ -31,6 +31,7 @@ from typing import Any
 
 from . import expressions as ex
 from . import v11_conditions, v11_grammar
+from . import v11_identity, v11_querystring, v11_selectors, v11_self
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile, walk
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
@@ -478,6 +479,13 @@ class WorkflowAnalyzer:
         while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and hops < 16:
             ref = schema["$ref"]
             hops += 1
+            if ref.startswith("#") and not ref.startswith("#/") and len(ref) > 1 and v11_identity.is_1_1(self.doc.arazzo.data):
+                found = v11_identity.anchored(self.doc.arazzo.data, ref[1:])  # a plain-name fragment: $anchor (1.1)
+                if found is None:
+                    self.error(at, f"inputs $ref {ref!r}: no schema in this document declares $anchor {ref[1:]!r}", "add $anchor to the schema under components.inputs, or write '#/components/inputs/<name>'")
+                    return {}, at
+                schema, at = found
+                continue
             if not ref.startswith("#/"):
                 self.error(at, f"inputs $ref {ref!r} must point into this document", "use '#/components/inputs/<name>'")
                 return {}, at
@@ -872,6 +880,8 @@ class WorkflowAnalyzer:
 
     def _may_be_unset(self, raw: Any) -> bool:
         """True when the output reads a step (or workflow) that a jump or early end may skip."""
+        if isinstance(raw, dict) and v11_selectors.is_selector(raw) and v11_identity.is_1_1(self.doc.arazzo.data):
+            raw = str(raw.get("context", "")).strip().removeprefix("{").removesuffix("}")  # a Selector Object reads its context
         parsed = _parse_leniently(raw)
         if parsed is None:
             return False
@@ -1520,6 +1530,11 @@ class ExprContext:
             self.need_for = previous
 
     def _plain_value(self, raw: Any, at: JsonPath) -> tuple[str, PyType]:
+        if isinstance(raw, str) and "$self" in raw and v11_selectors.is_v11(self):
+            own = v11_self.self_value(self, raw, at)
+            if isinstance(own, tuple):
+                return own
+            raw = raw if own is None else own
         if isinstance(raw, str):
             try:
                 parsed = ex.parse_value(raw)
@@ -1542,6 +1557,11 @@ class ExprContext:
             if isinstance(parsed, ex.Template):
                 return self.template(parsed, raw, at), PyType("str")
             return self.expr(parsed, at)
+        if isinstance(raw, dict) and v11_selectors.is_v11(self):
+            if v11_selectors.is_selector(raw):
+                return v11_selectors.selector_value(self, raw, at)
+            if v11_selectors.almost_selector(raw):
+                self.warn(at, "this object has a selector but is not a Selector Object, so it is sent as it is", "a Selector Object has exactly context, selector and type (the draft name 'expression' is now 'context')")
         if isinstance(raw, dict):
             items = [f"{py_str(str(k))}: {self.value(v, at + (str(k),))[0]}" for k, v in raw.items()]
             literal = "{" + ", ".join(items) + "}"
@@ -1944,6 +1964,7 @@ class ExprContext:
         lines: list[str] = []
         by_location: dict[str, list[tuple[str, str]]] = {"path": [], "query": [], "header": [], "cookie": []}
         path_at: dict[str, JsonPath] = {}
+        query_string: list[tuple[str, str, JsonPath]] = []  # in: querystring (Arazzo 1.1, OpenAPI 3.2)
         for (name, location), (raw, p_at) in self._merged_parameters(step, at, for_workflow=False).items():
             spec = next((s for (n, loc), s in op.parameters.items() if loc == location and (n == name or (loc == "header" and n.lower() == name.lower()))), None)
             if location == "path" or (spec is not None and spec.required):
@@ -1956,11 +1977,15 @@ class ExprContext:
                 source = f"_runtime.text({source})"
             if location in by_location:
                 by_location[location].append((name, source))
+            elif location == "querystring":
+                query_string.append((name, source, p_at))
             else:
                 self.error(p_at[:-1] + ("in",), f"parameter location {location!r} is not path, query, header or cookie", "write in: path, query, header or cookie (a request body goes in requestBody)")
         auth = self.wf.auth_for(self.info, self)
         lines += auth.prelude
         url = self._url(op, dict(by_location["path"]), at, path_at)
+        if query_string:
+            url = v11_querystring.with_query_string(self, op, url, query_string, by_location["query"])
         headers = by_location["header"] + auth.headers
         explicit = {n.lower() for n, _ in headers}
         query = by_location["query"] + auth.query
@@ -2124,6 +2149,8 @@ class ExprContext:
             if is_xml:
                 self.p.runtime_parts.add("xpath")
                 source = f"_runtime.xml_replace({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
+            elif any(t.startswith("$") for t, _ in replacements):
+                source = f"_runtime.replace_selected({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
             else:
                 source = f"_runtime.replace_pointer({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
         if base == "multipart/form-data":
@@ -2175,6 +2202,13 @@ class ExprContext:
             if not isinstance(item, dict) or not isinstance(item.get("target"), str):
                 continue
             target = item["target"]
+            if v11_selectors.is_v11(self):
+                chosen = v11_selectors.replacement_target(self, item, r_at, xml=xml)
+                if chosen is None:
+                    continue
+                source, _ = self.value(item.get("value"), r_at + ("value",))
+                out.append((chosen, source))
+                continue
             if xml:
                 try:
                     ex.check_xpath(target)

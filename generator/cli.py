@@ -1,4 +1,4 @@
-"""The command line: ``arazzo-codegen generate | check | validate | list``.
+"""The command line: ``arazzo-codegen generate | check | validate | list | upgrade``.
 
 Exit codes: 0 success; 1 errors in the specs (or stale output for ``check``);
 2 usage errors (bad options, missing or malformed configuration, a bad path, an
@@ -103,6 +103,24 @@ def build_parser() -> argparse.ArgumentParser:
         output=True,
         codegen=False,
     )
+    upgrade = sub.add_parser(
+        "upgrade",
+        help="rewrite Arazzo 1.0.x documents as 1.1.0 (prints a diff; --write to save)",
+        description=(
+            "Rewrite each Arazzo 1.0.x SPEC as an Arazzo 1.1.0 document with the same behaviour: the version field, "
+            "and the conditions whose meaning changes in 1.1. Comments, key order and layout are kept. Prints the "
+            "change as a unified diff on stdout, and lists what needs a human (file:line:column) on stderr. "
+            "Without --write nothing is written; a 1.1 document is left as it is."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    upgrade.add_argument("specs", nargs="+", metavar="SPEC", help="Arazzo 1.0.x documents (YAML or JSON)")
+    upgrade.add_argument("--write", action="store_true", help="replace each SPEC by its upgraded text (atomically: a temporary file, then a rename)")
+    upgrade.add_argument("--strict", action=argparse.BooleanOptionalAction, default=False, help="treat what needs a human as errors: exit 1 and write nothing for that SPEC")
+    upgrade_noise = upgrade.add_mutually_exclusive_group()
+    upgrade_noise.add_argument("-q", "--quiet", action="store_true", help="print errors only (and the diff)")
+    upgrade_noise.add_argument("-v", "--verbose", action="store_true", help="also list every rewrite")
     return parser
 
 
@@ -128,6 +146,8 @@ def _main(argv: list[str]) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if args.command == "upgrade":
+        return _upgrade(args)
     jobs = _jobs(args)
     if args.command == "check" or (args.command == "generate" and args.check):
         return _check(jobs, args)
@@ -344,8 +364,11 @@ def _validate(jobs: list[Job], args: argparse.Namespace) -> int:
             status = EXIT_ERRORS
             print(f"{_show(job.spec)}: invalid ({_count(result)})", file=sys.stderr)
         elif not args.quiet:
+            from .v11_features import read_document, summary
+
             warnings = sum(d.severity is Severity.WARNING for d in result.report.items)
-            print(f"{_show(job.spec)}: valid ({warnings} warning{'s' if warnings != 1 else ''})", file=sys.stderr)
+            features = summary(read_document(job.spec))
+            print(f"{_show(job.spec)}: valid ({warnings} warning{'s' if warnings != 1 else ''}{features})", file=sys.stderr)
     return status
 
 
@@ -361,6 +384,9 @@ def _list(jobs: list[Job], args: argparse.Namespace) -> int:
             print(f"{_show(job.spec)}: cannot list: {_count(result)}", file=sys.stderr)
             status = EXIT_ERRORS
             continue
+        from .v11_features import read_document, step_features
+
+        steps_1_1 = step_features(read_document(job.spec))
         print(f"{_show(job.spec)} -> package {job.package} ({_show(job.package_dir)})")
         for wf in plan.workflows:
             print(f"  {wf.workflow_id}: {wf.function_name}() / {wf.async_function_name}() -> {wf.outputs_class}")
@@ -380,6 +406,58 @@ def _list(jobs: list[Job], args: argparse.Namespace) -> int:
                 alias = _unquote(out.alias)
                 note = f"  ({alias})" if alias != out.name else ""
                 print(f"      {out.name}: {_type(out.type_text, args)}{note}")
+            if wf.workflow_id in steps_1_1:
+                print("    steps (Arazzo 1.1):")
+                for row in steps_1_1[wf.workflow_id]:
+                    print(f"      {row.describe()}")
+    return status
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from .diagnostics import Severity
+    from .upgrade import upgrade_file, write_atomically
+
+    paths = [Path(spec) for spec in args.specs]
+    for path in paths:
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
+    status = EXIT_OK
+    for path in paths:
+        shown = _show(path)
+        outcome = upgrade_file(path, shown)
+        notes = outcome.notes
+        if args.strict:
+            notes = [replace(n, severity=Severity.ERROR, message=n.message + " (an error under --strict)") for n in notes]
+        problems = sorted(outcome.errors + notes, key=lambda d: d.sort_key())
+        for diagnostic in problems:
+            if not (args.quiet and diagnostic.severity is Severity.WARNING):
+                print(diagnostic.render(), file=sys.stderr)
+        if outcome.errors or (args.strict and notes):
+            count = len(outcome.errors) + (len(notes) if args.strict else 0)
+            print(f"{shown}: not upgraded: {_plural(count, 'error')}; left as it was", file=sys.stderr)
+            status = EXIT_ERRORS
+            continue
+        if not outcome.changed:
+            if not args.quiet:
+                print(f"{shown}: already Arazzo {outcome.version}; nothing to do", file=sys.stderr)
+            continue
+        sys.stdout.write(outcome.diff())
+        sys.stdout.flush()
+        if args.verbose:
+            for change in outcome.changes:
+                print(f"  {change}", file=sys.stderr)
+        human = f", {_plural(len(notes), 'place')} for a human to check" if notes else ""
+        if args.write:
+            try:
+                write_atomically(path, outcome.new)
+            except OSError as exc:
+                raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None
+            if not args.quiet:
+                print(f"{shown}: upgraded to Arazzo 1.1.0 ({_plural(len(outcome.changes), 'change')}{human}); written", file=sys.stderr)
+        elif not args.quiet:
+            print(f"{shown}: would upgrade to Arazzo 1.1.0 ({_plural(len(outcome.changes), 'change')}{human}); run with --write to save", file=sys.stderr)
     return status
 
 

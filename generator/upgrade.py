@@ -1,0 +1,542 @@
+"""``arazzo-codegen upgrade``: rewrite an Arazzo 1.0.x document as 1.1.0.
+
+The document's text is edited in place, scalar by scalar (each edit replaces the
+characters of one YAML/JSON scalar), so comments, key order, indentation, quoting and
+line breaks outside the edited values stay byte for byte.  After the edits the new
+text is parsed again and must hold exactly the data that was meant; otherwise the
+edits are redone with quoted scalars, and failing that the upgrade is refused.
+
+What is rewritten (each rewrite keeps the meaning the 1.0 document had here):
+
+- ``arazzo: 1.0.x`` becomes ``1.1.0``.
+- JSONPath conditions, whose root changes in 1.1: arazzo-codegen runs a 1.0 query
+  over the context wrapped in a one-element array, a 1.1 query over the context
+  itself.  ``$[0]...`` / ``$[*]...`` become ``$...``; a whole-query filter
+  ``$[?P]`` (P tests the context through ``@``) becomes ``$[?P']`` with that ``@``
+  written ``$``; ``$..name`` stays.  The comparison quirk ``$.status == 'x'`` is read
+  as the 1.0 compiler reads it (``$[?@.status == 'x']``) first.
+- ``{$`` in regex conditions (text in 1.0, substituted in 1.1) becomes ``[{]$``; in a
+  JSONPath string literal ``{`` becomes ``\\u007b``.
+
+What needs a human (listed as warnings with file:line:column, never guessed): a filter
+whose 1.1 spelling differs when the context has no members (``$[?@.x != 'a']``), other
+JSONPath roots, ``{$`` in XPath conditions or inside a regex character class,
+``$components.inputs.<name>`` (1.1 reaches inputs only through ``$ref``), and input
+names or ids the 1.1 expression grammar cannot name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostic, JsonPath, Severity, format_json_path
+
+TARGET_VERSION = "1.1.0"
+_VERSION_1_0 = re.compile(r"^1\.0\.\d+(-.+)?$")
+_VERSION_1_1 = re.compile(r"^1\.1\.\d+(-.+)?$")
+#: 1.1 ABNF: identifier (inputs, outputs) and id-strict (steps, workflows, sources).
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9._-]+$")
+_ID_STRICT = re.compile(r"^[A-Za-z0-9_-]+$")
+_COMPONENT_INPUTS = re.compile(r"\$components\.inputs\.([^\s{}#]+)")
+# The 1.0 compiler's reading of ``$.a.b == 'x'`` (generator/analyze.py, _JSONPATH_QUIRK).
+_JSONPATH_QUIRK = re.compile(r"^\$((?:\.[A-Za-z_][A-Za-z0-9_\-]*|\[\d+\])+)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.DOTALL)
+_GOESSNER = "draft-goessner-dispatch-jsonpath-00"
+
+
+@dataclass
+class Upgraded:
+    """The outcome for one document."""
+
+    display: str
+    old: str
+    new: str
+    version: str = ""
+    notes: list[Diagnostic] = field(default_factory=list)  # warnings: for a human
+    errors: list[Diagnostic] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # one line per rewrite
+
+    @property
+    def changed(self) -> bool:
+        return self.new != self.old
+
+    def diff(self) -> str:
+        lines = difflib.unified_diff(
+            self.old.splitlines(keepends=True),
+            self.new.splitlines(keepends=True),
+            fromfile=f"a/{self.display}",
+            tofile=f"b/{self.display}",
+        )
+        out = []
+        for line in lines:
+            out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+        return "".join(out)
+
+
+@dataclass
+class _Edit:
+    node: yaml.ScalarNode
+    value: str  # the new value of the scalar
+    path: JsonPath
+
+
+class _Upgrader:
+    def __init__(self, text: str, display: str, is_json: bool) -> None:
+        self.text = text
+        self.display = display
+        self.is_json = is_json
+        self.edits: list[_Edit] = []
+        self.result = Upgraded(display, text, text)
+
+    # -- positions and diagnostics ------------------------------------------------
+    def note(self, node: yaml.Node | None, path: JsonPath, message: str, hint: str | None = None) -> None:
+        line, column = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
+        self.result.notes.append(Diagnostic(Severity.WARNING, self.display, line, column, path, message, hint))
+
+    def error(self, node: yaml.Node | None, path: JsonPath, message: str, hint: str | None = None) -> None:
+        line, column = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
+        self.result.errors.append(Diagnostic(Severity.ERROR, self.display, line, column, path, message, hint))
+
+    # -- the run ------------------------------------------------------------------
+    def run(self) -> Upgraded:
+        try:
+            root = yaml.compose(self.text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+            self.result.errors.append(Diagnostic(Severity.ERROR, self.display, line, column, (), f"cannot parse the document: {getattr(exc, 'problem', None) or exc}"))
+            return self.result
+        if not isinstance(root, yaml.MappingNode):
+            self.error(root, (), "not an Arazzo document (the root is not a mapping)")
+            return self.result
+        version_node = _get(root, "arazzo")
+        version = version_node.value if isinstance(version_node, yaml.ScalarNode) else None
+        if version is None:
+            self.error(root, (), "not an Arazzo document: there is no 'arazzo' version field", "an Arazzo 1.0 document starts with 'arazzo: 1.0.1'")
+            return self.result
+        self.result.version = version
+        if _VERSION_1_1.match(version):
+            return self.result  # already 1.1: upgrading again changes nothing
+        if not _VERSION_1_0.match(version):
+            self.error(version_node, ("arazzo",), f"cannot upgrade Arazzo {version!r}: only 1.0.x documents are upgraded", "the document must say 'arazzo: 1.0.0' or 'arazzo: 1.0.1'")
+            return self.result
+        assert isinstance(version_node, yaml.ScalarNode)
+        self.edits.append(_Edit(version_node, TARGET_VERSION, ("arazzo",)))
+        self.result.changes.append(f"arazzo: {version} -> {TARGET_VERSION}")
+        for path, criterion in _criteria(root):
+            self.criterion(path, criterion)
+        self.names(root)
+        self.components_inputs(root)
+        self.apply(root)
+        return self.result
+
+    # -- criteria -----------------------------------------------------------------
+    def criterion(self, path: JsonPath, node: yaml.MappingNode) -> None:
+        condition = _get(node, "condition")
+        if not isinstance(condition, yaml.ScalarNode):
+            return
+        kind, version = _criterion_type(node)
+        where = path + ("condition",)
+        text = condition.value
+        if kind == "jsonpath":
+            self.jsonpath(condition, where, text, version)
+        elif kind == "regex" and "{$" in text:
+            fixed = _regex_braces(text)
+            if fixed is None:
+                self.note(condition, where, f"regex condition {text!r} holds '{{$' inside a character class: Arazzo 1.1 substitutes '{{$...}}' in regex conditions, and there is no escape", "move the '{' out of the class as '[{]'")
+            else:
+                self.edit(condition, where, fixed, f"{format_json_path(where)}: regex '{{$' written '[{{]$' (1.1 would substitute it)")
+        elif kind == "xpath" and "{$" in text:
+            self.note(condition, where, f"XPath condition {text!r} holds '{{$': Arazzo 1.1 substitutes '{{$...}}' in XPath conditions, and there is no escape", "build the text with concat('{', '$...') or drop the brace")
+
+    def jsonpath(self, node: yaml.ScalarNode, where: JsonPath, text: str, version: str | None) -> None:
+        query = text.strip()
+        quirk = _JSONPATH_QUIRK.match(query)
+        if quirk:
+            steps, op, literal = quirk.groups()
+            query = f"$[?@{steps} {op} {literal.strip()}]"
+        if "{" in query:
+            braced = _jsonpath_braces(query)
+            if braced is None:
+                self.note(node, where, f"JSONPath condition {text!r} holds '{{' outside a string: 1.1 substitutes '{{$...}}' in conditions")
+                return
+            query = braced
+        try:
+            outcome = _jsonpath_root(query, goessner=version == _GOESSNER)
+        except ValueError:
+            return  # a malformed query: compiling reports it, in 1.0 and in 1.1 alike
+        if outcome is None:
+            self.note(
+                node,
+                where,
+                f"JSONPath condition {text!r}: its root changes meaning in Arazzo 1.1 (1.0: the context wrapped in a one-element array; 1.1: the context itself)",
+                "rewrite it by hand for the 1.1 root: '$[?@.status == 'ended']' becomes '$[?$.status == 'ended']', '$[0].items' becomes '$.items'",
+            )
+            return
+        fixed, exact = outcome
+        if not exact:
+            self.note(
+                node,
+                where,
+                f"JSONPath condition {text!r} becomes {fixed!r} for the 1.1 root; the two differ when the context has no members (an empty object or array, or a scalar)",
+                "check that the context always has members, or rewrite the condition (e.g. as a simple condition)",
+            )
+        if fixed != text:
+            self.edit(node, where, fixed, f"{format_json_path(where)}: JSONPath {text!r} -> {fixed!r} (1.1 root is the context itself)")
+
+    # -- names the 1.1 grammar cannot reach -----------------------------------------
+    def names(self, root: yaml.MappingNode) -> None:
+        for path, workflow in _seq_items(root, ("workflows",)):
+            wid = _get(workflow, "workflowId")
+            if isinstance(wid, yaml.ScalarNode) and not _ID_STRICT.match(wid.value):
+                self.note(wid, path + ("workflowId",), f"workflowId {wid.value!r} is not an id of the Arazzo 1.1 grammar ([A-Za-z0-9_-]+): '$workflows.{wid.value}...' cannot name it", "rename the workflow (and every reference to it)")
+            for spath, step in _seq_items(workflow, ("steps",), path):
+                sid = _get(step, "stepId")
+                if isinstance(sid, yaml.ScalarNode) and not _ID_STRICT.match(sid.value):
+                    self.note(sid, spath + ("stepId",), f"stepId {sid.value!r} is not an id of the Arazzo 1.1 grammar ([A-Za-z0-9_-]+): '$steps.{sid.value}.outputs...' cannot name it", "rename the step (and every reference to it)")
+            props = _get(_get(workflow, "inputs"), "properties")
+            if isinstance(props, yaml.MappingNode):
+                for key, _ in props.value:
+                    if isinstance(key, yaml.ScalarNode) and not _IDENTIFIER.match(key.value):
+                        self.note(key, path + ("inputs", "properties", key.value), f"input {key.value!r} is not a name of the Arazzo 1.1 grammar ([A-Za-z0-9._-]+): '$inputs.{key.value}' cannot name it", "rename the input (this changes the keyword argument of the generated function)")
+
+    def components_inputs(self, root: yaml.MappingNode) -> None:
+        for path, scalar in _scalars(root, ()):
+            if path and path[0] == "components" and "inputs" in path[:2]:
+                continue
+            for match in _COMPONENT_INPUTS.finditer(scalar.value):
+                self.note(scalar, path, f"'{match.group(0)}' is not an expression of Arazzo 1.1 (components.inputs are reached only through $ref)", f"use {{$ref: '#/components/inputs/{match.group(1)}'}} where a schema is meant")
+
+    # -- editing --------------------------------------------------------------------
+    def edit(self, node: yaml.ScalarNode, path: JsonPath, value: str, change: str) -> None:
+        if node.style in ("|", ">"):
+            self.note(node, path, "a block scalar is not rewritten automatically", f"write {value!r}")
+            return
+        self.edits.append(_Edit(node, value, path))
+        self.result.changes.append(change)
+
+    def apply(self, root: yaml.Node) -> None:
+        expected = _expected(root, {id(e.node): e.value for e in self.edits})
+        for quoted in (False, True):
+            new = self.text
+            for item in sorted(self.edits, key=lambda e: e.node.start_mark.index, reverse=True):
+                rendered = _render(item.node, item.value, json_file=self.is_json, force_quotes=quoted)
+                new = new[: item.node.start_mark.index] + rendered + new[item.node.end_mark.index :]
+            try:
+                again = yaml.safe_load(new) if not self.is_json else json.loads(new)
+            except (yaml.YAMLError, ValueError):
+                continue
+            if again == expected:
+                self.result.new = new
+                return
+        self.error(None, (), "internal: the rewritten document does not hold the upgraded values; nothing was changed", "please report this with the document")
+
+
+# -- the document tree ---------------------------------------------------------------
+
+
+def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                found: yaml.Node = v
+                return found
+    return None
+
+
+def _seq_items(node: yaml.Node | None, keys: tuple[str, ...], base: JsonPath = ()) -> Iterator[tuple[JsonPath, yaml.MappingNode]]:
+    for key in keys:
+        node = _get(node, key)
+    if isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            if isinstance(item, yaml.MappingNode):
+                yield base + keys + (index,), item
+
+
+def _map_items(node: yaml.Node | None, keys: tuple[str, ...]) -> Iterator[tuple[JsonPath, yaml.MappingNode]]:
+    for key in keys:
+        node = _get(node, key)
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.MappingNode):
+                yield keys + (k.value,), v
+
+
+def _criteria(root: yaml.MappingNode) -> Iterator[tuple[JsonPath, yaml.MappingNode]]:
+    """Every Criterion Object of the document (steps, actions, components)."""
+    actions: list[tuple[JsonPath, yaml.MappingNode]] = []
+    for wpath, workflow in _seq_items(root, ("workflows",)):
+        for spath, step in _seq_items(workflow, ("steps",), wpath):
+            yield from _seq_items(step, ("successCriteria",), spath)
+            for kind in ("onSuccess", "onFailure"):
+                actions += _seq_items(step, (kind,), spath)
+        for kind in ("successActions", "failureActions"):
+            actions += _seq_items(workflow, (kind,), wpath)
+    for kind in ("successActions", "failureActions"):
+        actions += _map_items(root, ("components", kind))
+    for apath, action in actions:
+        yield from _seq_items(action, ("criteria",), apath)
+
+
+def _criterion_type(node: yaml.MappingNode) -> tuple[str, str | None]:
+    kind = _get(node, "type")
+    if isinstance(kind, yaml.ScalarNode):
+        return kind.value, None
+    if isinstance(kind, yaml.MappingNode):
+        inner, version = _get(kind, "type"), _get(kind, "version")
+        return (inner.value if isinstance(inner, yaml.ScalarNode) else "", version.value if isinstance(version, yaml.ScalarNode) else None)
+    return "simple", None
+
+
+def _scalars(node: yaml.Node, path: JsonPath) -> Iterator[tuple[JsonPath, yaml.ScalarNode]]:
+    if isinstance(node, yaml.ScalarNode):
+        yield path, node
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and not k.value.startswith("x-"):
+                yield from _scalars(v, path + (k.value,))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _scalars(item, path + (index,))
+
+
+def _expected(root: yaml.Node, values: dict[int, str]) -> Any:
+    """The document's data with the edited scalars replaced (what the new text must hold)."""
+    loader = yaml.SafeLoader("")
+    try:
+
+        def build(node: yaml.Node) -> Any:
+            if isinstance(node, yaml.ScalarNode):
+                return values[id(node)] if id(node) in values else loader.construct_object(node, deep=True)
+            if isinstance(node, yaml.SequenceNode):
+                return [build(item) for item in node.value]
+            assert isinstance(node, yaml.MappingNode)
+            return {loader.construct_object(k, deep=True): build(v) for k, v in node.value}
+
+        return build(root)
+    finally:
+        loader.dispose()
+
+
+def _render(node: yaml.ScalarNode, value: str, *, json_file: bool, force_quotes: bool) -> str:
+    if json_file or node.style == '"':
+        return json.dumps(value, ensure_ascii=False)
+    if node.style is None and not force_quotes:
+        return value  # plain stays plain when it reads back the same (checked by apply)
+    return "'" + value.replace("'", "''") + "'"
+
+
+# -- rewriting conditions ---------------------------------------------------------
+
+
+def _regex_braces(pattern: str) -> str | None:
+    """``{$`` written ``[{]$`` (same match, no 1.1 substitution); None when one is
+    inside a character class."""
+    out: list[str] = []
+    index, in_class = 0, False
+    while index < len(pattern):
+        ch = pattern[index]
+        if ch == "\\":
+            out.append(pattern[index : index + 2])
+            index += 2
+            continue
+        if in_class:
+            if ch == "{" and pattern.startswith("{$", index):
+                return None
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "{" and pattern.startswith("{$", index):
+            out.append("[{]")
+            index += 1
+            continue
+        out.append(ch)
+        index += 1
+    return "".join(out)
+
+
+def _jsonpath_braces(query: str) -> str | None:
+    """``{`` inside JSONPath string literals written ``\\u007b`` (``}`` as
+    ``\\u007d``); None when a brace stands outside a string."""
+    out: list[str] = []
+    quote: str | None = None
+    index = 0
+    while index < len(query):
+        ch = query[index]
+        if quote is not None:
+            if ch == "\\":
+                out.append(query[index : index + 2])
+                index += 2
+                continue
+            if ch == quote:
+                quote = None
+            out.append({"{": "\\u007b", "}": "\\u007d"}.get(ch, ch))
+        else:
+            if ch in "{}":
+                return None
+            if ch in "'\"":
+                quote = ch
+            out.append(ch)
+        index += 1
+    return "".join(out)
+
+
+def _segment_end(query: str, start: int) -> int:
+    """The index just past the bracketed segment that opens at ``query[start] == '['``."""
+    depth, quote, index = 0, None, start
+    while index < len(query):
+        ch = query[index]
+        if quote is not None:
+            if ch == "\\":
+                index += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    return -1
+
+
+def _reroot(filter_text: str) -> str:
+    """``@`` at the top level of a filter (not inside a nested bracket) written ``$``."""
+    out: list[str] = []
+    depth, quote, index = 0, None, 0
+    while index < len(filter_text):
+        ch = filter_text[index]
+        if quote is not None:
+            if ch == "\\":
+                out.append(filter_text[index : index + 2])
+                index += 2
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif ch == "@" and depth == 0:
+            ch = "$"
+        out.append(ch)
+        index += 1
+    return "".join(out)
+
+
+def _jsonpath_root(query: str, *, goessner: bool) -> tuple[str, bool] | None:
+    """The 1.1 spelling of a 1.0 JSONPath condition and whether it is exact (same
+    verdict on every context); None when there is no mechanical rewrite; ValueError
+    when the query does not parse."""
+    from .expressions import runtime_part
+
+    part = runtime_part("jsonpath")
+    try:
+        parsed = part["jsonpath_parse"](query, goessner=goessner)
+    except part["JsonPathError"]:
+        raise ValueError(query) from None  # malformed: the compiler reports it
+    segments = parsed.segments
+    if not segments:
+        return query, True
+    first = segments[0]
+    selector = first.selectors[0] if len(first.selectors) == 1 else None
+    body = query.strip()
+    rest = body[1:].lstrip()
+    if first.descendant:
+        # $..name: the wrapper array has no member names, so the nodelist is the same.
+        return (query, True) if all(isinstance(s, part["_JPName"]) for s in first.selectors) else None
+    if isinstance(selector, part["_JPWildcard"]) or (isinstance(selector, part["_JPIndex"]) and selector.index in (0, -1)):
+        end = 2 if rest.startswith(".*") else _segment_end(rest, 0) if rest.startswith("[") else -1
+        if end < 0:
+            return None
+        return "$" + rest[end:].lstrip(), True
+    if isinstance(selector, part["_JPFilter"]) and len(segments) == 1 and rest.startswith("["):
+        end = _segment_end(rest, 0)
+        if end != len(rest.rstrip()):
+            return None
+        inner = rest[1 : end - 1].lstrip()
+        assert inner.startswith("?")
+        fixed = "$[?" + _reroot(inner[1:]).strip() + "]"
+        try:
+            part["jsonpath_parse"](fixed, goessner=goessner)
+        except part["JsonPathError"]:
+            return None
+        return fixed, _needs_members(selector.expr, part)
+    return None
+
+
+def _needs_members(expr: Any, part: dict[str, Any]) -> bool:
+    """True when the filter can only hold on a context that has a member (so that the
+    1.1 root filter, which runs once per member, gives the same verdict)."""
+    if isinstance(expr, part["_JPLogical"]):
+        if expr.op == "&&":
+            return any(_needs_members(e, part) for e in expr.operands)
+        if expr.op == "||":
+            return all(_needs_members(e, part) for e in expr.operands)
+        return False
+    if isinstance(expr, part["_JPQuery"]):  # existence test
+        return expr.root == "@" and bool(expr.segments)
+    if isinstance(expr, part["_JPCompare"]):
+        for mine, other in ((expr.left, expr.right), (expr.right, expr.left)):
+            if not isinstance(other, part["_JPLiteral"]) or other.value is None:
+                continue
+            if isinstance(mine, part["_JPQuery"]) and mine.root == "@" and mine.segments and expr.op != "!=":
+                return True  # Nothing compares false with a value (RFC 9535 2.3.5.2.2)
+            if isinstance(mine, part["_JPCall"]) and mine.name == "length" and expr.op != "!=" and _relative(mine.args, part):
+                return True  # length(Nothing) is Nothing
+            if isinstance(mine, part["_JPCall"]) and mine.name == "count" and mine is expr.left and _relative(mine.args, part):
+                value = other.value
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    return (expr.op == ">" and value >= 0) or (expr.op in (">=", "==") and value >= 1)
+    return False
+
+
+def _relative(args: list[Any], part: dict[str, Any]) -> bool:
+    return len(args) == 1 and isinstance(args[0], part["_JPQuery"]) and args[0].root == "@" and bool(args[0].segments)
+
+
+# -- entry points -------------------------------------------------------------------
+
+
+def upgrade_text(text: str, display: str, *, is_json: bool = False) -> Upgraded:
+    """Upgrade the text of one document (nothing is read or written)."""
+    return _Upgrader(text, display, is_json).run()
+
+
+def upgrade_file(path: Path, display: str) -> Upgraded:
+    text = path.read_bytes().decode("utf-8")  # line endings kept as they are
+    return upgrade_text(text, display, is_json=path.suffix.lower() == ".json")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` by ``text`` in one rename: a temporary file beside it (same
+    permissions), flushed to disk, then ``os.replace``; a failure leaves the file as it was."""
+    mode = path.stat().st_mode & 0o7777
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".upgrade", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
