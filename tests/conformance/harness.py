@@ -64,7 +64,7 @@ class Compiler:
         key = (feature, spec)
         if key not in self.cache:
             stem = spec.rsplit(".", 1)[0]
-            package = "conformance_" + "_".join(part for part in (feature, stem) if part != "arazzo").replace("-", "_")
+            package = "conformance_" + "_".join(part for part in (feature, stem) if part != "arazzo").replace("-", "_").replace("/", "_")
             job = Job(spec=CONFORMANCE_DIR / feature / spec, package=package, out=self.out)
             result = build(job)
             module = None
