@@ -52,7 +52,7 @@ def _front(job: Job) -> tuple[Result, Analyzer | None]:
     arazzo = loader.load(job.spec)
     if arazzo is None or not validate_arazzo(arazzo, report, loader):
         return result, None
-    if False and is_arazzo_1_1(arazzo.data):
+    if is_arazzo_1_1(arazzo.data):
         # Checked as far as it goes: the version is the last thing said, and only when nothing else is wrong.
         check_sources_only(arazzo, loader, report)
         if not report.has_errors:

@@ -328,7 +328,7 @@ def _link_document(doc: Resolved, linker: _Linker, file: SourceFile, name: str, 
             return None
         if not validate_arazzo(file, linker.report, linker.loader):
             return None
-        if False and is_arazzo_1_1(file.data):
+        if is_arazzo_1_1(file.data):
             linker.report.add(arazzo_1_1_unsupported(file))
             return None
         target = _resolve_document(file, qualified, linker)
