@@ -13,14 +13,9 @@ from .diagnostics import Report, Severity
 from .emit_code import emit_package
 from .emit_models import render_models
 from .load import Loader
-from .resolve import check_sources_only, resolve
+from .resolve import resolve
 from .schemas import TypeInferrer, collect_models
-from .validate import (
-    DeepValidation,
-    arazzo_1_1_unsupported,
-    is_arazzo_1_1,
-    validate_arazzo,
-)
+from .validate import DeepValidation, validate_arazzo
 from .write import Stamp, compute_stamp, package_files
 
 
@@ -51,12 +46,6 @@ def _front(job: Job) -> tuple[Result, Analyzer | None]:
     loader = Loader(report, job.source_map)
     arazzo = loader.load(job.spec)
     if arazzo is None or not validate_arazzo(arazzo, report, loader):
-        return result, None
-    if is_arazzo_1_1(arazzo.data):
-        # Checked as far as it goes: the version is the last thing said, and only when nothing else is wrong.
-        check_sources_only(arazzo, loader, report)
-        if not report.has_errors:
-            report.add(arazzo_1_1_unsupported(arazzo))
         return result, None
     resolved = resolve(arazzo, loader, report)
     models = collect_models(resolved, report)

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import Loader, SourceFile, lookup, is_missing, missing_ref_hint, pointer_tokens
-from .validate import arazzo_1_1_unsupported, is_arazzo_1_1, validate_arazzo, validate_openapi
+from .validate import validate_arazzo, validate_openapi
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -184,6 +184,8 @@ def _resolve_document(arazzo: SourceFile, prefix: str, linker: _Linker) -> Resol
                 bound.operation = _by_operation_id(arazzo, report, doc.sources, step["operationId"], path + ("operationId",), doc.failed_sources)
             elif "operationPath" in step:
                 bound.operation = _by_operation_path(arazzo, report, doc.sources, step["operationPath"], path + ("operationPath",), doc.failed_sources)
+            elif "channelPath" in step or "action" in step:
+                report.add(arazzo.diagnostic(path, f"step {step.get('stepId')!r}: send/receive steps (AsyncAPI channels) are not supported yet", "only steps that call an OpenAPI operation or a workflow are compiled"))
             elif "workflowId" in step:
                 target = step["workflowId"]
                 if target in workflow_ids:
@@ -194,24 +196,6 @@ def _resolve_document(arazzo: SourceFile, prefix: str, linker: _Linker) -> Resol
                     report.add(arazzo.diagnostic(path + ("workflowId",), f"unknown workflowId {target!r}", did_you_mean(str(target), [w for w in workflow_ids if isinstance(w, str)])))
             doc.steps[(w_index, s_index)] = bound
     return doc
-
-
-def check_sources_only(arazzo: SourceFile, loader: Loader, report: Report) -> None:
-    """For a document that is not compiled (Arazzo 1.1): read each source
-    description as resolve would (a remote URL no source map covers, a missing
-    file, a Swagger 2.0 or AsyncAPI document is reported at it), nothing more."""
-    for index, desc in enumerate(arazzo.data.get("sourceDescriptions") or []):
-        if not isinstance(desc, dict) or not isinstance(desc.get("url"), str):
-            continue
-        at: JsonPath = ("sourceDescriptions", index)
-        file = loader.load_url(arazzo, _document_url(desc), at + ("url",), f"source description {desc.get('name')!r}:")
-        if file is None:
-            continue
-        data = file.data
-        if desc.get("type") == "asyncapi" or (isinstance(data, dict) and "asyncapi" in data):
-            report.add(arazzo.diagnostic(at, f"source description {desc.get('name')!r}: AsyncAPI sources are not supported yet", "only OpenAPI 3.0 and 3.1 sources (and other Arazzo documents) are read"))
-        elif _document_kind(data) != "arazzo":
-            validate_openapi(file, report, [])  # the quick checks; the slow validation is not run
 
 
 def _check_linked_references(doc: Resolved, workflow: dict[str, Any], at: JsonPath, report: Report) -> None:
@@ -274,6 +258,9 @@ def _load_source(doc: Resolved, linker: _Linker, desc: dict[str, Any], at: JsonP
         return None
     name = str(desc["name"])
     qualified = f"{doc.prefix}.{name}" if doc.prefix else name
+    if kind == "asyncapi" or (isinstance(file.data, dict) and "asyncapi" in file.data):
+        report.add(doc.arazzo.diagnostic(at, f"source description {name!r}: AsyncAPI sources are not supported yet", "only OpenAPI 3.0 and 3.1 sources (and other Arazzo documents) are read; the rest of the document is still checked"))
+        return None
     found = _document_kind(file.data)
     if "type" not in desc and found is not None:
         kind = found  # the spec gives no default type: the document says what it is
@@ -327,9 +314,6 @@ def _link_document(doc: Resolved, linker: _Linker, file: SourceFile, name: str, 
             linker.report.add(doc.arazzo.diagnostic(at + ("url",), f"Arazzo documents are linked more than {MAX_LINK_DEPTH} levels deep", "link the documents you need from fewer levels"))
             return None
         if not validate_arazzo(file, linker.report, linker.loader):
-            return None
-        if is_arazzo_1_1(file.data):
-            linker.report.add(arazzo_1_1_unsupported(file))
             return None
         target = _resolve_document(file, qualified, linker)
     doc.linked[name] = target

@@ -35,7 +35,7 @@ from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
 from .load import Loader, SourceFile
 
 ARAZZO_VERSION_PREFIX = "1.0."
-#: Arazzo 1.1 documents are checked (their schema, their sources) but not compiled yet.
+#: Arazzo 1.1 documents are held to the 1.1 schema and the 1.1 rules.
 ARAZZO_1_1_PREFIX = "1.1."
 #: openapi-spec-validator takes tens of seconds on documents of 10 MB; larger ones
 #: are validated only under --strict (the generator checks what it uses anyway).
@@ -51,15 +51,6 @@ def _arazzo_validator(minor: str = "1.0") -> jsonschema.Draft202012Validator:
 def is_arazzo_1_1(data: Any) -> bool:
     """Whether a document that validate_arazzo accepted is an Arazzo 1.1.x one."""
     return isinstance(data, dict) and isinstance(data.get("arazzo"), str) and data["arazzo"].startswith(ARAZZO_1_1_PREFIX)
-
-
-def arazzo_1_1_unsupported(source: SourceFile) -> Diagnostic:
-    """The one error of a 1.1 document whose schema and sources are fine."""
-    return source.diagnostic(
-        ("arazzo",),
-        f"Arazzo 1.1 is not supported yet (arazzo: {source.data['arazzo']}): the document matches the 1.1 schema and its sources resolve, but it is not compiled",
-        "this generator compiles Arazzo 1.0.x documents (arazzo: 1.0.1); where the workflows use no 1.1 feature, declaring 1.0.1 compiles them",
-    )
 
 
 def validate_arazzo(source: SourceFile, report: Report, loader: Loader | None = None) -> bool:
@@ -91,11 +82,9 @@ def validate_arazzo(source: SourceFile, report: Report, loader: Loader | None = 
         report.add(source.diagnostic(("arazzo",), f"unsupported Arazzo version {version!r}", "this generator compiles Arazzo 1.0.x documents, e.g. arazzo: 1.0.1"))
         return False
     before = len(report.items)
-    # The structure checks know the 1.0 rules (criterion versions, expression forms);
-    # a 1.1 document is held to its own schema only, until 1.1 is compiled.
+    # The structure checks know the rules of both minors (criterion versions differ).
     covered = set(_quirks(source, data, report, loader))
-    if minor == "1.0":
-        covered.update(_check_structure(source, data, report))
+    covered.update(_check_structure(source, data, report, minor))
     errors = sorted(_arazzo_validator(minor).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     schema_findings: dict[JsonPath, list[tuple[str, str | None]]] = {}
     for error in errors:
@@ -466,7 +455,7 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _check_structure(source: SourceFile, data: dict[str, Any], report: Report) -> list[JsonPath]:
+def _check_structure(source: SourceFile, data: dict[str, Any], report: Report, minor: str = "1.0") -> list[JsonPath]:
     """The checks no schema makes; returns the paths they reported on or vetted,
     where schema findings would only repeat them."""
     start = len(report.items)
@@ -494,11 +483,11 @@ def _check_structure(source: SourceFile, data: dict[str, Any], report: Report) -
         for s_index, step in steps:
             _check_names(source, report, step.get("outputs"), base + ("steps", s_index, "outputs"), "output")
             for c_path, criterion in _criteria(step, base + ("steps", s_index)):
-                _check_criterion(source, report, c_path, criterion, vetted)
+                _check_criterion(source, report, c_path, criterion, vetted, minor)
         for key in ("successActions", "failureActions"):
             for a_index, action in _dicts(workflow.get(key)):
                 for c_index, criterion in _dicts(action.get("criteria")):
-                    _check_criterion(source, report, base + (key, a_index, "criteria", c_index), criterion, vetted)
+                    _check_criterion(source, report, base + (key, a_index, "criteria", c_index), criterion, vetted, minor)
     for name, schema in _mapping(_mapping(data.get("components")).get("inputs")).items():
         _check_required(source, report, schema, ("components", "inputs", name))
     for name, action in _mapping(_mapping(data.get("components")).get("failureActions")).items():
@@ -506,7 +495,7 @@ def _check_structure(source: SourceFile, data: dict[str, Any], report: Report) -
     for kind in ("successActions", "failureActions"):
         for name, action in _mapping(_mapping(data.get("components")).get(kind)).items():
             for c_index, criterion in _dicts(_mapping(action).get("criteria")):
-                _check_criterion(source, report, ("components", kind, name, "criteria", c_index), criterion, vetted)
+                _check_criterion(source, report, ("components", kind, name, "criteria", c_index), criterion, vetted, minor)
     _check_depends_cycles(source, report, workflows)
     _check_call_cycles(source, report, workflows)
     return vetted + [d.json_path for d in report.items[start:] if d.severity is Severity.ERROR]
@@ -592,9 +581,12 @@ def _criteria(step: dict[str, Any], at: JsonPath) -> Iterator[tuple[JsonPath, di
 
 _CRITERION_TYPES = ("simple", "regex", "jsonpath", "xpath")
 _EXPRESSION_VERSIONS = {"jsonpath": ("draft-goessner-dispatch-jsonpath-00",), "xpath": ("xpath-10", "xpath-20", "xpath-30")}
+#: Arazzo 1.1's Expression Type Object: RFC 9535 JSONPath and XPath 3.1 join the 1.0 names.
+#: (The 1.1 schema also admits a jsonpointer type here; the prose does not, for criteria.)
+_EXPRESSION_VERSIONS_1_1 = {"jsonpath": ("rfc9535", "draft-goessner-dispatch-jsonpath-00"), "xpath": ("xpath-31", "xpath-30", "xpath-20", "xpath-10")}
 
 
-def _check_criterion(source: SourceFile, report: Report, at: JsonPath, criterion: dict[str, Any], vetted: list[JsonPath]) -> None:
+def _check_criterion(source: SourceFile, report: Report, at: JsonPath, criterion: dict[str, Any], vetted: list[JsonPath], minor: str = "1.0") -> None:
     """The criterion type, checked here because the official schema's messages for
     it mislead (and it rejects the expression type object the specification allows)."""
     if "type" not in criterion:
@@ -603,7 +595,8 @@ def _check_criterion(source: SourceFile, report: Report, at: JsonPath, criterion
     kind = criterion["type"]
     if isinstance(kind, dict):
         inner = kind.get("type")
-        versions = _EXPRESSION_VERSIONS.get(inner) if isinstance(inner, str) else None
+        table = _EXPRESSION_VERSIONS_1_1 if minor == "1.1" else _EXPRESSION_VERSIONS
+        versions = table.get(inner) if isinstance(inner, str) else None
         if versions is None:
             report.add(source.diagnostic(at + ("type",), f"unknown criterion expression type {inner!r}", "a criterion expression type object names jsonpath or xpath, and a version"))
             return

@@ -1,8 +1,9 @@
-"""Arazzo 1.1 documents are not compiled yet, but the diagnostic is about what is
-wrong with them first: the 1.1 schema, then their sources (a placeholder host,
-a missing file, a Swagger 2.0 or AsyncAPI document); only a 1.1 document with
-nothing else wrong gets the one "Arazzo 1.1 is not supported yet" error, at its
-``arazzo`` field.  Other versions (1.2.0, 2) keep their version error.
+"""The version dispatch: an Arazzo 1.1 document is held to the 1.1 schema and
+compiled through the same pipeline as a 1.0 one; a 1.0 document relabelled 1.1.0
+compiles to the same code.  What is not compiled yet (AsyncAPI sources,
+send/receive steps) gets a "not supported yet" diagnostic at its place while the
+rest of the document is still checked.  Other versions (1.2.0, 2) keep their
+version error.
 
 tests/arazzo11/ holds four documents of the official 1.1 schema test suite (see
 its README for the origin).
@@ -69,26 +70,28 @@ def test_missing_local_source_of_a_1_1_document(folder: Path, capsys: pytest.Cap
     assert errors == ["doc.arazzo.yaml:7:10: error: $.sourceDescriptions[0].url: file not found: absent.yaml"]
 
 
-def test_a_1_1_document_whose_sources_resolve_gets_the_version_error_at_its_arazzo_field(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _bodies(folder: Path) -> dict[str, list[str]]:
+    """The generated files without their two header lines (sources, stamp), which name the input."""
+    return {p.name: p.read_text(encoding="utf-8").splitlines()[3:] for p in sorted(folder.iterdir()) if p.suffix == ".py"}
+
+
+def test_a_1_1_document_whose_sources_resolve_compiles_like_its_1_0_twin(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (folder / "openapi.yaml").write_text(OPENAPI, encoding="utf-8")
-    code, errors, err = errors_of(["generate", with_source(folder, "./openapi.yaml"), "--out", "gen"], capsys)
-    assert code == 1
-    assert errors == [
-        "doc.arazzo.yaml:1:9: error: $.arazzo: Arazzo 1.1 is not supported yet (arazzo: 1.1.0): the document matches the 1.1 schema and its sources resolve, but it is not compiled"
-    ]
-    assert "hint: this generator compiles Arazzo 1.0.x documents (arazzo: 1.0.1)" in err
-    assert not (folder / "gen").exists()
-    # The same document as 1.0.1 compiles: the refusal is the version, and only it.
-    code, _, err = errors_of(["generate", with_source(folder, "./openapi.yaml", name="doc10.arazzo.yaml", version="1.0.1"), "--out", "gen"], capsys)
+    code, errors, err = errors_of(["generate", with_source(folder, "./openapi.yaml"), "--out", "gen11"], capsys)
     assert code == 0, err
+    assert NOT_SUPPORTED not in err and "version" not in err
+    code, _, err = errors_of(["generate", with_source(folder, "./openapi.yaml", name="doc10.arazzo.yaml", version="1.0.1"), "--out", "gen10"], capsys)
+    assert code == 0, err
+    eleven, ten = _bodies(folder / "gen11" / "doc"), _bodies(folder / "gen10" / "doc10")
+    assert set(eleven) == {"__init__.py", "_runtime.py", "models.py", "workflows.py"}
+    assert eleven == ten
 
 
 def test_a_source_map_counts_as_resolving(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (folder / "mirror").mkdir()
     (folder / "mirror" / "openapi.yaml").write_text(OPENAPI, encoding="utf-8")
-    code, errors, _ = errors_of(["validate", "minimal.arazzo.yaml", "--source-map", "https://example.com/=mirror"], capsys)
-    assert code == 1
-    assert len(errors) == 1 and errors[0].startswith("minimal.arazzo.yaml:1:9: error: $.arazzo: " + NOT_SUPPORTED)
+    code, errors, err = errors_of(["validate", "minimal.arazzo.yaml", "--source-map", "https://example.com/=mirror"], capsys)
+    assert (code, errors) == (0, []), err
 
 
 def test_swagger_2_source_of_a_1_1_document_says_how_to_convert(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -149,9 +152,14 @@ def test_a_1_0_document_linking_a_1_1_document(folder: Path, capsys: pytest.Capt
         "workflows:\n  - workflowId: outer\n    steps:\n      - stepId: call\n        workflowId: $sourceDescriptions.other.basicWorkflow\n",
         encoding="utf-8",
     )
+    code, errors, err = errors_of(["validate", "root.arazzo.yaml"], capsys)
+    assert (code, errors) == (0, []), err
+    # Each document by its own version: the linked 1.1 document with a 1.0-only defect is told in 1.1 terms.
+    linked = folder / "linked.arazzo.yaml"
+    linked.write_text(linked.read_text(encoding="utf-8") + "        successCriteria: []\n", encoding="utf-8")
     code, errors, _ = errors_of(["validate", "root.arazzo.yaml"], capsys)
     assert code == 1
-    assert len(errors) == 1 and errors[0].startswith("linked.arazzo.yaml:1:9: error: $.arazzo: " + NOT_SUPPORTED), errors
+    assert errors == ["linked.arazzo.yaml:14:9: error: $.workflows[0].steps[0].successCriteria: must not be empty"], errors
 
 
 STEP_HEAD = """arazzo: 1.1.0
@@ -187,3 +195,23 @@ def test_1_1_schema_findings_name_the_defect(folder: Path, capsys: pytest.Captur
     code, errors, _ = errors_of(["validate", "step.arazzo.yaml"], capsys)
     assert code == 1
     assert errors == [f"step.arazzo.yaml:{at}: {message}"]
+
+
+def test_asyncapi_source_and_message_steps_are_told_where_they_are_and_the_rest_is_still_checked(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (folder / "openapi.yaml").write_text(OPENAPI, encoding="utf-8")
+    (folder / "events.yaml").write_text("asyncapi: 3.0.0\ninfo: {title: E, version: '1'}\n", encoding="utf-8")
+    (folder / "mixed.arazzo.yaml").write_text(
+        "arazzo: 1.1.0\ninfo: {title: T, version: 1.0.0}\nsourceDescriptions:\n"
+        "  - {name: api, url: ./openapi.yaml, type: openapi}\n  - {name: events, url: ./events.yaml, type: asyncapi}\n"
+        "workflows:\n  - workflowId: w\n    steps:\n"
+        "      - stepId: publish\n        channelPath: '{$sourceDescriptions.events.url}#/channels/orders'\n        action: send\n"
+        "      - stepId: fetch\n        operationId: getUsers\n      - stepId: sub\n        workflowId: nowhere\n",
+        encoding="utf-8",
+    )
+    code, errors, err = errors_of(["validate", "mixed.arazzo.yaml"], capsys)
+    assert code == 1
+    assert errors == [
+        "mixed.arazzo.yaml:5:5: error: $.sourceDescriptions[1]: source description 'events': AsyncAPI sources are not supported yet",
+        "mixed.arazzo.yaml:9:9: error: $.workflows[0].steps[0]: step 'publish': send/receive steps (AsyncAPI channels) are not supported yet",
+        "mixed.arazzo.yaml:15:21: error: $.workflows[0].steps[2].workflowId: unknown workflowId 'nowhere'",
+    ], err
