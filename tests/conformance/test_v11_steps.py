@@ -10,6 +10,8 @@ so does a transport retry that sends the stalled GET again (they count requests)
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -18,6 +20,7 @@ import pytest
 
 from tests.conformance.harness import Compiled, Compiler, run
 from tests.hostile.server import Conn, HostileServer
+from tests.test_generated_quality import RUFF
 
 FEATURE = "v11/steps"
 #: How long the server sits on a stalled request (the step timeouts are 300 ms).
@@ -254,3 +257,15 @@ def test_bad_action_parameters(compile_feature: Compiler) -> None:
 def test_a_1_0_document_cannot_use_step_timeout_or_depends_on(compile_feature: Compiler) -> None:
     errors = _errors(compile_feature, "timeout-v10.yaml")
     assert any("steps[0].timeout" in e for e in errors) and any("steps[0].dependsOn" in e for e in errors), errors
+
+
+def test_the_generated_packages_pass_mypy_strict_black_and_ruff(compile_feature: Compiler) -> None:
+    packages = [compile_feature(FEATURE, spec).package for spec in ("arazzo.yaml", "loop.yaml", "forward-v10.yaml")]
+    out = compile_feature.out
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(out / ".mypy_cache_v11_steps")]
+    completed = subprocess.run(mypy + [arg for p in packages for arg in ("-p", p)], cwd=out, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    black = subprocess.run([sys.executable, "-m", "black", "--check", "--quiet", *packages], cwd=out, capture_output=True, text=True, timeout=600)
+    assert black.returncode == 0, black.stderr
+    ruff = subprocess.run([*RUFF, *packages], cwd=out, capture_output=True, text=True, timeout=600)
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
