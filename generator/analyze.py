@@ -768,7 +768,8 @@ class WorkflowAnalyzer:
             "Raises:\n"
             + ("    InvalidInput: an input the inputs schema rejects (before any request).\n" if self.input_checks else "")
             + "    StepFailed: a step's response did not meet its success criteria.\n"
-            "    WorkflowTimeout: the ``timeout`` passed before the workflow finished."
+            + v11_steps.raises_line(self)
+            + "    WorkflowTimeout: the ``timeout`` passed before the workflow finished."
         )
         return docstring_text("\n\n".join(parts))
 
@@ -1138,6 +1139,8 @@ class WorkflowAnalyzer:
         target = info.workflow_id
         assert target is not None
         callee = self.p.workflows[target]
+        if is_arazzo_1_1(self.doc.arazzo.data):
+            v11_steps.step_timeout_ms(self, info)  # checked (and not applied: a warning)
         request = ExprContext(self, info, is_async=is_async, phase="request")
         arguments = request.workflow_arguments(callee, info.step, info.json_path)
         var = self.workflow_vars[target]

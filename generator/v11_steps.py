@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import JsonPath, did_you_mean
+from .validate import is_arazzo_1_1
 
 if TYPE_CHECKING:
     from .analyze import Action, ExprContext, StepInfo, WorkflowAnalyzer
@@ -64,6 +65,15 @@ def timed_request(line: str, timeout_ms: int) -> str:
             assert line.endswith(")")
             return within + line[len(plain) : -1] + f", timeout_ms={timeout_ms})"
     raise AssertionError(f"not a request statement: {line}")
+
+
+def raises_line(wf: WorkflowAnalyzer) -> str:
+    """The docstring's line for StepTimedOut, when a step of the workflow has a timeout."""
+    timed = [info.step_id for info in wf.steps if info.operation is not None and isinstance(info.step.get("timeout"), int)]
+    if not timed or not is_arazzo_1_1(wf.doc.arazzo.data):
+        return ""
+    names = ", ".join(repr(s) for s in timed)
+    return f"    StepTimedOut: step{'s' if len(timed) > 1 else ''} {names} ran past {'their' if len(timed) > 1 else 'its'} own timeout (a StepFailed).\n"
 
 
 def timeout_comment(timeout_ms: int) -> str:

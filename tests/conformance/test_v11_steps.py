@@ -10,15 +10,19 @@ so does a transport retry that sends the stalled GET again (they count requests)
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from arazzo_codegen.diagnostics import Severity
+from arazzo_codegen.pipeline import Job, build
 
-from tests.conformance.harness import Compiled, Compiler, run
+from tests.conformance.harness import CONFORMANCE_DIR, Compiled, Compiler, run
 from tests.hostile.server import Conn, HostileServer
 from tests.test_generated_quality import RUFF
 
@@ -269,3 +273,27 @@ def test_the_generated_packages_pass_mypy_strict_black_and_ruff(compile_feature:
     assert black.returncode == 0, black.stderr
     ruff = subprocess.run([*RUFF, *packages], cwd=out, capture_output=True, text=True, timeout=600)
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+
+
+def test_a_timeout_on_a_workflow_step_is_a_warning_not_silence(compile_feature: Compiler) -> None:
+    compiled = compile_feature(FEATURE, "workflow-step-timeout.yaml")
+    assert not compiled.errors, compiled.errors
+    assert len(compiled.warnings) == 1 and "the timeout of step 'callInner' is not applied" in compiled.warnings[0], compiled.warnings
+    assert "steps[0].timeout" in compiled.warnings[0]
+
+
+def test_a_1_0_document_relabelled_1_1_compiles_to_the_same_workflows(tmp_path: Path) -> None:
+    # The actions feature (gotos, retries, workflow hand-overs, reusable actions) has no
+    # step dependsOn, timeout or action parameters: labelled 1.1.0 it must not change.
+    sources: dict[str, str] = {}
+    for version in ("1.0.1", "1.1.0"):
+        folder = tmp_path / version
+        folder.mkdir()
+        shutil.copy(CONFORMANCE_DIR / "actions" / "openapi.yaml", folder / "openapi.yaml")
+        text = (CONFORMANCE_DIR / "actions" / "arazzo.yaml").read_text()
+        assert text.startswith("arazzo: 1.0.1\n")
+        (folder / "arazzo.yaml").write_text(text.replace("arazzo: 1.0.1\n", f"arazzo: {version}\n", 1))
+        result = build(Job(spec=folder / "arazzo.yaml", package="relabelled", out=tmp_path / "out"))
+        assert not [d for d in result.report.items if d.severity is Severity.ERROR], [d.render() for d in result.report.items]
+        sources[version] = "\n".join(line for line in result.files["workflows.py"].splitlines() if not line.startswith(("# sources:", "# stamp:")))
+    assert sources["1.0.1"] == sources["1.1.0"]
