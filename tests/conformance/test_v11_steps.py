@@ -297,3 +297,18 @@ def test_a_1_0_document_relabelled_1_1_compiles_to_the_same_workflows(tmp_path: 
         assert not [d for d in result.report.items if d.severity is Severity.ERROR], [d.render() for d in result.report.items]
         sources[version] = "\n".join(line for line in result.files["workflows.py"].splitlines() if not line.startswith(("# sources:", "# stamp:")))
     assert sources["1.0.1"] == sources["1.1.0"]
+
+
+def test_retry_action_parameters_reach_the_workflow_it_runs_first(steps: Compiled, mode: str) -> None:
+    with HostileServer(_busy) as server:
+        error, _ = _timed(lambda: run(steps, "probe_retry", mode, servers={"api": server.url + "/api"}, note="kept"))
+        query = _report_query(server)
+        probes = [r for r in server.requests if r.path == "/api/slow"]
+    assert isinstance(error, steps.fn("StepFailed")) and error.status_code == 503, error  # type: ignore[arg-type]
+    assert len(probes) == 2  # the probe, then its one retry
+    assert query == {"code": ["503"], "source": ["callee-default"], "note": ["kept"]}
+
+
+def test_action_parameters_on_a_goto_to_a_step_are_refused(compile_feature: Compiler) -> None:
+    errors = _errors(compile_feature, "bad-action-step.yaml")
+    assert len(errors) == 1 and "onFailure[0]" in errors[0] and "workflowId" in errors[0], errors
