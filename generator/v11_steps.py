@@ -158,7 +158,8 @@ def _dependency(wf: WorkflowAnalyzer, info: StepInfo, entry: str, at: JsonPath, 
     their = [str(s.get("stepId")) for s in other.workflow.get("steps") or [] if isinstance(s, dict)]
     if step_id not in their:
         wf.error(at, f"workflow {workflow_id!r} has no step {step_id!r}", did_you_mean(step_id, their))
-    elif key not in _workflow_depends_on(wf):
+    elif key not in _workflow_depends_on(wf) and (info.operation is not None or info.workflow_id is not None):
+        # Only workflow-level dependsOn runs another workflow first (an unbound step is reported elsewhere).
         wf.error(at, f"step {info.step_id!r} depends on step {step_id!r} of workflow {workflow_id!r}, which workflow {wf.workflow_id!r} does not run before its steps", f"add {workflow_id!r} to the dependsOn of workflow {wf.workflow_id!r}: it then runs first")
     return None
 
