@@ -312,3 +312,10 @@ def test_retry_action_parameters_reach_the_workflow_it_runs_first(steps: Compile
 def test_action_parameters_on_a_goto_to_a_step_are_refused(compile_feature: Compiler) -> None:
     errors = _errors(compile_feature, "bad-action-step.yaml")
     assert len(errors) == 1 and "onFailure[0]" in errors[0] and "workflowId" in errors[0], errors
+
+
+def test_the_aborted_request_is_reported_as_timed_out_before_the_fallback(steps: Compiled, stall_slow: HostileServer, mode: str) -> None:
+    events: list[object] = []
+    run(steps, "timeout_goto", mode, servers={"api": stall_slow.url + "/api"}, on_event=events.append)
+    ends = [(e.step_id, e.attributes.get("error.type")) for e in events if e.kind == "request.end"]  # type: ignore[attr-defined]
+    assert ends == [("slow", "StepTimedOut"), ("fallback", None)], ends
