@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import expressions as ex
+from . import v11_conditions, v11_grammar
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile, walk
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
@@ -1555,7 +1556,8 @@ class ExprContext:
                 pieces.append((ast.literal_eval(source), True))
                 continue
             if not (isinstance(part, ex.Input) and py_type.text == "str" and _IDENTIFIER.match(source)):
-                source = f"_runtime.text({source})"  # JSON spelling; None becomes ""
+                # JSON spelling; None becomes "" (1.0) or "null" (1.1: its string representation)
+                source = f"_runtime.{'text_1_1' if v11_conditions.is_1_1(self.doc) else 'text'}({source})"
             pieces.append((source, False))
         merged: list[tuple[str, bool]] = []
         for piece in pieces:
@@ -1569,6 +1571,8 @@ class ExprContext:
         return " + ".join(py_str(src) if lit else src for src, lit in pieces)
 
     def expr(self, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, PyType]:
+        if v11_conditions.is_1_1(self.doc) and v11_grammar.check(self, node, at):
+            return "None", ANY
         if isinstance(node, ex.Input):
             return self._input(node, at)
         if isinstance(node, ex.StepOutput):
@@ -1642,7 +1646,7 @@ class ExprContext:
             close = did_you_mean(pointer[-1], _member_names(self.p.inferrer, schema, pointer[:-1])) if pointer else None
             self.warn(at, f"the response schema has no member at {_pointer_text(pointer)!r}", close or "check the JSON pointer against the operation's response schema")
 
-    def _check_jsonpath_members(self, query: str, goessner: bool, raw_context: Any, at: JsonPath) -> None:
+    def _check_jsonpath_members(self, query: str, goessner: bool, raw_context: Any, at: JsonPath, *, wrapped: bool = True) -> None:
         """The member names a JSONPath query reads in ``$response.body``, checked
         against the response schema as JSON pointers are."""
         if self.phase != "response" or self.info is None or self.failing or not self.wf.body_is_json(self.info):
@@ -1653,7 +1657,7 @@ class ExprContext:
         if not isinstance(parsed, ex.ResponseBody) or schema is None:
             return
         inferrer = self.p.inferrer
-        for path in ex.jsonpath_members(query, goessner=goessner):
+        for path in ex.jsonpath_members(query, goessner=goessner, wrapped=wrapped):
             tokens = tuple(parsed.pointer or ()) + tuple("0" if t is None else t for t in path)
             parent = tokens[:-1]
             if inferrer.at_pointer(schema, tokens) is not ANY or inferrer.has_path(schema, tokens):
@@ -1818,6 +1822,10 @@ class ExprContext:
         if source is None:
             self.error(at, f"unknown source description {node.source!r}", did_you_mean(node.source, self.doc.sources))
             return "None", ANY
+        if v11_conditions.is_1_1(self.doc):
+            found = v11_grammar.source_description(self.doc, node, source.operations)
+            if found is not None:
+                return py_str(found), PyType("str")
         if node.field == "url":
             return py_str(self.doc.source_urls.get(node.source, source.url)), PyType("str")
         if node.field in source.operations:
@@ -2129,6 +2137,8 @@ class ExprContext:
         if isinstance(kind, dict):
             version = str(kind.get("version")) if kind.get("version") is not None else None
             kind = kind.get("type")
+        if kind != "simple" and v11_conditions.is_1_1(self.doc):
+            return v11_conditions.criterion(self, criterion, at, kind, version, condition)
         if kind == "simple":
             stripped = condition.strip()
             if stripped.startswith("{$") and stripped.endswith("}"):

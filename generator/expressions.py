@@ -1422,7 +1422,7 @@ def _jsonpath_words_hint(query: str, offset: int, goessner: bool) -> str | None:
     return f"JSONPath writes {operators}: {fixed!r}"
 
 
-def jsonpath_members(query: str, *, goessner: bool = False) -> list[tuple[str | None, ...]]:
+def jsonpath_members(query: str, *, goessner: bool = False, wrapped: bool = True) -> list[tuple[str | None, ...]]:
     """The members a well-formed query reads by name, each as the path from the
     criterion's context to it: names, and None for an element of an array (an index,
     slice, wildcard or filter).  Paths through a descendant segment (``..``) or a
@@ -1430,17 +1430,17 @@ def jsonpath_members(query: str, *, goessner: bool = False) -> list[tuple[str | 
 
     The context is wrapped in a one-element array, so the root's first segment
     (``$[0]``, ``$[*]``, ``$[?...]``) selects the context itself, and ``@`` in its
-    filter is the context."""
+    filter is the context.  With ``wrapped=False`` (Arazzo 1.1) the root is the context itself."""
     part = runtime_part("jsonpath")
     found: list[tuple[str | None, ...]] = []
     # (segments, path of the node they start from, whether that node is the wrapping array)
-    pending: list[tuple[Any, tuple[str | None, ...], bool]] = [(part["jsonpath_parse"](query, goessner=goessner).segments, (), True)]
+    pending: list[tuple[Any, tuple[str | None, ...], bool]] = [(part["jsonpath_parse"](query, goessner=goessner).segments, (), wrapped)]
     expressions: list[tuple[Any, tuple[str | None, ...]]] = []
     for _ in range(10_000):  # bounded: a query has fewer parts than characters
         if expressions:
             expr, current = expressions.pop()
             if isinstance(expr, part["_JPQuery"]):
-                pending.append((expr.segments, current, False) if expr.root == "@" else (expr.segments, (), True))
+                pending.append((expr.segments, current, False) if expr.root == "@" else (expr.segments, (), wrapped))
             elif isinstance(expr, part["_JPCompare"]):
                 expressions += [(expr.left, current), (expr.right, current)]
             elif isinstance(expr, (part["_JPLogical"], part["_JPCall"])):

@@ -33,6 +33,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from .cache import TextCache, module_digest, package_version
 from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
 from .load import Loader, SourceFile
+from . import v11_schema
 
 ARAZZO_VERSION_PREFIX = "1.0."
 #: Arazzo 1.1 documents are held to the 1.1 schema and the 1.1 rules.
@@ -92,6 +93,8 @@ def validate_arazzo(source: SourceFile, report: Report, loader: Loader | None = 
         if not explained and minor != "1.0":  # no branch explains it: say what the schema says
             text = str(error.message)
             explained = [(tuple(error.absolute_path), _SCHEMA_PREFIX + (text if len(text) < 200 else text[:197] + "..."), "compare it with the 1.1 specification's object for this place")]
+        if minor == "1.1":
+            explained = [refined for path, message, hint in explained for refined in v11_schema.refine(data, path, message, hint)]
         for path, message, hint in explained:
             if path in covered:
                 continue
@@ -598,7 +601,10 @@ def _check_criterion(source: SourceFile, report: Report, at: JsonPath, criterion
         table = _EXPRESSION_VERSIONS_1_1 if minor == "1.1" else _EXPRESSION_VERSIONS
         versions = table.get(inner) if isinstance(inner, str) else None
         if versions is None:
-            report.add(source.diagnostic(at + ("type",), f"unknown criterion expression type {inner!r}", "a criterion expression type object names jsonpath or xpath, and a version"))
+            hint = "a criterion expression type object names jsonpath or xpath, and a version"
+            if minor == "1.1" and inner == "jsonpointer":  # the 1.1 schema admits it; the Criterion Object's prose does not
+                hint = "a JSON pointer selects a value, it does not test one: use it in a Selector Object or targetSelectorType; for a condition use jsonpath (rfc9535) or xpath"
+            report.add(source.diagnostic(at + ("type",), f"unknown criterion expression type {inner!r}", hint))
             return
         if kind.get("version") not in versions:
             report.add(source.diagnostic(at + ("type",), f"unknown {inner} version {kind.get('version')!r}", "use " + _or_list(versions)))

@@ -1,0 +1,222 @@
+"""Arazzo 1.1 criteria of type regex, jsonpath and xpath (CHANGES-1.1 sections 21, 23, 24).
+
+What differs from a 1.0 document:
+
+* the Expression Type Object names ``rfc9535`` (the JSONPath default) beside the
+  Goessner draft, and ``xpath-31`` beside xpath-30/20/10;
+* the root ``$`` of a JSONPath condition is the context value itself (RFC 9535), not
+  a one-element array around it; a filter at the root of an object-typed context
+  (the 1.0 habit ``$[?@.status == 'done']``) gets a warning with the 1.1 spelling;
+* ``{$...}`` runtime expressions embedded in the condition are substituted before
+  the query runs.  A substituted value never changes the query around it: inside a
+  string literal it is escaped for that literal (RFC 9535 escapes; XPath doubles the
+  quote, and XPath 1.0, which cannot, fails the criterion); outside one it must be a
+  number (or, in JSONPath, true/false/null), else the criterion fails; in a regex it
+  is matched literally, as one atom;
+* a null context, a malformed query (one built by substitution) and an evaluation
+  error make the criterion fail, logged (runtime: regex_holds, jsonpath_holds,
+  xpath_holds).
+
+The static text of a condition is still checked when the workflow is compiled (each
+embedded expression stands in as a placeholder of its kind), a stricter choice than
+the specification's "fails at run time" for a query that is wrong whatever the values.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from . import expressions as ex
+from .diagnostics import JsonPath
+from .pycode import py_str
+from .regex import RegexError, ecma_pattern
+from .validate import is_arazzo_1_1
+
+if TYPE_CHECKING:
+    from .analyze import ExprContext
+    from .resolve import Resolved
+
+GOESSNER = "draft-goessner-dispatch-jsonpath-00"
+JSONPATH_VERSIONS = ("rfc9535", GOESSNER)
+XPATH_VERSIONS = ("xpath-31", "xpath-30", "xpath-20", "xpath-10")
+#: Private-use characters that stand for embedded expressions while a regex is translated.
+_MARK = 0xE000
+MAX_HOLES = 64
+
+
+def is_1_1(doc: Resolved) -> bool:
+    return is_arazzo_1_1(doc.arazzo.data)
+
+
+def split_embedded(condition: str) -> list[str | tuple[int, int]]:
+    """The condition as literal text and embedded ``{$...}`` expressions, each as the
+    (start, end) offsets of the expression inside its braces.  A ``{`` not followed
+    by ``$`` is literal text (a regex quantifier, an XPath map)."""
+    parts: list[str | tuple[int, int]] = []
+    pos = 0
+    literal_from = 0
+    for _ in range(len(condition) + 1):  # bounded: pos only grows
+        start = condition.find("{$", pos)
+        if start < 0:
+            break
+        end = condition.find("}", start)
+        if end < 0:
+            break
+        parts.append(condition[literal_from:start])
+        parts.append((start + 1, end))
+        pos = literal_from = end + 1
+    parts.append(condition[literal_from:])
+    return parts
+
+
+def _quote_states(kind: str, pieces: list[str]) -> list[str]:
+    """Where each hole between ``pieces`` stands: inside a string literal (its quote),
+    outside one (""), or, for a regex, in a character class ("class") or not ("")."""
+    states: list[str] = []
+    quote = ""
+    in_class = False
+    for piece in pieces[:-1]:
+        index = 0
+        while index < len(piece):
+            c = piece[index]
+            if kind == "regex":
+                if c == "\\":
+                    index += 1
+                elif c == "[" and not in_class:
+                    in_class = True
+                elif c == "]" and in_class:
+                    in_class = False
+            elif quote:
+                if kind == "jsonpath" and c == "\\":
+                    index += 1
+                elif c == quote:
+                    quote = ""  # (XPath's doubled quote closes and reopens: the same state)
+            elif c in ("'", '"'):
+                quote = c
+            index += 1
+        states.append(("class" if in_class else "") if kind == "regex" else quote)
+    return states
+
+
+def criterion(ctx: ExprContext, crit: dict[str, Any], at: JsonPath, kind: Any, version: str | None, condition: str) -> str:
+    """The Python test of a 1.1 regex/jsonpath/xpath criterion (kind already known not simple)."""
+    if kind == "jsonpointer":
+        ctx.error(at + ("type",), "a jsonpointer expression type selects a value; it is not a criterion type", "use jsonpath (rfc9535) or xpath for a condition; jsonpointer belongs in a Selector Object or targetSelectorType")
+        return "False"
+    if kind not in ("regex", "jsonpath", "xpath"):
+        ctx.error(at + ("type",), f"unknown criterion type {kind!r}", "use simple, regex, jsonpath or xpath")
+        return "False"
+    allowed = JSONPATH_VERSIONS if kind == "jsonpath" else XPATH_VERSIONS if kind == "xpath" else ()
+    if version is not None and version not in allowed:
+        hint = f"the allowed values are {', '.join(allowed)}" if allowed else "a regex criterion has no expression type object: write type: regex"
+        ctx.error(at + ("type", "version"), f"unknown {kind} version {version!r}", hint)
+        return "False"
+    context = ctx._context(crit, at, xml=kind == "xpath")
+    if context is None:
+        return "False"
+    flavour = version or ("rfc9535" if kind == "jsonpath" else "xpath-31")
+    parts = split_embedded(condition.strip() if kind != "regex" else condition)
+    pieces = [p for p in parts if isinstance(p, str)]
+    holes = [p for p in parts if isinstance(p, tuple)]
+    if len(holes) > MAX_HOLES:
+        ctx.error(at + ("condition",), f"the condition embeds {len(holes)} runtime expressions; at most {MAX_HOLES} are compiled", "split it into several criteria (they all must pass)")
+        return "False"
+    states = _quote_states(kind, pieces)
+    sources: list[str] = []
+    for (start, end), where in zip(holes, states):
+        text = condition.strip() if kind != "regex" else condition
+        try:
+            parsed = ex.parse_expression(text[start:end])
+        except ex.ExpressionError as exc:
+            ctx.error(at + ("condition",), f"malformed runtime expression {text[start:end]!r} embedded in the condition: {exc.message}", exc.hint)
+            return "False"
+        source, _ = ctx.expr(parsed, at + ("condition",))
+        sources.append(source)
+    if kind != "regex":
+        ctx.p.runtime_parts.add(kind)
+    if kind == "regex":
+        return _regex(ctx, at, condition, pieces, holes, states, sources, context)
+    if kind == "jsonpath":
+        return _jsonpath(ctx, crit, at, condition, pieces, states, sources, context, flavour)
+    return _xpath(ctx, at, condition, pieces, states, sources, context, flavour)
+
+
+def _holes_source(kind: str, pieces: list[str], states: list[str], sources: list[str]) -> str:
+    """``_runtime.embed(...)``: the query with the values substituted, at run time."""
+    texts = ", ".join(py_str(p) for p in pieces)
+    values = ", ".join(f"({src}, {py_str(where)})" for src, where in zip(sources, states))
+    return f"_runtime.embed({py_str(kind)}, ({texts},), ({values},))"
+
+
+def _regex(ctx: ExprContext, at: JsonPath, condition: str, pieces: list[str], holes: list[tuple[int, int]], states: list[str], sources: list[str], context: str) -> str:
+    marked = "".join(piece + (chr(_MARK + i) if i < len(holes) else "") for i, piece in enumerate(pieces))
+    try:
+        translated = ecma_pattern(marked)
+    except RegexError as exc:
+        ctx.error(at + ("condition",), f"invalid regular expression {condition!r}: {exc}", "a regex condition is an ECMA-262 regular expression (as Arazzo specifies): close every group and class, and write a literal (, [ or \\ with a backslash before it")
+        return "False"
+    if not holes:
+        return f"_runtime.regex_holds({py_str(translated)}, {context})"
+    translated_pieces = re.split("[" + "".join(chr(_MARK + i) for i in range(len(holes))) + "]", translated)
+    return f"_runtime.regex_holds({_holes_source('regex', translated_pieces, states, sources)}, {context})"
+
+
+def _placeholder(kind: str, pieces: list[str], states: list[str]) -> str:
+    """The condition with each hole replaced by a value of its place, for the static check."""
+    out = [pieces[0]]
+    for index, where in enumerate(states):
+        out += ["x" if where else "0", pieces[index + 1]]
+    return "".join(out)
+
+
+#: A JSONPath filter applied at the root: ``$[?...]`` (1.0 documents wrap the context).
+_ROOT_FILTER = re.compile(r"^\$\s*\[\s*\?")
+
+
+def _jsonpath(ctx: ExprContext, crit: dict[str, Any], at: JsonPath, condition: str, pieces: list[str], states: list[str], sources: list[str], context: str, version: str) -> str:
+    goessner = version == GOESSNER
+    static = _placeholder("jsonpath", pieces, states)
+    try:
+        ex.check_jsonpath(static, goessner=goessner)
+    except ex.ExpressionError as exc:
+        ctx.error(at + ("condition",), f"malformed JSONPath query {condition!r} at column {exc.offset + 1}: {exc.message}", exc.hint or "in Arazzo 1.1 the root $ is the context itself: $.items[?@.status == 'done'] selects the items that are done")
+        return "False"
+    if _ROOT_FILTER.match(static) and _object_context(ctx, crit):
+        spelled = "$[?" + static[static.index("?") + 1 :]
+        inner = spelled[3:-1] if spelled.endswith("]") else spelled[3:]
+        fixed = "$[?" + re.sub(r"@(?=[.\[]|\s|$)", "$", inner) + "]"
+        ctx.warn(at + ("condition",), f"JSONPath filter {condition!r} is applied at the root of an object: in Arazzo 1.1 the root $ is the context itself, so the filter tests each of its member values, not the object", f"to test the object write {fixed!r} (or a query on it, e.g. '$.member[*]'); the Arazzo 1.0 meaning needs arazzo: 1.0.1")
+    flags = ", goessner=True" if goessner else ""
+    if len(pieces) == 1:
+        ctx._check_jsonpath_members(static, goessner, crit.get("context"), at + ("condition",), wrapped=False)
+        return f"_runtime.jsonpath_holds({context}, {py_str(static)}{flags})"
+    return f"_runtime.jsonpath_holds({context}, {_holes_source('jsonpath', pieces, states, sources)}{flags})"
+
+
+def _object_context(ctx: ExprContext, crit: dict[str, Any]) -> bool:
+    """Whether the criterion's context is known to be a JSON object (by the response schema)."""
+    text = str(crit.get("context", "")).strip()
+    try:
+        parsed = ex.parse_expression(text[1:-1] if text.startswith("{$") and text.endswith("}") else text)
+    except ex.ExpressionError:
+        return False
+    if not isinstance(parsed, ex.ResponseBody) or ctx.info is None or ctx.failing:
+        return False
+    schema = ctx.wf.success_response_schema(ctx.info)
+    if schema is None:
+        return False
+    inferrer = ctx.p.inferrer
+    found = inferrer._descend(schema, tuple(parsed.pointer or ()), 0)
+    return bool(found) and all(loc is not None and inferrer.json_kind(loc) == "object" for loc in found)
+
+
+def _xpath(ctx: ExprContext, at: JsonPath, condition: str, pieces: list[str], states: list[str], sources: list[str], context: str, version: str) -> str:
+    static = _placeholder("xpath", pieces, states)
+    try:
+        ex.check_xpath(static, version=version)
+    except ex.ExpressionError as exc:
+        ctx.error(at + ("condition",), f"XPath expression {condition!r} at column {exc.offset + 1}: {exc.message}", f"rewrite it at that column with what {version} has: axes, name and kind tests, predicates, its operators and standard functions")
+        return "False"
+    query = py_str(static) if len(pieces) == 1 else _holes_source("xpath-10" if version == "xpath-10" else "xpath", pieces, states, sources)
+    return f"_runtime.xpath_holds({context}, {query}, {py_str(version)})"
