@@ -283,19 +283,22 @@ def test_a_timeout_on_a_workflow_step_is_a_warning_not_silence(compile_feature: 
 
 
 def test_a_1_0_document_relabelled_1_1_compiles_to_the_same_workflows(tmp_path: Path) -> None:
-    # The actions feature (gotos, retries, workflow hand-overs, reusable actions) has no
-    # step dependsOn, timeout or action parameters: labelled 1.1.0 it must not change.
+    # relabel-v10.yaml: gotos (a poll loop), retries, hand-overs to a workflow and a retry that
+    # runs one, outputs read by later steps; no step dependsOn, timeout or action parameters,
+    # and no criterion whose meaning 1.1 changes.  Labelled 1.1.0 it must not change.
+    folder = CONFORMANCE_DIR / FEATURE
+    text = (folder / "relabel-v10.yaml").read_text()
+    assert text.startswith("arazzo: 1.0.1\n")
     sources: dict[str, str] = {}
     for version in ("1.0.1", "1.1.0"):
-        folder = tmp_path / version
-        folder.mkdir()
-        shutil.copy(CONFORMANCE_DIR / "actions" / "openapi.yaml", folder / "openapi.yaml")
-        text = (CONFORMANCE_DIR / "actions" / "arazzo.yaml").read_text()
-        assert text.startswith("arazzo: 1.0.1\n")
-        (folder / "arazzo.yaml").write_text(text.replace("arazzo: 1.0.1\n", f"arazzo: {version}\n", 1))
-        result = build(Job(spec=folder / "arazzo.yaml", package="relabelled", out=tmp_path / "out"))
+        copy = tmp_path / version
+        copy.mkdir()
+        shutil.copy(folder / "openapi.yaml", copy / "openapi.yaml")
+        (copy / "arazzo.yaml").write_text(text.replace("arazzo: 1.0.1\n", f"arazzo: {version}\n", 1))
+        result = build(Job(spec=copy / "arazzo.yaml", package="relabelled", out=tmp_path / "out"))
         assert not [d for d in result.report.items if d.severity is Severity.ERROR], [d.render() for d in result.report.items]
         sources[version] = "\n".join(line for line in result.files["workflows.py"].splitlines() if not line.startswith(("# sources:", "# stamp:")))
+    assert "report_it(" in sources["1.0.1"] and "while True:" in sources["1.0.1"]
     assert sources["1.0.1"] == sources["1.1.0"]
 
 
