@@ -53,7 +53,7 @@ def test_outcomes_totals_and_summary(tmp_path: Path, corpus_module: object, caps
         "good.arazzo.yaml": arazzo("1.0.1", "https://mirror.example/openapi.yaml"),  # compiles through the source map
         "typo.arazzo.yaml": arazzo("1.0.1", "./mirror/openapi.yaml", operation="getUser"),
         "placeholder.arazzo.yaml": arazzo("1.1.0", "https://placeholder.example/openapi.yaml"),
-        "versioned.arazzo.yaml": arazzo("1.1.0", "./mirror/openapi.yaml"),
+        "versioned.arazzo.yaml": arazzo("1.1.0", "./mirror/openapi.yaml", operation="getUser"),  # a defect not at a source
         "disputed.arazzo.yaml": arazzo("1.0.1", "./absent.yaml"),
     }
     for name, text in docs.items():
@@ -78,7 +78,7 @@ def test_outcomes_totals_and_summary(tmp_path: Path, corpus_module: object, caps
     assert code == 0
     assert "compile 1/3, diagnose 1/2, crash 0" in out
     assert "miss: repo/typo.arazzo.yaml: expected compile, got refused: repo/typo.arazzo.yaml:11:22: error: $.workflows[0].steps[0].operationId: unknown operationId 'getUser'" in out
-    assert "miss: repo/versioned.arazzo.yaml: expected diagnose, got refused: not about the source: " in out and "Arazzo 1.1 is not supported yet" in out
+    assert "miss: repo/versioned.arazzo.yaml: expected diagnose, got refused: not about the source: " in out and "unknown operationId 'getUser'" in out
     assert "disputed: repo/disputed.arazzo.yaml: expected compile, got refused" in out
     assert "placeholder.arazzo.yaml: expected" not in out and "good.arazzo.yaml: expected" not in out
     summary = results.read_text(encoding="utf-8")

@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from arazzo_codegen.diagnostics import Severity
 from arazzo_codegen.pipeline import Job, validate_only
 
