@@ -138,6 +138,7 @@ def _dependency(wf: WorkflowAnalyzer, info: StepInfo, entry: str, at: JsonPath, 
     linked = _OTHER_DOCUMENT.match(entry)
     if local is not None:
         workflow_id, step_id = local.group(1), local.group(2)
+        reference = workflow_id
         if workflow_id == wf.workflow_id:
             return _dependency(wf, info, step_id, at, ids)
         key = wf.workflow_key(workflow_id)
@@ -146,7 +147,8 @@ def _dependency(wf: WorkflowAnalyzer, info: StepInfo, entry: str, at: JsonPath, 
             return None
     elif linked is not None:
         workflow_id, step_id = linked.group(2), linked.group(3)
-        key = wf.workflow_key(f"$sourceDescriptions.{linked.group(1)}.{workflow_id}", at)
+        reference = f"$sourceDescriptions.{linked.group(1)}.{workflow_id}"
+        key = wf.workflow_key(reference, at)
         if key is None:
             return None
     else:
@@ -160,7 +162,7 @@ def _dependency(wf: WorkflowAnalyzer, info: StepInfo, entry: str, at: JsonPath, 
         wf.error(at, f"workflow {workflow_id!r} has no step {step_id!r}", did_you_mean(step_id, their))
     elif key not in _workflow_depends_on(wf) and (info.operation is not None or info.workflow_id is not None):
         # Only workflow-level dependsOn runs another workflow first (an unbound step is reported elsewhere).
-        wf.error(at, f"step {info.step_id!r} depends on step {step_id!r} of workflow {workflow_id!r}, which workflow {wf.workflow_id!r} does not run before its steps", f"add {workflow_id!r} to the dependsOn of workflow {wf.workflow_id!r}: it then runs first")
+        wf.error(at, f"step {info.step_id!r} depends on step {step_id!r} of workflow {workflow_id!r}, which workflow {wf.workflow_id!r} does not run before its steps", f"add {reference!r} to the dependsOn of workflow {wf.workflow_id!r}: it then runs first")
     return None
 
 

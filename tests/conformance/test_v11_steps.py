@@ -322,3 +322,11 @@ def test_the_aborted_request_is_reported_as_timed_out_before_the_fallback(steps:
     run(steps, "timeout_goto", mode, servers={"api": stall_slow.url + "/api"}, on_event=events.append)
     ends = [(e.step_id, e.attributes.get("error.type")) for e in events if e.kind == "request.end"]  # type: ignore[attr-defined]
     assert ends == [("slow", "StepTimedOut"), ("fallback", None)], ends
+
+
+def test_depends_on_a_step_of_another_document(compile_feature: Compiler) -> None:
+    # after: runs $sourceDescriptions.shared.prep first, so its step 'one' is a met prerequisite.
+    errors = _errors(compile_feature, "bad-linked-order.yaml")
+    assert len(errors) == 2, errors
+    assert "workflows[0].steps[0].dependsOn[1]" in errors[0] and "workflow 'prep' has no step 'nope'" in errors[0]
+    assert "workflows[1].steps[0].dependsOn[0]" in errors[1] and "add '$sourceDescriptions.shared.prep' to the dependsOn of workflow 'unprepared'" in errors[1]
