@@ -41,6 +41,8 @@ from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text,
 from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme, linked_workflow
 from .regex import RegexError, ecma_pattern
 from .schemas import ANY, DATETIME_TYPE, ModelSet, PyType, TypeInferrer, wire_type
+from .validate import is_arazzo_1_1
+from . import v11_steps
 
 DEFAULT_POLL_INTERVAL = 1.0
 #: The input names ``$inputs.<name>`` reads (up to a '.', '#' or the end of the name).
@@ -98,6 +100,7 @@ class Action:
     retry_limit: int
     json_path: JsonPath
     counter: str = ""  # retry: the counter variable
+    parameters: Any = None  # Arazzo 1.1: inputs of the workflow the action goes to
 
 
 @dataclass
@@ -511,6 +514,8 @@ class WorkflowAnalyzer:
             self.steps.append(info)
             self.by_id[info.step_id] = info
         self._implicit_callee_outputs()
+        if is_arazzo_1_1(self.doc.arazzo.data):
+            v11_steps.order_steps(self)  # step dependsOn and output references decide the order
         for info in self.steps:
             at = info.json_path
             info.success_actions = self._actions(info.step.get("onSuccess"), at + ("onSuccess",), "successActions", self.workflow.get("successActions"))
@@ -521,6 +526,8 @@ class WorkflowAnalyzer:
                     if wanted in self.names.taken:  # a workflow-level action, counted per step
                         wanted = f"{snake_case(info.step_id, fallback='step')}_{wanted}"
                     action.counter = self.names.claim(wanted)
+            for action in info.success_actions + info.failure_actions:
+                v11_steps.no_parameters_without_workflow(self, action)
 
     def _actions(self, raw: Any, at: JsonPath, component_kind: str, workflow_level: Any) -> list[Action]:
         actions: list[Action] = []
@@ -584,6 +591,7 @@ class WorkflowAnalyzer:
             retry_after=float(after) if isinstance(after, (int, float)) and not isinstance(after, bool) and after >= 0 else None,
             retry_limit=int(limit) if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0 else 1,
             json_path=at,
+            parameters=item.get("parameters") if isinstance(item.get("parameters"), list) else None,
         )
 
     # -- credentials from the OpenAPI security schemes ---------------------------------
@@ -812,7 +820,8 @@ class WorkflowAnalyzer:
             "Raises:\n"
             + ("    InvalidInput: an input the inputs schema rejects (before any request).\n" if self.input_checks else "")
             + "    StepFailed: a step's response did not meet its success criteria.\n"
-            "    WorkflowTimeout: the ``timeout`` passed before the workflow finished."
+            + v11_steps.raises_line(self)
+            + "    WorkflowTimeout: the ``timeout`` passed before the workflow finished."
         )
         return docstring_text("\n\n".join(parts))
 
@@ -979,18 +988,22 @@ class WorkflowAnalyzer:
             pairs.append(f"{py_str(name)}: {source}")
         return self._validate_outputs(pairs)
 
-    def call_workflow(self, target: str, is_async: bool, at: JsonPath, arguments: list[tuple[str, str]] | None = None) -> str:
+    def call_workflow(self, target: str, is_async: bool, at: JsonPath, arguments: list[tuple[str, str]] | None = None, overrides: list[tuple[str, str]] | None = None) -> str:
         """The call of another workflow's function, sharing client, servers, sleep and deadline.
 
         ``arguments`` maps the callee's input names (original) to Python sources; without
-        it, inputs pass by name from this workflow's inputs of the same name.
+        it, inputs pass by name from this workflow's inputs of the same name, except those
+        in ``overrides`` (an action's parameters), which win.
         """
         callee = self.p.workflows[target]
         args: list[str] = []
         if arguments is None:
+            given = dict(overrides or [])
             arguments = []
             for original, param in callee.inputs.items():
-                if original in self.inputs:
+                if original in given:
+                    arguments.append((original, given[original]))
+                elif original in self.inputs:
                     arguments.append((original, self.argument(callee, original, self.inputs[original].name, self.input_types[original], at)))
                 elif original in callee.required_inputs:
                     self.error(at, f"workflow {target!r} needs input {original!r}, which workflow {self.workflow_id!r} does not have", f"declare {original!r} in the inputs of {self.workflow_id!r}: it is passed on by name")
@@ -1103,9 +1116,10 @@ class WorkflowAnalyzer:
             return self.next_lines(info) or ["pass"]
         return [self.sleep_line(ctx, info, seconds), "continue"]
 
-    def workflow_exit_lines(self, info: StepInfo, target: str, ctx: ExprContext, at: JsonPath) -> list[str]:
+    def workflow_exit_lines(self, info: StepInfo, target: str, ctx: ExprContext, at: JsonPath, action: Action | None = None) -> list[str]:
         """goto a workflow: a one-way transfer; this workflow ends with what it has."""
-        lines = [f"{self.workflow_vars[target]} = {self.call_workflow(target, ctx.is_async, at)}"]
+        overrides = v11_steps.action_arguments(ctx, action, target) if action is not None else None
+        lines = [f"{self.workflow_vars[target]} = {self.call_workflow(target, ctx.is_async, at, overrides=overrides)}"]
         if self.machine:
             return lines + ["break"]
         return lines + [f"return {self._early_result(info)}"]
@@ -1146,6 +1160,15 @@ class WorkflowAnalyzer:
         step, at = info.step, info.json_path
         request = ExprContext(self, info, is_async=is_async, phase="request")
         nodes: list[Node] = [Line(text) for text in request.request_lines(op, step, at)]
+        timeout_ms = v11_steps.step_timeout_ms(self, info) if is_arazzo_1_1(self.doc.arazzo.data) else None
+        if timeout_ms is not None:  # Arazzo 1.1: the step's own timeout fails it, for onFailure to act on
+            last = nodes[-1]
+            assert isinstance(last, Line)
+            nodes[-1] = Line(v11_steps.timed_request(last.text, timeout_ms))
+            late = ExprContext(self, info, is_async=is_async, phase="response", payload=request.payload_var, path_values=request.path_values)
+            late.timed_out = True
+            chain = self._failure_nodes(info, late, "raise _runtime.timed_out(_sent)")
+            nodes += [Block("if isinstance(_sent, _runtime.StepTimedOut):", (Line(v11_steps.timeout_comment(timeout_ms)),) + tuple(chain)), Line("_response = _sent")]
         ctx = ExprContext(self, info, is_async=is_async, phase="response", payload=request.payload_var, path_values=request.path_values)
         success = ctx.criteria(self._criteria(step.get("successCriteria"), at + ("successCriteria",)), default="_response.is_success")
         failed = ctx.failed_criterion_args()
@@ -1171,6 +1194,8 @@ class WorkflowAnalyzer:
         target = info.workflow_id
         assert target is not None
         callee = self.p.workflows[target]
+        if is_arazzo_1_1(self.doc.arazzo.data):
+            v11_steps.step_timeout_ms(self, info)  # checked (and not applied: a warning)
         request = ExprContext(self, info, is_async=is_async, phase="request")
         arguments = request.workflow_arguments(callee, info.step, info.json_path)
         var = self.workflow_vars[target]
@@ -1266,7 +1291,7 @@ class WorkflowAnalyzer:
         if action.kind == "goto":
             if action.target_workflow is not None:
                 if action.target_workflow in self.p.workflows:
-                    return self.workflow_exit_lines(info, action.target_workflow, ctx, action.json_path + ("workflowId",))
+                    return self.workflow_exit_lines(info, action.target_workflow, ctx, action.json_path + ("workflowId",), action)
                 return ["pass"]
             if action.target_step in self.by_id:
                 return self.goto_lines(info, action.target_step, ctx)
@@ -1285,6 +1310,9 @@ class WorkflowAnalyzer:
         for action in info.failure_actions:
             comment = Line(f"# onFailure {comment_text(action.name, 60)}: {self._describe(action)}")
             condition = ctx.criteria(action.criteria, default="True") if action.criteria else None
+            if condition == "False" and ctx.timed_out:
+                nodes.append(Line(f"# onFailure {comment_text(action.name, 60)} is not taken: its criteria read the response, which a timed-out step has not"))
+                continue
             if action.kind == "retry":
                 retries.append((condition, action))
                 guard = f"{action.counter} < {action.retry_limit}"
@@ -1293,9 +1321,9 @@ class WorkflowAnalyzer:
                 continue
             if action.kind == "end":
                 reason = py_str(f"the failure action {action.name!r} ended the workflow")
-                lines = [self._with_retries(raise_line, retries)[:-1] + f", reason={reason})" if raise_line.startswith(("raise StepFailed.from_response(", "raise _runtime.criteria_failed(")) else raise_line]
+                lines = [self._with_retries(raise_line, retries)[:-1] + f", reason={reason})" if raise_line.startswith(("raise StepFailed.from_response(", "raise _runtime.criteria_failed(", "raise _runtime.timed_out(")) else raise_line]
             elif action.kind == "goto" and action.target_workflow is not None and action.target_workflow in self.p.workflows:
-                lines = self.workflow_exit_lines(info, action.target_workflow, ctx, action.json_path + ("workflowId",))
+                lines = self.workflow_exit_lines(info, action.target_workflow, ctx, action.json_path + ("workflowId",), action)
             elif action.kind == "goto" and action.target_step in self.by_id:
                 lines = self.goto_lines(info, action.target_step, ctx)
             else:
@@ -1331,13 +1359,14 @@ class WorkflowAnalyzer:
 
     def _retry_lines(self, info: StepInfo, action: Action, ctx: ExprContext) -> list[str]:
         after = repr(float(action.retry_after)) if action.retry_after is not None else "None"
-        response = "_response" if info.operation is not None else "None"
+        response = "_response" if info.operation is not None and not ctx.timed_out else "None"
         seconds = f"_runtime.retry_delay({py_str(info.step_id)}, {response}, {after}, poll_interval, {self.p.options.poll_interval!r})"
         lines = [f"{action.counter} += 1", self._decided_line(info, "onFailure", action)]
         if info.operation is not None and idempotency_header(info.operation, self.p.options.idempotency_header) is not None:
             lines.append(f"_keys.retrying({py_str(info.step_id)})")
         if action.target_workflow is not None and action.target_workflow in self.p.workflows:
-            lines.append(f"{self.workflow_vars[action.target_workflow]} = {self.call_workflow(action.target_workflow, ctx.is_async, action.json_path + ('workflowId',))}")
+            overrides = v11_steps.action_arguments(ctx, action, action.target_workflow)
+            lines.append(f"{self.workflow_vars[action.target_workflow]} = {self.call_workflow(action.target_workflow, ctx.is_async, action.json_path + ('workflowId',), overrides=overrides)}")
         lines.append(self.sleep_line(ctx, info, seconds))
         if action.target_step is not None and action.target_step in self.by_id:
             lines += [f"_resume = {py_str(info.step_id)}", f"_step = {py_str(action.target_step)}"]
@@ -1506,6 +1535,10 @@ class ExprContext:
         self.path_values: dict[str, str] = dict(path_values or {})
         self.payload_var = payload
         self.failing = False  # inside onFailure: the body is an error response, not the success schema
+        #: The failure actions of a step whose own timeout ran out (Arazzo 1.1): there is no
+        #: response, so what reads the exchange is unavailable (a criterion reading it fails).
+        self.timed_out = False
+        self.unavailable = False  # set when an expression read the exchange of a timed-out step
         self.criterion_parts: list[tuple[str, str]] = []  # (condition text, Python source) of the last criteria() call
         self._outputs_stack: list[str] = []
         #: Where a request value must be present (JSON path of the value -> what it is for).
@@ -1692,6 +1725,9 @@ class ExprContext:
             self.error(at, f"{ex.to_source(node)} is not available {where}", "it describes a step's HTTP exchange: use it in that step's successCriteria, outputs or action criteria, and pass it on with $steps.<stepId>.outputs.<name>")
             return "None", ANY
         op = self.info.operation
+        if self.timed_out and not isinstance(node, (ex.Method, ex.RequestPath, ex.RequestBody)):
+            self.unavailable = True
+            return "None", ANY
         if isinstance(node, ex.StatusCode):
             return "_response.status_code", PyType("int")
         if isinstance(node, ex.Url):
@@ -2230,8 +2266,12 @@ class ExprContext:
         if not items:
             self.criterion_parts = []
             return default
+        self.unavailable = False
         parts = [self.criterion(c, at) for c, at in items]
         self.criterion_parts = [(_criterion_text(c), part) for (c, _), part in zip(items, parts)]
+        if self.unavailable:  # a timed-out step: a criterion reading its exchange cannot hold
+            self.unavailable = False
+            return "False"
         if len(parts) == 1:
             return parts[0]
         return " and ".join(f"({p})" if " or " in p else p for p in parts)
@@ -2306,7 +2346,7 @@ class ExprContext:
                     self.error(at + ("context",), f"malformed context expression {raw!r}: {exc.message}", exc.hint)
                 return None
             parsed = dotted
-        if xml and isinstance(parsed, ex.ResponseBody) and not parsed.pointer and self.phase == "response":
+        if xml and isinstance(parsed, ex.ResponseBody) and not parsed.pointer and self.phase == "response" and not self.timed_out:
             return "_response.content"  # the raw XML bytes: the parser reads their encoding declaration
         source, _ = self.expr(parsed, at + ("context",))
         return source
