@@ -31,14 +31,18 @@ from typing import Any
 
 from . import expressions as ex
 from . import v11_conditions, v11_grammar
+from . import v11_identity, v11_querystring, v11_selectors, v11_self
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile, walk
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
 from .inputs import compile_schema
+from .jsonpath_py import compile_jsonpath_test
 from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, model_field_name, pascal_case, py_literal, py_str, snake_case
 from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme, linked_workflow
 from .regex import RegexError, ecma_pattern
 from .schemas import ANY, DATETIME_TYPE, ModelSet, PyType, TypeInferrer, wire_type
+from .validate import is_arazzo_1_1
+from . import v11_steps
 
 DEFAULT_POLL_INTERVAL = 1.0
 #: The input names ``$inputs.<name>`` reads (up to a '.', '#' or the end of the name).
@@ -56,18 +60,27 @@ _TRANSPORT_RETRY_STATUSES = frozenset({"502", "503", "504"})
 #: 429 the OpenAPI merely documents is still retried (with its Retry-After, capped),
 #: unless the step has retry actions.
 _CRITERIA_RETRY_STATUSES = _TRANSPORT_RETRY_STATUSES | {"429"}
-#: Header parameters (lower case) that make a POST safe to send again with the same value.
-_IDEMPOTENCY_HEADERS = frozenset({"idempotency-key"})
+#: The header parameter (lower case) that makes a POST safe to send again with the same value;
+#: the ``idempotency-header`` option names one more.
+_IDEMPOTENCY_HEADER = "idempotency-key"
 
 
-def idempotency_header(op: Operation) -> str | None:
-    """The idempotency header the operation declares (as it spells it), if any."""
-    return next((name for name, location in op.parameters if location == "header" and name.lower() in _IDEMPOTENCY_HEADERS), None)
+def idempotency_header(op: Operation, configured: str | None = None) -> str | None:
+    """The idempotency header the operation declares (as it spells it), if any: the
+    configured name (any case) when the operation declares it, else ``Idempotency-Key``."""
+    headers = [name for name, location in op.parameters if location == "header"]
+    for wanted in ([configured.lower()] if configured else []) + [_IDEMPOTENCY_HEADER]:
+        found = next((name for name in headers if name.lower() == wanted), None)
+        if found is not None:
+            return found
+    return None
 
 
 @dataclass
 class Options:
     poll_interval: float = DEFAULT_POLL_INTERVAL
+    #: A header name (any case) that, besides ``Idempotency-Key``, marks an operation idempotency-keyed.
+    idempotency_header: str | None = None
 
 
 @dataclass
@@ -87,6 +100,7 @@ class Action:
     retry_limit: int
     json_path: JsonPath
     counter: str = ""  # retry: the counter variable
+    parameters: Any = None  # Arazzo 1.1: inputs of the workflow the action goes to
 
 
 @dataclass
@@ -156,7 +170,7 @@ class Analyzer:
         self.token_urls: dict[str, tuple[str, str]] = {}  # SERVERS key -> (source, absolute token URL)
         self.runtime_parts: set[str] = set()
         #: Some step sends an idempotency key: every function takes ``idempotency_key``.
-        self.keyed = any(b.operation is not None and idempotency_header(b.operation) is not None for b in resolved.all_steps())
+        self.keyed = any(b.operation is not None and idempotency_header(b.operation, options.idempotency_header) is not None for b in resolved.all_steps())
 
     def error(self, path: JsonPath, message: str, hint: str | None = None) -> None:
         self.report.add(self.arazzo.diagnostic(path, message, hint))
@@ -468,6 +482,13 @@ class WorkflowAnalyzer:
         while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and hops < 16:
             ref = schema["$ref"]
             hops += 1
+            if ref.startswith("#") and not ref.startswith("#/") and len(ref) > 1 and v11_identity.is_1_1(self.doc.arazzo.data):
+                found = v11_identity.anchored(self.doc.arazzo.data, ref[1:])  # a plain-name fragment: $anchor (1.1)
+                if found is None:
+                    self.error(at, f"inputs $ref {ref!r}: no schema in this document declares $anchor {ref[1:]!r}", "add $anchor to the schema under components.inputs, or write '#/components/inputs/<name>'")
+                    return {}, at
+                schema, at = found
+                continue
             if not ref.startswith("#/"):
                 self.error(at, f"inputs $ref {ref!r} must point into this document", "use '#/components/inputs/<name>'")
                 return {}, at
@@ -493,6 +514,8 @@ class WorkflowAnalyzer:
             self.steps.append(info)
             self.by_id[info.step_id] = info
         self._implicit_callee_outputs()
+        if is_arazzo_1_1(self.doc.arazzo.data):
+            v11_steps.order_steps(self)  # step dependsOn and output references decide the order
         for info in self.steps:
             at = info.json_path
             info.success_actions = self._actions(info.step.get("onSuccess"), at + ("onSuccess",), "successActions", self.workflow.get("successActions"))
@@ -503,6 +526,8 @@ class WorkflowAnalyzer:
                     if wanted in self.names.taken:  # a workflow-level action, counted per step
                         wanted = f"{snake_case(info.step_id, fallback='step')}_{wanted}"
                     action.counter = self.names.claim(wanted)
+            for action in info.success_actions + info.failure_actions:
+                v11_steps.no_parameters_without_workflow(self, action)
 
     def _actions(self, raw: Any, at: JsonPath, component_kind: str, workflow_level: Any) -> list[Action]:
         actions: list[Action] = []
@@ -566,6 +591,7 @@ class WorkflowAnalyzer:
             retry_after=float(after) if isinstance(after, (int, float)) and not isinstance(after, bool) and after >= 0 else None,
             retry_limit=int(limit) if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0 else 1,
             json_path=at,
+            parameters=item.get("parameters") if isinstance(item.get("parameters"), list) else None,
         )
 
     # -- credentials from the OpenAPI security schemes ---------------------------------
@@ -794,7 +820,8 @@ class WorkflowAnalyzer:
             "Raises:\n"
             + ("    InvalidInput: an input the inputs schema rejects (before any request).\n" if self.input_checks else "")
             + "    StepFailed: a step's response did not meet its success criteria.\n"
-            "    WorkflowTimeout: the ``timeout`` passed before the workflow finished."
+            + v11_steps.raises_line(self)
+            + "    WorkflowTimeout: the ``timeout`` passed before the workflow finished."
         )
         return docstring_text("\n\n".join(parts))
 
@@ -862,6 +889,8 @@ class WorkflowAnalyzer:
 
     def _may_be_unset(self, raw: Any) -> bool:
         """True when the output reads a step (or workflow) that a jump or early end may skip."""
+        if isinstance(raw, dict) and v11_selectors.is_selector(raw) and v11_identity.is_1_1(self.doc.arazzo.data):
+            raw = str(raw.get("context", "")).strip().removeprefix("{").removesuffix("}")  # a Selector Object reads its context
         parsed = _parse_leniently(raw)
         if parsed is None:
             return False
@@ -959,18 +988,22 @@ class WorkflowAnalyzer:
             pairs.append(f"{py_str(name)}: {source}")
         return self._validate_outputs(pairs)
 
-    def call_workflow(self, target: str, is_async: bool, at: JsonPath, arguments: list[tuple[str, str]] | None = None) -> str:
+    def call_workflow(self, target: str, is_async: bool, at: JsonPath, arguments: list[tuple[str, str]] | None = None, overrides: list[tuple[str, str]] | None = None) -> str:
         """The call of another workflow's function, sharing client, servers, sleep and deadline.
 
         ``arguments`` maps the callee's input names (original) to Python sources; without
-        it, inputs pass by name from this workflow's inputs of the same name.
+        it, inputs pass by name from this workflow's inputs of the same name, except those
+        in ``overrides`` (an action's parameters), which win.
         """
         callee = self.p.workflows[target]
         args: list[str] = []
         if arguments is None:
+            given = dict(overrides or [])
             arguments = []
             for original, param in callee.inputs.items():
-                if original in self.inputs:
+                if original in given:
+                    arguments.append((original, given[original]))
+                elif original in self.inputs:
                     arguments.append((original, self.argument(callee, original, self.inputs[original].name, self.input_types[original], at)))
                 elif original in callee.required_inputs:
                     self.error(at, f"workflow {target!r} needs input {original!r}, which workflow {self.workflow_id!r} does not have", f"declare {original!r} in the inputs of {self.workflow_id!r}: it is passed on by name")
@@ -1083,9 +1116,10 @@ class WorkflowAnalyzer:
             return self.next_lines(info) or ["pass"]
         return [self.sleep_line(ctx, info, seconds), "continue"]
 
-    def workflow_exit_lines(self, info: StepInfo, target: str, ctx: ExprContext, at: JsonPath) -> list[str]:
+    def workflow_exit_lines(self, info: StepInfo, target: str, ctx: ExprContext, at: JsonPath, action: Action | None = None) -> list[str]:
         """goto a workflow: a one-way transfer; this workflow ends with what it has."""
-        lines = [f"{self.workflow_vars[target]} = {self.call_workflow(target, ctx.is_async, at)}"]
+        overrides = v11_steps.action_arguments(ctx, action, target) if action is not None else None
+        lines = [f"{self.workflow_vars[target]} = {self.call_workflow(target, ctx.is_async, at, overrides=overrides)}"]
         if self.machine:
             return lines + ["break"]
         return lines + [f"return {self._early_result(info)}"]
@@ -1126,6 +1160,15 @@ class WorkflowAnalyzer:
         step, at = info.step, info.json_path
         request = ExprContext(self, info, is_async=is_async, phase="request")
         nodes: list[Node] = [Line(text) for text in request.request_lines(op, step, at)]
+        timeout_ms = v11_steps.step_timeout_ms(self, info) if is_arazzo_1_1(self.doc.arazzo.data) else None
+        if timeout_ms is not None:  # Arazzo 1.1: the step's own timeout fails it, for onFailure to act on
+            last = nodes[-1]
+            assert isinstance(last, Line)
+            nodes[-1] = Line(v11_steps.timed_request(last.text, timeout_ms))
+            late = ExprContext(self, info, is_async=is_async, phase="response", payload=request.payload_var, path_values=request.path_values)
+            late.timed_out = True
+            chain = self._failure_nodes(info, late, "raise _runtime.timed_out(_sent)")
+            nodes += [Block("if isinstance(_sent, _runtime.StepTimedOut):", (Line(v11_steps.timeout_comment(timeout_ms)),) + tuple(chain)), Line("_response = _sent")]
         ctx = ExprContext(self, info, is_async=is_async, phase="response", payload=request.payload_var, path_values=request.path_values)
         success = ctx.criteria(self._criteria(step.get("successCriteria"), at + ("successCriteria",)), default="_response.is_success")
         failed = ctx.failed_criterion_args()
@@ -1151,6 +1194,8 @@ class WorkflowAnalyzer:
         target = info.workflow_id
         assert target is not None
         callee = self.p.workflows[target]
+        if is_arazzo_1_1(self.doc.arazzo.data):
+            v11_steps.step_timeout_ms(self, info)  # checked (and not applied: a warning)
         request = ExprContext(self, info, is_async=is_async, phase="request")
         arguments = request.workflow_arguments(callee, info.step, info.json_path)
         var = self.workflow_vars[target]
@@ -1246,7 +1291,7 @@ class WorkflowAnalyzer:
         if action.kind == "goto":
             if action.target_workflow is not None:
                 if action.target_workflow in self.p.workflows:
-                    return self.workflow_exit_lines(info, action.target_workflow, ctx, action.json_path + ("workflowId",))
+                    return self.workflow_exit_lines(info, action.target_workflow, ctx, action.json_path + ("workflowId",), action)
                 return ["pass"]
             if action.target_step in self.by_id:
                 return self.goto_lines(info, action.target_step, ctx)
@@ -1265,6 +1310,9 @@ class WorkflowAnalyzer:
         for action in info.failure_actions:
             comment = Line(f"# onFailure {comment_text(action.name, 60)}: {self._describe(action)}")
             condition = ctx.criteria(action.criteria, default="True") if action.criteria else None
+            if condition == "False" and ctx.timed_out:
+                nodes.append(Line(f"# onFailure {comment_text(action.name, 60)} is not taken: its criteria read the response, which a timed-out step has not"))
+                continue
             if action.kind == "retry":
                 retries.append((condition, action))
                 guard = f"{action.counter} < {action.retry_limit}"
@@ -1273,9 +1321,9 @@ class WorkflowAnalyzer:
                 continue
             if action.kind == "end":
                 reason = py_str(f"the failure action {action.name!r} ended the workflow")
-                lines = [self._with_retries(raise_line, retries)[:-1] + f", reason={reason})" if raise_line.startswith(("raise StepFailed.from_response(", "raise _runtime.criteria_failed(")) else raise_line]
+                lines = [self._with_retries(raise_line, retries)[:-1] + f", reason={reason})" if raise_line.startswith(("raise StepFailed.from_response(", "raise _runtime.criteria_failed(", "raise _runtime.timed_out(")) else raise_line]
             elif action.kind == "goto" and action.target_workflow is not None and action.target_workflow in self.p.workflows:
-                lines = self.workflow_exit_lines(info, action.target_workflow, ctx, action.json_path + ("workflowId",))
+                lines = self.workflow_exit_lines(info, action.target_workflow, ctx, action.json_path + ("workflowId",), action)
             elif action.kind == "goto" and action.target_step in self.by_id:
                 lines = self.goto_lines(info, action.target_step, ctx)
             else:
@@ -1311,13 +1359,14 @@ class WorkflowAnalyzer:
 
     def _retry_lines(self, info: StepInfo, action: Action, ctx: ExprContext) -> list[str]:
         after = repr(float(action.retry_after)) if action.retry_after is not None else "None"
-        response = "_response" if info.operation is not None else "None"
+        response = "_response" if info.operation is not None and not ctx.timed_out else "None"
         seconds = f"_runtime.retry_delay({py_str(info.step_id)}, {response}, {after}, poll_interval, {self.p.options.poll_interval!r})"
         lines = [f"{action.counter} += 1", self._decided_line(info, "onFailure", action)]
-        if info.operation is not None and idempotency_header(info.operation) is not None:
+        if info.operation is not None and idempotency_header(info.operation, self.p.options.idempotency_header) is not None:
             lines.append(f"_keys.retrying({py_str(info.step_id)})")
         if action.target_workflow is not None and action.target_workflow in self.p.workflows:
-            lines.append(f"{self.workflow_vars[action.target_workflow]} = {self.call_workflow(action.target_workflow, ctx.is_async, action.json_path + ('workflowId',))}")
+            overrides = v11_steps.action_arguments(ctx, action, action.target_workflow)
+            lines.append(f"{self.workflow_vars[action.target_workflow]} = {self.call_workflow(action.target_workflow, ctx.is_async, action.json_path + ('workflowId',), overrides=overrides)}")
         lines.append(self.sleep_line(ctx, info, seconds))
         if action.target_step is not None and action.target_step in self.by_id:
             lines += [f"_resume = {py_str(info.step_id)}", f"_step = {py_str(action.target_step)}"]
@@ -1486,6 +1535,10 @@ class ExprContext:
         self.path_values: dict[str, str] = dict(path_values or {})
         self.payload_var = payload
         self.failing = False  # inside onFailure: the body is an error response, not the success schema
+        #: The failure actions of a step whose own timeout ran out (Arazzo 1.1): there is no
+        #: response, so what reads the exchange is unavailable (a criterion reading it fails).
+        self.timed_out = False
+        self.unavailable = False  # set when an expression read the exchange of a timed-out step
         self.criterion_parts: list[tuple[str, str]] = []  # (condition text, Python source) of the last criteria() call
         self._outputs_stack: list[str] = []
         #: Where a request value must be present (JSON path of the value -> what it is for).
@@ -1510,6 +1563,11 @@ class ExprContext:
             self.need_for = previous
 
     def _plain_value(self, raw: Any, at: JsonPath) -> tuple[str, PyType]:
+        if isinstance(raw, str) and "$self" in raw and v11_selectors.is_v11(self):
+            own = v11_self.self_value(self, raw, at)
+            if isinstance(own, tuple):
+                return own
+            raw = raw if own is None else own
         if isinstance(raw, str):
             try:
                 parsed = ex.parse_value(raw)
@@ -1532,6 +1590,11 @@ class ExprContext:
             if isinstance(parsed, ex.Template):
                 return self.template(parsed, raw, at), PyType("str")
             return self.expr(parsed, at)
+        if isinstance(raw, dict) and v11_selectors.is_v11(self):
+            if v11_selectors.is_selector(raw):
+                return v11_selectors.selector_value(self, raw, at)
+            if v11_selectors.almost_selector(raw):
+                self.warn(at, "this object has a selector but is not a Selector Object, so it is sent as it is", "a Selector Object has exactly context, selector and type (the draft name 'expression' is now 'context')")
         if isinstance(raw, dict):
             items = [f"{py_str(str(k))}: {self.value(v, at + (str(k),))[0]}" for k, v in raw.items()]
             literal = "{" + ", ".join(items) + "}"
@@ -1617,7 +1680,11 @@ class ExprContext:
                 continue
             if not (isinstance(part, ex.Input) and py_type.text == "str" and _IDENTIFIER.match(source)):
                 # JSON spelling; None becomes "" (1.0) or "null" (1.1: its string representation)
-                source = f"_runtime.{'text_1_1' if v11_conditions.is_1_1(self.doc) else 'text'}({source})"
+                if v11_conditions.is_1_1(self.doc):
+                    self.p.runtime_parts.add("v11")
+                    source = f"_runtime.text_1_1({source})"
+                else:
+                    source = f"_runtime.text({source})"
             pieces.append((source, False))
         merged: list[tuple[str, bool]] = []
         for piece in pieces:
@@ -1658,6 +1725,9 @@ class ExprContext:
             self.error(at, f"{ex.to_source(node)} is not available {where}", "it describes a step's HTTP exchange: use it in that step's successCriteria, outputs or action criteria, and pass it on with $steps.<stepId>.outputs.<name>")
             return "None", ANY
         op = self.info.operation
+        if self.timed_out and not isinstance(node, (ex.Method, ex.RequestPath, ex.RequestBody)):
+            self.unavailable = True
+            return "None", ANY
         if isinstance(node, ex.StatusCode):
             return "_response.status_code", PyType("int")
         if isinstance(node, ex.Url):
@@ -1895,6 +1965,10 @@ class ExprContext:
         if source is None:
             self.error(at, f"unknown source description {node.source!r}", did_you_mean(node.source, self.doc.sources))
             return "None", ANY
+        if v11_conditions.is_1_1(self.doc):
+            found = v11_grammar.source_description(self.doc, node, source.operations)
+            if found is not None:
+                return py_str(found), PyType("str")
         if node.field == "url":
             return py_str(self.doc.source_urls.get(node.source, source.url)), PyType("str")
         if node.field in source.operations:
@@ -1926,6 +2000,7 @@ class ExprContext:
         lines: list[str] = []
         by_location: dict[str, list[tuple[str, str]]] = {"path": [], "query": [], "header": [], "cookie": []}
         path_at: dict[str, JsonPath] = {}
+        query_string: list[tuple[str, str, JsonPath]] = []  # in: querystring (Arazzo 1.1, OpenAPI 3.2)
         for (name, location), (raw, p_at) in self._merged_parameters(step, at, for_workflow=False).items():
             spec = next((s for (n, loc), s in op.parameters.items() if loc == location and (n == name or (loc == "header" and n.lower() == name.lower()))), None)
             if location == "path" or (spec is not None and spec.required):
@@ -1938,11 +2013,15 @@ class ExprContext:
                 source = f"_runtime.text({source})"
             if location in by_location:
                 by_location[location].append((name, source))
+            elif location == "querystring":
+                query_string.append((name, source, p_at))
             else:
                 self.error(p_at[:-1] + ("in",), f"parameter location {location!r} is not path, query, header or cookie", "write in: path, query, header or cookie (a request body goes in requestBody)")
         auth = self.wf.auth_for(self.info, self)
         lines += auth.prelude
         url = self._url(op, dict(by_location["path"]), at, path_at)
+        if query_string:
+            url = v11_querystring.with_query_string(self, op, url, query_string, by_location["query"])
         headers = by_location["header"] + auth.headers
         explicit = {n.lower() for n, _ in headers}
         query = by_location["query"] + auth.query
@@ -1953,7 +2032,7 @@ class ExprContext:
             headers.append(("Content-Type", content_type))
         if cookies and "cookie" not in explicit:
             headers.append(("Cookie", "_runtime.cookies({" + ", ".join(f"{py_str(n)}: {v}" for n, v in cookies) + "})"))
-        key_header = idempotency_header(op)
+        key_header = idempotency_header(op, self.wf.p.options.idempotency_header)
         keyed = key_header is not None and key_header.lower() not in explicit
         if key_header is not None and keyed:
             headers.append((key_header, f"_keys.key({py_str(self.info.step_id)})"))
@@ -2106,6 +2185,8 @@ class ExprContext:
             if is_xml:
                 self.p.runtime_parts.add("xpath")
                 source = f"_runtime.xml_replace({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
+            elif any(t.startswith("$") for t, _ in replacements):
+                source = f"_runtime.replace_selected({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
             else:
                 source = f"_runtime.replace_pointer({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
         if base == "multipart/form-data":
@@ -2157,6 +2238,13 @@ class ExprContext:
             if not isinstance(item, dict) or not isinstance(item.get("target"), str):
                 continue
             target = item["target"]
+            if v11_selectors.is_v11(self):
+                chosen = v11_selectors.replacement_target(self, item, r_at, xml=xml)
+                if chosen is None:
+                    continue
+                source, _ = self.value(item.get("value"), r_at + ("value",))
+                out.append((chosen, source))
+                continue
             if xml:
                 try:
                     ex.check_xpath(target)
@@ -2178,8 +2266,12 @@ class ExprContext:
         if not items:
             self.criterion_parts = []
             return default
+        self.unavailable = False
         parts = [self.criterion(c, at) for c, at in items]
         self.criterion_parts = [(_criterion_text(c), part) for (c, _), part in zip(items, parts)]
+        if self.unavailable:  # a timed-out step: a criterion reading its exchange cannot hold
+            self.unavailable = False
+            return "False"
         if len(parts) == 1:
             return parts[0]
         return " and ".join(f"({p})" if " or " in p else p for p in parts)
@@ -2254,7 +2346,7 @@ class ExprContext:
                     self.error(at + ("context",), f"malformed context expression {raw!r}: {exc.message}", exc.hint)
                 return None
             parsed = dotted
-        if xml and isinstance(parsed, ex.ResponseBody) and not parsed.pointer and self.phase == "response":
+        if xml and isinstance(parsed, ex.ResponseBody) and not parsed.pointer and self.phase == "response" and not self.timed_out:
             return "_response.content"  # the raw XML bytes: the parser reads their encoding declaration
         source, _ = self.expr(parsed, at + ("context",))
         return source
@@ -2280,6 +2372,9 @@ class ExprContext:
             return "False"
         self._check_jsonpath_members(query, goessner, raw_context, at + ("condition",))
         self.p.runtime_parts.add("jsonpath")
+        compiled = compile_jsonpath_test(query, context, goessner=goessner)
+        if compiled is not None:  # plain Python; the query stays in the generated comment of the criterion
+            return compiled
         flavour = ", goessner=True" if goessner else ""
         return f"_runtime.jsonpath_test({context}, {py_str(query)}{flavour})"
 
@@ -2342,7 +2437,7 @@ def _certain_number(node: ex.Condition, source: str) -> bool:
     """A number literal or the status code: plain Python comparison operators are safe."""
     if isinstance(node, ex.Literal):
         return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-    return source == "response.status_code"
+    return source in ("_response.status_code", "response.status_code")
 
 
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}

@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
         if codegen:
             p.add_argument("--poll-interval", type=float, metavar="SECONDS", help="default delay between polls of a goto loop that gives none (default: 1.0)")
             p.add_argument("--line-length", type=int, metavar="N", help="black line length of the generated code, 40 to 300 (default: 88)")
+            p.add_argument(
+                "--idempotency-header",
+                metavar="NAME",
+                help="a header parameter name (any case) that, like Idempotency-Key, marks an operation as taking an idempotency key (overrides 'idempotency-header')",
+            )
         noise = p.add_mutually_exclusive_group()
         noise.add_argument("-q", "--quiet", action="store_true", help="print errors only")
         noise.add_argument("-v", "--verbose", action="store_true", help="also print timings, every file written, every package found current and the warnings it keeps")
@@ -162,6 +167,7 @@ def _overrides(args: argparse.Namespace) -> Overrides:
         poll_interval=getattr(args, "poll_interval", None),
         line_length=getattr(args, "line_length", None),
         source_map=parse_source_map_option(args.source_map),
+        idempotency_header=getattr(args, "idempotency_header", None),
     )
     check_overrides(overrides)
     return overrides

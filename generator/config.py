@@ -6,6 +6,7 @@ and the options.  Command-line options override it.
     strict = false             # warnings are errors
     poll-interval = 1.0        # default delay of goto loops that give none
     line-length = 88           # black line length of the generated code
+    idempotency-header = "X-Idempotency-Token"  # also marks operations idempotency-keyed
     source-map = { "https://example.com/api/" = "vendor/api" }  # URL prefix -> local folder
 
     [[tool.arazzo-codegen.specs]]
@@ -39,7 +40,9 @@ DEFAULT_POLL_INTERVAL = 1.0
 DEFAULT_LINE_LENGTH = 88
 LINE_LENGTH_RANGE = (40, 300)
 
-_OPTION_KEYS = {"out": "a string", "strict": "a boolean", "poll-interval": "a number", "line-length": "an integer"}
+_OPTION_KEYS = {"out": "a string", "strict": "a boolean", "poll-interval": "a number", "line-length": "an integer", "idempotency-header": "a string"}
+#: RFC 9110 ``token`` characters: what an HTTP header name may be made of.
+_TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 TOP_KEYS = {**_OPTION_KEYS, "source-map": "a table of URL prefix = folder", "specs": "an array of tables ([[tool.arazzo-codegen.specs]])"}
 SPEC_KEYS = {"spec": "a string", "package": "a string", **_OPTION_KEYS}
 
@@ -57,17 +60,21 @@ class Job:
     line_length: int = DEFAULT_LINE_LENGTH
     #: (URL prefix, absolute local folder) pairs, longest prefix first (see SourceMap).
     source_map: tuple[tuple[str, str], ...] = ()
+    #: A header parameter name (any case) that, like ``Idempotency-Key``, makes a POST keyed.
+    idempotency_header: str | None = None
 
     @property
     def package_dir(self) -> Path:
         return self.out / self.package
 
     def options(self) -> dict[str, object]:
-        """What the stamp hashes besides the inputs (a source map only when there is
-        one, so that packages built without one keep their stamps)."""
+        """What the stamp hashes besides the inputs (a source map or an idempotency header
+        only when there is one, so that packages built without them keep their stamps)."""
         options: dict[str, object] = {"package": self.package, "strict": self.strict, "poll_interval": self.poll_interval, "line_length": self.line_length}
         if self.source_map:
             options["source_map"] = self.source_map
+        if self.idempotency_header is not None:
+            options["idempotency_header"] = self.idempotency_header
         return options
 
 
@@ -80,6 +87,7 @@ class Overrides:
     poll_interval: float | None = None
     line_length: int | None = None
     source_map: tuple[tuple[str, str], ...] = ()  # --source-map PREFIX=DIR, DIR absolute
+    idempotency_header: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,7 +176,7 @@ def jobs_for_specs(specs: Sequence[str], config: Config | None, overrides: Overr
             raise UsageError(f"{spec}: no such file" if not path.exists() else f"{spec}: not a file")
         known = configured.get(Path(os.path.abspath(path)))
         if known is not None and package is None:
-            jobs.append(Job(path, known.package, known.out, known.strict, known.poll_interval, known.line_length, known.source_map))
+            jobs.append(Job(path, known.package, known.out, known.strict, known.poll_interval, known.line_length, known.source_map, known.idempotency_header))
             continue
         name = package if package is not None else package_name(path)
         _check_package(name, "--package" if package is not None else f"{spec}: the package name derived from the file name")
@@ -206,6 +214,8 @@ def check_overrides(overrides: Overrides) -> None:
         _check_line_length(overrides.line_length, "--line-length")
     if overrides.poll_interval is not None:
         _check_poll_interval(overrides.poll_interval, "--poll-interval")
+    if overrides.idempotency_header is not None:
+        _check_header_name(overrides.idempotency_header, "--idempotency-header")
 
 
 def _job(spec: Path, package: str, root: Path, overrides: Overrides, entry: Mapping[str, Any], section: Mapping[str, Any]) -> Job:
@@ -218,6 +228,7 @@ def _job(spec: Path, package: str, root: Path, overrides: Overrides, entry: Mapp
         poll_interval=float(_pick(overrides.poll_interval, entry.get("poll-interval"), section.get("poll-interval"), DEFAULT_POLL_INTERVAL)),
         line_length=int(_pick(overrides.line_length, entry.get("line-length"), section.get("line-length"), DEFAULT_LINE_LENGTH)),
         source_map=merge_source_maps(_configured_map(section.get("source-map"), root), overrides.source_map),
+        idempotency_header=_pick(overrides.idempotency_header, entry.get("idempotency-header"), section.get("idempotency-header")),
     )
 
 
@@ -284,6 +295,8 @@ def _check_table(table: Mapping[str, Any], allowed: Mapping[str, str], where: st
             _check_line_length(value, f"{where}: 'line-length'")
         elif key == "poll-interval":
             _check_poll_interval(value, f"{where}: 'poll-interval'")
+        elif key == "idempotency-header":
+            _check_header_name(value, f"{where}: 'idempotency-header'")
         elif key in ("out", "spec") and not value.strip():
             raise UsageError(f"{where}: '{key}' must not be empty")
 
@@ -327,6 +340,13 @@ def _check_line_length(value: int, where: str) -> None:
 def _check_poll_interval(value: float, where: str) -> None:
     if not value >= 0 or value == float("inf"):
         raise UsageError(f"{where} must be a finite number of seconds >= 0, not {value}")
+
+
+def _check_header_name(value: str, where: str) -> None:
+    bad = sorted({c for c in value if c not in _TCHARS})
+    if not value or bad:
+        found = "it is empty" if not value else "it contains " + ", ".join(repr(c) for c in bad)
+        raise UsageError(f"{where} must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), but {found}")
 
 
 def _check_package(name: str, where: str) -> None:

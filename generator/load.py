@@ -20,6 +20,7 @@ from urllib.parse import unquote, urldefrag
 
 import yaml
 
+from . import v11_identity
 from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
 
 try:  # pragma: no branch - depends on how PyYAML was built
@@ -336,6 +337,9 @@ class Loader:
         self.files: dict[Path, SourceFile | None] = {}
         #: (URL prefix, absolute folder), longest prefix first: remote URLs that are read locally.
         self.source_map = tuple(sorted(source_map, key=lambda item: -len(item[0])))
+        #: Absolute ``$self`` URI -> the document that declares it (see v11_identity).
+        self.identities: dict[str, Path] = {}
+        self.identity_scans: set[tuple[Path, str]] = set()  # (folder, URI) searched already
 
     def load(self, path: Path, referrer: SourceFile | None = None, at: JsonPath = ()) -> SourceFile | None:
         # The real path, as the operating system opens it: 'vendor/../store.yaml' with
@@ -346,6 +350,8 @@ class Loader:
             return self.files[path]
         source = self._read(path, referrer, at)
         self.files[path] = source
+        if source is not None:
+            v11_identity.register(self, source)
         return source
 
     def _read(self, path: Path, referrer: SourceFile | None, at: JsonPath) -> SourceFile | None:
@@ -440,7 +446,13 @@ class Loader:
 
     def load_url(self, referrer: SourceFile, url: str, at: JsonPath, what: str = "reference") -> SourceFile | None:
         """The document a relative URL in ``referrer`` names; a remote URL is
-        refused (the generator never fetches anything)."""
+        refused (the generator never fetches anything).  A document with a ``$self``
+        is found by that identity first (Arazzo 1.1)."""
+        identified = v11_identity.find(self, referrer, url, at, is_remote(url))
+        if identified is v11_identity.REPORTED:
+            return None
+        if identified is not None:
+            return self.load(identified, referrer, at)
         if is_remote(url):
             local = self._mapped(referrer, url, at, what)
             if local is None:
@@ -461,7 +473,7 @@ class Loader:
                 referrer.diagnostic(
                     at,
                     f"{what} {url!r} is a remote URL; the generator reads only local files",
-                    f"download the document next to the one that names it and use a relative path, or map the URL to a local copy: --source-map {example}=DIR (or source-map in [tool.arazzo-codegen])",
+                    v11_identity.remote_hint(referrer) + f"download the document next to the one that names it and use a relative path, or map the URL to a local copy: --source-map {example}=DIR (or source-map in [tool.arazzo-codegen])",
                 )
             )
             return None

@@ -15,7 +15,8 @@ What differs from a 1.0 document:
   is matched literally, as one atom;
 * a null context, a malformed query (one built by substitution) and an evaluation
   error make the criterion fail, logged (runtime: regex_holds, jsonpath_holds,
-  xpath_holds).
+  xpath_holds, in the runtime parts v11, v11_jsonpath and v11_xpath, which only 1.1
+  documents include: a 1.0 package's runtime is unchanged).
 
 The static text of a condition is still checked when the workflow is compiled (each
 embedded expression stands in as a placeholder of its kind), a stricter choice than
@@ -133,8 +134,9 @@ def criterion(ctx: ExprContext, crit: dict[str, Any], at: JsonPath, kind: Any, v
             return "False"
         source, _ = ctx.expr(parsed, at + ("condition",))
         sources.append(source)
+    ctx.p.runtime_parts.add("v11")  # embed, regex_holds (templates/runtime/v11.py.jinja)
     if kind != "regex":
-        ctx.p.runtime_parts.add(kind)
+        ctx.p.runtime_parts.update((kind, "v11_" + kind))  # the evaluator and its 1.1 test
     if kind == "regex":
         return _regex(ctx, at, condition, pieces, holes, states, sources, context)
     if kind == "jsonpath":

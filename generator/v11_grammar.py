@@ -15,6 +15,7 @@ Each expression is parsed by the 1.0 parser (generator/expressions.py), which th
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from . import expressions as ex
@@ -22,6 +23,7 @@ from .diagnostics import JsonPath
 
 if TYPE_CHECKING:
     from .analyze import ExprContext
+    from .resolve import Resolved
 
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9._-]+$")
 
@@ -48,3 +50,19 @@ def check(ctx: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> bool:
     if isinstance(node, ex.SourceDescriptionRef) and ("{" in node.field or "}" in node.field):
         ctx.error(at, f"{shown}: in Arazzo 1.1 a source description reference may not contain '{{' or '}}'", "name the operationId, workflowId or field without braces")
     return False
+
+
+def source_description(doc: Resolved, node: ex.SourceDescriptionRef, operations: Mapping[str, object]) -> str | None:
+    """``$sourceDescriptions.<name>.<ref>`` in a 1.1 document (CHANGES-1.1 section 28):
+    an operationId (an OpenAPI source) or workflowId (an Arazzo source) first; only
+    when none matches, a field of the Source Description Object (url, type, name, x-...).
+    None: neither (the caller reports it as in 1.0)."""
+    linked = doc.linked.get(node.source)
+    if node.field in operations or (linked is not None and node.field in linked.workflow_ids()):
+        return node.field
+    if node.field == "url":
+        return doc.source_urls.get(node.source)
+    for desc in doc.arazzo.data.get("sourceDescriptions") or []:
+        if isinstance(desc, dict) and desc.get("name") == node.source and isinstance(desc.get(node.field), str):
+            return str(desc[node.field])
+    return None

@@ -30,10 +30,11 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
-from . import expressions
+from . import expressions, v11_values
 from .cache import TextCache, module_digest, package_version
 from .diagnostics import Diagnostic, JsonPath, Report, Severity, did_you_mean
 from .load import Loader, SourceFile
+from . import v11_schema
 
 ARAZZO_VERSION_PREFIX = "1.0."
 #: Arazzo 1.1 documents are held to the 1.1 schema and the 1.1 rules.
@@ -93,12 +94,19 @@ def validate_arazzo(source: SourceFile, report: Report, loader: Loader | None = 
         if not explained and minor != "1.0":  # no branch explains it: say what the schema says
             text = str(error.message)
             explained = [(tuple(error.absolute_path), _SCHEMA_PREFIX + (text if len(text) < 200 else text[:197] + "..."), "compare it with the 1.1 specification's object for this place")]
+        if minor == "1.1":
+            explained = [refined for path, message, hint in explained for refined in v11_schema.refine(data, path, message, hint)]
         for path, message, hint in explained:
             if path in covered:
                 continue
             schema_findings.setdefault(path, []).append((message, hint))
     for path, findings in schema_findings.items():
         if _any_replacement_value(path, findings):
+            continue
+        rewritten = v11_values.plain_mapping_value(data, path, [m for m, _ in findings]) if minor == "1.1" else None
+        if rewritten is not None:  # a plain mapping as a 1.1 parameter value: the text allows it (#559)
+            for at, message, hint, severity in rewritten:
+                report.add(source.diagnostic(at, message, hint, severity=severity))
             continue
         type_errors = [f for f in findings if f[0].startswith(_TYPE_PREFIX)]
         for message, hint in type_errors or findings:  # a value of the wrong type explains the rest
@@ -599,7 +607,10 @@ def _check_criterion(source: SourceFile, report: Report, at: JsonPath, criterion
         table = _EXPRESSION_VERSIONS_1_1 if minor == "1.1" else _EXPRESSION_VERSIONS
         versions = table.get(inner) if isinstance(inner, str) else None
         if versions is None:
-            report.add(source.diagnostic(at + ("type",), f"unknown criterion expression type {inner!r}", "a criterion expression type object names jsonpath or xpath, and a version"))
+            hint = "a criterion expression type object names jsonpath or xpath, and a version"
+            if minor == "1.1" and inner == "jsonpointer":  # the 1.1 schema admits it; the Criterion Object's prose does not
+                hint = "a JSON pointer selects a value, it does not test one: use it in a Selector Object or targetSelectorType; for a condition use jsonpath (rfc9535) or xpath"
+            report.add(source.diagnostic(at + ("type",), f"unknown criterion expression type {inner!r}", hint))
             return
         if kind.get("version") not in versions:
             report.add(source.diagnostic(at + ("type",), f"unknown {inner} version {kind.get('version')!r}", "use " + _or_list(versions)))
@@ -731,6 +742,15 @@ def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
     return found
 
 
+def _spec_validator_class(version: str) -> Any:
+    """openapi-spec-validator's validator class for an OpenAPI version, or None: 3.0 and
+    3.1, and 3.2 where the installed release has it (0.9.0, the pinned one, does)."""
+    import openapi_spec_validator
+
+    name = {"3.0": "OpenAPIV30SpecValidator", "3.1": "OpenAPIV31SpecValidator", "3.2": "OpenAPIV32SpecValidator"}.get(".".join(version.split(".")[:2]))
+    return getattr(openapi_spec_validator, name, None) if name else None
+
+
 def validate_openapi(source: SourceFile, report: Report, deferred: list[SourceFile] | None = None) -> None:
     """openapi-spec-validator findings become warnings (errors under --strict).
 
@@ -747,8 +767,9 @@ def validate_openapi(source: SourceFile, report: Report, deferred: list[SourceFi
         report.add(source.diagnostic((), "not an OpenAPI 3.x document: the 'openapi' version field is missing", "sourceDescriptions of type openapi must point at OpenAPI 3.0 or 3.1 documents"))
         return
     version = data["openapi"]
-    if not (version.startswith("3.0") or version.startswith("3.1")):
-        report.add(source.diagnostic(("openapi",), f"OpenAPI {version} is not validated (only 3.0 and 3.1 are)", "the generator still reads the operations it needs", severity=Severity.WARNING))
+    if not version.startswith(("3.0", "3.1")) and _spec_validator_class(version) is None:  # 3.2: imports the validator
+        checked = "3.0, 3.1 and 3.2" if _spec_validator_class("3.2.0") is not None else "3.0 and 3.1"
+        report.add(source.diagnostic(("openapi",), f"OpenAPI {version} is not validated (openapi-spec-validator {package_version('openapi-spec-validator')} checks {checked})", "the generator still reads the operations it needs", severity=Severity.WARNING))
         return
     if len(source.text) > MAX_VALIDATED_CHARS and not report.strict:
         report.add(
@@ -806,11 +827,11 @@ def spec_validator_findings(source: SourceFile, cache: TextCache | None = None) 
 
 
 def run_spec_validator(source: SourceFile, report: Report) -> None:
-    """openapi-spec-validator over one OpenAPI 3.0/3.1 document, as warnings."""
-    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+    """openapi-spec-validator over one OpenAPI 3.0, 3.1 or 3.2 document, as warnings."""
 
     data = source.data
-    validator_cls = OpenAPIV30SpecValidator if str(data["openapi"]).startswith("3.0") else OpenAPIV31SpecValidator
+    version = str(data["openapi"])
+    validator_cls = _spec_validator_class("3.0" if version.startswith("3.0") else "3.2" if version.startswith("3.2") else "3.1")
     try:
         errors = list(validator_cls(data).iter_errors())
     except RecursionError:

@@ -120,7 +120,7 @@ def test_1_1_schema_refuses_a_fail_fixture_for_its_defect_not_its_source(folder:
     ]
     code, errors, _ = errors_of(["validate", "invalid-self-fragment.arazzo.yaml"], capsys)
     assert code == 1
-    assert len(errors) == 1 and errors[0].startswith("invalid-self-fragment.arazzo.yaml:2:8: error: $['$self']: ") and "'^[^#]*$'" in errors[0]
+    assert errors == ["invalid-self-fragment.arazzo.yaml:2:8: error: $['$self']: $self may not have a fragment ('#...'): it names the whole document"]
 
 
 def test_1_1_only_forms_are_not_judged_by_1_0_rules(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -181,7 +181,7 @@ workflows:
         # A step of each kind fails the 1.1 schema's oneOf of three kinds; the
         # finding is the one of the kind its fields say it is, or one every kind shares.
         ("        operationId: op\n        channelPath: orders\n        action: send\n", "10:9: error: $.workflows[0].steps[0]", "names both 'operationId' and 'channelPath'; exactly one of operationId or channelPath is allowed"),
-        ("        workflowId: other\n        action: send\n", "12:17: error: $.workflows[0].steps[0].action", "unknown field 'action'"),
+        ("        workflowId: other\n        action: send\n", "12:17: error: $.workflows[0].steps[0].action", "a step that calls workflow 'other' cannot have 'action'"),
         ("        operationId: op\n        successCriteria: []\n", "12:9: error: $.workflows[0].steps[0].successCriteria", "must not be empty"),
         (
             "        operationId: op\n        onFailure:\n          - name: again\n            type: retry\n            parameters:\n              - name: id\n                value: 1\n",

@@ -189,7 +189,7 @@ def test_unknown_spec_key_suggests_the_right_one(project: Path, capsys: pytest.C
 
 def test_unknown_key_without_a_close_match_lists_the_known_ones(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_pyproject(project, BASE.replace('out = "gen"', 'out = "gen"\nzzz = 1'))
-    assert_usage_error(["check"], capsys, "unknown key 'zzz'", "known: line-length, out, poll-interval, source-map, specs, strict")
+    assert_usage_error(["check"], capsys, "unknown key 'zzz'", "known: idempotency-header, line-length, out, poll-interval, source-map, specs, strict")
 
 
 def test_missing_section(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -297,3 +297,39 @@ def test_read_config_raises_usage_error_not_traceback(project: Path) -> None:
     pyproject = write_pyproject(project, BASE.replace("out =", "ot ="))
     with pytest.raises(UsageError, match=r"unknown key 'ot'; did you mean 'out'\?"):
         read_config(pyproject, Overrides())
+
+
+# --- idempotency-header ---------------------------------------------------------------
+
+
+def test_idempotency_header_from_the_configuration_and_the_command_line(project: Path) -> None:
+    write_pyproject(
+        project,
+        BASE.replace('out = "gen"', 'out = "gen"\nidempotency-header = "X-Request-Token"')
+        + f'\n[[tool.arazzo-codegen.specs]]\nspec = "{OTHER}"\npackage = "voiceinfra"\nidempotency-header = "X-Idempotency-Token"\n',
+    )
+    first, second = _cli_jobs(["generate"])
+    assert (first.idempotency_header, second.idempotency_header) == ("X-Request-Token", "X-Idempotency-Token")
+    assert first.options()["idempotency_header"] == "X-Request-Token"
+    first, second = _cli_jobs(["generate", "--idempotency-header", "Idem-Key"])
+    assert (first.idempotency_header, second.idempotency_header) == ("Idem-Key", "Idem-Key")
+    (job,) = _cli_jobs(["generate", SPEC])  # a configured spec named on the command line keeps it
+    assert job.idempotency_header == "X-Request-Token"
+    write_pyproject(project, BASE)
+    (job,) = _cli_jobs(["generate"])
+    assert job.idempotency_header is None and "idempotency_header" not in job.options()
+
+
+@pytest.mark.parametrize(
+    ("setting", "argv", "needle"),
+    [
+        ("idempotency-header = 1", ["check"], "'idempotency-header' must be a string, not an integer"),
+        ('idempotency-header = ""', ["check"], "'idempotency-header' must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), but it is empty"),
+        ('idempotency-header = "X Key:"', ["check"], "'idempotency-header' must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), but it contains ' ', ':'"),
+        ("", ["generate", "--idempotency-header", "Bad\u00e9"], "--idempotency-header must be an HTTP header name"),
+        ('idempotency_header = "X"', ["check"], "unknown key 'idempotency_header'; did you mean 'idempotency-header'?"),
+    ],
+)
+def test_bad_idempotency_header(project: Path, capsys: pytest.CaptureFixture[str], setting: str, argv: list[str], needle: str) -> None:
+    write_pyproject(project, BASE.replace('out = "gen"', setting))
+    assert_usage_error(argv, capsys, needle)

@@ -12,6 +12,7 @@ literally, as one atom.
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import pytest
@@ -119,3 +120,20 @@ def test_embedded_null_and_objects_become_text(v11: Compiled, v10: Compiled, ser
 def test_1_0_does_not_substitute_in_query_conditions(compile_feature: Compiler) -> None:
     compiled = compile_feature(FEATURE, "embedded-1-0.yaml")
     assert any("successCriteria[1].condition: malformed JSONPath query '$.items[?@.price > {$inputs.min}]'" in e for e in compiled.errors), compiled.errors
+
+
+def test_embed_escapes_for_each_place(v11: Compiled) -> None:
+    runtime = importlib.import_module(v11.package + "._runtime")
+    embed, holds = runtime.embed, runtime.jsonpath_holds
+    tricky = 'a"b\\c\nd'
+    body = {"items": [{"name": tricky}]}
+    double = embed("jsonpath", ('$.items[?@.name == "', '"]'), ((tricky, '"'),))
+    single = embed("jsonpath", ("$.items[?@.name == '", "']"), ((tricky, "'"),))
+    assert double == '$.items[?@.name == "a\\"b\\\\c\\nd"]' and holds(body, double)
+    assert single == "$.items[?@.name == 'a\"b\\\\c\\nd']" and holds(body, single)
+    assert [embed("jsonpath", ("$[?@ == ", "]"), ((v, ""),)) for v in (True, None, 1.5, -2)] == ["$[?@ == true]", "$[?@ == null]", "$[?@ == 1.5]", "$[?@ == -2]"]
+    assert embed("xpath", ("/a[@b = '", "']"), (("it's", "'"),)) == "/a[@b = 'it''s']"
+    assert embed("xpath", ("/a[@b = ", "]"), (("true()", ""),)) is None  # only numbers stand outside a literal
+    # In a regex character class the value's characters join the class, each literally.
+    pattern = embed("regex", ("(?a)^[", "x]\\Z"), (("a-z]|.*", "class"),))
+    assert not runtime.regex_holds(pattern, "q") and runtime.regex_holds(pattern, "|")
