@@ -50,6 +50,7 @@ _VERSION_1_1 = re.compile(r"^1\.1\.\d+(-.+)?$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9._-]+$")
 _ID_STRICT = re.compile(r"^[A-Za-z0-9_-]+$")
 _DOTTED_INPUT = re.compile(r"\$inputs\.([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+)(#(?:/[^\s{}#/]*)*)?")
+_STEP_OUTPUT = re.compile(r"\$steps\.([A-Za-z0-9_-]+)\.outputs")
 _SOURCE_REF = re.compile(r"\$sourceDescriptions\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)")
 _SOURCE_FIELDS = frozenset({"name", "url", "type", "description"})
 _COMPONENT_INPUTS = re.compile(r"\$components\.inputs\.([^\s{}#]+)")
@@ -149,6 +150,8 @@ class _Upgrader:
         self.embedded_nulls(root)
         self.source_fields(root)
         self.mapping_values(root)
+        self.selector_shapes(root)
+        self.forward_references(root)
         self.apply(root)
         return self.result
 
@@ -295,6 +298,30 @@ class _Upgrader:
         for path, node in _all_mappings(root, ()):
             if len(path) >= 3 and path[-1] == "value" and path[-3] == "parameters" and _get(node, "selector") is None:
                 self.note(node, path, "a mapping as a parameter value: the Arazzo 1.1 JSON Schema takes no object here but a Selector Object (OAI/Arazzo-Specification#559), so 1.1 tools may refuse it", "pass a JSON text string or a runtime expression, or keep the document at 1.0")
+
+    def selector_shapes(self, root: yaml.MappingNode) -> None:
+        """An object of exactly ``context``, ``selector`` and ``type``: sent as written in
+        1.0, a Selector Object (evaluated) in 1.1."""
+        for path, node in _all_mappings(root, ()):
+            keys = {k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode) and not k.value.startswith("x-")}
+            if keys == {"context", "selector", "type"} and "criteria" not in path and "successCriteria" not in path:
+                self.note(node, path, "an object of context, selector and type: Arazzo 1.0 sends it as written, 1.1 evaluates it as a Selector Object", "keep it if the selector is meant; otherwise give the object another key, or keep the document at 1.0")
+
+    def forward_references(self, root: yaml.MappingNode) -> None:
+        """``$steps.X.outputs`` read by a step before X: 1.1 orders steps by such
+        references (or refuses them), 1.0 reads X's outputs before X ran."""
+        for wpath, workflow in _seq_items(root, ("workflows",)):
+            steps = list(_seq_items(workflow, ("steps",), wpath))
+            order = {}
+            for index, (_, step) in enumerate(steps):
+                sid = _get(step, "stepId")
+                if isinstance(sid, yaml.ScalarNode):
+                    order[sid.value] = index
+            for index, (spath, step) in enumerate(steps):
+                for path, scalar in _scalars(step, spath):
+                    for match in _STEP_OUTPUT.finditer(scalar.value):
+                        if order.get(match.group(1), -1) > index:
+                            self.note(scalar, path, f"'{match.group(0)}' reads the outputs of a later step: Arazzo 1.1 runs {match.group(1)!r} first (steps are ordered by output references), or refuses the reference", "move the step before this one, or keep the document at 1.0")
 
     # -- editing --------------------------------------------------------------------
     def edit(self, node: yaml.ScalarNode, path: JsonPath, value: str, change: str) -> None:

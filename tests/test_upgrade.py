@@ -326,7 +326,20 @@ def test_a_source_field_shadowed_by_an_operation_id_is_listed(tmp_path: Path) ->
 def test_a_mapping_as_a_parameter_value_is_listed() -> None:
     text = DOC.replace("        successCriteria:\n", "        parameters:\n          - name: owner\n            value: {name: $inputs.expected}\n          - {name: pick, value: {context: $inputs, selector: /x, type: jsonpointer}}\n        successCriteria:\n", 1)
     notes = [(n.line, n.json_path, n.message.split(":")[0]) for n in upgrade_text(text, "doc.yaml").notes]
-    assert notes == [(19, ("workflows", 0, "steps", 0, "parameters", 0, "value"), "a mapping as a parameter value")]
+    assert notes == [
+        (19, ("workflows", 0, "steps", 0, "parameters", 0, "value"), "a mapping as a parameter value"),
+        # the selector-shaped one is no plain mapping in 1.1, but 1.0 sent it as written:
+        (20, ("workflows", 0, "steps", 0, "parameters", 1, "value"), "an object of context, selector and type"),
+    ]
+
+
+def test_a_read_of_a_later_steps_outputs_is_listed() -> None:
+    # 1.1 orders steps by their output references (or refuses a forward one).
+    text = DOC.replace("status: $response.body#/status", "status: $steps.later.outputs.x\n      - stepId: later\n        operationId: getPet\n        outputs: {x: $response.body#/x}")
+    notes = [(n.line, n.message.split(":")[0]) for n in upgrade_text(text, "doc.yaml").notes]
+    assert notes == [(26, "'$steps.later.outputs' reads the outputs of a later step")]
+    text = text.replace("status: $steps.later.outputs.x", "status: $response.body#/status").replace("outputs: {x: $response.body#/x}", "outputs: {x: $steps.get.outputs.status}")
+    assert not upgrade_text(text, "doc.yaml").notes  # an earlier step's outputs are fine
 
 
 def test_an_operation_path_with_a_path_template_is_no_braced_pointer() -> None:
