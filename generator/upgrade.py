@@ -22,12 +22,14 @@ What needs a human (listed as warnings with file:line:column, never guessed): a 
 whose 1.1 spelling differs when the context has no members (``$[?@.x != 'a']``), other
 JSONPath roots, ``{$`` in XPath conditions or inside a regex character class,
 ``$components.inputs.<name>`` (1.1 reaches inputs only through ``$ref``), and input
-names or ids the 1.1 expression grammar cannot name.
+names or ids the 1.1 expression grammar cannot name, and ``$sourceDescriptions.x.url``
+(or ``.name``, ``.type``) where source ``x`` also has an operation of that id.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import os
 import re
@@ -47,6 +49,10 @@ _VERSION_1_1 = re.compile(r"^1\.1\.\d+(-.+)?$")
 #: 1.1 ABNF: identifier (inputs, outputs) and id-strict (steps, workflows, sources).
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9._-]+$")
 _ID_STRICT = re.compile(r"^[A-Za-z0-9_-]+$")
+_DOTTED_INPUT = re.compile(r"\$inputs\.([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+)(#(?:/[^\s{}#/]*)*)?")
+_STEP_OUTPUT = re.compile(r"\$steps\.([A-Za-z0-9_-]+)\.outputs")
+_SOURCE_REF = re.compile(r"\$sourceDescriptions\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)")
+_SOURCE_FIELDS = frozenset({"name", "url", "type", "description"})
 _COMPONENT_INPUTS = re.compile(r"\$components\.inputs\.([^\s{}#]+)")
 # The 1.0 compiler's reading of ``$.a.b == 'x'`` (generator/analyze.py, _JSONPATH_QUIRK).
 _JSONPATH_QUIRK = re.compile(r"^\$((?:\.[A-Za-z_][A-Za-z0-9_\-]*|\[\d+\])+)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.DOTALL)
@@ -90,7 +96,8 @@ class _Edit:
 
 
 class _Upgrader:
-    def __init__(self, text: str, display: str, is_json: bool) -> None:
+    def __init__(self, text: str, display: str, is_json: bool, folder: Path | None = None) -> None:
+        self.folder = folder
         self.text = text
         self.display = display
         self.is_json = is_json
@@ -109,7 +116,10 @@ class _Upgrader:
     # -- the run ------------------------------------------------------------------
     def run(self) -> Upgraded:
         try:
-            root = yaml.compose(self.text, Loader=yaml.SafeLoader)
+            # JSON may indent with tabs, which YAML refuses; a raw tab in JSON is always
+            # whitespace (inside a string it must be escaped), so a space in its place
+            # keeps every offset.
+            root = yaml.compose(self.text.replace("\t", " ") if self.is_json else self.text, Loader=yaml.SafeLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -135,7 +145,13 @@ class _Upgrader:
         for path, criterion in _criteria(root):
             self.criterion(path, criterion)
         self.names(root)
+        self.dotted_inputs(root)
         self.components_inputs(root)
+        self.embedded_nulls(root)
+        self.source_fields(root)
+        self.mapping_values(root)
+        self.selector_shapes(root)
+        self.forward_references(root)
         self.apply(root)
         return self.result
 
@@ -149,7 +165,14 @@ class _Upgrader:
         text = condition.value
         if kind == "jsonpath":
             self.jsonpath(condition, where, text, version)
-        elif kind == "regex" and "{$" in text:
+        if kind == "regex" and _matches_empty(text):
+            self.note(
+                condition,
+                where,
+                f"regex condition {text!r} matches empty text: in Arazzo 1.0 a null context is matched as '' (the criterion holds), in 1.1 a null context fails",
+                "check that the context is never null, or make the pattern need a character",
+            )
+        if kind == "regex" and "{$" in text:
             fixed = _regex_braces(text)
             if fixed is None:
                 self.note(condition, where, f"regex condition {text!r} holds '{{$' inside a character class: Arazzo 1.1 substitutes '{{$...}}' in regex conditions, and there is no escape", "move the '{' out of the class as '[{]'")
@@ -209,12 +232,96 @@ class _Upgrader:
                     if isinstance(key, yaml.ScalarNode) and not _IDENTIFIER.match(key.value):
                         self.note(key, path + ("inputs", "properties", key.value), f"input {key.value!r} is not a name of the Arazzo 1.1 grammar ([A-Za-z0-9._-]+): '$inputs.{key.value}' cannot name it", "rename the input (this changes the keyword argument of the generated function)")
 
+    def dotted_inputs(self, root: yaml.MappingNode) -> None:
+        """``$inputs.user.id`` (member ``id`` of input ``user`` in 1.0, the input named
+        ``user.id`` in 1.1) written ``$inputs.user#/id``; braces in a pointer listed."""
+        conditions = {id(_get(c, "condition")) for _, c in _criteria(root) if _criterion_type(c)[0] != "simple"}
+        for wpath, workflow in _seq_items(root, ("workflows",)):
+            declared = _input_names(root, workflow)
+            for path, scalar in _scalars(workflow, wpath, skip=conditions | {id(_get(workflow, "inputs"))}):
+                value = scalar.value
+
+                fixed = _DOTTED_INPUT.sub(functools.partial(_as_member, declared=declared), value)
+                if fixed != value:
+                    self.edit(scalar, path, fixed, f"{format_json_path(path)}: {value!r} -> {fixed!r} (in 1.1 a dot is part of an input's name)")
+                pointer = value.split("#", 1)[1] if "#" in value else ""
+                if value.startswith("$") and "{$" not in value and not value.startswith("$sourceDescriptions.") and path[-1] != "operationPath" and any(c in pointer for c in "{}"):
+                    self.note(scalar, path, f"{value!r}: in Arazzo 1.1 a JSON pointer may not contain '{{' or '}}', and there is no escape", "read that member with a Selector Object (type: jsonpointer) once upgraded, or rename it")
+
     def components_inputs(self, root: yaml.MappingNode) -> None:
         for path, scalar in _scalars(root, ()):
             if path and path[0] == "components" and "inputs" in path[:2]:
                 continue
             for match in _COMPONENT_INPUTS.finditer(scalar.value):
                 self.note(scalar, path, f"'{match.group(0)}' is not an expression of Arazzo 1.1 (components.inputs are reached only through $ref)", f"use {{$ref: '#/components/inputs/{match.group(1)}'}} where a schema is meant")
+
+    def embedded_nulls(self, root: yaml.MappingNode) -> None:
+        """One note, at the first, for the strings that embed an expression in text:
+        1.1 spells an embedded null 'null', 1.0 (as compiled here) leaves it out."""
+        criteria = {id(c) for _, c in _criteria(root)}
+        places: list[tuple[JsonPath, yaml.ScalarNode]] = []
+        for path, scalar in _scalars(root, (), skip=criteria):
+            value = scalar.value
+            if path and path[-1] == "operationPath":
+                continue  # a source's url, never null
+            if "{$" in value and not (value.startswith("{$") and value.endswith("}") and value.count("{") == 1):
+                places.append((path, scalar))
+        if places:
+            path, first = places[0]
+            lines = ", ".join(str(s.start_mark.line + 1) for _, s in places)
+            self.note(
+                first,
+                path,
+                f"{len(places)} value{'s embed' if len(places) != 1 else ' embeds'} runtime expressions in text (line{'s' if len(places) != 1 else ''} {lines}): Arazzo 1.1 writes an embedded null as 'null', 1.0 as ''",
+                "the text is the same whenever the values are not null; check the ones that can be",
+            )
+
+    def source_fields(self, root: yaml.MappingNode) -> None:
+        """``$sourceDescriptions.api.url`` where source ``api`` also has an operation (or
+        workflow) ``url``: 1.1 reads the operation first, so the meaning may change."""
+        if self.folder is None:
+            return
+        ids: dict[str, set[str]] = {}
+        for _, desc in _seq_items(root, ("sourceDescriptions",)):
+            name, url = _get(desc, "name"), _get(desc, "url")
+            if isinstance(name, yaml.ScalarNode) and isinstance(url, yaml.ScalarNode) and "://" not in url.value:
+                ids[name.value] = _ids_of(self.folder / url.value.split("#", 1)[0])
+        for path, scalar in _scalars(root, ()):
+            for match in _SOURCE_REF.finditer(scalar.value):
+                source, ref = match.groups()
+                if ref in _SOURCE_FIELDS and ref in ids.get(source, set()):
+                    self.note(scalar, path, f"'{match.group(0)}': source {source!r} has an operation or workflow {ref!r} too; Arazzo 1.1 reads that first, not the field {ref!r}", "rename the operationId (or workflowId) if the field is meant")
+
+    def mapping_values(self, root: yaml.MappingNode) -> None:
+        """A parameter value that is a plain mapping: the 1.1 JSON Schema takes no object
+        there but a Selector Object (OAI/Arazzo-Specification#559)."""
+        for path, node in _all_mappings(root, ()):
+            if len(path) >= 3 and path[-1] == "value" and path[-3] == "parameters" and _get(node, "selector") is None:
+                self.note(node, path, "a mapping as a parameter value: the Arazzo 1.1 JSON Schema takes no object here but a Selector Object (OAI/Arazzo-Specification#559), so 1.1 tools may refuse it", "pass a JSON text string or a runtime expression, or keep the document at 1.0")
+
+    def selector_shapes(self, root: yaml.MappingNode) -> None:
+        """An object of exactly ``context``, ``selector`` and ``type``: sent as written in
+        1.0, a Selector Object (evaluated) in 1.1."""
+        for path, node in _all_mappings(root, ()):
+            keys = {k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode) and not k.value.startswith("x-")}
+            if keys == {"context", "selector", "type"} and "criteria" not in path and "successCriteria" not in path:
+                self.note(node, path, "an object of context, selector and type: Arazzo 1.0 sends it as written, 1.1 evaluates it as a Selector Object", "keep it if the selector is meant; otherwise give the object another key, or keep the document at 1.0")
+
+    def forward_references(self, root: yaml.MappingNode) -> None:
+        """``$steps.X.outputs`` read by a step before X: 1.1 orders steps by such
+        references (or refuses them), 1.0 reads X's outputs before X ran."""
+        for wpath, workflow in _seq_items(root, ("workflows",)):
+            steps = list(_seq_items(workflow, ("steps",), wpath))
+            order = {}
+            for index, (_, step) in enumerate(steps):
+                sid = _get(step, "stepId")
+                if isinstance(sid, yaml.ScalarNode):
+                    order[sid.value] = index
+            for index, (spath, step) in enumerate(steps):
+                for path, scalar in _scalars(step, spath):
+                    for match in _STEP_OUTPUT.finditer(scalar.value):
+                        if order.get(match.group(1), -1) > index:
+                            self.note(scalar, path, f"'{match.group(0)}' reads the outputs of a later step: Arazzo 1.1 runs {match.group(1)!r} first (steps are ordered by output references), or refuses the reference", "move the step before this one, or keep the document at 1.0")
 
     # -- editing --------------------------------------------------------------------
     def edit(self, node: yaml.ScalarNode, path: JsonPath, value: str, change: str) -> None:
@@ -287,6 +394,51 @@ def _criteria(root: yaml.MappingNode) -> Iterator[tuple[JsonPath, yaml.MappingNo
         yield from _seq_items(action, ("criteria",), apath)
 
 
+def _as_member(match: re.Match[str], declared: set[str]) -> str:
+    """``$inputs.a.b.c`` -> ``$inputs.a#/b/c`` when ``a`` is a declared input and
+    ``a.b.c`` is not (the longest declared head wins); else unchanged."""
+    parts = match.group(1).split(".")
+    if ".".join(parts) in declared:
+        return match.group(0)
+    for cut in range(len(parts) - 1, 0, -1):
+        if ".".join(parts[:cut]) in declared:
+            pointer = "/".join(parts[cut:]) + (match.group(2) or "#")[1:]
+            return f"$inputs.{'.'.join(parts[:cut])}#/{pointer}"
+    return match.group(0)
+
+
+def _ids_of(path: Path) -> set[str]:
+    """The operationIds (OpenAPI) or workflowIds (Arazzo) of a local source, or nothing."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return set()
+    found: set[str] = set()
+    if not isinstance(data, dict):
+        return found
+    for workflow in data.get("workflows") or []:
+        if isinstance(workflow, dict) and isinstance(workflow.get("workflowId"), str):
+            found.add(workflow["workflowId"])
+    for item in (data.get("paths") or {}).values() if isinstance(data.get("paths"), dict) else ():
+        for operation in item.values() if isinstance(item, dict) else ():
+            if isinstance(operation, dict) and isinstance(operation.get("operationId"), str):
+                found.add(operation["operationId"])
+    return found
+
+
+def _input_names(root: yaml.MappingNode, workflow: yaml.MappingNode) -> set[str]:
+    """The names of a workflow's inputs (its inputs schema, or the components.inputs
+    schema its ``$ref`` names)."""
+    inputs = _get(workflow, "inputs")
+    ref = _get(inputs, "$ref")
+    if isinstance(ref, yaml.ScalarNode) and ref.value.startswith("#/components/inputs/"):
+        inputs = _get(_get(_get(root, "components"), "inputs"), ref.value.rsplit("/", 1)[1])
+    props = _get(inputs, "properties")
+    if not isinstance(props, yaml.MappingNode):
+        return set()
+    return {k.value for k, _ in props.value if isinstance(k, yaml.ScalarNode)}
+
+
 def _criterion_type(node: yaml.MappingNode) -> tuple[str, str | None]:
     kind = _get(node, "type")
     if isinstance(kind, yaml.ScalarNode):
@@ -297,16 +449,41 @@ def _criterion_type(node: yaml.MappingNode) -> tuple[str, str | None]:
     return "simple", None
 
 
-def _scalars(node: yaml.Node, path: JsonPath) -> Iterator[tuple[JsonPath, yaml.ScalarNode]]:
+def _scalars(node: yaml.Node, path: JsonPath, skip: set[int] | None = None) -> Iterator[tuple[JsonPath, yaml.ScalarNode]]:
+    """Every scalar value (not inside ``x-`` extensions, nor inside the nodes ``skip`` names)."""
+    if skip and id(node) in skip:
+        return
     if isinstance(node, yaml.ScalarNode):
         yield path, node
     elif isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and not k.value.startswith("x-"):
-                yield from _scalars(v, path + (k.value,))
+                yield from _scalars(v, path + (k.value,), skip)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            yield from _scalars(item, path + (index,))
+            yield from _scalars(item, path + (index,), skip)
+
+
+def _all_mappings(node: yaml.Node, path: JsonPath) -> Iterator[tuple[JsonPath, yaml.MappingNode]]:
+    """Every mapping of the document with its path (not inside ``x-`` extensions)."""
+    if isinstance(node, yaml.MappingNode):
+        yield path, node
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and not k.value.startswith("x-"):
+                yield from _all_mappings(v, path + (k.value,))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _all_mappings(item, path + (index,))
+
+
+def _matches_empty(pattern: str) -> bool:
+    """Does the regex condition (ECMA-262, as the compiler translates it) match ''?"""
+    from .regex import RegexError, ecma_pattern
+
+    try:
+        return re.search(ecma_pattern(pattern), "") is not None
+    except (RegexError, re.error):
+        return False  # the compiler reports it
 
 
 def _expected(root: yaml.Node, values: dict[int, str]) -> Any:
@@ -452,6 +629,8 @@ def _jsonpath_root(query: str, *, goessner: bool) -> tuple[str, bool] | None:
     segments = parsed.segments
     if not segments:
         return query, True
+    if _inner_root(query.strip()):
+        return None  # a '$' inside a filter is the wrapper array in 1.0, the context in 1.1
     first = segments[0]
     selector = first.selectors[0] if len(first.selectors) == 1 else None
     body = query.strip()
@@ -477,6 +656,25 @@ def _jsonpath_root(query: str, *, goessner: bool) -> tuple[str, bool] | None:
             return None
         return fixed, _needs_members(selector.expr, part)
     return None
+
+
+def _inner_root(query: str) -> bool:
+    """Does the query use ``$`` after its first character (outside string literals)?"""
+    quote: str | None = None
+    index = 1
+    while index < len(query):
+        ch = query[index]
+        if quote is not None:
+            if ch == "\\":
+                index += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "$":
+            return True
+        index += 1
+    return False
 
 
 def _needs_members(expr: Any, part: dict[str, Any]) -> bool:
@@ -512,14 +710,15 @@ def _relative(args: list[Any], part: dict[str, Any]) -> bool:
 # -- entry points -------------------------------------------------------------------
 
 
-def upgrade_text(text: str, display: str, *, is_json: bool = False) -> Upgraded:
-    """Upgrade the text of one document (nothing is read or written)."""
-    return _Upgrader(text, display, is_json).run()
+def upgrade_text(text: str, display: str, *, is_json: bool = False, folder: Path | None = None) -> Upgraded:
+    """Upgrade the text of one document (nothing is written; with ``folder``, the
+    document's own, its local sources are read to check ``$sourceDescriptions`` refs)."""
+    return _Upgrader(text, display, is_json, folder).run()
 
 
 def upgrade_file(path: Path, display: str) -> Upgraded:
     text = path.read_bytes().decode("utf-8")  # line endings kept as they are
-    return upgrade_text(text, display, is_json=path.suffix.lower() == ".json")
+    return upgrade_text(text, display, is_json=path.suffix.lower() == ".json", folder=path.parent)
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -92,12 +92,14 @@ def test_json_keeps_its_key_order_and_indentation() -> None:
         "info": {"version": "1", "title": "t"},
         "sourceDescriptions": [{"type": "openapi", "url": "./o.yaml", "name": "api"}],
     }
-    text = json.dumps(data, indent=3) + "\n"
-    result = upgrade_text(text, "doc.json", is_json=True)
-    data["arazzo"] = "1.1.0"
-    data["workflows"][0]["steps"][0]["successCriteria"][0]["condition"] = "$.items[*]"
-    assert result.new == json.dumps(data, indent=3) + "\n"
-    assert list(json.loads(result.new)) == ["workflows", "arazzo", "info", "sourceDescriptions"]
+    for indent in (3, "\t"):
+        text = json.dumps(data, indent=indent) + "\n"
+        result = upgrade_text(text, "doc.json", is_json=True)
+        expected = json.loads(text)
+        expected["arazzo"] = "1.1.0"
+        expected["workflows"][0]["steps"][0]["successCriteria"][0]["condition"] = "$.items[*]"
+        assert result.new == json.dumps(expected, indent=indent) + "\n"
+        assert list(json.loads(result.new)) == ["workflows", "arazzo", "info", "sourceDescriptions"]
 
 
 @pytest.mark.parametrize(
@@ -199,6 +201,12 @@ def test_an_inexact_rewrite_is_flagged_and_does_differ_on_an_empty_context() -> 
 def test_a_root_member_query_has_no_mechanical_rewrite() -> None:
     # 1.0: '$.items' runs over [context] and never selects anything; 1.1 reads the member.
     assert _jsonpath_root("$.items", goessner=False) is None
+    # A '$' inside a filter is the wrapper array in 1.0 (so '$.status' is nothing there)
+    # and the context in 1.1: the quirk "$.status == 'a' || $.status == 'b'" (a real
+    # document's) tests only 'a' in 1.0; no rewrite keeps that, so it is listed.
+    assert _jsonpath_root("$[?@.status == 'a' || $.status == 'b']", goessner=False) is None
+    assert _verdict_1_0({"status": "b"}, "$[?@.status == 'a' || $.status == 'b']") is False
+    assert _jsonpath_root("$[?@.x == '$']", goessner=False) == ("$[?$.x == '$']", True)  # a '$' in a string is text
     assert _jsonpath_root("$..[0]", goessner=False) is None
 
 
@@ -280,3 +288,62 @@ def test_strict_makes_what_needs_a_human_an_error_and_writes_nothing(doc: Path, 
     err = capsys.readouterr().err
     assert "doc.arazzo.yaml:20:24: error: " in err and "(an error under --strict)" in err
     assert doc.read_text(encoding="utf-8") == text
+
+
+def test_dotted_input_paths_become_pointers_and_declared_dotted_names_stay() -> None:
+    # 1.0 (as compiled here) reads $inputs.user.id as member id of input user; 1.1 reads
+    # it as the input named 'user.id'.  A declared 'user.id' keeps its spelling.
+    text = DOC.replace("expected: {type: string}", "expected: {type: string}\n        user: {type: object}\n        a.b: {type: string}")
+    text = text.replace("status: $response.body#/status", "status: $inputs.user.address.city\n          both: 'x={$inputs.user.id}&y={$inputs.a.b}'\n          ptr: $inputs.user.address#/zip")
+    result = upgrade_text(text, "doc.yaml")
+    outputs = yaml.safe_load(result.new)["workflows"][0]["steps"][0]["outputs"]
+    assert outputs == {"status": "$inputs.user#/address/city", "both": "x={$inputs.user#/id}&y={$inputs.a.b}", "ptr": "$inputs.user#/address/zip"}
+    assert "          ptr: $inputs.user#/address/zip\n" in result.new  # plain stays plain
+
+
+def test_embedded_values_regexes_matching_nothing_and_braced_pointers_are_listed() -> None:
+    text = DOC.replace("'^{$inputs.expected}$'", "'^(?!done$)'").replace("status: $response.body#/status", "status: $response.body#/a{b}\n          greeting: 'Hello {$inputs.expected}'")
+    notes = {(n.line, n.message.split(":")[0]) for n in upgrade_text(text, "doc.yaml").notes}
+    assert notes == {
+        (23, "regex condition '^(?!done$)' matches empty text"),
+        (26, "'$response.body#/a{b}'"),
+        (27, "1 value embeds runtime expressions in text (line 27)"),
+    }
+
+
+def test_a_source_field_shadowed_by_an_operation_id_is_listed(tmp_path: Path) -> None:
+    # 1.1 reads $sourceDescriptions.api.url as operation 'url' when there is one.
+    (tmp_path / "openapi.yaml").write_text("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /u:\n    get: {operationId: url, responses: {'200': {description: ok}}}\n", encoding="utf-8")
+    text = DOC.replace("status: $response.body#/status", "status: $sourceDescriptions.api.url\n          kind: $sourceDescriptions.api.type")
+    (tmp_path / "doc.yaml").write_text(text, encoding="utf-8")
+    from arazzo_codegen.upgrade import upgrade_file
+
+    notes = [(n.line, n.message) for n in upgrade_file(tmp_path / "doc.yaml", "doc.yaml").notes]
+    assert notes == [(26, "'$sourceDescriptions.api.url': source 'api' has an operation or workflow 'url' too; Arazzo 1.1 reads that first, not the field 'url'")]
+    assert not upgrade_text(text, "doc.yaml").notes  # without the folder the sources are not read
+
+
+def test_a_mapping_as_a_parameter_value_is_listed() -> None:
+    text = DOC.replace("        successCriteria:\n", "        parameters:\n          - name: owner\n            value: {name: $inputs.expected}\n          - {name: pick, value: {context: $inputs, selector: /x, type: jsonpointer}}\n        successCriteria:\n", 1)
+    notes = [(n.line, n.json_path, n.message.split(":")[0]) for n in upgrade_text(text, "doc.yaml").notes]
+    assert notes == [
+        (19, ("workflows", 0, "steps", 0, "parameters", 0, "value"), "a mapping as a parameter value"),
+        # the selector-shaped one is no plain mapping in 1.1, but 1.0 sent it as written:
+        (20, ("workflows", 0, "steps", 0, "parameters", 1, "value"), "an object of context, selector and type"),
+    ]
+
+
+def test_a_read_of_a_later_steps_outputs_is_listed() -> None:
+    # 1.1 orders steps by their output references (or refuses a forward one).
+    text = DOC.replace("status: $response.body#/status", "status: $steps.later.outputs.x\n      - stepId: later\n        operationId: getPet\n        outputs: {x: $response.body#/x}")
+    notes = [(n.line, n.message.split(":")[0]) for n in upgrade_text(text, "doc.yaml").notes]
+    assert notes == [(26, "'$steps.later.outputs' reads the outputs of a later step")]
+    text = text.replace("status: $steps.later.outputs.x", "status: $response.body#/status").replace("outputs: {x: $response.body#/x}", "outputs: {x: $steps.get.outputs.status}")
+    assert not upgrade_text(text, "doc.yaml").notes  # an earlier step's outputs are fine
+
+
+def test_an_operation_path_with_a_path_template_is_no_braced_pointer() -> None:
+    text = DOC.replace("operationId: getPet", "operationPath: '{$sourceDescriptions.api.url}#/paths/~1pets~1{id}/get'")
+    assert not upgrade_text(text, "doc.yaml").notes
+    text = DOC.replace("operationId: getPet", "operationPath: $sourceDescriptions.api#/paths/~1pets~1{id}/get")
+    assert not upgrade_text(text, "doc.yaml").notes
