@@ -2302,10 +2302,14 @@ class ExprContext:
                 self.warn(at + ("condition",), f"condition {condition!r} is wrapped in braces", f"write {stripped[1:-1]!r}")
                 condition = stripped[1:-1]
             quirks: list[ex.Quirk] = []
+            selves = v11_self.self_root(self) if v11_conditions.is_1_1(self.doc) else None
             try:
-                tree = ex.parse_condition(condition, quirks)
+                tree = ex.parse_condition(condition, quirks, selves)
             except ex.ExpressionError as exc:
                 self.error(at + ("condition",), f"malformed condition {condition!r} at column {exc.offset + 1}: {exc.message}", exc.hint)
+                return "False"
+            if selves is not None and selves.offsets and selves.uri is None:
+                v11_self.no_self(self, at + ("condition",), f"condition {condition!r} reads $self at column {selves.offsets[0] + 1}")
                 return "False"
             if quirks:
                 # Quirk: "humanoid" (JavaScript's, JSON's quotes) for the literal 'humanoid'.

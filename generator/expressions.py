@@ -62,6 +62,7 @@ __all__ = [
     "body_dot_path",
     "iter_refs",
     "jsonpath_members",
+    "SelfRoot",
     "parse_condition",
     "parse_expression",
     "parse_value",
@@ -776,6 +777,15 @@ def to_source(expr: RuntimeExpr) -> str:
     raise TypeError(f"not a runtime expression: {expr!r}")
 
 
+class SelfRoot:
+    """The ``$self`` of an Arazzo 1.1 document (None: it declares none) while a
+    condition is parsed, and where the condition reads it."""
+
+    def __init__(self, uri: str | None) -> None:
+        self.uri = uri
+        self.offsets: list[int] = []
+
+
 @dataclass(frozen=True, slots=True)
 class Quirk:
     """A non-standard spelling a parser accepted: ``text[start:end]`` (in the text that
@@ -1000,10 +1010,11 @@ class _Token:
 
 
 class _Lexer:
-    def __init__(self, text: str, quirks: list[Quirk] | None = None) -> None:
+    def __init__(self, text: str, quirks: list[Quirk] | None = None, selves: SelfRoot | None = None) -> None:
         self.text = text
         self.pos = 0
         self.quirks = quirks
+        self.selves = selves
 
     def _error(self, message: str, offset: int, hint: str | None = None) -> ExpressionError:
         return ExpressionError(message, offset, hint)
@@ -1022,6 +1033,11 @@ class _Lexer:
             self.pos += 1
             return _Token(_PUNCT, c, start)
         if c == "$":
+            if self.selves is not None and text.startswith("$self", start) and (start + 5 == n or text[start + 5].isspace() or text[start + 5] in _REF_STOP):
+                # Arazzo 1.1: '$self' is the document's URI, a constant string
+                self.selves.offsets.append(start)
+                self.pos = start + 5
+                return _Token(_STR, "$self", start, value=self.selves.uri or "")
             return self._ref(start)
         if c == "'":
             return self._string(start)
@@ -1218,9 +1234,9 @@ class _Lexer:
 
 
 class _ConditionParser:
-    def __init__(self, text: str, quirks: list[Quirk] | None = None) -> None:
+    def __init__(self, text: str, quirks: list[Quirk] | None = None, selves: SelfRoot | None = None) -> None:
         self.text = text
-        self.lexer = _Lexer(text, quirks)
+        self.lexer = _Lexer(text, quirks, selves)
         self.prev: _Token | None = None
         self.tok = self.lexer.next()
 
@@ -1402,7 +1418,7 @@ class _ConditionParser:
         )
 
 
-def parse_condition(text: str, quirks: list[Quirk] | None = None) -> Condition:
+def parse_condition(text: str, quirks: list[Quirk] | None = None, selves: SelfRoot | None = None) -> Condition:
     """Parse a Criterion Object condition of type ``simple``.
 
     Precedence, loosest first: ``||``, ``&&``, prefix ``!``, comparisons
@@ -1411,8 +1427,11 @@ def parse_condition(text: str, quirks: list[Quirk] | None = None) -> Condition:
 
     Given a ``quirks`` list, the parser also accepts the non-standard spellings real
     documents use (a string in double quotes) and appends each to the list.
+
+    Given ``selves`` (an Arazzo 1.1 document), ``$self`` is an operand: the string
+    ``selves.uri`` (a compile-time constant), its offsets appended to ``selves.offsets``.
     """
-    return _ConditionParser(text, quirks).parse()
+    return _ConditionParser(text, quirks, selves).parse()
 
 
 # --------------------------------------------------------------------------
@@ -1475,6 +1494,17 @@ def runtime_part(name: str) -> dict[str, Any]:
         exec(compile(_RUNTIME_PRELUDE + source, f"templates/runtime/{name}.py.jinja", "exec"), namespace)  # noqa: S102 - our own shipped file
         _RUNTIME_PARTS[name] = namespace
     return namespace
+
+
+def embedded_text(kind: str, where: str, value: str) -> str | None:
+    """``value`` substituted at ``where`` in an Arazzo 1.1 ``kind`` condition, escaped
+    as the runtime escapes a value it embeds (templates/runtime/v11.py.jinja); None
+    when it cannot stand there."""
+    part = runtime_part("v11")
+    # text_1_1 calls the values part's text(), which gives a string back as it is
+    part.setdefault("text", str)
+    result: str | None = part["_embedded_text"](kind, where, value)
+    return result
 
 
 def check_jsonpath(query: str, *, goessner: bool = False) -> None:

@@ -29,9 +29,11 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from . import expressions as ex
+from . import v11_self
 from .diagnostics import JsonPath
 from .pycode import py_str
 from .regex import RegexError, ecma_pattern
+from .v11_identity import self_uri
 from .validate import is_arazzo_1_1
 
 if TYPE_CHECKING:
@@ -124,9 +126,15 @@ def criterion(ctx: ExprContext, crit: dict[str, Any], at: JsonPath, kind: Any, v
         ctx.error(at + ("condition",), f"the condition embeds {len(holes)} runtime expressions; at most {MAX_HOLES} are compiled", "split it into several criteria (they all must pass)")
         return "False"
     states = _quote_states(kind, pieces)
-    sources: list[str] = []
+    sources: list[str | Constant] = []
     for (start, end), where in zip(holes, states):
         text = condition.strip() if kind != "regex" else condition
+        if text[start:end].strip() == "$self":
+            constant = _self_constant(ctx, at, condition, kind, version, where, text, start)
+            if constant is None:
+                return "False"
+            sources.append(constant)
+            continue
         try:
             parsed = ex.parse_expression(text[start:end])
         except ex.ExpressionError as exc:
@@ -135,13 +143,54 @@ def criterion(ctx: ExprContext, crit: dict[str, Any], at: JsonPath, kind: Any, v
         source, _ = ctx.expr(parsed, at + ("condition",))
         sources.append(source)
     ctx.p.runtime_parts.add("v11")  # embed, regex_holds (templates/runtime/v11.py.jinja)
-    if kind != "regex":
-        ctx.p.runtime_parts.update((kind, "v11_" + kind))  # the evaluator and its 1.1 test
     if kind == "regex":
         return _regex(ctx, at, condition, pieces, holes, states, sources, context)
+    ctx.p.runtime_parts.update((kind, "v11_" + kind))  # the evaluator and its 1.1 test
+    query, query_states, query_sources = _fold(pieces, states, sources)  # {$self} is written in
     if kind == "jsonpath":
-        return _jsonpath(ctx, crit, at, condition, pieces, states, sources, context, flavour)
-    return _xpath(ctx, at, condition, pieces, states, sources, context, flavour)
+        return _jsonpath(ctx, crit, at, condition, query, query_states, query_sources, context, flavour)
+    return _xpath(ctx, at, condition, query, query_states, query_sources, context, flavour)
+
+
+class Constant(str):
+    """A hole whose value is known when the workflow is compiled (``{$self}``), as
+    the text that stands in its place, already escaped for it."""
+
+
+def _self_constant(ctx: ExprContext, at: JsonPath, condition: str, kind: str, version: str | None, where: str, text: str, start: int) -> Constant | None:
+    """``{$self}`` at ``where`` in the condition: the document's ``$self`` escaped for
+    that place; None (reported) when the document has none, or when a URI cannot
+    stand there (outside a string literal of a query)."""
+    column = condition.index(text) + start if kind != "regex" else start  # the '$' in the unstripped text
+    uri = self_uri(ctx.doc.arazzo.data)
+    if uri is None:
+        v11_self.no_self(ctx, at + ("condition",), f"condition {condition!r} embeds {{$self}} at column {column}")
+        return None
+    flavour = "xpath-10" if kind == "xpath" and version == "xpath-10" else kind
+    escaped = ex.embedded_text(flavour, where, uri)
+    if escaped is None:
+        if where in ("'", '"'):
+            hint = "XPath 1.0 has no escape for a quote: pick the other quote for this literal, or xpath-31"
+        else:
+            hint = "put it inside a string literal, e.g. '{$self}'" if kind != "regex" else "write it outside a character class"
+        ctx.error(at + ("condition",), f"condition {condition!r} embeds {{$self}} ({uri!r}) at column {column}, where its text would change the {kind} query", hint)
+        return None
+    return Constant(escaped)
+
+
+def _fold(pieces: list[str], states: list[str], sources: list[str | Constant]) -> tuple[list[str], list[str], list[str]]:
+    """The condition with its constant holes written into the text around them."""
+    out_pieces = [pieces[0]]
+    out_states: list[str] = []
+    out_sources: list[str] = []
+    for index, (source, where) in enumerate(zip(sources, states)):
+        if isinstance(source, Constant):
+            out_pieces[-1] += str(source) + pieces[index + 1]
+            continue
+        out_states.append(where)
+        out_sources.append(source)
+        out_pieces.append(pieces[index + 1])
+    return out_pieces, out_states, out_sources
 
 
 def _holes_source(kind: str, pieces: list[str], states: list[str], sources: list[str]) -> str:
@@ -151,17 +200,20 @@ def _holes_source(kind: str, pieces: list[str], states: list[str], sources: list
     return f"_runtime.embed({py_str(kind)}, ({texts},), ({values},))"
 
 
-def _regex(ctx: ExprContext, at: JsonPath, condition: str, pieces: list[str], holes: list[tuple[int, int]], states: list[str], sources: list[str], context: str) -> str:
+def _regex(ctx: ExprContext, at: JsonPath, condition: str, pieces: list[str], holes: list[tuple[int, int]], states: list[str], sources: list[str | Constant], context: str) -> str:
     marked = "".join(piece + (chr(_MARK + i) if i < len(holes) else "") for i, piece in enumerate(pieces))
     try:
         translated = ecma_pattern(marked)
     except RegexError as exc:
         ctx.error(at + ("condition",), f"invalid regular expression {condition!r}: {exc}", "a regex condition is an ECMA-262 regular expression (as Arazzo specifies): close every group and class, and write a literal (, [ or \\ with a backslash before it")
         return "False"
-    if not holes:
-        return f"_runtime.regex_holds({py_str(translated)}, {context})"
-    translated_pieces = re.split("[" + "".join(chr(_MARK + i) for i in range(len(holes))) + "]", translated)
-    return f"_runtime.regex_holds({_holes_source('regex', translated_pieces, states, sources)}, {context})"
+    if holes:
+        translated_pieces = re.split("[" + "".join(chr(_MARK + i) for i in range(len(holes))) + "]", translated)
+        folded, folded_states, folded_sources = _fold(translated_pieces, states, sources)
+        if len(folded) > 1:
+            return f"_runtime.regex_holds({_holes_source('regex', folded, folded_states, folded_sources)}, {context})"
+        translated = folded[0]
+    return f"_runtime.regex_holds({py_str(translated)}, {context})"
 
 
 def _placeholder(kind: str, pieces: list[str], states: list[str]) -> str:

@@ -143,6 +143,7 @@ REFUSED_AS_1_0 = {
     "tests/conformance/v11/identity/anchor-v10.yaml": "inputs $ref '#pet-ref' must point into this document",
     "tests/conformance/v11/identity/relabelled-v10.yaml": "unknown field '$self'",
     "tests/conformance/v11/querystring/relabelled-v10.yaml": '"querystring" is not one of path, query, header, cookie',
+    "tests/conformance/v11/selfcond/v10.yaml": "unknown runtime expression root '$self'",
     "tests/conformance/v11/steps/timeout-v10.yaml": "unknown field 'timeout'",
 }
 
