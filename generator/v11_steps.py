@@ -12,7 +12,11 @@ Decisions (README, "Arazzo 1.1 conformance"):
   execution).  When it runs out the exchange is aborted, the step fails, and its
   onFailure actions apply; a criterion of theirs that reads the exchange
   (``$statusCode``, ``$response...``, ``$request.header...``, ``$url``) cannot be
-  evaluated, so it fails (the 1.1 rule for evaluation errors).
+  evaluated, so it fails (the 1.1 rule for evaluation errors).  On a step that calls a
+  workflow it bounds the whole call: the callee runs under the earlier of the overall
+  deadline and the step's timeout (``call_within``); when the step's ends first the
+  calling step fails with StepTimedOut and its onFailure applies, without the callee's
+  outputs.
 * **order**: a step runs after every step it names in ``dependsOn`` and every step
   whose outputs it reads (``$steps.X.outputs...`` anywhere in it); otherwise document
   order is kept (a stable topological sort).  A cycle is an error naming it.  In a
