@@ -207,6 +207,9 @@ class Analyzer:
         exports: list[str] = []
         for wf in workflows:
             exports += [wf.function_name, wf.async_function_name, wf.outputs_class]
+        runtime_exports = ["InvalidInput", "StepFailed", "WorkflowError", "WorkflowTimeout"]
+        if any(v11_steps.has_step_timeout(wa) for wa in order):
+            runtime_exports.append("StepTimedOut")  # Arazzo 1.1: a step's own timeout ran out
         return ModulePlan(
             package=self.package,
             header=self.header,
@@ -215,7 +218,8 @@ class Analyzer:
             imports_models=uses_models,
             servers=tuple(servers),
             workflows=tuple(workflows),
-            exports=tuple(sorted(exports + ["InvalidInput", "StepFailed", "WorkflowError", "WorkflowTimeout"])),
+            exports=tuple(sorted(exports + runtime_exports)),
+            runtime_exports=tuple(sorted(runtime_exports)),
             runtime_parts=tuple(sorted(self.runtime_parts)),
             pydantic_imports=((DATETIME_TYPE,) if uses_datetime else ()) + (("Field",) if any(wf.outputs for wf in workflows) else ()),
             idempotency_keys=self.keyed,
@@ -787,7 +791,7 @@ class WorkflowAnalyzer:
         candidates = {v.name for info in self.steps for v in info.outputs.values()} | calls | {"_secrets", "_tokens", "_body", "_keys"}
 
         def keep_call(name: str, value: str) -> bool:
-            return value.startswith("_runtime.json_body(") if name == "_body" else name in calls and not value.startswith("None")
+            return value.startswith("_runtime.json_body(") if name == "_body" else name in calls and not value.startswith(("None", "_timed_"))  # _timed_: a timed call's result, kept
 
         for _ in range(len(candidates) + 1):  # each round drops at least one name, or ends
             unused = candidates - _names_read(body)
@@ -1194,12 +1198,23 @@ class WorkflowAnalyzer:
         target = info.workflow_id
         assert target is not None
         callee = self.p.workflows[target]
-        if is_arazzo_1_1(self.doc.arazzo.data):
-            v11_steps.step_timeout_ms(self, info)  # checked (and not applied: a warning)
+        timeout_ms = v11_steps.step_timeout_ms(self, info) if is_arazzo_1_1(self.doc.arazzo.data) else None
         request = ExprContext(self, info, is_async=is_async, phase="request")
         arguments = request.workflow_arguments(callee, info.step, info.json_path)
         var = self.workflow_vars[target]
-        nodes: list[Node] = [Line(f"{var} = {self.call_workflow(target, is_async, info.json_path, arguments)}")]
+        call = self.call_workflow(target, is_async, info.json_path, arguments)
+        nodes: list[Node] = [Line(f"{var} = {call}")]
+        if timeout_ms is not None:  # Arazzo 1.1: the step's timeout bounds the whole called workflow
+            self.p.runtime_parts.add("v11_timeout")
+            result = f"_timed_{var}"
+            late = ExprContext(self, info, is_async=is_async, phase="called")
+            late.timed_out = True
+            chain = self._failure_nodes(info, late, f"raise _runtime.timed_out({result})")
+            nodes = [
+                Line(v11_steps.timed_call(call, info.step_id, timeout_ms, callee.workflow_id, result, is_async)),
+                Block(f"if isinstance({result}, _runtime.StepTimedOut):", (Line(v11_steps.timeout_comment(timeout_ms, workflow=True)),) + tuple(chain)),
+                Line(f"{var} = {result}"),
+            ]
         ctx = ExprContext(self, info, is_async=is_async, phase="called")
         criteria = self._criteria(info.step.get("successCriteria"), info.json_path + ("successCriteria",))
         if criteria:
@@ -1311,7 +1326,8 @@ class WorkflowAnalyzer:
             comment = Line(f"# onFailure {comment_text(action.name, 60)}: {self._describe(action)}")
             condition = ctx.criteria(action.criteria, default="True") if action.criteria else None
             if condition == "False" and ctx.timed_out:
-                nodes.append(Line(f"# onFailure {comment_text(action.name, 60)} is not taken: its criteria read the response, which a timed-out step has not"))
+                what = "the response" if info.operation is not None else "the called workflow's outputs"
+                nodes.append(Line(f"# onFailure {comment_text(action.name, 60)} is not taken: its criteria read {what}, which a timed-out step has not"))
                 continue
             if action.kind == "retry":
                 retries.append((condition, action))
@@ -1913,6 +1929,9 @@ class ExprContext:
                 name, tokens = head, tuple(rest) + tokens
         if name not in callee.output_fields:
             self.error(at, f"workflow {workflow_id!r} has no output {name!r}", did_you_mean(name, callee.output_fields))
+            return "None", ANY
+        if self.timed_out and self.info is not None and self.info.workflow_id == key:
+            self.unavailable = True  # the call this step made was aborted: it has no outputs
             return "None", ANY
         var = self.wf.workflow_vars[key]
         attr = callee.output_fields[name].name

@@ -81,6 +81,7 @@ class ModulePlan:
     workflows: tuple[WorkflowPlan, ...]
     webhook_models: tuple[str, ...] = field(default=())  # class names of webhook payload models
     exports: tuple[str, ...] = field(default=())
+    runtime_exports: tuple[str, ...] = field(default=())  # the error classes __init__ imports from _runtime
     runtime_parts: tuple[str, ...] = field(default=())  # optional runtime parts: jsonpath, xpath, v11, v11_jsonpath, v11_xpath
     pydantic_imports: tuple[str, ...] = field(default=("Field",))  # names workflows.py imports from pydantic
     idempotency_keys: bool = False  # the functions take ``idempotency_key`` (some step sends one)

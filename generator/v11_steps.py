@@ -12,7 +12,11 @@ Decisions (README, "Arazzo 1.1 conformance"):
   execution).  When it runs out the exchange is aborted, the step fails, and its
   onFailure actions apply; a criterion of theirs that reads the exchange
   (``$statusCode``, ``$response...``, ``$request.header...``, ``$url``) cannot be
-  evaluated, so it fails (the 1.1 rule for evaluation errors).
+  evaluated, so it fails (the 1.1 rule for evaluation errors).  On a step that calls a
+  workflow it bounds the whole call: the callee runs under the earlier of the overall
+  deadline and the step's timeout (``call_within``); when the step's ends first the
+  calling step fails with StepTimedOut and its onFailure applies, without the callee's
+  outputs.
 * **order**: a step runs after every step it names in ``dependsOn`` and every step
   whose outputs it reads (``$steps.X.outputs...`` anywhere in it); otherwise document
   order is kept (a stable topological sort).  A cycle is an error naming it.  In a
@@ -30,6 +34,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import JsonPath, did_you_mean
+from .pycode import py_str
 from .validate import is_arazzo_1_1
 
 if TYPE_CHECKING:
@@ -52,9 +57,8 @@ def step_timeout_ms(wf: WorkflowAnalyzer, info: StepInfo) -> int | None:
     if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
         wf.error(at, f"step timeout {raw!r} is not a non-negative whole number of milliseconds", "write e.g. timeout: 5000 (5 seconds)")
         return None
-    if info.operation is None:
-        wf.warn(at, f"the timeout of step {info.step_id!r} is not applied: only a step that sends a request honours its timeout so far", "bound the called workflow with the function's timeout option, or move the timeout to the steps of that workflow")
-        return None
+    if info.operation is None and info.workflow_id is None:
+        return None  # a step bound to nothing is reported elsewhere
     return raw
 
 
@@ -67,16 +71,39 @@ def timed_request(line: str, timeout_ms: int) -> str:
     raise AssertionError(f"not a request statement: {line}")
 
 
+def timed_call(call: str, step_id: str, timeout_ms: int, workflow_id: str, result: str, is_async: bool) -> str:
+    """The call of another workflow (``call``, from ``call_workflow``) run within the step's
+    timeout: ``call_within`` binds ``result`` to the callee's outputs or the StepTimedOut.
+    The call passes ``timeout=_deadline.remaining()``, which inside the step's timeout is
+    the earlier of the two ends."""
+    helper = "await _runtime.acall_within" if is_async else "_runtime.call_within"
+    call = call.removeprefix("await ")
+    return f"{result} = {helper}(_deadline, {py_str(step_id)}, {timeout_ms}, {py_str(workflow_id)}, lambda: {call})"
+
+
+def has_step_timeout(wf: WorkflowAnalyzer) -> bool:
+    """Does a step of this (1.1) workflow apply a timeout of its own?"""
+    return bool(_timed_steps(wf))
+
+
+def _timed_steps(wf: WorkflowAnalyzer) -> list[str]:
+    if not is_arazzo_1_1(wf.doc.arazzo.data):
+        return []
+    return [info.step_id for info in wf.steps if (info.operation is not None or info.workflow_id is not None) and isinstance(info.step.get("timeout"), int) and not isinstance(info.step.get("timeout"), bool) and info.step["timeout"] >= 0]
+
+
 def raises_line(wf: WorkflowAnalyzer) -> str:
     """The docstring's line for StepTimedOut, when a step of the workflow has a timeout."""
-    timed = [info.step_id for info in wf.steps if info.operation is not None and isinstance(info.step.get("timeout"), int)]
-    if not timed or not is_arazzo_1_1(wf.doc.arazzo.data):
+    timed = _timed_steps(wf)
+    if not timed:
         return ""
     names = ", ".join(repr(s) for s in timed)
     return f"    StepTimedOut: step{'s' if len(timed) > 1 else ''} {names} ran past {'their' if len(timed) > 1 else 'its'} own timeout (a StepFailed).\n"
 
 
-def timeout_comment(timeout_ms: int) -> str:
+def timeout_comment(timeout_ms: int, *, workflow: bool = False) -> str:
+    if workflow:
+        return f"# The step's {timeout_ms} ms timeout ran out (the called workflow was aborted): onFailure applies, without its outputs."
     return f"# The step's {timeout_ms} ms timeout ran out (the exchange was aborted): onFailure applies, without a response."
 
 
