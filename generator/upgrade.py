@@ -541,77 +541,72 @@ def _regex_braces(pattern: str) -> str | None:
     return "".join(out)
 
 
+def _jsonpath_chars(query: str, start: int = 0) -> Iterator[tuple[int, str, bool]]:
+    """Each character of a JSONPath query from ``start`` with whether it belongs to a
+    string literal (its quotes included); an escape inside a literal comes as one
+    two-character item."""
+    quote: str | None = None
+    index = start
+    while index < len(query):
+        ch = query[index]
+        if quote is None:
+            if ch in "'\"":
+                quote = ch
+            yield index, ch, quote is not None
+            index += 1
+            continue
+        if ch == "\\":
+            yield index, query[index : index + 2], True
+            index += 2
+            continue
+        if ch == quote:
+            quote = None
+        yield index, ch, True
+        index += 1
+
+
 def _jsonpath_braces(query: str) -> str | None:
     """``{`` inside JSONPath string literals written ``\\u007b`` (``}`` as
     ``\\u007d``); None when a brace stands outside a string."""
     out: list[str] = []
-    quote: str | None = None
-    index = 0
-    while index < len(query):
-        ch = query[index]
-        if quote is not None:
-            if ch == "\\":
-                out.append(query[index : index + 2])
-                index += 2
-                continue
-            if ch == quote:
-                quote = None
+    for _, ch, in_string in _jsonpath_chars(query):
+        if in_string:
             out.append({"{": "\\u007b", "}": "\\u007d"}.get(ch, ch))
+        elif ch in "{}":
+            return None
         else:
-            if ch in "{}":
-                return None
-            if ch in "'\"":
-                quote = ch
             out.append(ch)
-        index += 1
     return "".join(out)
 
 
 def _segment_end(query: str, start: int) -> int:
     """The index just past the bracketed segment that opens at ``query[start] == '['``."""
-    depth, quote, index = 0, None, start
-    while index < len(query):
-        ch = query[index]
-        if quote is not None:
-            if ch == "\\":
-                index += 1
-            elif ch == quote:
-                quote = None
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "[":
+    depth = 0
+    for index, ch, in_string in _jsonpath_chars(query, start):
+        if in_string:
+            continue
+        if ch == "[":
             depth += 1
         elif ch == "]":
             depth -= 1
             if depth == 0:
                 return index + 1
-        index += 1
     return -1
 
 
 def _reroot(filter_text: str) -> str:
     """``@`` at the top level of a filter (not inside a nested bracket) written ``$``."""
     out: list[str] = []
-    depth, quote, index = 0, None, 0
-    while index < len(filter_text):
-        ch = filter_text[index]
-        if quote is not None:
-            if ch == "\\":
-                out.append(filter_text[index : index + 2])
-                index += 2
-                continue
-            if ch == quote:
-                quote = None
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        elif ch == "@" and depth == 0:
-            ch = "$"
+    depth = 0
+    for _, ch, in_string in _jsonpath_chars(filter_text):
+        if not in_string:
+            if ch == "[":
+                depth += 1
+            elif ch == "]":
+                depth -= 1
+            elif ch == "@" and depth == 0:
+                ch = "$"
         out.append(ch)
-        index += 1
     return "".join(out)
 
 
@@ -660,21 +655,7 @@ def _jsonpath_root(query: str, *, goessner: bool) -> tuple[str, bool] | None:
 
 def _inner_root(query: str) -> bool:
     """Does the query use ``$`` after its first character (outside string literals)?"""
-    quote: str | None = None
-    index = 1
-    while index < len(query):
-        ch = query[index]
-        if quote is not None:
-            if ch == "\\":
-                index += 1
-            elif ch == quote:
-                quote = None
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "$":
-            return True
-        index += 1
-    return False
+    return any(ch == "$" and not in_string for _, ch, in_string in _jsonpath_chars(query, 1))
 
 
 def _needs_members(expr: Any, part: dict[str, Any]) -> bool:
