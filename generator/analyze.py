@@ -2265,12 +2265,9 @@ class ExprContext:
                 out.append((chosen, source))
                 continue
             if xml:
-                try:
-                    ex.check_xpath(target)
-                    if not ex.xpath_is_location_path(target):
-                        raise ex.ExpressionError("a replacement target must be a location path", 0)
-                except ex.ExpressionError as exc:
-                    self.error(r_at + ("target",), f"replacement target {target!r} is not a supported XPath location path: {exc.message}", "e.g. /order/petId or /order/@id")
+                problem = ex.xpath_target_problem(target)
+                if problem is not None:
+                    self.error(r_at + ("target",), f"replacement target {target!r} is not a supported XPath location path: {problem}", "e.g. /order/petId or /order/@id")
                     continue
             elif target != "" and not target.startswith("/"):
                 self.error(r_at + ("target",), f"replacement target {target!r} is not a JSON pointer", "JSON pointers start with '/', e.g. /petId")

@@ -1608,3 +1608,14 @@ def xpath_is_location_path(expression: str, *, version: str = "xpath-31") -> boo
     """True when ``expression`` selects nodes by a path (a replacement target)."""
     part = runtime_part("xpath")
     return isinstance(part["xpath_parse"](expression, version), part["_XPathExpr"])
+
+
+def xpath_target_problem(target: str) -> str | None:
+    """Why ``target`` cannot be an XPath replacement target (a location path), or None."""
+    try:
+        check_xpath(target)
+        if not xpath_is_location_path(target):
+            raise ExpressionError("a replacement target must be a location path", 0)
+    except ExpressionError as exc:
+        return exc.message
+    return None

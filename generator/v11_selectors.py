@@ -230,12 +230,9 @@ def replacement_target(ctx: ExprContext, item: dict[str, Any], at: JsonPath, *, 
         ctx.error(at + ("targetSelectorType",), f"targetSelectorType {kind} cannot set a value in {payload}", "XML payloads take xpath targets; JSON payloads take jsonpointer or jsonpath targets")
         return None
     if kind == "xpath":
-        try:
-            ex.check_xpath(target)
-            if not ex.xpath_is_location_path(target):
-                raise ex.ExpressionError("a replacement target must be a location path", 0)
-        except ex.ExpressionError as exc:
-            ctx.error(at + ("target",), f"replacement target {target!r} is not a supported XPath location path: {exc.message}", "e.g. /order/petId or /order/@id")
+        problem = ex.xpath_target_problem(target)
+        if problem is not None:
+            ctx.error(at + ("target",), f"replacement target {target!r} is not a supported XPath location path: {problem}", "e.g. /order/petId or /order/@id")
             return None
         return target
     if kind == "jsonpointer":
