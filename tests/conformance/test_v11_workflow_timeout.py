@@ -176,7 +176,9 @@ def test_a_callee_out_of_loop_iterations_is_not_a_step_timeout(calls: Compiled) 
     runtime: Any = calls.module._runtime  # type: ignore[union-attr]
 
     def looping() -> None:
-        raise runtime.WorkflowTimeout("inner", f"more than {runtime.MAX_ITERATIONS} loop iterations")
+        inner = runtime.Deadline(None)  # the callee's own deadline, counting its loop
+        for _ in range(runtime.MAX_ITERATIONS + 1):  # bounded: tick raises past the limit
+            inner.tick("inner")
 
     with pytest.raises(runtime.WorkflowTimeout) as caught:
         runtime.call_within(runtime.Deadline(None), "callIt", 300, "inner", looping)
