@@ -25,7 +25,6 @@ from __future__ import annotations
 import difflib
 import keyword
 import os
-import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -265,12 +264,11 @@ def merge_source_maps(configured: Sequence[tuple[str, str]], given: Sequence[tup
     return tuple(sorted(merged.items(), key=lambda item: (-len(item[0]), item[0])))
 
 
-def _is_url_prefix(prefix: str) -> bool:
-    return prefix.startswith("//") or re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", prefix) is not None
-
-
 def _check_map_entry(prefix: str, folder: Path, where: str) -> str:
-    if not _is_url_prefix(prefix):
+    # Imported here, only when a source map is given: the loader imports yaml.
+    from .load import is_remote
+
+    if not is_remote(prefix):
         raise UsageError(f"{where}: the prefix {prefix!r} is not an absolute URL; a source map maps remote URLs (https://...) to local folders (relative URLs already are local)")
     if not folder.is_dir():
         raise UsageError(f"{where}: {_show(folder)}: no such directory")
