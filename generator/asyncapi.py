@@ -104,7 +104,7 @@ def _check_version(file: SourceFile, data: dict[str, Any], report: Report) -> bo
         return False
     text = str(version)
     if not isinstance(version, str):
-        report.add(file.diagnostic(("asyncapi",), f"the asyncapi version must be a string, not {version!r}", f"quote it: asyncapi: '{text}'"))
+        report.add(file.diagnostic(("asyncapi",), f"the asyncapi version must be a string, not {version!r}", "write the version as text, e.g. asyncapi: 3.0.0"))
         return False
     if text.startswith("2.") or text == "2":
         report.add(
@@ -495,7 +495,7 @@ def signature_problems(raw: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         if "header" in raw and str(header).lower() != STANDARD_WEBHOOKS_HEADER:
             problems.append(("header", f"standard-webhooks signatures are in the webhook-id, webhook-timestamp and webhook-signature headers, not {header!r}", "remove header"))
     elif "header" not in raw:
-        problems.append(("header", f"a {scheme} signature needs the header that carries it", "add header: e.g. X-Signature"))
+        problems.append(("header", f"{'an' if scheme == 'hmac-sha256' else 'a'} {scheme} signature needs the header that carries it", "add header: e.g. X-Signature"))
     elif route_problem("header", header) is not None:
         problems.append(("header", f"signature header {header!r} is not an HTTP header name", "write the header's name, e.g. X-Signature"))
     if "encoding" in raw:
