@@ -16,7 +16,7 @@ from .load import Loader, SourceFile, lookup, is_missing, missing_ref_hint, poin
 from .validate import is_arazzo_1_1, validate_arazzo, validate_openapi
 
 if TYPE_CHECKING:  # asyncapi_model imports SchemaLoc from here: the names are only annotations
-    from .asyncapi_model import AsyncChannel, AsyncOperation, AsyncSource, EventTarget
+    from .asyncapi_model import AsyncSource, EventTarget
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
