@@ -253,3 +253,28 @@ def test_an_untyped_asyncapi_source_is_read_and_in_1_0_is_refused(folder: Path, 
     code, found, _ = validate(folder, "      - stepId: list\n        operationId: listUsers\n", capsys, old)
     assert code == 1
     assert found == ["doc.arazzo.yaml:5:5: error: $.sourceDescriptions[1]: source description 'events' is an AsyncAPI document; AsyncAPI sources are an Arazzo 1.1 feature"]
+
+
+def test_a_message_without_correlation_beside_correlated_ones_is_a_warning(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (folder / "events.yaml").read_text(encoding="utf-8")
+    text = text.replace("      ringing:\n        payload: {type: object, properties: {call_id: {type: string}}}\n", "      ringing:\n        payload: {type: object, properties: {call_id: {type: string}}}\n      late:\n        payload: {type: object, properties: {call_id: {type: string}}}\n        correlationId: {location: '$message.payload#/call_id'}\n")
+    (folder / "events.yaml").write_text(text, encoding="utf-8")
+    _, found, err = validate(folder, "      - stepId: ring\n        channelPath: '{$sourceDescriptions.events.url}#/channels/callRinging'\n        action: receive\n        correlationId: CA12\n", capsys)
+    assert found == [
+        NOT_COMPILED.format("ring").join(["doc.arazzo.yaml:9:9: ", ""]),
+        "doc.arazzo.yaml:12:24: warning: $.workflows[0].steps[0].correlationId: message 'ringing' of channel 'callRinging' defines no correlationId, so step 'ring', which waits for its correlationId, never takes one",
+    ], err
+    assert "hint: add correlationId: {location: ...} to message 'ringing' (events.yaml:21:7), if it is meant to end the wait" in err
+
+
+def test_a_step_naming_a_broken_operation_or_channel_is_not_told_again(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (folder / "events.yaml").read_text(encoding="utf-8").replace("  onRinging:\n    action: send\n", "  onRinging:\n    action: push\n").replace("  audit:\n    address: audit\n", "  audit:\n    address: [audit]\n")
+    (folder / "events.yaml").write_text(text, encoding="utf-8")
+    steps = "      - stepId: ring\n        operationId: onRinging\n        action: send\n      - stepId: log\n        channelPath: '{$sourceDescriptions.events.url}#/channels/audit'\n        action: send\n"
+    code, found, err = validate(folder, steps, capsys)
+    assert code == 1
+    assert [line for line in found if "not compiled yet" not in line] == [
+        "events.yaml:24:5: error: $.channels.audit.address: the address of channel 'audit' must be a string or null, not a list",
+        "events.yaml:26:7: error: $.channels.audit.messages.entry: message 'entry' has no payload schema, so a step that sends or receives it cannot type or check it",
+        "events.yaml:32:13: error: $.operations.onRinging.action: operation 'onRinging' has action 'push'",
+    ], err

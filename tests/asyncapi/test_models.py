@@ -6,7 +6,9 @@ message types also gets a union root model ``<Channel>Message``; and
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -184,3 +186,30 @@ def test_names_are_deterministic_and_do_not_clash_with_openapi_models(folder: Pa
     # The OpenAPI body keeps its name; the message payload of the same name is qualified by its source.
     assert first.names[(str(folder / "api.yaml"), ("components", "schemas", "OrderRequest"))] == "OrderRequest"
     assert first.message_models[("petEvents", "place-order", "placeOrder.message")] == "PetEventsOrderRequest"
+
+
+def test_an_asyncapi_discriminator_is_left_to_pydantic(folder: Path) -> None:
+    (folder / "pets.yaml").write_text(
+        "asyncapi: 3.0.0\ninfo: {title: P, version: '1'}\nchannels:\n  pets:\n    address: pets\n    messages:\n"
+        "      pet:\n        payload: {oneOf: [{$ref: '#/components/schemas/Cat'}, {$ref: '#/components/schemas/Dog'}], discriminator: kind}\n"
+        "operations:\n  onPet: {action: send, channel: {$ref: '#/channels/pets'}}\n"
+        "components:\n  schemas:\n"
+        "    Cat: {type: object, required: [kind, meows], properties: {kind: {type: string}, meows: {type: boolean}}}\n"
+        "    Dog: {type: object, required: [kind, barks], properties: {kind: {type: string}, barks: {type: boolean}}}\n",
+        encoding="utf-8",
+    )
+    (folder / "pets.arazzo.yaml").write_text(CALLS_DOC.replace("./calls.yaml", "./pets.yaml").replace("onCall", "onPet").replace("action: receive\n        correlationId: abc\n", "action: send\n"), encoding="utf-8")
+    _, models, _, report = front(folder, "pets.arazzo.yaml")
+    name = models.message_models[("calls", "pets", "pet")]
+    assert "discriminator" not in models.schemas[name]
+    (folder / "pets_models.py").write_text(render_models(models, report, "pets"), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("pets_models", folder / "pets_models.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["pets_models"] = module
+    try:
+        spec.loader.exec_module(module)
+        parsed = getattr(module, name).model_validate({"kind": "dog", "barks": True})
+    finally:
+        del sys.modules["pets_models"]
+    assert type(parsed.root).__name__ == "Dog"
