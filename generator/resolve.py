@@ -172,9 +172,9 @@ def resolve(arazzo: SourceFile, loader: Loader, report: Report, webhooks: Mappin
     checked by config.py), which replaces a source's x-arazzo-webhook extension."""
     linker = _Linker(loader, report, [], webhooks=dict(webhooks or {}))
     root = _resolve_document(arazzo, "", linker)
+    root.documents = list(linker.order)
     root.webhooks = linker.webhooks
     _check_configured_webhooks(root, report)
-    root.documents = list(linker.order)
     return root
 
 
