@@ -366,7 +366,7 @@ def _load_async(doc: Resolved, linker: _Linker, file: SourceFile, name: str, qua
 
 def _check_configured_webhooks(root: Resolved, report: Report) -> None:
     """Each source the configuration's ``webhooks`` names is an AsyncAPI source."""
-    known = {s.key for s in root.all_async_sources()}
+    known = {f"{d.prefix}.{n}" if d.prefix else n for d in root.documents or [root] for n in d.async_sources}
     failed = {f"{d.prefix}.{n}" if d.prefix else n for d in root.documents or [root] for n in d.failed_sources}
     for name in sorted(root.webhooks):
         if name in known or name in failed:
