@@ -343,35 +343,3 @@ def ws_relay() -> Iterator[WsRelay]:
     finally:
         relay.close()
 
-
-# -- the runtime under test -----------------------------------------------------------
-
-_RENDERED: dict[tuple[str, ...], Path] = {}
-
-
-def runtime_dir(parts: tuple[str, ...]) -> str:
-    """A folder holding ``runtime_under_test.py``: _runtime.py rendered with ``parts``."""
-    key = tuple(sorted(parts))
-    if key not in _RENDERED:
-        import tempfile
-        import sys as _sys
-
-        _sys.path.insert(0, "/tmp/mq")
-        import render_dev  # DEV ONLY until ev-runtime lands
-
-        text = render_dev.render(key)
-        folder = Path(tempfile.mkdtemp(prefix="runtime-"))
-        (folder / "runtime_under_test.py").write_text(text)
-        _RENDERED[key] = folder
-    return str(_RENDERED[key])
-
-
-def runtime_module(parts: tuple[str, ...]) -> Any:
-    import importlib
-    import sys as _sys
-
-    folder = runtime_dir(parts)
-    if folder not in _sys.path:
-        _sys.path.insert(0, folder)
-    _sys.modules.pop("runtime_under_test", None)
-    return importlib.import_module("runtime_under_test")

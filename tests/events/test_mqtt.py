@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
 import sys
 import threading
 import time
 import types
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.events.brokers import Mosquitto, mosquitto, refused_port, runtime_dir, runtime_module  # noqa: F401 - the fixture
+from tests.events.brokers import Mosquitto, mosquitto, refused_port  # noqa: F401 - the fixture
+from tests.events.runtime import load_runtime, write_runtime_package
 
 PARTS = ("events", "events_mqtt")
 
 
 @pytest.fixture(scope="module")
-def R() -> types.ModuleType:  # noqa: N802 - the runtime module, as the generated code calls it
-    return runtime_module(PARTS)
+def R(tmp_path_factory: pytest.TempPathFactory) -> types.ModuleType:  # noqa: N802 - the runtime module
+    return load_runtime(tmp_path_factory.mktemp("runtime"), PARTS)
 
 
 def topic(name: str = "t") -> str:
@@ -73,7 +76,7 @@ def test_headers_travel_as_mqtt5_user_properties(R: types.ModuleType, mosquitto:
 
     got, seen = run(main())
     assert dict(got.headers) == {"x-event-type": "call.completed", "trace": "t-1"}
-    assert seen.properties.UserProperty == [("X-Event-Type", "call.completed"), ("trace", "t-1")]
+    assert seen.properties.UserProperty == [("x-event-type", "call.completed"), ("trace", "t-1")]  # Message lower-cases names
     assert seen.properties.ContentType == "application/json"
 
 
@@ -178,7 +181,7 @@ def test_closing_one_subscription_leaves_the_others_receiving(R: types.ModuleTyp
             await first.aclose()
             await transport.asend(message(R, channel, {"after": "close"}))
             got = await second.areceive(5)
-            with pytest.raises(R.WorkflowError, match="is closed"):
+            with pytest.raises(R.WorkflowError, match="was closed"):
                 await first.areceive(0)
             return got, None
 
@@ -283,10 +286,10 @@ def test_wrong_credentials_are_a_clear_workflow_error_without_the_password(R: ty
         transport = R.MqttTransport(mosquitto.host, mosquitto.auth_port, username=mosquitto.username, password="wrong-password-x")
         await transport.asubscribe(topic("auth-bad"))
 
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(R.TransportError) as caught:
         run(main())
     error = caught.value
-    assert type(error).__name__ == "WorkflowError"
+    assert isinstance(error, R.WorkflowError)
     text = str(error)
     assert text.startswith(f"could not connect to the MQTT broker mqtt://127.0.0.1:{mosquitto.auth_port}: ")
     assert "authori" in text.lower()
@@ -313,9 +316,8 @@ def test_tls_with_an_untrusted_certificate_is_refused(R: types.ModuleType, mosqu
     async def main() -> None:
         await R.MqttTransport("localhost", mosquitto.tls_port, tls_context=ssl.create_default_context()).asubscribe(topic("tls-bad"))
 
-    with pytest.raises(Exception, match=r"could not connect to the MQTT broker mqtts://localhost:\d+: .*CERTIFICATE_VERIFY_FAILED") as caught:
+    with pytest.raises(R.TransportError, match=r"could not connect to the MQTT broker mqtts://localhost:\d+: .*CERTIFICATE_VERIFY_FAILED"):
         run(main())
-    assert type(caught.value).__name__ == "WorkflowError"
 
 
 # -- failures -------------------------------------------------------------------------
@@ -365,12 +367,14 @@ def test_the_import_error_names_the_package_to_install(R: types.ModuleType, monk
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
-def test_importing_the_runtime_does_not_import_aiomqtt(R: types.ModuleType) -> None:
-    import subprocess
-
-    code = "import sys; sys.modules['aiomqtt'] = None; sys.path.insert(0, sys.argv[1]); import runtime_under_test; print(hasattr(runtime_under_test, 'MqttTransport'))"
-    completed = subprocess.run([sys.executable, "-c", code, runtime_dir(PARTS)], capture_output=True, text=True, timeout=60)
-    assert completed.stdout.strip() == "True", completed.stderr
+def test_importing_the_runtime_imports_no_broker_library(tmp_path: Path) -> None:
+    write_runtime_package(tmp_path, "mqttrt", PARTS)
+    code = (
+        "import sys; sys.modules['aiomqtt'] = sys.modules['paho'] = None; import mqttrt._runtime as R; "
+        "print(hasattr(R, 'MqttTransport'), sorted(m for m in sys.modules if m.split('.')[0] in ('aiomqtt', 'paho', 'websockets')))"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert completed.stdout.strip() == "True ['aiomqtt', 'paho']", completed.stderr  # the two None entries set above
 
 
 # -- sync -----------------------------------------------------------------------------
@@ -409,18 +413,16 @@ def test_sync_connection_refused_is_a_workflow_error(R: types.ModuleType) -> Non
             transport.subscribe("a/b")
 
 
-def test_the_transport_satisfies_both_protocols_under_mypy_strict(tmp_path: Any) -> None:
-    import subprocess
-
-    directory = runtime_dir(PARTS)
+def test_the_transport_satisfies_both_protocols_under_mypy_strict(tmp_path: Path) -> None:
+    write_runtime_package(tmp_path, "mqttrt", PARTS)
     (tmp_path / "use_it.py").write_text(
-        "import runtime_under_test as R\n\n"
+        "from mqttrt import _runtime as R\n\n"
         "sync: R.Transport = R.MqttTransport('127.0.0.1')\n"
         "asynchronous: R.AsyncTransport = R.MqttTransport('127.0.0.1', qos=0)\n"
     )
     completed = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"), str(tmp_path / "use_it.py")],
-        env={"MYPYPATH": directory, "PATH": "/usr/bin:/bin"},
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "use_it.py", "mqttrt"],
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=300,
