@@ -288,6 +288,15 @@ class WsRelay:
             self._loop.call_soon_threadsafe(self._stopped.set_result, None)
         self._thread.join(10)
 
+    def kick(self, path: str, code: int = 1011, reason: str = "relay going away") -> None:
+        """Close every connection on ``path`` from the server side, with ``code``."""
+
+        async def close_all() -> None:
+            for peer in list(self._peers.get(path, ())):
+                await peer.close(code, reason)
+
+        asyncio.run_coroutine_threadsafe(close_all(), self._loop).result(START_TIMEOUT)
+
     def peers(self, path: str) -> int:
         """How many connections are open on ``path`` now."""
         return len(self._peers.get(path, ()))

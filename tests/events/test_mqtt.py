@@ -332,7 +332,7 @@ def test_connection_refused_is_a_clear_workflow_error(R: types.ModuleType) -> No
     with pytest.raises(R.WorkflowError) as caught:
         run(main())
     assert str(caught.value) == f"could not connect to the MQTT broker mqtt://127.0.0.1:{port}: [Errno 111] Connection refused"
-    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert caught.value.__cause__ is None and (caught.value.__context__ is None or caught.value.__suppress_context__)
 
     with pytest.raises(R.WorkflowError, match=r"could not connect to the MQTT broker mqtt://127\.0\.0\.1:\d+: \[Errno 111\]"):
         run(R.MqttTransport("127.0.0.1", port).asend(message(R, "a/b", {})))
@@ -364,7 +364,7 @@ def test_the_import_error_names_the_package_to_install(R: types.ModuleType, monk
     with pytest.raises(ImportError) as caught:
         R.MqttTransport("127.0.0.1")
     assert str(caught.value) == "MqttTransport needs the aiomqtt package: pip install aiomqtt"
-    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert caught.value.__cause__ is None and (caught.value.__context__ is None or caught.value.__suppress_context__)
 
 
 def test_importing_the_runtime_imports_no_broker_library(tmp_path: Path) -> None:
