@@ -428,3 +428,66 @@ def test_the_transport_satisfies_both_protocols_under_mypy_strict(tmp_path: Path
         timeout=300,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+# -- what generated workflows call, over the real broker ------------------------------
+
+
+def test_generated_code_helpers_run_a_correlated_wait_over_mqtt(R: types.ModuleType, mosquitto: Mosquitto) -> None:
+    # as a sync workflow does: subscribe first, send, then wait for the message whose
+    # correlation value matches (others on the channel are dropped), within the step timeout
+    requests, outcomes = topic("calls"), topic("call.completed")
+    deadline = R.Deadline(20.0)
+    with R.MqttTransport(mosquitto.host, mosquitto.port) as transport:
+        with R.open_subscriptions(transport, {"awaitOutcome": outcomes}) as subs:
+            sent = R.send_message(deadline, transport, "placeCall", requests, payload={"to": "+15550100"}, headers={"X-Request": "r1"})
+            assert sent.raw == b'{"to":"+15550100"}'
+            transport.send(message(R, outcomes, {"call_id": "OTHER", "status": "failed"}))
+            transport.send(message(R, outcomes, {"call_id": "CA12", "status": "completed"}))
+            got = R.receive(deadline, subs["awaitOutcome"], "awaitOutcome", outcomes, matches=lambda m: R.pointer(m.payload, "/call_id") == "CA12", awaited="call_id == 'CA12'", timeout_ms=5000)
+            assert got.payload == {"call_id": "CA12", "status": "completed"}
+            timed_out = R.receive(deadline, subs["awaitOutcome"], "awaitOutcome", outcomes, matches=lambda m: R.pointer(m.payload, "/call_id") == "CA99", awaited="call_id == 'CA99'", timeout_ms=300)
+    assert isinstance(timed_out, R.MessageTimedOut)
+    assert str(timed_out) == f"step 'awaitOutcome': no message with call_id == 'CA99' on '{outcomes}' within 0.3 s"
+
+
+def test_generated_code_helpers_async_over_mqtt(R: types.ModuleType, mosquitto: Mosquitto) -> None:
+    outcomes = topic("call.completed")
+
+    async def main() -> Any:
+        deadline = R.Deadline(20.0)
+        async with R.MqttTransport(mosquitto.host, mosquitto.port) as transport:
+            async with R.aopen_subscriptions(transport, {"awaitOutcome": outcomes}) as subs:
+                await R.asend_message(deadline, transport, "echo", outcomes, payload={"call_id": "CA12"})
+                return await R.areceive(deadline, subs["awaitOutcome"], "awaitOutcome", outcomes, matches=None, awaited=None, timeout_ms=5000)
+
+    assert run(main()).payload == {"call_id": "CA12"}
+
+
+def test_a_send_the_broker_cannot_take_is_step_failed_naming_the_step(R: types.ModuleType) -> None:
+    port = refused_port()
+    with R.MqttTransport("127.0.0.1", port) as transport:
+        with pytest.raises(R.StepFailed) as caught:
+            R.send_message(R.Deadline(5.0), transport, "placeCall", "calls", payload={})
+    assert "placeCall" in str(caught.value)
+    assert f"could not connect to the MQTT broker mqtt://127.0.0.1:{port}" in str(caught.value)
+
+
+def test_a_lost_broker_ends_the_wait_with_a_transport_error(R: types.ModuleType, tmp_path: Path) -> None:
+    from tests.events.brokers import start_mosquitto, stop
+
+    process, broker = start_mosquitto(tmp_path)
+    try:
+
+        async def main() -> None:
+            async with R.MqttTransport(broker.host, broker.port, keepalive=5) as transport:
+                subscription = await transport.asubscribe("lost/one")
+                waiting = asyncio.ensure_future(subscription.areceive(20))
+                await asyncio.sleep(0.1)
+                await asyncio.to_thread(stop, process)
+                await waiting
+
+        with pytest.raises(R.TransportError, match=rf"the connection to the MQTT broker mqtt://127\.0\.0\.1:{broker.port} was lost while subscribed to 'lost/one'"):
+            run(main())
+    finally:
+        stop(process)
