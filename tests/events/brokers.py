@@ -16,6 +16,7 @@ Import the fixtures into a test module (``from tests.events.brokers import mosqu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -87,26 +88,31 @@ def _apt_get(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(command, 1, "", str(error))
 
 
-def mosquitto_binary() -> str:
-    """The mosquitto executable; installed from the Debian registry when missing."""
-    found = _find_mosquitto()
+def installed(find: Any, package: str, what: str) -> str:
+    """What ``find()`` finds, after installing Debian's ``package`` when it finds nothing."""
+    found: str | None = find()
     if found:
         return found
-    install = ("install", "-y", "--no-install-recommends", "mosquitto")
+    install = ("install", "-y", "--no-install-recommends", package)
     result = _apt_get(*install)
     if result.returncode != 0:  # an empty or stale package list: refresh it once, then retry
         update = _apt_get("update")
         result = _apt_get(*install) if update.returncode == 0 else update
-    found = _find_mosquitto()
+    found = find()
     if result.returncode != 0 or found is None:
         output = (result.stdout + result.stderr).strip()[-2000:]
         pytest.fail(
-            "the MQTT tests need the mosquitto broker, which is not installed, and "
-            f"`apt-get install -y --no-install-recommends mosquitto` failed (exit {result.returncode}; "
+            f"these tests need {what}, which is not installed, and "
+            f"`apt-get install -y --no-install-recommends {package}` failed (exit {result.returncode}; "
             f"it needs root and the Debian registry):\n{output}",
             pytrace=False,
         )
     return found
+
+
+def mosquitto_binary() -> str:
+    """The mosquitto executable; installed from the Debian registry when missing."""
+    return installed(_find_mosquitto, "mosquitto", "the mosquitto MQTT broker")
 
 
 @dataclasses.dataclass
@@ -352,3 +358,112 @@ def ws_relay() -> Iterator[WsRelay]:
     finally:
         relay.close()
 
+
+
+# -- RabbitMQ -------------------------------------------------------------------------
+
+
+def _find_rabbitmq() -> str | None:
+    for candidate in ("/usr/lib/rabbitmq/bin/rabbitmq-server",):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@dataclasses.dataclass
+class RabbitMQ:
+    """A running RabbitMQ node of this test session (user guest, loopback only)."""
+
+    host: str
+    port: int
+    node: str
+    log_dir: Path
+    #: Seconds from starting the node until it accepted AMQP connections.
+    started_in: float
+    #: Seconds the install took (0.0 when rabbitmq-server was already there).
+    installed_in: float
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@{self.host}:{self.port}/"
+
+    def log(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("*.log")))
+
+
+#: How long a RabbitMQ node may take to boot (it takes some 8 s here).
+RABBITMQ_START_TIMEOUT = 90.0
+
+
+def start_rabbitmq(directory: Path) -> tuple[list[subprocess.Popen[bytes]], RabbitMQ]:
+    """Start a private RabbitMQ node (and its own epmd) on 127.0.0.1 with its state in
+    ``directory``; wait (bounded) until it accepts AMQP connections."""
+    began = time.monotonic()
+    had = _find_rabbitmq() is not None
+    server = installed(_find_rabbitmq, "rabbitmq-server", "the RabbitMQ broker")
+    installed_in = 0.0 if had else time.monotonic() - began
+    epmd_binary = shutil.which("epmd") or "/usr/bin/epmd"
+    port, dist_port, epmd_port = free_ports(3)
+    node = f"arazzo{port}@localhost"
+    (directory / "enabled_plugins").write_text("[].\n")
+    (directory / "rabbitmq.conf").write_text(f"listeners.tcp.default = {HOST}:{port}\nloopback_users.guest = true\n")
+    log_dir = directory / "log"
+    log_dir.mkdir(exist_ok=True)
+    env = dict(
+        os.environ,
+        HOME=str(directory),  # the Erlang cookie
+        RABBITMQ_NODENAME=node,
+        RABBITMQ_NODE_IP_ADDRESS=HOST,
+        RABBITMQ_NODE_PORT=str(port),
+        RABBITMQ_DIST_PORT=str(dist_port),
+        ERL_EPMD_ADDRESS=HOST,
+        ERL_EPMD_PORT=str(epmd_port),
+        RABBITMQ_MNESIA_BASE=str(directory / "mnesia"),
+        RABBITMQ_LOG_BASE=str(log_dir),
+        RABBITMQ_CONFIG_FILE=str(directory / "rabbitmq"),
+        RABBITMQ_ENABLED_PLUGINS_FILE=str(directory / "enabled_plugins"),
+        RABBITMQ_PID_FILE=str(directory / "rabbitmq.pid"),
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}",
+    )
+    out = (directory / "server.out").open("wb")
+    # our own epmd (not a daemon), so that stopping the node leaves nothing behind
+    epmd = subprocess.Popen([epmd_binary, "-port", str(epmd_port), "-address", HOST], env=env, stdout=out, stderr=subprocess.STDOUT)
+    started = time.monotonic()
+    process = subprocess.Popen([server], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    out.close()
+    processes = [process, epmd]
+    while time.monotonic() - started < RABBITMQ_START_TIMEOUT and process.poll() is None:
+        if _accepts(port):
+            return processes, RabbitMQ(HOST, port, node, log_dir, time.monotonic() - started, installed_in)
+        time.sleep(0.1)
+    output = (directory / "server.out").read_text(errors="replace")[-3000:]
+    stop_all(processes)
+    pytest.fail(f"RabbitMQ did not accept connections within {RABBITMQ_START_TIMEOUT:g} s:\n{output}", pytrace=False)
+
+
+def stop_all(processes: list[subprocess.Popen[Any]]) -> None:
+    """Stop the RabbitMQ node (its whole process group: the script and the Erlang VM), then its epmd."""
+    import signal
+
+    node, *others = processes
+    if node.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(node.pid, signal.SIGTERM)
+        try:
+            node.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(node.pid, signal.SIGKILL)
+            node.wait(timeout=10)
+    for process in others:
+        stop(process)
+
+
+@pytest.fixture(scope="session")
+def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitMQ]:
+    """A RabbitMQ node on 127.0.0.1 for the whole session (use a fresh routing key per test)."""
+    processes, broker = start_rabbitmq(tmp_path_factory.mktemp("rabbitmq"))
+    try:
+        yield broker
+    finally:
+        stop_all(processes)

@@ -1,6 +1,6 @@
-"""The broker adapter parts (events_mqtt, events_ws) are held to the generated packages'
+"""The broker adapter parts (events_amqp, events_mqtt, events_ws) are held to the generated packages'
 standard: the runtime rendered with them is black-formatted, clean under ruff's default
-rules and mypy --strict clean, with neither aiomqtt nor websockets imported at its top."""
+rules and mypy --strict clean, with none of aio-pika, aiomqtt and websockets imported at its top."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from tests.events.runtime import render_runtime, write_runtime_package
 from tests.test_generated_quality import RUFF
 
 ROOT = Path(__file__).resolve().parents[2]
-ALL_PARTS = ("events", "events_mqtt", "events_ws")
+ALL_PARTS = ("events", "events_amqp", "events_mqtt", "events_ws")
 
 
-@pytest.mark.parametrize("part", ["events_mqtt", "events_ws"])
+@pytest.mark.parametrize("part", ["events_amqp", "events_mqtt", "events_ws"])
 def test_the_adapter_part_is_plain_python_importing_nothing_itself(part: str) -> None:
     source = (ROOT / "templates" / "runtime" / f"{part}.py.jinja").read_text(encoding="utf-8")
     assert "{{" not in source and "{%" not in source
@@ -37,7 +37,7 @@ def test_the_runtime_with_both_adapters_is_black_ruff_and_mypy_strict_clean(tmp_
     assert "noqa" not in (tmp_path / "adapters" / "_runtime.py").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("part", "name"), [("events_mqtt", "class MqttTransport"), ("events_ws", "class WebSocketTransport")])
+@pytest.mark.parametrize(("part", "name"), [("events_amqp", "class AmqpTransport"), ("events_mqtt", "class MqttTransport"), ("events_ws", "class WebSocketTransport")])
 def test_each_adapter_renders_only_when_asked(part: str, name: str) -> None:
     assert name in render_runtime(("events", part))
     assert name not in render_runtime(("events",))
