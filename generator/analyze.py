@@ -516,7 +516,7 @@ class WorkflowAnalyzer:
     def _collect_steps(self) -> None:
         for index, step in enumerate(self.workflow.get("steps", [])):
             bound = self.doc.steps[(self.index, index)]
-            info = StepInfo(str(step.get("stepId")), index, step, bound.json_path, bound.operation, bound.workflow_id, event=getattr(bound, "event", None))
+            info = StepInfo(str(step.get("stepId")), index, step, bound.json_path, bound.operation, bound.workflow_id, event=bound.event)
             for name in step.get("outputs", {}) or {}:
                 var = self.names.claim(f"{snake_case(info.step_id, fallback='step')}_{snake_case(name, fallback='output')}")
                 info.outputs[name] = StepVar(var, ANY)

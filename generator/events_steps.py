@@ -40,7 +40,7 @@ from .diagnostics import JsonPath, did_you_mean
 from .paths import templates_dir
 from .plan import Block, Line, Node, ReceiverPlan
 from .pycode import comment_text, docstring_text, fstring_text, py_str, snake_case
-from .schemas import ANY, PyType
+from .schemas import ANY, PyType, message_schema
 from .validate import is_arazzo_1_1
 
 if TYPE_CHECKING:
@@ -238,7 +238,7 @@ def _send_lines(request: ExprContext, info: StepInfo, address: str) -> list[str]
             wf.error(b_at, "payload replacements need a payload", "add requestBody.payload")
         if isinstance(body.get("contentType"), str):
             content_type = str(body["contentType"])
-    elif _payload_schema(target) is not None:
+    elif message_schema(target, "payload") is not None:
         wf.warn(at, f"send step {info.step_id!r} has no requestBody: it sends a message without a payload", "give the message payload as requestBody.payload")
     headers: list[str] = []
     for name, raw, v_at in _parameters(request, info, "header"):
@@ -339,15 +339,8 @@ def _correlation(request: ExprContext, info: StepInfo) -> tuple[list[str], str, 
     at = info.json_path + ("correlationId",)
     defined = [(m, m.correlation) for m in target.messages if m.correlation is not None]
     address = target.channel.effective_address
-    if raw is None:
-        if defined:
-            message, correlation = defined[0]
-            assert correlation is not None
-            wf.error(info.json_path, f"receive step {info.step_id!r} has no correlationId, but message {message.name!r} of channel {target.channel.key!r} defines one at {correlation.location}", f"add correlationId: <the value this run waits for> (e.g. $steps.<stepId>.outputs.<id>); without it the first message on {address!r} is taken, whichever run it belongs to")
-        return [], "None", py_str(f"any message on {address!r}")
-    if not defined:
-        names = ", ".join(repr(m.name) for m in target.messages) or "(none)"
-        wf.error(at, f"receive step {info.step_id!r} has a correlationId, but the messages of channel {target.channel.key!r} ({names}) define no correlationId location to compare it with", "add correlationId: {location: '$message.payload#/<member>'} to the message in the AsyncAPI document, or remove the step's correlationId")
+    if raw is None or not defined:
+        # resolve reported a correlationId missing on one side (the step's or the messages')
         return [], "None", py_str(f"any message on {address!r}")
     locations = {(c.part, c.pointer) for _, c in defined if c is not None}
     if len(locations) > 1 or len(defined) < len(target.messages):
@@ -427,38 +420,27 @@ def expr(ctx: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, PyT
     return _payload(ctx, target, tuple(node.pointer or ()), shown, at)
 
 
-def _payload_schema(target: EventTarget) -> Any:
-    schemas = [m.payload for m in target.messages if m.payload is not None]
-    return schemas[0] if len(schemas) == 1 and len(target.messages) == 1 else None
-
-
 def _payload(ctx: ExprContext, target: EventTarget, tokens: tuple[str, ...], shown: str, at: JsonPath) -> tuple[str, PyType]:
+    """``$message.payload[#pointer]``: checked against the messages' payload schemas and
+    typed from them (the whole payload as its model class, or a union of them)."""
     from .analyze import _member_names
 
     inferrer = ctx.p.inferrer
-    messages = list(target.messages)
+    schema = message_schema(target, "payload")
     source = f"{MESSAGE}.payload" if not tokens else f"_runtime.pointer({MESSAGE}.payload, {py_str(_pointer_text(tokens))})"
-    if not tokens:
-        schema = _payload_schema(target)
-        return source, inferrer.at_pointer(schema, ()) if schema is not None else ANY
-    with_schema = [m for m in messages if m.payload is not None]
-    if not with_schema:
-        names = ", ".join(repr(m.name) for m in messages) or "(none)"
-        ctx.error(at, f"{shown}: the message{'s' if len(messages) != 1 else ''} of channel {target.channel.key!r} ({names}) {'have' if len(messages) != 1 else 'has'} no payload schema, so '{_pointer_text(tokens)}' cannot be checked", "add a payload schema to the message in the AsyncAPI document")
-        return source, ANY
-    reaching = [m for m in with_schema if _reaches(inferrer, m, tokens)]
-    if not reaching:
-        members: set[str] = set()
-        for m in with_schema:
-            assert m.payload is not None
-            members.update(_member_names(inferrer, m.payload, tokens[:-1]))
-        names = ", ".join(repr(m.name) for m in with_schema)
-        ctx.error(at, f"{shown}: the payload schema of message {names} has no member at {_pointer_text(tokens)!r}", did_you_mean(tokens[-1], members) or "check the JSON pointer against the message's payload schema in the AsyncAPI document")
-        return source, ANY
-    if len(messages) == 1:
-        assert messages[0].payload is not None
-        return source, inferrer.at_pointer(messages[0].payload, tokens)
-    return source, ANY
+    if schema is None:
+        return source, ANY  # resolve reported each message without a payload schema
+    if tokens:
+        with_schema = [m for m in target.messages if m.payload is not None]
+        if not any(_reaches(inferrer, m, tokens) for m in with_schema):
+            members: set[str] = set()
+            for m in with_schema:
+                assert m.payload is not None
+                members.update(_member_names(inferrer, m.payload, tokens[:-1]))
+            names = ", ".join(repr(m.name) for m in with_schema)
+            ctx.error(at, f"{shown}: the payload schema of message {names} has no member at {_pointer_text(tokens)!r}", did_you_mean(tokens[-1], members) or "check the JSON pointer against the message's payload schema in the AsyncAPI document")
+            return source, ANY
+    return source, inferrer.at_pointer(schema, tokens)
 
 
 def _reaches(inferrer: Any, message: AsyncMessage, tokens: tuple[str, ...]) -> bool:
