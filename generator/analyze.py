@@ -798,9 +798,11 @@ class WorkflowAnalyzer:
         secrets tuple of a function that sends no request.  A workflow call, and the JSON
         check of a body, stay as bare calls (they may raise)."""
         calls = set(self.workflow_vars.values())
-        candidates = {v.name for info in self.steps for v in info.outputs.values()} | calls | {"_secrets", "_tokens", "_body", "_keys"}
+        candidates = {v.name for info in self.steps for v in info.outputs.values()} | calls | {"_secrets", "_tokens", "_body", "_keys", events_steps.MESSAGE}
 
         def keep_call(name: str, value: str) -> bool:
+            if name == events_steps.MESSAGE:
+                return events_steps.keep_call(value)  # a send step's send stays; the received message's name goes
             return value.startswith("_runtime.json_body(") if name == "_body" else name in calls and not value.startswith(("None", "_timed_"))  # _timed_: a timed call's result, kept
 
         for _ in range(len(candidates) + 1):  # each round drops at least one name, or ends

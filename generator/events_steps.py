@@ -194,6 +194,11 @@ def event_step(wf: WorkflowAnalyzer, info: StepInfo, is_async: bool) -> list[Nod
     return nodes + wf._success_nodes(info, ctx)
 
 
+def keep_call(value: str) -> bool:
+    """When nothing reads ``_message``: is its assignment's value a call that must stay (a send)?"""
+    return value.startswith(("_runtime.send_message(", "await _runtime.asend_message("))
+
+
 def _receive_nodes(wf: WorkflowAnalyzer, request: ExprContext, info: StepInfo, address: str) -> list[Node]:
     from .analyze import ExprContext
 
