@@ -187,7 +187,8 @@ def event_step(wf: WorkflowAnalyzer, info: StepInfo, is_async: bool) -> list[Nod
     if criteria:
         success = ctx.criteria(criteria, default="True")
         failed = ctx.failed_criterion_args()
-        failure = wf._failure_nodes(info, ctx, f"raise _runtime.message_failed({py_str(info.step_id)}, {address}, {MESSAGE}{failed or ', criterion=None'})")
+        action = ", action=\"send\"" if target.action == "send" else ""
+        failure = wf._failure_nodes(info, ctx, f"raise _runtime.message_failed({py_str(info.step_id)}, {address}, {MESSAGE}{failed or ', criterion=None'}{action})")
         nodes.append(Block(f"if {_negate(success)}:", tuple(failure)))
     if wf._reentered(info):
         nodes += [Line(f"{a.counter} = 0") for a in info.failure_actions if a.kind == "retry"]
@@ -343,15 +344,14 @@ def _correlation(request: ExprContext, info: StepInfo) -> tuple[list[str], str, 
     raw = info.step.get("correlationId")
     at = info.json_path + ("correlationId",)
     defined = [(m, m.correlation) for m in target.messages if m.correlation is not None]
-    address = target.channel.effective_address
     if raw is None or not defined:
         # resolve reported a correlationId missing on one side (the step's or the messages')
-        return [], "None", py_str(f"any message on {address!r}")
+        return [], "None", "None"
     locations = {(c.part, c.pointer) for _, c in defined if c is not None}
     if len(locations) > 1 or len(defined) < len(target.messages):
         shown = "; ".join(f"{m.name}: {c.location if c else 'none'}" for m, c in [(m, m.correlation) for m in target.messages])
         wf.error(at, f"the messages of channel {target.channel.key!r} carry their correlation value in different places ({shown})", "give every message of the channel the same correlationId location, or receive on an operation that names one message")
-        return [], "None", py_str(f"any message on {address!r}")
+        return [], "None", "None"
     correlation = defined[0][1]
     assert correlation is not None
     source, py_type = request.value(raw, at)
