@@ -977,7 +977,7 @@ class WorkflowAnalyzer:
         body.append(Line(f"return {result}"))
         keys = [py_str(k) for k in self.used_servers()]
         body[base_at] = Line(f"_base = _runtime.client_servers(SERVERS, servers, client, ({', '.join(keys)}{',' if len(keys) == 1 else ''}))")
-        return body
+        return events_steps.without_unused_http(self, body, _names_read(inner))
 
     def used_servers(self) -> list[str]:
         """The SERVERS keys the workflow's requests and its callees' use (a caller's base_url applies to them)."""

@@ -150,6 +150,22 @@ def subscriptions_comment(wf: WorkflowAnalyzer) -> list[Node]:
     return [Line(f"# Subscribed before any step runs (receive step{'s' if len(receives) > 1 else ''} {names}): a message that arrives early waits."), Line("")]
 
 
+def without_unused_http(wf: WorkflowAnalyzer, body: list[Node], read: set[str]) -> list[Node]:
+    """A workflow whose steps only send and receive messages: no ``_base``, and the HTTP
+    client's ``with`` (which also observes the run) binds no name (``read``: the names
+    the ``with`` body reads)."""
+    if not needs_transport(wf):
+        return body
+    out: list[Node] = []
+    for node in body:
+        if isinstance(node, Line) and node.text.startswith("_base = ") and "_base" not in read:
+            continue
+        if isinstance(node, Block) and "_http" not in read and " as _http" in node.header:
+            node = Block(node.header.replace(" as _http", "", 1), node.body)
+        out.append(node)
+    return out
+
+
 # -- the step ---------------------------------------------------------------------------
 
 
