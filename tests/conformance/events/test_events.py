@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from arazzo_codegen.diagnostics import Diagnostic
 from arazzo_codegen.pipeline import Job, build
 
 from tests.conformance.harness import CONFORMANCE_DIR, Compiled, Compiler, run
@@ -45,8 +46,8 @@ def orders(compile_feature: Compiler) -> Compiled:
 class Feeder:
     """Publishes messages from a thread once the workflow has subscribed to their channel."""
 
-    def __init__(self, broker: Any, channel: str, messages: list[tuple[dict[str, Any], dict[str, str] | None]]) -> None:
-        self.broker, self.channel, self.messages = broker, channel, messages
+    def __init__(self, broker: Any, channel: str, messages: list[tuple[dict[str, Any], dict[str, str] | None]], delay: float = 0.0) -> None:
+        self.broker, self.channel, self.messages, self.delay = broker, channel, messages, delay
         self.taken: list[int] = []
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -55,6 +56,7 @@ class Feeder:
             if self.broker.subscriptions(self.channel):
                 break
             time.sleep(0.005)
+        time.sleep(self.delay)
         for payload, headers in self.messages:
             self.taken.append(self.broker.publish(self.channel, payload, headers=headers))
 
@@ -149,6 +151,22 @@ def test_a_timeout_with_a_criteria_guarded_onfailure_action_raises_message_timed
     assert 0.2 <= took < BOUND
 
 
+def test_a_retry_action_waits_again_with_a_fresh_step_timeout(orders: Compiled, mode: str) -> None:
+    module = orders.module
+    assert module is not None
+    error, took = _timed(lambda: run(orders, "retry_wait", mode, order_id="r-1", transport=module.InMemoryBroker()))
+    assert isinstance(error, module.MessageTimedOut), error
+    assert (error.retries, error.retry_limit) == (1, 1)
+    assert str(error) == "step 'waitStatus': no message with orderId == 'r-1' on 'orders.status' within 0.2 s after 1 retry"
+    assert 0.4 <= took < BOUND + 0.2
+
+
+def test_a_message_that_comes_between_two_waits_is_taken_by_the_retry(orders: Compiled, mode: str) -> None:
+    broker = orders.module.InMemoryBroker()  # type: ignore[union-attr]
+    with Feeder(broker, STATUS, [(_status("r-2", "accepted"), None)], delay=0.3):
+        assert run(orders, "retry_wait", mode, order_id="r-2", transport=broker).status == "accepted"
+
+
 def test_outputs_are_typed_from_the_payload_schema(orders: Compiled) -> None:
     fields = orders.module.AwaitOrderOutputs.model_fields  # type: ignore[union-attr]
     assert str(fields["amount"].annotation) == "<class 'int'>"
@@ -227,6 +245,18 @@ def test_a_message_published_before_the_create_response_is_still_received(orders
     assert handler.taken == [1]  # the subscription held it before the receive step ran
 
 
+def test_a_channel_address_read_from_a_step_output_is_subscribed_once_that_step_ran(orders: Compiled, mode: str, creating_server: tuple[str, type[_CreatesAndPublishes]]) -> None:
+    url, handler = creating_server
+    broker = orders.module.InMemoryBroker()  # type: ignore[union-attr]
+    handler.broker = broker
+    with Feeder(broker, "orders/id-cup/updates", [(_status("id-other", amount=1), None), (_status("id-cup", amount=11), None)]) as feeder:
+        result = run(orders, "create_and_follow", mode, item="cup", transport=broker, servers={"orders": url})
+    assert result.amount == 11
+    assert feeder.taken == [0, 1]
+    assert '_runtime.open_subscriptions(transport, {}) as _subs' in orders.source
+    assert '_runtime.add_subscription(\n            _subs, transport, "follow", f"orders/{create_order_id}/updates"\n        )' in orders.source
+
+
 # -- the transport argument ---------------------------------------------------------------
 
 
@@ -263,6 +293,57 @@ def test_the_generated_package_is_black_and_ruff_clean_and_deterministic(orders:
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     again = build(Job(spec=CONFORMANCE_DIR / FEATURE / "arazzo.yaml", package=orders.package, out=tmp_path))
     assert again.files == orders.files
+
+
+# -- bad input ----------------------------------------------------------------------------
+
+BAD_MESSAGES = [
+    ('20:15: error: $.workflows[0].steps[0].outputs.id: $message.payload#/orderId is only available in a send or receive step',
+     "use it in that step's successCriteria, outputs or action criteria, and pass it on with $steps.<stepId>.outputs.<name>"),
+    ('33:24: error: $.workflows[1].steps[0].successCriteria[0].condition: $statusCode does not exist in a send or receive step: it has no HTTP exchange',
+     'read the message with $message.payload (#/json/pointer) or $message.header.<name>'),
+    ('35:17: error: $.workflows[1].steps[0].outputs.body: $response.body#/status does not exist in a send or receive step: it has no HTTP exchange',
+     'read the message with $message.payload (#/json/pointer) or $message.header.<name>'),
+    ("48:19: error: $.workflows[2].steps[0].outputs.status: $message.payload#/stauts: the payload schema of message 'OrderStatus' has no member at '/stauts'",
+     "did you mean 'status'?"),
+    ("49:17: error: $.workflows[2].steps[0].outputs.body: malformed runtime expression in '$message.body#/status': '$message.body' is not an expression: a message has a payload and headers",
+     "write '$message.payload' (with an optional '#/json/pointer') or '$message.header.<name>'"),
+    ("50:20: error: $.workflows[2].steps[0].outputs.payload: malformed runtime expression in '$response.payload': '$response.payload' is not an expression: 'payload' is a source of '$message' (Arazzo 1.1 event steps)",
+     "an HTTP exchange has '$response.body' (with an optional '#/json/pointer'); a message step reads '$message.payload'"),
+    ("57:9: error: $.workflows[3].steps[0]: no value for parameter 'orderId' of channel 'orderCommands' (address 'orders/{orderId}')",
+     'add a parameter: {name: orderId, in: channel, value: ...}'),
+    ("62:17: error: $.workflows[3].steps[0].parameters[0].in: parameter 'limit' of event step 'send' is in: query",
+     'parameters of a send or receive step are in: header (a message header) or in: channel (a {placeholder} of the channel address)'),
+    ("66:20: error: $.workflows[3].steps[0].parameters[1].value: $message.header.X-Id is not available in the parameters, requestBody or correlationId of step 'send'",
+     "$message is the message the step sent or received: read it in the step's successCriteria, outputs or action criteria"),
+    ("75:9: warning: $.workflows[4].steps[0]: receive step 'wait' has no timeout: it waits without bound unless the caller passes timeout=",
+     'add timeout: <milliseconds> to the step; when it runs out, the step fails and its onFailure actions apply'),
+    ('80:24: warning: $.workflows[4].steps[0].successCriteria[0].condition: condition "$message.payload.status == \'accepted\' && $message.payload#/amount > 0" reads the message payload with a dot-path ($message.payload.status), not a JSON pointer',
+     'write "$message.payload#/status == \'accepted\' && $message.payload#/amount > 0"'),
+]
+
+
+def _rendered(compiled: Compiled, spec: str) -> list[tuple[str, str]]:
+    prefix = os.path.relpath(CONFORMANCE_DIR / FEATURE / spec) + ":"
+    found = []
+    for item in sorted(compiled.diagnostics, key=Diagnostic.sort_key):
+        head, _, hint = item.render().partition("\n    hint: ")
+        assert head.startswith(prefix), head
+        found.append((head[len(prefix) :], hint))
+    return found
+
+
+def test_bad_message_expressions_and_parameters_are_reported_where_they_are_written(compile_feature: Compiler) -> None:
+    compiled = compile_feature(FEATURE, "bad-messages.yaml")
+    assert compiled.module is None
+    assert _rendered(compiled, "bad-messages.yaml") == BAD_MESSAGES
+
+
+def test_message_in_an_arazzo_1_0_document_is_an_error(compile_feature: Compiler) -> None:
+    compiled = compile_feature(FEATURE, "bad-v10.yaml")
+    assert _rendered(compiled, "bad-v10.yaml") == [
+        ("17:15: error: $.workflows[0].steps[0].outputs.id: $message.payload#/orderId: $message is an Arazzo 1.1 expression (event steps)", "declare arazzo: 1.1.0 to use send and receive steps"),
+    ]
 
 
 # -- a webhook receiver -------------------------------------------------------------------
