@@ -167,6 +167,14 @@ def test_a_message_that_comes_between_two_waits_is_taken_by_the_retry(orders: Co
         assert run(orders, "retry_wait", mode, order_id="r-2", transport=broker).status == "accepted"
 
 
+def test_a_correlation_carried_in_a_header_is_matched_there(orders: Compiled, mode: str) -> None:
+    broker = orders.module.InMemoryBroker()  # type: ignore[union-attr]
+    with Feeder(broker, "audit", [({"action": "logout"}, {"X-Correlation-Id": "8"}), ({"action": "login"}, {"X-Correlation-Id": "7"})]) as feeder:
+        assert run(orders, "await_audit", mode, correlation=7, transport=broker).action == "login"
+    assert feeder.taken == [0, 1]
+    assert 'matches=lambda _m: _m.headers.get("x-correlation-id")\n            == _runtime.text(correlation),' in orders.source
+
+
 def test_outputs_are_typed_from_the_payload_schema(orders: Compiled) -> None:
     fields = orders.module.AwaitOrderOutputs.model_fields  # type: ignore[union-attr]
     assert str(fields["amount"].annotation) == "<class 'int'>"
@@ -281,15 +289,17 @@ def test_the_generated_package_passes_mypy_strict_and_a_call_without_transport_d
         encoding="utf-8",
     )
     args = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(out / ".mypy_cache_events")]
-    completed = subprocess.run([*args, orders.package, "uses_orders.py"], cwd=out, capture_output=True, text=True, timeout=600)
+    webhooks = compile_feature("events/webhooks")
+    completed = subprocess.run([*args, orders.package, webhooks.package, "uses_orders.py"], cwd=out, capture_output=True, text=True, timeout=600)
     lines = [line for line in completed.stdout.splitlines() if ": error:" in line]
     assert lines == ['uses_orders.py:7: error: Missing named argument "transport" for "await_order"  [call-arg]'], completed.stdout + completed.stderr
 
 
 def test_the_generated_package_is_black_and_ruff_clean_and_deterministic(orders: Compiled, compile_feature: Compiler, tmp_path: Path) -> None:
-    black = subprocess.run([sys.executable, "-m", "black", "--check", "--quiet", orders.package], cwd=compile_feature.out, capture_output=True, text=True, timeout=600)
+    packages = [orders.package, compile_feature("events/webhooks").package]
+    black = subprocess.run([sys.executable, "-m", "black", "--check", "--quiet", *packages], cwd=compile_feature.out, capture_output=True, text=True, timeout=600)
     assert black.returncode == 0, black.stderr
-    ruff = subprocess.run([*RUFF, orders.package], cwd=compile_feature.out, capture_output=True, text=True, timeout=600)
+    ruff = subprocess.run([*RUFF, *packages], cwd=compile_feature.out, capture_output=True, text=True, timeout=600)
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     again = build(Job(spec=CONFORMANCE_DIR / FEATURE / "arazzo.yaml", package=orders.package, out=tmp_path))
     assert again.files == orders.files
@@ -381,3 +391,26 @@ def test_the_receiver_factory_verifies_signatures_and_feeds_the_workflow(compile
     assert result.amount == 1250
     assert statuses == [401, 200]
     assert 'X-Shop-Signature", encoding="hex", prefix="sha256="' in compiled.source
+
+
+def test_a_receiver_for_unsigned_deliveries_takes_a_verifier_or_none(compile_feature: Compiler, mode: str) -> None:
+    compiled = compile_feature("events/webhooks")
+    module = compiled.module
+    assert module is not None
+    assert "    verifier: _runtime.Verifier | None,\n" in compiled.source
+    assert 'route=_runtime.route_to("alert.raised"),' in compiled.source
+    statuses: list[int] = []
+
+    def deliver(receiver: Any) -> None:
+        for _ in range(1000):  # bounded: at most 5 s for the workflow to subscribe
+            if receiver.subscriptions("alert.raised"):
+                break
+            time.sleep(0.005)
+        statuses.append(httpx.post(receiver.url, json={"level": "high"}).status_code)
+
+    with module.alerts_receiver(verifier=None) as receiver:
+        thread = threading.Thread(target=deliver, args=(receiver,), daemon=True)
+        thread.start()
+        assert run(compiled, "await_alert", mode, transport=receiver).level == "high"
+        thread.join(timeout=10)
+    assert statuses == [200]
