@@ -165,7 +165,7 @@ def subscriptions_comment(wf: WorkflowAnalyzer) -> list[Node]:
     if not receives:
         return []
     names = ", ".join(comment_text(info.step_id, 40) for info in receives)
-    return [Line(f"# Subscribed before any step runs (receive step{'s' if len(receives) > 1 else ''} {names}): a message that arrives early waits."), Line("")]
+    return [Line(f"# Receive step{'s' if len(receives) > 1 else ''} {names} subscribed before any step runs: an early message waits in the subscription."), Line("")]
 
 
 def without_unused_http(wf: WorkflowAnalyzer, body: list[Node], read: set[str]) -> list[Node]:

@@ -205,6 +205,16 @@ def test_send_fills_the_channel_address_and_sets_payload_and_headers(orders: Com
     assert (result.request_id, result.item, result.quantity) == ("req-1", "tea", 3)
 
 
+def test_success_criteria_of_a_send_step_read_the_message_sent(orders: Compiled, mode: str) -> None:
+    module = orders.module
+    assert module is not None
+    broker = module.InMemoryBroker()
+    error, _ = _timed(lambda: run(orders, "place_order", mode, order_id=1, item="tea", quantity=0, request_id="r", transport=broker))
+    assert isinstance(error, module.StepFailed), error
+    assert (error.method, error.url, error.criterion) == ("SEND", "orders/1", "$message.payload#/quantity > 0")
+    assert len(broker.sent) == 1  # it was sent: the criteria judge what was sent
+
+
 # -- subscribe before the step that triggers the message ----------------------------------
 
 
