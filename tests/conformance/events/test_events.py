@@ -14,6 +14,7 @@ import hmac
 import http.server
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -359,10 +360,36 @@ def test_bad_message_expressions_and_parameters_are_reported_where_they_are_writ
     assert _rendered(compiled, "bad-messages.yaml") == BAD_MESSAGES
 
 
-def test_message_in_an_arazzo_1_0_document_is_an_error(compile_feature: Compiler) -> None:
-    compiled = compile_feature(FEATURE, "bad-v10.yaml")
-    assert _rendered(compiled, "bad-v10.yaml") == [
-        ("17:15: error: $.workflows[0].steps[0].outputs.id: $message.payload#/orderId: $message is an Arazzo 1.1 expression (event steps)", "declare arazzo: 1.1.0 to use send and receive steps"),
+#: An Arazzo 1.0 document reading $message (written to a temporary folder: the 1.0
+#: documents of tests/conformance are all upgraded by tests/test_upgrade_equivalence.py).
+V10_DOCUMENT = """\
+arazzo: 1.0.1
+info:
+  title: $message in a 1.0 document
+  version: 1.0.0
+sourceDescriptions:
+  - name: orders
+    url: ./openapi.yaml
+    type: openapi
+workflows:
+  - workflowId: create
+    steps:
+      - stepId: create
+        operationId: createOrder
+        requestBody:
+          payload: {item: x}
+        outputs:
+          id: $message.payload#/orderId
+"""
+
+
+def test_message_in_an_arazzo_1_0_document_is_an_error(tmp_path: Path) -> None:
+    shutil.copy(CONFORMANCE_DIR / FEATURE / "openapi.yaml", tmp_path / "openapi.yaml")
+    (tmp_path / "arazzo.yaml").write_text(V10_DOCUMENT, encoding="utf-8")
+    result = build(Job(spec=tmp_path / "arazzo.yaml", package="v10_message", out=tmp_path / "out"))
+    assert not result.files
+    assert [(d.line, d.column, d.json_path, d.message, d.hint) for d in result.report.items] == [
+        (17, 15, ("workflows", 0, "steps", 0, "outputs", "id"), "$message.payload#/orderId: $message is an Arazzo 1.1 expression (event steps)", "declare arazzo: 1.1.0 to use send and receive steps"),
     ]
 
 
