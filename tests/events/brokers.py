@@ -265,11 +265,13 @@ class WsRelay:
     """A WebSocket pub/sub relay on 127.0.0.1, served from a thread of its own.
 
     A frame received on a path goes to every *other* connection open on that path.
-    A handshake on a path under ``/forbidden`` is refused with 403.  :attr:`handshakes`
+    A handshake on a path under ``/forbidden`` is refused with 403.  With an
+    ``ssl_context`` it serves wss://.  :attr:`handshakes`
     records each accepted handshake's path and request headers.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.ssl_context = ssl_context
         self.handshakes: list[Handshake] = []
         self.port = 0
         self._peers: dict[str, set[Any]] = {}
@@ -281,7 +283,7 @@ class WsRelay:
 
     @property
     def url(self) -> str:
-        return f"ws://{HOST}:{self.port}"
+        return f"{'wss' if self.ssl_context is not None else 'ws'}://{HOST}:{self.port}"
 
     def start(self) -> WsRelay:
         self._thread.start()
@@ -328,7 +330,7 @@ class WsRelay:
             return None
 
         self._stopped = self._loop.create_future()
-        async with serve(self._handle, HOST, 0, process_request=refuse) as server:
+        async with serve(self._handle, HOST, 0, process_request=refuse, ssl=self.ssl_context) as server:
             self.port = next(iter(server.sockets)).getsockname()[1]
             self._ready.set()
             await self._stopped

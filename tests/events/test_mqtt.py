@@ -491,3 +491,25 @@ def test_a_lost_broker_ends_the_wait_with_a_transport_error(R: types.ModuleType,
             run(main())
     finally:
         stop(process)
+
+
+def test_closing_a_sync_subscription_ends_a_wait_in_another_thread(R: types.ModuleType, mosquitto: Mosquitto) -> None:
+    with R.MqttTransport(mosquitto.host, mosquitto.port) as transport:
+        subscription = transport.subscribe(topic("close-sync"))
+        outcome: list[BaseException | None] = []
+
+        def wait() -> None:
+            try:
+                subscription.receive(10)
+                outcome.append(None)
+            except BaseException as error:  # noqa: BLE001 - inspected below
+                outcome.append(error)
+
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        time.sleep(0.1)
+        began = time.monotonic()
+        subscription.close()
+        waiter.join(5)
+    assert len(outcome) == 1 and isinstance(outcome[0], R.SubscriptionClosed)
+    assert time.monotonic() - began < 5

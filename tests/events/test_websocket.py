@@ -315,3 +315,31 @@ def test_the_transport_satisfies_both_protocols_under_mypy_strict(tmp_path: Path
         timeout=300,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_wss_with_a_context_that_trusts_the_servers_ca(R: types.ModuleType) -> None:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    relay = WsRelay(server_context).start()
+    try:
+        address = channel("tls")
+
+        async def main() -> Any:
+            async with R.WebSocketTransport(relay.url, ssl_context=client_context) as transport:
+                subscription = await transport.asubscribe(address)
+                await transport.asend(message(R, address, {"tls": True}))
+                return await subscription.areceive(5)
+
+        assert relay.url.startswith("wss://")
+        assert run(main()).payload == {"tls": True}
+        with pytest.raises(R.TransportError, match=r"could not connect to the WebSocket server wss://127\.0\.0\.1:\d+/x: .*CERTIFICATE_VERIFY_FAILED"):
+            run(R.WebSocketTransport(relay.url, ssl_context=ssl.create_default_context()).asubscribe("x"))
+    finally:
+        relay.close()
