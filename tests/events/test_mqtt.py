@@ -513,3 +513,17 @@ def test_closing_a_sync_subscription_ends_a_wait_in_another_thread(R: types.Modu
         waiter.join(5)
     assert len(outcome) == 1 and isinstance(outcome[0], R.SubscriptionClosed)
     assert time.monotonic() - began < 5
+
+
+def test_closing_an_async_subscription_after_its_loop_ended_does_not_hang(R: types.ModuleType, mosquitto: Mosquitto) -> None:
+    transport = R.MqttTransport(mosquitto.host, mosquitto.port)
+
+    async def main() -> Any:
+        return await transport.asubscribe(topic("orphan"))
+
+    subscription = run(main())  # asyncio.run has closed the loop the subscription read on
+    began = time.monotonic()
+    subscription.close()
+    assert time.monotonic() - began < 1
+    with pytest.raises(R.SubscriptionClosed):
+        subscription.receive(0)
