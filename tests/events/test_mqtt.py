@@ -487,7 +487,7 @@ def test_a_lost_broker_ends_the_wait_with_a_transport_error(R: types.ModuleType,
                 await asyncio.to_thread(stop, process)
                 await waiting
 
-        with pytest.raises(R.TransportError, match=rf"the connection to the MQTT broker mqtt://127\.0\.0\.1:{broker.port} was lost while subscribed to 'lost/one'"):
+        with pytest.raises(R.TransportError, match=rf"the subscription to 'lost/one' on the MQTT broker mqtt://127\.0\.0\.1:{broker.port} stopped receiving: the connection was lost"):
             run(main())
     finally:
         stop(process)
@@ -522,6 +522,8 @@ def test_closing_an_async_subscription_after_its_loop_ended_does_not_hang(R: typ
         return await transport.asubscribe(topic("orphan"))
 
     subscription = run(main())  # asyncio.run has closed the loop the subscription read on
+    with pytest.raises(R.TransportError, match="stopped receiving: the event loop it read on ended"):
+        subscription.receive(0)
     began = time.monotonic()
     subscription.close()
     assert time.monotonic() - began < 1
