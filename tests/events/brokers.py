@@ -384,6 +384,15 @@ class RabbitMQ:
     started_in: float
     #: Seconds the install took (0.0 when rabbitmq-server was already there).
     installed_in: float
+    #: The environment the node runs in (its cookie, epmd port, ...), for rabbitmqctl.
+    env: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
+
+    def ctl(self, *args: str) -> str:
+        """Run ``rabbitmqctl -n NODE ARGS...`` against this node; its output."""
+        tool = str(Path(_find_rabbitmq() or "/usr/lib/rabbitmq/bin/rabbitmq-server").with_name("rabbitmqctl"))
+        result = subprocess.run([tool, "-n", self.node, *args], env=self.env, capture_output=True, text=True, timeout=120, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
 
     @property
     def url(self) -> str:
@@ -436,7 +445,7 @@ def start_rabbitmq(directory: Path) -> tuple[list[subprocess.Popen[bytes]], Rabb
     processes = [process, epmd]
     while time.monotonic() - started < RABBITMQ_START_TIMEOUT and process.poll() is None:
         if _accepts(port):
-            return processes, RabbitMQ(HOST, port, node, log_dir, time.monotonic() - started, installed_in)
+            return processes, RabbitMQ(HOST, port, node, log_dir, time.monotonic() - started, installed_in, env)
         time.sleep(0.1)
     output = (directory / "server.out").read_text(errors="replace")[-3000:]
     stop_all(processes)

@@ -178,3 +178,17 @@ def test_the_transport_satisfies_both_protocols_and_the_part_is_clean(tmp_path: 
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     black = subprocess.run([sys.executable, "-m", "black", "--check", "--quiet", "amqprt"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert black.returncode == 0, black.stderr
+
+
+def test_a_connection_the_broker_closes_ends_the_wait_with_a_transport_error(R: types.ModuleType, rabbitmq: RabbitMQ) -> None:
+    channel = key("closed")
+
+    async def main() -> None:
+        async with R.AmqpTransport(rabbitmq.url) as transport:
+            subscription = await transport.asubscribe(channel)
+            waiting = asyncio.ensure_future(subscription.areceive(50))
+            await asyncio.to_thread(rabbitmq.ctl, "close_all_connections", "closed by the test")
+            await waiting
+
+    with pytest.raises(R.TransportError, match=rf"the AMQP channel to amqp://127\.0\.0\.1:{rabbitmq.port}/ for '{channel}' was closed: .*closed by the test"):
+        run(main())
