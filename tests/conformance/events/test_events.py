@@ -316,6 +316,17 @@ def test_the_generated_package_is_black_and_ruff_clean_and_deterministic(orders:
     assert again.files == orders.files
 
 
+def test_an_input_named_transport_gets_a_trailing_underscore(tmp_path: Path) -> None:
+    for name in ("openapi.yaml", "asyncapi.yaml"):
+        shutil.copy(CONFORMANCE_DIR / FEATURE / name, tmp_path / name)
+    text = (CONFORMANCE_DIR / FEATURE / "arazzo.yaml").read_text(encoding="utf-8")
+    head, _, _ = text.partition("\n  - workflowId: acceptedOrder")
+    (tmp_path / "arazzo.yaml").write_text(head.replace("orderId: {type: string}", "orderId: {type: string}\n        transport: {type: string}") + "\n", encoding="utf-8")
+    result = build(Job(spec=tmp_path / "arazzo.yaml", package="named_transport", out=tmp_path / "out"))
+    assert [d.message for d in result.report.items] == ["input 'transport' is generated as argument transport_, since transport is an option of the function or a name the module imports"]
+    assert "    transport_: str | None = None,\n    transport: _runtime.Transport,\n" in result.files["workflows.py"]
+
+
 # -- bad input ----------------------------------------------------------------------------
 
 BAD_MESSAGES = [
