@@ -352,6 +352,10 @@ BAD_MESSAGES = [
      'add timeout: <milliseconds> to the step; when it runs out, the step fails and its onFailure actions apply'),
     ('80:24: warning: $.workflows[4].steps[0].successCriteria[0].condition: condition "$message.payload.status == \'accepted\' && $message.payload#/amount > 0" reads the message payload with a dot-path ($message.payload.status), not a JSON pointer',
      'write "$message.payload#/status == \'accepted\' && $message.payload#/amount > 0"'),
+    ('90:24: warning: $.workflows[5].steps[0].correlationId: the correlationId is an integer, but the messages carry $message.payload#/orderId as a string: the two never compare equal, so no message would match',
+     "make the types agree: the message's is string (e.g. declare the input with type: string)"),
+    ("92:9: warning: $.workflows[5].steps[1]: receive step 'outcome' has no successCriteria, but channel 'orderOutcome' carries several message types (OrderStatus, OrderCancelled): any matching message counts as success",
+     "add successCriteria that inspect $message.payload (Arazzo 1.1: omit them only when the channel's one message type means success)"),
 ]
 
 
