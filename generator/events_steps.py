@@ -8,7 +8,8 @@ opens, and the webhook receiver factories of the module.  Decisions:
 * **receive**: every receive step subscribes to its channel when the function starts
   (inside the ``with`` that opens the HTTP client), so a message that arrives before
   the step runs (a webhook that beats the response creating it) waits in the
-  subscription.  The step waits for the first message whose correlation value (the
+  subscription; a channel address that reads step outputs (``in: channel`` parameters)
+  is subscribed right after the step that binds them.  The step waits for the first message whose correlation value (the
   AsyncAPI message's ``correlationId.location``, compiled to a direct accessor) equals
   the step's ``correlationId``; others are dropped.  It waits within the step
   ``timeout`` (milliseconds) and the overall deadline: the step's timeout makes it fail
@@ -26,6 +27,9 @@ opens, and the webhook receiver factories of the module.  Decisions:
 * A workflow with event steps, or one that calls such a workflow, takes a required
   keyword-only ``transport`` (``_runtime.Transport``; the async twin
   ``_runtime.AsyncTransport``), so a call without one is a type error.
+* Each AsyncAPI source with a webhook configuration gets a factory
+  ``<source>_receiver(...)`` in workflows.py: a WebhookReceiver with the source's route
+  and signature verifier.
 """
 
 from __future__ import annotations
@@ -271,10 +275,19 @@ def _receive_nodes(wf: WorkflowAnalyzer, request: ExprContext, info: StepInfo, a
     late = ExprContext(wf, info, is_async=request.is_async, phase=PHASE)
     late.timed_out = True
     chain = wf._failure_nodes(info, late, f"raise _runtime.message_timed_out({_RECEIVED})")
-    why = f"# No matching message within the step's {limit} ms timeout: onFailure applies, without a message." if limit is not None else "# No matching message (the step has no timeout of its own): onFailure applies, without a message."
+    why = f"# No matching message within the step's {_duration(limit)} timeout: onFailure applies, without a message." if limit is not None else "# No matching message (the step has no timeout of its own): onFailure applies, without a message."
     nodes.append(Block(f"if isinstance({_RECEIVED}, _runtime.MessageTimedOut):", (Line(why),) + tuple(chain)))
     nodes.append(Line(f"{MESSAGE} = {_RECEIVED}"))
     return nodes
+
+
+def _duration(ms: int) -> str:
+    """A step timeout for a comment: ``200 ms``, ``600000 ms (10 min)``."""
+    if ms >= 60000 and ms % 60000 == 0:
+        return f"{ms} ms ({ms // 60000} min)"
+    if ms >= 1000 and ms % 1000 == 0:
+        return f"{ms} ms ({ms // 1000} s)"
+    return f"{ms} ms"
 
 
 def _send_lines(request: ExprContext, info: StepInfo, address: str) -> list[str]:
