@@ -225,7 +225,6 @@ def _resolve_document(arazzo: SourceFile, prefix: str, linker: _Linker) -> Resol
                 report.add(arazzo.diagnostic(path + ("action",), f"step {step.get('stepId')!r} calls OpenAPI operation {bound.operation.display_name!r}, which is not sent or received: 'action' is only for AsyncAPI steps", "remove action; a send/receive step names an AsyncAPI operation (operationId) or channel (channelPath)"))
             if bound.event is not None:
                 _check_event_step(doc, report, bound, bound.event)
-                _not_compiled_yet(doc, report, bound)
             doc.steps[(w_index, s_index)] = bound
     return doc
 
@@ -560,12 +559,6 @@ def _check_event_step(doc: Resolved, report: Report, bound: BoundStep, target: E
                 f"add correlationId: {{location: '$message.payload#/<field>'}} to message {first.name!r} ({file.display}:{line}:{column}), or remove the step's correlationId",
             )
         )
-
-
-def _not_compiled_yet(doc: Resolved, report: Report, bound: BoundStep) -> None:
-    """Until the analysis compiles send/receive steps, each bound one is an error (so
-    that nothing half-compiles).  The events analysis removes this."""
-    report.add(doc.arazzo.diagnostic(bound.json_path, f"step {bound.step.get('stepId')!r}: send/receive steps are not compiled yet", "its AsyncAPI source, channel, messages and correlation are checked; the code that sends and receives is not generated yet"))
 
 
 def _link_document(doc: Resolved, linker: _Linker, file: SourceFile, name: str, qualified: str, url: str, at: JsonPath) -> Source | None:
