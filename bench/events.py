@@ -22,7 +22,9 @@ client's WebhookReceiver on 127.0.0.1:
    got exactly their own message, the client's peak RSS (VmHWM) and its RSS growth
    during the runs, and client CPU per delivery (process CPU from the moment all
    ``--n`` wait until the last returns, over ``--n``: receiving, parsing, verifying, routing,
-   matching against every waiter and waking the right one).
+   matching against every waiter and waking the right one).  "Client CPU / run" is
+   the whole run (create call, subscription, wait) over ``--n``; at n = 1,000 most of
+   it is httpcore's connection pool assigning 1,000 concurrent create requests.
 
 The workflow rows need a generator that compiles event steps (ev-steps merged); without
 one they say so and only the runtime rows are measured.  Traffic goes to 127.0.0.1 only;
@@ -414,8 +416,11 @@ def measure_concurrency(layer: str, n: int, package_root: str | None) -> dict[st
         try:
 
             async def main() -> list[tuple[str, dict[str, Any]]]:
-                limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-                async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(WAIT)) as client:
+                # As bench/run.py's concurrency section: a connection for each run, on the
+                # runtime's asyncio transport.  Even so, httpcore's pool assignment (each
+                # request scans every connection) is most of "client CPU / run" at this n.
+                limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+                async with httpx.AsyncClient(transport=rt.asyncio_transport(limits=limits), timeout=httpx.Timeout(WAIT)) as client:
 
                     async def watch() -> None:
                         # every run waits (nothing is delivered before /go): the deliveries start
