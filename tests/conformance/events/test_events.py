@@ -271,7 +271,7 @@ class _CreatesAndPublishes(http.server.BaseHTTPRequestHandler):
     broker: Any = None
     taken: list[int] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:  # http.server's name for it
         length = int(self.headers.get("Content-Length", "0"))
         item = json.loads(self.rfile.read(length))["item"]
         assert self.path == "/api/orders"
@@ -283,7 +283,7 @@ class _CreatesAndPublishes(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
