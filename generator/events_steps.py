@@ -61,6 +61,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"(\{[^{}]+\})")
 _MQTT = frozenset({"mqtt", "mqtts", "secure-mqtt"})
 _WS = frozenset({"ws", "wss"})
+_AMQP = frozenset({"amqp", "amqps"})
 _HTTP_NODES = (ex.StatusCode, ex.Url, ex.Method, ex.RequestHeader, ex.RequestQuery, ex.RequestPath, ex.RequestBody, ex.ResponseHeader, ex.ResponseBody)
 #: The runtime names a package with event steps exports (besides the errors every package has).
 RUNTIME_EXPORTS = ("AsyncTransport", "InMemoryBroker", "Message", "MessageTimedOut", "StepTimedOut", "Transport", "WebhookReceiver")
@@ -555,7 +556,7 @@ def module_extras(analyzer: Analyzer, workflows: list[WorkflowAnalyzer]) -> tupl
                 sources.setdefault(info.event.source.key, info.event.source)
     protocols = {p for source in sources.values() for p in source.protocols}
     exports = list(RUNTIME_EXPORTS)
-    for part, wanted, adapter in (("events_mqtt", _MQTT, "MqttTransport"), ("events_ws", _WS, "WebSocketTransport")):
+    for part, wanted, adapter in (("events_amqp", _AMQP, "AmqpTransport"), ("events_mqtt", _MQTT, "MqttTransport"), ("events_ws", _WS, "WebSocketTransport")):
         if protocols & wanted and (templates_dir() / "runtime" / f"{part}.py.jinja").is_file():
             analyzer.runtime_parts.add(part)
             exports.append(adapter)  # the broker adapter a used AsyncAPI server needs
