@@ -61,6 +61,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"(\{[^{}]+\})")
 _MQTT = frozenset({"mqtt", "mqtts", "secure-mqtt"})
 _WS = frozenset({"ws", "wss"})
+_AMQP = frozenset({"amqp", "amqps"})
 _HTTP_NODES = (ex.StatusCode, ex.Url, ex.Method, ex.RequestHeader, ex.RequestQuery, ex.RequestPath, ex.RequestBody, ex.ResponseHeader, ex.ResponseBody)
 #: The runtime names a package with event steps exports (besides the errors every package has).
 RUNTIME_EXPORTS = ("AsyncTransport", "InMemoryBroker", "Message", "MessageTimedOut", "StepTimedOut", "Transport", "WebhookReceiver")
@@ -554,11 +555,13 @@ def module_extras(analyzer: Analyzer, workflows: list[WorkflowAnalyzer]) -> tupl
             if info.event is not None:
                 sources.setdefault(info.event.source.key, info.event.source)
     protocols = {p for source in sources.values() for p in source.protocols}
-    for part, wanted in (("events_mqtt", _MQTT), ("events_ws", _WS)):
+    exports = list(RUNTIME_EXPORTS)
+    for part, wanted, adapter in (("events_amqp", _AMQP, "AmqpTransport"), ("events_mqtt", _MQTT, "MqttTransport"), ("events_ws", _WS, "WebSocketTransport")):
         if protocols & wanted and (templates_dir() / "runtime" / f"{part}.py.jinja").is_file():
             analyzer.runtime_parts.add(part)
+            exports.append(adapter)  # the broker adapter a used AsyncAPI server needs
     receivers = [_receiver(analyzer, source) for _, source in sorted(sources.items()) if source.webhook is not None]
-    return list(RUNTIME_EXPORTS), [r.function_name for r in receivers], receivers
+    return exports, [r.function_name for r in receivers], receivers
 
 
 def _receiver(analyzer: Analyzer, source: AsyncSource) -> ReceiverPlan:
