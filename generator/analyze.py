@@ -43,6 +43,8 @@ from .regex import RegexError, ecma_pattern
 from .schemas import ANY, DATETIME_TYPE, ModelSet, PyType, TypeInferrer, wire_type
 from .validate import is_arazzo_1_1
 from . import v11_steps
+from . import events_steps
+from .asyncapi_model import EventTarget
 
 DEFAULT_POLL_INTERVAL = 1.0
 #: The input names ``$inputs.<name>`` reads (up to a '.', '#' or the end of the name).
@@ -118,6 +120,7 @@ class StepInfo:
     payload_name: str = ""  # the variable holding the request body, when it needs one
     success_actions: list[Action] = field(default_factory=list)
     failure_actions: list[Action] = field(default_factory=list)
+    event: EventTarget | None = None  # Arazzo 1.1: the AsyncAPI channel a send/receive step is bound to
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,9 @@ class Analyzer:
         runtime_exports = ["InvalidInput", "StepFailed", "WorkflowError", "WorkflowTimeout"]
         if any(v11_steps.has_step_timeout(wa) for wa in order):
             runtime_exports.append("StepTimedOut")  # Arazzo 1.1: a step's own timeout ran out
+        event_exports, receiver_exports, receivers = events_steps.module_extras(self, order)  # Arazzo 1.1 event steps
+        runtime_exports = sorted(set(runtime_exports) | set(event_exports))
+        exports += receiver_exports
         return ModulePlan(
             package=self.package,
             header=self.header,
@@ -223,6 +229,7 @@ class Analyzer:
             runtime_parts=tuple(sorted(self.runtime_parts)),
             pydantic_imports=((DATETIME_TYPE,) if uses_datetime else ()) + (("Field",) if any(wf.outputs for wf in workflows) else ()),
             idempotency_keys=self.keyed,
+            receivers=tuple(receivers),
         )
 
     def _call_order(self, analyzers: list[WorkflowAnalyzer]) -> list[WorkflowAnalyzer]:
@@ -509,7 +516,7 @@ class WorkflowAnalyzer:
     def _collect_steps(self) -> None:
         for index, step in enumerate(self.workflow.get("steps", [])):
             bound = self.doc.steps[(self.index, index)]
-            info = StepInfo(str(step.get("stepId")), index, step, bound.json_path, bound.operation, bound.workflow_id)
+            info = StepInfo(str(step.get("stepId")), index, step, bound.json_path, bound.operation, bound.workflow_id, event=bound.event)
             for name in step.get("outputs", {}) or {}:
                 var = self.names.claim(f"{snake_case(info.step_id, fallback='step')}_{snake_case(name, fallback='output')}")
                 info.outputs[name] = StepVar(var, ANY)
@@ -717,7 +724,7 @@ class WorkflowAnalyzer:
                     elif target != info.index + 1 or action in info.failure_actions:
                         why.append(f"step {info.step_id!r} jumps forward to {action.target_step!r}")
             # Reads before the step's outputs are assigned (its own included) and after.
-            before = json.dumps([info.step.get(k) for k in ("parameters", "requestBody", "successCriteria", "onFailure")] + [self.workflow.get("parameters")], default=str)
+            before = json.dumps([info.step.get(k) for k in ("parameters", "requestBody", "successCriteria", "onFailure", "correlationId")] + [self.workflow.get("parameters")], default=str)
             after = json.dumps([info.step.get(k) for k in ("outputs", "onSuccess")], default=str)
             for step_id in _STEP_REF.findall(before) + [s for s in _STEP_REF.findall(after) if s != info.step_id]:
                 if step_id in self.by_id and self.by_id[step_id].index >= info.index:
@@ -770,6 +777,7 @@ class WorkflowAnalyzer:
         outputs, output_exprs = self._workflow_outputs()
         sync_body = tuple(self._without_unused(self._body(is_async=False, output_exprs=output_exprs)))
         async_body = tuple(self._without_unused(self._body(is_async=True, output_exprs=output_exprs)))
+        transport, async_transport = events_steps.transport_types(self)
         return WorkflowPlan(
             workflow_id=self.key,
             function_name=self.fn,
@@ -781,6 +789,8 @@ class WorkflowAnalyzer:
             outputs=tuple(outputs),
             sync_body=sync_body,
             async_body=async_body,
+            transport_type=transport,
+            async_transport_type=async_transport,
         )
 
     def _without_unused(self, body: list[Node]) -> list[Node]:
@@ -788,9 +798,11 @@ class WorkflowAnalyzer:
         secrets tuple of a function that sends no request.  A workflow call, and the JSON
         check of a body, stay as bare calls (they may raise)."""
         calls = set(self.workflow_vars.values())
-        candidates = {v.name for info in self.steps for v in info.outputs.values()} | calls | {"_secrets", "_tokens", "_body", "_keys"}
+        candidates = {v.name for info in self.steps for v in info.outputs.values()} | calls | {"_secrets", "_tokens", "_body", "_keys", events_steps.MESSAGE}
 
         def keep_call(name: str, value: str) -> bool:
+            if name == events_steps.MESSAGE:
+                return events_steps.keep_call(value)  # a send step's send stays; the received message's name goes
             return value.startswith("_runtime.json_body(") if name == "_body" else name in calls and not value.startswith(("None", "_timed_"))  # _timed_: a timed call's result, kept
 
         for _ in range(len(candidates) + 1):  # each round drops at least one name, or ends
@@ -812,19 +824,22 @@ class WorkflowAnalyzer:
             flow += " Runs " + ", ".join(f"``{d}``" for d in self.depends_on) + " first."
         parts.append(flow)
         params = self.input_params + self.credential_params()
-        if params:
+        transport_lines = events_steps.docstring_args(self)
+        if params or transport_lines:
             arg_lines = ["Args:"]
             for param in params:
                 text = " ".join(param.description.split()) or param.original
                 if param.mutable_default is not None:
                     text += f" Defaults to {param.mutable_default} (None also means the default)."
                 arg_lines.append(f"    {param.name}: {text}")
+            arg_lines += transport_lines
             parts.append("\n".join(arg_lines))
         parts.append(
             "Raises:\n"
             + ("    InvalidInput: an input the inputs schema rejects (before any request).\n" if self.input_checks else "")
             + "    StepFailed: a step's response did not meet its success criteria.\n"
             + v11_steps.raises_line(self)
+            + events_steps.raises_lines(self)
             + "    WorkflowTimeout: the ``timeout`` passed before the workflow finished."
         )
         return docstring_text("\n\n".join(parts))
@@ -867,7 +882,8 @@ class WorkflowAnalyzer:
             request = ExprContext(self, info, is_async=False, phase="request")
             request.request_lines(info.operation, info.step, info.json_path)
             payload, path_values = request.payload_var, request.path_values
-        ctx = ExprContext(self, info, is_async=False, phase="response" if info.operation else "called", payload=payload, path_values=path_values)
+        phase = "response" if info.operation else events_steps.PHASE if info.event is not None else "called"
+        ctx = ExprContext(self, info, is_async=False, phase=phase, payload=payload, path_values=path_values)
         for name, raw in self.step_outputs(info):
             at = info.json_path + ("outputs", name) if name not in info.implicit_outputs else info.json_path + ("workflowId",)
             _, py_type = ctx.value(raw, at)
@@ -953,8 +969,10 @@ class WorkflowAnalyzer:
         else:
             inner += self._sequential(is_async)
         client_line = "async with _runtime.async_client(client, _deadline) as _http:" if is_async else "with _runtime.sync_client(client, _deadline) as _http:"
+        client_line = events_steps.client_line(self, is_async, client_line)  # receive steps subscribe first
         while inner and inner[0] == Line(""):
             inner = inner[1:]  # no blank line right after the 'with' line
+        inner = events_steps.subscriptions_comment(self) + inner
         body.append(Block(client_line, tuple(inner)))
         body.append(Line(f"return {result}"))
         keys = [py_str(k) for k in self.used_servers()]
@@ -1015,6 +1033,7 @@ class WorkflowAnalyzer:
             args.append(f"{callee.inputs[original].name}={source}")
         for key in callee.credentials:
             args.append(f"{callee.credential_names[key]}={self.credential_names[key]}")
+        args += events_steps.call_arguments(self, callee)
         args += ["client=_http", "servers=_base", "poll_interval=poll_interval", "timeout=_deadline.remaining()", "max_response_bytes=max_response_bytes", "sleep=sleep", "on_event=on_event"]
         if self.p.keyed:
             args.append("idempotency_key=_keys.child()")
@@ -1140,6 +1159,8 @@ class WorkflowAnalyzer:
             what = f"{op.display_name} ({op.method} {op.path})"
         elif info.workflow_id is not None:
             what = f"workflow {info.workflow_id}"
+        elif info.event is not None:
+            what = events_steps.step_description(info)
         else:
             what = "no operation"
         nodes: list[Node] = [Line("")] if blank else []
@@ -1156,6 +1177,8 @@ class WorkflowAnalyzer:
             return nodes + self._operation_step(info, is_async)
         if info.workflow_id is not None and info.workflow_id in self.p.workflows:
             return nodes + self._workflow_step(info, is_async)
+        if info.event is not None:
+            return nodes + events_steps.event_step(self, info, is_async)
         return nodes + [Line("raise WorkflowError(" + py_str(f"step {info.step_id!r} has no operation") + ")")]
 
     def _operation_step(self, info: StepInfo, is_async: bool) -> list[Node]:
@@ -1326,7 +1349,7 @@ class WorkflowAnalyzer:
             comment = Line(f"# onFailure {comment_text(action.name, 60)}: {self._describe(action)}")
             condition = ctx.criteria(action.criteria, default="True") if action.criteria else None
             if condition == "False" and ctx.timed_out:
-                what = "the response" if info.operation is not None else "the called workflow's outputs"
+                what = "the response" if info.operation is not None else "the message" if info.event is not None else "the called workflow's outputs"
                 nodes.append(Line(f"# onFailure {comment_text(action.name, 60)} is not taken: its criteria read {what}, which a timed-out step has not"))
                 continue
             if action.kind == "retry":
@@ -1337,7 +1360,7 @@ class WorkflowAnalyzer:
                 continue
             if action.kind == "end":
                 reason = py_str(f"the failure action {action.name!r} ended the workflow")
-                lines = [self._with_retries(raise_line, retries)[:-1] + f", reason={reason})" if raise_line.startswith(("raise StepFailed.from_response(", "raise _runtime.criteria_failed(", "raise _runtime.timed_out(")) else raise_line]
+                lines = [self._with_retries(raise_line, retries)[:-1] + f", reason={reason})" if raise_line.startswith(("raise StepFailed.from_response(", "raise _runtime.criteria_failed(", "raise _runtime.timed_out(", "raise _runtime.message_failed(", "raise _runtime.message_timed_out(")) else raise_line]
             elif action.kind == "goto" and action.target_workflow is not None and action.target_workflow in self.p.workflows:
                 lines = self.workflow_exit_lines(info, action.target_workflow, ctx, action.json_path + ("workflowId",), action)
             elif action.kind == "goto" and action.target_step in self.by_id:
@@ -1637,7 +1660,8 @@ class ExprContext:
             self.error(at, exc.message, exc.hint)
             return True, None
         if dotted is not None:
-            self.warn(at, f"runtime expression {text!r} reads the body with a dot-path, not a JSON pointer", f"write {ex.to_source(dotted)!r}")
+            what = "the message payload" if isinstance(dotted, ex.MessagePayload) else "the body"
+            self.warn(at, f"runtime expression {text!r} reads {what} with a dot-path, not a JSON pointer", f"write {ex.to_source(dotted)!r}")
             return False, dotted
         return self._step_output_without_outputs(text, at), None
 
@@ -1730,6 +1754,9 @@ class ExprContext:
             return self._source_description(node, at)
         if isinstance(node, ex.ComponentRef):
             return self._component(node, at)
+        event = events_steps.expr(self, node, at)  # $message, and what an event step does not have
+        if event is not None:
+            return event
         if self.phase != "response" or self.info is None or self.info.operation is None:
             if self._unbound():
                 return "None", ANY  # the step's unknown target is reported: nothing follows from it
@@ -1977,7 +2004,7 @@ class ExprContext:
         """In a step whose operation or workflow could not be found (reported where it
         is named): what it would have read is unknown, not wrong."""
         info = self.info
-        return info is not None and info.operation is None and (info.workflow_id is None or info.workflow_id not in self.p.workflows)
+        return info is not None and info.operation is None and info.event is None and (info.workflow_id is None or info.workflow_id not in self.p.workflows)
 
     def _source_description(self, node: ex.SourceDescriptionRef, at: JsonPath) -> tuple[str, PyType]:
         source = self.doc.sources.get(node.source)
@@ -2327,6 +2354,12 @@ class ExprContext:
             if selves is not None and selves.offsets and selves.uri is None:
                 v11_self.no_self(self, at + ("condition",), f"condition {condition!r} reads $self at column {selves.offsets[0] + 1}")
                 return "False"
+            dotted = [q for q in quirks if q.what == "a dot-path after $message.payload"]
+            quirks = [q for q in quirks if q not in dotted]
+            if dotted:
+                # Quirk (the Arazzo 1.1 spec's examples): $message.payload.orderId for $message.payload#/orderId.
+                shown = ", ".join(condition[q.start : q.end] for q in dotted)
+                self.warn(at + ("condition",), f"condition {condition!r} reads the message payload with a dot-path ({shown}), not a JSON pointer", f"write {ex.apply_quirks(condition, dotted)!r}")
             if quirks:
                 # Quirk: "humanoid" (JavaScript's, JSON's quotes) for the literal 'humanoid'.
                 shown = ", ".join(condition[q.start : q.end] for q in quirks)

@@ -25,6 +25,8 @@ class Correlation:
     #: payload: the JSON pointer's tokens (unescaped); header: one token, the header name (case kept)
     pointer: tuple[str, ...]
     json_path: JsonPath
+    #: the file the Correlation ID Object is in (a $ref may lead to another one); None: the source's file
+    file: SourceFile | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class AsyncMessage:
     content_type: str  # the message's contentType, else the document's defaultContentType, else application/json
     correlation: Correlation | None
     summary: str = ""
+    #: the file the Message Object is in (a $ref may lead to another one); None: the source's file
+    file: SourceFile | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

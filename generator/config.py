@@ -13,6 +13,9 @@ and the options.  Command-line options override it.
     spec = "specs/vapi/arazzo/vapi-workflow.yml"
     package = "vapi"
     out = "src"                # optional; so are strict, poll-interval, line-length
+    # How webhook deliveries reach an AsyncAPI source's channels (per source name);
+    # replaces the document's x-arazzo-webhook extension for that source:
+    webhooks = { events = { route-header = "X-Event", signature = "hmac-sha256", signature-header = "X-Signature" } }
 
 Relative paths are relative to the directory of pyproject.toml.  Every problem is
 a :class:`UsageError` (exit code 2) with a one-line message.
@@ -43,7 +46,18 @@ _OPTION_KEYS = {"out": "a string", "strict": "a boolean", "poll-interval": "a nu
 #: RFC 9110 ``token`` characters: what an HTTP header name may be made of.
 _TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 TOP_KEYS = {**_OPTION_KEYS, "source-map": "a table of URL prefix = folder", "specs": "an array of tables ([[tool.arazzo-codegen.specs]])"}
-SPEC_KEYS = {"spec": "a string", "package": "a string", **_OPTION_KEYS}
+SPEC_KEYS = {"spec": "a string", "package": "a string", **_OPTION_KEYS, "webhooks": "a table of source name = { route-header, signature, ... }"}
+#: The keys of one ``webhooks`` entry (asyncapi.CONFIG_KEYS maps them to x-arazzo-webhook's).
+WEBHOOK_KEYS = {
+    "route-header": "the header whose value is the channel address of a delivery",
+    "route-payload": "a JSON pointer to the payload member whose value is the channel address",
+    "signature": "the signature scheme: hmac-sha256, stripe or standard-webhooks",
+    "signature-header": "the header that carries the signature (hmac-sha256, stripe)",
+    "encoding": "hex or base64 (hmac-sha256)",
+    "prefix": "text before the digest, e.g. 'sha256=' (hmac-sha256)",
+    "tolerance": "seconds a signature's timestamp may be off (stripe, standard-webhooks)",
+}
+SIGNATURE_SCHEMES = ("hmac-sha256", "stripe", "standard-webhooks")
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,8 @@ class Job:
     source_map: tuple[tuple[str, str], ...] = ()
     #: A header parameter name (any case) that, like ``Idempotency-Key``, makes a POST keyed.
     idempotency_header: str | None = None
+    #: ``webhooks``: (AsyncAPI source name, its (key, value) pairs sorted), sorted by name.
+    webhooks: tuple[tuple[str, tuple[tuple[str, str | int], ...]], ...] = ()
 
     @property
     def package_dir(self) -> Path:
@@ -74,7 +90,13 @@ class Job:
             options["source_map"] = self.source_map
         if self.idempotency_header is not None:
             options["idempotency_header"] = self.idempotency_header
+        if self.webhooks:
+            options["webhooks"] = self.webhooks
         return options
+
+    def webhook_tables(self) -> dict[str, dict[str, str | int]]:
+        """``webhooks`` as the resolve stage takes it: source name -> its table."""
+        return {name: dict(pairs) for name, pairs in self.webhooks}
 
 
 @dataclass(frozen=True)
@@ -175,7 +197,7 @@ def jobs_for_specs(specs: Sequence[str], config: Config | None, overrides: Overr
             raise UsageError(f"{spec}: no such file" if not path.exists() else f"{spec}: not a file")
         known = configured.get(Path(os.path.abspath(path)))
         if known is not None and package is None:
-            jobs.append(Job(path, known.package, known.out, known.strict, known.poll_interval, known.line_length, known.source_map, known.idempotency_header))
+            jobs.append(Job(path, known.package, known.out, known.strict, known.poll_interval, known.line_length, known.source_map, known.idempotency_header, known.webhooks))
             continue
         name = package if package is not None else package_name(path)
         _check_package(name, "--package" if package is not None else f"{spec}: the package name derived from the file name")
@@ -228,6 +250,7 @@ def _job(spec: Path, package: str, root: Path, overrides: Overrides, entry: Mapp
         line_length=int(_pick(overrides.line_length, entry.get("line-length"), section.get("line-length"), DEFAULT_LINE_LENGTH)),
         source_map=merge_source_maps(_configured_map(section.get("source-map"), root), overrides.source_map),
         idempotency_header=_pick(overrides.idempotency_header, entry.get("idempotency-header"), section.get("idempotency-header")),
+        webhooks=tuple((name, tuple(sorted(table.items()))) for name, table in sorted((entry.get("webhooks") or {}).items())),
     )
 
 
@@ -295,6 +318,8 @@ def _check_table(table: Mapping[str, Any], allowed: Mapping[str, str], where: st
             _check_poll_interval(value, f"{where}: 'poll-interval'")
         elif key == "idempotency-header":
             _check_header_name(value, f"{where}: 'idempotency-header'")
+        elif key == "webhooks":
+            _check_webhooks(value, f"{where}: webhooks")
         elif key in ("out", "spec") and not value.strip():
             raise UsageError(f"{where}: '{key}' must not be empty")
 
@@ -308,7 +333,7 @@ def _has_type(key: str, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if key == "specs":
         return isinstance(value, list)
-    if key == "source-map":
+    if key in ("source-map", "webhooks"):
         return isinstance(value, dict)
     return isinstance(value, str)
 
@@ -345,6 +370,50 @@ def _check_header_name(value: str, where: str) -> None:
     if not value or bad:
         found = "it is empty" if not value else "it contains " + ", ".join(repr(c) for c in bad)
         raise UsageError(f"{where} must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), but {found}")
+
+
+def _check_webhooks(table: Mapping[str, Any], where: str) -> None:
+    """``webhooks = { <source> = { route-header = ..., signature = ..., ... } }``."""
+    for source, entry in table.items():
+        here = f"{where}.{source}"
+        if not isinstance(entry, dict):
+            raise UsageError(f"{here} must be a table of {', '.join(WEBHOOK_KEYS)}, not {_toml_type(entry)}")
+        for key, value in entry.items():
+            if key not in WEBHOOK_KEYS:
+                hint = did_you_mean(key, WEBHOOK_KEYS)
+                raise UsageError(f"{here}: unknown key '{key}'" + (f"; {hint}" if hint else ""))
+            wanted_int = key == "tolerance"
+            if wanted_int and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise UsageError(f"{here}: 'tolerance' must be a whole number of seconds >= 0, not {value!r}")
+            if not wanted_int and not isinstance(value, str):
+                raise UsageError(f"{here}: '{key}' must be a string, not {_toml_type(value)}")
+        if "route-header" in entry and "route-payload" in entry:
+            raise UsageError(f"{here}: give one of 'route-header' and 'route-payload', not both")
+        if "route-header" in entry:
+            _check_header_name(entry["route-header"], f"{here}: 'route-header'")
+        if "route-payload" in entry and not entry["route-payload"].startswith("/"):
+            raise UsageError(f"{here}: 'route-payload' must be a JSON pointer such as '/event', not {entry['route-payload']!r}")
+        scheme = entry.get("signature")
+        if scheme is None:
+            extra = [k for k in ("signature-header", "encoding", "prefix", "tolerance") if k in entry]
+            if extra:
+                raise UsageError(f"{here}: '{extra[0]}' needs 'signature' (one of {', '.join(SIGNATURE_SCHEMES)})")
+            continue
+        if scheme not in SIGNATURE_SCHEMES:
+            hint = did_you_mean(scheme, SIGNATURE_SCHEMES)
+            raise UsageError(f"{here}: unknown signature {scheme!r}; use one of {', '.join(SIGNATURE_SCHEMES)}" + (f" ({hint})" if hint and hint.startswith("did") else ""))
+        if scheme == "standard-webhooks":
+            if "signature-header" in entry and entry["signature-header"].lower() != "webhook-signature":
+                raise UsageError(f"{here}: standard-webhooks signatures are in the webhook-id, webhook-timestamp and webhook-signature headers; remove 'signature-header'")
+        elif "signature-header" not in entry:
+            raise UsageError(f"{here}: a {scheme} signature needs 'signature-header' (the header that carries it)")
+        else:
+            _check_header_name(entry["signature-header"], f"{here}: 'signature-header'")
+        for key, schemes in (("encoding", ("hmac-sha256",)), ("prefix", ("hmac-sha256",)), ("tolerance", ("stripe", "standard-webhooks"))):
+            if key in entry and scheme not in schemes:
+                raise UsageError(f"{here}: '{key}' applies to {' and '.join(schemes)} signatures, not {scheme}")
+        if "encoding" in entry and entry["encoding"] not in ("hex", "base64"):
+            raise UsageError(f"{here}: 'encoding' must be hex or base64, not {entry['encoding']!r}")
 
 
 def _check_package(name: str, where: str) -> None:

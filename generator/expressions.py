@@ -36,6 +36,8 @@ __all__ = [
     "Index",
     "Input",
     "Literal",
+    "MessageHeader",
+    "MessagePayload",
     "Method",
     "Not",
     "Or",
@@ -171,6 +173,20 @@ class ResponseBody:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageHeader:
+    """``$message.header.<token>`` (Arazzo 1.1: a header of the message an event step sent or received)"""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePayload:
+    """``$message.payload`` or ``$message.payload#/json/pointer`` (Arazzo 1.1)"""
+
+    pointer: Pointer | None
+
+
+@dataclass(frozen=True, slots=True)
 class Input:
     """``$inputs.<name>[#/pointer]`` (``name`` may contain dots)."""
 
@@ -239,6 +255,8 @@ RuntimeExpr: TypeAlias = (
     | RequestBody
     | ResponseHeader
     | ResponseBody
+    | MessageHeader
+    | MessagePayload
     | Input
     | Output
     | StepOutput
@@ -258,6 +276,8 @@ _RUNTIME_TYPES: Final = (
     RequestBody,
     ResponseHeader,
     ResponseBody,
+    MessageHeader,
+    MessagePayload,
     Input,
     Output,
     StepOutput,
@@ -295,6 +315,7 @@ _SIMPLE_ROOTS: Final = ("url", "method", "statusCode")
 _DOTTED_ROOTS: Final = (
     "request",
     "response",
+    "message",
     "inputs",
     "outputs",
     "steps",
@@ -528,6 +549,8 @@ class _ExprParser:
             )
         if root in ("request", "response"):
             return self._message(root)
+        if root == "message":
+            return self._event_message()
         if root == "inputs":
             self._expect_dot()
             name = self._read_name("input name", allow_pointer=True)
@@ -588,6 +611,14 @@ class _ExprParser:
                 f"'${root}.body#/a/b'"
             )
             return RequestBody(pointer) if root == "request" else ResponseBody(pointer)
+        if source == "payload":
+            raise ExpressionError(
+                f"'${root}.payload' is not an expression: 'payload' is a source of "
+                "'$message' (Arazzo 1.1 event steps)",
+                begin,
+                f"an HTTP exchange has '${root}.body' (with an optional "
+                "'#/json/pointer'); a message step reads '$message.payload'",
+            )
         if root == "request" and source in ("query", "path"):
             self._expect_dot(hint)
             name = self._read_name(f"{source} parameter name", allow_pointer=False)
@@ -601,6 +632,58 @@ class _ExprParser:
                 hint,
             )
         raise ExpressionError(f"unknown {root} source {_show(source)}", begin, hint)
+
+    def _event_message(self) -> MessageHeader | MessagePayload:
+        """``$message.header.<token>`` or ``$message.payload[#pointer]`` (Arazzo 1.1,
+        CHANGES-1.1 section 12); the shared grammar's ``body``, ``query`` and ``path``
+        are refused (issue OAI/Arazzo-Specification#501)."""
+        hint = "'$message.' must be followed by header.<name> or payload"
+        self._expect_dot(hint)
+        begin = self.pos
+        source = self._read_while(lambda c: c in _ALPHA)
+        if source == "header":
+            self._expect_dot(hint)
+            name = self._read_while(lambda c: c in _TCHARS)
+            if not name:
+                raise ExpressionError(
+                    "empty header name after '$message.header.'"
+                    if self.pos >= self.end
+                    else f"invalid character {_show(self._peek())} in header name",
+                    self.pos,
+                    _TCHAR_HINT,
+                )
+            if self.pos < self.end:
+                raise ExpressionError(
+                    f"invalid character {_show(self._peek())} in header name "
+                    f"{_show(name)}",
+                    self.pos,
+                    _TCHAR_HINT,
+                )
+            return MessageHeader(name)
+        if source == "payload":
+            return MessagePayload(
+                self._pointer_opt(
+                    "reference part of the payload with a JSON pointer, e.g. "
+                    "'$message.payload#/a/b'"
+                )
+            )
+        if source in ("body", "query", "path"):
+            raise ExpressionError(
+                f"'$message.{source}' is not an expression: a message has a payload "
+                "and headers",
+                begin,
+                "write '$message.payload' (with an optional '#/json/pointer') or "
+                "'$message.header.<name>'",
+            )
+        if not source:
+            found = self._peek()
+            raise ExpressionError(
+                "expected header or payload after '$message.', found "
+                + (_show(found) if found else "end of expression"),
+                begin,
+                hint,
+            )
+        raise ExpressionError(f"unknown message source {_show(source)}", begin, hint)
 
     def _steps(self) -> StepOutput:
         hint = "step outputs are referenced as $steps.<stepId>.outputs.<name>"
@@ -692,10 +775,16 @@ _DOT_MEMBER: Final = _ID_CHARS
 
 def body_dot_path(text: str) -> RuntimeExpr | None:
     """The quirk ``$response.body.a.b`` (a dot-path, as JavaScript engines read it):
-    ``$response.body#/a/b``; ``$request.body.a`` likewise.  None when ``text`` does
+    ``$response.body#/a/b``; ``$request.body.a`` likewise, and ``$message.payload.a``
+    (the Arazzo 1.1 spec's own examples write it).  None when ``text`` does
     not start so.  A path whose members are not plain names (``items[0]``, ``a..b``,
     ``x#/y``, ``~``) raises ExpressionError: which members are meant is a guess."""
-    for prefix, kind in (("$response.body.", ResponseBody), ("$request.body.", RequestBody)):
+    kinds: tuple[tuple[str, type[ResponseBody] | type[RequestBody] | type[MessagePayload]], ...] = (
+        ("$response.body.", ResponseBody),
+        ("$request.body.", RequestBody),
+        ("$message.payload.", MessagePayload),
+    )
+    for prefix, kind in kinds:
         if not text.startswith(prefix):
             continue
         members = text[len(prefix) :].split(".")
@@ -754,6 +843,10 @@ def to_source(expr: RuntimeExpr) -> str:
         return f"$response.header.{expr.name}"
     if isinstance(expr, ResponseBody):
         return "$response.body" + _pointer_source(expr.pointer)
+    if isinstance(expr, MessageHeader):
+        return f"$message.header.{expr.name}"
+    if isinstance(expr, MessagePayload):
+        return "$message.payload" + _pointer_source(expr.pointer)
     if isinstance(expr, Input):
         return f"$inputs.{expr.name}" + _pointer_source(expr.pointer)
     if isinstance(expr, Output):
@@ -990,7 +1083,8 @@ _REF_STOP: Final = frozenset("()[]!=<>&|,'")
 # stay part of the pointer so '#/a.b' addresses member "a.b".
 _POINTER_STOP: Final = frozenset("()[],<>")
 _POINTER_STOP_PAIRS: Final = ("==", "!=", "&&", "||")
-_BODY_PREFIXES: Final = ("$request.body.", "$response.body.")
+_BODY_PREFIXES: Final = ("$request.body.", "$response.body.", "$message.payload.")
+_MESSAGE_PAYLOAD_DOT: Final = "$message.payload."
 _WORD_START: Final = _ALPHA | frozenset("_")
 _WORD_CHARS: Final = _ID_CHARS
 
@@ -1122,6 +1216,17 @@ class _Lexer:
                 if c == "#":
                     in_pointer = True
             end += 1
+        if self.quirks is not None and text.startswith(_MESSAGE_PAYLOAD_DOT, start) and "#" not in text[start:end]:
+            # Quirk (the Arazzo 1.1 spec's examples): "$message.payload.orderId" for
+            # "$message.payload#/orderId"; the caller warns with the spelling to write.
+            try:
+                dotted = body_dot_path(text[start:end])
+            except ExpressionError as exc:
+                raise ExpressionError(exc.message, start + exc.offset, exc.hint) from None
+            assert dotted is not None
+            self.quirks.append(Quirk(start, end, to_source(dotted), "a dot-path after $message.payload"))
+            self.pos = end
+            return _Token(_REF, text[start:end], start, expr=dotted)
         # "$response.body.items" -> the body reference, then ".items" as a
         # property dereference (the expression grammar has no dotted body path).
         for prefix in _BODY_PREFIXES:

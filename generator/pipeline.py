@@ -47,7 +47,7 @@ def _front(job: Job) -> tuple[Result, Analyzer | None]:
     arazzo = loader.load(job.spec)
     if arazzo is None or not validate_arazzo(arazzo, report, loader):
         return result, None
-    resolved = resolve(arazzo, loader, report)
+    resolved = resolve(arazzo, loader, report, job.webhook_tables())
     models = collect_models(resolved, report)
     inferrer = TypeInferrer(loader, models)
     header: tuple[str, ...] = ()

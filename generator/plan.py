@@ -62,6 +62,20 @@ class WorkflowPlan:
     outputs: tuple[OutputField, ...]
     sync_body: tuple[Node, ...]
     async_body: tuple[Node, ...]
+    #: The type of the required ``transport`` argument (Arazzo 1.1 event steps, here or in a
+    #: workflow this one calls): "_runtime.Transport" / "_runtime.AsyncTransport"; None: no such argument.
+    transport_type: str | None = None
+    async_transport_type: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceiverPlan:
+    """A factory of webhook receivers for one AsyncAPI source (workflows.py defines it)."""
+
+    function_name: str
+    params: tuple[str, ...]  # keyword-only parameters, as Python source ("secret: str", "port: int = 0")
+    docstring: str  # already escaped
+    body: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,7 @@ class ModulePlan:
     webhook_models: tuple[str, ...] = field(default=())  # class names of webhook payload models
     exports: tuple[str, ...] = field(default=())
     runtime_exports: tuple[str, ...] = field(default=())  # the error classes __init__ imports from _runtime
-    runtime_parts: tuple[str, ...] = field(default=())  # optional runtime parts: jsonpath, xpath, v11, v11_jsonpath, v11_xpath
+    runtime_parts: tuple[str, ...] = field(default=())  # optional runtime parts: jsonpath, xpath, v11, v11_jsonpath, v11_xpath, events, events_mqtt, events_ws
     pydantic_imports: tuple[str, ...] = field(default=("Field",))  # names workflows.py imports from pydantic
     idempotency_keys: bool = False  # the functions take ``idempotency_key`` (some step sends one)
+    receivers: tuple[ReceiverPlan, ...] = field(default=())  # webhook receiver factories (AsyncAPI sources with a webhook config)

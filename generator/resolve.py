@@ -6,13 +6,17 @@ by status and security; then compute which schemas the bound operations reach.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import Loader, SourceFile, lookup, is_missing, missing_ref_hint, pointer_tokens
-from .validate import validate_arazzo, validate_openapi
+from .validate import is_arazzo_1_1, validate_arazzo, validate_openapi
+
+if TYPE_CHECKING:  # asyncapi_model imports SchemaLoc from here: the names are only annotations
+    from .asyncapi_model import AsyncChannel, AsyncOperation, AsyncSource, EventTarget
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -94,6 +98,7 @@ class BoundStep:
     json_path: JsonPath
     operation: Operation | None = None
     workflow_id: str | None = None  # key of the workflow called by this step (see Resolved.workflow_key)
+    event: EventTarget | None = None  # a send/receive step: the AsyncAPI channel (and operation) it is bound to
 
 
 @dataclass
@@ -117,7 +122,10 @@ class Resolved:
     linked: dict[str, "Resolved"] = field(default_factory=dict)  # arazzo source name -> its document
     documents: list["Resolved"] = field(default_factory=list)  # root only: every document, root first
     source_urls: dict[str, str] = field(default_factory=dict)  # source name -> its url as written here
-    unsupported: set[str] = field(default_factory=set)  # sources read but not compiled (AsyncAPI)
+    unsupported: set[str] = field(default_factory=set)  # sources read but not compiled (none since AsyncAPI is read)
+    async_sources: dict[str, AsyncSource] = field(default_factory=dict)  # asyncapi source name -> the document read
+    #: the configuration's ``webhooks`` tables by source name (root document only; see config.py)
+    webhooks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def workflow_ids(self) -> list[str]:
         return [str(w.get("workflowId")) for w in self.arazzo.data.get("workflows", []) if isinstance(w, dict)]
@@ -127,6 +135,14 @@ class Resolved:
 
     def all_steps(self) -> list[BoundStep]:
         return [bound for doc in self.documents or [self] for bound in doc.steps.values()]
+
+    def all_async_sources(self) -> list[AsyncSource]:
+        """Every distinct AsyncAPI source of every document, root first."""
+        seen: dict[int, AsyncSource] = {}
+        for doc in self.documents or [self]:
+            for source in doc.async_sources.values():
+                seen.setdefault(id(source), source)
+        return list(seen.values())
 
     def all_sources(self) -> list[Source]:
         """Every distinct OpenAPI or Arazzo source of every document, root first."""
@@ -146,12 +162,18 @@ class _Linker:
     unvalidated: list[SourceFile]
     documents: dict[str, Resolved] = field(default_factory=dict)  # absolute path -> document
     openapi: dict[str, Source] = field(default_factory=dict)  # absolute path -> first Source of that file
+    asyncapi: dict[str, AsyncSource] = field(default_factory=dict)  # absolute path -> the AsyncSource of that file
     order: list[Resolved] = field(default_factory=list)
+    webhooks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # configuration, by source key
 
 
-def resolve(arazzo: SourceFile, loader: Loader, report: Report) -> Resolved:
-    linker = _Linker(loader, report, [])
+def resolve(arazzo: SourceFile, loader: Loader, report: Report, webhooks: Mapping[str, Mapping[str, Any]] | None = None) -> Resolved:
+    """``webhooks``: the configuration's ``webhooks`` option (source name -> its table,
+    checked by config.py), which replaces a source's x-arazzo-webhook extension."""
+    linker = _Linker(loader, report, [], webhooks=dict(webhooks or {}))
     root = _resolve_document(arazzo, "", linker)
+    root.webhooks = linker.webhooks
+    _check_configured_webhooks(root, report)
     root.documents = list(linker.order)
     return root
 
@@ -171,6 +193,8 @@ def _resolve_document(arazzo: SourceFile, prefix: str, linker: _Linker) -> Resol
         doc.source_urls[str(desc.get("name"))] = str(desc.get("url", ""))
         if source is not None:
             doc.sources[str(desc["name"])] = source
+        elif str(desc.get("name")) in doc.async_sources:
+            pass  # read (its own problems are reported in it; what is usable is bound below)
         elif _error_count(report) > errors_before:
             doc.failed_sources.add(str(desc.get("name")))
     # A step that names an operation of a source that could not be read is not
@@ -181,14 +205,14 @@ def _resolve_document(arazzo: SourceFile, prefix: str, linker: _Linker) -> Resol
         for s_index, step in enumerate(workflow.get("steps", [])):
             path: JsonPath = ("workflows", w_index, "steps", s_index)
             bound = BoundStep(w_index, s_index, step, path)
-            if "operationId" in step:
-                bound.operation = _by_operation_id(arazzo, report, doc.sources, step["operationId"], path + ("operationId",), doc.failed_sources)
+            if "operationId" in step and _names_async_operation(doc, step["operationId"]):
+                bound.event = _by_async_operation_id(doc, report, step, path)
+            elif "operationId" in step:
+                bound.operation = _by_operation_id(arazzo, report, doc.sources, step["operationId"], path + ("operationId",), doc.failed_sources, _async_operation_ids(doc))
             elif "operationPath" in step:
-                bound.operation = _by_operation_path(arazzo, report, doc.sources, step["operationPath"], path + ("operationPath",), doc.failed_sources)
-            elif "channelPath" in step or "action" in step:
-                # With a source unread, what the step would do is unknown, not wrong: the source's diagnostic says why.
-                if not doc.failed_sources - doc.unsupported:
-                    report.add(arazzo.diagnostic(path, f"step {step.get('stepId')!r}: send/receive steps (AsyncAPI channels) are not supported yet", "only steps that call an OpenAPI operation or a workflow are compiled"))
+                bound.operation = _by_operation_path(arazzo, report, doc.sources, step["operationPath"], path + ("operationPath",), doc.failed_sources, doc.async_sources)
+            elif "channelPath" in step:
+                bound.event = _by_channel_path(doc, report, step, path)
             elif "workflowId" in step:
                 target = step["workflowId"]
                 if target in workflow_ids:
@@ -197,6 +221,10 @@ def _resolve_document(arazzo: SourceFile, prefix: str, linker: _Linker) -> Resol
                     bound.workflow_id = linked_workflow(doc, target, path + ("workflowId",), report)
                 else:
                     report.add(arazzo.diagnostic(path + ("workflowId",), f"unknown workflowId {target!r}", did_you_mean(str(target), [w for w in workflow_ids if isinstance(w, str)])))
+            if bound.operation is not None and "action" in step:
+                report.add(arazzo.diagnostic(path + ("action",), f"step {step.get('stepId')!r} calls OpenAPI operation {bound.operation.display_name!r}, which is not sent or received: 'action' is only for AsyncAPI steps", "remove action; a send/receive step names an AsyncAPI operation (operationId) or channel (channelPath)"))
+            if bound.event is not None:
+                _check_event_step(doc, report, bound, bound.event)
             doc.steps[(w_index, s_index)] = bound
     return doc
 
@@ -266,16 +294,15 @@ def _load_source(doc: Resolved, linker: _Linker, desc: dict[str, Any], at: JsonP
         return None
     name = str(desc["name"])
     qualified = f"{doc.prefix}.{name}" if doc.prefix else name
-    if kind == "asyncapi" or (isinstance(file.data, dict) and "asyncapi" in file.data):
-        doc.unsupported.add(name)
-        report.add(doc.arazzo.diagnostic(at, f"source description {name!r}: AsyncAPI sources are not supported yet", "only OpenAPI 3.0 and 3.1 sources (and other Arazzo documents) are read; the rest of the document is still checked"))
-        return None
     found = _document_kind(file.data)
     if "type" not in desc and found is not None:
         kind = found  # the spec gives no default type: the document says what it is
     elif found is not None and found != kind:
-        other = "an Arazzo" if found == "arazzo" else "an OpenAPI"
+        other = {"arazzo": "an Arazzo", "asyncapi": "an AsyncAPI"}.get(found, "an OpenAPI")
         report.add(doc.arazzo.diagnostic(at + ("type",), f"source description {name!r} is of type {kind}, but {file.display} is {other} document", f"write 'type: {found}'"))
+        return None
+    if kind == "asyncapi":
+        _load_async(doc, linker, file, name, qualified, url, at)
         return None
     if kind == "arazzo":
         return _link_document(doc, linker, file, name, qualified, url, at)
@@ -311,7 +338,206 @@ def _document_kind(data: Any) -> str | None:
         return "arazzo"
     if isinstance(data, dict) and "openapi" in data and "arazzo" not in data:
         return "openapi"
+    if isinstance(data, dict) and "asyncapi" in data:
+        return "asyncapi"
     return None
+
+
+# -- AsyncAPI sources and the send/receive steps bound to them -----------------------
+
+
+def _load_async(doc: Resolved, linker: _Linker, file: SourceFile, name: str, qualified: str, url: str, at: JsonPath) -> None:
+    """An ``asyncapi`` source: read and indexed into ``doc.async_sources`` (one
+    AsyncSource per file, as for OpenAPI), or reported."""
+    from .asyncapi import read_asyncapi
+
+    if not is_arazzo_1_1(doc.arazzo.data):
+        linker.report.add(doc.arazzo.diagnostic(at, f"source description {name!r} is an AsyncAPI document; AsyncAPI sources are an Arazzo 1.1 feature", "write arazzo: 1.1.0 to use AsyncAPI sources and send/receive steps"))
+        return
+    shared = linker.asyncapi.get(str(file.path))
+    if shared is None:
+        shared = read_asyncapi(file, name, url, linker.loader, linker.report, key=qualified, webhook=linker.webhooks.get(qualified))
+        if shared is None:
+            return
+        linker.asyncapi[str(file.path)] = shared
+    doc.async_sources[name] = shared
+
+
+def _check_configured_webhooks(root: Resolved, report: Report) -> None:
+    """Each source the configuration's ``webhooks`` names is an AsyncAPI source."""
+    known = {s.key for s in root.all_async_sources()}
+    failed = {f"{d.prefix}.{n}" if d.prefix else n for d in root.documents or [root] for n in d.failed_sources}
+    for name in sorted(root.webhooks):
+        if name in known or name in failed:
+            continue
+        what = "an OpenAPI or Arazzo source description" if name in root.sources else "not a source description"
+        report.add(root.arazzo.diagnostic(("sourceDescriptions",), f"the configuration's webhooks names source {name!r}, which is {what} of type asyncapi in this document" if what.startswith("an") else f"the configuration's webhooks names source {name!r}, which is {what} of this document", did_you_mean(name, known) or ("the asyncapi sources: " + ", ".join(sorted(known)) if known else "remove the entry: this document has no asyncapi sources")))
+
+
+def _names_async_operation(doc: Resolved, value: Any) -> bool:
+    """Does an operationId name an AsyncAPI operation (or an AsyncAPI source)?"""
+    if not isinstance(value, str) or not doc.async_sources:
+        return False
+    match = _QUALIFIED.match(value)
+    if match:
+        return match.group(1) in doc.async_sources
+    head, _, tail = value.partition(".")
+    if tail and head in doc.async_sources and tail in doc.async_sources[head].operations:
+        return True
+    return any(value in s.operations for s in doc.async_sources.values())
+
+
+def _async_operation_ids(doc: Resolved) -> list[str]:
+    return sorted({op for s in doc.async_sources.values() for op in s.operations})
+
+
+def _by_async_operation_id(doc: Resolved, report: Report, step: dict[str, Any], path: JsonPath) -> EventTarget | None:
+    from .asyncapi_model import EventTarget
+
+    value = str(step["operationId"])
+    at = path + ("operationId",)
+    arazzo = doc.arazzo
+    match = _QUALIFIED.match(value)
+    head, _, tail = value.partition(".")
+    if match:
+        name, op_id = match.groups()
+        source = doc.async_sources[name]
+        operation = source.operations.get(op_id)
+        if operation is None:
+            if op_id not in (source.file.data.get("operations") or {}):
+                report.add(arazzo.diagnostic(at, f"operationId {value!r}: AsyncAPI source {name!r} ({source.file.display}) has no operation {op_id!r}", did_you_mean(op_id, source.operations) or "check the operations of the AsyncAPI document"))
+            return None
+    elif tail and head in doc.async_sources and tail in doc.async_sources[head].operations:
+        report.add(arazzo.diagnostic(at, f"operationId {value!r} is qualified by the source name without '$sourceDescriptions.'", f"write '$sourceDescriptions.{value}'", severity=Severity.WARNING))
+        source, operation = doc.async_sources[head], doc.async_sources[head].operations[tail]
+    else:
+        holders = sorted([n for n, s in doc.async_sources.items() if value in s.operations] + [n for n, s in doc.sources.items() if s.kind == "openapi" and value in s.operations])
+        if len(holders) > 1:
+            report.add(arazzo.diagnostic(at, f"operationId {value!r} exists in several sources ({', '.join(holders)})", f"qualify it: '$sourceDescriptions.{holders[0]}.{value}'"))
+            return None
+        source = doc.async_sources[holders[0]]
+        operation = source.operations[value]
+    action = step.get("action")
+    if action not in ("send", "receive"):
+        report.add(
+            arazzo.diagnostic(
+                path,
+                f"step {step.get('stepId')!r} names AsyncAPI operation {operation.operation_id!r}, but has no action",
+                f"add action: send or action: receive (the workflow's own side; the AsyncAPI operation says {operation.action!r} from the described application's side, and the two may differ)",
+            )
+        )
+        return None
+    return EventTarget(source, operation.channel, operation, action)
+
+
+def _by_channel_path(doc: Resolved, report: Report, step: dict[str, Any], path: JsonPath) -> EventTarget | None:
+    """``channelPath: '{$sourceDescriptions.<name>.url}#/channels/<key>'``: the channel."""
+    from .asyncapi_model import EventTarget
+
+    value = step["channelPath"]
+    at = path + ("channelPath",)
+    arazzo = doc.arazzo
+    if not isinstance(value, str):
+        return None  # the schema says it is a string
+    match = _OPERATION_PATH.match(value)
+    if not match:
+        for pattern, what in ((_OPERATION_PATH_BARE, "lacks the '{...}' around the source URL expression"), (_OPERATION_PATH_NO_URL, "names the source description without '.url'")):
+            match = pattern.match(value)
+            if match and pattern is _OPERATION_PATH_NO_URL and value.startswith("{") != value.split("#", 1)[0].endswith("}"):
+                match = None
+            if match:
+                report.add(arazzo.diagnostic(at, f"channelPath {value!r} {what}", f"write '{{$sourceDescriptions.{match.group(1)}.url}}#{match.group(2)}'", severity=Severity.WARNING))
+                break
+    if not match:
+        report.add(arazzo.diagnostic(at, f"malformed channelPath {value!r}", "write '{$sourceDescriptions.<name>.url}#/channels/<channel key>'"))
+        return None
+    name, fragment = match.groups()
+    if name in doc.failed_sources:
+        return None
+    source = doc.async_sources.get(name)
+    if source is None:
+        if name in doc.sources:
+            kind = doc.sources[name].kind
+            hint = "an OpenAPI operation is named with operationId or operationPath" if kind == "openapi" else f"call its workflows with 'workflowId: $sourceDescriptions.{name}.<workflowId>'"
+            report.add(arazzo.diagnostic(at, f"channelPath {value!r}: source description {name!r} is an {'OpenAPI' if kind == 'openapi' else 'Arazzo'} document, which has no channels", hint))
+        else:
+            report.add(arazzo.diagnostic(at, f"unknown source description {name!r} in channelPath", did_you_mean(name, list(doc.async_sources) + list(doc.sources))))
+        return None
+    tokens = pointer_tokens(unquote(fragment))
+    if tokens is None or len(tokens) != 2 or tokens[0] != "channels":
+        report.add(arazzo.diagnostic(at, *_not_a_channel(value, name, source, tokens)))
+        return None
+    key = str(tokens[1])
+    channel = source.channels.get(key)
+    if channel is None:
+        if key in (source.file.data.get("channels") or {}):
+            return None  # the channel is there but broken: reported in the AsyncAPI file
+        by_address = sorted(k for k, c in source.channels.items() if c.address == key)
+        hint = f"did you mean '{by_address[0]}'? (the channel whose address is {key!r}; channelPath names a channel by its key)" if by_address else did_you_mean(key, source.channels) or "check the channels of the AsyncAPI document"
+        report.add(arazzo.diagnostic(at, f"channelPath {value!r}: {source.file.display} has no channel {key!r}", hint))
+        return None
+    action = step.get("action")
+    if action not in ("send", "receive"):
+        return None  # the 1.1 schema requires it next to channelPath
+    return EventTarget(source, channel, None, action)
+
+
+def _not_a_channel(value: str, name: str, source: AsyncSource, tokens: JsonPath | None) -> tuple[str, str]:
+    if tokens is not None and len(tokens) == 2 and tokens[0] == "operations":
+        operation = source.operations.get(str(tokens[1]))
+        hint = f"name the operation with operationId: $sourceDescriptions.{name}.{tokens[1]}"
+        if operation is not None:
+            hint += f", or its channel with channelPath: '{{$sourceDescriptions.{name}.url}}#/channels/{_escape_token(operation.channel.key)}'"
+        return (f"channelPath {value!r} points at an operation, not at a Channel Object", hint)
+    known = ", ".join(f"'#/channels/{_escape_token(k)}'" for k in sorted(source.channels)[:8])
+    return (f"channelPath {value!r} does not point at a Channel Object", "the pointer is '#/channels/<channel key>'" + (f"; the channels: {known}" if known else ""))
+
+
+def _escape_token(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _check_event_step(doc: Resolved, report: Report, bound: BoundStep, target: EventTarget) -> None:
+    """What a send/receive step needs of its messages: a payload schema each, and a
+    correlationId exactly when its messages define one."""
+    step = bound.step
+    step_id = step.get("stepId")
+    arazzo = doc.arazzo
+    messages = target.messages
+    channel = target.channel
+    where = f"channel {channel.key!r}" if target.operation is None else f"operation {target.operation.operation_id!r}"
+    if not messages:
+        line, column = target.source.file.position(channel.json_path)
+        report.add(arazzo.diagnostic(bound.json_path, f"step {step_id!r}: {where} of {target.source.file.display} carries no messages, so there is nothing to {target.action}", f"add messages to channel {channel.key!r} ({target.source.file.display}:{line}:{column})"))
+        return
+    for message in messages:
+        if message.payload is None:
+            file = message.file or target.source.file
+            report.add(file.diagnostic(message.json_path, f"message {message.name!r} has no payload schema, so a step that sends or receives it cannot type or check it", "add payload: {type: object, properties: {...}} to the message"))
+    if target.action != "receive":
+        return  # correlationId on a send step: the 1.1 schema refuses it
+    correlated = [m for m in messages if m.correlation is not None]
+    if "correlationId" not in step and correlated:
+        first = correlated[0]
+        assert first.correlation is not None
+        report.add(
+            arazzo.diagnostic(
+                bound.json_path,
+                f"step {step_id!r} receives on {where}, whose message {first.name!r} defines a correlationId ({first.correlation.location}), but the step has no correlationId",
+                "add correlationId: <expression> (the value this run's message carries, e.g. $steps.<stepId>.outputs.<name>), so that only its message is taken",
+            )
+        )
+    elif "correlationId" in step and not correlated:
+        first = messages[0]
+        file = first.file or target.source.file
+        line, column = file.position(first.json_path)
+        report.add(
+            arazzo.diagnostic(
+                bound.json_path + ("correlationId",),
+                f"step {step_id!r} has a correlationId, but no message of {where} defines where a message carries one, so there is nothing to compare it with",
+                f"add correlationId: {{location: '$message.payload#/<field>'}} to message {first.name!r} ({file.display}:{line}:{column}), or remove the step's correlationId",
+            )
+        )
 
 
 def _link_document(doc: Resolved, linker: _Linker, file: SourceFile, name: str, qualified: str, url: str, at: JsonPath) -> Source | None:
@@ -497,7 +723,7 @@ def _security_schemes(file: SourceFile, loader: Loader, report: Report) -> dict[
 _QUALIFIED = re.compile(r"^\$sourceDescriptions\.([^.]+)\.(.+)$")
 
 
-def _by_operation_id(arazzo: SourceFile, report: Report, sources: dict[str, Source], value: Any, at: JsonPath, failed: set[str]) -> Operation | None:
+def _by_operation_id(arazzo: SourceFile, report: Report, sources: dict[str, Source], value: Any, at: JsonPath, failed: set[str], async_ids: list[str] | None = None) -> Operation | None:
     if not isinstance(value, str):
         return None
     openapi = {n: s for n, s in sources.items() if s.kind == "openapi"}
@@ -517,10 +743,10 @@ def _by_operation_id(arazzo: SourceFile, report: Report, sources: dict[str, Sour
     if tail and head in openapi and tail in openapi[head].operations:
         report.add(arazzo.diagnostic(at, f"operationId {value!r} is qualified by the source name without '$sourceDescriptions.'", f"write '$sourceDescriptions.{value}'", severity=Severity.WARNING))
         return openapi[head].operations[tail]
-    return _lookup_op(arazzo, report, openapi, value, at, failed)
+    return _lookup_op(arazzo, report, openapi, value, at, failed, async_ids or [])
 
 
-def _lookup_op(arazzo: SourceFile, report: Report, sources: dict[str, Source], op_id: str, at: JsonPath, failed: frozenset[str] | set[str] = frozenset()) -> Operation | None:
+def _lookup_op(arazzo: SourceFile, report: Report, sources: dict[str, Source], op_id: str, at: JsonPath, failed: frozenset[str] | set[str] = frozenset(), async_ids: list[str] | None = None) -> Operation | None:
     holders = sorted(name for name, s in sources.items() if op_id in s.operations)
     if len(holders) == 1:
         return sources[holders[0]].operations[op_id]
@@ -529,8 +755,8 @@ def _lookup_op(arazzo: SourceFile, report: Report, sources: dict[str, Source], o
         return None
     if failed:
         return None  # it may be in a source that could not be read (reported there)
-    known = [o for s in sources.values() for o in s.operations]
-    report.add(arazzo.diagnostic(at, f"unknown operationId {op_id!r}", did_you_mean(op_id, known) or "check the operationIds in the OpenAPI source descriptions"))
+    known = [o for s in sources.values() for o in s.operations] + list(async_ids or [])
+    report.add(arazzo.diagnostic(at, f"unknown operationId {op_id!r}", did_you_mean(op_id, known) or ("check the operationIds in the OpenAPI and AsyncAPI source descriptions" if async_ids else "check the operationIds in the OpenAPI source descriptions")))
     return None
 
 
@@ -543,7 +769,7 @@ _OPERATION_PATH_NO_URL = re.compile(r"^\{?\$sourceDescriptions\.([A-Za-z0-9_-]+)
 _OPERATION_PATH_NAME = re.compile(r"^([A-Za-z0-9_-]+)#(/.*)$")
 
 
-def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, Source], value: Any, at: JsonPath, failed: set[str]) -> Operation | None:
+def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, Source], value: Any, at: JsonPath, failed: set[str], async_sources: Mapping[str, AsyncSource] | None = None) -> Operation | None:
     if not isinstance(value, str):
         return None
     match = _OPERATION_PATH.match(value)
@@ -572,6 +798,9 @@ def _by_operation_path(arazzo: SourceFile, report: Report, sources: dict[str, So
         return None
     name, fragment = match.groups()
     if name in failed:
+        return None
+    if async_sources and name in async_sources:
+        report.add(arazzo.diagnostic(at, f"operationPath {value!r}: source description {name!r} is an AsyncAPI document", f"name its channel with channelPath: '{{$sourceDescriptions.{name}.url}}#/channels/<channel key>', or its operation with operationId: $sourceDescriptions.{name}.<operationId> (with action: send or receive)"))
         return None
     if name not in sources:
         report.add(arazzo.diagnostic(at, f"unknown source description {name!r} in operationPath", did_you_mean(name, sources)))

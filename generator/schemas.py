@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urldefrag
 
 from .diagnostics import JsonPath, Report, Severity
 from .load import Loader, SourceFile, lookup, is_missing, pointer_tokens
 from .pycode import pascal_case, py_str
 from .resolve import Operation, Resolved, SchemaLoc, missing_ref_hint
+
+if TYPE_CHECKING:
+    from .asyncapi_model import AsyncChannel, AsyncMessage, AsyncSource, EventTarget
 
 COMPONENT_PREFIX = ("components", "schemas")
 MAX_INFER_DEPTH = 64
@@ -78,9 +82,32 @@ class ModelSet:
     roots: dict[tuple[str, JsonPath, str], str] = field(default_factory=dict)  # (file, operation path, status) -> class name
     webhooks: list[str] = field(default_factory=list)
     defined: set[str] | None = None  # classes models.py really defines (None until emitted)
+    #: (AsyncAPI source key, channel key, message key) -> the class of the message's payload
+    #: (the source key is its name; qualified in a linked document, as AsyncSource.key)
+    message_models: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    #: the same for the message's headers schema
+    header_models: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    #: (AsyncAPI source key, channel key) -> the root model whose value is one of the channel's
+    #: payload classes (``<Channel>Message``, a union), for a channel carrying several
+    message_unions: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def name_of(self, loc: SchemaLoc) -> str | None:
         return self.names.get((str(loc.file.path), loc.path))
+
+    def message_model(self, source: AsyncSource, channel: AsyncChannel, message: AsyncMessage, part: Literal["payload", "headers"] = "payload") -> str | None:
+        """The model class of a message's payload (or headers), if models.py has one (a
+        payload that is not an object, a string say, has no class once emitted)."""
+        table = self.message_models if part == "payload" else self.header_models
+        return self._if_defined(table.get((source.key, channel.key, message.key)))
+
+    def message_union(self, source: AsyncSource, channel: AsyncChannel) -> str | None:
+        """The union root model of a channel with several payload classes, if models.py has one."""
+        return self._if_defined(self.message_unions.get((source.key, channel.key)))
+
+    def _if_defined(self, name: str | None) -> str | None:
+        if name is not None and self.defined is not None and name not in self.defined:
+            return None
+        return name
 
     def name_of_root(self, op: Operation, status: str) -> str | None:
         """The model class of an operation's response schema, if models.py has one."""
@@ -122,6 +149,21 @@ class SchemaCollector:
             if target is not None and _is_component(target[1]):
                 return self._register(target[0], target[1], source_name)
         return self._register(loc.file, loc.path, source_name, suggested)
+
+    def add_union(self, suggested: str, members: list[str], source_name: str) -> str:
+        """Register a schema that is one of the classes ``members`` (a oneOf of them)."""
+        schema = {"oneOf": [{"$ref": f"#/components/schemas/{m}"} for m in members]}
+        canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
+        base = class_name(suggested)
+        name, counter = base, 2
+        if self._content.get(name, canonical) != canonical:
+            name = pascal_case(source_name) + base
+        while self._content.get(name, canonical) != canonical:
+            name = f"{pascal_case(source_name)}{base}V{counter}"
+            counter += 1
+        self._content[name] = canonical
+        self.models.schemas[name] = schema
+        return name
 
     def _ref_target(self, file: SourceFile, ref: str, at: JsonPath) -> tuple[SourceFile, JsonPath] | None:
         url, fragment = urldefrag(ref)
@@ -670,10 +712,74 @@ def collect_models(resolved: Resolved, report: Report) -> ModelSet:
                         if name is not None and name not in collector.models.webhooks:
                             collector.models.webhooks.append(name)
                         break
+    _collect_message_models(collector, resolved)
     files = {str(s.file.path): s.file for s in resolved.all_sources() if s.kind == "openapi"}
     for path in sorted(files):
         _report_unreached_dangling_refs(files[path], report)
     return collector.models
+
+
+# -- AsyncAPI messages ------------------------------------------------------------------
+
+
+def _collect_message_models(collector: SchemaCollector, resolved: Resolved) -> None:
+    """The payload and headers schemas of every message on a channel a send/receive
+    step is bound to, as classes (named after the message), and for a channel with
+    several payload classes a union root model ``<Channel>Message``."""
+    channels: dict[tuple[str, str], tuple[AsyncSource, AsyncChannel]] = {}
+    for bound in resolved.all_steps():
+        target = bound.event
+        if target is not None:
+            channels.setdefault((target.source.key, target.channel.key), (target.source, target.channel))
+    models = collector.models
+    for key in sorted(channels):
+        source, channel = channels[key]
+        payloads: list[str] = []
+        for message in sorted(channel.messages, key=lambda m: m.key):
+            m_key = (source.key, channel.key, message.key)
+            for part, loc, table, suffix in (("payload", message.payload, models.message_models, ""), ("headers", message.headers, models.header_models, " headers")):
+                if loc is None or not isinstance(loc.value, dict):
+                    continue  # no schema, or true/false: the value is Any
+                name = collector.add_root(loc, message.name + suffix, source.name)
+                if name is None:
+                    continue
+                table[m_key] = name
+                if part == "payload" and name not in payloads:
+                    payloads.append(name)
+        if len(payloads) > 1:
+            models.message_unions[key] = collector.add_union(f"{channel.key} message", payloads, source.name)
+
+
+def message_schema(target: EventTarget, part: Literal["payload", "headers"] = "payload") -> SchemaLoc | None:
+    """The schema ``$message.payload`` (or ``$message.header``) of a send/receive step
+    has, to hand to TypeInferrer (``at_pointer(loc, tokens)``, ``has_path``): a
+    reference to the one message's schema, or a oneOf of the schemas of the step's
+    messages (an operation's messages, else all of its channel's).  Through the
+    reference the whole payload types as its model class (``models.OrderRequest``,
+    or ``models.A | models.B``).  None when no message has such a schema (the value is Any)."""
+    file = target.source.file
+    refs: list[dict[str, str]] = []
+    for message in target.messages:
+        loc = message.payload if part == "payload" else message.headers
+        if loc is None:
+            continue
+        ref = {"$ref": _ref_to(file, loc)}
+        if ref not in refs:
+            refs.append(ref)
+    if not refs:
+        return None
+    if len(refs) == 1:
+        only = next(m for m in target.messages if (m.payload if part == "payload" else m.headers) is not None)
+        return SchemaLoc(file, only.json_path + (part,), refs[0])
+    return SchemaLoc(file, target.channel.json_path + ("messages",), {"oneOf": refs})
+
+
+def _ref_to(file: SourceFile, loc: SchemaLoc) -> str:
+    """A $ref, written in ``file``, to the schema at ``loc``."""
+    pointer = "#" + "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in loc.path)
+    if loc.file.path == file.path:
+        return pointer
+    return os.path.relpath(loc.file.path, file.path.parent).replace(os.sep, "/") + pointer
 
 
 def _report_unreached_dangling_refs(file: SourceFile, report: Report) -> None:

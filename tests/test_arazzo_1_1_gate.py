@@ -1,8 +1,8 @@
 """The version dispatch: an Arazzo 1.1 document is held to the 1.1 schema and
 compiled through the same pipeline as a 1.0 one; a 1.0 document relabelled 1.1.0
-compiles to the same code.  What is not compiled yet (AsyncAPI sources,
-send/receive steps) gets a "not supported yet" diagnostic at its place while the
-rest of the document is still checked.  Other versions (1.2.0, 2) keep their
+compiles to the same code.  AsyncAPI sources are read (tests/asyncapi/); a
+problem with one is told at its place while the rest of the document is still
+checked.  Other versions (1.2.0, 2) keep their
 version error.
 
 tests/arazzo11/ holds four documents of the official 1.1 schema test suite (see
@@ -102,14 +102,15 @@ def test_swagger_2_source_of_a_1_1_document_says_how_to_convert(folder: Path, ca
     assert "swagger2openapi" in err and "Swagger Editor" in err
 
 
-def test_asyncapi_source_of_a_1_1_document_is_not_supported_yet(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_asyncapi_source_of_a_1_1_document_is_read(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # An AsyncAPI 3.0 document with no operations: the step's OpenAPI operationId is unknown.
     (folder / "events.yaml").write_text("asyncapi: 3.0.0\ninfo: {title: E, version: '1'}\n", encoding="utf-8")
     name = with_source(folder, "./events.yaml")
     path = folder / name
     path.write_text(path.read_text(encoding="utf-8").replace("type: openapi", "type: asyncapi"), encoding="utf-8")
     code, errors, _ = errors_of(["validate", name], capsys)
     assert code == 1
-    assert errors == ["doc.arazzo.yaml:6:5: error: $.sourceDescriptions[0]: source description 'exampleAPI': AsyncAPI sources are not supported yet"]
+    assert errors == ["doc.arazzo.yaml:13:22: error: $.workflows[0].steps[0].operationId: unknown operationId 'getUsers'"]
 
 
 def test_1_1_schema_refuses_a_fail_fixture_for_its_defect_not_its_source(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -211,7 +212,6 @@ def test_asyncapi_source_and_message_steps_are_told_where_they_are_and_the_rest_
     code, errors, err = errors_of(["validate", "mixed.arazzo.yaml"], capsys)
     assert code == 1
     assert errors == [
-        "mixed.arazzo.yaml:5:5: error: $.sourceDescriptions[1]: source description 'events': AsyncAPI sources are not supported yet",
-        "mixed.arazzo.yaml:9:9: error: $.workflows[0].steps[0]: step 'publish': send/receive steps (AsyncAPI channels) are not supported yet",
+        "mixed.arazzo.yaml:10:22: error: $.workflows[0].steps[0].channelPath: channelPath '{$sourceDescriptions.events.url}#/channels/orders': events.yaml has no channel 'orders'",
         "mixed.arazzo.yaml:15:21: error: $.workflows[0].steps[2].workflowId: unknown workflowId 'nowhere'",
     ], err

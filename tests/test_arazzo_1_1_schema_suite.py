@@ -29,6 +29,10 @@ PASS_EXTRA: dict[str, list[tuple[str, str]]] = {
     "bnpl-example.yaml": [("$.workflows[0].steps[4].outputs.redirectUrl", "malformed runtime expression in '$response.headers.Location'")],
     # characterization: the schema only checks that operationPath is a string
     "characterization-openapi-invalid-operationPath-string.arazzo.yaml": [("$.workflows[0].steps[0].operationPath", "malformed operationPath 'definitely-not-a-runtime-expression'")],
+    # the same for channelPath (a malformed one is wrong whether or not its source can be read)
+    "characterization-async-invalid-channelPath-string.arazzo.yaml": [("$.workflows[0].steps[0].channelPath", "malformed channelPath 'definitely-not-a-runtime-expression'")],
+    # 'channelPath: createUser' names no source description (it is '{$sourceDescriptions.<name>.url}#/channels/createUser')
+    "async-with-channel-path.arazzo.yaml": [("$.workflows[0].steps[0].channelPath", "malformed channelPath 'createUser'")],
     # the source is named 'UserAPI'; names are case-sensitive
     "openapi-success-criteria.arazzo.yaml": [("$.workflows[0].steps[0].operationId", "unknown source description 'userAPI'")],
     "workflow-success-criteria.arazzo.yaml": [("$.workflows[1].steps[0].operationId", "unknown source description 'userAPI'")],

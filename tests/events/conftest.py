@@ -1,0 +1,16 @@
+"""Fixtures of the event runtime tests: the runtime rendered with its "events" part."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from tests.events.runtime import load_runtime
+
+
+@pytest.fixture(scope="session")
+def rt(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+    """The generated ``_runtime`` module with the "events" part, imported."""
+    return load_runtime(Path(tmp_path_factory.mktemp("runtime")), ("events",))

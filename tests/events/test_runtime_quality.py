@@ -1,0 +1,39 @@
+"""The "events" runtime part is held to the generated packages' standard: black-formatted
+(as rendered), clean under ruff's default rules, mypy --strict clean, stdlib-only."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.events.runtime import render_runtime, write_runtime_package
+from tests.test_generated_quality import RUFF
+
+ROOT = Path(__file__).resolve().parents[2]
+PART = ROOT / "templates" / "runtime" / "events.py.jinja"
+
+
+def test_the_events_part_is_plain_python_with_only_stdlib_imports() -> None:
+    source = PART.read_text(encoding="utf-8")
+    assert "{{" not in source and "{%" not in source
+    tree = ast.parse(source)
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
+
+
+def test_the_rendered_runtime_is_black_ruff_and_mypy_strict_clean(tmp_path: Path) -> None:
+    write_runtime_package(tmp_path, "evquality", ("events",))
+    black = subprocess.run([sys.executable, "-m", "black", "--check", "--quiet", "evquality"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert black.returncode == 0, black.stderr
+    ruff = subprocess.run([*RUFF, "evquality"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    mypy = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "evquality"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+
+
+def test_the_part_renders_only_when_asked() -> None:
+    assert "class WebhookReceiver" in render_runtime(("events",))
+    assert "class WebhookReceiver" not in render_runtime(())
