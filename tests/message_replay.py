@@ -38,6 +38,11 @@ Timing (``at``)
     been answered. This is the webhook that beats the create response.
 ``after response N``
     Once the response of ``interactions[N]`` has been written, from a thread of its own.
+``while waiting``
+    As soon as a receive step waits (the ``waiting`` predicate given to
+    :class:`MessageReplay` holds; polled from a thread started by ``begin()``):
+    a message that does not match is then refused at delivery (202), where one
+    that comes before the step waits is kept for it (200).
 ``after workflow``
     After the workflow function returned or raised (:meth:`MessageReplay.finish`):
     a late delivery.
@@ -148,7 +153,7 @@ MAX_DELAY_MS = 30_000
 _DELIVERY_TIMEOUT_SECONDS = 10.0
 _JOIN_TIMEOUT_SECONDS = 30.0
 
-_AT = re.compile(r"^(?:(before|after) response (\d+)|(before|after) workflow)$")
+_AT = re.compile(r"^(?:(before|after) response (\d+)|(before|after) workflow|while waiting)$")
 _TOP_KEYS = frozenset({"description", "interactions", "signing", "deliveries", "sends"})
 _SIGNING_KEYS = frozenset({"scheme", "header", "encoding", "prefix"})
 _DELIVERY_KEYS = frozenset(
@@ -668,8 +673,32 @@ class MessageReplay:
         return self.server.requests
 
     def begin(self) -> None:
-        """Run the ``before workflow`` deliveries (call right before the workflow)."""
+        """Run the ``before workflow`` deliveries (call right before the workflow), and
+        start watching for the moment a step waits."""
         self._moment("before workflow")
+        group = self._group("while waiting")
+        if group:
+            if self.waiting is None:
+                raise ValueError(
+                    f"{self.cassette.source} has 'while waiting' deliveries:"
+                    " give MessageReplay a waiting= predicate"
+                )
+            thread = threading.Thread(
+                target=self._when_waiting, args=(group,), name="deliveries while waiting", daemon=True
+            )
+            with self._lock:
+                self._threads.append(thread)
+            thread.start()
+
+    def _when_waiting(self, group: list[Delivery]) -> None:
+        assert self.waiting is not None
+        deadline = time.monotonic() + _DELIVERY_TIMEOUT_SECONDS
+        while not self.waiting():  # bounded: gives up after _DELIVERY_TIMEOUT_SECONDS
+            if time.monotonic() > deadline or self._finished:
+                self._error("no receive step waited: the 'while waiting' deliveries were not sent")
+                return
+            time.sleep(0.002)
+        self._run_group(group)
 
     def finish(self) -> None:
         """Wait for the background deliveries, then run the ``after workflow`` ones."""
@@ -858,9 +887,19 @@ class MessageReplayManager:
             raise ValueError(f"cassette name {name!r} escapes {base}")
         return path
 
-    def __call__(self, name: str, *, secret: str, target: Target) -> MessageReplay:
+    def __call__(
+        self,
+        name: str,
+        *,
+        secret: str,
+        target: Target,
+        waiting: Callable[[], bool] | None = None,
+    ) -> MessageReplay:
         replay = MessageReplay(
-            MessageCassette.load(self.path_for(name)), secret=secret, target=target
+            MessageCassette.load(self.path_for(name)),
+            secret=secret,
+            target=target,
+            waiting=waiting,
         )
         replay.server.start()
         self.replays.append(replay)
