@@ -153,7 +153,9 @@ MAX_DELAY_MS = 30_000
 _DELIVERY_TIMEOUT_SECONDS = 10.0
 _JOIN_TIMEOUT_SECONDS = 30.0
 
-_AT = re.compile(r"^(?:(before|after) response (\d+)|(before|after) workflow|while waiting)$")
+_AT = re.compile(
+    r"^(?:(before|after) response (\d+)|(before|after) workflow|while waiting)$"
+)
 _TOP_KEYS = frozenset({"description", "interactions", "signing", "deliveries", "sends"})
 _SIGNING_KEYS = frozenset({"scheme", "header", "encoding", "prefix"})
 _DELIVERY_KEYS = frozenset(
@@ -407,7 +409,8 @@ class _Parser:
         if match is None:
             raise self.fail(
                 f"{where}.at",
-                f"expected 'before|after response N' or 'before|after workflow', got {at_text!r}",
+                "expected 'before|after response N', 'before|after workflow'"
+                f" or 'while waiting', got {at_text!r}",
             )
         at: str | tuple[Literal["before", "after"], int]
         if match.group(1):
@@ -415,8 +418,10 @@ class _Parser:
                 "before" if match.group(1) == "before" else "after",
                 int(match.group(2)),
             )
-        else:
+        elif match.group(3):
             at = f"{match.group(3)} workflow"
+        else:
+            at = "while waiting"
         delay = raw.get("delay_ms", 0)
         if (
             isinstance(delay, bool)
@@ -640,11 +645,17 @@ class MessageReplay:
     """
 
     def __init__(
-        self, cassette: MessageCassette, *, secret: str, target: Target
+        self,
+        cassette: MessageCassette,
+        *,
+        secret: str,
+        target: Target,
+        waiting: Callable[[], bool] | None = None,
     ) -> None:
         self.cassette = cassette
         self.secret = secret
         self.target = target
+        self.waiting = waiting
         self.server = _MessageReplayServer(cassette.http, self)
         #: Results by delivery name, in the order they were answered.
         self.results: dict[str, DeliveryResult] = {}
@@ -684,7 +695,10 @@ class MessageReplay:
                     " give MessageReplay a waiting= predicate"
                 )
             thread = threading.Thread(
-                target=self._when_waiting, args=(group,), name="deliveries while waiting", daemon=True
+                target=self._when_waiting,
+                args=(group,),
+                name="deliveries while waiting",
+                daemon=True,
             )
             with self._lock:
                 self._threads.append(thread)
@@ -695,7 +709,9 @@ class MessageReplay:
         deadline = time.monotonic() + _DELIVERY_TIMEOUT_SECONDS
         while not self.waiting():  # bounded: gives up after _DELIVERY_TIMEOUT_SECONDS
             if time.monotonic() > deadline or self._finished:
-                self._error("no receive step waited: the 'while waiting' deliveries were not sent")
+                self._error(
+                    "no receive step waited: the 'while waiting' deliveries were not sent"
+                )
                 return
             time.sleep(0.002)
         self._run_group(group)
