@@ -977,7 +977,7 @@ class WorkflowAnalyzer:
         body.append(Line(f"return {result}"))
         keys = [py_str(k) for k in self.used_servers()]
         body[base_at] = Line(f"_base = _runtime.client_servers(SERVERS, servers, client, ({', '.join(keys)}{',' if len(keys) == 1 else ''}))")
-        return body
+        return events_steps.without_unused_http(self, body, _names_read(inner))
 
     def used_servers(self) -> list[str]:
         """The SERVERS keys the workflow's requests and its callees' use (a caller's base_url applies to them)."""
@@ -1299,6 +1299,7 @@ class WorkflowAnalyzer:
             at = info.json_path + ("outputs", name) if name not in info.implicit_outputs else info.json_path + ("workflowId",)
             source, _ = ctx.value(raw, at)
             nodes.append(Line(f"{info.outputs[name].name} = {source}"))
+        nodes += events_steps.late_subscriptions(self, info, ctx.is_async)  # a receive step whose channel address reads these outputs
         if info.step_id in self.resume_targets:
             nodes.append(Block("if _resume is not None:  # a retry ran this step first: back to it", (Line("_step, _resume = _resume, None"), Line("continue"))))
         # The first action whose criteria hold is the one taken: an if/elif chain.

@@ -191,7 +191,7 @@ class _Reader:
             return None
         address = raw.get("address")
         if address is not None and not isinstance(address, str):
-            self.error(c_file, c_at + ("address",), f"the address of channel {channel_key!r} must be a string or null, not {_kind(address)}", f"quote it: address: '{address}'")
+            self.error(c_file, c_at + ("address",), f"the address of channel {channel_key!r} must be a string or null, not {_kind(address)}", f"quote it: address: '{address}'" if isinstance(address, (int, float)) else "write the address as text, e.g. address: orders/{orderId}")
             address = None
         placeholders = tuple(dict.fromkeys(_PLACEHOLDER.findall(address or "")))
         declared = self.mapping(c_file, raw.get("parameters"), c_at + ("parameters",), f"the parameters of channel {channel_key!r}") or {}
@@ -222,26 +222,61 @@ class _Reader:
         if not isinstance(raw, dict):
             self.error(m_file, m_at, f"message {m_key!r} must be a mapping, not {_kind(raw)}", "a Message Object has payload, headers, contentType and correlationId")
             return None
-        name = raw.get("name")
+        # The fields of its traits, in order (a later trait over an earlier one), then its own.
+        places: dict[str, tuple[SourceFile, JsonPath, dict[str, Any]]] = self.trait_fields(m_file, raw, m_at, m_key)
+        places.update({key: (m_file, m_at, raw) for key in raw})
+
+        def field(key: str) -> tuple[SourceFile, JsonPath, dict[str, Any]]:
+            return places.get(key, (m_file, m_at, raw))
+
+        n_file, n_at, n_raw = field("name")
+        name = n_raw.get("name")
         if name is not None and not isinstance(name, str):
-            self.error(m_file, m_at + ("name",), f"the name of message {m_key!r} must be a string, not {_kind(name)}")
+            self.error(n_file, n_at + ("name",), f"the name of message {m_key!r} must be a string, not {_kind(name)}", "write e.g. name: call.completed")
             name = None
         if name is None:
             # A message defined in components is known by its component name, else by its key.
             name = str(m_at[2]) if len(m_at) == 3 and m_at[:2] == ("components", "messages") else m_key
-        content_type = raw.get("contentType", self.default_content_type)
-        if "contentType" in raw and not isinstance(content_type, str):
-            self.error(m_file, m_at + ("contentType",), f"the contentType of message {m_key!r} must be a string, not {_kind(content_type)}", "write e.g. contentType: application/json")
+        t_file, t_at, t_raw = field("contentType")
+        content_type = t_raw.get("contentType", self.default_content_type)
+        if "contentType" in t_raw and not isinstance(content_type, str):
+            self.error(t_file, t_at + ("contentType",), f"the contentType of message {m_key!r} must be a string, not {_kind(content_type)}", "write e.g. contentType: application/json")
             content_type = None
         payload = self.schema(m_file, raw, m_at, "payload", m_key)
-        headers = self.schema(m_file, raw, m_at, "headers", m_key)
+        h_file, h_at, h_raw = field("headers")
+        headers = self.schema(h_file, h_raw, h_at, "headers", m_key)
         if headers is not None:
             self.check_headers_object(headers, m_key)
-        correlation = self.correlation(m_file, raw.get("correlationId"), m_at + ("correlationId",), m_key) if "correlationId" in raw else None
+        c_file, c_at, c_raw = field("correlationId")
+        correlation = self.correlation(c_file, c_raw.get("correlationId"), c_at + ("correlationId",), m_key) if "correlationId" in c_raw else None
         if correlation is not None:
-            self.check_correlation_target(m_file, correlation, payload, headers, m_key)
-        summary = raw.get("summary") or raw.get("title") or ""
+            self.check_correlation_target(correlation.file or c_file, correlation, payload, headers, m_key)
+        summary = field("summary")[2].get("summary") or field("title")[2].get("title") or ""
         return AsyncMessage(m_key, name, m_at, payload, headers, content_type or DEFAULT_CONTENT_TYPE, correlation, str(summary), file=m_file)
+
+    def trait_fields(self, file: SourceFile, message: dict[str, Any], at: JsonPath, m_key: str) -> dict[str, tuple[SourceFile, JsonPath, dict[str, Any]]]:
+        """Where each field of a message's traits is (AsyncAPI 3 merges traits into the
+        message in order, the message's own fields winning; a field is taken whole)."""
+        found: dict[str, tuple[SourceFile, JsonPath, dict[str, Any]]] = {}
+        if "traits" not in message:
+            return found
+        traits = message["traits"]
+        if not isinstance(traits, list):
+            self.error(file, at + ("traits",), f"the traits of message {m_key!r} must be a list, not {_kind(traits)}", "write traits: [{$ref: '#/components/messageTraits/<name>'}]")
+            return found
+        for index, item in enumerate(traits):
+            resolved = self.deref(file, item, at + ("traits", index))
+            if resolved is None:
+                continue
+            t_file, t_at, trait = resolved
+            if not isinstance(trait, dict):
+                self.error(t_file, t_at, f"trait {index} of message {m_key!r} must be a mapping, not {_kind(trait)}", "a Message Trait Object has headers, correlationId, contentType, ...")
+                continue
+            for key in ("payload", "traits"):
+                if key in trait:
+                    self.error(t_file, t_at + (key,), f"a message trait cannot have {key!r}", f"move {key} into message {m_key!r} itself")
+            found.update({key: (t_file, t_at, trait) for key in trait if key not in ("payload", "traits")})
+        return found
 
     def schema(self, file: SourceFile, message: dict[str, Any], m_at: JsonPath, part: str, m_key: str) -> SchemaLoc | None:
         """The payload or headers schema of a message; a Multi Format Schema Object is

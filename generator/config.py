@@ -406,7 +406,7 @@ def _check_webhooks(table: Mapping[str, Any], where: str) -> None:
             if "signature-header" in entry and entry["signature-header"].lower() != "webhook-signature":
                 raise UsageError(f"{here}: standard-webhooks signatures are in the webhook-id, webhook-timestamp and webhook-signature headers; remove 'signature-header'")
         elif "signature-header" not in entry:
-            raise UsageError(f"{here}: a {scheme} signature needs 'signature-header' (the header that carries it)")
+            raise UsageError(f"{here}: {'an' if scheme == 'hmac-sha256' else 'a'} {scheme} signature needs 'signature-header' (the header that carries it)")
         else:
             _check_header_name(entry["signature-header"], f"{here}: 'signature-header'")
         for key, schemes in (("encoding", ("hmac-sha256",)), ("prefix", ("hmac-sha256",)), ("tolerance", ("stripe", "standard-webhooks"))):

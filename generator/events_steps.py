@@ -51,6 +51,7 @@ PHASE = "message"
 #: The local the generated code binds the message to (sent or received).
 MESSAGE = "_message"
 _RECEIVED = "_received"
+_STEP_OUTPUTS = re.compile(r"\$steps\.([A-Za-z0-9_\-]+)\.outputs\b")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"(\{[^{}]+\})")
 _MQTT = frozenset({"mqtt", "mqtts", "secure-mqtt"})
@@ -87,6 +88,20 @@ def _receives(wf: WorkflowAnalyzer) -> list[StepInfo]:
     return [info for info in wf.steps if info.event is not None and info.event.action == "receive"]
 
 
+def _channel_values(info: StepInfo) -> str:
+    """The text of the step's parameter values (where a channel address reads step outputs)."""
+    return json.dumps([item.get("value") for item in info.step.get("parameters") or [] if isinstance(item, dict)], default=str)
+
+
+def _producer(wf: WorkflowAnalyzer, info: StepInfo) -> StepInfo | None:
+    """For a receive step whose channel address reads step outputs: the last step (in
+    the order they run) whose outputs it reads; it subscribes once that step bound them.
+    None: the address is known when the function starts."""
+    read = set(_STEP_OUTPUTS.findall(_channel_values(info)))
+    producers = [other for other in wf.steps if other.step_id in read and other is not info]
+    return max(producers, key=lambda other: other.index) if producers else None
+
+
 def _target(info: StepInfo) -> EventTarget:
     assert info.event is not None
     return info.event
@@ -118,7 +133,7 @@ def docstring_args(wf: WorkflowAnalyzer) -> list[str]:
 
 def raises_lines(wf: WorkflowAnalyzer) -> str:
     """The docstring's Raises line for a receive step that waited in vain."""
-    timed = [info.step_id for info in _receives(wf)]
+    timed = [info.step_id for info in _receives(wf) if isinstance(info.step.get("timeout"), int) and not isinstance(info.step.get("timeout"), bool)]
     if not timed:
         return ""
     names = ", ".join(repr(s) for s in timed)
@@ -135,6 +150,8 @@ def client_line(wf: WorkflowAnalyzer, is_async: bool, line: str) -> str:
 
     entries = []
     for info in receives:
+        if _producer(wf, info) is not None:
+            continue  # subscribed once the step its channel address reads has run (late_subscriptions)
         ctx = ExprContext(wf, info, is_async=is_async, phase="request")
         entries.append(f"{py_str(info.step_id)}: {channel_address(ctx, info)}")
     opener = "_runtime.aopen_subscriptions" if is_async else "_runtime.open_subscriptions"
@@ -143,11 +160,43 @@ def client_line(wf: WorkflowAnalyzer, is_async: bool, line: str) -> str:
 
 def subscriptions_comment(wf: WorkflowAnalyzer) -> list[Node]:
     """A comment at the top of the ``with`` body saying why the subscriptions open first."""
-    receives = _receives(wf)
+    receives = [info for info in _receives(wf) if _producer(wf, info) is None]
     if not receives:
         return []
     names = ", ".join(comment_text(info.step_id, 40) for info in receives)
     return [Line(f"# Subscribed before any step runs (receive step{'s' if len(receives) > 1 else ''} {names}): a message that arrives early waits."), Line("")]
+
+
+def without_unused_http(wf: WorkflowAnalyzer, body: list[Node], read: set[str]) -> list[Node]:
+    """A workflow whose steps only send and receive messages: no ``_base``, and the HTTP
+    client's ``with`` (which also observes the run) binds no name (``read``: the names
+    the ``with`` body reads)."""
+    if not needs_transport(wf):
+        return body
+    out: list[Node] = []
+    for node in body:
+        if isinstance(node, Line) and node.text.startswith("_base = ") and "_base" not in read:
+            continue
+        if isinstance(node, Block) and "_http" not in read and " as _http" in node.header:
+            node = Block(node.header.replace(" as _http", "", 1), node.body)
+        out.append(node)
+    return out
+
+
+def late_subscriptions(wf: WorkflowAnalyzer, info: StepInfo, is_async: bool) -> list[Node]:
+    """After step ``info`` bound its outputs: the subscriptions of the receive steps whose
+    channel address reads them (and no later step's), so they open as soon as it is known."""
+    from .analyze import ExprContext
+
+    nodes: list[Node] = []
+    for receive in _receives(wf):
+        if _producer(wf, receive) is not info:
+            continue
+        ctx = ExprContext(wf, receive, is_async=is_async, phase="request")
+        helper = "await _runtime.aadd_subscription" if is_async else "_runtime.add_subscription"
+        nodes.append(Line(f"# Receive step {comment_text(receive.step_id, 40)} subscribes now: its channel address reads this step's outputs."))
+        nodes.append(Line(f"{helper}(_subs, transport, {py_str(receive.step_id)}, {channel_address(ctx, receive)})"))
+    return nodes
 
 
 # -- the step ---------------------------------------------------------------------------
@@ -321,10 +370,6 @@ def channel_address(ctx: ExprContext, info: StepInfo) -> str:
             pieces.append((part, True))
             continue
         raw, at = values[name]
-        if info.event is not None and info.event.action == "receive" and "$steps." in json.dumps(raw, default=str):
-            ctx.error(at, f"the address of channel {channel.key!r} reads a step output (parameter {name!r}), but a receive step subscribes when the function starts, before any step runs", "give the channel parameter an input or a literal value")
-            pieces.append(("None", False))
-            continue
         source, py_type = ctx.value(raw, at)
         pieces.append((source if py_type.text == "str" else f"_runtime.text({source})", False))
     if all(literal for _, literal in pieces):

@@ -16,7 +16,7 @@ from .load import Loader, SourceFile, lookup, is_missing, missing_ref_hint, poin
 from .validate import is_arazzo_1_1, validate_arazzo, validate_openapi
 
 if TYPE_CHECKING:  # asyncapi_model imports SchemaLoc from here: the names are only annotations
-    from .asyncapi_model import AsyncChannel, AsyncOperation, AsyncSource, EventTarget
+    from .asyncapi_model import AsyncSource, EventTarget
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -384,7 +384,13 @@ def _names_async_operation(doc: Resolved, value: Any) -> bool:
     head, _, tail = value.partition(".")
     if tail and head in doc.async_sources and tail in doc.async_sources[head].operations:
         return True
-    return any(value in s.operations for s in doc.async_sources.values())
+    return any(value in s.operations or value in _raw_keys(s.file.data, "operations") for s in doc.async_sources.values())
+
+
+def _raw_keys(data: Any, key: str) -> list[str]:
+    """The keys of a top-level map of a document as written (broken entries included)."""
+    table = data.get(key) if isinstance(data, dict) else None
+    return [str(k) for k in table] if isinstance(table, dict) else []
 
 
 def _async_operation_ids(doc: Resolved) -> list[str]:
@@ -404,7 +410,7 @@ def _by_async_operation_id(doc: Resolved, report: Report, step: dict[str, Any], 
         source = doc.async_sources[name]
         operation = source.operations.get(op_id)
         if operation is None:
-            if op_id not in (source.file.data.get("operations") or {}):
+            if op_id not in _raw_keys(source.file.data, "operations"):
                 report.add(arazzo.diagnostic(at, f"operationId {value!r}: AsyncAPI source {name!r} ({source.file.display}) has no operation {op_id!r}", did_you_mean(op_id, source.operations) or "check the operations of the AsyncAPI document"))
             return None
     elif tail and head in doc.async_sources and tail in doc.async_sources[head].operations:
@@ -415,6 +421,8 @@ def _by_async_operation_id(doc: Resolved, report: Report, step: dict[str, Any], 
         if len(holders) > 1:
             report.add(arazzo.diagnostic(at, f"operationId {value!r} exists in several sources ({', '.join(holders)})", f"qualify it: '$sourceDescriptions.{holders[0]}.{value}'"))
             return None
+        if not holders:
+            return None  # the operation is there but broken: reported in the AsyncAPI file
         source = doc.async_sources[holders[0]]
         operation = source.operations[value]
     action = step.get("action")
@@ -470,7 +478,7 @@ def _by_channel_path(doc: Resolved, report: Report, step: dict[str, Any], path: 
     key = str(tokens[1])
     channel = source.channels.get(key)
     if channel is None:
-        if key in (source.file.data.get("channels") or {}):
+        if key in _raw_keys(source.file.data, "channels"):
             return None  # the channel is there but broken: reported in the AsyncAPI file
         by_address = sorted(k for k, c in source.channels.items() if c.address == key)
         hint = f"did you mean '{by_address[0]}'? (the channel whose address is {key!r}; channelPath names a channel by its key)" if by_address else did_you_mean(key, source.channels) or "check the channels of the AsyncAPI document"
@@ -527,7 +535,20 @@ def _check_event_step(doc: Resolved, report: Report, bound: BoundStep, target: E
                 "add correlationId: <expression> (the value this run's message carries, e.g. $steps.<stepId>.outputs.<name>), so that only its message is taken",
             )
         )
-    elif "correlationId" in step and not correlated:
+    elif "correlationId" in step and 0 < len(correlated) < len(messages):
+        for message in messages:
+            if message.correlation is None:
+                file = message.file or target.source.file
+                line, column = file.position(message.json_path)
+                report.add(
+                    arazzo.diagnostic(
+                        bound.json_path + ("correlationId",),
+                        f"message {message.name!r} of {where} defines no correlationId, so step {step_id!r}, which waits for its correlationId, never takes one",
+                        f"add correlationId: {{location: ...}} to message {message.name!r} ({file.display}:{line}:{column}), if it is meant to end the wait",
+                        severity=Severity.WARNING,
+                    )
+                )
+    if "correlationId" in step and not correlated:
         first = messages[0]
         file = first.file or target.source.file
         line, column = file.position(first.json_path)

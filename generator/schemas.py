@@ -289,6 +289,11 @@ class SchemaCollector:
                 # A reference to a non-component location: inline it.
                 return self._rewrite(t_file, lookup(t_file.data, t_path), t_path, source_name, depth + 1)
             out = {k: copy.deepcopy(v) if _opaque(k) else self._rewrite(file, v, path + (k,), source_name, depth + 1, k in _NAME_MAPS) for k, v in value.items() if not (_opaque(k) and _holds_ref(v))}
+            if isinstance(out.get("discriminator"), str):
+                # AsyncAPI's discriminator is the property's name (OpenAPI's is an object): as
+                # datamodel-code-generator reads it, every member would need a Literal there,
+                # so it is left out; pydantic tells the members apart without it.
+                del out["discriminator"]
             if out.get("format") in _FORMATS_NEEDING_PACKAGES and "type" in out:
                 # datamodel-code-generator types these with packages a generated client
                 # does not depend on (email-validator, python-ulid): the value stays a str.

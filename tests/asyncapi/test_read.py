@@ -372,3 +372,39 @@ def test_hints_say_what_to_write(folder: Path) -> None:
         (folder / "events.yaml").write_text(text, encoding="utf-8")
         _, diagnostics = read(folder / "events.yaml")
         assert [d.hint for d in diagnostics] == [hint], lines(diagnostics)
+
+
+TRAITS = HEAD + """channels:
+  calls:
+    address: calls
+    messages:
+      done:
+        contentType: application/json
+        payload: {type: object, properties: {call_id: {type: string}}}
+        traits:
+          - $ref: '#/components/messageTraits/common'
+          - {summary: A call ended}
+components:
+  messageTraits:
+    common:
+      contentType: text/plain
+      headers: {type: object, properties: {x-call: {type: string}}}
+      correlationId: {location: '$message.header#/x-call'}
+"""
+
+
+def test_message_traits_are_merged_and_the_message_wins(folder: Path) -> None:
+    (folder / "events.yaml").write_text(TRAITS, encoding="utf-8")
+    source, diagnostics = read(folder / "events.yaml")
+    assert diagnostics == []
+    assert source is not None
+    [done] = source.channels["calls"].messages
+    assert (done.content_type, done.summary) == ("application/json", "A call ended")
+    assert done.headers is not None and done.headers.path == ("components", "messageTraits", "common", "headers")
+    assert done.correlation is not None and (done.correlation.part, done.correlation.pointer, done.correlation.json_path) == ("header", ("x-call",), ("components", "messageTraits", "common", "correlationId"))
+
+
+def test_a_trait_with_a_payload_is_told(folder: Path) -> None:
+    (folder / "events.yaml").write_text(TRAITS.replace("      contentType: text/plain\n", "      payload: {type: string}\n"), encoding="utf-8")
+    _, diagnostics = read(folder / "events.yaml")
+    assert lines(diagnostics) == ["events.yaml:16:7: error: $.components.messageTraits.common.payload: a message trait cannot have 'payload'"]

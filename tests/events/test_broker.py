@@ -265,3 +265,19 @@ def test_sync_and_async_waiters_on_one_subscription(rt: ModuleType) -> None:
     thread.join(3.0)
     assert sorted([got[0].payload["n"], async_got.payload["n"]]) == [1, 2]
     sub.close()
+
+
+def test_waiting_counts_the_subscriptions_a_receive_step_waits_on(rt: ModuleType) -> None:
+    broker = rt.InMemoryBroker()
+    with rt.open_subscriptions(broker, {"a": "c", "b": "d"}) as subs:
+        assert broker.subscriptions() == 2 and broker.waiting() == 0
+        thread = threading.Thread(target=rt.receive, args=(rt.Deadline(5.0), subs["a"], "a", "c"), kwargs={"matches": None, "awaited": None, "timeout_ms": 3000})
+        thread.start()
+        for _ in range(200):
+            if broker.waiting("c"):
+                break
+            time.sleep(0.01)
+        assert broker.waiting("c") == 1 and broker.waiting("d") == 0 and broker.waiting() == 1
+        broker.publish("c", {})
+        thread.join(3)
+        assert broker.waiting() == 0
