@@ -87,17 +87,8 @@ def messages() -> Iterator[MessageReplayManager]:
 
 def step_waits(receiver: WebhookReceiver) -> Callable[[], bool]:
     """True once a receive step waits on the receiver's call.completed subscription
-    (its match is then applied at delivery)."""
-
-    def waiting() -> bool:
-        hub = (
-            receiver._hub
-        )  # TODO(A): receiver.waiting(channel), requested in ev-status
-        with hub._lock:
-            buffers = list(hub._channels.get(CHANNEL, {}).values())
-        return any(buffer.wanted is not None for buffer in buffers)
-
-    return waiting
+    (its correlation is then applied at delivery)."""
+    return lambda: receiver.waiting(CHANNEL) > 0
 
 
 def run_sync(
