@@ -628,3 +628,42 @@ def test_the_replay_checks_what_a_workflow_sends() -> None:
         "sends[0]: payload at $: missing key 'attempt'",
         "sends[0]: header 'x-request-id' is None, expected 'r-1'",
     ]
+
+
+# -- the README section "Waiting for webhooks" ------------------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("## Waiting for webhooks")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_the_readme_in_memory_example_runs_as_written() -> None:
+    section = _readme_section()
+    marker = "<!-- webhooks-example: in-memory -->\n```python\n"
+    block = section.split(marker, 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "README.md (webhooks-example: in-memory)", "exec"), namespace)
+    assert namespace["out"].call_outcome == "voicemail"
+    assert namespace["broker"].sent == []
+
+
+def test_the_readme_examples_compile_and_import_what_the_packages_export() -> None:
+    import ast
+    import importlib
+
+    blocks = _readme_section().split("```python\n")[1:]
+    assert len(blocks) >= 4
+    imported = 0
+    for block in blocks:
+        tree = ast.parse(block.split("```", 1)[0])  # every example is valid Python
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("generated."):
+                module = importlib.import_module(node.module or "")
+                for alias in node.names:
+                    assert hasattr(module, alias.name), f"{node.module} has no {alias.name}"
+                    imported += 1
+    assert imported >= 8
