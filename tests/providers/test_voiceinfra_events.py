@@ -661,9 +661,120 @@ def test_the_readme_examples_compile_and_import_what_the_packages_export() -> No
     for block in blocks:
         tree = ast.parse(block.split("```", 1)[0])  # every example is valid Python
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("generated."):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "generated."
+            ):
                 module = importlib.import_module(node.module or "")
                 for alias in node.names:
-                    assert hasattr(module, alias.name), f"{node.module} has no {alias.name}"
+                    assert hasattr(
+                        module, alias.name
+                    ), f"{node.module} has no {alias.name}"
                     imported += 1
     assert imported >= 8
+
+
+def test_two_calls_waiting_on_one_receiver_each_get_their_own_event(
+    messages: MessageReplayManager, receiver: WebhookReceiver
+) -> None:
+    """One receiver, two workflows waiting at once (one sync in a thread, one async): each
+    takes only the event with its own call_id, whatever the order they arrive in."""
+    first = messages(
+        "voiceinfra_events/queue_only",
+        secret=WEBHOOK_SECRET,
+        target=http_target(receiver.url),
+    )
+    second = messages(
+        "voiceinfra_events/queue_only_second",
+        secret=WEBHOOK_SECRET,
+        target=http_target(receiver.url),
+    )
+    results: dict[str, Any] = {}
+
+    def sync_workflow() -> None:
+        try:
+            results["first"] = voiceinfra_call_outcome(
+                **INPUTS,
+                servers={"voiceinfraCallsApi": first.url},
+                transport=receiver,
+                timeout=20,
+            )
+        except BaseException as exc:  # handed to the test thread
+            results["first"] = exc
+
+    def async_workflow() -> None:
+        try:
+            results["second"] = asyncio.run(
+                voiceinfra_call_outcome_async(
+                    **INPUTS,
+                    servers={"voiceinfraCallsApi": second.url},
+                    transport=receiver,
+                    timeout=20,
+                )
+            )
+        except BaseException as exc:
+            results["second"] = exc
+
+    threads = [
+        threading.Thread(target=sync_workflow),
+        threading.Thread(target=async_workflow),
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while receiver.waiting(CHANNEL) < 2 and time.monotonic() < deadline:  # bounded
+        time.sleep(0.005)
+    assert receiver.waiting(CHANNEL) == 2
+
+    def post(call_id: str, outcome: str, seconds: int) -> int:
+        event = {
+            "call_id": call_id,
+            "event": "call.completed",
+            "agent_id": "agent_42",
+            "from_number": "+18005551234",
+            "to_number": "+14155550100",
+            "duration_seconds": seconds,
+            "start_time": "2026-11-05T12:30:07Z",
+            "end_time": "2026-11-05T12:40:07Z",
+            "call_outcome": outcome,
+        }
+        body = json.dumps(event).encode()
+        signature = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/json",
+            "X-VoiceInfra-Event": "call.completed",
+            "X-VoiceInfra-Signature": signature,
+        }
+        return httpx.post(
+            receiver.url, content=body, headers=headers, trust_env=False
+        ).status_code
+
+    # The second call's event first, then one for a call nobody waits for, then the first's.
+    assert post("vcall_2b7c4d9e", "voicemail", 21) == 200
+    assert post("vcall_nobody", "answered", 5) == 202
+    assert post(CALL_ID, "answered", 600) == 200
+    for thread in threads:
+        thread.join(timeout=20)
+        assert not thread.is_alive()
+    assert isinstance(results["first"], VoiceinfraCallOutcomeOutputs), results["first"]
+    assert isinstance(results["second"], VoiceinfraCallOutcomeOutputs), results[
+        "second"
+    ]
+    assert (
+        results["first"].call_id,
+        results["first"].call_outcome,
+        results["first"].duration_seconds,
+    ) == (
+        CALL_ID,
+        "answered",
+        600,
+    )
+    assert (
+        results["second"].call_id,
+        results["second"].call_outcome,
+        results["second"].duration_seconds,
+    ) == (
+        "vcall_2b7c4d9e",
+        "voicemail",
+        21,
+    )
+    assert receiver.subscriptions() == 0
