@@ -331,7 +331,8 @@ class _Reader:
             return None
         location = raw.get("location")
         if not isinstance(location, str):
-            self.error(c_file, c_at + (("location",) if "location" in raw else ()), f"the correlationId of message {m_key!r} has no location", "add location: '$message.payload#/<field>' or '$message.header#/<name>'")
+            message = f"the correlationId location of message {m_key!r} must be a string, not {_kind(location)}" if "location" in raw else f"the correlationId of message {m_key!r} has no location"
+            self.error(c_file, c_at + (("location",) if "location" in raw else ()), message, "write location: '$message.payload#/<field>' or '$message.header#/<name>'")
             return None
         match = _LOCATION.match(location.strip())
         tokens = pointer_tokens(unquote(match.group(2) or "")) if match else None

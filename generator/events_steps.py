@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 from . import expressions as ex
@@ -164,7 +165,7 @@ def subscriptions_comment(wf: WorkflowAnalyzer) -> list[Node]:
     if not receives:
         return []
     names = ", ".join(comment_text(info.step_id, 40) for info in receives)
-    return [Line(f"# Subscribed before any step runs (receive step{'s' if len(receives) > 1 else ''} {names}): a message that arrives early waits."), Line("")]
+    return [Line(f"# Receive step{'s' if len(receives) > 1 else ''} {names} subscribed before any step runs: an early message waits in the subscription."), Line("")]
 
 
 def without_unused_http(wf: WorkflowAnalyzer, body: list[Node], read: set[str]) -> list[Node]:
@@ -554,11 +555,12 @@ def _receiver(analyzer: Analyzer, source: AsyncSource) -> ReceiverPlan:
     else:
         route = f"_runtime.route_by_payload({py_str(webhook.route[1])})"
         routed = f"The channel of a delivery is the payload member at {webhook.route[1]}."
-    doc = (
-        f"A webhook receiver for the messages of source ``{source.key}`` ({source.url}), a Transport for the workflows.\n\n"
-        f"Start it (``with ... as receiver:``) and register ``receiver.url`` with the provider, or mount ``receiver.asgi`` / ``receiver.wsgi``, or call ``receiver.deliver(headers, body)`` from your own route. "
-        f"{routed} {signed}"
-    )
+    paragraphs = [
+        f"A webhook receiver for the messages of source ``{source.key}`` ({source.url}): a Transport for the workflows.",
+        "Start it (``with ... as receiver:``) and register ``receiver.url`` with the provider, or mount ``receiver.asgi`` / ``receiver.wsgi`` in your web app, or call ``receiver.deliver(headers, body)`` from your own route.",
+        f"{routed} {signed}",
+    ]
+    doc = "\n\n".join(textwrap.fill(paragraph, 84, break_long_words=False, break_on_hyphens=False) for paragraph in paragraphs)
     body: tuple[Node, ...] = (
         Line("return _runtime.WebhookReceiver("),
         Line(f"    verifier={verifier},"),

@@ -18,7 +18,7 @@ _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+|[0-9]+")
 # generated functions' own locals all start with "_", which no input name does.
 RESERVED_NAMES = frozenset(
     {
-        "client", "servers", "poll_interval", "timeout", "max_response_bytes", "sleep", "on_event", "models", "httpx", "asyncio",
+        "client", "servers", "poll_interval", "timeout", "max_response_bytes", "sleep", "on_event", "transport", "models", "httpx", "asyncio",
         "time", "typing", "re", "logging", "logger", "cast", "self", "cls",
         "Any", "Literal", "Callable", "Awaitable", "Mapping", "BaseModel", "Field",
     }

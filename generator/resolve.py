@@ -172,9 +172,9 @@ def resolve(arazzo: SourceFile, loader: Loader, report: Report, webhooks: Mappin
     checked by config.py), which replaces a source's x-arazzo-webhook extension."""
     linker = _Linker(loader, report, [], webhooks=dict(webhooks or {}))
     root = _resolve_document(arazzo, "", linker)
+    root.documents = list(linker.order)
     root.webhooks = linker.webhooks
     _check_configured_webhooks(root, report)
-    root.documents = list(linker.order)
     return root
 
 
@@ -365,7 +365,7 @@ def _load_async(doc: Resolved, linker: _Linker, file: SourceFile, name: str, qua
 
 def _check_configured_webhooks(root: Resolved, report: Report) -> None:
     """Each source the configuration's ``webhooks`` names is an AsyncAPI source."""
-    known = {s.key for s in root.all_async_sources()}
+    known = {f"{d.prefix}.{n}" if d.prefix else n for d in root.documents or [root] for n in d.async_sources}
     failed = {f"{d.prefix}.{n}" if d.prefix else n for d in root.documents or [root] for n in d.failed_sources}
     for name in sorted(root.webhooks):
         if name in known or name in failed:

@@ -4,7 +4,8 @@
 something that is not there, the ``action`` rules, and the correlation and payload
 checks, each told at its place (in the Arazzo document, or in the AsyncAPI file for
 what the AsyncAPI file lacks).  Until send/receive steps are compiled, each bound one
-ends in "send/receive steps are not compiled yet".
+ends in resolve's interim "send/receive steps are not compiled yet" (GATE), which
+the events analysis removes: it is left out of what these tests compare.
 
 fixtures/calls-asyncapi.yaml: channels callCompleted (a message with a payload
 correlation), callRinging (no correlation), audit (a message without payload);
@@ -30,7 +31,7 @@ HEAD = (
     "  - {name: api, url: ./openapi.yaml, type: openapi}\n  - {name: events, url: ./events.yaml, type: asyncapi}\n"
     "workflows:\n  - workflowId: w\n    steps:\n"
 )
-NOT_COMPILED = "error: $.workflows[0].steps[0]: step '{}': send/receive steps are not compiled yet"
+GATE = "send/receive steps are not compiled yet"
 
 
 @pytest.fixture
@@ -46,7 +47,11 @@ def validate(folder: Path, steps: str, capsys: pytest.CaptureFixture[str], head:
     code = main(["validate", "doc.arazzo.yaml"])
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    return code, [line for line in err.splitlines() if ": error: " in line or ": warning: " in line], err
+    return code, [line for line in err.splitlines() if (": error: " in line or ": warning: " in line) and GATE not in line], err
+
+
+def gate_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if GATE in line]
 
 
 def resolved(folder: Path, steps: str) -> tuple[Resolved, Report]:
@@ -87,7 +92,7 @@ def test_openapi_steps_still_bind_beside_asyncapi_sources(folder: Path) -> None:
 BINDING = [
     pytest.param(
         "      - stepId: done\n        channelPath: '{$sourceDescriptions.events.url}#/channels/callCompleted'\n        action: receive\n        correlationId: CA12\n",
-        ["doc.arazzo.yaml:9:9: error: $.workflows[0].steps[0]: step 'done': send/receive steps are not compiled yet"],
+        [],
         id='channel_path_ok',
     ),
     pytest.param(
@@ -127,22 +132,22 @@ BINDING = [
     ),
     pytest.param(
         "      - stepId: done\n        channelPath: '$sourceDescriptions.events#/channels/callRinging'\n        action: send\n",
-        ["doc.arazzo.yaml:9:9: error: $.workflows[0].steps[0]: step 'done': send/receive steps are not compiled yet", "doc.arazzo.yaml:10:22: warning: $.workflows[0].steps[0].channelPath: channelPath '$sourceDescriptions.events#/channels/callRinging' names the source description without '.url'"],
+        ["doc.arazzo.yaml:10:22: warning: $.workflows[0].steps[0].channelPath: channelPath '$sourceDescriptions.events#/channels/callRinging' names the source description without '.url'"],
         id='channel_path_no_url',
     ),
     pytest.param(
         '      - stepId: ring\n        operationId: $sourceDescriptions.events.onRinging\n        action: receive\n',
-        ["doc.arazzo.yaml:9:9: error: $.workflows[0].steps[0]: step 'ring': send/receive steps are not compiled yet"],
+        [],
         id='op_qualified',
     ),
     pytest.param(
         '      - stepId: ring\n        operationId: onRinging\n        action: send\n',
-        ["doc.arazzo.yaml:9:9: error: $.workflows[0].steps[0]: step 'ring': send/receive steps are not compiled yet"],
+        [],
         id='op_bare',
     ),
     pytest.param(
         '      - stepId: ring\n        operationId: events.onRinging\n        action: send\n',
-        ["doc.arazzo.yaml:9:9: error: $.workflows[0].steps[0]: step 'ring': send/receive steps are not compiled yet", "doc.arazzo.yaml:10:22: warning: $.workflows[0].steps[0].operationId: operationId 'events.onRinging' is qualified by the source name without '$sourceDescriptions.'"],
+        ["doc.arazzo.yaml:10:22: warning: $.workflows[0].steps[0].operationId: operationId 'events.onRinging' is qualified by the source name without '$sourceDescriptions.'"],
         id='op_dotted',
     ),
     pytest.param(
@@ -177,17 +182,17 @@ BINDING = [
     ),
     pytest.param(
         '      - stepId: done\n        operationId: $sourceDescriptions.events.onCompleted\n        action: receive\n',
-        ["doc.arazzo.yaml:9:9: error: $.workflows[0].steps[0]: step 'done' receives on operation 'onCompleted', whose message 'call.completed' defines a correlationId ($message.payload#/call_id), but the step has no correlationId", "doc.arazzo.yaml:9:9: error: $.workflows[0].steps[0]: step 'done': send/receive steps are not compiled yet"],
+        ["doc.arazzo.yaml:9:9: error: $.workflows[0].steps[0]: step 'done' receives on operation 'onCompleted', whose message 'call.completed' defines a correlationId ($message.payload#/call_id), but the step has no correlationId"],
         id='receive_without_correlation',
     ),
     pytest.param(
         '      - stepId: ring\n        operationId: $sourceDescriptions.events.onRinging\n        action: receive\n        correlationId: $inputs.id\n',
-        ["doc.arazzo.yaml:9:9: error: $.workflows[0].steps[0]: step 'ring': send/receive steps are not compiled yet", "doc.arazzo.yaml:12:24: error: $.workflows[0].steps[0].correlationId: step 'ring' has a correlationId, but no message of operation 'onRinging' defines where a message carries one, so there is nothing to compare it with", "doc.arazzo.yaml:12:24: warning: $.workflows[0].steps[0].correlationId: workflow 'w' has no inputs schema: $inputs.id becomes the required argument id, typed Any"],
+        ["doc.arazzo.yaml:12:24: error: $.workflows[0].steps[0].correlationId: step 'ring' has a correlationId, but no message of operation 'onRinging' defines where a message carries one, so there is nothing to compare it with", "doc.arazzo.yaml:12:24: warning: $.workflows[0].steps[0].correlationId: workflow 'w' has no inputs schema: $inputs.id becomes the required argument id, typed Any"],
         id='correlation_without_message_one',
     ),
     pytest.param(
         "      - stepId: log\n        channelPath: '{$sourceDescriptions.events.url}#/channels/audit'\n        action: send\n",
-        ["doc.arazzo.yaml:9:9: error: $.workflows[0].steps[0]: step 'log': send/receive steps are not compiled yet", "events.yaml:26:7: error: $.channels.audit.messages.entry: message 'entry' has no payload schema, so a step that sends or receives it cannot type or check it"],
+        ["events.yaml:26:7: error: $.channels.audit.messages.entry: message 'entry' has no payload schema, so a step that sends or receives it cannot type or check it"],
         id='no_payload',
     ),
 ]
@@ -196,8 +201,8 @@ BINDING = [
 @pytest.mark.parametrize(("steps", "expected"), BINDING)
 def test_binding_and_its_diagnostics(folder: Path, capsys: pytest.CaptureFixture[str], steps: str, expected: list[str]) -> None:
     code, found, err = validate(folder, steps, capsys)
-    assert code == 1
     assert found == expected, err
+    assert code == (1 if any(": error: " in line for line in expected) or gate_lines(err) else 0)
 
 
 def test_hints_point_into_the_asyncapi_file_and_name_the_fix(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -211,7 +216,7 @@ def test_hints_point_into_the_asyncapi_file_and_name_the_fix(folder: Path, capsy
     assert "hint: add action: send or action: receive (the workflow's own side; the AsyncAPI operation says 'send' from the described application's side, and the two may differ)" in err
 
 
-def test_a_valid_document_gets_only_not_compiled_yet(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_valid_document_has_no_other_diagnostics(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copy(FIXTURES / "pet-asyncapi.yaml", folder / "pet-asyncapi.yaml")
     head = "arazzo: 1.1.0\ninfo: {title: Pets, version: 1.0.0}\nsourceDescriptions:\n  - {name: petEvents, url: ./pet-asyncapi.yaml, type: asyncapi}\nworkflows:\n  - workflowId: order\n    steps:\n"
     steps = (
@@ -219,11 +224,13 @@ def test_a_valid_document_gets_only_not_compiled_yet(folder: Path, capsys: pytes
         "      - stepId: confirm\n        channelPath: '{$sourceDescriptions.petEvents.url}#/channels/confirm-order'\n        action: receive\n        correlationId: abc\n"
     )
     code, found, err = validate(folder, steps, capsys, head)
-    assert code == 1
-    assert found == [
+    assert found == [], err
+    gate = gate_lines(err)
+    assert gate in ([], [
         "doc.arazzo.yaml:8:9: error: $.workflows[0].steps[0]: step 'place': send/receive steps are not compiled yet",
         "doc.arazzo.yaml:11:9: error: $.workflows[0].steps[1]: step 'confirm': send/receive steps are not compiled yet",
-    ], err
+    ]), err
+    assert code == (1 if gate else 0)
 
 
 def test_steps_of_an_asyncapi_2_source_are_not_told_again(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -248,7 +255,7 @@ def test_an_untyped_asyncapi_source_is_read_and_in_1_0_is_refused(folder: Path, 
     head = HEAD.replace("{name: events, url: ./events.yaml, type: asyncapi}", "{name: events, url: ./events.yaml}")
     steps = "      - stepId: ring\n        operationId: onRinging\n        action: send\n"
     code, found, _ = validate(folder, steps, capsys, head)
-    assert found == [NOT_COMPILED.format("ring").join(["doc.arazzo.yaml:9:9: ", ""])]
+    assert found == []
     old = head.replace("arazzo: 1.1.0", "arazzo: 1.0.1")
     code, found, _ = validate(folder, "      - stepId: list\n        operationId: listUsers\n", capsys, old)
     assert code == 1
@@ -261,7 +268,6 @@ def test_a_message_without_correlation_beside_correlated_ones_is_a_warning(folde
     (folder / "events.yaml").write_text(text, encoding="utf-8")
     _, found, err = validate(folder, "      - stepId: ring\n        channelPath: '{$sourceDescriptions.events.url}#/channels/callRinging'\n        action: receive\n        correlationId: CA12\n", capsys)
     assert found == [
-        NOT_COMPILED.format("ring").join(["doc.arazzo.yaml:9:9: ", ""]),
         "doc.arazzo.yaml:12:24: warning: $.workflows[0].steps[0].correlationId: message 'ringing' of channel 'callRinging' defines no correlationId, so step 'ring', which waits for its correlationId, never takes one",
     ], err
     assert "hint: add correlationId: {location: ...} to message 'ringing' (events.yaml:21:7), if it is meant to end the wait" in err
@@ -273,7 +279,7 @@ def test_a_step_naming_a_broken_operation_or_channel_is_not_told_again(folder: P
     steps = "      - stepId: ring\n        operationId: onRinging\n        action: send\n      - stepId: log\n        channelPath: '{$sourceDescriptions.events.url}#/channels/audit'\n        action: send\n"
     code, found, err = validate(folder, steps, capsys)
     assert code == 1
-    assert [line for line in found if "not compiled yet" not in line] == [
+    assert found == [
         "events.yaml:24:5: error: $.channels.audit.address: the address of channel 'audit' must be a string or null, not a list",
         "events.yaml:26:7: error: $.channels.audit.messages.entry: message 'entry' has no payload schema, so a step that sends or receives it cannot type or check it",
         "events.yaml:32:13: error: $.operations.onRinging.action: operation 'onRinging' has action 'push'",

@@ -213,3 +213,24 @@ def test_an_asyncapi_discriminator_is_left_to_pydantic(folder: Path) -> None:
     finally:
         del sys.modules["pets_models"]
     assert type(parsed.root).__name__ == "Dog"
+
+
+def test_a_linked_document_s_asyncapi_source_is_known_by_its_qualified_key(folder: Path) -> None:
+    (folder / "root.arazzo.yaml").write_text(
+        "arazzo: 1.1.0\ninfo: {title: Root, version: 1.0.0}\nsourceDescriptions:\n  - {name: other, url: ./calls.arazzo.yaml, type: arazzo}\n"
+        "workflows:\n  - workflowId: outer\n    steps:\n      - stepId: call\n        workflowId: $sourceDescriptions.other.wait\n",
+        encoding="utf-8",
+    )
+    report = Report()
+    loader = Loader(report)
+    arazzo = loader.load(folder / "root.arazzo.yaml")
+    assert arazzo is not None
+    resolved = resolve(arazzo, loader, report, {"other.calls": {"route-payload": "/type"}})
+    models = collect_models(resolved, report)
+    [source] = resolved.all_async_sources()
+    assert (source.name, source.key) == ("calls", "other.calls")
+    assert resolved.async_sources == {} and resolved.linked["other"].async_sources == {"calls": source}
+    assert source.webhook is not None and source.webhook.route == ("payload", "/type")
+    assert models.message_unions == {("other.calls", "calls"): "CallsMessage"}
+    assert ("other.calls", "calls", "completed") in models.message_models
+    assert [d.message for d in report.items if "not compiled yet" not in d.message] == []

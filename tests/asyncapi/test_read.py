@@ -335,6 +335,29 @@ STRUCTURE = [
         ['events.yaml:6:1: error: $.x-arazzo-webhook: x-arazzo-webhook has no route, but the document has 2 channels: which one a delivery is on is unknown'],
         id='webhook_no_route_two_channels',
     ),
+    pytest.param(
+        "channels:\n  c:\n    messages:\n      m: {payload: {type: object}, correlationId: {location: 5}}\n      n: {payload: {type: object}, correlationId: {description: x}}\n",
+        [
+            "events.yaml:6:62: error: $.channels.c.messages.m.correlationId.location: the correlationId location of message 'm' must be a string, not the number 5",
+            "events.yaml:7:36: error: $.channels.c.messages.n.correlationId: the correlationId of message 'n' has no location",
+        ],
+        id="correlation_location_missing_or_not_text",
+    ),
+    pytest.param(
+        "channels:\n  c:\n    messages:\n      m: {$ref: '#/components/messages/a'}\ncomponents:\n  messages:\n    a: {$ref: '#/components/messages/b'}\n    b: {$ref: '#/components/messages/a'}\n",
+        ["events.yaml:6:7: error: $.channels.c.messages.m: cyclic $ref: #/components/messages/a -> #/components/messages/b -> #/components/messages/a"],
+        id="message_ref_cycle",
+    ),
+    pytest.param(
+        "servers: [1]\nchannels: null\noperations: [a]\n",
+        ["events.yaml:3:1: error: $.servers: servers must be a mapping, not a list", "events.yaml:5:1: error: $.operations: operations must be a mapping, not a list"],
+        id="top_level_maps_as_lists",
+    ),
+    pytest.param(
+        "channels:\n  c:\n    messages:\n      m: {payload: null}\n",
+        ["events.yaml:6:20: error: $.channels.c.messages.m.payload: the payload of message 'm' must be a schema (a mapping), not null"],
+        id="payload_null",
+    ),
 ]
 
 

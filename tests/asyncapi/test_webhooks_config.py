@@ -11,10 +11,11 @@ import pytest
 
 from arazzo_codegen.asyncapi_model import SignatureConfig, WebhookConfig
 from arazzo_codegen.cli import main
-from arazzo_codegen.config import Job, Overrides, load_jobs
+from arazzo_codegen.config import Job, Overrides, jobs_for_specs, load_jobs, read_config
 from arazzo_codegen.diagnostics import Report, UsageError
 from arazzo_codegen.load import Loader
 from arazzo_codegen.resolve import resolve
+from arazzo_codegen.write import compute_stamp
 
 EVENTS = """asyncapi: 3.0.0
 info: {title: Calls, version: "1"}
@@ -69,7 +70,14 @@ def test_the_option_is_read_into_the_job_and_its_stamp(project: Path) -> None:
     assert job.webhook_tables() == {"events": {"encoding": "base64", "prefix": "sha256=", "route-payload": "/type", "signature": "hmac-sha256", "signature-header": "X-Sig"}}
     assert job.options()["webhooks"] == job.webhooks
     # Without the option the stamp's options are what they always were.
-    assert "webhooks" not in Job(spec=job.spec, package="calls", out=job.out).options()
+    plain = Job(spec=job.spec, package="calls", out=job.out)
+    assert "webhooks" not in plain.options()
+    inputs = [project / "calls.arazzo.yaml", project / "events.yaml"]
+    assert compute_stamp(inputs, job.package_dir, job.options()) != compute_stamp(inputs, job.package_dir, plain.options())
+    # A spec named on the command line that the configuration lists keeps its webhooks.
+    config = read_config(pyproject, Overrides())
+    (named,) = jobs_for_specs(["calls.arazzo.yaml"], config, Overrides(), None)
+    assert named.webhooks == job.webhooks
 
 
 def resolved_webhook(project: Path, tables: dict[str, dict[str, str | int]] | None) -> tuple[WebhookConfig | None, list[str]]:

@@ -14,6 +14,7 @@ import hmac
 import http.server
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -167,6 +168,14 @@ def test_a_message_that_comes_between_two_waits_is_taken_by_the_retry(orders: Co
         assert run(orders, "retry_wait", mode, order_id="r-2", transport=broker).status == "accepted"
 
 
+def test_a_correlation_carried_in_a_header_is_matched_there(orders: Compiled, mode: str) -> None:
+    broker = orders.module.InMemoryBroker()  # type: ignore[union-attr]
+    with Feeder(broker, "audit", [({"action": "logout"}, {"X-Correlation-Id": "8"}), ({"action": "login"}, {"X-Correlation-Id": "7"})]) as feeder:
+        assert run(orders, "await_audit", mode, correlation=7, transport=broker).action == "login"
+    assert feeder.taken == [0, 1]
+    assert 'matches=lambda _m: _m.headers.get("x-correlation-id")\n            == _runtime.text(correlation),' in orders.source
+
+
 def test_outputs_are_typed_from_the_payload_schema(orders: Compiled) -> None:
     fields = orders.module.AwaitOrderOutputs.model_fields  # type: ignore[union-attr]
     assert str(fields["amount"].annotation) == "<class 'int'>"
@@ -195,6 +204,16 @@ def test_send_fills_the_channel_address_and_sets_payload_and_headers(orders: Com
     assert json.loads(sent.raw) == {"item": "tea", "quantity": 3}
     # $message on a send step is the message sent
     assert (result.request_id, result.item, result.quantity) == ("req-1", "tea", 3)
+
+
+def test_success_criteria_of_a_send_step_read_the_message_sent(orders: Compiled, mode: str) -> None:
+    module = orders.module
+    assert module is not None
+    broker = module.InMemoryBroker()
+    error, _ = _timed(lambda: run(orders, "place_order", mode, order_id=1, item="tea", quantity=0, request_id="r", transport=broker))
+    assert isinstance(error, module.StepFailed), error
+    assert (error.method, error.url, error.criterion) == ("SEND", "orders/1", "$message.payload#/quantity > 0")
+    assert len(broker.sent) == 1  # it was sent: the criteria judge what was sent
 
 
 # -- subscribe before the step that triggers the message ----------------------------------
@@ -281,18 +300,31 @@ def test_the_generated_package_passes_mypy_strict_and_a_call_without_transport_d
         encoding="utf-8",
     )
     args = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(out / ".mypy_cache_events")]
-    completed = subprocess.run([*args, orders.package, "uses_orders.py"], cwd=out, capture_output=True, text=True, timeout=600)
+    webhooks = compile_feature("events/webhooks")
+    completed = subprocess.run([*args, orders.package, webhooks.package, "uses_orders.py"], cwd=out, capture_output=True, text=True, timeout=600)
     lines = [line for line in completed.stdout.splitlines() if ": error:" in line]
     assert lines == ['uses_orders.py:7: error: Missing named argument "transport" for "await_order"  [call-arg]'], completed.stdout + completed.stderr
 
 
 def test_the_generated_package_is_black_and_ruff_clean_and_deterministic(orders: Compiled, compile_feature: Compiler, tmp_path: Path) -> None:
-    black = subprocess.run([sys.executable, "-m", "black", "--check", "--quiet", orders.package], cwd=compile_feature.out, capture_output=True, text=True, timeout=600)
+    packages = [orders.package, compile_feature("events/webhooks").package]
+    black = subprocess.run([sys.executable, "-m", "black", "--check", "--quiet", *packages], cwd=compile_feature.out, capture_output=True, text=True, timeout=600)
     assert black.returncode == 0, black.stderr
-    ruff = subprocess.run([*RUFF, orders.package], cwd=compile_feature.out, capture_output=True, text=True, timeout=600)
+    ruff = subprocess.run([*RUFF, *packages], cwd=compile_feature.out, capture_output=True, text=True, timeout=600)
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     again = build(Job(spec=CONFORMANCE_DIR / FEATURE / "arazzo.yaml", package=orders.package, out=tmp_path))
     assert again.files == orders.files
+
+
+def test_an_input_named_transport_gets_a_trailing_underscore(tmp_path: Path) -> None:
+    for name in ("openapi.yaml", "asyncapi.yaml"):
+        shutil.copy(CONFORMANCE_DIR / FEATURE / name, tmp_path / name)
+    text = (CONFORMANCE_DIR / FEATURE / "arazzo.yaml").read_text(encoding="utf-8")
+    head, _, _ = text.partition("\n  - workflowId: acceptedOrder")
+    (tmp_path / "arazzo.yaml").write_text(head.replace("orderId: {type: string}", "orderId: {type: string}\n        transport: {type: string}") + "\n", encoding="utf-8")
+    result = build(Job(spec=tmp_path / "arazzo.yaml", package="named_transport", out=tmp_path / "out"))
+    assert [d.message for d in result.report.items] == ["input 'transport' is generated as argument transport_, since transport is an option of the function or a name the module imports"]
+    assert "    transport_: str | None = None,\n    transport: _runtime.Transport,\n" in result.files["workflows.py"]
 
 
 # -- bad input ----------------------------------------------------------------------------
@@ -339,10 +371,36 @@ def test_bad_message_expressions_and_parameters_are_reported_where_they_are_writ
     assert _rendered(compiled, "bad-messages.yaml") == BAD_MESSAGES
 
 
-def test_message_in_an_arazzo_1_0_document_is_an_error(compile_feature: Compiler) -> None:
-    compiled = compile_feature(FEATURE, "bad-v10.yaml")
-    assert _rendered(compiled, "bad-v10.yaml") == [
-        ("17:15: error: $.workflows[0].steps[0].outputs.id: $message.payload#/orderId: $message is an Arazzo 1.1 expression (event steps)", "declare arazzo: 1.1.0 to use send and receive steps"),
+#: An Arazzo 1.0 document reading $message (written to a temporary folder: the 1.0
+#: documents of tests/conformance are all upgraded by tests/test_upgrade_equivalence.py).
+V10_DOCUMENT = """\
+arazzo: 1.0.1
+info:
+  title: $message in a 1.0 document
+  version: 1.0.0
+sourceDescriptions:
+  - name: orders
+    url: ./openapi.yaml
+    type: openapi
+workflows:
+  - workflowId: create
+    steps:
+      - stepId: create
+        operationId: createOrder
+        requestBody:
+          payload: {item: x}
+        outputs:
+          id: $message.payload#/orderId
+"""
+
+
+def test_message_in_an_arazzo_1_0_document_is_an_error(tmp_path: Path) -> None:
+    shutil.copy(CONFORMANCE_DIR / FEATURE / "openapi.yaml", tmp_path / "openapi.yaml")
+    (tmp_path / "arazzo.yaml").write_text(V10_DOCUMENT, encoding="utf-8")
+    result = build(Job(spec=tmp_path / "arazzo.yaml", package="v10_message", out=tmp_path / "out"))
+    assert not result.files
+    assert [(d.line, d.column, d.json_path, d.message, d.hint) for d in result.report.items] == [
+        (17, 15, ("workflows", 0, "steps", 0, "outputs", "id"), "$message.payload#/orderId: $message is an Arazzo 1.1 expression (event steps)", "declare arazzo: 1.1.0 to use send and receive steps"),
     ]
 
 
@@ -381,3 +439,26 @@ def test_the_receiver_factory_verifies_signatures_and_feeds_the_workflow(compile
     assert result.amount == 1250
     assert statuses == [401, 200]
     assert 'X-Shop-Signature", encoding="hex", prefix="sha256="' in compiled.source
+
+
+def test_a_receiver_for_unsigned_deliveries_takes_a_verifier_or_none(compile_feature: Compiler, mode: str) -> None:
+    compiled = compile_feature("events/webhooks")
+    module = compiled.module
+    assert module is not None
+    assert "    verifier: _runtime.Verifier | None,\n" in compiled.source
+    assert 'route=_runtime.route_to("alert.raised"),' in compiled.source
+    statuses: list[int] = []
+
+    def deliver(receiver: Any) -> None:
+        for _ in range(1000):  # bounded: at most 5 s for the workflow to subscribe
+            if receiver.subscriptions("alert.raised"):
+                break
+            time.sleep(0.005)
+        statuses.append(httpx.post(receiver.url, json={"level": "high"}).status_code)
+
+    with module.alerts_receiver(verifier=None) as receiver:
+        thread = threading.Thread(target=deliver, args=(receiver,), daemon=True)
+        thread.start()
+        assert run(compiled, "await_alert", mode, transport=receiver).level == "high"
+        thread.join(timeout=10)
+    assert statuses == [200]
