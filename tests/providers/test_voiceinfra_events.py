@@ -381,6 +381,44 @@ def test_the_asgi_app(messages: MessageReplayManager, run: Run) -> None:
         receiver.close()
 
 
+@RUNNERS
+def test_the_wsgi_app_in_a_wsgi_server(
+    messages: MessageReplayManager, run: Run
+) -> None:
+    """``receiver.wsgi`` served by the standard library's WSGI server on 127.0.0.1, as
+    Django or Flask would serve it: the deliveries are real POSTs to that server."""
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            return None
+
+    receiver = voiceinfra_webhooks_receiver(secret=WEBHOOK_SECRET)
+    server = make_server(
+        "127.0.0.1",
+        0,
+        receiver.wsgi,
+        server_class=WSGIServer,
+        handler_class=QuietHandler,
+    )
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/webhooks/voiceinfra"
+        replay = open_replay(messages, "hostile", receiver, http_target(url))
+        outputs = run(replay, receiver)
+        assert outputs.call_outcome == "answered"
+        assert receiver.statuses == {400: 1, 415: 1, 422: 1, 202: 1, 200: 1}
+        assert_queued_once(replay)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        receiver.close()
+
+
 # -- one real webhook, signed and POSTed by hand -------------------------------------------------
 
 
