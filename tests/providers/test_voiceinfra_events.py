@@ -528,7 +528,7 @@ def test_transport_is_a_required_keyword_argument() -> None:
         assert parameter.kind is inspect.Parameter.KEYWORD_ONLY
         assert parameter.default is inspect.Parameter.empty
     with pytest.raises(TypeError, match="transport"):
-        voiceinfra_call_outcome(**INPUTS)  # type: ignore[call-arg]
+        voiceinfra_call_outcome(**INPUTS)
 
 
 def test_the_receiver_factory_takes_the_secret_and_binds_to_loopback_by_default() -> (
