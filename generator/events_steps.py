@@ -8,7 +8,8 @@ opens, and the webhook receiver factories of the module.  Decisions:
 * **receive**: every receive step subscribes to its channel when the function starts
   (inside the ``with`` that opens the HTTP client), so a message that arrives before
   the step runs (a webhook that beats the response creating it) waits in the
-  subscription.  The step waits for the first message whose correlation value (the
+  subscription; a channel address that reads step outputs (``in: channel`` parameters)
+  is subscribed right after the step that binds them.  The step waits for the first message whose correlation value (the
   AsyncAPI message's ``correlationId.location``, compiled to a direct accessor) equals
   the step's ``correlationId``; others are dropped.  It waits within the step
   ``timeout`` (milliseconds) and the overall deadline: the step's timeout makes it fail
@@ -26,6 +27,9 @@ opens, and the webhook receiver factories of the module.  Decisions:
 * A workflow with event steps, or one that calls such a workflow, takes a required
   keyword-only ``transport`` (``_runtime.Transport``; the async twin
   ``_runtime.AsyncTransport``), so a call without one is a type error.
+* Each AsyncAPI source with a webhook configuration gets a factory
+  ``<source>_receiver(...)`` in workflows.py: a WebhookReceiver with the source's route
+  and signature verifier.
 """
 
 from __future__ import annotations
@@ -258,6 +262,9 @@ def _receive_nodes(wf: WorkflowAnalyzer, request: ExprContext, info: StepInfo, a
         wf.error(info.json_path + ("requestBody",), f"receive step {info.step_id!r} has a requestBody", "a receive step sends nothing: remove it (a send step's requestBody.payload is the message payload)")
     for name, _, p_at in _parameters(request, info, "header"):
         wf.error(p_at, f"receive step {info.step_id!r} sets header {name!r}", "a receive step sends nothing: headers are set on a send step (read a received header with $message.header.<name>)")
+    if not info.step.get("successCriteria") and len(_target(info).messages) > 1:
+        names = ", ".join(m.name for m in _target(info).messages)
+        wf.warn(info.json_path, f"receive step {info.step_id!r} has no successCriteria, but channel {_target(info).channel.key!r} carries several message types ({names}): any matching message counts as success", "add successCriteria that inspect $message.payload (Arazzo 1.1: omit them only when the channel's one message type means success)")
     prelude, matches, awaited = _correlation(request, info)
     limit = timeout_ms(wf, info)
     if limit is None:
@@ -268,10 +275,19 @@ def _receive_nodes(wf: WorkflowAnalyzer, request: ExprContext, info: StepInfo, a
     late = ExprContext(wf, info, is_async=request.is_async, phase=PHASE)
     late.timed_out = True
     chain = wf._failure_nodes(info, late, f"raise _runtime.message_timed_out({_RECEIVED})")
-    why = f"# No matching message within the step's {limit} ms timeout: onFailure applies, without a message." if limit is not None else "# No matching message (the step has no timeout of its own): onFailure applies, without a message."
+    why = f"# No matching message within the step's {_duration(limit)} timeout: onFailure applies, without a message." if limit is not None else "# No matching message (the step has no timeout of its own): onFailure applies, without a message."
     nodes.append(Block(f"if isinstance({_RECEIVED}, _runtime.MessageTimedOut):", (Line(why),) + tuple(chain)))
     nodes.append(Line(f"{MESSAGE} = {_RECEIVED}"))
     return nodes
+
+
+def _duration(ms: int) -> str:
+    """A step timeout for a comment: ``200 ms``, ``600000 ms (10 min)``."""
+    if ms >= 60000 and ms % 60000 == 0:
+        return f"{ms} ms ({ms // 60000} min)"
+    if ms >= 1000 and ms % 1000 == 0:
+        return f"{ms} ms ({ms // 1000} s)"
+    return f"{ms} ms"
 
 
 def _send_lines(request: ExprContext, info: StepInfo, address: str) -> list[str]:
@@ -401,6 +417,7 @@ def _correlation(request: ExprContext, info: StepInfo) -> tuple[list[str], str, 
     correlation = defined[0][1]
     assert correlation is not None
     source, py_type = request.value(raw, at)
+    _check_correlation_type(request, target, correlation, py_type, at)
     lines: list[str] = []
     if not (_NAME.fullmatch(source) or _is_literal(raw)):
         lines.append(f"_correlation = {source}")
@@ -414,6 +431,29 @@ def _correlation(request: ExprContext, info: StepInfo) -> tuple[list[str], str, 
     else:
         awaited = 'f"' + fstring_text(f"{label} == ") + "{" + source + '!r}"'
     return lines, matches, awaited
+
+
+_SCALARS = {"str": "a string", "int": "an integer", "float": "a number", "bool": "a boolean"}
+_JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
+
+
+def _check_correlation_type(ctx: ExprContext, target: EventTarget, correlation: Correlation, value_type: PyType, at: JsonPath) -> None:
+    """Warn when the step's correlation value and the payload's correlation member have
+    types that never compare equal (an integer input against a string ``call_id``)."""
+    from .analyze import _bare, _literal_members, _scalar_of
+
+    if correlation.part == "header":
+        return  # a header is text, and the value is compared as text
+    schema = message_schema(target, "payload")
+    carried = _bare(ctx.p.inferrer.at_pointer(schema, correlation.pointer).text) if schema is not None else "Any"
+    given = _bare(value_type.text)
+    kinds = []
+    for text in (given, carried):
+        members = _literal_members(text)
+        scalars = {_scalar_of(m) for m in members} if members is not None else {text}
+        kinds.append(scalars.pop() if len(scalars) == 1 else "Any")
+    if kinds[0] in _SCALARS and kinds[1] in _SCALARS and kinds[0] != kinds[1] and {kinds[0], kinds[1]} != {"int", "float"}:
+        ctx.warn(at, f"the correlationId is {_SCALARS[kinds[0]]}, but the messages carry {correlation.location} as {_SCALARS[kinds[1]]}: the two never compare equal, so no message would match", f"make the types agree: the message's is {_JSON_TYPES[kinds[1]]} (e.g. declare the input with type: {_JSON_TYPES[kinds[1]]})")
 
 
 def _accessor(correlation: Correlation) -> str:

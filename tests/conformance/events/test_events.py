@@ -176,6 +176,20 @@ def test_a_correlation_carried_in_a_header_is_matched_there(orders: Compiled, mo
     assert 'matches=lambda _m: _m.headers.get("x-correlation-id")\n            == _runtime.text(correlation),' in orders.source
 
 
+def test_a_channel_of_several_message_types_gives_the_union_of_their_models(orders: Compiled, mode: str) -> None:
+    module = orders.module
+    assert module is not None
+    assert 'outcome: models.OrderStatus | models.OrderCancelled = Field(alias="outcome")' in orders.source
+    broker = module.InMemoryBroker()
+    with Feeder(broker, "orders.outcome", [(_status("u-1", "accepted", 4), None)]):
+        outcome = run(orders, "await_outcome", mode, order_id="u-1", transport=broker).outcome
+    assert type(outcome).__name__ == "OrderStatus" and (outcome.status, outcome.amount) == ("accepted", 4)
+    with Feeder(broker, "orders.outcome", [({"orderId": "u-2", "reason": "out of stock"}, None)]):
+        error, _ = _timed(lambda: run(orders, "await_outcome", mode, order_id="u-2", transport=broker))
+    assert isinstance(error, module.StepFailed) and error.criterion == "$message.payload#/reason == null", error
+    assert "out of stock" in (error.body or "")
+
+
 def test_outputs_are_typed_from_the_payload_schema(orders: Compiled) -> None:
     fields = orders.module.AwaitOrderOutputs.model_fields  # type: ignore[union-attr]
     assert str(fields["amount"].annotation) == "<class 'int'>"
@@ -352,6 +366,10 @@ BAD_MESSAGES = [
      'add timeout: <milliseconds> to the step; when it runs out, the step fails and its onFailure actions apply'),
     ('80:24: warning: $.workflows[4].steps[0].successCriteria[0].condition: condition "$message.payload.status == \'accepted\' && $message.payload#/amount > 0" reads the message payload with a dot-path ($message.payload.status), not a JSON pointer',
      'write "$message.payload#/status == \'accepted\' && $message.payload#/amount > 0"'),
+    ('90:24: warning: $.workflows[5].steps[0].correlationId: the correlationId is an integer, but the messages carry $message.payload#/orderId as a string: the two never compare equal, so no message would match',
+     "make the types agree: the message's is string (e.g. declare the input with type: string)"),
+    ("92:9: warning: $.workflows[5].steps[1]: receive step 'outcome' has no successCriteria, but channel 'orderOutcome' carries several message types (OrderStatus, OrderCancelled): any matching message counts as success",
+     "add successCriteria that inspect $message.payload (Arazzo 1.1: omit them only when the channel's one message type means success)"),
 ]
 
 
