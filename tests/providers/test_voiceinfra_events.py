@@ -816,3 +816,32 @@ def test_two_calls_waiting_on_one_receiver_each_get_their_own_event(
         21,
     )
     assert receiver.subscriptions() == 0
+
+
+def test_every_test_the_readme_section_cites_exists() -> None:
+    """The conformance rows of "Waiting for webhooks" name tests as ``path::name`` (a bare
+    ``::name`` continues the last path of its row); each must exist."""
+    import re
+
+    root = README.parent
+    cited = 0
+    for line in _readme_section().splitlines():
+        current: Path | None = None
+        for token in re.findall(r"`((?:tests/[\w/*.-]+\.py)?(?:::\w+)?)`", line):
+            path_text, _, name = token.partition("::")
+            if path_text:
+                matches = sorted(root.glob(path_text))
+                assert matches, f"README cites {path_text}, which does not exist"
+                current = matches[0]
+                cited += 1
+            if name:
+                assert (
+                    current is not None
+                ), f"README cites ::{name} without a file before it"
+                assert re.search(
+                    rf"^(async )?def {name}\(",
+                    current.read_text(encoding="utf-8"),
+                    re.M,
+                ), f"README cites {current.relative_to(root)}::{name}, which does not exist"
+                cited += 1
+    assert cited >= 40
