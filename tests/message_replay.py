@@ -97,8 +97,7 @@ import json as jsonlib
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -933,13 +932,3 @@ class MessageReplayManager:
         self.replays.clear()
         if failures:
             raise AssertionError("\n".join(failures))
-
-
-@contextmanager
-def running(replay: MessageReplay) -> Iterator[MessageReplay]:
-    """``begin()`` before the block, ``finish()`` after it (also when it raises)."""
-    replay.begin()
-    try:
-        yield replay
-    finally:
-        replay.finish()
