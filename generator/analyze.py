@@ -214,7 +214,7 @@ class Analyzer:
         if any(v11_steps.has_step_timeout(wa) for wa in order):
             runtime_exports.append("StepTimedOut")  # Arazzo 1.1: a step's own timeout ran out
         event_exports, receiver_exports, receivers = events_steps.module_extras(self, order)  # Arazzo 1.1 event steps
-        runtime_exports = sorted(set(runtime_exports) | set(event_exports))
+        runtime_exports = sorted(set(runtime_exports) | set(event_exports), key=lambda name: (name.lower(), name))  # as isort orders classes
         exports += receiver_exports
         return ModulePlan(
             package=self.package,
@@ -225,7 +225,7 @@ class Analyzer:
             servers=tuple(servers),
             workflows=tuple(workflows),
             exports=tuple(sorted(exports + runtime_exports)),
-            runtime_exports=tuple(sorted(runtime_exports)),
+            runtime_exports=tuple(runtime_exports),
             runtime_parts=tuple(sorted(self.runtime_parts)),
             pydantic_imports=((DATETIME_TYPE,) if uses_datetime else ()) + (("Field",) if any(wf.outputs for wf in workflows) else ()),
             idempotency_keys=self.keyed,

@@ -554,11 +554,13 @@ def module_extras(analyzer: Analyzer, workflows: list[WorkflowAnalyzer]) -> tupl
             if info.event is not None:
                 sources.setdefault(info.event.source.key, info.event.source)
     protocols = {p for source in sources.values() for p in source.protocols}
-    for part, wanted in (("events_mqtt", _MQTT), ("events_ws", _WS)):
+    exports = list(RUNTIME_EXPORTS)
+    for part, wanted, adapter in (("events_mqtt", _MQTT, "MqttTransport"), ("events_ws", _WS, "WebSocketTransport")):
         if protocols & wanted and (templates_dir() / "runtime" / f"{part}.py.jinja").is_file():
             analyzer.runtime_parts.add(part)
+            exports.append(adapter)  # the broker adapter a used AsyncAPI server needs
     receivers = [_receiver(analyzer, source) for _, source in sorted(sources.items()) if source.webhook is not None]
-    return list(RUNTIME_EXPORTS), [r.function_name for r in receivers], receivers
+    return exports, [r.function_name for r in receivers], receivers
 
 
 def _receiver(analyzer: Analyzer, source: AsyncSource) -> ReceiverPlan:

@@ -264,7 +264,7 @@ def test_200_concurrent_async_waiters_each_get_their_own_webhook(rt: ModuleType,
         order = list(range(count))
         random.Random(15).shuffle(order)
         limits = httpx.Limits(max_connections=20)
-        async with httpx.AsyncClient(limits=limits) as client:
+        async with httpx.AsyncClient(limits=limits, timeout=60) as client:
 
             async def post(n: int) -> int:
                 headers, body = webhook({"call_id": f"CA{n}", "n": n})
@@ -372,3 +372,12 @@ def test_no_reason_or_log_shows_the_secret_or_a_signature(rt: ModuleType, receiv
     shown = " ".join(a.text for a in answers) + caplog.text + repr(receiver) + repr(receiver.verifier)
     for secret in (SECRET, sign(body), wrong.removeprefix("sha256=")):
         assert secret not in shown
+
+
+def test_a_receiver_can_be_started_again_after_close(rt: ModuleType) -> None:
+    receiver = rt.WebhookReceiver(verifier=None, route=rt.route_to("c"))
+    for _ in range(2):
+        with receiver:
+            sub = receiver.subscribe("c")
+            assert httpx.post(receiver.url, json={"a": 1}).status_code == 200
+            assert sub.receive(1).payload == {"a": 1}

@@ -24,11 +24,35 @@ def test_the_events_part_is_plain_python_with_only_stdlib_imports() -> None:
     assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
 
 
+#: Typed uses of the runtime, checked by mypy --strict with it: the broker and the receiver
+#: are Transports and AsyncTransports, the verifiers Verifiers, the routes Routes.
+USES = """
+from __future__ import annotations
+
+from . import _runtime
+
+
+def uses() -> None:
+    sync: list[_runtime.Transport] = [_runtime.InMemoryBroker(), _runtime.WebhookReceiver(verifier=None, route=_runtime.route_to("c"))]
+    both: list[_runtime.AsyncTransport] = [_runtime.InMemoryBroker(), _runtime.WebhookReceiver(verifier=None, route=_runtime.route_by_header("X-Event"))]
+    verifiers: list[_runtime.Verifier] = [
+        _runtime.HmacSha256Verifier("s", header="X-Sig"),
+        _runtime.StripeVerifier("s", header="X-Sig"),
+        _runtime.StandardWebhooksVerifier("whsec_c2VjcmV0"),
+    ]
+    route: _runtime.Route = _runtime.route_by_payload("/event")
+    subscription: _runtime.Subscription = sync[0].subscribe("c")
+    asubscription: _runtime.AsyncSubscription = _runtime.InMemoryBroker()._hub.subscribe("c")
+    print(both, verifiers, route, subscription, asubscription)
+"""
+
+
 def test_the_rendered_runtime_is_black_ruff_and_mypy_strict_clean(tmp_path: Path) -> None:
-    write_runtime_package(tmp_path, "evquality", ("events",))
-    black = subprocess.run([sys.executable, "-m", "black", "--check", "--quiet", "evquality"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    package = write_runtime_package(tmp_path, "evquality", ("events",))
+    (package / "uses.py").write_text(USES.lstrip(), encoding="utf-8")
+    black = subprocess.run([sys.executable, "-m", "black", "--check", "--quiet", "evquality/_runtime.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert black.returncode == 0, black.stderr
-    ruff = subprocess.run([*RUFF, "evquality"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    ruff = subprocess.run([*RUFF, "evquality/_runtime.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     mypy = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "evquality"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr

@@ -232,3 +232,14 @@ def test_stripe_through_the_receiver_over_http(rt: ModuleType) -> None:
         assert httpx.post(receiver.url, headers=headers, content=body).status_code == 200
         assert httpx.post(receiver.url, headers=headers, content=body).status_code == 409
         assert subs["wait"].receive(1).payload["call_id"] == "NX1"
+
+
+def test_no_tolerance_accepts_any_time_but_still_rejects_replays(rt: ModuleType) -> None:
+    stripe = rt.StripeVerifier(SECRET, tolerance=None, clock=lambda: NOW + 10**6)
+    assert stripe.verify({"stripe-signature": stripe_header(BODY, NOW)}, BODY) is None
+    assert isinstance(stripe.verify({"stripe-signature": stripe_header(BODY, NOW)}, BODY), rt.Replayed)
+    secret = "whsec_" + base64.b64encode(b"no tolerance key").decode()
+    standard = rt.StandardWebhooksVerifier(secret, tolerance=None)
+    headers = reference_headers(secret, "msg_old", BODY, 1_000_000_000)
+    assert standard.verify(headers, BODY) is None
+    assert isinstance(standard.verify(headers, BODY), rt.Replayed)

@@ -341,6 +341,26 @@ def test_an_input_named_transport_gets_a_trailing_underscore(tmp_path: Path) -> 
     assert "    transport_: str | None = None,\n    transport: _runtime.Transport,\n" in result.files["workflows.py"]
 
 
+def test_broker_adapters_come_with_the_servers_that_need_them(tmp_path: Path) -> None:
+    """An AsyncAPI source with an mqtt and a wss server: the runtime gets the MQTT and
+    WebSocket adapter parts (where this checkout ships them), exported from the package."""
+    from arazzo_codegen.paths import templates_dir
+
+    for name in ("openapi.yaml", "arazzo.yaml"):
+        shutil.copy(CONFORMANCE_DIR / FEATURE / name, tmp_path / name)
+    events = (CONFORMANCE_DIR / FEATURE / "asyncapi.yaml").read_text(encoding="utf-8")
+    servers = "servers:\n  broker: {host: '127.0.0.1:1883', protocol: mqtt}\n  socket: {host: '127.0.0.1:8080', protocol: wss}\n"
+    (tmp_path / "asyncapi.yaml").write_text(events.replace("channels:\n", servers + "channels:\n", 1), encoding="utf-8")
+    with_servers = build(Job(spec=tmp_path / "arazzo.yaml", package="with_servers", out=tmp_path / "out"))
+    without = build(Job(spec=CONFORMANCE_DIR / FEATURE / "arazzo.yaml", package="without_servers", out=tmp_path / "out2"))
+    assert not [d for d in with_servers.report.items if d.severity.name == "ERROR"]
+    for part, adapter in (("events_mqtt", "MqttTransport"), ("events_ws", "WebSocketTransport")):
+        shipped = (templates_dir() / "runtime" / f"{part}.py.jinja").is_file()
+        assert (f"class {adapter}" in with_servers.files["_runtime.py"]) is shipped
+        assert (f"    {adapter},\n" in with_servers.files["__init__.py"]) is shipped
+        assert adapter not in without.files["_runtime.py"] and adapter not in without.files["__init__.py"]
+
+
 # -- bad input ----------------------------------------------------------------------------
 
 BAD_MESSAGES = [
