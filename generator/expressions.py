@@ -779,7 +779,7 @@ def body_dot_path(text: str) -> RuntimeExpr | None:
     (the Arazzo 1.1 spec's own examples write it).  None when ``text`` does
     not start so.  A path whose members are not plain names (``items[0]``, ``a..b``,
     ``x#/y``, ``~``) raises ExpressionError: which members are meant is a guess."""
-    kinds: tuple[tuple[str, type[ResponseBody] | type[RequestBody] | type[MessagePayload]], ...] = (
+    kinds: tuple[tuple[str, type[ResponseBody | RequestBody | MessagePayload]], ...] = (
         ("$response.body.", ResponseBody),
         ("$request.body.", RequestBody),
         ("$message.payload.", MessagePayload),

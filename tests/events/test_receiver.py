@@ -381,3 +381,18 @@ def test_a_receiver_can_be_started_again_after_close(rt: ModuleType) -> None:
             sub = receiver.subscribe("c")
             assert httpx.post(receiver.url, json={"a": 1}).status_code == 200
             assert sub.receive(1).payload == {"a": 1}
+
+
+def test_the_log_never_shows_the_path_or_query_of_a_request(rt: ModuleType, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = "tok-9f8e7d6c5b4a"
+    with rt.WebhookReceiver(verifier=None, route=rt.route_to("c"), path=f"/hooks/{token}") as receiver:
+        assert token in receiver.url
+        assert httpx.post(receiver.url + f"?key={token}", json={}).status_code == 202
+        assert httpx.post(receiver.url.replace(token, token + "x"), json={}).status_code == 404
+        assert httpx.get(receiver.url).status_code == 405
+        _, answer = raw_request(receiver, f"POST /hooks/{token} HTTP/9.9 junk\r\n\r\n".encode())
+        assert b"400" in answer  # http.server answers a malformed request line itself (without a status line)
+    ours = "\n".join(record.getMessage() for record in caplog.records if record.name == rt.logger.name)
+    assert "webhook receiver: POST -> 202" in ours and "webhook receiver: GET -> 405" in ours
+    assert token not in ours

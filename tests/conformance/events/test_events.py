@@ -2,9 +2,11 @@
 receive steps compiled inline, run against the generated runtime's InMemoryBroker (and
 one WebhookReceiver on 127.0.0.1), through the function and its async twin.
 
-Messages are published from a thread once the workflow has subscribed (the broker
-counts subscriptions), so no test depends on a sleep being long enough; the step
-timeouts are 200 ms and the tests bound how long a timed-out run takes.
+Messages are published the moment the workflow subscribes (Feeder wraps the broker),
+or from the injected ``sleep`` of a retry, so that no test depends on a thread being
+scheduled in time; the step timeouts are 200 ms and the tests bound how long a
+timed-out run takes.  The webhook tests POST from a thread once the receiver counts a
+subscription, within a 3 s step timeout.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from arazzo_codegen.diagnostics import Diagnostic
 from arazzo_codegen.pipeline import Job, build
 
 from tests.conformance.harness import CONFORMANCE_DIR, Compiled, Compiler, run
+from tests.replay import SleepRecorder
 from tests.test_generated_quality import RUFF
 
 FEATURE = "events/orders"
@@ -45,28 +48,56 @@ def orders(compile_feature: Compiler) -> Compiled:
 
 
 class Feeder:
-    """Publishes messages from a thread once the workflow has subscribed to their channel."""
+    """A transport for one run: the broker's, but when the workflow subscribes to
+    ``channel`` the messages are published on it at once (they wait in the new
+    subscription), so no test depends on a thread being scheduled in time.
+    ``taken``: how many subscriptions took each."""
 
-    def __init__(self, broker: Any, channel: str, messages: list[tuple[dict[str, Any], dict[str, str] | None]], delay: float = 0.0) -> None:
-        self.broker, self.channel, self.messages, self.delay = broker, channel, messages, delay
+    def __init__(self, broker: Any, channel: str, messages: list[tuple[dict[str, Any], dict[str, str] | None]]) -> None:
+        self.broker, self.channel, self.messages = broker, channel, messages
         self.taken: list[int] = []
-        self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
-        for _ in range(1000):  # bounded: at most 5 s for the workflow to subscribe
-            if self.broker.subscriptions(self.channel):
-                break
-            time.sleep(0.005)
-        time.sleep(self.delay)
-        for payload, headers in self.messages:
-            self.taken.append(self.broker.publish(self.channel, payload, headers=headers))
+    def _publish(self, channel: str) -> None:
+        if channel == self.channel and not self.taken:
+            self.taken = [self.broker.publish(channel, payload, headers=headers) for payload, headers in self.messages]
+
+    def subscribe(self, channel: str) -> Any:
+        subscription = self.broker.subscribe(channel)
+        self._publish(channel)
+        return subscription
+
+    async def asubscribe(self, channel: str) -> Any:
+        subscription = await self.broker.asubscribe(channel)
+        self._publish(channel)
+        return subscription
+
+    def send(self, message: Any) -> None:
+        self.broker.send(message)
+
+    async def asend(self, message: Any) -> None:
+        await self.broker.asend(message)
 
     def __enter__(self) -> Feeder:
-        self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.thread.join(timeout=10)
+        pass
+
+
+class PublishingSleep(SleepRecorder):
+    """The injected ``sleep``: publishes a message on its first call (a retry's wait)."""
+
+    def __init__(self, broker: Any, channel: str, payload: dict[str, Any]) -> None:
+        super().__init__()
+        self.broker, self.channel, self.payload = broker, channel, payload
+
+    def __call__(self, seconds: float) -> None:
+        super().__call__(seconds)
+        if len(self.calls) == 1:
+            self.broker.publish(self.channel, self.payload)
+
+    async def asleep(self, seconds: float) -> None:
+        self(seconds)
 
 
 def _status(order_id: str, status: str = "accepted", amount: int = 7) -> dict[str, Any]:
@@ -88,17 +119,17 @@ def _timed(fn: Callable[[], object]) -> tuple[object, float]:
 def test_only_the_message_with_the_correlation_value_is_taken(orders: Compiled, mode: str) -> None:
     broker = orders.module.InMemoryBroker()  # type: ignore[union-attr]
     with Feeder(broker, STATUS, [(_status("other", "rejected", 1), None), (_status("abc", amount=42), {"X-Trace": "t-9"})]) as feeder:
-        result = run(orders, "await_order", mode, order_id="abc", transport=broker)
+        result = run(orders, "await_order", mode, order_id="abc", transport=feeder)
     assert (result.status, result.amount, result.trace) == ("accepted", 42, "t-9")
-    assert feeder.taken == [0, 1]  # 'other' was dropped, not taken
+    assert feeder.taken == [1, 1]  # both waited in the subscription; the step took the one for 'abc'
 
 
 def test_no_matching_message_fails_the_step_after_its_timeout(orders: Compiled, mode: str) -> None:
     module = orders.module
     assert module is not None
     broker = module.InMemoryBroker()
-    with Feeder(broker, STATUS, [(_status("other"), None)]):
-        error, took = _timed(lambda: run(orders, "await_order", mode, order_id="abc", transport=broker))
+    with Feeder(broker, STATUS, [(_status("other"), None)]) as feeder:
+        error, took = _timed(lambda: run(orders, "await_order", mode, order_id="abc", transport=feeder))
     assert isinstance(error, module.MessageTimedOut), error
     assert isinstance(error, module.StepFailed) and isinstance(error, module.StepTimedOut)
     assert str(error) == "step 'waitStatus': no message with orderId == 'abc' on 'orders.status' within 0.2 s"
@@ -113,21 +144,21 @@ def test_the_overall_timeout_ends_a_wait_with_workflow_timeout(orders: Compiled,
     error, took = _timed(lambda: run(orders, "await_order", mode, order_id="abc", transport=module.InMemoryBroker(), timeout=0.05))
     assert isinstance(error, module.WorkflowTimeout), error
     assert not isinstance(error, module.StepFailed)
-    assert took < 0.2  # before the step's own 200 ms
+    assert took < BOUND  # WorkflowTimeout, not MessageTimedOut: the 50 ms deadline came before the 200 ms step timeout
 
 
 def test_failed_success_criteria_take_the_onfailure_goto(orders: Compiled, mode: str) -> None:
     broker = orders.module.InMemoryBroker()  # type: ignore[union-attr]
-    with Feeder(broker, STATUS, [(_status("o-7", "rejected", 5), None)]):
-        result = run(orders, "accepted_order", mode, order_id="o-7", transport=broker)
+    with Feeder(broker, STATUS, [(_status("o-7", "rejected", 5), None)]) as feeder:
+        result = run(orders, "accepted_order", mode, order_id="o-7", transport=feeder)
     assert (result.amount, result.noted) == (None, "rejected")  # waitAccepted failed: its outputs are unset
     assert [(m.channel, m.payload) for m in broker.sent] == [("orders/o-7", {"item": "rejected", "quantity": 0})]
 
 
 def test_met_success_criteria_take_the_onsuccess_end(orders: Compiled, mode: str) -> None:
     broker = orders.module.InMemoryBroker()  # type: ignore[union-attr]
-    with Feeder(broker, STATUS, [(_status("o-8", "accepted", 9), None)]):
-        result = run(orders, "accepted_order", mode, order_id="o-8", transport=broker)
+    with Feeder(broker, STATUS, [(_status("o-8", "accepted", 9), None)]) as feeder:
+        result = run(orders, "accepted_order", mode, order_id="o-8", transport=feeder)
     assert (result.amount, result.noted) == (9, None)
     assert broker.sent == []
 
@@ -136,8 +167,8 @@ def test_failed_success_criteria_with_an_end_action_raise_step_failed(orders: Co
     module = orders.module
     assert module is not None
     broker = module.InMemoryBroker()
-    with Feeder(broker, STATUS, [(_status("o-9", "rejected"), None)]):
-        error, _ = _timed(lambda: run(orders, "strict_order", mode, order_id="o-9", transport=broker))
+    with Feeder(broker, STATUS, [(_status("o-9", "rejected"), None)]) as feeder:
+        error, _ = _timed(lambda: run(orders, "strict_order", mode, order_id="o-9", transport=feeder))
     assert isinstance(error, module.StepFailed) and not isinstance(error, module.StepTimedOut), error
     assert error.criterion == "$message.payload#/status == 'accepted'"
     assert "the failure action 'giveUp' ended the workflow" in str(error)
@@ -164,15 +195,16 @@ def test_a_retry_action_waits_again_with_a_fresh_step_timeout(orders: Compiled, 
 
 def test_a_message_that_comes_between_two_waits_is_taken_by_the_retry(orders: Compiled, mode: str) -> None:
     broker = orders.module.InMemoryBroker()  # type: ignore[union-attr]
-    with Feeder(broker, STATUS, [(_status("r-2", "accepted"), None)], delay=0.3):
-        assert run(orders, "retry_wait", mode, order_id="r-2", transport=broker).status == "accepted"
+    sleep = PublishingSleep(broker, STATUS, _status("r-2", "accepted"))  # after the first wait ran out
+    assert run(orders, "retry_wait", mode, sleep=sleep, order_id="r-2", transport=broker).status == "accepted"
+    assert sleep.calls == [0.0]
 
 
 def test_a_correlation_carried_in_a_header_is_matched_there(orders: Compiled, mode: str) -> None:
     broker = orders.module.InMemoryBroker()  # type: ignore[union-attr]
     with Feeder(broker, "audit", [({"action": "logout"}, {"X-Correlation-Id": "8"}), ({"action": "login"}, {"X-Correlation-Id": "7"})]) as feeder:
-        assert run(orders, "await_audit", mode, correlation=7, transport=broker).action == "login"
-    assert feeder.taken == [0, 1]
+        assert run(orders, "await_audit", mode, correlation=7, transport=feeder).action == "login"
+    assert feeder.taken == [1, 1]  # both waited in the subscription; the step took the matching one
     assert 'matches=lambda _m: _m.headers.get("x-correlation-id")\n            == _runtime.text(correlation),' in orders.source
 
 
@@ -181,11 +213,11 @@ def test_a_channel_of_several_message_types_gives_the_union_of_their_models(orde
     assert module is not None
     assert 'outcome: models.OrderStatus | models.OrderCancelled = Field(alias="outcome")' in orders.source
     broker = module.InMemoryBroker()
-    with Feeder(broker, "orders.outcome", [(_status("u-1", "accepted", 4), None)]):
-        outcome = run(orders, "await_outcome", mode, order_id="u-1", transport=broker).outcome
+    with Feeder(broker, "orders.outcome", [(_status("u-1", "accepted", 4), None)]) as feeder:
+        outcome = run(orders, "await_outcome", mode, order_id="u-1", transport=feeder).outcome
     assert type(outcome).__name__ == "OrderStatus" and (outcome.status, outcome.amount) == ("accepted", 4)
-    with Feeder(broker, "orders.outcome", [({"orderId": "u-2", "reason": "out of stock"}, None)]):
-        error, _ = _timed(lambda: run(orders, "await_outcome", mode, order_id="u-2", transport=broker))
+    with Feeder(broker, "orders.outcome", [({"orderId": "u-2", "reason": "out of stock"}, None)]) as feeder:
+        error, _ = _timed(lambda: run(orders, "await_outcome", mode, order_id="u-2", transport=feeder))
     assert isinstance(error, module.StepFailed) and error.criterion == "$message.payload#/reason == null", error
     assert "out of stock" in (error.body or "")
 
@@ -203,8 +235,8 @@ def test_a_dot_path_after_message_payload_is_read_as_a_pointer_with_a_warning(or
         f"{os.path.relpath(CONFORMANCE_DIR / FEATURE / 'arazzo.yaml')}:98:20: warning: $.workflows[2].steps[0].outputs.orderId: runtime expression '$message.payload.orderId' reads the message payload with a dot-path, not a JSON pointer\n    hint: write '$message.payload#/orderId'"
     ]
     broker = orders.module.InMemoryBroker()  # type: ignore[union-attr]
-    with Feeder(broker, STATUS, [(_status("o-1"), None)]):
-        assert run(orders, "strict_order", mode, order_id="o-1", transport=broker).order_id == "o-1"
+    with Feeder(broker, STATUS, [(_status("o-1"), None)]) as feeder:
+        assert run(orders, "strict_order", mode, order_id="o-1", transport=feeder).order_id == "o-1"
 
 
 # -- send ---------------------------------------------------------------------------------
@@ -239,7 +271,7 @@ class _CreatesAndPublishes(http.server.BaseHTTPRequestHandler):
     broker: Any = None
     taken: list[int] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:  # http.server's name for it
         length = int(self.headers.get("Content-Length", "0"))
         item = json.loads(self.rfile.read(length))["item"]
         assert self.path == "/api/orders"
@@ -251,7 +283,7 @@ class _CreatesAndPublishes(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -283,9 +315,9 @@ def test_a_channel_address_read_from_a_step_output_is_subscribed_once_that_step_
     broker = orders.module.InMemoryBroker()  # type: ignore[union-attr]
     handler.broker = broker
     with Feeder(broker, "orders/id-cup/updates", [(_status("id-other", amount=1), None), (_status("id-cup", amount=11), None)]) as feeder:
-        result = run(orders, "create_and_follow", mode, item="cup", transport=broker, servers={"orders": url})
+        result = run(orders, "create_and_follow", mode, item="cup", transport=feeder, servers={"orders": url})
     assert result.amount == 11
-    assert feeder.taken == [0, 1]
+    assert feeder.taken == [1, 1]  # both waited in the subscription; the step took the matching one
     assert '_runtime.open_subscriptions(transport, {}) as _subs' in orders.source
     assert '_runtime.add_subscription(\n            _subs, transport, "follow", f"orders/{create_order_id}/updates"\n        )' in orders.source
 
@@ -295,8 +327,8 @@ def test_a_channel_address_read_from_a_step_output_is_subscribed_once_that_step_
 
 def test_a_workflow_calling_one_with_event_steps_passes_its_transport_on(orders: Compiled, mode: str) -> None:
     broker = orders.module.InMemoryBroker()  # type: ignore[union-attr]
-    with Feeder(broker, STATUS, [(_status("c-1", "rejected"), None)]):
-        assert run(orders, "calls_await", mode, order_id="c-1", transport=broker).status == "rejected"
+    with Feeder(broker, STATUS, [(_status("c-1", "rejected"), None)]) as feeder:
+        assert run(orders, "calls_await", mode, order_id="c-1", transport=feeder).status == "rejected"
     assert "transport: _runtime.Transport," in orders.source and "transport: _runtime.AsyncTransport," in orders.source
     assert "    transport: carries the messages of the event steps of the workflows it runs" in orders.source
 
