@@ -12,7 +12,7 @@ PACKAGES = sorted(p.name for p in (ROOT / "generated").iterdir() if (p / "__init
 
 
 def test_there_is_a_package_per_provider() -> None:
-    assert PACKAGES == ["agentphone", "callingbox", "nixflex", "vapi", "voiceinfra"]
+    assert PACKAGES == ["agentphone", "callingbox", "nixflex", "nixflex_events", "vapi", "voiceinfra", "voiceinfra_events"]
 
 
 def test_mypy_strict_passes_on_generated_code() -> None:
