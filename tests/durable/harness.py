@@ -33,7 +33,12 @@ TIMEOUT = 60.0
 
 
 def serve(name: str) -> ReplayServer:
-    server = ReplayServer(Cassette.load(CASSETTES / f"{name}.yaml"))
+    """A started replay server for tests/durable/cassettes/<name>.yaml, or for a
+    cassette of tests/cassettes (``"vapi/happy_path"``)."""
+    path = CASSETTES / f"{name}.yaml"
+    if not path.is_file():
+        path = ROOT / "tests" / "cassettes" / f"{name}.yaml"
+    server = ReplayServer(Cassette.load(path))
     server.start()
     return server
 

@@ -63,7 +63,7 @@ def spawn(tmp_path: Path) -> Iterator[Any]:
         worker.close()
 
 
-def vapi(tmp_path: Path, server: ReplayServer, *, start: bool, workflow_id: str = "campaign-1:row-7", **options: Any) -> dict[str, Any]:
+def vapi(tmp_path: Path, server: ReplayServer, *, start: str | bool, workflow_id: str = "campaign-1:row-7", **options: Any) -> dict[str, Any]:
     url = server.url
     return {
         "db": str(tmp_path / "dbos.sqlite"),
@@ -92,7 +92,7 @@ def gets(server: ReplayServer) -> int:
 def test_killed_mid_poll_a_new_worker_finishes_with_one_create(tmp_path: Path, spawn: Any) -> None:
     server = serve("vapi_poll")
     try:
-        first = spawn("first", vapi(tmp_path, server, start=True, inputs={"poll_interval": 0.3}), VAPI_ENV)
+        first = spawn("first", vapi(tmp_path, server, start="start", inputs={"poll_interval": 0.3}), VAPI_ENV)
         wait_until(lambda: gets(server) >= 2, "the second poll")
         first.kill()
         seen = len(server.requests)
@@ -110,7 +110,7 @@ def test_killed_mid_poll_a_new_worker_finishes_with_one_create(tmp_path: Path, s
 def test_killed_between_the_create_post_and_its_answer_the_post_is_not_sent_again(tmp_path: Path, spawn: Any) -> None:
     server = serve("vapi_create_hangs")
     try:
-        first = spawn("first", vapi(tmp_path, server, start=True), VAPI_ENV)
+        first = spawn("first", vapi(tmp_path, server, start="start"), VAPI_ENV)
         wait_until(lambda: "/call" in posts(server), "POST /call at the server")
         first.kill()  # the server holds its answer: the outcome was never recorded
         second = spawn("second", vapi(tmp_path, server, start=False), VAPI_ENV)
@@ -141,7 +141,7 @@ def test_a_keyed_create_is_sent_again_with_the_same_key_and_the_run_finishes(tmp
     server = serve("orders_create_hangs")
     workflow_id = "order-42"
 
-    def spec(start: bool) -> dict[str, Any]:
+    def spec(start: str | bool) -> dict[str, Any]:
         return {
             "db": str(tmp_path / "dbos.sqlite"),
             "path": str(orders_dir),
@@ -155,7 +155,7 @@ def test_a_keyed_create_is_sent_again_with_the_same_key_and_the_run_finishes(tmp
 
     env = {"DURABLE_ORDERS_API_KEY": SHOP_KEY}
     try:
-        first = spawn("first", spec(True), env)
+        first = spawn("first", spec("start"), env)
         wait_until(lambda: posts(server) == ["/orders"], "POST /orders at the server")
         first.kill()
         second = spawn("second", spec(False), env)
@@ -174,7 +174,7 @@ def test_a_ten_minute_poll_delay_is_not_slept_and_a_crash_during_it_resumes_with
     server = serve("vapi_long_poll")
     try:
         # The first worker's clock is real; its sleep blocks (it is killed during it).
-        first = spawn("first", vapi(tmp_path, server, start=True, inputs={"poll_interval": 600.0}, clock={"offset": 0.0, "sleep": "block"}), VAPI_ENV)
+        first = spawn("first", vapi(tmp_path, server, start="start", inputs={"poll_interval": 600.0}, clock={"offset": 0.0, "sleep": "block"}), VAPI_ENV)
         assert first.wait_for("sleep")["seconds"] == pytest.approx(600.0, abs=1.0)
         first.kill()
         # The second worker starts 4 minutes later by its clock; its sleeps return at once.
