@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.durable.harness import assert_no_secret, serve
-from tests.durable.test_recovery import VAPI_ENV, VAPI_OUTPUTS, VAPI_TOKEN, gets, posts, spawn, vapi  # noqa: F401 (spawn is a fixture)
+from tests.durable.test_recovery import (
+    VAPI_ENV,
+    VAPI_OUTPUTS,
+    VAPI_TOKEN,
+    gets,
+    posts,
+    vapi,
+)
 
 
 def test_enqueueing_one_id_twice_runs_one_workflow(tmp_path: Path, spawn: Any) -> None:

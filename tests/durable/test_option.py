@@ -8,10 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from arazzo_codegen.cli import main
 from arazzo_codegen.config import Durable, Job
 from arazzo_codegen.write import PACKAGE_FILES, package_status
+
 from tests.durable.harness import ROOT
 
 SPECS = ROOT / "tests" / "durable" / "specs"
@@ -58,3 +58,27 @@ def test_durable_py_is_a_package_file_only_with_the_option(project: Path, capsys
 def _body(data: bytes) -> bytes:
     """The file without its three header lines (the stamp depends on the options)."""
     return b"\n".join(data.split(b"\n")[3:]) if data else data
+
+
+def test_inputs_named_like_durable_py_names_and_a_shared_secret(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from arazzo_codegen.pipeline import build
+    from tests.test_generated_quality import RUFF
+
+    job = Job(spec=SPECS / "names.arazzo.yaml", package="names", out=tmp_path, durable=Durable())
+    result = build(job)
+    text = result.files.get("durable.py")
+    assert text is not None, [d.render() for d in result.report.items]
+    compile(text, "durable.py", "exec")  # no duplicate argument, no clash
+    assert text.count('"api_key": "NAMES_API_KEY",') == 1  # one entry for the secret both take
+    assert "def start_look_up(\n    workflow_id_: str," in text and "with SetWorkflowID(workflow_id_):" in text
+    assert 'api_key = _credential("api_key", "apiKey")' in text  # required in look-up
+    assert 'password = _optional_credential("password", "password") or "hunter22"' in text
+    assert 'api_key = _optional_credential("api_key", "apiKey")' in text  # optional in look-up-again
+    (tmp_path / "names").mkdir()
+    (tmp_path / "names" / "durable.py").write_text(text, encoding="utf-8")
+    completed = subprocess.run([*RUFF, "names/durable.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert sys.modules.get("names") is None

@@ -17,7 +17,6 @@ on a SQLite system database, a loopback replay server that verifies every reques
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from arazzo_codegen.config import Durable
 from arazzo_codegen.pipeline import Job, build
 from arazzo_codegen.write import write_package
 
-from tests.durable.harness import ROOT, Worker, assert_no_secret, serve, wait_until
+from tests.durable.harness import ROOT, assert_no_secret, serve, wait_until
 from tests.replay import ReplayServer
 
 VAPI_TOKEN = "vapi-secret-token-123"
@@ -46,21 +45,6 @@ VAPI_OUTPUTS = {
 }
 SHOP_KEY = "shop-key-456"
 ORDERS_SPEC = ROOT / "tests" / "durable" / "specs" / "orders.arazzo.yaml"
-
-
-@pytest.fixture
-def spawn(tmp_path: Path) -> Iterator[Any]:
-    """``spawn(label, spec, env)`` starts a worker; all are killed (if still running) at teardown."""
-    started: list[Worker] = []
-
-    def start(label: str, spec: dict[str, Any], env: dict[str, str]) -> Worker:
-        worker = Worker(tmp_path, label, spec, env)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.close()
 
 
 def vapi(tmp_path: Path, server: ReplayServer, *, start: str | bool, workflow_id: str = "campaign-1:row-7", **options: Any) -> dict[str, Any]:
