@@ -5,14 +5,18 @@ the option is off; without the option the package is as before."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from arazzo_codegen.cli import main
 from arazzo_codegen.config import Durable, Job
+from arazzo_codegen.pipeline import build
 from arazzo_codegen.write import PACKAGE_FILES, package_status
 
 from tests.durable.harness import ROOT
+from tests.test_generated_quality import RUFF
 
 SPECS = ROOT / "tests" / "durable" / "specs"
 
@@ -61,12 +65,6 @@ def _body(data: bytes) -> bytes:
 
 
 def test_inputs_named_like_durable_py_names_and_a_shared_secret(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
-    from arazzo_codegen.pipeline import build
-    from tests.test_generated_quality import RUFF
-
     job = Job(spec=SPECS / "names.arazzo.yaml", package="names", out=tmp_path, durable=Durable())
     result = build(job)
     text = result.files.get("durable.py")
@@ -79,6 +77,6 @@ def test_inputs_named_like_durable_py_names_and_a_shared_secret(tmp_path: Path) 
     assert 'api_key = _optional_credential("api_key", "apiKey")' in text  # optional in look-up-again
     (tmp_path / "names").mkdir()
     (tmp_path / "names" / "durable.py").write_text(text, encoding="utf-8")
-    completed = subprocess.run([*RUFF, "names/durable.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    completed = subprocess.run([*RUFF, "names/durable.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert sys.modules.get("names") is None
