@@ -146,13 +146,18 @@ def _decodings(value: object) -> list[bytes]:
     return found
 
 
-def assert_no_secret(db: Path, secrets: tuple[str, ...]) -> int:
+def assert_no_secret(db: Path, secrets: tuple[str, ...], visible: str) -> int:
     """Fail if any cell of the database holds a secret (as text, in base64, or inside a
-    base64 pickle); return how many cells were read."""
+    base64 pickle); return how many cells were read.  ``visible`` is a value the run
+    did record (a response's id): the scan must find it, so it does see inside the
+    pickled step outputs."""
     cells = rows(db)
     assert cells, f"{db} holds no rows"
+    seen = False
     for table, column, value in cells:
         for data in _decodings(value):
+            seen = seen or visible.encode("utf-8") in data
             for secret in secrets:
                 assert secret.encode("utf-8") not in data, f"the secret {secret[:4]}... is in {table}.{column}"
+    assert seen, f"{visible!r} is in no cell: the scan does not see the recorded steps"
     return len(cells)

@@ -39,7 +39,7 @@ def test_enqueueing_one_id_twice_runs_one_workflow(tmp_path: Path, spawn: Any) -
     db.close()
     assert runs == [("campaign-1:row-8", "SUCCESS", "vapi.assistant-phone-outbound-call", "vapi")]
     assert queues, "the queue's limits are registered in the database"
-    assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,))
+    assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,), "asst_1")
 
 
 def _has_table(db: sqlite3.Connection, name: str) -> bool:

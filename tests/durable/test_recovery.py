@@ -88,7 +88,7 @@ def test_killed_mid_poll_a_new_worker_finishes_with_one_create(tmp_path: Path, s
     server.assert_done()  # every request matched the cassette, every interaction used
     assert posts(server) == ["/assistant", "/phone-number", "/call"]  # each create exactly once
     assert len(server.requests) > seen  # the new worker did poll: the run was cut mid-loop
-    assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,))
+    assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,), "asst_1")
 
 
 def test_killed_between_the_create_post_and_its_answer_the_post_is_not_sent_again(tmp_path: Path, spawn: Any) -> None:
@@ -106,7 +106,7 @@ def test_killed_between_the_create_post_and_its_answer_the_post_is_not_sent_agai
     assert "POST /call may have been sent before the crash and has no idempotency key; not sending it again" in outcome["message"]
     assert outcome["status"] == "ERROR"
     assert posts(server) == ["/assistant", "/phone-number", "/call"]  # exactly one create
-    assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,))
+    assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,), "asst_1")
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +151,7 @@ def test_a_keyed_create_is_sent_again_with_the_same_key_and_the_run_finishes(tmp
     keys = [r.headers.get("idempotency-key") for r in server.requests if r.method == "POST"]
     expected = "dbos-" + hashlib.sha256(workflow_id.encode()).hexdigest()[:32] + ":place-order:createOrder"
     assert keys == [expected, expected]  # re-sent once, with the same key (from the workflow id)
-    assert_no_secret(tmp_path / "dbos.sqlite", (SHOP_KEY,))
+    assert_no_secret(tmp_path / "dbos.sqlite", (SHOP_KEY,), "ord_1")
 
 
 def test_a_ten_minute_poll_delay_is_not_slept_and_a_crash_during_it_resumes_with_what_is_left(tmp_path: Path, spawn: Any) -> None:
@@ -172,4 +172,24 @@ def test_a_ten_minute_poll_delay_is_not_slept_and_a_crash_during_it_resumes_with
     assert outcome == {"event": "result", "outputs": VAPI_OUTPUTS}, outcome
     server.assert_done()
     assert posts(server) == ["/assistant", "/phone-number", "/call"] and gets(server) == 2
-    assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,))
+    assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,), "asst_1")
+
+
+def test_no_secret_in_any_row_of_the_database(tmp_path: Path, spawn: Any) -> None:
+    # A run whose responses carry the token (a Set-Cookie, an echoing header) and a run
+    # that fails (its StepFailed, with the response body, is recorded), in one database.
+    ok, failing = serve("vapi_poll"), serve("vapi/create_call_400")
+    try:
+        first = spawn("ok", vapi(tmp_path, ok, start="start", workflow_id="row-1", inputs={"poll_interval": 0.01}), VAPI_ENV)
+        assert first.outcome()["event"] == "result"
+        second = spawn("failing", vapi(tmp_path, failing, start="start", workflow_id="row-2"), VAPI_ENV)
+        outcome = second.outcome()
+    finally:
+        ok.stop()
+        failing.stop()
+    assert outcome["type"] == "StepFailed" and "HTTP 400" in outcome["message"], outcome
+    ok.assert_done()
+    failing.assert_done()
+    assert ok.requests[0].headers["authorization"] == f"Bearer {VAPI_TOKEN}"  # the token was used
+    cells = assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,), "asst_1")
+    assert cells > 100
