@@ -17,6 +17,7 @@ on a SQLite system database, a loopback replay server that verifies every reques
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ def gets(server: ReplayServer) -> int:
 def test_killed_mid_poll_a_new_worker_finishes_with_one_create(tmp_path: Path, spawn: Any) -> None:
     server = serve("vapi_poll")
     try:
-        first = spawn("first", vapi(tmp_path, server, start="start", inputs={"poll_interval": 0.3}), VAPI_ENV)
+        first = spawn("first", vapi(tmp_path, server, start="start", inputs={"poll_interval": 0.5}), VAPI_ENV)
         wait_until(lambda: gets(server) >= 2, "the second poll")
         first.kill()
         seen = len(server.requests)
@@ -160,14 +161,17 @@ def test_a_ten_minute_poll_delay_is_not_slept_and_a_crash_during_it_resumes_with
         # The first worker's clock is real; its sleep blocks (it is killed during it).
         first = spawn("first", vapi(tmp_path, server, start="start", inputs={"poll_interval": 600.0}, clock={"offset": 0.0, "sleep": "block"}), VAPI_ENV)
         assert first.wait_for("sleep")["seconds"] == pytest.approx(600.0, abs=1.0)
+        began = time.monotonic()  # the wake-up time (now + 600 s) was recorded just before
         first.kill()
         # The second worker starts 4 minutes later by its clock; its sleeps return at once.
         second = spawn("second", vapi(tmp_path, server, start=False, clock={"offset": 240.0, "sleep": "skip"}), VAPI_ENV)
         resumed = second.wait_for("sleep")["seconds"]
+        taken = time.monotonic() - began
         outcome = second.outcome()
     finally:
         server.stop()
-    assert 330.0 <= resumed <= 360.0, resumed  # 600 s - 240 s - the real seconds the test took
+    # 600 s - the 240 s the second worker's clock is ahead - the real seconds in between
+    assert resumed == pytest.approx(360.0 - taken, abs=2.0), (resumed, taken)
     assert [e["event"] for e in second.events].count("sleep") == 1
     assert outcome == {"event": "result", "outputs": VAPI_OUTPUTS}, outcome
     server.assert_done()
