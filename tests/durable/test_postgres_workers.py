@@ -1,0 +1,61 @@
+"""Two worker processes on one PostgreSQL system database drain one queue of 1,000 Vapi outbound-call
+workflows against a loopback mock: each workflow completes exactly once, and enqueueing an id twice
+(before or after it ran) starts one workflow (issue 16)."""
+
+from __future__ import annotations
+
+from tests.durable.pg_harness import Workers, decode, enqueue, query, queue_args, statuses, wait_drained
+from tests.durable.pg_mock import VapiMock
+from tests.durable.pg_worker import inputs
+from tests.durable.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
+
+COUNT = 1000
+TWICE = 25
+
+
+def test_two_workers_drain_one_queue_each_workflow_once(postgres_url: str) -> None:  # noqa: F811
+    with VapiMock(polls=2) as mock:
+        common = queue_args(postgres_url, mock.url, concurrency=40, polling=0.05)
+        enqueued = enqueue(common, count=COUNT, twice=TWICE)
+        # The first TWICE ids were enqueued a second time at once: the same workflows came back.
+        assert enqueued["again_ids"] == enqueued["first_ids"] == [f"wf-{i}" for i in range(TWICE)]
+        assert statuses(postgres_url) == {"ENQUEUED": COUNT}, "enqueueing an id twice made a second row"
+        assert mock.requests == 0, "the enqueuer dequeued work (it listens to no queue)"
+
+        with Workers(common, 2) as workers:
+            wait_drained(postgres_url, workers, COUNT, timeout=240)
+            # Enqueue finished ids again while the workers still poll: they come back, nothing runs.
+            again = enqueue(common, count=TWICE, twice=TWICE)
+            assert again["again_ids"] == again["first_ids"] == [f"wf-{i}" for i in range(TWICE)]
+            results = workers.stop()
+
+        # Exactly one create per workflow, and every other exchange once per workflow.
+        assert dict(mock.creates) == {inputs(i)["customer_number"]: 1 for i in range(COUNT)}
+        assert dict(mock.by_route) == {
+            "POST /assistant": COUNT, "POST /phone-number": COUNT, "POST /call": COUNT, "GET /call/{id}": 2 * COUNT,
+        }
+        assert mock.unauthorized == 0
+
+    assert statuses(postgres_url) == {"SUCCESS": COUNT}
+    # Both workers took part, and between them ran each workflow once (a workflow re-run in the other worker
+    # would be counted by both).
+    by_executor = dict(query(postgres_url, "SELECT executor_id, count(*) FROM dbos.workflow_status GROUP BY executor_id"))
+    assert set(by_executor) == {"worker-0", "worker-1"}, by_executor
+    assert all(n > 0 for n in by_executor.values()), by_executor
+    finished = {r["executor_id"]: r["finished"] for r in results}
+    assert finished == by_executor, (finished, by_executor)
+    assert sum(finished.values()) == COUNT
+    # Each workflow recorded one create step; no workflow was recovered (attempts stay 1).
+    per_workflow = query(
+        postgres_url,
+        "SELECT workflow_uuid, count(*) FILTER (WHERE function_name = 'POST /call') FROM dbos.operation_outputs GROUP BY 1",
+    )
+    assert len(per_workflow) == COUNT and {n for _, n in per_workflow} == {1}
+    assert query(postgres_url, "SELECT max(recovery_attempts) FROM dbos.workflow_status") == [(1,)]
+    # The outputs are the workflow's: the call ended, one per customer.
+    outputs = {wid: decode(out, how) for wid, out, how in query(
+        postgres_url, "SELECT o.workflow_uuid, o.output, s.serialization FROM dbos.workflow_output o JOIN dbos.workflow_status s USING (workflow_uuid)"
+    )}
+    assert len(outputs) == COUNT
+    assert {(out["callStatus"], out["endedReason"]) for out in outputs.values()} == {("ended", "customer-ended-call")}
+    assert len({out["callId"] for out in outputs.values()}) == COUNT
