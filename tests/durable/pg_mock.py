@@ -8,7 +8,8 @@ request needing ``Authorization: Bearer <token>``.  A workflow is known by the `
 its ``POST /call`` (the tests give each workflow its own).  Counters:
 
 - ``creates``: ``POST /call`` requests per customer number (exactly one per workflow is the point);
-- ``create_times``: the monotonic time of every ``POST /call``;
+- ``create_times``: when each ``POST /call`` arrived (``time.time()``: the host's clock, which PostgreSQL
+  on 127.0.0.1 shares, so it compares with DBOS's ``started_at_epoch_ms``), by customer number;
 - ``in_flight`` / ``max_in_flight``: exchanges being served right now / at most at once (each response is
   held ``delay`` seconds, so overlapping exchanges really overlap);
 - ``requests``, ``unauthorized``, ``by_route``.
@@ -39,7 +40,7 @@ class VapiMock:
         self.numbers: dict[str, str] = {}
         self.calls: dict[str, list[Any]] = {}
         self.creates: Counter[str] = Counter()
-        self.create_times: list[float] = []
+        self.create_times: dict[str, float] = {}
         self.in_flight = 0
         self.max_in_flight = 0
         self.requests = 0
@@ -133,7 +134,7 @@ class VapiMock:
                 if payload.get("phoneNumberId") is not None and self.numbers.get(payload["phoneNumberId"]) != payload.get("assistantId"):
                     return _json(400, {"message": ["phoneNumberId must be bound to assistantId"], "statusCode": 400})
                 self.creates[customer["number"]] += 1
-                self.create_times.append(time.monotonic())
+                self.create_times.setdefault(customer["number"], time.time())
                 ident = self._next_id("call")
                 call = {
                     "id": ident, "orgId": ORG_ID, "type": "outboundPhoneCall", "status": "queued", "name": payload.get("name"),
