@@ -10,13 +10,11 @@ the queue with ``--concurrency`` / ``--worker-concurrency`` / ``--rate`` / ``--p
 ``enqueue`` listens to no queue (it only writes rows), enqueues workflows ``<prefix>-<i>`` for i < N (inputs
 derived from i; the customer number is unique per workflow), then enqueues the first K ids again and checks
 that each gives back the same workflow; it prints one JSON line and exits.  ``work`` dequeues until its stdin
-closes, prints ``READY`` once launched, then, at the end, one JSON line: its executor id, the workflows it
-finished and its peak RSS.
+closes, prints ``READY`` once launched, then, at the end, one JSON line: its executor id, the requests it
+really sent by route (a checkpointed exchange answered from the database is not sent), its peak RSS and CPU.
 
-The workflow is the Vapi outbound call of ``generated/vapi``: ``--app handwritten`` (the default until
-generated/vapi/durable.py exists) wraps the plain sync function in a DBOS workflow right here, the shape the
-issue-16 plan gives durable.py (every HTTP exchange a DBOS step, ``sleep=DBOS.sleep``, the token from
-``VAPI_API_TOKEN``, never a workflow argument).
+The workflow is the Vapi outbound call of generated/vapi/durable.py (``enqueue_assistant_phone_outbound_call``),
+its servers and transport set with ``durable.configure``, the token from ``VAPI_API_TOKEN``.
 """
 
 from __future__ import annotations
@@ -36,13 +34,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from dbos import DBOS, SetWorkflowID  # noqa: E402
+from dbos import DBOS  # noqa: E402
 
-from generated.vapi import workflows  # noqa: E402
-
-QUEUE_NAME = "vapi"
-_finished = 0
-_finished_lock = threading.Lock()
+from generated.vapi import durable, workflows  # noqa: E402
 
 
 def inputs(i: int) -> dict[str, str]:
@@ -55,59 +49,26 @@ def inputs(i: int) -> dict[str, str]:
     }
 
 
-class _StepTransport(httpx.BaseTransport):
-    """Every exchange a DBOS step: on recovery a completed exchange returns its checkpointed response."""
+class _CountingTransport(httpx.BaseTransport):
+    """What this worker really sent (not answered from a checkpoint), by route."""
 
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport(limits=httpx.Limits(max_connections=200, max_keepalive_connections=200))
+        self.sent: dict[str, int] = {}
+        self.lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        def exchange() -> dict[str, Any]:
-            response = self.inner.handle_request(request)
-            try:
-                content = response.read()
-            finally:
-                response.close()
-            keep = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in ("set-cookie", "authorization")]
-            return {"status": response.status_code, "headers": keep, "body": content.decode("latin-1")}
-
-        recorded = DBOS.run_step({"name": f"{request.method} {request.url.path}"}, exchange)
-        return httpx.Response(recorded["status"], headers=recorded["headers"], content=recorded["body"].encode("latin-1"), request=request)
+        route = f"{request.method} {'/call/{id}' if request.url.path.startswith('/call/') else request.url.path}"
+        with self.lock:
+            self.sent[route] = self.sent.get(route, 0) + 1
+        return self.inner.handle_request(request)
 
 
-_client: httpx.Client | None = None
+_transport = _CountingTransport()
 
 
-def _http(base_url: str) -> httpx.Client:
-    global _client
-    if _client is None:
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-        _client = httpx.Client(transport=_StepTransport(httpx.HTTPTransport(limits=limits)), base_url=base_url)
-    return _client
-
-
-@DBOS.workflow(name="assistant_phone_outbound_call")
-def handwritten_workflow(base_url: str, name: str, first_message: str, system_prompt: str, customer_number: str) -> dict[str, Any]:
-    outputs = workflows.assistant_phone_outbound_call(
-        api_token=os.environ["VAPI_API_TOKEN"],
-        name=name,
-        first_message=first_message,
-        system_prompt=system_prompt,
-        customer_number=customer_number,
-        client=_http(base_url),
-        servers={k: base_url for k in workflows.SERVERS},
-        poll_interval=0.01,
-        sleep=DBOS.sleep,
-    )
-    global _finished
-    with _finished_lock:
-        _finished += 1
-    return outputs.model_dump(by_alias=True)
-
-
-def enqueue(workflow_id: str, base_url: str, i: int) -> Any:
-    with SetWorkflowID(workflow_id):
-        return DBOS.enqueue_workflow(QUEUE_NAME, handwritten_workflow, base_url, **inputs(i))
+def enqueue(workflow_id: str, i: int) -> Any:
+    return durable.enqueue_assistant_phone_outbound_call(workflow_id, **inputs(i), poll_interval=0.01)
 
 
 def launch(args: argparse.Namespace, *, listen: bool) -> None:
@@ -123,14 +84,19 @@ def launch(args: argparse.Namespace, *, listen: bool) -> None:
     if not listen:
         DBOS.listen_queues([])
     DBOS.launch()
-    DBOS.register_queue(
-        QUEUE_NAME,
-        concurrency=args.concurrency,
-        worker_concurrency=args.worker_concurrency,
-        limiter={"limit": args.rate, "period": 1.0} if args.rate else None,
-        polling_interval_sec=args.polling,
-        on_conflict="always_update",
-    )
+    durable.configure(servers={source: args.mock_url for source in workflows.SERVERS}, transport=_transport)
+    if not listen:
+        # durable.queue() registers the queue with the limits of the spec's config (vapi: 10 at once, 5 per
+        # second); the tests and the benchmark set their own through DBOS's API, as an operator would.
+        durable.queue()
+        DBOS.register_queue(
+            durable.QUEUE_NAME,
+            global_concurrency=args.concurrency,
+            worker_concurrency=args.worker_concurrency,
+            limiter={"limit": args.rate, "period": 1.0} if args.rate else None,
+            polling_interval_sec=args.polling,
+            on_conflict="always_update",
+        )
 
 
 def main() -> None:
@@ -138,7 +104,7 @@ def main() -> None:
     parser.add_argument("mode", choices=("enqueue", "work"))
     parser.add_argument("--db", required=True)
     parser.add_argument("--executor-id", required=True)
-    parser.add_argument("--mock-url", default="http://127.0.0.1:9")
+    parser.add_argument("--mock-url", required=True)
     parser.add_argument("--count", type=int, default=0)
     parser.add_argument("--start", type=int, default=0)
     parser.add_argument("--prefix", default="wf")
@@ -154,21 +120,22 @@ def main() -> None:
         began = time.perf_counter()
         first = {}
         for i in range(args.start, args.start + args.count):
-            handle = enqueue(f"{args.prefix}-{i}", args.mock_url, i)
+            handle = enqueue(f"{args.prefix}-{i}", i)
             if i - args.start < args.twice:
                 first[handle.get_workflow_id()] = i
         enqueued = time.perf_counter() - began
-        again = [enqueue(wid, args.mock_url, i).get_workflow_id() for wid, i in first.items()]
+        again = [enqueue(wid, i).get_workflow_id() for wid, i in first.items()]
         print(json.dumps({"enqueued": args.count, "seconds": enqueued, "again_ids": again, "first_ids": list(first)}), flush=True)
         DBOS.destroy()
         return
     launch(args, listen=True)
     print("READY", flush=True)
     sys.stdin.read()  # until the parent closes our stdin
-    with _finished_lock:
-        finished = _finished
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"executor_id": args.executor_id, "finished": finished, "peak_rss_kb": peak_kb}), flush=True)
+    with _transport.lock:
+        sent = dict(_transport.sent)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"executor_id": args.executor_id, "sent": sent, "peak_rss_kb": usage.ru_maxrss,
+                      "cpu_seconds": usage.ru_utime + usage.ru_stime}), flush=True)
     DBOS.destroy(workflow_completion_timeout_sec=5)
 
 
