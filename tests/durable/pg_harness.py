@@ -53,12 +53,13 @@ def queue_args(db: str, mock_url: str, *, concurrency: int | None = None, worker
     return args
 
 
-def enqueue(common: Sequence[str], *, count: int, start: int = 0, twice: int = 0, prefix: str = "wf", timeout: float = 300.0) -> dict[str, Any]:
+def enqueue(common: Sequence[str], *, count: int, start: int = 0, twice: int = 0, prefix: str = "wf", timeout: float = 300.0,
+            token: str = TOKEN) -> dict[str, Any]:
     """Enqueue workflows <prefix>-<start>..<start+count-1> from a process that dequeues nothing."""
     proc = subprocess.run(
         [PY, str(WORKER), "enqueue", "--executor-id", f"enqueuer-{start}", "--count", str(count), "--start", str(start),
          "--twice", str(twice), "--prefix", prefix, *common],
-        env=worker_env(), capture_output=True, text=True, timeout=timeout, check=False,
+        env=worker_env(token), capture_output=True, text=True, timeout=timeout, check=False,
     )
     if proc.returncode != 0:
         raise HarnessError(f"enqueuer failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
@@ -69,7 +70,7 @@ def enqueue(common: Sequence[str], *, count: int, start: int = 0, twice: int = 0
 class Workers:
     """``n`` worker processes (executor ids ``worker-0``..), started together, stopped by closing stdin."""
 
-    def __init__(self, common: Sequence[str], n: int, *, launch_timeout: float = 120.0) -> None:
+    def __init__(self, common: Sequence[str], n: int, *, launch_timeout: float = 120.0, token: str = TOKEN) -> None:
         self.procs: list[subprocess.Popen[str]] = []
         self.results: list[dict[str, Any]] = []
         self.stderr: list[str] = []
@@ -80,7 +81,7 @@ class Workers:
             self._logs.append(log)
             self.procs.append(subprocess.Popen(
                 [PY, str(WORKER), "work", "--executor-id", f"worker-{k}", *common],
-                env=worker_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                env=worker_env(token), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
             ))
         # A worker that hangs before READY is killed, so that the readline below returns (EOF).
         timer = threading.Timer(launch_timeout, lambda: [p.kill() for p in self.procs])

@@ -145,6 +145,7 @@ class PostgresServer:
         self.root: Path | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         self.timings: dict[str, float] = {}
+        self.bin_version = ""
 
     @property
     def url(self) -> str:
@@ -167,6 +168,7 @@ class PostgresServer:
         began = time.perf_counter()
         bin_dir = install()
         self.timings["install"] = time.perf_counter() - began
+        self.bin_version = bin_dir.parent.name
         # Not under pytest's tmp_path: for root that is a 0700 directory the postgres user cannot enter.
         self.root = Path(tempfile.mkdtemp(prefix="arazzo-pg-"))
         as_user = self._as_user()
