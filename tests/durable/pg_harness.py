@@ -166,3 +166,24 @@ def decode(value: str | None, serialization: str | None) -> Any:
 def query(db: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     with psycopg.connect(db) as conn:
         return [tuple(row) for row in conn.execute(sql, params).fetchall()]  # type: ignore[call-overload]
+
+
+def assert_no_secret(db: str, secrets: tuple[str, ...]) -> int:
+    """Fail if any cell of any table of the ``dbos`` schema holds a secret (as text, in base64, or inside
+    a base64 pickle: tests/durable/harness.py's decodings); return how many cells were read."""
+    from tests.durable.harness import _decodings
+
+    cells = 0
+    with psycopg.connect(db) as conn:
+        tables = [t for (t,) in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'dbos'")]
+        for table in tables:
+            cursor = conn.execute(f'SELECT * FROM dbos."{table}"')
+            names = [d.name for d in cursor.description or ()]
+            for row in cursor:
+                for name, value in zip(names, row):
+                    cells += 1
+                    for data in _decodings(value):
+                        for secret in secrets:
+                            assert secret.encode() not in data, f"the secret {secret[:4]}... is in dbos.{table}.{name}"
+    assert cells, "the dbos schema holds no rows"
+    return cells

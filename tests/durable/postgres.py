@@ -240,20 +240,33 @@ class PostgresServer:
         self.stop()
 
 
+_shared: list[PostgresServer] = []  # the one server of this pytest session
+_users = [0]
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server on 127.0.0.1 for the whole session (see the module docstring)."""
-    server = PostgresServer()
+    """A PostgreSQL server on 127.0.0.1 for the whole session (see the module docstring).
+
+    Each test module that imports this fixture gets a fixture definition of its own; they share one
+    server, which the last of them stops at the end of the session.
+    """
+    if not _shared:
+        server = PostgresServer()
+        try:
+            server.start()
+        except PostgresError as error:
+            server.stop()
+            pytest.fail(f"PostgreSQL for the durable tests: {error}", pytrace=False)
+        TIMINGS.update(server.timings)
+        _shared.append(server)
+    _users[0] += 1
     try:
-        server.start()
-    except PostgresError as error:
-        server.stop()
-        pytest.fail(f"PostgreSQL for the durable tests: {error}", pytrace=False)
-    TIMINGS.update(server.timings)
-    try:
-        yield server
+        yield _shared[0]
     finally:
-        server.stop()
+        _users[0] -= 1
+        if _users[0] == 0:
+            _shared.pop().stop()
 
 
 _databases = itertools.count(1)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.durable.pg_harness import Workers, decode, enqueue, query, queue_args, statuses, wait_drained
-from tests.durable.pg_mock import VapiMock
+from tests.durable.pg_harness import Workers, assert_no_secret, decode, enqueue, query, queue_args, statuses, wait_drained
+from tests.durable.pg_mock import TOKEN, VapiMock
 from tests.durable.pg_worker import inputs
 from tests.durable.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
@@ -63,3 +63,5 @@ def test_two_workers_drain_one_queue_each_workflow_once(postgres_url: str) -> No
     assert len(outputs) == COUNT
     assert {(out.call_status, out.ended_reason) for out in outputs.values()} == {("ended", "customer-ended-call")}
     assert len({out.call_id for out in outputs.values()}) == COUNT
+    # The token reached the mock on every request, and no row of the system database holds it.
+    assert assert_no_secret(postgres_url, (TOKEN,)) > 10 * COUNT
