@@ -26,9 +26,9 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 @dataclass(frozen=True)
 class SecretInput:
     name: str  # Python argument name of the plain function
-    original: str  # name in the Arazzo inputs schema
+    original: str  # Python literal: the name in the Arazzo inputs schema
     env: str  # environment variable the default credentials provider reads
-    required: bool  # the plain function has no default for it
+    default: str | None  # Python source of the plain function's default; None when required
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class DurableWorkflow:
     outputs_class: str
     inputs: tuple[InputParam, ...]  # the non-secret inputs: the workflow's arguments
     secrets: tuple[SecretInput, ...]
+    id_param: str  # the name of start_/enqueue_'s workflow id argument (no input takes it)
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,12 @@ class DurablePlan:
     rate_limit: tuple[int, float] | None  # (limit, period in seconds)
     key_headers: tuple[str, ...]  # Python literals, lower case: request headers that carry an idempotency key
     idempotency_keys: bool  # the plain functions take ``idempotency_key``
-    typing_imports: tuple[str, ...]
+    credentials: tuple[tuple[str, str], ...]  # (secret input's Python name, environment variable), each once
+    typing_imports: tuple[str, ...]  # sorted, Any included (the glue uses it)
     imports_models: bool
     workflows: tuple[DurableWorkflow, ...]
     exports: tuple[str, ...]
+    outputs_imports: tuple[str, ...]  # the Outputs classes, sorted (as isort orders them)
 
 
 def durable_plan(plan: ModulePlan, options: Durable, idempotency_header: str | None) -> DurablePlan:
@@ -62,7 +65,7 @@ def durable_plan(plan: ModulePlan, options: Durable, idempotency_header: str | N
     workflows: list[DurableWorkflow] = []
     used_types: set[str] = set()
     for wf in plan.workflows:
-        secrets = tuple(SecretInput(p.name, p.original, f"{prefix}_{p.name.upper()}", p.default is None) for p in wf.inputs if p.secret)
+        secrets = tuple(SecretInput(p.name, py_str(p.original), f"{prefix}_{p.name.upper()}", p.default) for p in wf.inputs if p.secret)
         inputs = tuple(p for p in wf.inputs if not p.secret)
         for param in inputs:
             used_types.update(_WORD.findall(param.type_text))
@@ -76,6 +79,7 @@ def durable_plan(plan: ModulePlan, options: Durable, idempotency_header: str | N
                 outputs_class=wf.outputs_class,
                 inputs=inputs,
                 secrets=secrets,
+                id_param=_free("workflow_id", {p.name for p in inputs}),
             )
         )
     headers = {_IDEMPOTENCY_HEADER}
@@ -92,11 +96,19 @@ def durable_plan(plan: ModulePlan, options: Durable, idempotency_header: str | N
         rate_limit=_rate_limit(options.rate),
         key_headers=tuple(py_str(h) for h in sorted(headers)),
         idempotency_keys=plan.idempotency_keys,
-        typing_imports=tuple(name for name in plan.typing_imports if name in used_types and name != "Any"),
+        credentials=tuple(sorted({(s.name, s.env) for dw in workflows for s in dw.secrets})),
+        typing_imports=tuple(sorted({"Any", *(name for name in plan.typing_imports if name in used_types)})),
         imports_models="models" in used_types and plan.imports_models,
         workflows=tuple(workflows),
         exports=tuple(sorted(exports)),
+        outputs_imports=tuple(sorted({dw.outputs_class for dw in workflows})),
     )
+
+
+def _free(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name += "_"
+    return name
 
 
 def _rate_limit(rate: float | None) -> tuple[int, float] | None:

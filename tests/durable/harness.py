@@ -33,7 +33,12 @@ TIMEOUT = 60.0
 
 
 def serve(name: str) -> ReplayServer:
-    server = ReplayServer(Cassette.load(CASSETTES / f"{name}.yaml"))
+    """A started replay server for tests/durable/cassettes/<name>.yaml, or for a
+    cassette of tests/cassettes (``"vapi/happy_path"``)."""
+    path = CASSETTES / f"{name}.yaml"
+    if not path.is_file():
+        path = ROOT / "tests" / "cassettes" / f"{name}.yaml"
+    server = ReplayServer(Cassette.load(path))
     server.start()
     return server
 
@@ -141,13 +146,18 @@ def _decodings(value: object) -> list[bytes]:
     return found
 
 
-def assert_no_secret(db: Path, secrets: tuple[str, ...]) -> int:
+def assert_no_secret(db: Path, secrets: tuple[str, ...], visible: str) -> int:
     """Fail if any cell of the database holds a secret (as text, in base64, or inside a
-    base64 pickle); return how many cells were read."""
+    base64 pickle); return how many cells were read.  ``visible`` is a value the run
+    did record (a response's id): the scan must find it, so it does see inside the
+    pickled step outputs."""
     cells = rows(db)
     assert cells, f"{db} holds no rows"
+    seen = False
     for table, column, value in cells:
         for data in _decodings(value):
+            seen = seen or visible.encode("utf-8") in data
             for secret in secrets:
                 assert secret.encode("utf-8") not in data, f"the secret {secret[:4]}... is in {table}.{column}"
+    assert seen, f"{visible!r} is in no cell: the scan does not see the recorded steps"
     return len(cells)

@@ -17,7 +17,6 @@ on a SQLite system database, a loopback replay server that verifies every reques
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from arazzo_codegen.config import Durable
 from arazzo_codegen.pipeline import Job, build
 from arazzo_codegen.write import write_package
 
-from tests.durable.harness import ROOT, Worker, assert_no_secret, serve, wait_until
+from tests.durable.harness import ROOT, assert_no_secret, serve, wait_until
 from tests.replay import ReplayServer
 
 VAPI_TOKEN = "vapi-secret-token-123"
@@ -48,22 +47,7 @@ SHOP_KEY = "shop-key-456"
 ORDERS_SPEC = ROOT / "tests" / "durable" / "specs" / "orders.arazzo.yaml"
 
 
-@pytest.fixture
-def spawn(tmp_path: Path) -> Iterator[Any]:
-    """``spawn(label, spec, env)`` starts a worker; all are killed (if still running) at teardown."""
-    started: list[Worker] = []
-
-    def start(label: str, spec: dict[str, Any], env: dict[str, str]) -> Worker:
-        worker = Worker(tmp_path, label, spec, env)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.close()
-
-
-def vapi(tmp_path: Path, server: ReplayServer, *, start: bool, workflow_id: str = "campaign-1:row-7", **options: Any) -> dict[str, Any]:
+def vapi(tmp_path: Path, server: ReplayServer, *, start: str | bool, workflow_id: str = "campaign-1:row-7", **options: Any) -> dict[str, Any]:
     url = server.url
     return {
         "db": str(tmp_path / "dbos.sqlite"),
@@ -92,7 +76,7 @@ def gets(server: ReplayServer) -> int:
 def test_killed_mid_poll_a_new_worker_finishes_with_one_create(tmp_path: Path, spawn: Any) -> None:
     server = serve("vapi_poll")
     try:
-        first = spawn("first", vapi(tmp_path, server, start=True, inputs={"poll_interval": 0.3}), VAPI_ENV)
+        first = spawn("first", vapi(tmp_path, server, start="start", inputs={"poll_interval": 0.3}), VAPI_ENV)
         wait_until(lambda: gets(server) >= 2, "the second poll")
         first.kill()
         seen = len(server.requests)
@@ -104,13 +88,13 @@ def test_killed_mid_poll_a_new_worker_finishes_with_one_create(tmp_path: Path, s
     server.assert_done()  # every request matched the cassette, every interaction used
     assert posts(server) == ["/assistant", "/phone-number", "/call"]  # each create exactly once
     assert len(server.requests) > seen  # the new worker did poll: the run was cut mid-loop
-    assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,))
+    assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,), "asst_1")
 
 
 def test_killed_between_the_create_post_and_its_answer_the_post_is_not_sent_again(tmp_path: Path, spawn: Any) -> None:
     server = serve("vapi_create_hangs")
     try:
-        first = spawn("first", vapi(tmp_path, server, start=True), VAPI_ENV)
+        first = spawn("first", vapi(tmp_path, server, start="start"), VAPI_ENV)
         wait_until(lambda: "/call" in posts(server), "POST /call at the server")
         first.kill()  # the server holds its answer: the outcome was never recorded
         second = spawn("second", vapi(tmp_path, server, start=False), VAPI_ENV)
@@ -122,7 +106,7 @@ def test_killed_between_the_create_post_and_its_answer_the_post_is_not_sent_agai
     assert "POST /call may have been sent before the crash and has no idempotency key; not sending it again" in outcome["message"]
     assert outcome["status"] == "ERROR"
     assert posts(server) == ["/assistant", "/phone-number", "/call"]  # exactly one create
-    assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,))
+    assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,), "asst_1")
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +125,7 @@ def test_a_keyed_create_is_sent_again_with_the_same_key_and_the_run_finishes(tmp
     server = serve("orders_create_hangs")
     workflow_id = "order-42"
 
-    def spec(start: bool) -> dict[str, Any]:
+    def spec(start: str | bool) -> dict[str, Any]:
         return {
             "db": str(tmp_path / "dbos.sqlite"),
             "path": str(orders_dir),
@@ -155,7 +139,7 @@ def test_a_keyed_create_is_sent_again_with_the_same_key_and_the_run_finishes(tmp
 
     env = {"DURABLE_ORDERS_API_KEY": SHOP_KEY}
     try:
-        first = spawn("first", spec(True), env)
+        first = spawn("first", spec("start"), env)
         wait_until(lambda: posts(server) == ["/orders"], "POST /orders at the server")
         first.kill()
         second = spawn("second", spec(False), env)
@@ -167,14 +151,14 @@ def test_a_keyed_create_is_sent_again_with_the_same_key_and_the_run_finishes(tmp
     keys = [r.headers.get("idempotency-key") for r in server.requests if r.method == "POST"]
     expected = "dbos-" + hashlib.sha256(workflow_id.encode()).hexdigest()[:32] + ":place-order:createOrder"
     assert keys == [expected, expected]  # re-sent once, with the same key (from the workflow id)
-    assert_no_secret(tmp_path / "dbos.sqlite", (SHOP_KEY,))
+    assert_no_secret(tmp_path / "dbos.sqlite", (SHOP_KEY,), "ord_1")
 
 
 def test_a_ten_minute_poll_delay_is_not_slept_and_a_crash_during_it_resumes_with_what_is_left(tmp_path: Path, spawn: Any) -> None:
     server = serve("vapi_long_poll")
     try:
         # The first worker's clock is real; its sleep blocks (it is killed during it).
-        first = spawn("first", vapi(tmp_path, server, start=True, inputs={"poll_interval": 600.0}, clock={"offset": 0.0, "sleep": "block"}), VAPI_ENV)
+        first = spawn("first", vapi(tmp_path, server, start="start", inputs={"poll_interval": 600.0}, clock={"offset": 0.0, "sleep": "block"}), VAPI_ENV)
         assert first.wait_for("sleep")["seconds"] == pytest.approx(600.0, abs=1.0)
         first.kill()
         # The second worker starts 4 minutes later by its clock; its sleeps return at once.
@@ -188,4 +172,24 @@ def test_a_ten_minute_poll_delay_is_not_slept_and_a_crash_during_it_resumes_with
     assert outcome == {"event": "result", "outputs": VAPI_OUTPUTS}, outcome
     server.assert_done()
     assert posts(server) == ["/assistant", "/phone-number", "/call"] and gets(server) == 2
-    assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,))
+    assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,), "asst_1")
+
+
+def test_no_secret_in_any_row_of_the_database(tmp_path: Path, spawn: Any) -> None:
+    # A run whose responses carry the token (a Set-Cookie, an echoing header) and a run
+    # that fails (its StepFailed, with the response body, is recorded), in one database.
+    ok, failing = serve("vapi_poll"), serve("vapi/create_call_400")
+    try:
+        first = spawn("ok", vapi(tmp_path, ok, start="start", workflow_id="row-1", inputs={"poll_interval": 0.01}), VAPI_ENV)
+        assert first.outcome()["event"] == "result"
+        second = spawn("failing", vapi(tmp_path, failing, start="start", workflow_id="row-2"), VAPI_ENV)
+        outcome = second.outcome()
+    finally:
+        ok.stop()
+        failing.stop()
+    assert outcome["type"] == "StepFailed" and "HTTP 400" in outcome["message"], outcome
+    ok.assert_done()
+    failing.assert_done()
+    assert ok.requests[0].headers["authorization"] == f"Bearer {VAPI_TOKEN}"  # the token was used
+    cells = assert_no_secret(tmp_path / "dbos.sqlite", (VAPI_TOKEN,), "asst_1")
+    assert cells > 100

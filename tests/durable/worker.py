@@ -9,8 +9,10 @@ starts one workflow, and prints what happens as JSON lines on stdout:
 
 Usage: ``python worker.py '<json>'`` with keys ``db`` (SQLite file), ``path`` (the
 directory holding the generated package), ``package``, ``workflow`` (function name),
-``workflow_id``, ``start`` (start it, else only wait for it: recovery runs it),
-``inputs``, ``servers`` and ``clock``.
+``workflow_id``, ``start`` (``"start"`` it in this process, ``"enqueue"`` it twice
+under the same id on the package's queue, or ``false``: only wait for it, recovery
+runs it), ``inputs``, ``servers``, ``cancel_after`` (seconds: then cancel it) and
+``clock``.
 
 ``clock`` (optional) is a test clock injected into DBOS's durable sleep: DBOS.sleep
 records ``time.time() + seconds`` as the wake time, then ``time.sleep``s what is left;
@@ -88,8 +90,15 @@ def main(spec: dict[str, Any]) -> int:
     DBOS.launch()
     emit("launched")
     workflow_id = spec["workflow_id"]
-    if spec["start"]:
+    if spec["start"] == "start":
         getattr(durable, f"start_{spec['workflow']}")(workflow_id, **spec["inputs"])
+    elif spec["start"] == "enqueue":
+        enqueue = getattr(durable, f"enqueue_{spec['workflow']}")
+        handles = [enqueue(workflow_id, **spec["inputs"]) for _ in range(2)]
+        emit("enqueued", ids=[h.workflow_id for h in handles], queue=durable.queue().name)
+    if spec.get("cancel_after"):
+        time.sleep(spec["cancel_after"])
+        durable.cancel(workflow_id)
     try:
         outputs = durable.result(workflow_id)
     except Exception as exc:  # noqa: BLE001 (the workflow's recorded error, whatever it is)
