@@ -168,12 +168,14 @@ def query(db: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in conn.execute(sql, params).fetchall()]  # type: ignore[call-overload]
 
 
-def assert_no_secret(db: str, secrets: tuple[str, ...]) -> int:
+def assert_no_secret(db: str, secrets: tuple[str, ...], visible: str) -> int:
     """Fail if any cell of any table of the ``dbos`` schema holds a secret (as text, in base64, or inside
-    a base64 pickle: tests/durable/harness.py's decodings); return how many cells were read."""
+    a base64 pickle: tests/durable/harness.py's decodings), or if ``visible`` (a value the workflows did
+    record, e.g. an input) is seen nowhere, which would mean the scan does not see into the cells;
+    return how many cells were read."""
     from tests.durable.harness import _decodings
 
-    cells = 0
+    cells, seen = 0, False
     with psycopg.connect(db) as conn:
         tables = [t for (t,) in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'dbos'")]
         for table in tables:
@@ -183,7 +185,9 @@ def assert_no_secret(db: str, secrets: tuple[str, ...]) -> int:
                 for name, value in zip(names, row):
                     cells += 1
                     for data in _decodings(value):
+                        seen = seen or visible.encode() in data
                         for secret in secrets:
                             assert secret.encode() not in data, f"the secret {secret[:4]}... is in dbos.{table}.{name}"
     assert cells, "the dbos schema holds no rows"
+    assert seen, f"{visible!r} was recorded but the scan saw it in no cell"
     return cells
