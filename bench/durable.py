@@ -171,7 +171,13 @@ def per_run(backend: str, db: str, mock: Mock, args: argparse.Namespace, pg_sess
 
 
 def scale(pg: Any, mock: Mock, args: argparse.Namespace) -> dict[str, Any]:
-    from tests.durable.pg_harness import Workers, enqueue, query, queue_args, wait_drained
+    from tests.durable.pg_harness import (
+        Workers,
+        enqueue,
+        query,
+        queue_args,
+        wait_drained,
+    )
 
     db = pg.database_url("durable_scale")
     common = queue_args(db, mock.url, concurrency=args.concurrency, worker_concurrency=args.worker_concurrency,
@@ -212,7 +218,7 @@ def scale(pg: Any, mock: Mock, args: argparse.Namespace) -> dict[str, Any]:
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
-    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
     return "\n".join([line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *(line(r) for r in rows)])
 
 
@@ -244,8 +250,8 @@ def main() -> int:
 
     from tests.durable.postgres import PostgresServer
 
-    out: list[str] = [f"# Durable workflows (DBOS) benchmark: {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}, "
-                      f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start", ""]
+    out: list[str] = [(f"# Durable workflows (DBOS) benchmark: {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}, "
+                      f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start"), ""]
     tmp = Path(tempfile.mkdtemp(prefix="durable-bench-"))
     mock = Mock()
     try:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
-import pickle
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import psycopg
 
@@ -77,7 +77,7 @@ class Workers:
         self._logs: list[Any] = []  # stderr to files: a full pipe would block a chatty worker
         self.launched_at = 0.0
         for k in range(n):
-            log = tempfile.TemporaryFile("w+")
+            log = tempfile.TemporaryFile("w+")  # noqa: SIM115  (closed in stop())
             self._logs.append(log)
             self.procs.append(subprocess.Popen(
                 [PY, str(WORKER), "work", "--executor-id", f"worker-{k}", *common],
@@ -122,7 +122,7 @@ class Workers:
         self.procs, self._logs = [], []
         return self.results
 
-    def __enter__(self) -> Workers:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

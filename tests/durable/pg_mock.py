@@ -22,7 +22,7 @@ import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 CREATED_AT = "2025-01-01T00:00:00.000Z"
 ORG_ID = "org-00000000-durable"
@@ -83,7 +83,7 @@ class VapiMock:
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-    def __enter__(self) -> VapiMock:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import sys
 import threading
@@ -33,10 +32,10 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-from dbos import DBOS  # noqa: E402
+import httpx
+from dbos import DBOS
 
-from generated.vapi import durable, workflows  # noqa: E402
+from generated.vapi import durable, workflows
 
 
 def inputs(i: int) -> dict[str, str]:

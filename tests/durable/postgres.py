@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 
@@ -164,7 +164,7 @@ class PostgresServer:
         user = _server_user()
         return {} if user is None else {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
 
-    def start(self) -> PostgresServer:
+    def start(self) -> Self:
         began = time.perf_counter()
         bin_dir = install()
         self.timings["install"] = time.perf_counter() - began
@@ -229,7 +229,7 @@ class PostgresServer:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
 
-    def __enter__(self) -> PostgresServer:
+    def __enter__(self) -> Self:
         try:
             return self.start()
         except BaseException:

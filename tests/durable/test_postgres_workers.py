@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.durable.pg_harness import Workers, assert_no_secret, decode, enqueue, query, queue_args, statuses, wait_drained
+from tests.durable.pg_harness import (
+    Workers,
+    assert_no_secret,
+    decode,
+    enqueue,
+    query,
+    queue_args,
+    statuses,
+    wait_drained,
+)
 from tests.durable.pg_mock import TOKEN, VapiMock
 from tests.durable.pg_worker import inputs
 from tests.durable.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)

@@ -10,10 +10,18 @@ database, and a loopback Vapi mock that watches what arrives (issue 16).
 
 from __future__ import annotations
 
-from tests.durable.pg_harness import Workers, enqueue, query, queue_args, statuses, wait_drained
+from tests.durable.pg_harness import (
+    Workers,
+    enqueue,
+    query,
+    queue_args,
+    statuses,
+    wait_drained,
+)
 from tests.durable.pg_mock import VapiMock
 from tests.durable.pg_worker import inputs
 from tests.durable.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
+
 
 def test_concurrency_limit_bounds_exchanges_in_flight(postgres_url: str) -> None:  # noqa: F811
     limit, count = 3, 30
