@@ -68,19 +68,21 @@ def enqueue(common: Sequence[str], *, count: int, start: int = 0, twice: int = 0
 
 
 class Workers:
-    """``n`` worker processes (executor ids ``worker-0``..), started together, stopped by closing stdin."""
+    """``n`` worker processes (executor ids ``worker-0``.., or the ids given), started together, stopped by
+    closing stdin (or killed with SIGKILL: :meth:`kill`)."""
 
-    def __init__(self, common: Sequence[str], n: int, *, launch_timeout: float = 120.0, token: str = TOKEN) -> None:
+    def __init__(self, common: Sequence[str], n: int | Sequence[str], *, launch_timeout: float = 120.0, token: str = TOKEN) -> None:
         self.procs: list[subprocess.Popen[str]] = []
         self.results: list[dict[str, Any]] = []
         self.stderr: list[str] = []
         self._logs: list[Any] = []  # stderr to files: a full pipe would block a chatty worker
         self.launched_at = 0.0
-        for k in range(n):
+        self.ids = [f"worker-{k}" for k in range(n)] if isinstance(n, int) else list(n)
+        for executor_id in self.ids:
             log = tempfile.TemporaryFile("w+")  # noqa: SIM115  (closed in stop())
             self._logs.append(log)
             self.procs.append(subprocess.Popen(
-                [PY, str(WORKER), "work", "--executor-id", f"worker-{k}", *common],
+                [PY, str(WORKER), "work", "--executor-id", executor_id, *common],
                 env=worker_env(token), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
             ))
         # A worker that hangs before READY is killed, so that the readline below returns (EOF).
@@ -105,6 +107,15 @@ class Workers:
                 self.stop()
                 raise HarnessError(f"a worker exited with {proc.returncode}:\n" + "\n".join(s[-3000:] for s in self.stderr))
 
+    def kill(self, executor_id: str) -> None:
+        """kill -9 that worker (it leaves its running workflows PENDING under its executor id)."""
+        k = self.ids.index(executor_id)
+        proc, log = self.procs.pop(k), self._logs.pop(k)
+        self.ids.pop(k)
+        proc.kill()
+        proc.communicate(timeout=30)
+        log.close()
+
     def stop(self, timeout: float = 60.0) -> list[dict[str, Any]]:
         self.results, self.stderr = [], []
         for proc, log in zip(self.procs, self._logs):
@@ -119,7 +130,7 @@ class Workers:
             lines = [line for line in out.splitlines() if line.startswith("{")]
             if lines:
                 self.results.append(json.loads(lines[-1]))
-        self.procs, self._logs = [], []
+        self.procs, self._logs, self.ids = [], [], []
         return self.results
 
     def __enter__(self) -> Self:
@@ -161,6 +172,22 @@ def decode(value: str | None, serialization: str | None) -> Any:
     if serialization in (None, "py_pickle"):
         return pickle.loads(base64.b64decode(value))
     return json.loads(value)
+
+
+def wait_terminal(db: str, workers: Sequence[Workers], total: int, *, timeout: float) -> dict[str, int]:
+    """Wait until ``total`` workflows exist and none is ENQUEUED or PENDING; return the statuses."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(db, autocommit=True) as conn:
+        while True:
+            rows = conn.execute("SELECT status, count(*) FROM dbos.workflow_status GROUP BY status").fetchall()
+            seen = {str(status): int(n) for status, n in rows}
+            if sum(seen.values()) >= total and not seen.get("ENQUEUED") and not seen.get("PENDING"):
+                return seen
+            for group in workers:
+                group.check_alive()
+            if time.monotonic() > deadline:
+                raise HarnessError(f"the workflows did not all finish within {timeout:.0f}s: {seen}")
+            time.sleep(0.25)
 
 
 def query(db: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:

@@ -4,6 +4,7 @@ workflows against a loopback mock: each workflow completes exactly once, and enq
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 from tests.durable.pg_harness import (
@@ -15,6 +16,7 @@ from tests.durable.pg_harness import (
     queue_args,
     statuses,
     wait_drained,
+    wait_terminal,
 )
 from tests.durable.pg_mock import TOKEN, VapiMock
 from tests.durable.pg_worker import inputs
@@ -75,3 +77,50 @@ def test_two_workers_drain_one_queue_each_workflow_once(postgres_url: str) -> No
     # The token reached the mock on every request, and no row of the system database holds it (a customer
     # number, a workflow input, is seen inside the pickles: the scan reads what DBOS recorded).
     assert assert_no_secret(postgres_url, (TOKEN,), inputs(COUNT - 1)["customer_number"]) > 10 * COUNT
+
+
+def test_a_killed_worker_restarted_under_its_id_recovers_without_a_second_create(postgres_url: str) -> None:  # noqa: F811
+    """kill -9 one of two workers with workflows in flight: they stay PENDING under its executor id until a
+    worker with that id launches and recovers them; no customer is ever called twice, and a workflow killed
+    between a POST and its checkpoint fails with StepFailed (Vapi's POSTs carry no idempotency key)."""
+    count = 150
+    with VapiMock(polls=3, delay=0.02) as mock:
+        common = queue_args(postgres_url, mock.url, concurrency=20, polling=0.05)
+        enqueue(common, count=count)
+        with Workers(common, 2) as workers:
+            deadline = time.monotonic() + 120
+            while not (len(mock.creates) >= 30 and _pending(postgres_url, "worker-0")):
+                workers.check_alive()
+                assert time.monotonic() < deadline, "worker-0 never had workflows in flight"
+                time.sleep(0.05)
+            workers.kill("worker-0")
+            orphans = _pending(postgres_url, "worker-0")
+            with Workers(common, ["worker-0"]) as restarted:  # the same executor id: DBOS recovers its PENDING
+                final = wait_terminal(postgres_url, [workers, restarted], count, timeout=180)
+                restarted.stop()
+            workers.stop()
+        creates = dict(mock.creates)
+    print(f"killed worker-0 with {len(orphans)} workflows in flight; after recovery: {final}")
+    assert orphans, "the kill left no workflow in flight"
+    assert max(creates.values()) == 1, "a customer was called twice"
+    rows = query(
+        postgres_url,
+        "SELECT s.workflow_uuid, s.status, s.recovery_attempts, o.output, o.error, s.serialization "
+        "FROM dbos.workflow_status s JOIN dbos.workflow_output o USING (workflow_uuid)",
+    )
+    assert len(rows) == count and set(final) <= {"SUCCESS", "ERROR"}, final
+    by_id = {wid: (status, attempts, decode(out, how), decode(err, how)) for wid, status, attempts, out, err, how in rows}
+    for wid in orphans:  # recovered: run again under the same id
+        assert by_id[wid][1] >= 2, (wid, by_id[wid])
+    for wid, (status, _, out, err) in by_id.items():
+        number = inputs(int(wid.split("-")[1]))["customer_number"]
+        if status == "SUCCESS":
+            assert creates.get(number) == 1 and out.call_status == "ended", (wid, out)
+        else:
+            assert wid in orphans, (wid, err)
+            assert type(err).__name__ == "StepFailed" and "may have been sent before the crash" in str(err.reason), (wid, err)
+    assert sum(1 for status, *_ in by_id.values() if status == "SUCCESS") >= count - len(orphans)
+
+
+def _pending(db: str, executor_id: str) -> set[str]:
+    return {wid for (wid,) in query(db, "SELECT workflow_uuid FROM dbos.workflow_status WHERE status = 'PENDING' AND executor_id = %s", executor_id)}
