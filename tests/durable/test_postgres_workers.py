@@ -100,7 +100,6 @@ def test_a_killed_worker_restarted_under_its_id_recovers_without_a_second_create
                 restarted.stop()
             workers.stop()
         creates = dict(mock.creates)
-    print(f"killed worker-0 with {len(orphans)} workflows in flight; after recovery: {final}")
     assert orphans, "the kill left no workflow in flight"
     assert max(creates.values()) == 1, "a customer was called twice"
     rows = query(
