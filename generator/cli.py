@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
                 metavar="NAME",
                 help="a header parameter name (any case) that, like Idempotency-Key, marks an operation as taking an idempotency key (overrides 'idempotency-header')",
             )
+            p.add_argument(
+                "--durable",
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help="also emit durable.py: every workflow as a DBOS workflow, with a queue (overrides 'durable'; --no-durable turns it off; needs the 'dbos' package at run time)",
+            )
         noise = p.add_mutually_exclusive_group()
         noise.add_argument("-q", "--quiet", action="store_true", help="print errors only")
         noise.add_argument("-v", "--verbose", action="store_true", help="also print timings, every file written, every package found current and the warnings it keeps")
@@ -168,6 +174,7 @@ def _overrides(args: argparse.Namespace) -> Overrides:
         line_length=getattr(args, "line_length", None),
         source_map=parse_source_map_option(args.source_map),
         idempotency_header=getattr(args, "idempotency_header", None),
+        durable=getattr(args, "durable", None),
     )
     check_overrides(overrides)
     return overrides

@@ -7,6 +7,7 @@ and the options.  Command-line options override it.
     poll-interval = 1.0        # default delay of goto loops that give none
     line-length = 88           # black line length of the generated code
     idempotency-header = "X-Idempotency-Token"  # also marks operations idempotency-keyed
+    durable = true             # also emit durable.py (DBOS); or { concurrency = 10, rate = 5 }
     source-map = { "https://example.com/api/" = "vendor/api" }  # URL prefix -> local folder
 
     [[tool.arazzo-codegen.specs]]
@@ -42,7 +43,16 @@ DEFAULT_POLL_INTERVAL = 1.0
 DEFAULT_LINE_LENGTH = 88
 LINE_LENGTH_RANGE = (40, 300)
 
-_OPTION_KEYS = {"out": "a string", "strict": "a boolean", "poll-interval": "a number", "line-length": "an integer", "idempotency-header": "a string"}
+_OPTION_KEYS = {
+    "out": "a string",
+    "strict": "a boolean",
+    "poll-interval": "a number",
+    "line-length": "an integer",
+    "idempotency-header": "a string",
+    "durable": "a boolean or a table { concurrency = N, rate = M }",
+}
+#: Keys of a ``durable = { ... }`` table: the limits of the package's DBOS queue.
+DURABLE_KEYS = {"concurrency": "a positive integer (workflows of the queue running at once, over all workers)", "rate": "a positive number (workflows the queue starts per second)"}
 #: RFC 9110 ``token`` characters: what an HTTP header name may be made of.
 _TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 TOP_KEYS = {**_OPTION_KEYS, "source-map": "a table of URL prefix = folder", "specs": "an array of tables ([[tool.arazzo-codegen.specs]])"}
@@ -58,6 +68,15 @@ WEBHOOK_KEYS = {
     "tolerance": "seconds a signature's timestamp may be off (stripe, standard-webhooks)",
 }
 SIGNATURE_SCHEMES = ("hmac-sha256", "stripe", "standard-webhooks")
+
+
+@dataclass(frozen=True)
+class Durable:
+    """The ``durable`` option: emit durable.py, whose DBOS queue has these limits
+    (None: no limit)."""
+
+    concurrency: int | None = None
+    rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,8 @@ class Job:
     idempotency_header: str | None = None
     #: ``webhooks``: (AsyncAPI source name, its (key, value) pairs sorted), sorted by name.
     webhooks: tuple[tuple[str, tuple[tuple[str, str | int], ...]], ...] = ()
+    #: Also emit durable.py (the workflows on DBOS) when set.
+    durable: Durable | None = None
 
     @property
     def package_dir(self) -> Path:
@@ -92,6 +113,8 @@ class Job:
             options["idempotency_header"] = self.idempotency_header
         if self.webhooks:
             options["webhooks"] = self.webhooks
+        if self.durable is not None:
+            options["durable"] = (self.durable.concurrency, self.durable.rate)
         return options
 
     def webhook_tables(self) -> dict[str, dict[str, str | int]]:
@@ -109,6 +132,7 @@ class Overrides:
     line_length: int | None = None
     source_map: tuple[tuple[str, str], ...] = ()  # --source-map PREFIX=DIR, DIR absolute
     idempotency_header: str | None = None
+    durable: bool | None = None  # --durable / --no-durable
 
 
 @dataclass(frozen=True)
@@ -197,7 +221,7 @@ def jobs_for_specs(specs: Sequence[str], config: Config | None, overrides: Overr
             raise UsageError(f"{spec}: no such file" if not path.exists() else f"{spec}: not a file")
         known = configured.get(Path(os.path.abspath(path)))
         if known is not None and package is None:
-            jobs.append(Job(path, known.package, known.out, known.strict, known.poll_interval, known.line_length, known.source_map, known.idempotency_header, known.webhooks))
+            jobs.append(Job(path, known.package, known.out, known.strict, known.poll_interval, known.line_length, known.source_map, known.idempotency_header, known.webhooks, known.durable))
             continue
         name = package if package is not None else package_name(path)
         _check_package(name, "--package" if package is not None else f"{spec}: the package name derived from the file name")
@@ -251,7 +275,21 @@ def _job(spec: Path, package: str, root: Path, overrides: Overrides, entry: Mapp
         source_map=merge_source_maps(_configured_map(section.get("source-map"), root), overrides.source_map),
         idempotency_header=_pick(overrides.idempotency_header, entry.get("idempotency-header"), section.get("idempotency-header")),
         webhooks=tuple((name, tuple(sorted(table.items()))) for name, table in sorted((entry.get("webhooks") or {}).items())),
+        durable=_durable(overrides.durable, _pick(entry.get("durable"), section.get("durable"))),
     )
+
+
+def _durable(override: bool | None, configured: Any) -> Durable | None:
+    """The ``durable`` option: ``--no-durable`` wins, then ``--durable`` (keeping the
+    configured limits), then the configuration (already checked by _check_durable)."""
+    if override is False:
+        return None
+    if isinstance(configured, dict):
+        rate = configured.get("rate")
+        return Durable(configured.get("concurrency"), None if rate is None else float(rate))
+    if override or configured is True:
+        return Durable()
+    return None
 
 
 def parse_source_map_option(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -320,6 +358,8 @@ def _check_table(table: Mapping[str, Any], allowed: Mapping[str, str], where: st
             _check_header_name(value, f"{where}: 'idempotency-header'")
         elif key == "webhooks":
             _check_webhooks(value, f"{where}: webhooks")
+        elif key == "durable" and isinstance(value, dict):
+            _check_durable(value, f"{where}: 'durable'")
         elif key in ("out", "spec") and not value.strip():
             raise UsageError(f"{where}: '{key}' must not be empty")
 
@@ -335,6 +375,8 @@ def _has_type(key: str, value: Any) -> bool:
         return isinstance(value, list)
     if key in ("source-map", "webhooks"):
         return isinstance(value, dict)
+    if key == "durable":
+        return isinstance(value, (bool, dict))
     return isinstance(value, str)
 
 
@@ -363,6 +405,16 @@ def _check_line_length(value: int, where: str) -> None:
 def _check_poll_interval(value: float, where: str) -> None:
     if not value >= 0 or value == float("inf"):
         raise UsageError(f"{where} must be a finite number of seconds >= 0, not {value}")
+
+
+def _check_durable(table: Mapping[str, Any], where: str) -> None:
+    for key, value in table.items():
+        if key not in DURABLE_KEYS:
+            hint = did_you_mean(key, DURABLE_KEYS)
+            raise UsageError(f"{where}: unknown key '{key}'" + (f"; {hint}" if hint else ""))
+        number = isinstance(value, int) if key == "concurrency" else isinstance(value, (int, float))
+        if isinstance(value, bool) or not number or not value > 0 or value == float("inf"):
+            raise UsageError(f"{where}: '{key}' must be {DURABLE_KEYS[key]}, not {value!r}")
 
 
 def _check_header_name(value: str, where: str) -> None:

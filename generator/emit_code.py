@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import jinja2
 
+from .config import Durable
 from .formatting import format_sources
 from .paths import templates_dir
 from .plan import ModulePlan
@@ -29,14 +30,19 @@ def render_template(name: str, **context: object) -> str:
     return _environment().get_template(name).render(**context)
 
 
-def emit_package(plan: ModulePlan, models_source: str, line_length: int) -> dict[str, str]:
-    """File name -> formatted source, for every file of the generated package."""
+def emit_package(plan: ModulePlan, models_source: str, line_length: int, durable: Durable | None = None, idempotency_header: str | None = None) -> dict[str, str]:
+    """File name -> formatted source, for every file of the generated package
+    (durable.py too with the ``durable`` option)."""
     files = {
         "__init__.py": render_template("__init__.py.jinja", plan=plan),
         "workflows.py": render_template("workflows.py.jinja", plan=plan),
         "_runtime.py": render_template("_runtime.py.jinja", plan=plan),
         "models.py": models_source,
     }
+    if durable is not None:
+        from .durable import durable_plan
+
+        files["durable.py"] = render_template("durable.py.jinja", d=durable_plan(plan, durable, idempotency_header))
     formatted = format_sources(dict(sorted(files.items())), line_length)
     formatted["py.typed"] = ""
     return formatted

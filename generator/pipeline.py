@@ -73,7 +73,7 @@ def build(job: Job) -> Result:
         deep.join(result.report)
     if result.report.has_errors:
         return result
-    bodies = emit_package(plan, models_source, job.line_length)
+    bodies = emit_package(plan, models_source, job.line_length, job.durable, job.idempotency_header)
     stamp = compute_stamp(result.inputs, job.package_dir, job.options())
     result.stamp = stamp
     warnings = [d for d in result.report.items if d.severity is Severity.WARNING]

@@ -47,6 +47,9 @@ _CONTENT_SEP = " content: "
 
 #: The files of every generated package; a directory holding any other set is stale.
 PACKAGE_FILES = ("__init__.py", "_runtime.py", "models.py", "py.typed", "workflows.py")
+#: The module of the ``durable`` option (the workflows on DBOS): a package file only
+#: when the options (and so the stamp) say ``durable``.
+DURABLE_FILE = "durable.py"
 #: Files that carry no header (and must be empty).
 _PLAIN_FILES = frozenset({"py.typed"})
 #: The warnings of the build, present only when there were any.
@@ -213,12 +216,15 @@ def package_status(package_dir: Path, spec: Path, options: Mapping[str, object])
         present = {entry.name for entry in os.scandir(package_dir) if entry.is_file()}
     except OSError:
         return "missing"
-    if not present & {*PACKAGE_FILES, WARNINGS_FILE}:
+    expected = expected_files(options)
+    if not present & {*expected, DURABLE_FILE, WARNINGS_FILE}:
         return "missing"
-    if not present.issuperset(PACKAGE_FILES):
+    if not present.issuperset(expected):
         return "incomplete"
-    if present - {*PACKAGE_FILES, WARNINGS_FILE}:
+    if present - {*expected, DURABLE_FILE, WARNINGS_FILE}:
         return "edited"
+    if DURABLE_FILE in present and DURABLE_FILE not in expected:
+        return "stale"  # built with the durable option, which is now off
     stamps: set[str] = set()
     sources: set[tuple[str, ...]] = set()
     warnings = ""
@@ -245,6 +251,11 @@ def package_status(package_dir: Path, spec: Path, options: Mapping[str, object])
     except OSError:
         return "stale"
     return "current" if _fold(stamp.value, warnings) in stamps else "stale"
+
+
+def expected_files(options: Mapping[str, object]) -> tuple[str, ...]:
+    """The files every package built with ``options`` has (warnings.txt aside)."""
+    return (*PACKAGE_FILES, DURABLE_FILE) if "durable" in options else PACKAGE_FILES
 
 
 def package_is_current(package_dir: Path, spec: Path, options: Mapping[str, object]) -> bool:

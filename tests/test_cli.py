@@ -96,7 +96,7 @@ def test_help_documents_every_option(command: str, capsys: pytest.CaptureFixture
 def test_options_per_command() -> None:
     options = {name: {o for a in p._actions for o in a.option_strings} for name, p in _subparsers().items()}
     common = {"-h", "--help", "--config", "--package", "--source-map", "--strict", "--no-strict", "-q", "--quiet", "-v", "--verbose"}
-    codegen = {"--out", "--poll-interval", "--line-length", "--idempotency-header"}
+    codegen = {"--out", "--poll-interval", "--line-length", "--idempotency-header", "--durable", "--no-durable"}
     assert options["generate"] == common | codegen | {"--check", "--force", "--hook"}
     assert options["check"] == common | codegen | {"--force"}
     assert options["validate"] == common

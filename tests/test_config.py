@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from arazzo_codegen.cli import build_parser, main
-from arazzo_codegen.config import Config, Job, Overrides, jobs_for_specs, load_jobs, package_name, read_config
+from arazzo_codegen.config import Config, Durable, Job, Overrides, jobs_for_specs, load_jobs, package_name, read_config
 from arazzo_codegen.diagnostics import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,7 +189,7 @@ def test_unknown_spec_key_suggests_the_right_one(project: Path, capsys: pytest.C
 
 def test_unknown_key_without_a_close_match_lists_the_known_ones(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_pyproject(project, BASE.replace('out = "gen"', 'out = "gen"\nzzz = 1'))
-    assert_usage_error(["check"], capsys, "unknown key 'zzz'", "known: idempotency-header, line-length, out, poll-interval, source-map, specs, strict")
+    assert_usage_error(["check"], capsys, "unknown key 'zzz'", "known: durable, idempotency-header, line-length, out, poll-interval, source-map, specs, strict")
 
 
 def test_missing_section(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -333,3 +333,45 @@ def test_idempotency_header_from_the_configuration_and_the_command_line(project:
 def test_bad_idempotency_header(project: Path, capsys: pytest.CaptureFixture[str], setting: str, argv: list[str], needle: str) -> None:
     write_pyproject(project, BASE.replace('out = "gen"', setting))
     assert_usage_error(argv, capsys, needle)
+
+
+# --- durable ---------------------------------------------------------------------------
+
+
+def test_durable_from_the_configuration_and_the_command_line(project: Path) -> None:
+    write_pyproject(
+        project,
+        BASE.replace('package = "callingbox"', 'package = "callingbox"\ndurable = { concurrency = 10, rate = 5 }')
+        + f'\n[[tool.arazzo-codegen.specs]]\nspec = "{OTHER}"\npackage = "voiceinfra"\n',
+    )
+    first, second = _cli_jobs(["generate"])
+    assert (first.durable, second.durable) == (Durable(10, 5.0), None)
+    assert first.options()["durable"] == (10, 5.0) and "durable" not in second.options()  # in the stamp
+    first, second = _cli_jobs(["generate", "--durable"])  # on for every spec, keeping configured limits
+    assert (first.durable, second.durable) == (Durable(10, 5.0), Durable())
+    first, second = _cli_jobs(["generate", "--no-durable"])
+    assert (first.durable, second.durable) == (None, None)
+    (job,) = _cli_jobs(["generate", SPEC])  # a configured spec named on the command line keeps it
+    assert job.durable == Durable(10, 5.0)
+    write_pyproject(project, BASE.replace('out = "gen"', 'out = "gen"\ndurable = true'))
+    (job,) = _cli_jobs(["generate"])
+    assert job.durable == Durable() and job.options()["durable"] == (None, None)
+    write_pyproject(project, BASE.replace('out = "gen"', 'out = "gen"\ndurable = true').replace('package = "callingbox"', 'package = "callingbox"\ndurable = false'))
+    (job,) = _cli_jobs(["generate"])
+    assert job.durable is None
+
+
+@pytest.mark.parametrize(
+    ("setting", "needle"),
+    [
+        ('durable = "yes"', "'durable' must be a boolean or a table { concurrency = N, rate = M }, not a string"),
+        ("durable = { concurrency = 0 }", "'durable': 'concurrency' must be a positive integer"),
+        ("durable = { concurrency = 2.5 }", "'durable': 'concurrency' must be a positive integer"),
+        ("durable = { rate = -1 }", "'durable': 'rate' must be a positive number"),
+        ("durable = { rate = true }", "'durable': 'rate' must be a positive number"),
+        ("durable = { concurency = 3 }", "'durable': unknown key 'concurency'; did you mean 'concurrency'?"),
+    ],
+)
+def test_bad_durable(project: Path, capsys: pytest.CaptureFixture[str], setting: str, needle: str) -> None:
+    write_pyproject(project, BASE.replace('out = "gen"', 'out = "gen"\n' + setting))
+    assert_usage_error(["check"], capsys, needle)

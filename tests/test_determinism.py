@@ -4,7 +4,8 @@ no absolute path and no timestamp.
 
 The CLI runs in subprocesses (a hash seed is fixed when the interpreter starts),
 concurrently, over the CallingBox spec, into output directories at the same depth
-(the ``sources`` header names the inputs relative to the package directory).
+(the ``sources`` header names the inputs relative to the package directory), with
+``--durable``, so that durable.py is covered too.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def _generate(cwd: Path, spec: str, out: str, seed: str) -> subprocess.Completed
     env["PYTHONPATH"] = str(ROOT)
     env.pop("ARAZZO_CODEGEN_TRACEBACK", None)
     return subprocess.run(
-        [sys.executable, "-m", "arazzo_codegen", "generate", spec, "--out", out, "--package", PACKAGE],
+        [sys.executable, "-m", "arazzo_codegen", "generate", spec, "--out", out, "--package", PACKAGE, "--durable"],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -59,7 +60,7 @@ def test_same_bytes_across_hash_seeds_directories_and_path_styles(tmp_path: Path
     for result in results:
         assert result.returncode == 0, result.stderr
     trees = [_tree(out / PACKAGE) for out in outs]
-    assert sorted(trees[0]) == ["__init__.py", "_runtime.py", "models.py", "py.typed", "workflows.py"]
+    assert sorted(trees[0]) == ["__init__.py", "_runtime.py", "durable.py", "models.py", "py.typed", "workflows.py"]
     for name in trees[0]:
         assert trees[1][name] == trees[0][name], f"{name} differs between runs 1 and 2"
         assert trees[2][name] == trees[0][name], f"{name} differs between runs 1 and 3"

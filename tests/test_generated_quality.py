@@ -52,6 +52,37 @@ def test_generator_itself_passes_mypy_strict() -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
+def test_importing_a_package_does_not_import_dbos() -> None:
+    # Only durable.py imports dbos: the plain package needs httpx and pydantic alone.
+    code = "import sys, generated.vapi, generated.vapi.workflows; print('dbos' in sys.modules)"
+    completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert completed.stdout.strip() == "False", completed.stderr
+
+
+def test_durable_module_of_a_keyed_doc_is_clean(tmp_path: Path) -> None:
+    # generated/vapi/durable.py is checked above with the rest; this is one whose
+    # workflow takes an idempotency key, a secret input and an optional integer input.
+    from arazzo_codegen.config import Durable
+    from arazzo_codegen.pipeline import Job, build
+    from arazzo_codegen.write import write_package
+
+    spec = ROOT / "tests" / "durable" / "specs" / "orders.arazzo.yaml"
+    job = Job(spec=spec, package="orders", out=tmp_path, durable=Durable(concurrency=3, rate=0.5))
+    result = build(job)
+    assert "durable.py" in result.files, [d.render() for d in result.report.items]
+    write_package(job.package_dir, result.files)
+    text = (job.package_dir / "durable.py").read_text(encoding="utf-8")
+    assert "idempotency_key=_idempotency_key()" in text and "_RATE_LIMIT: tuple[int, float] | None = (1, 2.0)" in text
+    for command in (
+        [sys.executable, "-m", "black", "--check", "--quiet", "orders"],
+        [*RUFF, "orders"],
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "orders.durable"],
+    ):
+        completed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "noqa" not in text
+
+
 def test_importing_a_package_does_not_import_its_models() -> None:
     code = "import sys, generated.vapi; print('generated.vapi.models' in sys.modules)"
     completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
