@@ -411,8 +411,8 @@ def _correlation(request: ExprContext, info: StepInfo) -> tuple[list[str], str, 
         # resolve reported a correlationId missing on one side (the step's or the messages')
         return [], "None", "None"
     locations = {(c.part, c.pointer) for _, c in defined if c is not None}
-    if len(locations) > 1 or len(defined) < len(target.messages):
-        shown = "; ".join(f"{m.name}: {c.location if c else 'none'}" for m, c in [(m, m.correlation) for m in target.messages])
+    if len(locations) > 1:  # a message with no correlation at all never matches (resolve warns of it)
+        shown = "; ".join(f"{m.name}: {c.location}" for m, c in defined)
         wf.error(at, f"the messages of channel {target.channel.key!r} carry their correlation value in different places ({shown})", "give every message of the channel the same correlationId location, or receive on an operation that names one message")
         return [], "None", "None"
     correlation = defined[0][1]

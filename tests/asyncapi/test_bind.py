@@ -34,6 +34,10 @@ HEAD = (
 GATE = "send/receive steps are not compiled yet"
 
 
+#: Warnings of the analysis stage (tests/conformance/events checks them); binding tests leave them out.
+ANALYSIS_WARNINGS = ("has no timeout: it waits without bound", "has no requestBody: it sends a message without a payload", "has no successCriteria, but channel")
+
+
 @pytest.fixture
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(FIXTURES / "calls-asyncapi.yaml", tmp_path / "events.yaml")
@@ -47,7 +51,7 @@ def validate(folder: Path, steps: str, capsys: pytest.CaptureFixture[str], head:
     code = main(["validate", "doc.arazzo.yaml"])
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    return code, [line for line in err.splitlines() if (": error: " in line or ": warning: " in line) and GATE not in line], err
+    return code, [line for line in err.splitlines() if (": error: " in line or ": warning: " in line) and GATE not in line and not any(w in line for w in ANALYSIS_WARNINGS)], err
 
 
 def gate_lines(err: str) -> list[str]:
