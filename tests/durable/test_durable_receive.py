@@ -29,7 +29,7 @@ import pytest
 from dbos import DBOSClient
 
 from generated.voiceinfra_events import durable, voiceinfra_webhooks_receiver
-from generated.voiceinfra_events._runtime import WebhookReceiver
+from generated.voiceinfra_events._runtime import Message, WebhookReceiver
 from tests.durable.harness import ROOT, assert_no_secret, wait_until
 from tests.replay import Cassette, ReplayServer
 
@@ -151,15 +151,22 @@ def messages_waiting(db: Path) -> int:
 
 
 @pytest.fixture
-def bridge(tmp_path: Path) -> Iterator[tuple[WebhookReceiver, durable.Forwarder]]:
-    """The webhook receiver and the forwarder into the workflows' SQLite database (a
-    web process: a DBOSClient, DBOS not launched here)."""
-    client = DBOSClient(system_database_url=f"sqlite:///{tmp_path / 'dbos.sqlite'}")
+def client(tmp_path: Path) -> Iterator[DBOSClient]:
+    """A DBOSClient on the workflows' SQLite database (this process never launches DBOS)."""
+    started = DBOSClient(system_database_url=f"sqlite:///{tmp_path / 'dbos.sqlite'}")
     try:
-        with voiceinfra_webhooks_receiver(secret=WEBHOOK_SECRET) as receiver, durable.forward(receiver, client=client) as forwarder:
-            yield receiver, forwarder
+        yield started
     finally:
-        client.destroy()
+        started.destroy()
+
+
+@pytest.fixture
+def bridge(request: pytest.FixtureRequest, client: DBOSClient) -> Iterator[tuple[WebhookReceiver, durable.Forwarder]]:
+    """The webhook receiver and the forwarder into the workflows' database (a web
+    process); ``indirect`` param: the forwarder's ``select``."""
+    select = getattr(request, "param", None)
+    with voiceinfra_webhooks_receiver(secret=WEBHOOK_SECRET) as receiver, durable.forward(receiver, client=client, select=select) as forwarder:
+        yield receiver, forwarder
 
 
 def check_secrets(db: Path, signed: str) -> None:
@@ -167,7 +174,7 @@ def check_secrets(db: Path, signed: str) -> None:
     assert_no_secret(db, ("transcript-is-visible-but-not-a-secret",), "Sarah agreed to renew")  # the message is recorded
 
 
-def test_a_durable_run_finishes_with_the_webhooks_outputs(tmp_path: Path, spawn: Any, bridge: Any) -> None:
+def test_a_durable_run_finishes_with_the_webhooks_outputs(tmp_path: Path, spawn: Any, bridge: Any, client: DBOSClient) -> None:
     receiver, forwarder = bridge
     server = create_server()
     try:
@@ -180,6 +187,8 @@ def test_a_durable_run_finishes_with_the_webhooks_outputs(tmp_path: Path, spawn:
     assert outcome == {"event": "result", "outputs": OUTPUTS}, outcome
     server.assert_done()
     assert forwarder.forwarded == 1 and forwarder.failed == 0
+    late = Message("call.completed", EVENT, {"x-voiceinfra-event": "call.completed"})
+    assert durable.deliver(late, client=client) == 0  # the run has finished: nobody waits
     check_secrets(tmp_path / "dbos.sqlite", signed)
 
 
@@ -205,7 +214,8 @@ def test_killed_while_the_receive_step_waits_a_new_worker_gets_the_webhook(tmp_p
     check_secrets(db, signed)
 
 
-def test_a_webhook_that_beats_the_create_response_is_not_lost(tmp_path: Path, spawn: Any, bridge: Any) -> None:
+@pytest.mark.parametrize("bridge", [lambda message: [WORKFLOW_ID]], indirect=True)
+def test_a_webhook_that_beats_the_create_response_is_not_lost(tmp_path: Path, spawn: Any, bridge: Any, client: DBOSClient) -> None:
     receiver, forwarder = bridge
     db = tmp_path / "dbos.sqlite"
     server = create_server(delay=1.5)  # the create's answer is held: the workflow is in its HTTP step
@@ -213,6 +223,9 @@ def test_a_webhook_that_beats_the_create_response_is_not_lost(tmp_path: Path, sp
         worker = spawn("worker", spec(tmp_path, server, "start"), ENV)
         wait_until(lambda: len(server.requests) == 1, "POST /calls/outbound at the server")
         assert "DBOS.sleep" not in operations(db)  # the receive step has not started
+        other = Message("call.completed", {**EVENT, "call_id": "vcall_other"}, {})
+        assert durable.deliver(other, client=client, workflow_ids=["campaign-9:row-4"]) == 0  # no such run
+        assert messages_waiting(db) == 0
         signed = post_webhook(receiver)
         wait_until(lambda: forwarder.forwarded == 1, "the forward")
         assert messages_waiting(db) == 1  # queued for the workflow before it waits
