@@ -11,25 +11,37 @@ this process, whose messages ``durable.forward`` sends to the workflow with a
 - a webhook that arrives before the workflow reaches its receive step (while the
   create's answer is held) is queued by DBOS, not lost;
 - after each, no cell of the database holds the API key, the webhook secret or the
-  signature (the forwarder drops the signature header).
+  signature (the forwarder drops the signature header);
+- a workflow with a send step (tests/events/test_mqtt_end_to_end.py's document, compiled
+  here with the durable option): the send is a DBOS step through
+  ``configure(event_transport=...)`` (tests/durable/rx_worker.py); killed while its
+  receive step waits, the recovered run does not send again, skips another call's
+  message and finishes with the right one's payload and (non-secret) header.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import json
+import re
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from arazzo_codegen.config import Durable
+from arazzo_codegen.pipeline import Job, build
+from arazzo_codegen.write import write_package
 from dbos import DBOSClient
 
 from generated.voiceinfra_events import durable, voiceinfra_webhooks_receiver
 from generated.voiceinfra_events._runtime import Message, WebhookReceiver
+from tests.durable import harness
 from tests.durable.harness import ROOT, assert_no_secret, wait_until
 from tests.replay import Cassette, ReplayServer
 
@@ -123,11 +135,11 @@ def post_webhook(receiver: WebhookReceiver) -> str:
     return signed
 
 
-def operations(db: Path) -> list[str]:
+def operations(db: Path, workflow_id: str = WORKFLOW_ID) -> list[str]:
     """The names of the workflow's recorded steps (none before the worker created the tables)."""
     connection = sqlite3.connect(db)
     try:
-        return [r[0] for r in connection.execute("SELECT function_name FROM operation_outputs WHERE workflow_uuid = ?", (WORKFLOW_ID,))]
+        return [r[0] for r in connection.execute("SELECT function_name FROM operation_outputs WHERE workflow_uuid = ?", (workflow_id,))]
     except sqlite3.OperationalError:
         return []
     finally:
@@ -235,3 +247,54 @@ def test_a_webhook_that_beats_the_create_response_is_not_lost(tmp_path: Path, sp
     assert outcome == {"event": "result", "outputs": OUTPUTS}, outcome
     server.assert_done()
     check_secrets(db, signed)
+
+
+MQTT_DOCS = ROOT / "tests" / "events" / "test_mqtt_end_to_end.py"
+SEND_ID = "calls:rx-1"
+
+
+@pytest.fixture(scope="module")
+def send_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The MQTT end-to-end test's AsyncAPI and Arazzo documents (a send step, then a
+    correlated receive step) compiled with the durable option; returns the folder."""
+    folder = tmp_path_factory.mktemp("rx_send")
+    text = MQTT_DOCS.read_text(encoding="utf-8")
+    for name, file in (("ASYNCAPI", "asyncapi.yaml"), ("ARAZZO", "arazzo.yaml")):
+        found = re.search(name + r' = """\\\n(.*?)"""', text, re.DOTALL)
+        assert found is not None, name
+        (folder / file).write_text(found.group(1).replace("{prefix}", "rx"), encoding="utf-8")
+    out = folder / "out"
+    job = Job(spec=folder / "arazzo.yaml", package="rx_send_events", out=out, durable=Durable())
+    result = build(job)
+    assert "durable.py" in result.files, [d.render() for d in result.report.items]
+    write_package(job.package_dir, result.files)
+    return out
+
+
+def test_a_send_step_is_a_step_and_is_not_sent_again_after_a_crash(tmp_path: Path, spawn: Any, client: DBOSClient, send_package: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(harness, "WORKER", harness.HERE / "rx_worker.py")
+    db = tmp_path / "dbos.sqlite"
+    sent = tmp_path / "sent.jsonl"
+    run = {"db": str(db), "path": str(send_package), "package": "rx_send_events", "workflow": "call_and_wait", "workflow_id": SEND_ID, "inputs": {"call_id": "c-1", "to": "+14155550100"}, "sent": str(sent)}
+    first = spawn("first", {**run, "start": True}, {})
+    first.wait_for("sent")
+    wait_until(lambda: "DBOS.sleep" in operations(db, SEND_ID), "the receive step's durable wait")
+    first.kill()
+    sys.path.insert(0, str(send_package))
+    try:
+        module = importlib.import_module("rx_send_events.durable")
+    finally:
+        sys.path.remove(str(send_package))
+    assert module.RECEIVE_CHANNELS == ("rx/calls/completed",)
+    other = Message("rx/calls/completed", {"call_id": "c-0", "status": "completed", "duration": 1}, {"x-event-type": "other"})
+    mine = Message("rx/calls/completed", {"call_id": "c-1", "status": "completed", "duration": 42}, {"x-event-type": "call.completed", "x-signature": "s3cr3t-sig"})
+    assert module.deliver(other, client=client) == 1
+    assert module.deliver(mine, client=client) == 1
+    second = spawn("second", {**run, "start": False}, {})
+    outcome = second.outcome()
+    assert outcome == {"event": "result", "outputs": {"status": "completed", "duration": 42, "eventType": "call.completed"}}, outcome
+    lines = sent.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [{"channel": "rx/calls/requests", "payload": {"call_id": "c-1", "to": "+14155550100"}, "headers": {"x-request-id": "c-1"}}]  # once
+    assert not any(e["event"] == "sent" for e in second.events)
+    assert "send rx/calls/requests" in operations(db, SEND_ID)
+    assert_no_secret(db, ("s3cr3t-sig",), "call.completed")
