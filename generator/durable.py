@@ -11,11 +11,13 @@ provider, never workflow arguments).
 
 from __future__ import annotations
 
+import ast
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .config import Durable
-from .plan import InputParam, ModulePlan
+from .plan import Block, InputParam, ModulePlan, Node
 from .pycode import py_str
 
 #: The header every operation that declares it takes an idempotency key in (analyze.py).
@@ -40,6 +42,7 @@ class DurableWorkflow:
     inputs: tuple[InputParam, ...]  # the non-secret inputs: the workflow's arguments
     secrets: tuple[SecretInput, ...]
     id_param: str  # the name of start_/enqueue_'s workflow id argument (no input takes it)
+    transport: bool = False  # the plain function takes ``transport=`` (event steps): durable.py passes a DBOS-backed one
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,10 @@ class DurablePlan:
     workflows: tuple[DurableWorkflow, ...]
     exports: tuple[str, ...]
     outputs_imports: tuple[str, ...]  # the Outputs classes, sorted (as isort orders them)
+    #: Event steps: the DBOS names (Python literals) of the workflows that take a transport,
+    #: and the receive steps' channel addresses known before the run (Python literals, sorted).
+    receiving: tuple[str, ...] = ()
+    receive_channels: tuple[str, ...] = ()
 
 
 def durable_plan(plan: ModulePlan, options: Durable, idempotency_header: str | None) -> DurablePlan:
@@ -80,6 +87,7 @@ def durable_plan(plan: ModulePlan, options: Durable, idempotency_header: str | N
                 inputs=inputs,
                 secrets=secrets,
                 id_param=_free("workflow_id", {p.name for p in inputs}),
+                transport=wf.transport_type is not None,
             )
         )
     headers = {_IDEMPOTENCY_HEADER}
@@ -88,6 +96,13 @@ def durable_plan(plan: ModulePlan, options: Durable, idempotency_header: str | N
     exports = ["QUEUE_NAME", "CREDENTIALS", "configure", "environment_credentials", "queue", "status", "cancel", "result"]
     for dw in workflows:
         exports += [dw.function_name, f"start_{dw.function_name}", f"enqueue_{dw.function_name}"]
+    receiving = tuple(dw.dbos_name for dw in workflows if dw.transport)
+    channels: set[str] = set()
+    if receiving:
+        exports += ["RECEIVE_CHANNELS", "Forwarder", "deliver", "forward"]
+        for wf in plan.workflows:
+            if wf.transport_type is not None:
+                channels.update(_subscribed(wf.sync_body))
     return DurablePlan(
         package=plan.package,
         title=plan.title,
@@ -97,12 +112,43 @@ def durable_plan(plan: ModulePlan, options: Durable, idempotency_header: str | N
         key_headers=tuple(py_str(h) for h in sorted(headers)),
         idempotency_keys=plan.idempotency_keys,
         credentials=tuple(sorted({(s.name, s.env) for dw in workflows for s in dw.secrets})),
-        typing_imports=tuple(sorted({"Any", *(name for name in plan.typing_imports if name in used_types)})),
+        typing_imports=tuple(sorted({"Any", *(["Self"] if receiving else []), *(name for name in plan.typing_imports if name in used_types)})),
         imports_models="models" in used_types and plan.imports_models,
         workflows=tuple(workflows),
-        exports=tuple(sorted(exports)),
+        exports=tuple(sorted(exports, key=_isort_key)),
         outputs_imports=tuple(sorted({dw.outputs_class for dw in workflows})),
+        receiving=receiving,
+        receive_channels=tuple(py_str(c) for c in sorted(channels)),
     )
+
+
+def _subscribed(body: Iterable[Node]) -> set[str]:
+    """The channel addresses (the constant ones) that a workflow body subscribes to
+    before any step runs: the dict of its ``open_subscriptions`` call."""
+    found: set[str] = set()
+    for node in body:
+        if not isinstance(node, Block):
+            continue
+        marker = "_runtime.open_subscriptions(transport, "
+        at = node.header.find(marker)
+        if at >= 0:
+            text = node.header[at + len(marker) :]
+            end = text.find("}")
+            try:
+                mapping = ast.parse(text[: end + 1], mode="eval").body
+            except SyntaxError:
+                mapping = None
+            if isinstance(mapping, ast.Dict):
+                found.update(v.value for v in mapping.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+        found.update(_subscribed(node.body))
+    return found
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    """``__all__`` in the order ruff wants it (RUF022): constants, classes, the rest."""
+    if name.isupper():
+        return 0, name
+    return (1 if name[:1].isupper() else 2), name
 
 
 def _free(name: str, taken: set[str]) -> str:
