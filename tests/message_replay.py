@@ -932,3 +932,39 @@ class MessageReplayManager:
         self.replays.clear()
         if failures:
             raise AssertionError("\n".join(failures))
+
+
+# -- what the provider test files share -----------------------------------------------------
+
+
+def step_waits(receiver: Any, channel: str) -> Callable[[], bool]:
+    """True once a receive step waits on the receiver's subscription of ``channel``
+    (its correlation is then applied at delivery)."""
+    return lambda: bool(receiver.waiting(channel) > 0)
+
+
+def workflow_runners(
+    function: Callable[..., Any],
+    async_function: Callable[..., Any],
+    server: str,
+    inputs: Mapping[str, Any],
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The sync and async runner of one generated workflow over a message replay: the
+    replay's loopback URL as the ``server`` source's base URL, ``transport`` as given,
+    ``inputs`` overridden by the runner's keyword options."""
+
+    def run_sync(replay: MessageReplay, transport: Any, **options: Any) -> Any:
+        replay.begin()
+        try:
+            return function(**{**inputs, **options}, servers={server: replay.url}, transport=transport)
+        finally:
+            replay.finish()
+
+    def run_async(replay: MessageReplay, transport: Any, **options: Any) -> Any:
+        replay.begin()
+        try:
+            return asyncio.run(async_function(**{**inputs, **options}, servers={server: replay.url}, transport=transport))
+        finally:
+            replay.finish()
+
+    return run_sync, run_async

@@ -14,7 +14,6 @@ tests/message_replay.py's own signer (and by hand in one test).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -40,6 +39,8 @@ from generated.nixflex_events import (
     nixflex_webhooks_receiver,
 )
 from tests.message_replay import (
+    step_waits as shared_step_waits,
+    workflow_runners,
     MessageReplay,
     MessageReplayManager,
     Target,
@@ -77,39 +78,10 @@ def messages() -> Iterator[MessageReplayManager]:
 
 
 def step_waits(receiver: WebhookReceiver) -> Callable[[], bool]:
-    """True once a receive step waits on the receiver's call.completed subscription
-    (its correlation is then applied at delivery)."""
-    return lambda: receiver.waiting(CHANNEL) > 0
+    return shared_step_waits(receiver, CHANNEL)
 
 
-def run_sync(
-    replay: MessageReplay, transport: Any, **options: Any
-) -> NixflexCallOutcomeOutputs:
-    replay.begin()
-    try:
-        return nixflex_call_outcome(
-            **{**INPUTS, **options},
-            servers={"nixflexCallsApi": replay.url},
-            transport=transport,
-        )
-    finally:
-        replay.finish()
-
-
-def run_async(
-    replay: MessageReplay, transport: Any, **options: Any
-) -> NixflexCallOutcomeOutputs:
-    replay.begin()
-    try:
-        return asyncio.run(
-            nixflex_call_outcome_async(
-                **{**INPUTS, **options},
-                servers={"nixflexCallsApi": replay.url},
-                transport=transport,
-            )
-        )
-    finally:
-        replay.finish()
+run_sync, run_async = workflow_runners(nixflex_call_outcome, nixflex_call_outcome_async, "nixflexCallsApi", INPUTS)
 
 
 RUNNERS = pytest.mark.parametrize("run", [run_sync, run_async], ids=["sync", "async"])

@@ -42,6 +42,8 @@ from generated.voiceinfra_events import (
     voiceinfra_webhooks_receiver,
 )
 from tests.message_replay import (
+    step_waits as shared_step_waits,
+    workflow_runners,
     MessageCassette,
     MessageReplay,
     MessageReplayManager,
@@ -86,39 +88,10 @@ def messages() -> Iterator[MessageReplayManager]:
 
 
 def step_waits(receiver: WebhookReceiver) -> Callable[[], bool]:
-    """True once a receive step waits on the receiver's call.completed subscription
-    (its correlation is then applied at delivery)."""
-    return lambda: receiver.waiting(CHANNEL) > 0
+    return shared_step_waits(receiver, CHANNEL)
 
 
-def run_sync(
-    replay: MessageReplay, transport: Any, **options: Any
-) -> VoiceinfraCallOutcomeOutputs:
-    replay.begin()
-    try:
-        return voiceinfra_call_outcome(
-            **{**INPUTS, **options},
-            servers={"voiceinfraCallsApi": replay.url},
-            transport=transport,
-        )
-    finally:
-        replay.finish()
-
-
-def run_async(
-    replay: MessageReplay, transport: Any, **options: Any
-) -> VoiceinfraCallOutcomeOutputs:
-    replay.begin()
-    try:
-        return asyncio.run(
-            voiceinfra_call_outcome_async(
-                **{**INPUTS, **options},
-                servers={"voiceinfraCallsApi": replay.url},
-                transport=transport,
-            )
-        )
-    finally:
-        replay.finish()
+run_sync, run_async = workflow_runners(voiceinfra_call_outcome, voiceinfra_call_outcome_async, "voiceinfraCallsApi", INPUTS)
 
 
 RUNNERS = pytest.mark.parametrize("run", [run_sync, run_async], ids=["sync", "async"])
