@@ -40,6 +40,7 @@ import textwrap
 from typing import TYPE_CHECKING, Any
 
 from . import expressions as ex
+from . import v11_steps
 from .asyncapi_model import AsyncMessage, AsyncSource, Correlation, EventTarget
 from .diagnostics import JsonPath, did_you_mean
 from .paths import templates_dir
@@ -139,7 +140,7 @@ def docstring_args(wf: WorkflowAnalyzer) -> list[str]:
 
 def raises_lines(wf: WorkflowAnalyzer) -> str:
     """The docstring's Raises line for a receive step that waited in vain."""
-    timed = [info.step_id for info in _receives(wf) if isinstance(info.step.get("timeout"), int) and not isinstance(info.step.get("timeout"), bool)]
+    timed = [info.step_id for info in _receives(wf) if v11_steps.valid_timeout(info.step.get("timeout"))]
     if not timed:
         return ""
     names = ", ".join(repr(s) for s in timed)
@@ -215,17 +216,6 @@ def step_description(info: StepInfo) -> str:
     return f"{target.action} on {target.channel.effective_address!r} ({target.source.name}: {where})"
 
 
-def timeout_ms(wf: WorkflowAnalyzer, info: StepInfo) -> int | None:
-    """The step's ``timeout`` in milliseconds (None: none), checked."""
-    raw = info.step.get("timeout")
-    if raw is None:
-        return None
-    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
-        wf.error(info.json_path + ("timeout",), f"step timeout {raw!r} is not a non-negative whole number of milliseconds", "write e.g. timeout: 5000 (5 seconds)")
-        return None
-    return raw
-
-
 def event_step(wf: WorkflowAnalyzer, info: StepInfo, is_async: bool) -> list[Node]:
     """The statements of a send or receive step: the message, its criteria, its outputs and actions."""
     from .analyze import ExprContext, _negate
@@ -267,7 +257,7 @@ def _receive_nodes(wf: WorkflowAnalyzer, request: ExprContext, info: StepInfo, a
         names = ", ".join(m.name for m in _target(info).messages)
         wf.warn(info.json_path, f"receive step {info.step_id!r} has no successCriteria, but channel {_target(info).channel.key!r} carries several message types ({names}): any matching message counts as success", "add successCriteria that inspect $message.payload (Arazzo 1.1: omit them only when the channel's one message type means success)")
     prelude, matches, awaited = _correlation(request, info)
-    limit = timeout_ms(wf, info)
+    limit = v11_steps.step_timeout_ms(wf, info)
     if limit is None:
         wf.warn(info.json_path, f"receive step {info.step_id!r} has no timeout: it waits without bound unless the caller passes timeout=", "add timeout: <milliseconds> to the step; when it runs out, the step fails and its onFailure actions apply")
     call = "await _runtime.areceive" if request.is_async else "_runtime.receive"
@@ -459,6 +449,8 @@ def _check_correlation_type(ctx: ExprContext, target: EventTarget, correlation: 
 
 def _accessor(correlation: Correlation) -> str:
     """A direct accessor of the correlation value in a received message ``_m``."""
+    from .analyze import _pointer_text
+
     if correlation.part == "header":
         name = correlation.pointer[0] if correlation.pointer else ""
         return f"_m.headers.get({py_str(name.lower())})"
@@ -469,10 +461,6 @@ def _accessor(correlation: Correlation) -> str:
 
 def _is_literal(raw: Any) -> bool:
     return isinstance(raw, (int, float, bool)) or (isinstance(raw, str) and not raw.startswith("$") and "{$" not in raw)
-
-
-def _pointer_text(tokens: tuple[str, ...]) -> str:
-    return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in tokens)
 
 
 # -- $message expressions -----------------------------------------------------------------
@@ -515,7 +503,7 @@ def expr(ctx: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, PyT
 def _payload(ctx: ExprContext, target: EventTarget, tokens: tuple[str, ...], shown: str, at: JsonPath) -> tuple[str, PyType]:
     """``$message.payload[#pointer]``: checked against the messages' payload schemas and
     typed from them (the whole payload as its model class, or a union of them)."""
-    from .analyze import _member_names
+    from .analyze import _member_names, _pointer_text
 
     inferrer = ctx.p.inferrer
     schema = message_schema(target, "payload")

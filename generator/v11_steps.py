@@ -54,12 +54,17 @@ def step_timeout_ms(wf: WorkflowAnalyzer, info: StepInfo) -> int | None:
     if raw is None:
         return None
     at = info.json_path + ("timeout",)
-    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
+    if not valid_timeout(raw):
         wf.error(at, f"step timeout {raw!r} is not a non-negative whole number of milliseconds", "write e.g. timeout: 5000 (5 seconds)")
         return None
-    if info.operation is None and info.workflow_id is None:
+    if info.operation is None and info.workflow_id is None and info.event is None:
         return None  # a step bound to nothing is reported elsewhere
-    return raw
+    return int(raw)
+
+
+def valid_timeout(raw: object) -> bool:
+    """Is ``raw`` a step ``timeout`` (a non-negative whole number of milliseconds)?"""
+    return isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0
 
 
 def timed_request(line: str, timeout_ms: int) -> str:
@@ -89,7 +94,7 @@ def has_step_timeout(wf: WorkflowAnalyzer) -> bool:
 def _timed_steps(wf: WorkflowAnalyzer) -> list[str]:
     if not is_arazzo_1_1(wf.doc.arazzo.data):
         return []
-    return [info.step_id for info in wf.steps if (info.operation is not None or info.workflow_id is not None) and isinstance(info.step.get("timeout"), int) and not isinstance(info.step.get("timeout"), bool) and info.step["timeout"] >= 0]
+    return [info.step_id for info in wf.steps if (info.operation is not None or info.workflow_id is not None) and valid_timeout(info.step.get("timeout"))]
 
 
 def raises_line(wf: WorkflowAnalyzer) -> str:
