@@ -154,15 +154,21 @@ class SchemaCollector:
         """Register a schema that is one of the classes ``members`` (a oneOf of them)."""
         schema = {"oneOf": [{"$ref": f"#/components/schemas/{m}"} for m in members]}
         canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
-        base = class_name(suggested)
+        return self._claim(class_name(suggested), source_name, canonical, schema)
+
+    def _claim(self, base: str, source_name: str, canonical: str, schema: Any) -> str:
+        """The class name of a schema (``canonical``: its JSON): ``base`` when free or
+        taken by a byte-identical schema, else ``<Source><base>``, then
+        ``<Source><base>V2``, ... (the first free or identical one), recorded."""
         name, counter = base, 2
         if self._content.get(name, canonical) != canonical:
             name = pascal_case(source_name) + base
         while self._content.get(name, canonical) != canonical:
             name = f"{pascal_case(source_name)}{base}V{counter}"
             counter += 1
-        self._content[name] = canonical
-        self.models.schemas[name] = schema
+        if name not in self._content:
+            self._content[name] = canonical
+            self.models.schemas[name] = schema
         return name
 
     def _ref_target(self, file: SourceFile, ref: str, at: JsonPath) -> tuple[SourceFile, JsonPath] | None:
@@ -244,21 +250,9 @@ class SchemaCollector:
         base = frame.base
         schema = self._rewrite(frame.file, frame.raw, frame.path, frame.source_name, depth=0)
         canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
-        existing = self._content.get(base)
-        if existing is None:
-            self._content[base] = canonical
-            self.models.schemas[base] = schema
-            return
-        if existing == canonical:
-            return  # byte-identical repeat from another file: one class
-        name = pascal_case(frame.source_name) + base
-        counter = 2
-        while name in self._content and self._content[name] != canonical:
-            name = f"{pascal_case(frame.source_name)}{base}V{counter}"
-            counter += 1
-        self.models.names[key] = name
-        self._content[name] = canonical
-        self.models.schemas[name] = schema
+        name = self._claim(base, frame.source_name, canonical, schema)  # a byte-identical repeat from another file: one class
+        if name != base:
+            self.models.names[key] = name
 
     def _rewrite(self, file: SourceFile, value: Any, path: JsonPath, source_name: str, depth: int, names: bool = False) -> Any:
         """Copy a schema, pointing every $ref at '#/components/schemas/<class name>'.
