@@ -122,7 +122,6 @@ class Resolved:
     linked: dict[str, "Resolved"] = field(default_factory=dict)  # arazzo source name -> its document
     documents: list["Resolved"] = field(default_factory=list)  # root only: every document, root first
     source_urls: dict[str, str] = field(default_factory=dict)  # source name -> its url as written here
-    unsupported: set[str] = field(default_factory=set)  # sources read but not compiled (none since AsyncAPI is read)
     async_sources: dict[str, AsyncSource] = field(default_factory=dict)  # asyncapi source name -> the document read
     #: the configuration's ``webhooks`` tables by source name (root document only; see config.py)
     webhooks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
