@@ -40,6 +40,7 @@ from .jsonpath_py import compile_jsonpath_test
 from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, model_field_name, pascal_case, py_literal, py_str, snake_case
 from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme, linked_workflow
 from .regex import RegexError, ecma_pattern
+from .request_check import check_requests
 from .schemas import ANY, DATETIME_TYPE, ModelSet, PyType, TypeInferrer, wire_type
 from .validate import is_arazzo_1_1
 from . import v11_steps
@@ -182,6 +183,7 @@ class Analyzer:
         self.report.add(self.arazzo.diagnostic(path, message, hint, severity=Severity.WARNING))
 
     def run(self) -> ModulePlan:
+        check_requests(self.resolved, self.report)  # payloads, parameters and replacements against their schemas
         data = self.arazzo.data
         analyzers = [WorkflowAnalyzer(self, doc, index, workflow) for doc in self.resolved.documents or [self.resolved] for index, workflow in enumerate(doc.arazzo.data.get("workflows", []))]
         for position, wa in enumerate(analyzers):
