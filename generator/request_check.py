@@ -22,14 +22,23 @@ is never reported: the checks are sure or silent.  Each value is checked once.
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import expressions as ex
 from .diagnostics import JsonPath, Report, Severity
 from .load import pointer_tokens
+from .request_fit import (
+    article,
+    close_name,
+    equal,
+    json_problem,
+    kind_fits,
+    meet,
+    schema_name,
+    schema_place,
+    text_problem,
+)
 from .request_schema import (
     SchemaReader,
     describe_kinds,
@@ -43,8 +52,6 @@ from .resolve import BoundStep, Operation, Resolved, SchemaLoc
 #: Deepest nesting of a payload that is checked (the loader allows deeper ones).
 MAX_VALUE_DEPTH = 48
 _LOCATIONS = ("path", "query", "header", "cookie")
-_INTEGER_TEXT = re.compile(r"[+-]?\d+")
-_NUMBER_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,9 @@ class Target:
         if not pointer:
             return f"the request body of {self.operation}"
         member = "/".join(pointer)
-        return f"request body member '{member}' of {self.operation}" + (" (set by a replacement)" if replacement else "")
+        return f"request body member '{member}' of {self.operation}" + (
+            " (set by a replacement)" if replacement else ""
+        )
 
 
 @dataclass
@@ -151,7 +160,10 @@ class RequestChecker:
     def step(self, bound: BoundStep, op: Operation, workflow: dict[str, Any], w_at: JsonPath) -> None:
         step, at = bound.step, bound.json_path
         merged: dict[tuple[str, str], tuple[Any, JsonPath]] = {}
-        for items, base in ((workflow.get("parameters"), w_at + ("parameters",)), (step.get("parameters"), at + ("parameters",))):
+        for items, base in (
+            (workflow.get("parameters"), w_at + ("parameters",)),
+            (step.get("parameters"), at + ("parameters",)),
+        ):
             for index, item in enumerate(items if isinstance(items, list) else []):
                 found = self._parameter(item, base + (index,))
                 if found is not None:
@@ -160,7 +172,14 @@ class RequestChecker:
                     merged.pop(key, None)
                     merged[key] = (raw, v_at)
         for (name, location), (raw, v_at) in merged.items():
-            spec = next((s for (n, loc), s in op.parameters.items() if loc == location and (n == name or (loc == "header" and n.lower() == name))), None)
+            spec = next(
+                (
+                    s
+                    for (n, loc), s in op.parameters.items()
+                    if loc == location and (n == name or (loc == "header" and n.lower() == name))
+                ),
+                None,
+            )
             if spec is None or spec.schema is None:
                 continue
             target = Target(op.display_name, f"parameter '{spec.name}' ({location})", text=True)
@@ -185,18 +204,27 @@ class RequestChecker:
                 return None
             if "value" in item:
                 return str(target.get("name")), str(target.get("in")), item["value"], at + ("value",)
-            return str(target.get("name")), str(target.get("in")), target["value"], ("components", "parameters", name, "value")
+            return (
+                str(target.get("name")),
+                str(target.get("in")),
+                target["value"],
+                ("components", "parameters", name, "value"),
+            )
         if "value" not in item or item.get("in") not in _LOCATIONS:
             return None
         return str(item.get("name")), str(item["in"]), item["value"], at + ("value",)
 
     def _body(self, op: Operation, body: dict[str, Any], at: JsonPath) -> None:
         content_type = body.get("contentType")
-        content_type = str(content_type if content_type is not None else next(iter(op.request_content), "application/json"))
+        content_type = str(
+            content_type if content_type is not None else next(iter(op.request_content), "application/json")
+        )
         base = content_type.split(";")[0].strip().lower()
         schema = op.request_content.get(content_type)
         if schema is None:
-            schema = next((loc for ct, loc in op.request_content.items() if ct.split(";")[0].strip().lower() == base), None)
+            schema = next(
+                (loc for ct, loc in op.request_content.items() if ct.split(";")[0].strip().lower() == base), None
+            )
         is_json = base == "application/json" or base.endswith("+json")
         is_form = base in ("application/x-www-form-urlencoded", "multipart/form-data")
         if schema is None or not (is_json or is_form):
@@ -227,7 +255,17 @@ class RequestChecker:
 
     # -- one value against one schema -------------------------------------------------
 
-    def value(self, raw: Any, loc: SchemaLoc, at: JsonPath, pointer: tuple[str, ...], target: Target, depth: int, provided: frozenset[tuple[str, ...]] = frozenset(), replacement: bool = False) -> None:
+    def value(
+        self,
+        raw: Any,
+        loc: SchemaLoc,
+        at: JsonPath,
+        pointer: tuple[str, ...],
+        target: Target,
+        depth: int,
+        provided: frozenset[tuple[str, ...]] = frozenset(),
+        replacement: bool = False,
+    ) -> None:
         if depth > MAX_VALUE_DEPTH:
             return
         shape = self._shape(raw)
@@ -243,7 +281,7 @@ class RequestChecker:
                 self._alternatives(raw, alternatives, at, pointer, target, depth, provided, subject)
         kinds: frozenset[str] | None = None
         for part in parts:
-            kinds = _meet(kinds, self.reader.kinds(part))
+            kinds = meet(kinds, self.reader.kinds(part))
         enums = [values for values in (self.reader.allowed(p) for p in parts) if values is not None]
         if isinstance(shape, Shape):
             self._shape_fits(shape, kinds, enums, at, subject, target.text)
@@ -251,7 +289,13 @@ class RequestChecker:
         if isinstance(raw, (dict, list)):
             kind = kind_of(raw)
             if kinds is not None and kind not in kinds:
-                self._find(Severity.ERROR, at, subject, f"{_article(kind)} is written, but the schema takes {describe_kinds(kinds)}", _where(parts[0]))
+                self._find(
+                    Severity.ERROR,
+                    at,
+                    subject,
+                    f"{article(kind)} is written, but the schema takes {describe_kinds(kinds)}",
+                    schema_place(parts[0]),
+                )
                 return
             if isinstance(raw, dict):
                 self._object(raw, parts, at, pointer, target, depth, provided)
@@ -260,14 +304,30 @@ class RequestChecker:
                     items = part.value.get("items") if isinstance(part.value, dict) else None
                     if isinstance(items, dict):
                         for index, item in enumerate(raw):
-                            self.value(item, SchemaLoc(part.file, part.path + ("items",), items), at + (index,), pointer + (str(index),), target, depth + 1)
+                            self.value(
+                                item,
+                                SchemaLoc(part.file, part.path + ("items",), items),
+                                at + (index,),
+                                pointer + (str(index),),
+                                target,
+                                depth + 1,
+                            )
             return
-        problem = _text_problem(raw, kinds, enums) if target.text else _json_problem(raw, kinds, enums)
+        problem = text_problem(raw, kinds, enums) if target.text else json_problem(raw, kinds, enums)
         if problem is not None:
             severity, text, hint = problem
-            self._find(severity, at, subject, text, hint or _where(parts[0]))
+            self._find(severity, at, subject, text, hint or schema_place(parts[0]))
 
-    def _object(self, raw: dict[Any, Any], parts: list[SchemaLoc], at: JsonPath, pointer: tuple[str, ...], target: Target, depth: int, provided: frozenset[tuple[str, ...]]) -> None:
+    def _object(
+        self,
+        raw: dict[Any, Any],
+        parts: list[SchemaLoc],
+        at: JsonPath,
+        pointer: tuple[str, ...],
+        target: Target,
+        depth: int,
+        provided: frozenset[tuple[str, ...]],
+    ) -> None:
         view = self.reader.object_view(parts)
         written = [str(k) for k in raw]
         set_later = {p[-1] for p in provided if len(p) == len(pointer) + 1 and p[:-1] == pointer}
@@ -275,26 +335,56 @@ class RequestChecker:
         unknown = [k for k in written if k not in view.properties] if view.complete else []
         subject = target.subject(pointer)
         for name in missing:
-            close = [k for k in unknown if _close(k, [name], 0.6)]
-            hint = f"{close[0]!r} is written instead: rename it to {name!r}" if close else f"add {name}: <value> (the schema requires {', '.join(sorted(view.required - view.read_only))})"
+            close = [k for k in unknown if close_name(k, [name], 0.6)]
+            hint = (
+                f"{close[0]!r} is written instead: rename it to {name!r}"
+                if close
+                else f"add {name}: <value> (the schema requires {', '.join(sorted(view.required - view.read_only))})"
+            )
             self._find(Severity.ERROR, at, subject, f"missing required member {name!r}", hint)
         for name in unknown:
             declared = sorted(view.properties)
             if view.closed:
-                meant = _close(name, declared, 0.6)
+                meant = close_name(name, declared, 0.6)
                 problem = f"unknown member {name!r}" + (f" (did you mean {meant!r}?)" if meant else "")
                 known = ", ".join(declared[:12]) + (", ..." if len(declared) > 12 else "")
-                self._find(Severity.ERROR, at + (name,), subject, problem, f"the schema allows no other members (additionalProperties: false); it declares {known}" if declared else "the schema allows no members")
+                self._find(
+                    Severity.ERROR,
+                    at + (name,),
+                    subject,
+                    problem,
+                    (
+                        f"the schema allows no other members (additionalProperties: false); it declares {known}"
+                        if declared
+                        else "the schema allows no members"
+                    ),
+                )
             elif not view.extra:
-                meant = _close(name, declared, 0.75)
+                meant = close_name(name, declared, 0.75)
                 if meant is not None:
-                    self._find(Severity.WARNING, at + (name,), subject, f"unknown member {name!r} (did you mean {meant!r}?)", f"the schema allows other members, so it is sent as written; rename it to {meant!r} if that was meant")
+                    self._find(
+                        Severity.WARNING,
+                        at + (name,),
+                        subject,
+                        f"unknown member {name!r} (did you mean {meant!r}?)",
+                        f"the schema allows other members, so it is sent as written; rename it to {meant!r} if that was meant",
+                    )
         for key, item in raw.items():
             name = str(key)
             for sub in view.properties.get(name) or (view.extra if name not in view.properties else []):
                 self.value(item, sub, at + (name,), pointer + (name,), target, depth + 1, provided)
 
-    def _alternatives(self, raw: Any, alternatives: tuple[str, list[SchemaLoc]], at: JsonPath, pointer: tuple[str, ...], target: Target, depth: int, provided: frozenset[tuple[str, ...]], subject: str) -> None:
+    def _alternatives(
+        self,
+        raw: Any,
+        alternatives: tuple[str, list[SchemaLoc]],
+        at: JsonPath,
+        pointer: tuple[str, ...],
+        target: Target,
+        depth: int,
+        provided: frozenset[tuple[str, ...]],
+        subject: str,
+    ) -> None:
         """A value must fit one schema of a oneOf/anyOf (that it may fit two is not checked)."""
         keyword, schemas = alternatives
         failures: list[tuple[SchemaLoc, list[Finding]]] = []
@@ -312,9 +402,11 @@ class RequestChecker:
         if len(failures) == 1:
             saved.extend(failures[0][1])
             return
-        reasons = "; ".join(f"{_schema_name(s, keyword)}: {errors[0].problem}" for s, errors in failures[:3])
+        reasons = "; ".join(f"{schema_name(s, keyword)}: {errors[0].problem}" for s, errors in failures[:3])
         more = f"; ... ({len(failures) - 3} more)" if len(failures) > 3 else ""
-        self._find(Severity.ERROR, at, subject, f"fits none of the {len(schemas)} schemas of its {keyword}", reasons + more)
+        self._find(
+            Severity.ERROR, at, subject, f"fits none of the {len(schemas)} schemas of its {keyword}", reasons + more
+        )
 
     # -- what a value is ----------------------------------------------------------------
 
@@ -355,13 +447,15 @@ class RequestChecker:
         kinds: frozenset[str] | None = None
         values: list[Any] | None = None
         for part in parts:
-            kinds = _meet(kinds, self.reader.kinds(part))
+            kinds = meet(kinds, self.reader.kinds(part))
             allowed = self.reader.allowed(part)
             if allowed is not None:
                 values = allowed if values is None else [v for v in values if any(same_value(v, a) for a in allowed)]
         if values is not None:
             values = [v for v in values if v is not None]
-            kinds = frozenset(k for k in (kind_of(v) for v in values) if k is not None) & (kinds or frozenset({"object", "array", "string", "integer", "number", "boolean"}))
+            kinds = frozenset(k for k in (kind_of(v) for v in values) if k is not None) & (
+                kinds or frozenset({"object", "array", "string", "integer", "number", "boolean"})
+            )
         if kinds is None:
             return None
         kinds = kinds - {"null"}  # an optional input left out is not sent
@@ -370,37 +464,73 @@ class RequestChecker:
         shown = "$inputs." + name + ("#/" + "/".join(pointer) if pointer else "")
         return Shape(f"input {shown!r}", kinds, tuple(values) if values is not None else None)
 
-    def _shape_fits(self, shape: Shape, kinds: frozenset[str] | None, enums: list[list[Any]], at: JsonPath, subject: str, text: bool) -> None:
+    def _shape_fits(
+        self, shape: Shape, kinds: frozenset[str] | None, enums: list[list[Any]], at: JsonPath, subject: str, text: bool
+    ) -> None:
         if shape.template is not None:
             if text or kinds is None or "string" in kinds:
                 return
             if shape.fixed_text:
-                self._find(Severity.ERROR, at, subject, f"{shape.what} makes a string, but the schema takes {describe_kinds(kinds)}", "a template always makes text; send the value by a runtime expression alone")
+                self._find(
+                    Severity.ERROR,
+                    at,
+                    subject,
+                    f"{shape.what} makes a string, but the schema takes {describe_kinds(kinds)}",
+                    "a template always makes text; send the value by a runtime expression alone",
+                )
             else:
                 plain = shape.template.strip()[1:-1]
-                self._find(Severity.WARNING, at, subject, f"{shape.what} makes a string, but the schema takes {describe_kinds(kinds)}", f"write {plain!r} (without braces) to send the value with its own type")
+                self._find(
+                    Severity.WARNING,
+                    at,
+                    subject,
+                    f"{shape.what} makes a string, but the schema takes {describe_kinds(kinds)}",
+                    f"write {plain!r} (without braces) to send the value with its own type",
+                )
             return
         if kinds is not None:
-            verdicts = {k: _kind_fits(k, kinds, text) for k in shape.kinds}
+            verdicts = {k: kind_fits(k, kinds, text) for k in shape.kinds}
             declared = f"{shape.what} is declared as {describe_kinds(shape.kinds)}"
             hint = f"declare the input with the field's type ({describe_kinds(kinds)}) in the workflow's inputs schema"
             if all(v == "no" for v in verdicts.values()):
-                self._find(Severity.ERROR, at, subject, f"{declared}, but the schema takes {describe_kinds(kinds)}", hint)
+                self._find(
+                    Severity.ERROR, at, subject, f"{declared}, but the schema takes {describe_kinds(kinds)}", hint
+                )
                 return
             if any(v != "ok" for v in verdicts.values()):
-                self._find(Severity.WARNING, at, subject, f"{declared}, which may not fit {describe_kinds(kinds)}", hint)
+                self._find(
+                    Severity.WARNING, at, subject, f"{declared}, which may not fit {describe_kinds(kinds)}", hint
+                )
                 return
         for allowed in enums:
             if shape.values is None:
                 if any(kind_of(v) in shape.kinds for v in allowed):
-                    self._find(Severity.WARNING, at, subject, f"{shape.what} may be any {' or '.join(sorted(shape.kinds))}, but the schema takes one of {show_values(allowed)}", f"declare enum: [{', '.join(show_value(v) for v in allowed[:10])}] on the input")
+                    self._find(
+                        Severity.WARNING,
+                        at,
+                        subject,
+                        f"{shape.what} may be any {' or '.join(sorted(shape.kinds))}, but the schema takes one of {show_values(allowed)}",
+                        f"declare enum: [{', '.join(show_value(v) for v in allowed[:10])}] on the input",
+                    )
                 continue
-            fits = [any(_equal(v, a, text) for a in allowed) for v in shape.values]
+            fits = [any(equal(v, a, text) for a in allowed) for v in shape.values]
             if not any(fits):
-                self._find(Severity.ERROR, at, subject, f"none of the values of {shape.what} ({show_values(list(shape.values))}) is allowed: the schema takes one of {show_values(allowed)}", "make the input's enum a subset of the field's")
+                self._find(
+                    Severity.ERROR,
+                    at,
+                    subject,
+                    f"none of the values of {shape.what} ({show_values(list(shape.values))}) is allowed: the schema takes one of {show_values(allowed)}",
+                    "make the input's enum a subset of the field's",
+                )
             elif not all(fits):
                 outside = [v for v, ok in zip(shape.values, fits) if not ok]
-                self._find(Severity.WARNING, at, subject, f"{shape.what} may be {show_values(outside)}, which the schema does not allow (it takes one of {show_values(allowed)})", "make the input's enum a subset of the field's")
+                self._find(
+                    Severity.WARNING,
+                    at,
+                    subject,
+                    f"{shape.what} may be {show_values(outside)}, which the schema does not allow (it takes one of {show_values(allowed)})",
+                    "make the input's enum a subset of the field's",
+                )
 
     def _find(self, severity: Severity, at: JsonPath, subject: str, problem: str, hint: str | None) -> None:
         finding = Finding(severity, at, subject, problem, hint)
@@ -408,126 +538,8 @@ class RequestChecker:
             self.workflow.sink.append(finding)
 
 
-# -- fitting rules ----------------------------------------------------------------------
-
-
 def _parse(raw: str) -> Any:
     try:
         return ex.parse_value(raw)
     except ex.ExpressionError:
         return None
-
-
-def _meet(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
-    """The JSON types both allow (an integer is a number)."""
-    if a is None or b is None:
-        return b if a is None else a
-    both = set(a & b)
-    if ("integer" in a and "number" in b) or ("number" in a and "integer" in b):
-        both.add("integer")
-    return frozenset(both)
-
-
-def _kind_fits(kind: str, kinds: frozenset[str], text: bool) -> str:
-    """"ok", "maybe" or "no": does every value of JSON type ``kind`` fit ``kinds``?"""
-    if kind in kinds or (kind == "integer" and "number" in kinds):
-        return "ok"
-    if kind == "number" and "integer" in kinds:
-        return "maybe"
-    if not text:
-        return "no"
-    if kinds & {"array", "object"}:
-        return "maybe"  # a serialization style decides
-    if "string" in kinds:
-        return "ok" if kind not in ("array", "object") else "no"
-    if kind == "string":
-        return "maybe"  # "42" is an integer parameter
-    return "no"
-
-
-def _json_problem(value: Any, kinds: frozenset[str] | None, enums: list[list[Any]]) -> tuple[Severity, str, str | None] | None:
-    for allowed in enums:
-        if not any(same_value(value, a) for a in allowed):
-            return Severity.ERROR, f"{show_value(value)} is not one of the allowed values {show_values(allowed)}", _enum_hint(value, allowed)
-    kind = kind_of(value)
-    if kinds is None or kind is None or kind in kinds or (kind == "integer" and "number" in kinds):
-        return None
-    if kind == "null":
-        return Severity.WARNING, f"null is written, but the schema takes {describe_kinds(kinds)} (it is not nullable)", None
-    hint = None
-    if isinstance(value, str) and kinds & {"integer", "number"} and _NUMBER_TEXT.fullmatch(value.strip()):
-        hint = f"write {value.strip()} without quotes"
-    elif isinstance(value, str) and "boolean" in kinds and value.strip().lower() in ("true", "false"):
-        hint = f"write {value.strip().lower()} without quotes"
-    elif not isinstance(value, str) and "string" in kinds:
-        hint = f"quote it: '{show_value(value)}'"
-    return Severity.ERROR, f"{show_value(value)} is {_article(kind)}, but the schema takes {describe_kinds(kinds)}", hint
-
-
-def _text_problem(value: Any, kinds: frozenset[str] | None, enums: list[list[Any]]) -> tuple[Severity, str, str | None] | None:
-    """A value sent as text (a parameter, a form field) against its schema."""
-    text = _text(value)
-    for allowed in enums:
-        if not any(_text(a) == text for a in allowed):
-            return Severity.ERROR, f"{show_value(value)} is not one of the allowed values {show_values(allowed)}", _enum_hint(value, allowed)
-    if kinds is None or kinds & {"string", "array", "object", "null"} or value is None:
-        return None
-    stripped = text.strip()
-    if "integer" in kinds and _INTEGER_TEXT.fullmatch(stripped):
-        return None
-    if "number" in kinds and (_NUMBER_TEXT.fullmatch(stripped) or stripped.lower() in ("inf", "-inf")):
-        return None
-    if "boolean" in kinds and stripped.lower() in ("true", "false"):
-        return None
-    return Severity.ERROR, f"{show_value(value)} is not {describe_kinds(kinds)}", None
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _equal(value: Any, allowed: Any, text: bool) -> bool:
-    return _text(value) == _text(allowed) if text else same_value(value, allowed)
-
-
-def _enum_hint(value: Any, allowed: list[Any]) -> str | None:
-    strings = [a for a in allowed if isinstance(a, str)]
-    if isinstance(value, str):
-        meant = _close(value, strings, 0.6) or next((a for a in strings if a.lower() == value.lower()), None)
-        if meant is not None:
-            return f"did you mean {meant!r}?"
-    elif any(_text(a) == _text(value) for a in allowed):
-        shown = next(a for a in allowed if _text(a) == _text(value))
-        return f"write {show_value(shown)}"
-    return None  # the schema's place, then
-
-
-def _close(name: str, candidates: list[str], cutoff: float) -> str | None:
-    by_fold = {c.lower().replace("_", "").replace("-", ""): c for c in candidates}
-    folded = name.lower().replace("_", "").replace("-", "")
-    if folded in by_fold and by_fold[folded] != name:
-        return by_fold[folded]
-    found = difflib.get_close_matches(name, candidates, n=1, cutoff=cutoff)
-    return found[0] if found else None
-
-
-def _article(kind: str | None) -> str:
-    return describe_kinds({kind}) if kind else "a value"
-
-
-def _schema_name(loc: SchemaLoc, keyword: str) -> str:
-    ref = loc.value.get("$ref") if isinstance(loc.value, dict) else None
-    if isinstance(ref, str) and "/" in ref:
-        return ref.rsplit("/", 1)[-1]
-    return f"{keyword}[{loc.path[-1]}]"
-
-
-def _where(loc: SchemaLoc) -> str:
-    pointer = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in loc.path)
-    return f"the schema is {loc.file.display}#{pointer}"

@@ -210,7 +210,9 @@ class SchemaReader:
             if not isinstance(schema, dict):
                 view.complete = False
                 continue
-            if any(k in schema for k in ("oneOf", "anyOf", "patternProperties", "if", "dependentSchemas", "dependencies")):
+            if any(
+                k in schema for k in ("oneOf", "anyOf", "patternProperties", "if", "dependentSchemas", "dependencies")
+            ):
                 view.complete = False
             props = schema.get("properties")
             if isinstance(props, dict):
@@ -219,7 +221,11 @@ class SchemaReader:
                     sub_loc = SchemaLoc(part.file, part.path + ("properties", str(name)), sub)
                     view.properties.setdefault(str(name), []).append(sub_loc)
                     resolved = self.deref(sub_loc)
-                    if resolved is not None and isinstance(resolved.value, dict) and resolved.value.get("readOnly") is True:
+                    if (
+                        resolved is not None
+                        and isinstance(resolved.value, dict)
+                        and resolved.value.get("readOnly") is True
+                    ):
                         view.read_only.add(str(name))
             required = schema.get("required")
             if isinstance(required, list):
