@@ -54,6 +54,10 @@ MAX_VALUE_DEPTH = 48
 _LOCATIONS = ("path", "query", "header", "cookie")
 
 
+#: What generation time cannot know of a value (a step output, a response value...).
+UNKNOWN = object()
+
+
 @dataclass(frozen=True)
 class Finding:
     severity: Severity
@@ -269,7 +273,7 @@ class RequestChecker:
         if depth > MAX_VALUE_DEPTH:
             return
         shape = self._shape(raw)
-        if shape is None:
+        if shape is UNKNOWN:
             return
         parts = self.reader.parts(loc)
         if parts is None:
@@ -313,6 +317,8 @@ class RequestChecker:
                                 depth + 1,
                             )
             return
+        if kind_of(raw) is None:
+            return  # not a JSON value (a YAML date, say): how it is sent is the analysis's business
         problem = text_problem(raw, kinds, enums) if target.text else json_problem(raw, kinds, enums)
         if problem is not None:
             severity, text, hint = problem
@@ -410,25 +416,27 @@ class RequestChecker:
 
     # -- what a value is ----------------------------------------------------------------
 
-    def _shape(self, raw: Any) -> Shape | Any | None:
-        """The literal itself, a Shape (an input, a template), or None when unknown."""
+    def _shape(self, raw: Any) -> Any:
+        """The literal itself, a Shape (an input, a template), or UNKNOWN."""
         if isinstance(raw, dict):
             if self.workflow.v11 and "selector" in raw:
-                return None  # a Selector Object (Arazzo 1.1): its value is read at run time
+                return UNKNOWN  # a Selector Object (Arazzo 1.1): its value is read at run time
             return raw
         if not isinstance(raw, str):
             return raw
         if self.workflow.v11 and "$self" in raw:
-            return None
+            return UNKNOWN
         parsed = _parse(raw)
-        if parsed is None or isinstance(parsed, str):
+        if parsed is None:
+            return UNKNOWN
+        if isinstance(parsed, str):
             return parsed
         if isinstance(parsed, ex.Template):
             fixed = any(isinstance(p, str) for p in parsed.parts)
             return Shape(f"the template {raw!r}", frozenset({"string"}), template=raw, fixed_text=fixed)
         if isinstance(parsed, ex.Input):
-            return self._input(parsed)
-        return None
+            return self._input(parsed) or UNKNOWN
+        return UNKNOWN
 
     def _input(self, node: ex.Input) -> Shape | None:
         name, pointer = node.name, tuple(node.pointer or ())
