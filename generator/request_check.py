@@ -22,6 +22,7 @@ is never reported: the checks are sure or silent.  Each value is checked once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,6 +163,23 @@ class RequestChecker:
     # -- the step's parameters and body ----------------------------------------------
 
     def step(self, bound: BoundStep, op: Operation, workflow: dict[str, Any], w_at: JsonPath) -> None:
+        start = len(self.workflow.sink)
+        self._requests(bound, op, workflow, w_at)
+        if _expects_client_error(bound.step):
+            # A step that succeeds on a 4xx response tests the server's validation: its
+            # request may break the schema on purpose.
+            self.workflow.sink[start:] = [
+                Finding(
+                    Severity.WARNING,
+                    f.at,
+                    f.subject,
+                    f.problem,
+                    (f.hint + "; " if f.hint else "") + "a warning only: the step expects a 4xx response",
+                )
+                for f in self.workflow.sink[start:]
+            ]
+
+    def _requests(self, bound: BoundStep, op: Operation, workflow: dict[str, Any], w_at: JsonPath) -> None:
         step, at = bound.step, bound.json_path
         merged: dict[tuple[str, str], tuple[Any, JsonPath]] = {}
         for items, base in (
@@ -430,7 +448,8 @@ class RequestChecker:
         if parsed is None:
             return UNKNOWN
         if isinstance(parsed, str):
-            return parsed
+            # text that starts like an expression may be read as one by a quirk ($dependencies...)
+            return UNKNOWN if parsed.lstrip().startswith("$") else parsed
         if isinstance(parsed, ex.Template):
             fixed = any(isinstance(p, str) for p in parsed.parts)
             return Shape(f"the template {raw!r}", frozenset({"string"}), template=raw, fixed_text=fixed)
@@ -544,6 +563,18 @@ class RequestChecker:
         finding = Finding(severity, at, subject, problem, hint)
         if finding not in self.workflow.sink:
             self.workflow.sink.append(finding)
+
+
+_CLIENT_ERROR = re.compile(r"\$statusCode\s*(==|>=|>)\s*4\d\d\b|\b4\d\d\s*(==|<=|<)\s*\$statusCode")
+
+
+def _expects_client_error(step: dict[str, Any]) -> bool:
+    """True when a success criterion of the step reads a 4xx status as success."""
+    criteria = step.get("successCriteria")
+    return any(
+        isinstance(c, dict) and isinstance(c.get("condition"), str) and _CLIENT_ERROR.search(c["condition"]) is not None
+        for c in (criteria if isinstance(criteria, list) else [])
+    )
 
 
 def _parse(raw: str) -> Any:

@@ -361,3 +361,34 @@ def test_fitting_rules() -> None:
     assert text_problem(1, frozenset({"string"}), [["1", "2"]]) is None  # parameters are text
     assert text_problem("1e3", frozenset({"number"}), []) is None
     assert text_problem("yes", frozenset({"boolean"}), []) is not None
+
+
+def test_a_step_that_expects_a_client_error_only_warns(tmp_path: Path) -> None:
+    """A step whose success is a 4xx response tests the server's validation (Redocly's
+    Respect fixtures do): its request may break the schema on purpose.  Text that a
+    quirk may read as an expression ($dependencies...) is not compared."""
+    steps = _step(
+        """        requestBody:
+          contentType: application/json
+          payload: {size: big, label: $dependencies.setup.name}
+        successCriteria:
+          - condition: $statusCode == 422
+"""
+    )
+    code, found = _validate(tmp_path, steps)
+    assert code == 0
+    mine = [line.split(": ", 2)[1:] for line in found if "of createThing" in line]
+    assert mine == [
+        [
+            "warning",
+            "$.workflows[0].steps[0].requestBody.payload: the request body of createThing: missing required member"
+            " 'kind'\n    hint: add kind: <value> (the schema requires kind); a warning only: the step expects a 4xx"
+            " response",
+        ],
+        [
+            "warning",
+            "$.workflows[0].steps[0].requestBody.payload.size: request body member 'size' of createThing: 'big' is a"
+            " string, but the schema takes a number\n    hint: the schema is openapi.yaml#/components/schemas/Thing/"
+            "allOf/1/properties/size; a warning only: the step expects a 4xx response",
+        ],
+    ]
