@@ -68,7 +68,9 @@ class _DatesAsStrings(_Loader):  # type: ignore[misc,valid-type]
         seen: dict[str, yaml.Node] = {}
         for key_node, _ in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise DocumentRejected(key_node, "a mapping key must be a plain string, not a list or mapping", "write the key as text")
+                raise DocumentRejected(
+                    key_node, "a mapping key must be a plain string, not a list or mapping", "write the key as text"
+                )
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             first = seen.get(key_node.value)
@@ -83,7 +85,9 @@ class _DatesAsStrings(_Loader):  # type: ignore[misc,valid-type]
         mapping: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise DocumentRejected(key_node, "a mapping key must be a plain string, not a list or mapping", "write the key as text")
+                raise DocumentRejected(
+                    key_node, "a mapping key must be a plain string, not a list or mapping", "write the key as text"
+                )
             key = self.construct_object(key_node, deep=deep)
             # JSON has only string keys: 200 -> "200", on -> "on", ~ -> "~" (as written).
             mapping[key if isinstance(key, str) else key_node.value] = self.construct_object(value_node, deep=deep)
@@ -92,7 +96,9 @@ class _DatesAsStrings(_Loader):  # type: ignore[misc,valid-type]
     def _refuse_tag(self, node: yaml.Node) -> Any:
         tag = str(node.tag)
         shown = "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
-        raise DocumentRejected(node, f"the YAML tag {shown!r} is not allowed", "documents are plain JSON data: remove the tag")
+        raise DocumentRejected(
+            node, f"the YAML tag {shown!r} is not allowed", "documents are plain JSON data: remove the tag"
+        )
 
 
 for _tag in ("binary", "set", "omap", "pairs"):
@@ -211,7 +217,11 @@ class _DuplicateJsonKey(Exception):
 
 
 #: libyaml's problems for a quoted string that runs to the end of the document.
-_NEVER_CLOSED = ("found unexpected end of stream", "found unexpected document separator", "found unexpected document indicator")
+_NEVER_CLOSED = (
+    "found unexpected end of stream",
+    "found unexpected document separator",
+    "found unexpected document indicator",
+)
 
 
 def _mark(mark: Any) -> tuple[int, int]:
@@ -359,14 +369,32 @@ class Loader:
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
-                self._fail(referrer, at, display, f"{display} is {size} bytes, more than the {MAX_FILE_BYTES} the generator reads", "split the document with $ref to other files")
+                self._fail(
+                    referrer,
+                    at,
+                    display,
+                    f"{display} is {size} bytes, more than the {MAX_FILE_BYTES} the generator reads",
+                    "split the document with $ref to other files",
+                )
                 return None
             raw = path.read_bytes()
         except FileNotFoundError:
-            self._fail(referrer, at, display, f"file not found: {display}", "check the path; relative URLs are resolved against the document that names them")
+            self._fail(
+                referrer,
+                at,
+                display,
+                f"file not found: {display}",
+                "check the path; relative URLs are resolved against the document that names them",
+            )
             return None
         except IsADirectoryError:
-            self._fail(referrer, at, display, f"{display} is a directory, not a document", "name the YAML or JSON file inside it")
+            self._fail(
+                referrer,
+                at,
+                display,
+                f"{display} is a directory, not a document",
+                "name the YAML or JSON file inside it",
+            )
             return None
         except OSError as exc:
             self._fail(referrer, at, display, f"cannot read {display}: {exc.strerror or exc.__class__.__name__}")
@@ -377,7 +405,17 @@ class Loader:
             bad = raw[exc.start : exc.start + 1].hex()
             line = raw.count(b"\n", 0, exc.start) + 1
             column = len(raw[raw.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8", errors="replace")) + 1
-            self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), f"not UTF-8 text: byte 0x{bad} at offset {exc.start} ({exc.reason})", "save the file as UTF-8; a binary file is not a document"))
+            self.report.add(
+                Diagnostic(
+                    Severity.ERROR,
+                    display,
+                    line,
+                    column,
+                    (),
+                    f"not UTF-8 text: byte 0x{bad} at offset {exc.start} ({exc.reason})",
+                    "save the file as UTF-8; a binary file is not a document",
+                )
+            )
             return None
         try:
             data = parse_text(text, display, path.suffix.lower())
@@ -388,32 +426,97 @@ class Loader:
         except yaml.MarkedYAMLError as exc:
             line, column = _mark(exc.problem_mark or exc.context_mark)
             if exc.context == "expected a single document in the stream":
-                self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), "the file holds more than one YAML document", "keep one document per file: remove the '---' and what follows"))
+                self.report.add(
+                    Diagnostic(
+                        Severity.ERROR,
+                        display,
+                        line,
+                        column,
+                        (),
+                        "the file holds more than one YAML document",
+                        "keep one document per file: remove the '---' and what follows",
+                    )
+                )
                 return None
-            if exc.context == "while scanning a quoted scalar" and exc.context_mark is not None and exc.problem in _NEVER_CLOSED:
+            if (
+                exc.context == "while scanning a quoted scalar"
+                and exc.context_mark is not None
+                and exc.problem in _NEVER_CLOSED
+            ):
                 # Reported where the string opens: the end of the file says nothing.
                 line, column = _mark(exc.context_mark)
                 opening = text.splitlines()[line - 1][column - 1 : column] if line <= len(text.splitlines()) else ""
                 quote = opening if opening in ("'", '"') else "'"
                 inner = "''" if quote == "'" else '\\"'
-                self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), f"malformed YAML: the string that opens with {quote} here is never closed", f"end it with {quote} (a {quote} inside it is written {inner})"))
+                self.report.add(
+                    Diagnostic(
+                        Severity.ERROR,
+                        display,
+                        line,
+                        column,
+                        (),
+                        f"malformed YAML: the string that opens with {quote} here is never closed",
+                        f"end it with {quote} (a {quote} inside it is written {inner})",
+                    )
+                )
                 return None
             problem = exc.problem or exc.context or "malformed YAML"
-            self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), f"malformed YAML: {problem}", "fix the syntax at this position (indentation, quotes, colons)"))
+            self.report.add(
+                Diagnostic(
+                    Severity.ERROR,
+                    display,
+                    line,
+                    column,
+                    (),
+                    f"malformed YAML: {problem}",
+                    "fix the syntax at this position (indentation, quotes, colons)",
+                )
+            )
             return None
         except yaml.reader.ReaderError as exc:
             line, column = _line_column(text, exc.position)
             character = exc.character if isinstance(exc.character, int) else ord(exc.character)
-            self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), f"malformed YAML: the control character U+{character:04X} is not allowed", "remove it; inside a double-quoted string write it as an escape"))
+            self.report.add(
+                Diagnostic(
+                    Severity.ERROR,
+                    display,
+                    line,
+                    column,
+                    (),
+                    f"malformed YAML: the control character U+{character:04X} is not allowed",
+                    "remove it; inside a double-quoted string write it as an escape",
+                )
+            )
             return None
         except yaml.YAMLError as exc:
-            self.report.add(Diagnostic(Severity.ERROR, display, 1, 1, (), "malformed YAML: " + " ".join(str(exc).split()), None))
+            self.report.add(
+                Diagnostic(Severity.ERROR, display, 1, 1, (), "malformed YAML: " + " ".join(str(exc).split()), None)
+            )
             return None
         except json.JSONDecodeError as exc:
-            self.report.add(Diagnostic(Severity.ERROR, display, exc.lineno, exc.colno, (), f"malformed JSON: {_json_problem(exc)}", "fix the syntax at this position"))
+            self.report.add(
+                Diagnostic(
+                    Severity.ERROR,
+                    display,
+                    exc.lineno,
+                    exc.colno,
+                    (),
+                    f"malformed JSON: {_json_problem(exc)}",
+                    "fix the syntax at this position",
+                )
+            )
             return None
         except _DuplicateJsonKey as exc:
-            self.report.add(Diagnostic(Severity.ERROR, display, *_json_key_position(text, exc.key), (), f"duplicate key {exc.key!r} in an object", "a key may appear only once in a JSON object"))
+            self.report.add(
+                Diagnostic(
+                    Severity.ERROR,
+                    display,
+                    *_json_key_position(text, exc.key),
+                    (),
+                    f"duplicate key {exc.key!r} in an object",
+                    "a key may appear only once in a JSON object",
+                )
+            )
             return None
         except (_TooDeep, RecursionError) as exc:
             message = f"the document nests mappings and lists more than {MAX_DEPTH} levels deep"
@@ -426,17 +529,45 @@ class Loader:
             return None
         except _TooBig as exc:
             if exc.cyclic:
-                self.report.add(SourceFile(path, display, text, None).diagnostic(exc.path, "a YAML alias contains itself, so the document is infinitely deep", "JSON data cannot contain itself: write the values out, or use $ref for recursive schemas"))
+                self.report.add(
+                    SourceFile(path, display, text, None).diagnostic(
+                        exc.path,
+                        "a YAML alias contains itself, so the document is infinitely deep",
+                        "JSON data cannot contain itself: write the values out, or use $ref for recursive schemas",
+                    )
+                )
             else:
-                self.report.add(Diagnostic(Severity.ERROR, display, 1, 1, (), f"YAML aliases expand the document to more than {max(MAX_VALUES, len(text))} values (an alias bomb?)", "write the values out instead of nesting anchors in anchors"))
+                self.report.add(
+                    Diagnostic(
+                        Severity.ERROR,
+                        display,
+                        1,
+                        1,
+                        (),
+                        f"YAML aliases expand the document to more than {max(MAX_VALUES, len(text))} values (an alias bomb?)",
+                        "write the values out instead of nesting anchors in anchors",
+                    )
+                )
             return None
         except ValueError as exc:  # an integer beyond Python's digit limit (PyYAML and json raise it)
             line, column = _long_number_position(text)
-            self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), f"cannot read a value: {' '.join(str(exc).split(';')[0].split())}", "write very long numbers as strings"))
+            self.report.add(
+                Diagnostic(
+                    Severity.ERROR,
+                    display,
+                    line,
+                    column,
+                    (),
+                    f"cannot read a value: {' '.join(str(exc).split(';')[0].split())}",
+                    "write very long numbers as strings",
+                )
+            )
             return None
         return SourceFile(path=path, display=display, text=text, data=data)
 
-    def _fail(self, referrer: SourceFile | None, at: JsonPath, display: str, message: str, hint: str | None = None) -> None:
+    def _fail(
+        self, referrer: SourceFile | None, at: JsonPath, display: str, message: str, hint: str | None = None
+    ) -> None:
         if referrer is not None:
             self.report.add(referrer.diagnostic(at, message, hint))
         else:
@@ -473,21 +604,36 @@ class Loader:
                 referrer.diagnostic(
                     at,
                     f"{what} {url!r} is a remote URL; the generator reads only local files",
-                    v11_identity.remote_hint(referrer) + f"download the document next to the one that names it and use a relative path, or map the URL to a local copy: --source-map {example}=DIR (or source-map in [tool.arazzo-codegen])",
+                    v11_identity.remote_hint(referrer)
+                    + f"download the document next to the one that names it and use a relative path, or map the URL to a local copy: --source-map {example}=DIR (or source-map in [tool.arazzo-codegen])",
                 )
             )
             return None
         rest = unquote(url[len(prefix) :].split("?", 1)[0])
         target = os.path.normpath(os.path.join(folder, rest))
         if "\0" in rest or os.path.isabs(rest) or os.path.commonpath([folder, target]) != folder:
-            self.report.add(referrer.diagnostic(at, f"{what} {url!r} maps outside the folder of source map prefix {prefix!r}", f"a mapped URL must name a file inside {display_path(Path(folder))}; remove the '..' or absolute part"))
+            self.report.add(
+                referrer.diagnostic(
+                    at,
+                    f"{what} {url!r} maps outside the folder of source map prefix {prefix!r}",
+                    f"a mapped URL must name a file inside {display_path(Path(folder))}; remove the '..' or absolute part",
+                )
+            )
             return None
         if not os.path.exists(target):
-            self.report.add(referrer.diagnostic(at, f"{what} {url!r} maps to {display_path(Path(target))}, which does not exist", f"source map prefix {prefix!r} -> {display_path(Path(folder))}: copy the document there, or fix the map"))
+            self.report.add(
+                referrer.diagnostic(
+                    at,
+                    f"{what} {url!r} maps to {display_path(Path(target))}, which does not exist",
+                    f"source map prefix {prefix!r} -> {display_path(Path(folder))}: copy the document there, or fix the map",
+                )
+            )
             return None
         return Path(target)
 
-    def resolve_ref(self, source: SourceFile, ref: str, at: JsonPath, dangling: str | None = None) -> tuple[SourceFile, JsonPath, Any] | None:
+    def resolve_ref(
+        self, source: SourceFile, ref: str, at: JsonPath, dangling: str | None = None
+    ) -> tuple[SourceFile, JsonPath, Any] | None:
         """Follow one ``$ref`` (relative file and/or JSON pointer fragment).  A pointer
         to nothing is an error, or with ``dangling`` (what becomes of the value then)
         a warning: a vendor description's broken reference need not stop a build."""
@@ -500,18 +646,37 @@ class Loader:
             target = source
         pointer = pointer_tokens(unquote(fragment))
         if pointer is None:
-            self.report.add(source.diagnostic(at, f"$ref {ref!r} has a malformed JSON pointer", "a pointer looks like '#/components/schemas/Pet'"))
+            self.report.add(
+                source.diagnostic(
+                    at, f"$ref {ref!r} has a malformed JSON pointer", "a pointer looks like '#/components/schemas/Pet'"
+                )
+            )
             return None
         value = lookup(target.data, pointer)
         if value is _MISSING:
             if dangling is None:
-                self.report.add(source.diagnostic(at, f"$ref {ref!r} points at nothing in {target.display}", missing_ref_hint(target.data, pointer)))
+                self.report.add(
+                    source.diagnostic(
+                        at,
+                        f"$ref {ref!r} points at nothing in {target.display}",
+                        missing_ref_hint(target.data, pointer),
+                    )
+                )
             else:
-                self.report.add(source.diagnostic(at, f"$ref {ref!r} points at nothing in {target.display}: {dangling}", missing_ref_hint(target.data, pointer), severity=Severity.WARNING))
+                self.report.add(
+                    source.diagnostic(
+                        at,
+                        f"$ref {ref!r} points at nothing in {target.display}: {dangling}",
+                        missing_ref_hint(target.data, pointer),
+                        severity=Severity.WARNING,
+                    )
+                )
             return None
         return target, pointer, value
 
-    def deref(self, source: SourceFile, value: Any, at: JsonPath, dangling: str | None = None) -> tuple[SourceFile, JsonPath, Any] | None:
+    def deref(
+        self, source: SourceFile, value: Any, at: JsonPath, dangling: str | None = None
+    ) -> tuple[SourceFile, JsonPath, Any] | None:
         """Follow a chain of ``$ref``s to a node that is not a reference; a chain
         that comes back to where it has been is reported, not followed forever."""
         start = (source, at)
@@ -525,7 +690,11 @@ class Loader:
             source, at, value = resolved
             if (source.path, at) in seen:
                 first_file, first_at = start
-                self.report.add(first_file.diagnostic(first_at, "cyclic $ref: " + " -> ".join(refs), "a $ref must lead to a value, not back to itself"))
+                self.report.add(
+                    first_file.diagnostic(
+                        first_at, "cyclic $ref: " + " -> ".join(refs), "a $ref must lead to a value, not back to itself"
+                    )
+                )
                 return None
             seen.append((source.path, at))
         return source, at, value

@@ -123,7 +123,16 @@ class _Upgrader:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-            self.result.errors.append(Diagnostic(Severity.ERROR, self.display, line, column, (), f"cannot parse the document: {getattr(exc, 'problem', None) or exc}"))
+            self.result.errors.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    self.display,
+                    line,
+                    column,
+                    (),
+                    f"cannot parse the document: {getattr(exc, 'problem', None) or exc}",
+                )
+            )
             return self.result
         if not isinstance(root, yaml.MappingNode):
             self.error(root, (), "not an Arazzo document (the root is not a mapping)")
@@ -131,13 +140,23 @@ class _Upgrader:
         version_node = _get(root, "arazzo")
         version = version_node.value if isinstance(version_node, yaml.ScalarNode) else None
         if version is None:
-            self.error(root, (), "not an Arazzo document: there is no 'arazzo' version field", "an Arazzo 1.0 document starts with 'arazzo: 1.0.1'")
+            self.error(
+                root,
+                (),
+                "not an Arazzo document: there is no 'arazzo' version field",
+                "an Arazzo 1.0 document starts with 'arazzo: 1.0.1'",
+            )
             return self.result
         self.result.version = version
         if _VERSION_1_1.match(version):
             return self.result  # already 1.1: upgrading again changes nothing
         if not _VERSION_1_0.match(version):
-            self.error(version_node, ("arazzo",), f"cannot upgrade Arazzo {version!r}: only 1.0.x documents are upgraded", "the document must say 'arazzo: 1.0.0' or 'arazzo: 1.0.1'")
+            self.error(
+                version_node,
+                ("arazzo",),
+                f"cannot upgrade Arazzo {version!r}: only 1.0.x documents are upgraded",
+                "the document must say 'arazzo: 1.0.0' or 'arazzo: 1.0.1'",
+            )
             return self.result
         assert isinstance(version_node, yaml.ScalarNode)
         self.edits.append(_Edit(version_node, TARGET_VERSION, ("arazzo",)))
@@ -175,11 +194,26 @@ class _Upgrader:
         if kind == "regex" and "{$" in text:
             fixed = _regex_braces(text)
             if fixed is None:
-                self.note(condition, where, f"regex condition {text!r} holds '{{$' inside a character class: Arazzo 1.1 substitutes '{{$...}}' in regex conditions, and there is no escape", "move the '{' out of the class as '[{]'")
+                self.note(
+                    condition,
+                    where,
+                    f"regex condition {text!r} holds '{{$' inside a character class: Arazzo 1.1 substitutes '{{$...}}' in regex conditions, and there is no escape",
+                    "move the '{' out of the class as '[{]'",
+                )
             else:
-                self.edit(condition, where, fixed, f"{format_json_path(where)}: regex '{{$' written '[{{]$' (1.1 would substitute it)")
+                self.edit(
+                    condition,
+                    where,
+                    fixed,
+                    f"{format_json_path(where)}: regex '{{$' written '[{{]$' (1.1 would substitute it)",
+                )
         elif kind == "xpath" and "{$" in text:
-            self.note(condition, where, f"XPath condition {text!r} holds '{{$': Arazzo 1.1 substitutes '{{$...}}' in XPath conditions, and there is no escape", "build the text with concat('{', '$...') or drop the brace")
+            self.note(
+                condition,
+                where,
+                f"XPath condition {text!r} holds '{{$': Arazzo 1.1 substitutes '{{$...}}' in XPath conditions, and there is no escape",
+                "build the text with concat('{', '$...') or drop the brace",
+            )
 
     def jsonpath(self, node: yaml.ScalarNode, where: JsonPath, text: str, version: str | None) -> None:
         query = text.strip()
@@ -190,7 +224,11 @@ class _Upgrader:
         if "{" in query:
             braced = _jsonpath_braces(query)
             if braced is None:
-                self.note(node, where, f"JSONPath condition {text!r} holds '{{' outside a string: 1.1 substitutes '{{$...}}' in conditions")
+                self.note(
+                    node,
+                    where,
+                    f"JSONPath condition {text!r} holds '{{' outside a string: 1.1 substitutes '{{$...}}' in conditions",
+                )
                 return
             query = braced
         try:
@@ -214,23 +252,43 @@ class _Upgrader:
                 "check that the context always has members, or rewrite the condition (e.g. as a simple condition)",
             )
         if fixed != text:
-            self.edit(node, where, fixed, f"{format_json_path(where)}: JSONPath {text!r} -> {fixed!r} (1.1 root is the context itself)")
+            self.edit(
+                node,
+                where,
+                fixed,
+                f"{format_json_path(where)}: JSONPath {text!r} -> {fixed!r} (1.1 root is the context itself)",
+            )
 
     # -- names the 1.1 grammar cannot reach -----------------------------------------
     def names(self, root: yaml.MappingNode) -> None:
         for path, workflow in _seq_items(root, ("workflows",)):
             wid = _get(workflow, "workflowId")
             if isinstance(wid, yaml.ScalarNode) and not _ID_STRICT.match(wid.value):
-                self.note(wid, path + ("workflowId",), f"workflowId {wid.value!r} is not an id of the Arazzo 1.1 grammar ([A-Za-z0-9_-]+): '$workflows.{wid.value}...' cannot name it", "rename the workflow (and every reference to it)")
+                self.note(
+                    wid,
+                    path + ("workflowId",),
+                    f"workflowId {wid.value!r} is not an id of the Arazzo 1.1 grammar ([A-Za-z0-9_-]+): '$workflows.{wid.value}...' cannot name it",
+                    "rename the workflow (and every reference to it)",
+                )
             for spath, step in _seq_items(workflow, ("steps",), path):
                 sid = _get(step, "stepId")
                 if isinstance(sid, yaml.ScalarNode) and not _ID_STRICT.match(sid.value):
-                    self.note(sid, spath + ("stepId",), f"stepId {sid.value!r} is not an id of the Arazzo 1.1 grammar ([A-Za-z0-9_-]+): '$steps.{sid.value}.outputs...' cannot name it", "rename the step (and every reference to it)")
+                    self.note(
+                        sid,
+                        spath + ("stepId",),
+                        f"stepId {sid.value!r} is not an id of the Arazzo 1.1 grammar ([A-Za-z0-9_-]+): '$steps.{sid.value}.outputs...' cannot name it",
+                        "rename the step (and every reference to it)",
+                    )
             props = _get(_get(workflow, "inputs"), "properties")
             if isinstance(props, yaml.MappingNode):
                 for key, _ in props.value:
                     if isinstance(key, yaml.ScalarNode) and not _IDENTIFIER.match(key.value):
-                        self.note(key, path + ("inputs", "properties", key.value), f"input {key.value!r} is not a name of the Arazzo 1.1 grammar ([A-Za-z0-9._-]+): '$inputs.{key.value}' cannot name it", "rename the input (this changes the keyword argument of the generated function)")
+                        self.note(
+                            key,
+                            path + ("inputs", "properties", key.value),
+                            f"input {key.value!r} is not a name of the Arazzo 1.1 grammar ([A-Za-z0-9._-]+): '$inputs.{key.value}' cannot name it",
+                            "rename the input (this changes the keyword argument of the generated function)",
+                        )
 
     def dotted_inputs(self, root: yaml.MappingNode) -> None:
         """``$inputs.user.id`` (member ``id`` of input ``user`` in 1.0, the input named
@@ -243,17 +301,38 @@ class _Upgrader:
 
                 fixed = _DOTTED_INPUT.sub(functools.partial(_as_member, declared=declared), value)
                 if fixed != value:
-                    self.edit(scalar, path, fixed, f"{format_json_path(path)}: {value!r} -> {fixed!r} (in 1.1 a dot is part of an input's name)")
+                    self.edit(
+                        scalar,
+                        path,
+                        fixed,
+                        f"{format_json_path(path)}: {value!r} -> {fixed!r} (in 1.1 a dot is part of an input's name)",
+                    )
                 pointer = value.split("#", 1)[1] if "#" in value else ""
-                if value.startswith("$") and "{$" not in value and not value.startswith("$sourceDescriptions.") and path[-1] != "operationPath" and any(c in pointer for c in "{}"):
-                    self.note(scalar, path, f"{value!r}: in Arazzo 1.1 a JSON pointer may not contain '{{' or '}}', and there is no escape", "read that member with a Selector Object (type: jsonpointer) once upgraded, or rename it")
+                if (
+                    value.startswith("$")
+                    and "{$" not in value
+                    and not value.startswith("$sourceDescriptions.")
+                    and path[-1] != "operationPath"
+                    and any(c in pointer for c in "{}")
+                ):
+                    self.note(
+                        scalar,
+                        path,
+                        f"{value!r}: in Arazzo 1.1 a JSON pointer may not contain '{{' or '}}', and there is no escape",
+                        "read that member with a Selector Object (type: jsonpointer) once upgraded, or rename it",
+                    )
 
     def components_inputs(self, root: yaml.MappingNode) -> None:
         for path, scalar in _scalars(root, ()):
             if path and path[0] == "components" and "inputs" in path[:2]:
                 continue
             for match in _COMPONENT_INPUTS.finditer(scalar.value):
-                self.note(scalar, path, f"'{match.group(0)}' is not an expression of Arazzo 1.1 (components.inputs are reached only through $ref)", f"use {{$ref: '#/components/inputs/{match.group(1)}'}} where a schema is meant")
+                self.note(
+                    scalar,
+                    path,
+                    f"'{match.group(0)}' is not an expression of Arazzo 1.1 (components.inputs are reached only through $ref)",
+                    f"use {{$ref: '#/components/inputs/{match.group(1)}'}} where a schema is meant",
+                )
 
     def embedded_nulls(self, root: yaml.MappingNode) -> None:
         """One note, at the first, for the strings that embed an expression in text:
@@ -290,14 +369,24 @@ class _Upgrader:
             for match in _SOURCE_REF.finditer(scalar.value):
                 source, ref = match.groups()
                 if ref in _SOURCE_FIELDS and ref in ids.get(source, set()):
-                    self.note(scalar, path, f"'{match.group(0)}': source {source!r} has an operation or workflow {ref!r} too; Arazzo 1.1 reads that first, not the field {ref!r}", "rename the operationId (or workflowId) if the field is meant")
+                    self.note(
+                        scalar,
+                        path,
+                        f"'{match.group(0)}': source {source!r} has an operation or workflow {ref!r} too; Arazzo 1.1 reads that first, not the field {ref!r}",
+                        "rename the operationId (or workflowId) if the field is meant",
+                    )
 
     def mapping_values(self, root: yaml.MappingNode) -> None:
         """A parameter value that is a plain mapping: the 1.1 JSON Schema takes no object
         there but a Selector Object (OAI/Arazzo-Specification#559)."""
         for path, node in _all_mappings(root, ()):
             if len(path) >= 3 and path[-1] == "value" and path[-3] == "parameters" and _get(node, "selector") is None:
-                self.note(node, path, "a mapping as a parameter value: the Arazzo 1.1 JSON Schema takes no object here but a Selector Object (OAI/Arazzo-Specification#559), so 1.1 tools may refuse it", "pass a JSON text string or a runtime expression, or keep the document at 1.0")
+                self.note(
+                    node,
+                    path,
+                    "a mapping as a parameter value: the Arazzo 1.1 JSON Schema takes no object here but a Selector Object (OAI/Arazzo-Specification#559), so 1.1 tools may refuse it",
+                    "pass a JSON text string or a runtime expression, or keep the document at 1.0",
+                )
 
     def selector_shapes(self, root: yaml.MappingNode) -> None:
         """An object of exactly ``context``, ``selector`` and ``type``: sent as written in
@@ -305,7 +394,12 @@ class _Upgrader:
         for path, node in _all_mappings(root, ()):
             keys = {k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode) and not k.value.startswith("x-")}
             if keys == {"context", "selector", "type"} and "criteria" not in path and "successCriteria" not in path:
-                self.note(node, path, "an object of context, selector and type: Arazzo 1.0 sends it as written, 1.1 evaluates it as a Selector Object", "keep it if the selector is meant; otherwise give the object another key, or keep the document at 1.0")
+                self.note(
+                    node,
+                    path,
+                    "an object of context, selector and type: Arazzo 1.0 sends it as written, 1.1 evaluates it as a Selector Object",
+                    "keep it if the selector is meant; otherwise give the object another key, or keep the document at 1.0",
+                )
 
     def forward_references(self, root: yaml.MappingNode) -> None:
         """``$steps.X.outputs`` read by a step before X: 1.1 orders steps by such
@@ -321,7 +415,12 @@ class _Upgrader:
                 for path, scalar in _scalars(step, spath):
                     for match in _STEP_OUTPUT.finditer(scalar.value):
                         if order.get(match.group(1), -1) > index:
-                            self.note(scalar, path, f"'{match.group(0)}' reads the outputs of a later step: Arazzo 1.1 runs {match.group(1)!r} first (steps are ordered by output references), or refuses the reference", "move the step before this one, or keep the document at 1.0")
+                            self.note(
+                                scalar,
+                                path,
+                                f"'{match.group(0)}' reads the outputs of a later step: Arazzo 1.1 runs {match.group(1)!r} first (steps are ordered by output references), or refuses the reference",
+                                "move the step before this one, or keep the document at 1.0",
+                            )
 
     # -- editing --------------------------------------------------------------------
     def edit(self, node: yaml.ScalarNode, path: JsonPath, value: str, change: str) -> None:
@@ -345,7 +444,12 @@ class _Upgrader:
             if again == expected:
                 self.result.new = new
                 return
-        self.error(None, (), "internal: the rewritten document does not hold the upgraded values; nothing was changed", "please report this with the document")
+        self.error(
+            None,
+            (),
+            "internal: the rewritten document does not hold the upgraded values; nothing was changed",
+            "please report this with the document",
+        )
 
 
 # -- the document tree ---------------------------------------------------------------
@@ -360,7 +464,9 @@ def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
     return None
 
 
-def _seq_items(node: yaml.Node | None, keys: tuple[str, ...], base: JsonPath = ()) -> Iterator[tuple[JsonPath, yaml.MappingNode]]:
+def _seq_items(
+    node: yaml.Node | None, keys: tuple[str, ...], base: JsonPath = ()
+) -> Iterator[tuple[JsonPath, yaml.MappingNode]]:
     for key in keys:
         node = _get(node, key)
     if isinstance(node, yaml.SequenceNode):
@@ -445,11 +551,16 @@ def _criterion_type(node: yaml.MappingNode) -> tuple[str, str | None]:
         return kind.value, None
     if isinstance(kind, yaml.MappingNode):
         inner, version = _get(kind, "type"), _get(kind, "version")
-        return (inner.value if isinstance(inner, yaml.ScalarNode) else "", version.value if isinstance(version, yaml.ScalarNode) else None)
+        return (
+            inner.value if isinstance(inner, yaml.ScalarNode) else "",
+            version.value if isinstance(version, yaml.ScalarNode) else None,
+        )
     return "simple", None
 
 
-def _scalars(node: yaml.Node, path: JsonPath, skip: set[int] | None = None) -> Iterator[tuple[JsonPath, yaml.ScalarNode]]:
+def _scalars(
+    node: yaml.Node, path: JsonPath, skip: set[int] | None = None
+) -> Iterator[tuple[JsonPath, yaml.ScalarNode]]:
     """Every scalar value (not inside ``x-`` extensions, nor inside the nodes ``skip`` names)."""
     if skip and id(node) in skip:
         return
@@ -633,7 +744,9 @@ def _jsonpath_root(query: str, *, goessner: bool) -> tuple[str, bool] | None:
     if first.descendant:
         # $..name: the wrapper array has no member names, so the nodelist is the same.
         return (query, True) if all(isinstance(s, part["_JPName"]) for s in first.selectors) else None
-    if isinstance(selector, part["_JPWildcard"]) or (isinstance(selector, part["_JPIndex"]) and selector.index in (0, -1)):
+    if isinstance(selector, part["_JPWildcard"]) or (
+        isinstance(selector, part["_JPIndex"]) and selector.index in (0, -1)
+    ):
         end = 2 if rest.startswith(".*") else _segment_end(rest, 0) if rest.startswith("[") else -1
         if end < 0:
             return None
@@ -675,9 +788,19 @@ def _needs_members(expr: Any, part: dict[str, Any]) -> bool:
                 continue
             if isinstance(mine, part["_JPQuery"]) and mine.root == "@" and mine.segments and expr.op != "!=":
                 return True  # Nothing compares false with a value (RFC 9535 2.3.5.2.2)
-            if isinstance(mine, part["_JPCall"]) and mine.name == "length" and expr.op != "!=" and _relative(mine.args, part):
+            if (
+                isinstance(mine, part["_JPCall"])
+                and mine.name == "length"
+                and expr.op != "!="
+                and _relative(mine.args, part)
+            ):
                 return True  # length(Nothing) is Nothing
-            if isinstance(mine, part["_JPCall"]) and mine.name == "count" and mine is expr.left and _relative(mine.args, part):
+            if (
+                isinstance(mine, part["_JPCall"])
+                and mine.name == "count"
+                and mine is expr.left
+                and _relative(mine.args, part)
+            ):
                 value = other.value
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     return (expr.op == ">" and value >= 0) or (expr.op in (">=", "==") and value >= 1)
