@@ -13,7 +13,8 @@ from urllib.parse import unquote
 
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import Loader, SourceFile, lookup, is_missing, missing_ref_hint, pointer_tokens
-from .validate import is_arazzo_1_1, validate_arazzo, validate_openapi
+from .validate import is_arazzo_1_1, validate_arazzo
+from .validate_spec import validate_openapi
 
 if TYPE_CHECKING:  # asyncapi_model imports SchemaLoc from here: the names are only annotations
     from .asyncapi_model import AsyncSource, EventTarget
