@@ -46,7 +46,7 @@ from .asyncapi_model import (
 )
 from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import Loader, SourceFile, lookup, pointer_tokens
-from .resolve import SchemaLoc
+from .resolve_model import SchemaLoc
 
 SUPPORTED_VERSIONS = ("3.0", "3.1")
 _VERSION = re.compile(r"^3\.[01]\.\d+$")
