@@ -166,6 +166,8 @@ def validate_arazzo(source: SourceFile, report: Report, loader: Loader | None = 
     return not any(d.severity is Severity.ERROR for d in report.items[before:])
 
 
+# -- quirks of real documents: a root $schema, JSON $ref objects ----------------------
+
 #: Where Arazzo objects that a pre-bundle document writes as JSON ``$ref`` sit:
 #: lists of them (workflow and step level) and a step's request body.
 _REF_LISTS = {
