@@ -415,12 +415,12 @@ def _known(what: str, names: Mapping[str, Any]) -> str:
 
 
 __all__ = [
-    "read_asyncapi",
-    "webhook_from_config",
-    "signature_problems",
-    "route_problem",
-    "SUPPORTED_VERSIONS",
     "CONFIG_KEYS",
-    "SIGNATURE_SCHEMES",
     "ENCODINGS",
+    "SIGNATURE_SCHEMES",
+    "SUPPORTED_VERSIONS",
+    "read_asyncapi",
+    "route_problem",
+    "signature_problems",
+    "webhook_from_config",
 ]

@@ -20,7 +20,7 @@ _LOCATION = re.compile(r"^\$message\.(payload|header)(?:#(.*))?$")
 #: Object is a superset of JSON Schema draft 07): anything else (Avro, RAML,
 #: Protobuf, ...) has no model.
 _SCHEMA_FORMATS = re.compile(
-    r"^application/(vnd\.aai\.asyncapi(\+json|\+yaml)?|schema\+json|schema\+yaml)(;\s*version=[^;]+)?$", re.I
+    r"^application/(vnd\.aai\.asyncapi(\+json|\+yaml)?|schema\+json|schema\+yaml)(;\s*version=[^;]+)?$", re.IGNORECASE
 )
 DEFAULT_CONTENT_TYPE = "application/json"
 

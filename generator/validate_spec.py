@@ -150,7 +150,7 @@ def run_spec_validator(source: SourceFile, report: Report) -> None:
             )
         )
         return
-    except Exception as exc:  # the validator's own failures on odd input (unresolvable $refs, ...)
+    except Exception as exc:  # noqa: BLE001 - the validator's own failures on odd input (unresolvable $refs, ...)
         detail = " ".join(str(exc).split()).split(" within {")[0]  # not the whole document
         detail = f" ({detail[:117]}...)" if len(detail) > 120 else f" ({detail})" if detail else ""
         report.add(
