@@ -29,7 +29,12 @@ from elementpath.xpath31 import XPath31Parser
 __all__ = ["VERSIONS", "XPathProblem", "check", "is_location_path", "parse"]
 
 VERSIONS: Final = ("xpath-10", "xpath-20", "xpath-30", "xpath-31")
-_PARSERS: Final[dict[str, Any]] = {"xpath-10": XPath1Parser, "xpath-20": XPath2Parser, "xpath-30": XPath30Parser, "xpath-31": XPath31Parser}
+_PARSERS: Final[dict[str, Any]] = {
+    "xpath-10": XPath1Parser,
+    "xpath-20": XPath2Parser,
+    "xpath-30": XPath30Parser,
+    "xpath-31": XPath31Parser,
+}
 _NAMES: Final = {"xpath-10": "XPath 1.0", "xpath-20": "XPath 2.0", "xpath-30": "XPath 3.0", "xpath-31": "XPath 3.1"}
 #: Functions that read files, URLs, the environment or other documents.
 REFUSED_FUNCTIONS: Final = frozenset(
@@ -92,7 +97,9 @@ def _parse(expression: str, version: str) -> Any:
             undeclared = _UNDECLARED.search(str(exc))
             if undeclared is None or undeclared.group(1) in namespaces:
                 raise
-            namespaces[undeclared.group(1)] = f"urn:arazzo-codegen:prefix:{undeclared.group(1)}"  # the document binds it
+            namespaces[undeclared.group(1)] = (
+                f"urn:arazzo-codegen:prefix:{undeclared.group(1)}"  # the document binds it
+            )
     return _PARSERS[version](namespaces=namespaces).parse(expression)
 
 
@@ -130,9 +137,15 @@ def _check_tree(token: Any, expression: str) -> None:
     used: list[str] = []
     for node in token.iter():
         if node.label == "function" and node.symbol in REFUSED_FUNCTIONS:
-            raise XPathProblem(f"the function {node.symbol}() reads outside the value the criterion tests: it is refused", _at(expression, node))
+            raise XPathProblem(
+                f"the function {node.symbol}() reads outside the value the criterion tests: it is refused",
+                _at(expression, node),
+            )
         if node.symbol == "#" and len(node) and node[0].value in REFUSED_FUNCTIONS:
-            raise XPathProblem(f"the function {node[0].value}() reads outside the value the criterion tests: it is refused", _at(expression, node))
+            raise XPathProblem(
+                f"the function {node[0].value}() reads outside the value the criterion tests: it is refused",
+                _at(expression, node),
+            )
         children = list(node)
         if node.symbol in _BINDERS and node.label == "expression":
             bound.update(child.value for child in children[:-1:2] if child.symbol == "$")
@@ -142,7 +155,10 @@ def _check_tree(token: Any, expression: str) -> None:
             used.append(node.value)
     for name in used:
         if name not in bound:
-            raise XPathProblem(f"the variable ${name} is not bound here (by for, let, some or every)", max(expression.find("$" + name), 0))
+            raise XPathProblem(
+                f"the variable ${name} is not bound here (by for, let, some or every)",
+                max(expression.find("$" + name), 0),
+            )
 
 
 def _at(expression: str, node: Any) -> int:
@@ -155,7 +171,9 @@ def check(expression: str, version: str = "xpath-31") -> None:
     parse(expression, version)
 
 
-_PATH_STARTS: Final = frozenset({"/", "//", "(name)", "*", "@", ":", "[", "..", ".", "text", "node", "element", "attribute"})
+_PATH_STARTS: Final = frozenset(
+    {"/", "//", "(name)", "*", "@", ":", "[", "..", ".", "text", "node", "element", "attribute"}
+)
 
 
 def is_location_path(expression: str, version: str = "xpath-31") -> bool:

@@ -44,7 +44,12 @@ from arazzo_codegen.write import write_package
 RECORDED = json.loads((Path(__file__).with_name("xpath_expected.json")).read_text(encoding="utf-8"))
 DOCUMENTS: dict[str, str] = RECORDED["documents"]
 CASES: list[dict[str, Any]] = RECORDED["cases"]
-PARSERS: dict[str, Any] = {"xpath-10": XPath1Parser, "xpath-20": XPath2Parser, "xpath-30": XPath30Parser, "xpath-31": XPath31Parser}
+PARSERS: dict[str, Any] = {
+    "xpath-10": XPath1Parser,
+    "xpath-20": XPath2Parser,
+    "xpath-30": XPath30Parser,
+    "xpath-31": XPath31Parser,
+}
 PACKAGE = "xpath_corpus"
 
 
@@ -69,7 +74,12 @@ OPENAPI = {
             "get": {
                 "operationId": "getDocument",
                 "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "The document.", "content": {"application/xml": {"schema": {"type": "string"}}}}},
+                "responses": {
+                    "200": {
+                        "description": "The document.",
+                        "content": {"application/xml": {"schema": {"type": "string"}}},
+                    }
+                },
             }
         }
     },
@@ -128,7 +138,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
 
 
 class _Documents(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the http.server hook
+    def do_GET(self) -> None:  # the http.server hook
         name = self.path.rsplit("/", 1)[-1]
         body = DOCUMENTS.get(name, "").encode("utf-8")
         self.send_response(200 if body else 404)
@@ -137,7 +147,7 @@ class _Documents(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the http.server hook
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
 
@@ -181,7 +191,9 @@ def test_the_recording_is_the_whole_corpus() -> None:
     assert {c["document"] for c in CASES} == set(DOCUMENTS)
     assert sum("error" not in c for c in CASES) >= 290
     assert len(STATIC_ERRORS) <= 7
-    assert sum(c.get("ebv") is True for c in CASES) >= 250 and sum(c.get("ebv") is not True for c in CASES) >= 40  # 17 false, 15 errors, FORG0006
+    assert (
+        sum(c.get("ebv") is True for c in CASES) >= 250 and sum(c.get("ebv") is not True for c in CASES) >= 40
+    )  # 17 false, 15 errors, FORG0006
 
 
 @pytest.mark.parametrize("number", range(len(CASES)), ids=IDS)
@@ -310,7 +322,9 @@ LATER_VERSION: list[tuple[str, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("version", "expression", "since"), LATER_VERSION, ids=[f"{v}|{e}" for v, e, _ in LATER_VERSION])
+@pytest.mark.parametrize(
+    ("version", "expression", "since"), LATER_VERSION, ids=[f"{v}|{e}" for v, e, _ in LATER_VERSION]
+)
 def test_a_construct_of_a_later_version_is_a_compile_time_error(version: str, expression: str, since: str) -> None:
     with pytest.raises(ExpressionError) as caught:
         check_xpath(expression, version=version)
@@ -333,7 +347,12 @@ REFUSED: list[tuple[str, str, str, int]] = [
     ("xpath-31", "doc('x')", "the function doc() reads outside the value the criterion tests", 0),
     ("xpath-31", "count(//a) + count(collection())", "the function collection() reads outside", 19),
     ("xpath-31", "unparsed-text(string(//link))", "the function unparsed-text() reads outside", 0),
-    ("xpath-31", "unparsed-text('file:///etc/passwd')", "URI file:///etc/passwd is not allowed", 0),  # elementpath's own refusal
+    (
+        "xpath-31",
+        "unparsed-text('file:///etc/passwd')",
+        "URI file:///etc/passwd is not allowed",
+        0,
+    ),  # elementpath's own refusal
     ("xpath-31", "fn:environment-variable('HOME')", "the function environment-variable() reads outside", 3),
     ("xpath-31", "doc#1('x')", "the function doc() reads outside", 3),
     ("xpath-31", "$undefined", "the variable $undefined is not bound here", 0),
@@ -343,7 +362,9 @@ REFUSED: list[tuple[str, str, str, int]] = [
 ]
 
 
-@pytest.mark.parametrize(("version", "expression", "message", "offset"), REFUSED, ids=[f"{v}|{e[:40]}" for v, e, _, _ in REFUSED])
+@pytest.mark.parametrize(
+    ("version", "expression", "message", "offset"), REFUSED, ids=[f"{v}|{e[:40]}" for v, e, _, _ in REFUSED]
+)
 def test_refused_expressions_are_compile_time_errors(version: str, expression: str, message: str, offset: int) -> None:
     with pytest.raises(ExpressionError) as caught:
         check_xpath(expression, version=version)
@@ -363,7 +384,18 @@ def test_a_position_on_a_later_line_is_an_offset_into_the_expression() -> None:
 def test_what_the_old_engine_refused_and_elementpath_evaluates_is_accepted() -> None:
     # maps, arrays, lookups, =>, instance of, casts, constructor functions, sort, dates:
     # valid XPath 3.1, and elementpath evaluates it (the hand-written engine had a subset)
-    for expression in ("map { 'a': 1 }?a = 1", "[1, 2]?2 = 2", "//a => count()", "//a instance of element()*", ". cast as xs:string", "xs:integer('1') = 1", "sort((3, 1))[1] = 1", "current-dateTime() instance of xs:dateTime", "//a/namespace::*", "function($x) { $x }(1) = 1"):
+    for expression in (
+        "map { 'a': 1 }?a = 1",
+        "[1, 2]?2 = 2",
+        "//a => count()",
+        "//a instance of element()*",
+        ". cast as xs:string",
+        "xs:integer('1') = 1",
+        "sort((3, 1))[1] = 1",
+        "current-dateTime() instance of xs:dateTime",
+        "//a/namespace::*",
+        "function($x) { $x }(1) = 1",
+    ):
         check_xpath(expression)
     check_xpath("//x:tag = 'a' and //soap:Body")  # prefixes are bound by the document at run time
 
@@ -399,17 +431,58 @@ def test_the_version_reaches_the_runtime(corpus: ModuleType) -> None:
 #: them): each expression, the specification's answer, elementpath's, and the reason.  These are
 #: the answers a generated package now gives; prefer xpath-20 or later for XML numbers.
 ELEMENTPATH_DEPARTURES: list[tuple[str, str, str, Any, Any, str]] = [
-    ("order", "xpath-10", "/order/@id = 7", [True], [False], "XPath 1.0 3.4: a node-set compared with a number compares number(string-value)"),
+    (
+        "order",
+        "xpath-10",
+        "/order/@id = 7",
+        [True],
+        [False],
+        "XPath 1.0 3.4: a node-set compared with a number compares number(string-value)",
+    ),
     ("data", "xpath-10", "//w = 7", [True], [False], "the same rule; number(' 7 ') is 7"),
-    ("order", "xpath-20", "/order/@id = 7", [True], [True], "XPath 2.0 casts the untypedAtomic value to xs:double: no departure from 2.0 on"),
-    ("mixed", "xpath-10", "string(1 div 0)", ["Infinity"], ["INF"], "XPath 1.0 4.2 spells positive infinity 'Infinity'"),
-    ("order", "xpath-20", "string(1e6)", ["1.0E6"], ["1000000"], "F&O 3.1 19.1.2.2: an xs:double of magnitude 1e6 or more is cast with an exponent"),
-    ("order", "xpath-30", "round(1250, -2)", [1300], [1200], "F&O 3.1 4.4.4: fn:round rounds half towards positive infinity"),
+    (
+        "order",
+        "xpath-20",
+        "/order/@id = 7",
+        [True],
+        [True],
+        "XPath 2.0 casts the untypedAtomic value to xs:double: no departure from 2.0 on",
+    ),
+    (
+        "mixed",
+        "xpath-10",
+        "string(1 div 0)",
+        ["Infinity"],
+        ["INF"],
+        "XPath 1.0 4.2 spells positive infinity 'Infinity'",
+    ),
+    (
+        "order",
+        "xpath-20",
+        "string(1e6)",
+        ["1.0E6"],
+        ["1000000"],
+        "F&O 3.1 19.1.2.2: an xs:double of magnitude 1e6 or more is cast with an exponent",
+    ),
+    (
+        "order",
+        "xpath-30",
+        "round(1250, -2)",
+        [1300],
+        [1200],
+        "F&O 3.1 4.4.4: fn:round rounds half towards positive infinity",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("document", "version", "expression", "specified", "answer", "reason"), ELEMENTPATH_DEPARTURES, ids=[f"{d[1]}|{d[2]}" for d in ELEMENTPATH_DEPARTURES])
-def test_elementpath_departures_are_what_a_package_answers(corpus: ModuleType, document: str, version: str, expression: str, specified: Any, answer: Any, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("document", "version", "expression", "specified", "answer", "reason"),
+    ELEMENTPATH_DEPARTURES,
+    ids=[f"{d[1]}|{d[2]}" for d in ELEMENTPATH_DEPARTURES],
+)
+def test_elementpath_departures_are_what_a_package_answers(
+    corpus: ModuleType, document: str, version: str, expression: str, specified: Any, answer: Any, reason: str
+) -> None:
     assert corpus._runtime.xpath(DOCUMENTS[document], expression, version) == answer, reason
 
 
