@@ -1569,13 +1569,14 @@ def iter_refs(node: Condition | Template | RuntimeExpr) -> Iterator[RuntimeExpr]
 
 
 # --------------------------------------------------------------------------
-# JSONPath and XPath: the runtime's own parsers, run at compile time
+# JSONPath: the runtime's own parser, run at compile time; XPath: elementpath's
 # --------------------------------------------------------------------------
 
-# The JSONPath and XPath evaluators ship as runtime template parts
-# (templates/runtime/jsonpath.py.jinja, xpath.py.jinja) written in plain Python.
-# The generator executes those very files to parse queries, so a query accepted
-# at compile time is exactly a query the generated code can run.
+# The JSONPath evaluator ships as a runtime template part
+# (templates/runtime/jsonpath.py.jinja) written in plain Python.  The generator
+# executes that very file to parse queries, so a query accepted at compile time is
+# exactly a query the generated code can run.  XPath is parsed by elementpath, which
+# the generated code evaluates it with (generator/xpath_check.py).
 
 _RUNTIME_PRELUDE: Final = (
     "from __future__ import annotations\n"
