@@ -22,7 +22,7 @@ is never reported: the checks are sure or silent.  Each value is checked once.
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,12 +30,15 @@ from . import expressions as ex
 from .diagnostics import JsonPath, Report, Severity
 from .load import pointer_tokens
 from .request_fit import (
+    Finding,
     article,
     close_name,
     equal,
+    expects_client_error,
     json_problem,
     kind_fits,
     meet,
+    merged_miss,
     schema_name,
     schema_place,
     text_problem,
@@ -57,19 +60,6 @@ _LOCATIONS = ("path", "query", "header", "cookie")
 
 #: What generation time cannot know of a value (a step output, a response value...).
 UNKNOWN = object()
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: Severity
-    at: JsonPath
-    subject: str
-    problem: str
-    hint: str | None
-
-    @property
-    def message(self) -> str:
-        return f"{self.subject}: {self.problem}"
 
 
 @dataclass(frozen=True)
@@ -165,7 +155,7 @@ class RequestChecker:
     def step(self, bound: BoundStep, op: Operation, workflow: dict[str, Any], w_at: JsonPath) -> None:
         start = len(self.workflow.sink)
         self._requests(bound, op, workflow, w_at)
-        if _expects_client_error(bound.step):
+        if expects_client_error(bound.step):
             # A step that succeeds on a 4xx response tests the server's validation: its
             # request may break the schema on purpose.
             self.workflow.sink[start:] = [
@@ -340,7 +330,9 @@ class RequestChecker:
         problem = text_problem(raw, kinds, enums) if target.text else json_problem(raw, kinds, enums)
         if problem is not None:
             severity, text, hint = problem
-            self._find(severity, at, subject, text, hint or schema_place(parts[0]))
+            missed = next((e for e in enums if not any(equal(raw, a, target.text) for a in e)), None)
+            miss = (raw, tuple(missed)) if missed is not None else None
+            self._find(severity, at, subject, text, hint or schema_place(parts[0]), miss)
 
     def _object(
         self,
@@ -423,6 +415,21 @@ class RequestChecker:
                 failures.append((schema, errors))
         finally:
             self.workflow.sink = saved
+        if isinstance(raw, dict):
+            # A member whose value picks an alternative (a discriminator such as provider:
+            # azure) rules out the alternatives that refuse that value.
+            members = {at + (str(k),) for k in raw}
+            counts = Counter(f.at for _, e in failures for f in e if f.miss is not None and f.at in members)
+            if counts:
+                member = min(counts, key=lambda m: (-counts[m], str(m)))  # the member most alternatives refuse
+                taking = [(s, e) for s, e in failures if not any(f.at == member for f in e)]
+                if taking:
+                    failures = taking
+                else:
+                    merged = merged_miss([e for _, e in failures], {member})
+                    if merged is not None:
+                        saved.append(merged)
+                        return
         if len(failures) == 1:
             saved.extend(failures[0][1])
             return
@@ -559,22 +566,18 @@ class RequestChecker:
                     "make the input's enum a subset of the field's",
                 )
 
-    def _find(self, severity: Severity, at: JsonPath, subject: str, problem: str, hint: str | None) -> None:
-        finding = Finding(severity, at, subject, problem, hint)
+    def _find(
+        self,
+        severity: Severity,
+        at: JsonPath,
+        subject: str,
+        problem: str,
+        hint: str | None,
+        miss: tuple[Any, tuple[Any, ...]] | None = None,
+    ) -> None:
+        finding = Finding(severity, at, subject, problem, hint, miss)
         if finding not in self.workflow.sink:
             self.workflow.sink.append(finding)
-
-
-_CLIENT_ERROR = re.compile(r"\$statusCode\s*(==|>=|>)\s*4\d\d\b|\b4\d\d\s*(==|<=|<)\s*\$statusCode")
-
-
-def _expects_client_error(step: dict[str, Any]) -> bool:
-    """True when a success criterion of the step reads a 4xx status as success."""
-    criteria = step.get("successCriteria")
-    return any(
-        isinstance(c, dict) and isinstance(c.get("condition"), str) and _CLIENT_ERROR.search(c["condition"]) is not None
-        for c in (criteria if isinstance(criteria, list) else [])
-    )
 
 
 def _parse(raw: str) -> Any:

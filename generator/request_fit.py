@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from .diagnostics import Severity
+from .diagnostics import JsonPath, Severity
 from .request_schema import describe_kinds, kind_of, same_value, show_value, show_values
 from .resolve import SchemaLoc
 
@@ -18,6 +19,52 @@ INTEGER_TEXT = re.compile(r"[+-]?\d+")
 NUMBER_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 #: (severity, problem, hint) of a value that does not fit.
 Problem = tuple[Severity, str, str | None]
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    at: JsonPath
+    subject: str
+    problem: str
+    hint: str | None
+    #: An enum miss of a literal: (the value, the values allowed), to merge the misses of alternatives.
+    miss: tuple[Any, tuple[Any, ...]] | None = None
+
+    @property
+    def message(self) -> str:
+        return f"{self.subject}: {self.problem}"
+
+
+def merged_miss(failures: list[list[Finding]], members: set[JsonPath]) -> Finding | None:
+    """One enum miss for a member that misses the values of every alternative (each
+    alternative's own value of ``provider``, say): the values of all of them."""
+    for first in failures[0]:
+        if first.miss is None or first.at not in members:
+            continue
+        misses = [next((f for f in errors if f.miss is not None and f.at == first.at), None) for errors in failures]
+        if any(m is None for m in misses):
+            continue
+        value = first.miss[0]
+        allowed: list[Any] = []
+        for m in misses:
+            assert m is not None and m.miss is not None
+            allowed += [a for a in m.miss[1] if not any(same_value(a, b) for b in allowed)]
+        problem = f"{show_value(value)} is not one of the allowed values {show_values(allowed)}"
+        return Finding(Severity.ERROR, first.at, first.subject, problem, enum_hint(value, allowed) or first.hint)
+    return None
+
+
+CLIENT_ERROR = re.compile(r"\$statusCode\s*(==|>=|>)\s*4\d\d\b|\b4\d\d\s*(==|<=|<)\s*\$statusCode")
+
+
+def expects_client_error(step: dict[str, Any]) -> bool:
+    """True when a success criterion of the step reads a 4xx status as success."""
+    criteria = step.get("successCriteria")
+    return any(
+        isinstance(c, dict) and isinstance(c.get("condition"), str) and CLIENT_ERROR.search(c["condition"]) is not None
+        for c in (criteria if isinstance(criteria, list) else [])
+    )
 
 
 def meet(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:

@@ -65,6 +65,18 @@ paths:
                 - $ref: '#/components/schemas/Dog'
       responses:
         '201': {description: Created.}
+  /animals:
+    post:
+      operationId: createAnimal
+      requestBody:
+        content:
+          application/json:
+            schema:
+              oneOf:
+                - {type: object, required: [kind, wings], properties: {kind: {const: bird}, wings: {type: integer}}}
+                - {type: object, required: [kind], properties: {kind: {type: string, enum: [fish]}, fins: {type: integer}}}
+      responses:
+        '201': {description: Created.}
 components:
   schemas:
     Base:
@@ -411,4 +423,39 @@ def test_a_step_that_expects_a_client_error_only_warns(tmp_path: Path) -> None:
                 "allOf/1/properties/size; a warning only: the step expects a 4xx response"
             ),
         ],
+    ]
+
+
+def test_a_member_that_picks_the_alternative(tmp_path: Path) -> None:
+    """A member whose value only some alternatives take (a discriminator: kind: fish)
+    picks them, so the problems of the picked one are reported at their own place; a
+    value no alternative takes is one enum miss with every alternative's values."""
+    steps = _step(
+        """        requestBody:
+          contentType: application/json
+          payload: {kind: fish, fins: many}
+""",
+        "a",
+        "createAnimal",
+    )
+    steps += _step(
+        """        requestBody:
+          contentType: application/json
+          payload: {kind: fsh}
+""",
+        "b",
+        "createAnimal",
+    )
+    code, found = _validate(tmp_path, steps)
+    assert code == 1
+    assert [line.split(": ", 2)[2] for line in found] == [
+        (
+            "$.workflows[0].steps[0].requestBody.payload.fins: request body member 'fins' of createAnimal: 'many' is a"
+            " string, but the schema takes an integer\n    hint: the schema is"
+            " openapi.yaml#/paths/~1animals/post/requestBody/content/application~1json/schema/oneOf/1/properties/fins"
+        ),
+        (
+            "$.workflows[0].steps[1].requestBody.payload.kind: request body member 'kind' of createAnimal: 'fsh' is not"
+            " one of the allowed values 'bird', 'fish'\n    hint: did you mean 'fish'?"
+        ),
     ]
