@@ -459,3 +459,24 @@ def test_a_member_that_picks_the_alternative(tmp_path: Path) -> None:
             " one of the allowed values 'bird', 'fish'\n    hint: did you mean 'fish'?"
         ),
     ]
+
+
+def test_a_send_step_payload_is_checked_against_the_message_schema(tmp_path: Path) -> None:
+    """Arazzo 1.1 send steps: requestBody.payload is the message payload, checked
+    against the AsyncAPI message's payload schema like a request body."""
+    orders = Path(__file__).resolve().parent.parent / "conformance" / "events" / "orders"
+    for name in ("arazzo.yaml", "asyncapi.yaml", "openapi.yaml"):
+        (tmp_path / name).write_bytes((orders / name).read_bytes())
+    text = (tmp_path / "arazzo.yaml").read_text(encoding="utf-8")
+    assert text.count("            quantity: 0\n") == 1
+    (tmp_path / "arazzo.yaml").write_text(text.replace("            quantity: 0\n", "            quantity: none\n"))
+    code, _, stderr = run_cli(["validate", "arazzo.yaml", "--package", "orders"], tmp_path)
+    found, _ = split_report(stderr)
+    assert code == 1
+    assert [d for d in found if "message payload member" in d] == [
+        (
+            "arazzo.yaml:72:23: error: $.workflows[1].steps[1].requestBody.payload.quantity: message payload member"
+            " 'quantity' of takeOrder: 'none' is a string, but the schema takes an integer\n"
+            "    hint: the schema is asyncapi.yaml#/components/messages/PlaceOrder/payload/properties/quantity"
+        )
+    ]
