@@ -1,6 +1,7 @@
 """Requests typed at compile time: every request payload, parameter value and payload
 replacement value of an operation step is checked against the operation's request
-schema (or the parameter's schema) before any code is generated.
+schema (or the parameter's schema) before any code is generated, and the payload of
+an Arazzo 1.1 send step against its AsyncAPI message's payload schema.
 
 * an object written in the document has every member its schema requires (a
   ``readOnly`` member is not required of a request; a replacement may set it);
@@ -15,9 +16,12 @@ schema (or the parameter's schema) before any code is generated.
 
 Parameters, form fields and multipart fields go on the wire as text, so their values
 are compared as text ("42" is an integer parameter).  ``allOf`` parts all apply; a
-value must fit one of the schemas of a ``oneOf``/``anyOf``; what cannot be known at
-generation time (step outputs, response values, an unread reference, ``not``...)
-is never reported: the checks are sure or silent.  Each value is checked once.
+value must fit one of the schemas of a ``oneOf``/``anyOf`` (a member whose value
+picks alternatives, a discriminator, narrows the report to them); what cannot be
+known at generation time (step outputs, response values, an unread reference,
+``not``...) is never reported: the checks are sure or silent.  A step whose success
+criteria expect a 4xx response tests the server's validation: its problems are
+warnings.  Each value is checked once.
 """
 
 from __future__ import annotations
