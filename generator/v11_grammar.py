@@ -22,7 +22,7 @@ from . import expressions as ex
 from .diagnostics import JsonPath
 
 if TYPE_CHECKING:
-    from .analyze import ExprContext
+    from .analysis.context import ExprContext
     from .resolve import Resolved
 
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9._-]+$")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .diagnostics import JsonPath
 
 if TYPE_CHECKING:
-    from .analyze import ExprContext
+    from .analysis.context import ExprContext
     from .resolve import Operation
 
 

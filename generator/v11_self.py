@@ -20,7 +20,7 @@ from .schemas import ANY, PyType
 from .v11_identity import self_uri
 
 if TYPE_CHECKING:
-    from .analyze import ExprContext
+    from .analysis.context import ExprContext
 
 
 def self_value(ctx: ExprContext, raw: str, at: JsonPath) -> tuple[str, PyType] | str | None:
