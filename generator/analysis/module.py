@@ -43,6 +43,7 @@ class Analyzer:
         self.workflows: dict[str, WorkflowAnalyzer] = {}
         self.token_urls: dict[str, tuple[str, str]] = {}  # SERVERS key -> (source, absolute token URL)
         self.runtime_parts: set[str] = set()
+        self.transport_keys: frozenset[str] = frozenset()  # workflows that take a transport (events_steps)
         #: Some step sends an idempotency key: every function takes ``idempotency_key``.
         self.keyed = any(
             b.operation is not None and idempotency_header(b.operation, options.idempotency_header) is not None
@@ -77,6 +78,7 @@ class Analyzer:
                 self.workflows[wa.key] = other  # references by that key mean the well-named one
         for wa in analyzers:
             wa.prepare()
+        self.transport_keys = events_steps.transport_keys(self.workflows)
         order = self._call_order(analyzers)
         for wa in order:
             wa.plan_credentials()
