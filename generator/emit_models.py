@@ -24,6 +24,7 @@ from typing import Any
 
 from .diagnostics import Diagnostic, Report, Severity
 from .cache import TextCache, module_digest, package_version
+from .ir.types import ALIAS_THRESHOLD, Scalar, lit, render
 from .schemas import DATETIME_TYPE, ModelSet
 
 _BASE_CLASS = '''
@@ -124,6 +125,7 @@ def _python_version() -> Any:
 _HEADER = re.compile(r"\A(#[^\n]*\n)+\n*")
 _REBUILD = re.compile(r"^\w+\.model_rebuild\(\)$\n?", re.M)
 _ROOT_CLASS = re.compile(r"^(class \w+)\(RootModel\[", re.M)
+_CLASS = re.compile(r"^class (\w+)\(", re.M)
 
 
 def _post_process(source: str, models: ModelSet, report: Report, label: str) -> str:
@@ -139,16 +141,28 @@ def _post_process(source: str, models: ModelSet, report: Report, label: str) -> 
     if _ROOT_CLASS.search(source):
         source = _ROOT_CLASS.sub(r"\1(_DeferredRoot[", source)
         source = _add_typing_import(source, "TypeVar")
-        first_class = re.search(r"^class ", source, re.M)
-        assert first_class is not None
         bases += _ROOT_BASE
+    for name in sorted(models.aliases.keys() & set(_CLASS.findall(source))):
+        del models.aliases[name]  # a class it made up for an inline schema has the name: left inline
+    if models.aliases:
+        bases += _aliases(models)
+        source = _add_typing_import(_add_typing_import(source, "Literal"), "TypeAlias")
+    source = _tidy_literals(_group_imports(source), models)
+    first_class = re.search(r"^class ", source, re.M)
+    assert first_class is not None
     source = source[: first_class.start()].rstrip("\n") + "\n" + bases + "\n\n" + source[first_class.start() :]
-    source = _tidy_literals(_group_imports(source))
-    # Schemas that are plain aliases (an enum, a constrained string) become inline types, not classes.
-    models.defined = set(re.findall(r"^class (\w+)\(", source, re.M))
+    # Schemas that are plain aliases (an enum, a constrained string) become inline types, not
+    # classes: which do is datamodel-code-generator's choice, read here from its output.
+    models.defined = set(_CLASS.findall(source))
     for name in sorted(set(models.webhooks) - models.defined):
         report.add(Diagnostic(Severity.WARNING, label, 1, 1, ("webhooks",), f"webhook payload schema {name!r} is not an object, so it has no model class", "describe the payload as an object schema"))
     return source
+
+
+def _aliases(models: ModelSet) -> str:
+    """The definitions of the Literal aliases (``ModelSet.aliases``), by name."""
+    lines = [f"{name}: TypeAlias = {render(models.aliases[name].target)}" for name in sorted(models.aliases)]
+    return "\n\n" + "\n\n".join(lines) + "\n"
 
 
 _IMPORT_BLOCK = re.compile(r"^from __future__ import annotations\n((?:(?:from|import) [^\n]*\n|\n)*)", re.M)
@@ -173,26 +187,31 @@ _LITERAL = re.compile(r"\bLiteral\[")
 _NEXT_LITERAL = re.compile(r"\s*\|\s*Literal\[")
 
 
-def _tidy_literals(source: str) -> str:
+def _tidy_literals(source: str, models: ModelSet) -> str:
     """Each ``Literal[...]`` without repeated members, and ``Literal[a] | Literal[b]`` as
-    ``Literal[a, b]`` (an enum that lists a value twice, an enum in an anyOf)."""
+    ``Literal[a, b]`` (an enum that lists a value twice, an enum in an anyOf); one with
+    the members of an alias (``ModelSet.aliases``) is that alias's name."""
     out: list[str] = []
     at = 0
     while (match := _LITERAL.search(source, at)) is not None:
         try:
-            unique, close = _literal_members(source, match.end())
+            unique, values, close = _literal_members(source, match.end())
         except (ValueError, SyntaxError, TypeError):  # "Literal[" in a docstring, say: left alone
             out.append(source[at : match.end()])
             at = match.end()
             continue
-        out.append(source[at : match.end()] + ", ".join(unique) + "]")
+        alias = models.alias_for(lit(values)) if len(values) > ALIAS_THRESHOLD else None
+        if alias is not None:
+            out.append(source[at : match.start()] + alias.name)
+        else:
+            out.append(source[at : match.end()] + ", ".join(unique) + "]")
         at = close + 1
     return "".join(out) + source[at:]
 
 
-def _literal_members(source: str, start: int) -> tuple[list[str], int]:
+def _literal_members(source: str, start: int) -> tuple[list[str], list[Scalar], int]:
     """The distinct members of the ``Literal[`` ending at ``start`` and of the ``| Literal[...]``
-    right after it, and the index of the last closing bracket."""
+    right after it (as source and as values), and the index of the last closing bracket."""
     members: list[str] = []
     while True:
         close = _closing_bracket(source, start)
@@ -203,12 +222,15 @@ def _literal_members(source: str, start: int) -> tuple[list[str], int]:
         start = follow.end()
     seen: set[tuple[type, object]] = set()
     unique: list[str] = []
+    values: list[Scalar] = []
     for member in members:
         value = ast.literal_eval(member)
         if (type(value), value) not in seen:
             seen.add((type(value), value))
             unique.append(member)
-    return unique, close
+            if isinstance(value, (str, int, bool)):
+                values.append(value)
+    return unique, values, close
 
 
 def _closing_bracket(source: str, start: int) -> int:
