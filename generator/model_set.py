@@ -156,10 +156,19 @@ def name_large_enums(models: ModelSet) -> None:
         models.aliases[name] = Alias(name, literal)
 
 
+#: CamelCase names workflows.py imports (analysis.common.MODULE_NAMES, and the runtime's
+#: errors): an alias of the same name would shadow them.
+_WORKFLOWS_NAMES = frozenset(
+    {"SERVERS", "Awaitable", "Callable", "Mapping", "TypeAlias", "InvalidInput", "StepFailed", "StepTimedOut"}
+    | {"WorkflowError", "WorkflowTimeout", "Message", "Transport", "AsyncTransport"}
+)
+
+
 def _free_alias_name(models: ModelSet, base: str) -> str:
-    """``base``, else ``<base>Values``, ``<base>Values2``, ...: never a class's name."""
+    """``base``, else ``<base>Values``, ``<base>Values2``, ...: never a class's name, nor
+    a name workflows.py imports (it defines the aliases it uses too)."""
     name, counter = base, 1
-    while name in models.schemas or name in models.aliases:
+    while name in models.schemas or name in models.aliases or name in _WORKFLOWS_NAMES:
         name = f"{base}Values" + (str(counter) if counter > 1 else "")
         counter += 1
     return name

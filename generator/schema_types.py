@@ -38,9 +38,10 @@ class TypeInferrer:
     def __init__(self, loader: Loader, models: ModelSet) -> None:
         self.loader = loader
         self.models = models
-        #: Type a large enum as its models.py alias (``ModelSet.aliases``); off until
-        #: workflows.py defines the aliases it uses itself (importing models.py is slow).
-        self.use_aliases = False
+        #: The files of the schemas models.py has classes for: a large enum there is typed
+        #: as its alias (``ModelSet.aliases``); one elsewhere (an Arazzo inputs schema) stays
+        #: a Literal.
+        self._model_files = {file for file, _ in models.names}
 
     def at_pointer(self, loc: SchemaLoc | None, pointer: tuple[str, ...]) -> PyType:
         if loc is None:
@@ -48,7 +49,7 @@ class TypeInferrer:
         results = self._descend(loc, pointer, 0)
         if not results:
             return ANY
-        return self._union([self.type_of(r) if r is not None else PyType(NONE_T) for r in results])
+        return self._union(loc, [self.type_of(r) if r is not None else PyType(NONE_T) for r in results])
 
     def has_path(self, loc: SchemaLoc, pointer: tuple[str, ...]) -> bool:
         return any(r is not None for r in self._descend(loc, pointer, 0))
@@ -183,35 +184,38 @@ class TypeInferrer:
             members = [v for v in value["enum"] if v is not None]
             if len(members) < len(value["enum"]):
                 nullable = True
-            result = self._literal(members) if members else PyType(NONE_T)
+            result = self._literal(loc, members) if members else PyType(NONE_T)
         elif any(isinstance(value.get(c), list) for c in ("oneOf", "anyOf")):
             combinator = "oneOf" if isinstance(value.get("oneOf"), list) else "anyOf"
             result = self._union(
+                loc,
                 [
                     self.type_of(SchemaLoc(loc.file, loc.path + (combinator, i), m))
                     for i, m in enumerate(value[combinator])
-                ]
+                ],
             )
         elif isinstance(value.get("allOf"), list) and len(value["allOf"]) == 1:
             result = self.type_of(SchemaLoc(loc.file, loc.path + ("allOf", 0), value["allOf"][0]))
         elif len(types) == 1:
             result = self._simple(loc, types[0])
         elif len(types) > 1:
-            result = self._union([self._simple(loc, t) for t in types])
+            result = self._union(loc, [self._simple(loc, t) for t in types])
         elif "properties" in value:
             result = PyType(DictOf(ANY_T))
         else:
             result = ANY
         return result.or_none() if nullable else result
 
-    def _literal(self, values: list[Scalar]) -> PyType:
+    def _literal(self, loc: SchemaLoc, values: list[Scalar]) -> PyType:
         """``Literal[...]`` of ``values``, or the alias models.py defines for them."""
         literal = lit(values)
-        alias = self.models.alias_for(literal) if self.use_aliases else None
+        alias = self.models.alias_for(literal) if str(loc.file.path) in self._model_files else None
         return PyType(alias or literal)
 
-    def _union(self, types: list[PyType]) -> PyType:
-        return py_union(types, self.models.aliases.values() if self.use_aliases else ())
+    def _union(self, loc: SchemaLoc, types: list[PyType]) -> PyType:
+        """The union of ``types``; a merged Literal is an alias's, as ``_literal``'s."""
+        aliases = self.models.aliases.values() if str(loc.file.path) in self._model_files else ()
+        return py_union(types, aliases)
 
     def _simple(self, loc: SchemaLoc, kind: str) -> PyType:
         value = loc.value

@@ -7,8 +7,9 @@ structurally (``union``), compared structurally (``fits``) and printed once
 
 The nodes: ``Named`` (a builtin or an imported name: ``str``, ``AwareDatetime``),
 ``Lit`` (``Literal[...]``), ``ListOf``, ``DictOf`` (string keys), ``ModelRef`` (a class
-in models.py), ``Alias`` (a named ``Literal`` defined once in models.py), ``AnyType``,
-``NoneType`` and ``Union`` (flat, at least two members, ``None`` last).
+in models.py), ``Alias`` (a large ``Literal`` under a name: models.py defines it for its
+classes, workflows.py for what it uses, see ``emit_models`` and ``analysis.module``),
+``AnyType``, ``NoneType`` and ``Union`` (flat, at least two members, ``None`` last).
 
 ``PyType`` wraps a tree with the API the rest of the generator uses: ``text``,
 ``uses_models``, ``optional``, ``or_none()``.
@@ -31,8 +32,8 @@ Scalar: TypeAlias = str | int | bool
 #: outputs stay the strings sent on the wire (see ``wire``).
 DATETIME_NAME = "AwareDatetime"
 
-#: A ``Literal`` with more members than this is written once, as a named alias in
-#: models.py (``emit_models``), and referred to by name.
+#: A ``Literal`` with more members than this is written once in a module, as a named
+#: alias, and referred to by name.
 ALIAS_THRESHOLD = 30
 
 
@@ -92,7 +93,9 @@ class ModelRef(Type):
 
 @dataclass(frozen=True)
 class Alias(Type):
-    """A ``Literal`` defined once in models.py under ``name``; ``target`` is that Literal."""
+    """``target`` (a Literal) under ``name``, defined once in the module that uses it:
+    models.py and workflows.py define their own (importing workflows.py must not import
+    models.py, which for a large API takes most of a second)."""
 
     name: str
     target: Lit
@@ -148,8 +151,10 @@ def render(t: Type) -> str:
         return t.name
     if isinstance(t, Lit):
         return "Literal[" + ", ".join(render_scalar(v) for v in t.values) + "]"
-    if isinstance(t, (ModelRef, Alias)):
+    if isinstance(t, ModelRef):
         return f"models.{t.name}"
+    if isinstance(t, Alias):
+        return t.name
     if isinstance(t, ListOf):
         return f"list[{render(t.item)}]"
     if isinstance(t, DictOf):
@@ -229,7 +234,7 @@ def walk(t: Type) -> Iterable[Type]:
 
 
 def uses_models(t: Type) -> bool:
-    return any(isinstance(n, (ModelRef, Alias)) for n in walk(t))
+    return any(isinstance(n, ModelRef) for n in walk(t))
 
 
 def replace_named(t: Type, fn: Callable[[Named], Type]) -> Type:
@@ -368,7 +373,8 @@ class PyType:
         return fits(self.tree, target.tree)
 
     def scalar_kind(self) -> str | None:
-        return scalar_kind(self.tree)
+        """See ``scalar_kind``; a top-level None left out."""
+        return scalar_kind(non_none(self.tree))
 
 
 ANY = PyType(ANY_T)

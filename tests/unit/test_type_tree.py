@@ -59,10 +59,11 @@ def test_lit_drops_repeats_by_type_and_value() -> None:
 
 def test_alias_renders_by_name_and_merges_back() -> None:
     region = Alias("Region", Lit(("eu", "us")))
-    assert render(region) == "models.Region"
+    assert render(region) == "Region"  # each module that uses it defines it
     assert union([Lit(("us",)), Lit(("eu",))], [region]) == region  # the same members: the alias
     assert render(union([region, Lit(("fr",))])) == 'Literal["eu", "us", "fr"]'
-    assert PyType(region).uses_models
+    assert render(union([region, NONE_T])) == "Region | None"
+    assert not PyType(region).uses_models  # workflows.py defines its own: models.py is not imported
 
 
 def test_pytype_api() -> None:
