@@ -49,6 +49,8 @@ _RESERVED_CLASS_NAMES = {
     "True",
     "False",
     "Model",  # the base class every generated model derives from (emit_models.py)
+    "TypeAlias",  # models.py imports these two for its aliases and root models (emit_models.py)
+    "TypeVar",
 }
 
 
@@ -62,7 +64,8 @@ class ModelSet:
         default_factory=dict
     )  # (file, operation path, status) -> class name
     webhooks: list[str] = field(default_factory=list)
-    defined: set[str] | None = None  # classes models.py really defines (None until emitted)
+    #: the schemas that are classes in models.py (``predict_classes``; None until collected)
+    defined: set[str] | None = None
     #: (AsyncAPI source key, channel key, message key) -> the class of the message's payload
     #: (the source key is its name; qualified in a linked document, as AsyncSource.key)
     message_models: dict[tuple[str, str, str], str] = field(default_factory=dict)
@@ -172,3 +175,46 @@ def _free_alias_name(models: ModelSet, base: str) -> str:
         name = f"{base}Values" + (str(counter) if counter > 1 else "")
         counter += 1
     return name
+
+
+def predict_classes(models: ModelSet) -> set[str]:
+    """The schemas datamodel-code-generator makes classes of, known before it runs (so
+    analysis does not wait for models.py): every object schema (``type: object``,
+    ``properties`` or ``allOf``), and every other schema (a list, a union, an enum, a
+    constrained string) that no other schema references.  A referenced one is a root
+    model that ``collapse_root_models`` folds into the fields that use it: no class.
+    ``emit_models`` checks the rendered module against this."""
+    referenced: set[str] = set()
+    for name, schema in models.schemas.items():
+        referenced |= _component_refs(schema) - {name}
+    return {name for name, schema in models.schemas.items() if _object_like(schema) or name not in referenced}
+
+
+def _object_like(schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    return (
+        kind == "object" or (isinstance(kind, list) and "object" in kind) or "properties" in schema or "allOf" in schema
+    )
+
+
+_PREFIX = "#/components/schemas/"
+#: Keywords whose value is data, not schemas (as schemas._DATA_KEYWORDS).
+_DATA = frozenset({"example", "examples", "default", "enum", "const"})
+
+
+def _component_refs(schema: Any) -> set[str]:
+    """The class names a (rewritten) schema references."""
+    found: set[str] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(_PREFIX):
+                found.add(ref[len(_PREFIX) :])
+            stack.extend(v for k, v in node.items() if not (isinstance(k, str) and (k.startswith("x-") or k in _DATA)))
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found

@@ -25,6 +25,7 @@ from .model_set import (
     class_name,
     is_component,
     name_large_enums,
+    predict_classes,
 )
 from .pycode import pascal_case
 from .resolve import Resolved, SchemaLoc, missing_ref_hint
@@ -34,8 +35,18 @@ if TYPE_CHECKING:
     from .asyncapi_model import AsyncChannel, AsyncSource, EventTarget
 
 __all__ = [
-    "ANY", "COMPONENT_PREFIX", "DATETIME_TYPE", "MAX_INFER_DEPTH", "ModelSet", "PyType", "SchemaCollector",
-    "TypeInferrer", "class_name", "collect_models", "message_schema", "wire_type",
+    "ANY",
+    "COMPONENT_PREFIX",
+    "DATETIME_TYPE",
+    "MAX_INFER_DEPTH",
+    "ModelSet",
+    "PyType",
+    "SchemaCollector",
+    "TypeInferrer",
+    "class_name",
+    "collect_models",
+    "message_schema",
+    "wire_type",
 ]
 
 #: The type of a ``format: date-time`` string (see ``ir.types.DATETIME_NAME``).
@@ -112,11 +123,24 @@ class SchemaCollector:
         tokens = pointer_tokens(unquote(fragment))
         if tokens is None or is_missing(lookup(target.data, tokens)):
             if tokens is None:
-                self.report.add(file.diagnostic(at, f"schema reference {ref!r} has a malformed JSON pointer", "a pointer looks like '#/components/schemas/Pet'"))
+                self.report.add(
+                    file.diagnostic(
+                        at,
+                        f"schema reference {ref!r} has a malformed JSON pointer",
+                        "a pointer looks like '#/components/schemas/Pet'",
+                    )
+                )
             else:
                 # A dangling reference in a vendor description: the value it describes is
                 # typed Any (models.py and the inferred types alike), not the whole build refused.
-                self.report.add(file.diagnostic(at, f"schema reference {ref!r} points at nothing: the value it describes is typed Any", missing_ref_hint(target.data, tokens), severity=Severity.WARNING))
+                self.report.add(
+                    file.diagnostic(
+                        at,
+                        f"schema reference {ref!r} points at nothing: the value it describes is typed Any",
+                        missing_ref_hint(target.data, tokens),
+                        severity=Severity.WARNING,
+                    )
+                )
             return None
         return target, tokens
 
@@ -168,9 +192,15 @@ class SchemaCollector:
                     elif target is not None:
                         stack.append((target[0], lookup(target[0].data, target[1]), target[1], depth + 1, False))
                     continue
-                stack.extend((s_file, child, at + (k,), depth + 1, k in _NAME_MAPS and not names) for k, child in reversed(list(node.items())) if names or not _opaque(k))
+                stack.extend(
+                    (s_file, child, at + (k,), depth + 1, k in _NAME_MAPS and not names)
+                    for k, child in reversed(list(node.items()))
+                    if names or not _opaque(k)
+                )
             elif isinstance(node, list):
-                stack.extend((s_file, child, at + (i,), depth + 1, False) for i, child in reversed(list(enumerate(node))))
+                stack.extend(
+                    (s_file, child, at + (i,), depth + 1, False) for i, child in reversed(list(enumerate(node)))
+                )
         return found
 
     def _finish(self, frame: _Frame) -> None:
@@ -180,17 +210,23 @@ class SchemaCollector:
         base = frame.base
         schema = self._rewrite(frame.file, frame.raw, frame.path, frame.source_name, depth=0)
         canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
-        name = self._claim(base, frame.source_name, canonical, schema)  # a byte-identical repeat from another file: one class
+        name = self._claim(
+            base, frame.source_name, canonical, schema
+        )  # a byte-identical repeat from another file: one class
         if name != base:
             self.models.names[key] = name
 
-    def _rewrite(self, file: SourceFile, value: Any, path: JsonPath, source_name: str, depth: int, names: bool = False) -> Any:
+    def _rewrite(
+        self, file: SourceFile, value: Any, path: JsonPath, source_name: str, depth: int, names: bool = False
+    ) -> Any:
         """Copy a schema, pointing every $ref at '#/components/schemas/<class name>'.
         ``names`` is true for a mapping of names to schemas (``properties``, ...).
         Extensions (``x-...``) and example data are opaque: copied, never followed
         (one that holds a ``$ref`` is left out, so nothing downstream follows it)."""
         if depth > 200:
-            self.report.add(file.diagnostic(path, "schema is nested more than 200 levels deep", "flatten it with $ref components"))
+            self.report.add(
+                file.diagnostic(path, "schema is nested more than 200 levels deep", "flatten it with $ref components")
+            )
             return {}
         if isinstance(value, dict) and names:
             return {k: self._rewrite(file, v, path + (k,), source_name, depth + 1) for k, v in value.items()}
@@ -212,7 +248,15 @@ class SchemaCollector:
                     return out
                 # A reference to a non-component location: inline it.
                 return self._rewrite(t_file, lookup(t_file.data, t_path), t_path, source_name, depth + 1)
-            out = {k: copy.deepcopy(v) if _opaque(k) else self._rewrite(file, v, path + (k,), source_name, depth + 1, k in _NAME_MAPS) for k, v in value.items() if not (_opaque(k) and _holds_ref(v))}
+            out = {
+                k: (
+                    copy.deepcopy(v)
+                    if _opaque(k)
+                    else self._rewrite(file, v, path + (k,), source_name, depth + 1, k in _NAME_MAPS)
+                )
+                for k, v in value.items()
+                if not (_opaque(k) and _holds_ref(v))
+            }
             if isinstance(out.get("discriminator"), str):
                 # AsyncAPI's discriminator is the property's name (OpenAPI's is an object): as
                 # datamodel-code-generator reads it, every member would need a Literal there,
@@ -230,13 +274,19 @@ class SchemaCollector:
                 # server's business anyway.
                 del out["default"]
             if "default" in out and not _default_fits(out):
-                self.report.add(file.diagnostic(path + ("default",), f"default {out['default']!r} does not match the schema's type {out.get('type')!r}; it is left out of the model", "fix the default in the OpenAPI description", severity=Severity.WARNING))
+                self.report.add(
+                    file.diagnostic(
+                        path + ("default",),
+                        f"default {out['default']!r} does not match the schema's type {out.get('type')!r}; it is left out of the model",
+                        "fix the default in the OpenAPI description",
+                        severity=Severity.WARNING,
+                    )
+                )
                 del out["default"]
             return out
         if isinstance(value, list):
             return [self._rewrite(file, v, path + (i,), source_name, depth + 1) for i, v in enumerate(value)]
         return value
-
 
     def _fix_array_enum(self, file: SourceFile, path: JsonPath, out: dict[str, Any]) -> None:
         """``type: array`` with an enum of non-arrays: no value could be valid.  The enum
@@ -249,7 +299,14 @@ class SchemaCollector:
             what = "it is applied to the items instead"
         else:
             what = "it is left out of the model (the items have their own)"
-        self.report.add(file.diagnostic(path + ("enum",), f"the enum of a schema of type 'array' lists values that are not arrays; {what}", "move the enum into 'items' in the OpenAPI description", severity=Severity.WARNING))
+        self.report.add(
+            file.diagnostic(
+                path + ("enum",),
+                f"the enum of a schema of type 'array' lists values that are not arrays; {what}",
+                "move the enum into 'items' in the OpenAPI description",
+                severity=Severity.WARNING,
+            )
+        )
 
 
 #: String formats datamodel-code-generator maps to types of packages other than pydantic.
@@ -280,7 +337,12 @@ def _holds_ref(value: Any) -> bool:
 
 def _enum_contradicts_array(schema: dict[str, Any]) -> bool:
     enum = schema.get("enum")
-    return schema.get("type") == "array" and isinstance(enum, list) and bool(enum) and not any(isinstance(v, list) for v in enum)
+    return (
+        schema.get("type") == "array"
+        and isinstance(enum, list)
+        and bool(enum)
+        and not any(isinstance(v, list) for v in enum)
+    )
 
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -294,7 +356,16 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-_ITEM_CONSTRAINTS = ("maxLength", "minLength", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+_ITEM_CONSTRAINTS = (
+    "maxLength",
+    "minLength",
+    "pattern",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+)
 
 
 def _has_constrained_items(schema: dict[str, Any]) -> bool:
@@ -316,9 +387,7 @@ def _default_fits(schema: dict[str, Any]) -> bool:
         if not isinstance(default, allowed):
             return False
     enum = schema.get("enum")
-    if isinstance(enum, list) and default is not None and default not in enum:
-        return False
-    return True
+    return not (isinstance(enum, list) and default is not None and default not in enum)
 
 
 def collect_models(resolved: Resolved, report: Report) -> ModelSet:
@@ -356,13 +425,18 @@ def collect_models(resolved: Resolved, report: Report) -> ModelSet:
                 content = (body or {}).get("content") or {}
                 for ctype, media in sorted(content.items()):
                     if isinstance(media, dict) and "schema" in media:
-                        loc = SchemaLoc(source.file, ("webhooks", hook_name, method, "requestBody", "content", ctype, "schema"), media["schema"])
+                        loc = SchemaLoc(
+                            source.file,
+                            ("webhooks", hook_name, method, "requestBody", "content", ctype, "schema"),
+                            media["schema"],
+                        )
                         name = collector.add_root(loc, f"{hook_name} event", source.name)
                         if name is not None and name not in collector.models.webhooks:
                             collector.models.webhooks.append(name)
                         break
     _collect_message_models(collector, resolved)
     name_large_enums(collector.models)
+    collector.models.defined = predict_classes(collector.models)
     files = {str(s.file.path): s.file for s in resolved.all_sources() if s.kind == "openapi"}
     for path in sorted(files):
         _report_unreached_dangling_refs(files[path], report)
@@ -387,7 +461,10 @@ def _collect_message_models(collector: SchemaCollector, resolved: Resolved) -> N
         payloads: list[str] = []
         for message in sorted(channel.messages, key=lambda m: m.key):
             m_key = (source.key, channel.key, message.key)
-            for part, loc, table, suffix in (("payload", message.payload, models.message_models, ""), ("headers", message.headers, models.header_models, " headers")):
+            for part, loc, table, suffix in (
+                ("payload", message.payload, models.message_models, ""),
+                ("headers", message.headers, models.header_models, " headers"),
+            ):
                 if loc is None or not isinstance(loc.value, dict):
                     continue  # no schema, or true/false: the value is Any
                 name = collector.add_root(loc, message.name + suffix, source.name)
@@ -446,7 +523,16 @@ def _report_unreached_dangling_refs(file: SourceFile, report: Report) -> None:
             if isinstance(ref, str) and ref.startswith("#"):
                 tokens = pointer_tokens(unquote(ref[1:]))
                 if tokens is not None and is_missing(lookup(file.data, tokens)) and here not in known:
-                    report.add(file.diagnostic(here, f"$ref {ref!r} points at nothing; no step's operation reaches it, so nothing is generated from it", missing_ref_hint(file.data, tokens), severity=Severity.WARNING))
-            stack.extend((here + (k,), v) for k, v in reversed(list(node.items())) if not (isinstance(k, str) and _opaque(k)))
+                    report.add(
+                        file.diagnostic(
+                            here,
+                            f"$ref {ref!r} points at nothing; no step's operation reaches it, so nothing is generated from it",
+                            missing_ref_hint(file.data, tokens),
+                            severity=Severity.WARNING,
+                        )
+                    )
+            stack.extend(
+                (here + (k,), v) for k, v in reversed(list(node.items())) if not (isinstance(k, str) and _opaque(k))
+            )
         elif isinstance(node, list):
             stack.extend((here + (i,), v) for i, v in reversed(list(enumerate(node))))

@@ -56,11 +56,11 @@ class Lit(Type):
 
     values: tuple[Scalar, ...]
 
-    @property
+    @cached_property
     def keys(self) -> tuple[tuple[type, Scalar], ...]:
         return tuple((type(v), v) for v in self.values)
 
-    @property
+    @cached_property
     def key_set(self) -> frozenset[tuple[type, Scalar]]:
         """The members, order left out: two Literals with the same ``key_set`` are the same type."""
         return frozenset(self.keys)

@@ -4,7 +4,6 @@ them) and which it casts with a warning: ``fits`` over the type tree."""
 from __future__ import annotations
 
 import pytest
-
 from arazzo_codegen.ir.types import (
     ANY_T,
     BOOL_T,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from arazzo_codegen.ir.types import (
     ANY,
     ANY_T,
