@@ -50,6 +50,8 @@ from .schemas import ANY, PyType, message_schema
 from .validate import is_arazzo_1_1
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from .analysis.common import StepInfo
     from .analysis.context import ExprContext
     from .analysis.module import Analyzer
@@ -79,19 +81,27 @@ def has_events(wf: WorkflowAnalyzer) -> bool:
     return any(info.event is not None for info in wf.steps)
 
 
+def transport_keys(workflows: Mapping[str, WorkflowAnalyzer]) -> frozenset[str]:
+    """The keys of the workflows that take a transport: those with event steps and those
+    that run one of them (dependsOn, steps, actions), found in one walk of the call graph
+    backwards from the first (Analyzer.run, once every workflow's callees are known)."""
+    callers: dict[str, list[str]] = {}
+    for wf in workflows.values():
+        for target in wf.callees:
+            callers.setdefault(target, []).append(wf.key)
+    todo = [key for key, wf in workflows.items() if has_events(wf)]
+    found = set(todo)
+    while todo:  # bounded: each workflow is added once
+        for caller in callers.get(todo.pop(), []):
+            if caller not in found:
+                found.add(caller)
+                todo.append(caller)
+    return frozenset(found)
+
+
 def needs_transport(wf: WorkflowAnalyzer) -> bool:
     """Does the workflow, or a workflow it runs (dependsOn, steps, actions), have event steps?"""
-    todo, seen = [wf], {wf.key}
-    while todo:  # bounded: each workflow is visited once
-        current = todo.pop()
-        if has_events(current):
-            return True
-        for target in current.callees:
-            callee = wf.p.workflows.get(target)
-            if callee is not None and callee.key not in seen:
-                seen.add(callee.key)
-                todo.append(callee)
-    return False
+    return wf.key in wf.p.transport_keys
 
 
 def _receives(wf: WorkflowAnalyzer) -> list[StepInfo]:

@@ -453,6 +453,7 @@ def test_payload_at_the_deepest_accepted_nesting_still_compiles(tmp_path: Path) 
     payload: Any = "$inputs.name"
     for _ in range(depth):
         payload = {"a": payload, "nick": "$inputs.nick"}
+    payload["name"] = "$inputs.name"  # the member the schema requires (checked at compile time)
     document: dict[str, Any] = {
         "arazzo": "1.0.1",
         "info": {"title": "Deep", "version": "1"},

@@ -11,6 +11,7 @@ from ..load import SourceFile
 from ..ir.types import render
 from ..plan import ModulePlan, ServerEntry, TypeAliasEntry, WorkflowPlan
 from ..pycode import NameAllocator, docstring_text, py_str
+from ..request_check import check_requests
 from ..resolve import Resolved
 from ..schemas import DATETIME_TYPE, ModelSet, TypeInferrer
 from .body import _names_in, _names_read
@@ -43,6 +44,7 @@ class Analyzer:
         self.workflows: dict[str, WorkflowAnalyzer] = {}
         self.token_urls: dict[str, tuple[str, str]] = {}  # SERVERS key -> (source, absolute token URL)
         self.runtime_parts: set[str] = set()
+        self.transport_keys: frozenset[str] = frozenset()  # workflows that take a transport (events_steps)
         #: Some step sends an idempotency key: every function takes ``idempotency_key``.
         self.keyed = any(
             b.operation is not None and idempotency_header(b.operation, options.idempotency_header) is not None
@@ -56,6 +58,7 @@ class Analyzer:
         self.report.add(self.arazzo.diagnostic(path, message, hint, severity=Severity.WARNING))
 
     def run(self) -> ModulePlan:
+        check_requests(self.resolved, self.report)  # payloads, parameters and replacements against their schemas
         data = self.arazzo.data
         analyzers = [
             WorkflowAnalyzer(self, doc, index, workflow)
@@ -76,6 +79,7 @@ class Analyzer:
                 self.workflows[wa.key] = other  # references by that key mean the well-named one
         for wa in analyzers:
             wa.prepare()
+        self.transport_keys = events_steps.transport_keys(self.workflows)
         order = self._call_order(analyzers)
         for wa in order:
             wa.plan_credentials()
