@@ -445,19 +445,12 @@ _JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "bo
 def _check_correlation_type(ctx: ExprContext, target: EventTarget, correlation: Correlation, value_type: PyType, at: JsonPath) -> None:
     """Warn when the step's correlation value and the payload's correlation member have
     types that never compare equal (an integer input against a string ``call_id``)."""
-    from .analysis.fit import _bare, _literal_members, _scalar_of
-
     if correlation.part == "header":
         return  # a header is text, and the value is compared as text
     schema = message_schema(target, "payload")
-    carried = _bare(ctx.p.inferrer.at_pointer(schema, correlation.pointer).text) if schema is not None else "Any"
-    given = _bare(value_type.text)
-    kinds = []
-    for text in (given, carried):
-        members = _literal_members(text)
-        scalars = {_scalar_of(m) for m in members} if members is not None else {text}
-        kinds.append(scalars.pop() if len(scalars) == 1 else "Any")
-    if kinds[0] in _SCALARS and kinds[1] in _SCALARS and kinds[0] != kinds[1] and {kinds[0], kinds[1]} != {"int", "float"}:
+    carried = ctx.p.inferrer.at_pointer(schema, correlation.pointer).scalar_kind() if schema is not None else None
+    kinds = (value_type.scalar_kind(), carried)  # str, int, float, bool or None (anything else)
+    if kinds[0] is not None and kinds[1] is not None and kinds[0] != kinds[1] and {kinds[0], kinds[1]} != {"int", "float"}:
         ctx.warn(at, f"the correlationId is {_SCALARS[kinds[0]]}, but the messages carry {correlation.location} as {_SCALARS[kinds[1]]}: the two never compare equal, so no message would match", f"make the types agree: the message's is {_JSON_TYPES[kinds[1]]} (e.g. declare the input with type: {_JSON_TYPES[kinds[1]]})")
 
 
