@@ -480,3 +480,18 @@ def test_a_send_step_payload_is_checked_against_the_message_schema(tmp_path: Pat
             "    hint: the schema is asyncapi.yaml#/components/messages/PlaceOrder/payload/properties/quantity"
         )
     ]
+
+
+def test_an_input_member_is_typed_by_the_inputs_schema(tmp_path: Path) -> None:
+    """$inputs.spec#/n (and the dotted spelling $inputs.spec.n) is typed by the input's
+    own schema, through its properties."""
+    steps = _step("""        requestBody:
+          contentType: application/json
+          payload: {kind: box, label: $inputs.spec#/n, size: $inputs.spec.n}
+""")
+    code, found = _validate(tmp_path, steps)
+    assert code == 1
+    assert [line.split(": ", 3)[3].split("\n")[0] for line in found if "of createThing" in line] == [
+        "request body member 'label' of createThing: input '$inputs.spec#/n' is declared as an integer, but the"
+        " schema takes a string"
+    ]
