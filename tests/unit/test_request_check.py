@@ -492,6 +492,8 @@ def test_an_input_member_is_typed_by_the_inputs_schema(tmp_path: Path) -> None:
     code, found = _validate(tmp_path, steps)
     assert code == 1
     assert [line.split(": ", 3)[3].split("\n")[0] for line in found if "of createThing" in line] == [
-        "request body member 'label' of createThing: input '$inputs.spec#/n' is declared as an integer, but the"
-        " schema takes a string"
+        (
+            "request body member 'label' of createThing: input '$inputs.spec#/n' is declared as an integer, but the"
+            " schema takes a string"
+        )
     ]
