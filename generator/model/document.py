@@ -241,3 +241,8 @@ class Document:
 
     def workflow_at(self, index: int) -> Workflow | None:
         return next((w for w in self.workflows if w.index == index), None)
+
+    def step_at(self, workflow_index: int, step_index: int) -> Step | None:
+        """The step at ``workflows[workflow_index].steps[step_index]``."""
+        workflow = self.workflow_at(workflow_index)
+        return None if workflow is None else next((s for s in workflow.steps if s.index == step_index), None)
