@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from ..diagnostics import JsonPath
-from ..expr_ast import Condition, ExpressionError, Quirk
+from ..expr_ast import Condition, ExpressionError, Quirk, RuntimeExpr
 from .values import Value
 
 
@@ -125,6 +125,7 @@ class Criterion:
     version: str | None  # of an expression type object
     context: str | None
     at: JsonPath
+    context_expr: RuntimeExpr | None = None  # the context parsed (None when absent or malformed)
     tree: Condition | None = None
     error: ExpressionError | None = None
     quirks: tuple[Quirk, ...] = ()

@@ -28,7 +28,8 @@ from typing import Any
 
 from ..condition_parse import parse_condition
 from ..diagnostics import JsonPath, did_you_mean
-from ..expr_ast import ExpressionError, Quirk, SelfRoot
+from ..expr_ast import ExpressionError, Quirk, RuntimeExpr, SelfRoot
+from ..expr_parse import parse_expression
 from ..v11_identity import self_uri
 from ..validate import is_arazzo_1_1
 from .document import (
@@ -305,8 +306,9 @@ class _Normalizer:
             kind = kind.get("type")
         condition = str(raw.get("condition", ""))
         context = _text(raw.get("context"))
+        context_expr = _expression(context)
         if kind != "simple":
-            return Criterion(condition, str(kind), version, context, at, raw=raw)
+            return Criterion(condition, str(kind), version, context, at, context_expr, raw=raw)
         stripped = condition.strip()
         braced = stripped.startswith("{$") and stripped.endswith("}")
         quirks: list[Quirk] = []
@@ -314,9 +316,20 @@ class _Normalizer:
         try:
             tree = parse_condition(stripped[1:-1] if braced else condition, quirks, selves)
         except ExpressionError as exc:
-            return Criterion(condition, "simple", version, context, at, None, exc, braced=braced, raw=raw)
+            return Criterion(condition, "simple", version, context, at, context_expr, None, exc, braced=braced, raw=raw)
         reads_self = selves is not None and bool(selves.offsets)
-        return Criterion(condition, "simple", version, context, at, tree, None, tuple(quirks), braced, reads_self, raw)
+        return Criterion(
+            condition, "simple", version, context, at, context_expr, tree, None, tuple(quirks), braced, reads_self, raw
+        )
+
+
+def _expression(text: str | None) -> RuntimeExpr | None:
+    if text is None:
+        return None
+    try:
+        return parse_expression(text)
+    except ExpressionError:
+        return None
 
 
 def _location(raw: Any) -> str | None:

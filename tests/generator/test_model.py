@@ -17,6 +17,7 @@ from arazzo_codegen.analysis.context import ExprContext
 from arazzo_codegen.analysis.workflow import WorkflowAnalyzer
 from arazzo_codegen.config import Job
 from arazzo_codegen.model import document as m
+from arazzo_codegen.model import references as r
 from arazzo_codegen.model import values as v
 from arazzo_codegen.model.normalize import merge_actions, merge_parameters, normalize
 from arazzo_codegen.pipeline import validate_only
@@ -322,6 +323,43 @@ def test_v11_channel_target_and_self() -> None:
     step = model.workflows[0].steps[0]
     assert step.target == m.ChannelTarget("#/channels/orders", ("workflows", 0, "steps", 0, "channelPath"))
     assert step.success_criteria[0].reads_self
+
+
+# -- reference searches walk the parsed values ----------------------------------------------
+
+
+def test_references_walk_the_asts() -> None:
+    doc = _doc(
+        outputs={"all": "$steps.b.outputs.list"},
+        steps=[
+            {"stepId": "a", "operationId": "op", "outputs": {"id": "$response.body#/id"}},
+            {
+                "stepId": "b",
+                "operationId": "op",
+                "parameters": [{"name": "id", "in": "path", "value": "$steps.a.outputs.id"}],
+                "requestBody": {"payload": {"note": "see {$steps.a.outputs.note}", "w": "$workflows.other.outputs.x"}},
+                "successCriteria": [{"context": "$steps.a.outputs.raw", "condition": "^x", "type": "regex"}],
+                "onSuccess": [
+                    {
+                        "name": "more",
+                        "type": "goto",
+                        "workflowId": "next",
+                        "criteria": [{"condition": "$steps.c.outputs.n > 1"}],
+                    }
+                ],
+                "outputs": {"list": "$response.body"},
+            },
+            {"stepId": "c", "workflowId": "callee", "outputs": {"n": "$outputs.n"}},
+        ],
+    )
+    workflow = normalize(doc).workflows[0]
+    a, b, c = workflow.steps
+    assert r.steps_referenced(b) == {"a", "c"}
+    assert r.steps_referenced(a) == set()
+    assert r.step_outputs_read(r.step_expressions(b)) == {("a", "id"), ("a", "note"), ("a", "raw"), ("c", "n")}
+    assert r.workflows_referenced(b) == {"other", "next"}
+    assert r.workflows_referenced(c) == {"callee"}
+    assert ("b", "list") in r.step_outputs_read(r.workflow_expressions(workflow))
 
 
 # -- agreement with the analysis stage ---------------------------------------------------
