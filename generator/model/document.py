@@ -11,11 +11,14 @@ what it runs with.  The model reports nothing: what could not be resolved is kep
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from ..diagnostics import JsonPath
 from ..expr_ast import Condition, ExpressionError, Quirk, RuntimeExpr
 from .values import Value
+
+if TYPE_CHECKING:
+    from .inputs import Inputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +209,8 @@ class Workflow:
     workflow_id: str
     index: int
     at: JsonPath
-    inputs: Any  # the inputs schema as written (a $ref to components.inputs resolved)
+    inputs: Any  # the inputs schema as written
+    input_schema: Inputs | None  # dereferenced, with each declared input (None: no inputs)
     depends_on: tuple[str, ...]
     parameter_items: tuple[ParameterItem, ...]
     success_items: tuple[ActionItem, ...]

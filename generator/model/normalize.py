@@ -53,6 +53,7 @@ from .document import (
     Workflow,
     WorkflowTarget,
 )
+from .inputs import read_inputs
 from .values import read_value
 
 _PARAMETER_PREFIX = "$components.parameters."
@@ -125,6 +126,7 @@ class _Normalizer:
             index,
             at,
             raw.get("inputs"),
+            read_inputs(self.data, raw.get("inputs"), at + ("inputs",)),
             tuple(str(d) for d in _list(raw.get("dependsOn"))),
             parameter_items,
             success,

@@ -325,6 +325,31 @@ def test_v11_channel_target_and_self() -> None:
     assert step.success_criteria[0].reads_self
 
 
+def test_inputs_schema_ref_followed_once() -> None:
+    doc = _doc(inputs={"$ref": "#/components/inputs/creds"})
+    doc["components"]["inputs"] = {
+        "creds": {
+            "type": "object",
+            "required": ["token"],
+            "properties": {"token": {"$ref": "#/components/inputs/tok"}},
+        },
+        "tok": {"type": "string"},
+    }
+    inputs = normalize(doc).workflows[0].input_schema
+    assert inputs is not None and inputs.at == ("components", "inputs", "creds") and inputs.problem is None
+    (token,) = inputs.inputs
+    assert (token.name, token.schema, token.at, token.required) == (
+        "token",
+        {"type": "string"},
+        ("components", "inputs", "tok"),
+        True,
+    )
+    broken = normalize(_doc(inputs={"$ref": "#/components/inputs/nope"})).workflows[0].input_schema
+    assert broken is not None and broken.schema == {} and broken.problem is not None
+    assert broken.problem.message == "inputs $ref '#/components/inputs/nope' points at nothing"
+    assert normalize(_doc()).workflows[0].input_schema is None
+
+
 # -- reference searches walk the parsed values ----------------------------------------------
 
 
@@ -377,7 +402,7 @@ def test_normalize_agrees_with_analysis(spec: Path, tmp_path: Path, monkeypatch:
     """Every merge the analysis does, the model has done the same way (names, values,
     paths, order, and the problems it reports)."""
     errors: list[tuple[Any, ...]] = []
-    seen = {"parameters": 0, "actions": 0}
+    seen = {"parameters": 0, "actions": 0, "inputs": 0}
     original_merge = ExprContext._merged_parameters
     original_actions = WorkflowAnalyzer._actions
     original_error = ExprContext.error
@@ -466,17 +491,45 @@ def test_normalize_agrees_with_analysis(spec: Path, tmp_path: Path, monkeypatch:
             original_wf_error(self, *original)
         return result
 
+    original_deref = WorkflowAnalyzer._deref_input_schema
+
+    def deref(self: WorkflowAnalyzer, schema: Any, at: Any) -> Any:
+        errors.clear()
+        monkeypatch.setattr(WorkflowAnalyzer, "error", record)
+        try:
+            result = original_deref(self, schema, at)
+        finally:
+            monkeypatch.setattr(WorkflowAnalyzer, "error", original_wf_error)
+        reported = list(errors)
+        model = self.doc.model
+        assert model is not None
+        workflow = model.workflow_at(self.index)
+        assert workflow is not None and workflow.input_schema is not None
+        inputs = workflow.input_schema
+        if at == workflow.at + ("inputs",):
+            found: Any = (inputs.schema, inputs.at, inputs.problem)
+        else:
+            found = next((i.schema, i.at, i.problem) for i in inputs.inputs if inputs.at + ("properties", i.name) == at)
+        assert (found[0], found[1]) == result
+        assert [(p.at, p.message, p.hint) for p in [found[2]] if p is not None] == reported
+        seen["inputs"] += 1
+        for original in reported:
+            original_wf_error(self, *original)
+        return result
+
+    monkeypatch.setattr(WorkflowAnalyzer, "_deref_input_schema", deref)
     monkeypatch.setattr(ExprContext, "_merged_parameters", merged)
     monkeypatch.setattr(WorkflowAnalyzer, "_actions", actions)
     validate_only(Job(spec=spec, package="pkg", out=tmp_path / "out"))
-    COUNTS[str(spec.relative_to(ROOT))] = (seen["parameters"], seen["actions"])
+    COUNTS[str(spec.relative_to(ROOT))] = (seen["parameters"], seen["actions"], seen["inputs"])
 
 
-COUNTS: dict[str, tuple[int, int]] = {}
+COUNTS: dict[str, tuple[int, int, int]] = {}
 
 
 def test_agreement_was_checked() -> None:
     """The differential test above compared real merges (when it ran in this session)."""
     if len(COUNTS) < 20:
         pytest.skip("runs after test_normalize_agrees_with_analysis")
-    assert sum(p for p, _ in COUNTS.values()) > 100 and sum(a for _, a in COUNTS.values()) > 100
+    for kind in range(3):
+        assert sum(counts[kind] for counts in COUNTS.values()) > 100
