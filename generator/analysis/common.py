@@ -158,6 +158,7 @@ MODULE_NAMES = frozenset(
         "Mapping",
         "Any",
         "Literal",
+        "TypeAlias",
         "cast",
         DATETIME_TYPE,
     }
