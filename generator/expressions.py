@@ -11,7 +11,7 @@ Three entry points turn author-written text into small immutable ASTs:
 
 Criteria of type ``jsonpath`` and ``xpath`` are checked by :func:`check_jsonpath` and
 :func:`check_xpath`, which run the parsers of the generated runtime itself
-(templates/runtime/jsonpath.py.jinja and xpath.py.jinja), so compile time and run
+(generator/runtime/jsonpath.py and xpath.py), so compile time and run
 time can never disagree about what a query means.
 
 Everything is hand written: a cursor-based parser for runtime expressions and a
@@ -1571,34 +1571,17 @@ def iter_refs(node: Condition | Template | RuntimeExpr) -> Iterator[RuntimeExpr]
 # JSONPath and XPath: the runtime's own parsers, run at compile time
 # --------------------------------------------------------------------------
 
-# The JSONPath and XPath evaluators ship as runtime template parts
-# (templates/runtime/jsonpath.py.jinja, xpath.py.jinja) written in plain Python.
-# The generator executes those very files to parse queries, so a query accepted
-# at compile time is exactly a query the generated code can run.
-
-_RUNTIME_PRELUDE: Final = (
-    "from __future__ import annotations\n"
-    "import json, logging, math, re\n"
-    "import xml.etree.ElementTree as ET\n"
-    "from collections.abc import Sequence\n"
-    "from typing import Any\n"
-    "logger = logging.getLogger('arazzo_codegen.runtime')\n"
-    "class WorkflowError(Exception): ...\n"  # the runtime's own, for parts run on their own
-)
-_RUNTIME_PARTS: dict[str, dict[str, Any]] = {}
+# The JSONPath and XPath evaluators are runtime parts (generator/runtime/jsonpath.py,
+# xpath.py), shipped into the packages that use them.  The generator imports those very
+# modules to parse queries, so a query accepted at compile time is exactly a query the
+# generated code can run.
 
 
 def runtime_part(name: str) -> dict[str, Any]:
-    """The namespace of ``templates/runtime/<name>.py.jinja`` executed as a module."""
-    namespace = _RUNTIME_PARTS.get(name)
-    if namespace is None:
-        from .paths import templates_dir
+    """The namespace of the runtime part ``arazzo_codegen.runtime.<name>``."""
+    import importlib
 
-        source = (templates_dir() / "runtime" / f"{name}.py.jinja").read_text(encoding="utf-8")
-        namespace = {"__name__": f"arazzo_codegen_runtime_{name}"}
-        exec(compile(_RUNTIME_PRELUDE + source, f"templates/runtime/{name}.py.jinja", "exec"), namespace)  # noqa: S102 - our own shipped file
-        _RUNTIME_PARTS[name] = namespace
-    return namespace
+    return vars(importlib.import_module(f".runtime.{name}", __package__))
 
 
 def embedded_text(kind: str, where: str, value: str) -> str | None:
@@ -1606,8 +1589,6 @@ def embedded_text(kind: str, where: str, value: str) -> str | None:
     as the runtime escapes a value it embeds (templates/runtime/v11.py.jinja); None
     when it cannot stand there."""
     part = runtime_part("v11")
-    # text_1_1 calls the values part's text(), which gives a string back as it is
-    part.setdefault("text", str)
     result: str | None = part["_embedded_text"](kind, where, value)
     return result
 
