@@ -13,7 +13,7 @@ from .config import Durable
 from .formatting import format_sources
 from .paths import templates_dir
 from .plan import ModulePlan
-from .runtime_files import RUNTIME_INIT, runtime_files, runtime_parts
+from .runtime_files import RUNTIME_INIT, runtime_all, runtime_files, runtime_parts
 
 
 @lru_cache(maxsize=1)
@@ -32,13 +32,18 @@ def render_template(name: str, **context: object) -> str:
     return _environment().get_template(name).render(**context)
 
 
+def _runtime_init(plan: ModulePlan) -> str:
+    parts = runtime_parts(plan.runtime_parts)
+    return render_template("_runtime_init.py.jinja", parts=parts, names=runtime_all(parts))
+
+
 def emit_package(plan: ModulePlan, models_source: str, line_length: int, durable: Durable | None = None, idempotency_header: str | None = None) -> dict[str, str]:
     """File name (relative to the package directory) -> source, for every file of the
     generated package (durable.py too with the ``durable`` option)."""
     files = {
         "__init__.py": render_template("__init__.py.jinja", plan=plan),
         "workflows.py": render_template("workflows.py.jinja", plan=plan),
-        RUNTIME_INIT: render_template("_runtime_init.py.jinja", parts=runtime_parts(plan.runtime_parts)),
+        RUNTIME_INIT: _runtime_init(plan),
         "models.py": models_source,
     }
     if durable is not None:

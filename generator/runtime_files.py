@@ -91,8 +91,36 @@ def part_exports(part: str) -> tuple[str, ...]:
 
 
 def runtime_parts(used: Iterable[str]) -> tuple[Part, ...]:
-    """What ``_runtime/__init__.py`` imports: every part a package carries, with its exports."""
-    return tuple(Part(name, part_exports(name)) for name in parts_needed(used))
+    """What ``_runtime/__init__.py`` imports: every part a package carries, with its
+    exports in the order isort gives imported names."""
+    return tuple(Part(name, tuple(sorted(part_exports(name), key=import_order))) for name in parts_needed(used))
+
+
+def runtime_all(parts: Iterable[Part]) -> tuple[str, ...]:
+    """The ``__all__`` of ``_runtime/__init__.py``: every name the parts export, in the
+    order ruff's RUF022 wants (constants, classes, the rest; case-sensitive)."""
+    return tuple(sorted((name for part in parts for name in part.exports), key=all_order))
+
+
+def _kind(name: str) -> int:
+    """0 for a CONSTANT, 1 for a Class, 2 for anything else (as isort and ruff tell them apart)."""
+    if len(name) > 1 and name.isupper():
+        return 0
+    return 1 if name[:1].isupper() else 2
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, int(piece)) if piece.isdigit() else (1, piece) for piece in re.split(r"(\d+)", text) if piece)
+
+
+def import_order(name: str) -> tuple[int, tuple[tuple[int, int | str], ...], str]:
+    """isort's order of the names of one ``from x import ...`` (order-by-type, case-insensitive)."""
+    return _kind(name), _natural(name.lower()), name
+
+
+def all_order(name: str) -> tuple[int, tuple[tuple[int, int | str], ...]]:
+    """ruff's RUF022 order of an ``__all__`` (isort-style: by kind, then natural, case-sensitive)."""
+    return _kind(name), _natural(name)
 
 
 def runtime_files(used: Iterable[str]) -> dict[str, str]:

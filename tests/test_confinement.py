@@ -20,7 +20,7 @@ import pytest
 
 from arazzo_codegen import cli
 
-PACKAGE_FILES = ["__init__.py", "_runtime.py", "models.py", "py.typed", "warnings.txt", "workflows.py"]  # its OpenAPI gives warnings
+PACKAGE_FILES = ["__init__.py", "_runtime", "models.py", "py.typed", "warnings.txt", "workflows.py"]  # its OpenAPI gives warnings
 
 OPENAPI = """openapi: 3.1.0
 info:

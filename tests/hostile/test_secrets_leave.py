@@ -192,7 +192,7 @@ def test_token_json_escaped_in_an_error_model_is_scrubbed(name: str, mode: str) 
 
 def test_a_model_too_deep_to_scrub_is_dropped() -> None:
     """The walk that scrubs a model is bounded: a model nested past the bound is not kept."""
-    runtime = agentphone._runtime
+    runtime = agentphone._runtime.core
     deep: Any = "x " + "tok-deep-secret"
     for _ in range(runtime._SCRUB_DEPTH + 5):
         deep = [deep]

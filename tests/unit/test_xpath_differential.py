@@ -1,6 +1,6 @@
 """Differential tests: the XPath evaluator of the generated runtime against elementpath.
 
-Criteria of type ``xpath`` run on templates/runtime/xpath.py.jinja, a small evaluator
+Criteria of type ``xpath`` run on generator/runtime/xpath.py, a small evaluator
 in plain Python (generated packages depend on httpx and pydantic only).  elementpath,
 the library issue 4 names for the field, is the reference here: every expression of
 the corpus below is evaluated by both, on the same documents, with the parser of the

@@ -390,9 +390,9 @@ def test_broker_adapters_come_with_the_servers_that_need_them(tmp_path: Path) ->
     assert not [d for d in with_servers.report.items if d.severity.name == "ERROR"]
     for part, adapter in (("events_amqp", "AmqpTransport"), ("events_mqtt", "MqttTransport"), ("events_ws", "WebSocketTransport")):
         shipped = (templates_dir() / "runtime" / f"{part}.py.jinja").is_file()
-        assert (f"class {adapter}" in with_servers.files["_runtime.py"]) is shipped
+        assert (f"class {adapter}" in with_servers.runtime) is shipped
         assert (f"    {adapter},\n" in with_servers.files["__init__.py"]) is shipped
-        assert adapter not in without.files["_runtime.py"] and adapter not in without.files["__init__.py"]
+        assert adapter not in without.runtime and adapter not in without.files["__init__.py"]
     write_package(tmp_path / "out" / "with_servers", with_servers.files)
     ruff = subprocess.run([*RUFF, "with_servers"], cwd=tmp_path / "out", capture_output=True, text=True, timeout=600)
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
