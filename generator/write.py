@@ -51,8 +51,11 @@ _SOURCES_LINE = "# sources: "
 _STAMP_LINE = "# stamp: "
 _CONTENT_SEP = " content: "
 
-#: The files of every generated package (besides the runtime parts its ``_runtime/__init__.py`` imports).
-PACKAGE_FILES = ("__init__.py", RUNTIME_INIT, "models.py", "py.typed", "workflows.py")
+#: The entries of every generated package directory (``_runtime`` is a directory: its
+#: ``__init__.py`` and the runtime parts that imports).
+PACKAGE_FILES = ("__init__.py", RUNTIME_DIR, "models.py", "py.typed", "workflows.py")
+#: The files every package has (the runtime parts aside).
+_REQUIRED_FILES = tuple(sorted(RUNTIME_INIT if name == RUNTIME_DIR else name for name in PACKAGE_FILES))
 #: Files of packages made by earlier versions (the runtime was one module): such a package is stale.
 LEGACY_FILES = frozenset({"_runtime.py"})
 #: The module of the ``durable`` option (the workflows on DBOS): a package file only
@@ -304,7 +307,7 @@ def package_status(package_dir: Path, spec: Path, options: Mapping[str, object])
 
 def expected_files(options: Mapping[str, object]) -> tuple[str, ...]:
     """The files every package built with ``options`` has (warnings.txt aside)."""
-    return (*PACKAGE_FILES, DURABLE_FILE) if "durable" in options else PACKAGE_FILES
+    return (*_REQUIRED_FILES, DURABLE_FILE) if "durable" in options else _REQUIRED_FILES
 
 
 def package_is_current(package_dir: Path, spec: Path, options: Mapping[str, object]) -> bool:

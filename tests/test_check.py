@@ -22,7 +22,8 @@ import pytest
 
 from arazzo_codegen.cli import main
 from arazzo_codegen.config import Job as ConfigJob
-from arazzo_codegen.write import PACKAGE_FILES, package_status, read_state
+from arazzo_codegen.runtime_files import is_part_file
+from arazzo_codegen.write import PACKAGE_FILES, package_listing, package_status, read_state
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLINGBOX = "specs/callingbox/arazzo/callingbox-outbound-call-workflow.yml"
@@ -162,6 +163,9 @@ def test_pycache_in_a_generated_package_is_not_an_edit(project: Path, capsys: py
 
 def test_package_layout_matches_what_the_pipeline_writes(pristine: Path) -> None:
     assert sorted(p.name for p in (pristine / "gen" / "callingbox").iterdir()) == sorted(PACKAGE_FILES)
+    listed = package_listing(pristine / "gen" / "callingbox")
+    assert listed is not None and "_runtime/__init__.py" in listed
+    assert sorted(name for name in listed if is_part_file(name)) == ["_runtime/aionet.py", "_runtime/core.py", "_runtime/inputs.py", "_runtime/observe.py", "_runtime/values.py", "_runtime/wire.py"]
 
 
 # --- stale ---------------------------------------------------------------------------
@@ -224,7 +228,7 @@ def test_missing_package(project: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert not (project / "gen" / "voiceinfra").exists()
     shutil.rmtree(project / "gen" / "callingbox")
     assert run(["generate", "--quiet"], capsys) == (0, "", "")
-    assert snapshot(project / "gen" / "voiceinfra").keys() == {*PACKAGE_FILES}
+    assert {name.split("/")[0] for name in snapshot(project / "gen" / "voiceinfra")} == {*PACKAGE_FILES}
 
 
 def test_missing_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -357,10 +361,10 @@ def test_generate_rebuilds_only_the_package_whose_inputs_changed(project: Path, 
             assert (content, mtime) == before[name], name  # untouched
         else:
             assert mtime != before[name][1], name
-            if name != "callingbox/py.typed":
+            if name != "callingbox/py.typed" and not is_part_file(name.split("/", 1)[1]):  # the runtime parts have no stamp
                 assert content != before[name][0], name  # at least the stamp changed
     lines = err.splitlines()
-    assert any(line.startswith("[1/2] callingbox: generated 5 files in gen/callingbox (") for line in lines), err
+    assert any(line.startswith("[1/2] callingbox: generated 11 files in gen/callingbox (") for line in lines), err
     assert "[2/2] voiceinfra: up to date (gen/voiceinfra)" in lines
 
 
@@ -372,7 +376,7 @@ def test_force_rebuilds_everything_identically(project: Path, capsys: pytest.Cap
     after = snapshot(project / "gen")
     assert {name: content for name, (content, _) in after.items()} == {name: content for name, (content, _) in before.items()}
     assert all(mtime != OLD * 10**9 for _, mtime in after.values())
-    assert "[1/2] callingbox: generated 5 files" in err and "[2/2] voiceinfra: generated 5 files" in err
+    assert "[1/2] callingbox: generated 11 files" in err and "[2/2] voiceinfra: generated 11 files" in err
 
 
 def test_quiet_and_verbose(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -388,8 +392,9 @@ def test_quiet_and_verbose(project: Path, capsys: pytest.CaptureFixture[str]) ->
     assert (code, out) == (0, "")
     assert "voiceinfra: building (stale) from specs/voiceinfra/arazzo/voiceinfra-outbound-call-workflow.yml" in err
     for name in PACKAGE_FILES:
-        assert f"  wrote gen/voiceinfra/{name} (" in err
-    assert "voiceinfra: generated 5 files in gen/voiceinfra (" in err
+        assert f"  wrote gen/voiceinfra/{name if name != '_runtime' else '_runtime/__init__.py'} (" in err
+    assert "  wrote gen/voiceinfra/_runtime/core.py (" in err
+    assert "voiceinfra: generated 11 files in gen/voiceinfra (" in err  # 3 modules, py.typed, _runtime/__init__.py and 6 runtime parts
 
 
 def test_spec_given_on_the_command_line_uses_its_configured_package(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
