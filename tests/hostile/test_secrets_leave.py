@@ -332,7 +332,7 @@ def test_concurrent_async_runs_hide_their_own_tokens(
             stack.enter_context(server)
         errors = asyncio.run(main())
     assert [type(error).__module__ for error in errors] == [
-        f"generated.{name}._runtime" for name, _ in runs
+        f"generated.{name}._runtime.core" for name, _ in runs
     ], errors
     assert all(getattr(error, "status_code", None) == 401 for error in errors), errors
     assert_no_token(records(), [token for _, token in runs])

@@ -117,3 +117,19 @@ def test_request_options_refuse_what_cannot_be_sent_without_quoting_it() -> None
 def test_redact_url_hides_secrets() -> None:
     assert core.redact_url("http://h/p?api_key=abc123&x=1") == "http://h/p?api_key=[REDACTED]&x=1"
     assert "tok-999999" not in core.redact_url("http://h/tok-999999/x", ("tok-999999",))
+
+
+def test_the_parts_are_held_to_the_generated_code_standard() -> None:
+    """What is copied into packages is formatted and linted as generated code is (black at
+    its default 88 columns, ruff's default rules, no noqa), whichever parts a package uses;
+    mypy --strict checks them with the generator (pyproject [tool.mypy] files)."""
+    import subprocess
+    import sys
+
+    from tests.test_generated_quality import RUFF
+
+    black = subprocess.run([sys.executable, "-m", "black", "--check", "--quiet", "--line-length", "88", str(RUNTIME)], capture_output=True, text=True, timeout=300)
+    assert black.returncode == 0, black.stderr
+    ruff = subprocess.run([*RUFF, str(RUNTIME)], capture_output=True, text=True, timeout=300)
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    assert not [p.name for p in RUNTIME.glob("*.py") if "noqa" in p.read_text(encoding="utf-8")]
