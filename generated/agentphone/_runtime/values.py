@@ -44,7 +44,6 @@ __all__ = [
     "path_param",
     "pointer",
     "replace_pointer",
-    "request_json",
     "require",
     "require_input",
     "truthy",
@@ -166,14 +165,6 @@ def maybe_json(response: httpx.Response) -> Any:
     """The response body as JSON, or None when it is empty or not JSON."""
     try:
         return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-
-
-def request_json(response: httpx.Response) -> Any:
-    """The JSON body of the request that produced ``response`` (None if it had none)."""
-    try:
-        return json.loads(response.request.content)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
