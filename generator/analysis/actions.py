@@ -102,7 +102,8 @@ def _action_workflow(self: WorkflowAnalyzer, raw: Any, at: JsonPath) -> str | No
     none (the validate stage has reported that)."""
     if not isinstance(raw, str):
         return None
-    return self.workflow_key(raw, at) or raw
+    # resolve checked the actions of steps and workflows (reusable ones are checked here)
+    return self.workflow_key(raw, at, checked=at[:1] != ("components",)) or raw
 
 
 def _action(self: WorkflowAnalyzer, item: Any, at: JsonPath, component_kind: str) -> Action | None:

@@ -3,6 +3,7 @@ and small helpers over expressions, statuses and schemas."""
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from typing import Any
 from .. import expressions as ex
 from ..asyncapi_model import EventTarget
 from ..diagnostics import JsonPath
+from ..ir import nodes as n
 from ..resolve import Operation, SchemaLoc, SecurityScheme
 from ..schemas import DATETIME_TYPE, PyType, TypeInferrer
 
@@ -113,6 +115,18 @@ class StepInfo:
     success_actions: list[Action] = field(default_factory=list)
     failure_actions: list[Action] = field(default_factory=list)
     event: EventTarget | None = None  # Arazzo 1.1: the AsyncAPI channel a send/receive step is bound to
+    #: An operation step's request, analysed once: its statements, the payload variable
+    #: (``$request.body``) and the path parameter values (``$request.path.x``).
+    request: StepRequest | None = None
+    #: Each output's value, analysed once: (Python source, type, whether it reads the body).
+    output_values: dict[str, tuple[str, PyType, bool]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepRequest:
+    statements: tuple[n.Stmt, ...]
+    payload_var: str | None
+    path_values: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -134,7 +148,7 @@ class Auth:
     headers: list[tuple[str, str]] = field(default_factory=list)
     query: list[tuple[str, str]] = field(default_factory=list)
     cookies: list[tuple[str, str]] = field(default_factory=list)
-    prelude: list[str] = field(default_factory=list)
+    prelude: list[n.Stmt] = field(default_factory=list)
 
 
 #: Names workflows.py imports or defines itself (templates/workflows.py.jinja): a
@@ -164,9 +178,19 @@ MODULE_NAMES = frozenset(
 )
 
 
-def _exits(lines: list[str]) -> bool:
+def _exits(body: list[n.Stmt]) -> bool:
     """Do these statements leave the current step (so nothing may follow them)?"""
-    return bool(lines) and lines[-1].split(" ", 1)[0] in ("return", "break", "continue", "raise")
+    return bool(body) and isinstance(body[-1], n.EXITS)
+
+
+def code(text: str, prec: int = n.ATOM) -> n.Raw:
+    """A value the analysis compiled as Python text, as a leaf of the IR (with the names it reads)."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return n.Raw(text, frozenset(), prec)
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    return n.Raw(text, frozenset(names), prec)
 
 
 def _is_json_type(content_type: str) -> bool:

@@ -12,7 +12,7 @@ from ..plan import ModulePlan, ServerEntry, WorkflowPlan
 from ..pycode import NameAllocator, docstring_text, py_str
 from ..resolve import Resolved
 from ..schemas import DATETIME_TYPE, ModelSet, TypeInferrer
-from .body import _names_in, _names_read
+from ..ir import nodes as n
 from .common import _IDENTIFIER_LIKE, MODULE_NAMES, Options, idempotency_header
 from .workflow import WorkflowAnalyzer
 
@@ -157,11 +157,17 @@ class Analyzer:
         return order
 
 
+def _names_in(text: str) -> set[str]:
+    """The names a type text reads (``models.X | None``: models)."""
+    tree = ast.parse(text, mode="eval")
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
 def _typing_imports(workflows: Iterable[WorkflowPlan]) -> tuple[str, ...]:
     """The names of ``typing`` that the workflows module uses."""
     names: set[str] = set()
     for wf in workflows:
-        names |= _names_read(wf.sync_body) | _names_read(wf.async_body)
-        for text in [p.type_text for p in wf.inputs] + [f.type_text for f in wf.outputs]:
-            names |= _names_in(ast.parse(text, mode="eval"))
-    return tuple(n for n in ("Any", "Literal", "cast") if n in names)
+        names |= n.body_names_read(wf.body)
+        for text in [p.type_text for p in wf.inputs] + [f.type_text for f in wf.outputs] + n.annotation_texts(wf.body):
+            names |= _names_in(text)
+    return tuple(name for name in ("Any", "Literal", "cast") if name in names)

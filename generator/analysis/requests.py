@@ -11,7 +11,9 @@ from .. import v11_querystring, v11_selectors
 from ..diagnostics import JsonPath, did_you_mean
 from ..pycode import py_str
 from ..resolve import Operation, SchemaLoc
+from ..ir import nodes as n
 from .common import (
+    code,
     _CRITERIA_RETRY_STATUSES,
     _STATUS_REF,
     _TRANSPORT_RETRY_STATUSES,
@@ -25,10 +27,10 @@ if TYPE_CHECKING:
     from .workflow import WorkflowAnalyzer
 
 
-def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: JsonPath) -> list[str]:
+def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: JsonPath) -> list[n.Stmt]:
     """The statements that send the step's request and bind ``response``."""
     assert self.info is not None
-    lines: list[str] = []
+    lines: list[n.Stmt] = []
     by_location: dict[str, list[tuple[str, str]]] = {"path": [], "query": [], "header": [], "cookie": []}
     path_at: dict[str, JsonPath] = {}
     query_string: list[tuple[str, str, JsonPath]] = []  # in: querystring (Arazzo 1.1, OpenAPI 3.2)
@@ -36,8 +38,8 @@ def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: Js
         spec = next(
             (
                 s
-                for (n, loc), s in op.parameters.items()
-                if loc == location and (n == name or (loc == "header" and n.lower() == name.lower()))
+                for (pn, loc), s in op.parameters.items()
+                if loc == location and (pn == name or (loc == "header" and pn.lower() == name.lower()))
             ),
             None,
         )
@@ -67,7 +69,7 @@ def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: Js
     if query_string:
         url = v11_querystring.with_query_string(self, op, url, query_string, by_location["query"])
     headers = by_location["header"] + auth.headers
-    explicit = {n.lower() for n, _ in headers}
+    explicit = {hn.lower() for hn, _ in headers}
     query = by_location["query"] + auth.query
     cookies = by_location["cookie"] + auth.cookies
     body_lines, body_arg, content_type = self._body_argument(op, step, at)
@@ -75,26 +77,34 @@ def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: Js
     if content_type and "content-type" not in explicit:
         headers.append(("Content-Type", content_type))
     if cookies and "cookie" not in explicit:
-        headers.append(("Cookie", "_runtime.cookies({" + ", ".join(f"{py_str(n)}: {v}" for n, v in cookies) + "})"))
+        headers.append(("Cookie", "_runtime.cookies({" + ", ".join(f"{py_str(cn)}: {v}" for cn, v in cookies) + "})"))
     key_header = idempotency_header(op, self.wf.p.options.idempotency_header)
     keyed = key_header is not None and key_header.lower() not in explicit
     if key_header is not None and keyed:
         headers.append((key_header, f"_keys.key({py_str(self.info.step_id)})"))
-    args = [py_str(self.info.step_id), py_str(op.method), url]
+    kwargs: list[tuple[str, n.Expr]] = []
     if query:
-        args.append("params={" + ", ".join(f"{py_str(n)}: {v}" for n, v in query) + "}")
+        kwargs.append(("params", n.Dict(tuple((n.Const(name), code(v)) for name, v in query))))
     if headers:
-        args.append("headers={" + ", ".join(f"{py_str(n)}: {v}" for n, v in headers) + "}")
+        kwargs.append(("headers", n.Dict(tuple((n.Const(name), code(v)) for name, v in headers))))
     if body_arg:
-        args.append(body_arg)
+        kwargs.append((body_arg[0], code(body_arg[1])))
     documented = self._documented_statuses(op)
     if documented:
-        args.append("documented=(" + ", ".join(documented) + ",)")
-    args.append("secrets=_secrets")
+        kwargs.append(("documented", code("(" + ", ".join(documented) + ",)")))
+    kwargs.append(("secrets", n.Name("_secrets")))
     if keyed:
-        args.append("idempotent=True")
-    call = "await _runtime.asend" if self.is_async else "_runtime.send"
-    lines.append(f"_response = {call}(_http, _deadline, sleep, " + ", ".join(args) + ")")
+        kwargs.append(("idempotent", n.TRUE))
+    args = (
+        n.Name("_http"),
+        n.Name("_deadline"),
+        n.Name("sleep"),
+        n.Const(self.info.step_id),
+        n.Const(op.method),
+        code(url),
+    )
+    send = n.Call(n.dotted("_runtime.send"), args, tuple(kwargs), n.dotted("_runtime.asend"))
+    lines.append(n.Assign("_response", send))
     return lines
 
 
@@ -245,7 +255,7 @@ def _url(
 
 def _body_argument(
     self: ExprContext, op: Operation, step: dict[str, Any], at: JsonPath
-) -> tuple[list[str], str | None, str | None]:
+) -> tuple[list[n.Stmt], tuple[str, str] | None, str | None]:
     """(lines before the request, the body keyword argument, the Content-Type source)."""
     request_body = step.get("requestBody")
     if not isinstance(request_body, dict) or "payload" not in request_body:
@@ -280,7 +290,7 @@ def _body_argument(
     self._need_members(payload, schema, (), b_at + ("payload",))
     source, _ = self.value(payload, b_at + ("payload",))
     replacements = self._replacements(request_body, b_at, xml=is_xml)
-    lines: list[str] = []
+    lines: list[n.Stmt] = []
     var_needed = self.reads_request_body() or bool(replacements)
     if replacements:
         if is_xml:
@@ -308,23 +318,23 @@ def _body_argument(
                 "write the payload as a mapping of field names to values",
             )
         var = self.info.payload_name if self.info else "_payload"
-        lines.append(f"{var} = _runtime.multipart({source})")
+        lines.append(n.Assign(var, code(f"_runtime.multipart({source})")))
         self.payload_var = f"{var}.fields"
-        return lines, f"content={var}.content", f"{var}.content_type"
+        return lines, ("content", f"{var}.content"), f"{var}.content_type"
     if var_needed:
         var = self.info.payload_name if self.info else "_payload"
-        lines.append(f"{var} = {source}")
+        lines.append(n.Assign(var, code(source)))
         source = var
         self.payload_var = var
     if is_json:
         if isinstance(payload, (dict, list)) or whole_expression or (replacements and not isinstance(payload, str)):
             extra = None if base == "application/json" else py_str(content_type)
-            return lines, f"json={source}", extra
-        return lines, f"content={source}", py_str(content_type)
+            return lines, ("json", source), extra
+        return lines, ("content", source), py_str(content_type)
     if base == "application/x-www-form-urlencoded":
         if isinstance(payload, dict) or whole_expression:
-            return lines, f"data={source}", None
-        return lines, f"content={source}", py_str(content_type)
+            return lines, ("data", source), None
+        return lines, ("content", source), py_str(content_type)
     if isinstance(payload, (dict, list)):
         self.error(
             b_at + ("payload",),
@@ -333,7 +343,7 @@ def _body_argument(
         )
     return (
         lines,
-        f"content={source if isinstance(payload, str) and not whole_expression else '_runtime.text(' + source + ')'}",
+        ("content", source if isinstance(payload, str) and not whole_expression else "_runtime.text(" + source + ")"),
         py_str(content_type),
     )
 
