@@ -10,6 +10,7 @@ from ..diagnostics import JsonPath, Report, Severity
 from ..load import SourceFile
 from ..plan import ModulePlan, ServerEntry, WorkflowPlan
 from ..pycode import NameAllocator, docstring_text, py_str
+from ..request_check import check_requests
 from ..resolve import Resolved
 from ..schemas import DATETIME_TYPE, ModelSet, TypeInferrer
 from ..ir import nodes as n
@@ -55,6 +56,7 @@ class Analyzer:
         self.report.add(self.arazzo.diagnostic(path, message, hint, severity=Severity.WARNING))
 
     def run(self) -> ModulePlan:
+        check_requests(self.resolved, self.report)  # payloads, parameters and replacements against their schemas
         data = self.arazzo.data
         analyzers = [
             WorkflowAnalyzer(self, doc, index, workflow)
