@@ -34,7 +34,6 @@ opens, and the webhook receiver factories of the module.  Decisions:
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 from dataclasses import replace
@@ -42,16 +41,15 @@ from typing import TYPE_CHECKING, Any
 
 from . import expressions as ex
 from . import v11_steps
+from .analysis.common import code, references
 from .asyncapi_model import AsyncMessage, AsyncSource, Correlation, EventTarget
 from .diagnostics import JsonPath, did_you_mean
-from .paths import templates_dir
 from .ir import nodes as n
+from .paths import templates_dir
 from .plan import Line, Node, ReceiverPlan
 from .pycode import comment_text, docstring_text, fstring_text, py_str, snake_case
 from .schemas import ANY, PyType, message_schema
 from .validate import is_arazzo_1_1
-
-from .analysis.common import code
 
 if TYPE_CHECKING:
     from .analysis.common import StepInfo
@@ -64,7 +62,6 @@ PHASE = "message"
 #: The local the generated code binds the message to (sent or received).
 MESSAGE = "_message"
 _RECEIVED = "_received"
-_STEP_OUTPUTS = re.compile(r"\$steps\.([A-Za-z0-9_\-]+)\.outputs\b")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"(\{[^{}]+\})")
 _MQTT = frozenset({"mqtt", "mqtts", "secure-mqtt"})
@@ -102,16 +99,12 @@ def _receives(wf: WorkflowAnalyzer) -> list[StepInfo]:
     return [info for info in wf.steps if info.event is not None and info.event.action == "receive"]
 
 
-def _channel_values(info: StepInfo) -> str:
-    """The text of the step's parameter values (where a channel address reads step outputs)."""
-    return json.dumps([item.get("value") for item in info.step.get("parameters") or [] if isinstance(item, dict)], default=str)
-
-
 def _producer(wf: WorkflowAnalyzer, info: StepInfo) -> StepInfo | None:
     """For a receive step whose channel address reads step outputs: the last step (in
     the order they run) whose outputs it reads; it subscribes once that step bound them.
     None: the address is known when the function starts."""
-    read = set(_STEP_OUTPUTS.findall(_channel_values(info)))
+    values = [item.get("value") for item in info.step.get("parameters") or [] if isinstance(item, dict)]
+    read = {ref.step_id for _, ref in references(values) if isinstance(ref, ex.StepOutput)}
     producers = [other for other in wf.steps if other.step_id in read and other is not info]
     return max(producers, key=lambda other: other.index) if producers else None
 

@@ -3,17 +3,17 @@ shape, the result; the docstring; and the locals nothing reads, dropped."""
 
 from __future__ import annotations
 
-import json
+import textwrap
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .. import events_steps, v11_steps
+from .. import expressions as ex
 from ..ir import nodes as n
 from ..pycode import comment_text, docstring_text, py_literal
 from ..schemas import wire_type
-
-from .common import code
+from .common import code, references
 
 if TYPE_CHECKING:
     from .workflow import WorkflowAnalyzer
@@ -101,9 +101,13 @@ def _body(self: WorkflowAnalyzer, *, output_exprs: list[tuple[str, str]]) -> lis
                 comment="OAuth 2.0 access tokens, fetched once per run",
             )
         )
-    text = json.dumps(self.workflow, default=str)
+    read_outputs = {
+        self.expression_key(ref.workflow_id)
+        for _, ref in references(self.workflow)
+        if isinstance(ref, ex.WorkflowOutput)
+    }
     for target, var in self.workflow_vars.items():
-        read = f"$workflows.{target}.outputs" in text
+        read = target in read_outputs
         if target not in self.depends_on and (target in self.goto_workflows or self.machine or read):
             callee = self.p.workflows[target]
             body.append(n.Assign(var, n.NONE, annotation=f"{callee.outputs_class} | None"))
@@ -283,4 +287,30 @@ def _docstring(self: WorkflowAnalyzer) -> str:
         + events_steps.raises_lines(self)
         + "    WorkflowTimeout: the ``timeout`` passed before the workflow finished."
     )
-    return docstring_text("\n\n".join(parts))
+    return docstring_text(_wrapped("\n\n".join(parts), DOCSTRING_WIDTH))
+
+
+#: The docstring's lines fit black's 88 columns, indented 4 in the function.
+DOCSTRING_WIDTH = 88 - 4
+
+
+def _wrapped(text: str, width: int) -> str:
+    """``text`` with each line longer than ``width`` wrapped at spaces; a wrapped line
+    keeps its indentation, and the lines after the first of an ``Args:``/``Raises:``
+    entry (``name: text``) are indented four more."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        more = indent + "    " if indent else indent
+        out += textwrap.wrap(
+            line.strip(),
+            width,
+            initial_indent=indent,
+            subsequent_indent=more,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [line]
+    return "\n".join(out)

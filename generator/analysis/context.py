@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .. import expressions as ex
 from ..diagnostics import JsonPath
 from ..ir import nodes as n
+from ..schemas import PyType
 from . import criteria as criteria_module
 from . import references as references_module
 from . import requests as requests_module
@@ -50,6 +52,8 @@ class ExprContext:
         #: Values another context analysed (and reported) already, compiled again only for
         #: their text (an early end's outputs, with None for the steps that did not run).
         self.quiet = False
+        #: Expressions whose value a step output variable holds already: (its name, its type).
+        self.bound: dict[ex.RuntimeExpr, tuple[str, PyType]] = {}
         self.path_values: dict[str, str] = dict(path_values or {})
         self.payload_var = payload
         self.failing = False  # inside onFailure: the body is an error response, not the success schema

@@ -3,14 +3,13 @@ transitions between steps (next, end, goto, goto a workflow, the paced sleep).""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from .. import expressions as ex
 from .. import v11_identity, v11_selectors, v11_steps
 from ..diagnostics import JsonPath
 from ..ir import nodes as n
-from .common import _STEP_REF, Action, StepInfo, _parse_leniently
+from .common import Action, StepInfo, _parse_leniently, references
 
 if TYPE_CHECKING:
     from .context import ExprContext
@@ -37,13 +36,14 @@ def _classify(self: WorkflowAnalyzer) -> None:
                 elif target != info.index + 1 or action in info.failure_actions:
                     why.append(f"step {info.step_id!r} jumps forward to {action.target_step!r}")
         # Reads before the step's outputs are assigned (its own included) and after.
-        before = json.dumps(
-            [info.step.get(k) for k in ("parameters", "requestBody", "successCriteria", "onFailure", "correlationId")]
-            + [self.workflow.get("parameters")],
-            default=str,
-        )
-        after = json.dumps([info.step.get(k) for k in ("outputs", "onSuccess")], default=str)
-        for step_id in _STEP_REF.findall(before) + [s for s in _STEP_REF.findall(after) if s != info.step_id]:
+        before = [
+            info.step.get(k) for k in ("parameters", "requestBody", "successCriteria", "onFailure", "correlationId")
+        ]
+        before.append(self.workflow.get("parameters"))
+        after = [info.step.get(k) for k in ("outputs", "onSuccess")]
+        read_before = [ref.step_id for _, ref in references(before) if isinstance(ref, ex.StepOutput)]
+        read_after = [ref.step_id for _, ref in references(after) if isinstance(ref, ex.StepOutput)]
+        for step_id in read_before + [s for s in read_after if s != info.step_id]:
             if step_id in self.by_id and self.by_id[step_id].index >= info.index:
                 early_reads.append((info, self.by_id[step_id]))
     loops = sorted(starts.items())

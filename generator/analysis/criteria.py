@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 from .. import expressions as ex
 from .. import v11_conditions, v11_self
 from ..diagnostics import JsonPath
+from ..ir import nodes as n
 from ..jsonpath_py import compile_jsonpath_test
 from ..pycode import py_str
 from ..regex import RegexError, ecma_pattern
 from ..schemas import ANY, PyType
-from ..ir import nodes as n
-from .common import code, _GOESSNER, _JSONPATH_QUIRK, _XPATH_VERSIONS, _criterion_text
+from .common import _GOESSNER, _JSONPATH_QUIRK, _XPATH_VERSIONS, _criterion_text, code
 
 if TYPE_CHECKING:
     from .context import ExprContext

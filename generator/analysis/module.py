@@ -7,13 +7,13 @@ from collections.abc import Iterable
 
 from .. import events_steps, v11_steps
 from ..diagnostics import JsonPath, Report, Severity
+from ..ir import nodes as n
 from ..load import SourceFile
 from ..plan import ModulePlan, ServerEntry, WorkflowPlan
 from ..pycode import NameAllocator, docstring_text, py_str
 from ..request_check import check_requests
 from ..resolve import Resolved
 from ..schemas import DATETIME_TYPE, ModelSet, TypeInferrer
-from ..ir import nodes as n
 from .common import _IDENTIFIER_LIKE, MODULE_NAMES, Options, idempotency_header
 from .workflow import WorkflowAnalyzer
 

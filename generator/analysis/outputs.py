@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 from .. import events_steps
 from ..diagnostics import JsonPath
+from ..ir import nodes as n
 from ..plan import OutputField
 from ..pycode import NameAllocator, model_field_name, py_str
 from ..resolve import SchemaLoc
 from ..schemas import ANY, PyType, wire_type
-from ..ir import nodes as n
-from .common import StepRequest, code, _STATUS_REF, StepInfo, _is_json_type
+from .common import StepInfo, StepRequest, _is_json_type, code, status_equalities
 from .context import ExprContext
 from .fit import _bare, _fits
 
@@ -52,7 +52,7 @@ def _success_statuses(self: WorkflowAnalyzer, info: StepInfo) -> set[str]:
     statuses: set[str] = set()
     for criterion in info.step.get("successCriteria") or []:
         if isinstance(criterion, dict) and criterion.get("type") in (None, "simple"):
-            statuses.update(_STATUS_REF.findall(str(criterion.get("condition", ""))))
+            statuses.update(status_equalities(str(criterion.get("condition", ""))))
     return statuses
 
 

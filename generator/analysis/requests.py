@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any
 
 from .. import expressions as ex
 from .. import v11_querystring, v11_selectors
 from ..diagnostics import JsonPath, did_you_mean
+from ..ir import nodes as n
 from ..pycode import py_str
 from ..resolve import Operation, SchemaLoc
-from ..ir import nodes as n
 from .common import (
-    code,
     _CRITERIA_RETRY_STATUSES,
-    _STATUS_REF,
     _TRANSPORT_RETRY_STATUSES,
     _pointer_text,
     _required_names,
+    code,
     idempotency_header,
+    references,
+    status_equalities,
 )
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def _documented_statuses(self: ExprContext, op: Operation) -> list[str]:
     texts = [str(c.get("condition", "")) for c, _ in self.wf._criteria(self.info.step.get("successCriteria"), ())]
     texts += [str(c.get("condition", "")) for a in self.info.failure_actions for c, _ in a.criteria]
     for text in texts:
-        statuses.update(s for s in _STATUS_REF.findall(text) if s in _CRITERIA_RETRY_STATUSES)
+        statuses.update(s for s in status_equalities(text) if s in _CRITERIA_RETRY_STATUSES)
     if any(a.kind == "retry" for a in self.info.failure_actions):
         statuses.add("429")  # a step with retry actions decides about rate limits itself
     return sorted(statuses)
@@ -365,10 +365,8 @@ def reads_request_body(self: ExprContext) -> bool:
     if self.info is None:
         return False
     step = self.info.step
-    text = json.dumps(
-        [step.get("successCriteria"), step.get("outputs"), step.get("onSuccess"), step.get("onFailure")], default=str
-    )
-    return "$request.body" in text
+    read = [step.get("successCriteria"), step.get("outputs"), step.get("onSuccess"), step.get("onFailure")]
+    return any(isinstance(ref, ex.RequestBody) for _, ref in references(read))
 
 
 def _replacements(self: ExprContext, request_body: dict[str, Any], at: JsonPath, *, xml: bool) -> list[tuple[str, str]]:

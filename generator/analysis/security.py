@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..ir import nodes as n
 from ..plan import InputParam
 from ..pycode import py_str, snake_case
 from ..resolve import SecurityScheme
-from ..ir import nodes as n
-from .common import code, Auth, Credential, StepInfo
+from .common import Auth, Credential, StepInfo, code
 
 if TYPE_CHECKING:
     from .context import ExprContext

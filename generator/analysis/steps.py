@@ -7,12 +7,13 @@ import textwrap
 from typing import TYPE_CHECKING, Any
 
 from .. import events_steps, v11_steps
+from .. import expressions as ex
 from ..diagnostics import JsonPath
 from ..ir import nodes as n
 from ..pycode import comment_text
 from ..resolve import Operation
 from ..validate import is_arazzo_1_1
-from .common import Action, StepInfo, _exits, code, idempotency_header
+from .common import Action, StepInfo, _exits, _parse_leniently, code, idempotency_header
 from .context import ExprContext
 
 if TYPE_CHECKING:
@@ -205,6 +206,9 @@ def _success_nodes(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> 
         else:
             source, _ = ctx.value(raw, at)
         nodes.append(n.Assign(info.outputs[name].name, code(source)))
+        parsed = _parse_leniently(raw)
+        if parsed is not None and not isinstance(parsed, str | ex.Template) and parsed not in ctx.bound:
+            ctx.bound[parsed] = (info.outputs[name].name, info.outputs[name].type)  # the actions' criteria read it
     nodes += events_steps.late_subscriptions(self, info)  # a receive step whose channel address reads these outputs
     if info.step_id in self.resume_targets:
         resume = n.Assign("_step, _resume", n.Raw("_resume, None", frozenset({"_resume"})))

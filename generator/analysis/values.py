@@ -206,6 +206,8 @@ def template(self: ExprContext, parsed: ex.Template, raw: str, at: JsonPath) -> 
 
 
 def expr(self: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, PyType]:
+    if node in self.bound:  # a step output holds this value already (read by a success action's criteria)
+        return self.bound[node]
     if v11_conditions.is_1_1(self.doc) and v11_grammar.check(self, node, at):
         return "None", ANY
     if isinstance(node, ex.Input):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import events_steps
 from ..diagnostics import JsonPath, Report, Severity
+from ..ir import printer
 from ..plan import InputParam, OutputField, WorkflowPlan
 from ..pycode import (
     RESERVED_NAMES,
@@ -17,7 +18,6 @@ from ..pycode import (
 )
 from ..resolve import Resolved, SecurityScheme, linked_workflow
 from ..schemas import PyType
-from ..ir import printer
 from . import actions as actions_module
 from . import body as body_module
 from . import control_flow as control_flow_module
