@@ -287,10 +287,17 @@ def _condition_leniently(text: str) -> ex.Condition | None:
         return None
 
 
+def _dot_path_leniently(text: str) -> ex.RuntimeExpr | None:
+    try:
+        return ex.body_dot_path(text.strip())
+    except ex.ExpressionError:
+        return None
+
+
 def references(raw: Any, base: JsonPath = ()) -> Iterator[tuple[JsonPath, ex.RuntimeExpr]]:
     """The runtime expressions a part of an Arazzo document reads, where each is: every
     string value parsed as a value (a whole expression, or a template's parts) and every
-    ``condition`` as a condition; prose (description, summary) reads nothing, and what
+    ``condition`` as a condition, a dot-path quirk as the expression it means; prose (description, summary) reads nothing, and what
     does not parse reads nothing here (it is reported where it is compiled)."""
     for here, node in walk(raw, base):
         if not isinstance(node, str) or here[-1:] in (("description",), ("summary",)):
@@ -300,6 +307,8 @@ def references(raw: Any, base: JsonPath = ()) -> Iterator[tuple[JsonPath, ex.Run
             parsed = _condition_leniently(node)  # a simple condition; else a template's holes (1.1)
         if parsed is None:
             parsed = _parse_leniently(node)
+        if parsed is None:
+            parsed = _dot_path_leniently(node)  # the quirk the values accept: $response.body.name
         if parsed is not None and not isinstance(parsed, str):
             for ref in ex.iter_refs(parsed):
                 yield here, ref
