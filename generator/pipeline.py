@@ -68,8 +68,8 @@ def build(job: Job) -> Result:
         if result.report.has_errors:
             analyzer.run()  # the analysis's own problems too, reported with the rest (as validate does)
             return result
+        plan = analyzer.run()  # needs no models.py: which schemas are classes is known (model_set.predict_classes)
         models_source = render_models(analyzer.models, result.report, job.spec.name)
-        plan = analyzer.run()
     finally:
         deep.join(result.report)
     if result.report.has_errors:

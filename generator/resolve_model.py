@@ -1,5 +1,6 @@
-"""What stage 3, resolve, produces: the bound operations, steps and sources of a
-document (frozen where analysis only reads them), re-exported by resolve.
+"""What stage 3, resolve, produces: the sources of a document, their operations
+(method, path, parameters, request body, responses, security) and the steps bound to
+them; resolve re-exports these classes.
 """
 
 from __future__ import annotations

@@ -167,6 +167,7 @@ MODULE_NAMES = frozenset(
         "Mapping",
         "Any",
         "Literal",
+        "TypeAlias",
         "cast",
         DATETIME_TYPE,
     }

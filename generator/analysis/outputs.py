@@ -11,10 +11,9 @@ from ..ir import nodes as n
 from ..plan import OutputField
 from ..pycode import NameAllocator, model_field_name, py_str
 from ..resolve import SchemaLoc
-from ..schemas import ANY, PyType, wire_type
+from ..schemas import ANY, PyType
 from .common import StepInfo, StepRequest, _is_json_type, code, status_equalities
 from .context import ExprContext
-from .fit import _bare, _fits
 
 if TYPE_CHECKING:
     from .workflow import WorkflowAnalyzer
@@ -199,11 +198,11 @@ def argument(
     not fit the input's (a free string for an enum input, ...) is passed as is, with
     a warning, so that the generated code type-checks."""
     target = callee.input_types.get(name, ANY)
-    fits = _fits(wire_type(py_type), target)
+    fits = py_type.wire().fits(target)
     if not fits:
         self.warn(
             at,
-            f"a value of type {_bare(py_type.text)} is passed to input {name!r} of workflow {callee.key!r}, of type {_bare(target.text)}",
+            f"a value of type {py_type.bare().text} is passed to input {name!r} of workflow {callee.key!r}, of type {target.bare().text}",
             "it is passed as is; make the types agree to have it checked",
         )
     if py_type.optional and name in callee.required_inputs:

@@ -10,7 +10,7 @@ from .. import expressions as ex
 from .. import v11_conditions, v11_grammar
 from ..diagnostics import JsonPath, did_you_mean
 from ..pycode import py_str
-from ..schemas import ANY, DATETIME_TYPE, PyType
+from ..schemas import ANY, PyType
 from .common import _NAME_KINDS, _pointer_text
 
 if TYPE_CHECKING:
@@ -229,7 +229,7 @@ def _workflow_output(
         self.phase == "called" and self.info is not None and self.info.workflow_id == key
     )
     source = f"{var}.{attr}" if always else f"(None if {var} is None else {var}.{attr})"
-    if DATETIME_TYPE in py_type.text:
+    if py_type.uses_datetime:
         source = f"_runtime.json_form({source})"  # the string, as a step output holds it
     if not always:
         py_type = py_type.or_none()
