@@ -179,14 +179,33 @@ def _exits(body: list[n.Stmt]) -> bool:
     return bool(body) and isinstance(body[-1], n.EXITS)
 
 
-def code(text: str, prec: int = n.ATOM) -> n.Raw:
-    """A value the analysis compiled as Python text, as a leaf of the IR (with the names it reads)."""
+def code(text: str, prec: int | None = None) -> n.Raw:
+    """A value the analysis compiled as Python text, as a leaf of the IR: with the names
+    it reads and the precedence of its outermost operator (``prec`` overrides it)."""
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError:
-        return n.Raw(text, frozenset(), prec)
+        return n.Raw(text, frozenset(), n.ATOM if prec is None else prec)
     names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
-    return n.Raw(text, frozenset(names), prec)
+    return n.Raw(text, frozenset(names), _precedence(tree.body) if prec is None else prec)
+
+
+def _precedence(node: ast.expr) -> int:
+    if isinstance(node, ast.Lambda):
+        return n.LAMBDA
+    if isinstance(node, ast.IfExp):
+        return n.IFEXP
+    if isinstance(node, ast.BoolOp):
+        return n.OR if isinstance(node.op, ast.Or) else n.AND
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return n.NOT
+    if isinstance(node, ast.Compare):
+        return n.COMPARE
+    if isinstance(node, ast.BinOp):
+        return n.SUM
+    if isinstance(node, ast.Await):
+        return n.AWAIT
+    return n.ATOM
 
 
 def _is_json_type(content_type: str) -> bool:

@@ -53,7 +53,7 @@ class ExprContext:
         #: their text (an early end's outputs, with None for the steps that did not run).
         self.quiet = False
         #: Expressions whose value a step output variable holds already: (its name, its type).
-        self.bound: dict[ex.RuntimeExpr, tuple[str, PyType]] = {}
+        self.bound: dict[ex.RuntimeExpr, tuple[n.Expr, PyType]] = {}
         self.path_values: dict[str, str] = dict(path_values or {})
         self.payload_var = payload
         self.failing = False  # inside onFailure: the body is an error response, not the success schema
@@ -84,6 +84,7 @@ class ExprContext:
     _is_optional_input = values_module._is_optional_input
     template = values_module.template
     expr = values_module.expr
+    expr_node = values_module.expr_node
     _check_pointer = values_module._check_pointer
     _check_jsonpath_members = values_module._check_jsonpath_members
 
@@ -121,5 +122,4 @@ class ExprContext:
     _jsonpath = criteria_module._jsonpath
     _xpath = criteria_module._xpath
     boolean = criteria_module.boolean
-    _operand = criteria_module._operand
     operand = criteria_module.operand

@@ -18,11 +18,13 @@ if TYPE_CHECKING:
     from .context import ExprContext
 
 
-def _certain_number(node: ex.Condition, source: str) -> bool:
+def _certain_number(node: ex.Condition, value: n.Expr) -> bool:
     """A number literal or the status code: plain Python comparison operators are safe."""
     if isinstance(node, ex.Literal):
         return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-    return isinstance(node, ex.Ref) and isinstance(node.expr, ex.StatusCode) and source == "_response.status_code"
+    return (
+        isinstance(node, ex.Ref) and isinstance(node.expr, ex.StatusCode) and value == n.dotted("_response.status_code")
+    )
 
 
 def _joined(op: str, values: list[n.Expr]) -> n.Expr:
@@ -234,36 +236,30 @@ def boolean(self: ExprContext, node: ex.Condition, at: JsonPath) -> n.Expr:
     if isinstance(node, ex.Not):
         return n.Not(self.boolean(node.operand, at))
     if isinstance(node, ex.Compare):
-        left, left_source = self.operand(node.left, at)
-        right, right_source = self.operand(node.right, at)
-        if _certain_number(node.left, left_source) and _certain_number(node.right, right_source):
+        left, _ = self.operand(node.left, at)
+        right, _ = self.operand(node.right, at)
+        if _certain_number(node.left, left) and _certain_number(node.right, right):
             return n.Compare(left, node.op, right)
         helper = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[node.op]
         return n.runtime(helper, left, right)
-    value, source, py_type = self._operand(node, at)
+    value, py_type = self.operand(node, at)
     if py_type.text == "bool":
         return value
     return n.runtime("truthy", value)
 
 
-def operand(self: ExprContext, node: ex.Condition, at: JsonPath) -> tuple[n.Expr, str]:
-    """A comparison's operand, and its source when it is a runtime expression ('' else)."""
-    value, source, _ = self._operand(node, at)
-    return value, source
-
-
-def _operand(self: ExprContext, node: ex.Condition, at: JsonPath) -> tuple[n.Expr, str, PyType]:
+def operand(self: ExprContext, node: ex.Condition, at: JsonPath) -> tuple[n.Expr, PyType]:
+    """A comparison's operand, and its type."""
     if isinstance(node, ex.Literal):
         value = node.value
         kind = {bool: "bool", int: "int", float: "float", str: "str"}.get(type(value), "None")
-        return n.Const(value), "", PyType(kind)
+        return n.Const(value), PyType(kind)
     if isinstance(node, ex.Ref):
-        source, py_type = self.expr(node.expr, at)
-        return code(source), source, py_type
+        return self.expr_node(node.expr, at)
     if isinstance(node, ex.Index):
         target, _ = self.operand(node.target, at)
-        return n.runtime("index", target, n.Const(node.index)), "", ANY
+        return n.runtime("index", target, n.Const(node.index)), ANY
     if isinstance(node, ex.Prop):
         target, _ = self.operand(node.target, at)
-        return n.runtime("index", target, n.Const(node.name)), "", ANY
-    return self.boolean(node, at), "", PyType("bool")
+        return n.runtime("index", target, n.Const(node.name)), ANY
+    return self.boolean(node, at), PyType("bool")

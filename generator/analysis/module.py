@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from .. import events_steps, v11_steps
 from ..diagnostics import JsonPath, Report, Severity
 from ..ir import nodes as n
-from ..load import SourceFile
 from ..ir.types import render
+from ..load import SourceFile
 from ..plan import ModulePlan, ServerEntry, TypeAliasEntry, WorkflowPlan
 from ..pycode import NameAllocator, docstring_text, py_str
 from ..request_check import check_requests
@@ -94,7 +94,9 @@ class Analyzer:
         ]
         servers += [ServerEntry(py_str(key), py_str(url)) for key, (_, url) in sorted(self.token_urls.items())]
         read = _names_used(workflows)
-        aliases = tuple(TypeAliasEntry(a.name, render(a.target)) for name, a in sorted(self.models.aliases.items()) if name in read)
+        aliases = tuple(
+            TypeAliasEntry(a.name, render(a.target)) for name, a in sorted(self.models.aliases.items()) if name in read
+        )
         uses_models = any("models." in f.type_text for wf in workflows for f in wf.outputs)
         uses_datetime = any(DATETIME_TYPE in f.type_text for wf in workflows for f in wf.outputs)
         info = data.get("info", {})

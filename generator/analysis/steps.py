@@ -208,7 +208,10 @@ def _success_nodes(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> 
         nodes.append(n.Assign(info.outputs[name].name, code(source)))
         parsed = _parse_leniently(raw)
         if parsed is not None and not isinstance(parsed, str | ex.Template) and parsed not in ctx.bound:
-            ctx.bound[parsed] = (info.outputs[name].name, info.outputs[name].type)  # the actions' criteria read it
+            ctx.bound[parsed] = (
+                n.Name(info.outputs[name].name),
+                info.outputs[name].type,
+            )  # the actions' criteria read it
     nodes += events_steps.late_subscriptions(self, info)  # a receive step whose channel address reads these outputs
     if info.step_id in self.resume_targets:
         resume = n.Assign("_step, _resume", n.Raw("_resume, None", frozenset({"_resume"})))
