@@ -77,12 +77,14 @@ class ExprContext:
 
     # values.py
     value = values_module.value
+    value_node = values_module.value_node
     _plain_value = values_module._plain_value
     _body_dot_path = values_module._body_dot_path
     _dependency_output = values_module._dependency_output
     _step_output_without_outputs = values_module._step_output_without_outputs
     _is_optional_input = values_module._is_optional_input
     template = values_module.template
+    template_node = values_module.template_node
     expr = values_module.expr
     expr_node = values_module.expr_node
     _check_pointer = values_module._check_pointer

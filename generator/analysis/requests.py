@@ -9,6 +9,7 @@ from .. import expressions as ex
 from .. import v11_querystring, v11_selectors
 from ..diagnostics import JsonPath, did_you_mean
 from ..ir import nodes as n
+from ..ir import printer
 from ..pycode import py_str
 from ..resolve import Operation, SchemaLoc
 from .common import (
@@ -33,6 +34,7 @@ def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: Js
     lines: list[n.Stmt] = []
     by_location: dict[str, list[tuple[str, str]]] = {"path": [], "query": [], "header": [], "cookie": []}
     path_at: dict[str, JsonPath] = {}
+    path_nodes: dict[str, n.Expr] = {}
     query_string: list[tuple[str, str, JsonPath]] = []  # in: querystring (Arazzo 1.1, OpenAPI 3.2)
     for (name, location), (raw, p_at) in self._merged_parameters(step, at, for_workflow=False).items():
         spec = next(
@@ -47,8 +49,10 @@ def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: Js
             self.needs[p_at] = (
                 f"path parameter {name!r}" if location == "path" else f"the required {location} parameter {name!r}"
             )
-        source, py_type = self.value(raw, p_at)
+        node, py_type = self.value_node(raw, p_at)
+        source = printer.expr(node, printer.SYNC, n.OR)
         if location == "path":
+            path_nodes[name] = node
             self.path_values[name] = source
             path_at[name] = p_at[:-1] + ("name",) if p_at[-1:] == ("value",) else p_at
         elif location == "header" and py_type.text != "str":
@@ -65,9 +69,9 @@ def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: Js
             )
     auth = self.wf.auth_for(self.info, self)
     lines += auth.prelude
-    url = self._url(op, dict(by_location["path"]), at, path_at)
+    url: n.Expr = self._url(op, path_nodes, at, path_at)
     if query_string:
-        url = v11_querystring.with_query_string(self, op, url, query_string, by_location["query"])
+        url = code(v11_querystring.with_query_string(self, op, printer.expr(url), query_string, by_location["query"]))
     headers = by_location["header"] + auth.headers
     explicit = {hn.lower() for hn, _ in headers}
     query = by_location["query"] + auth.query
@@ -101,7 +105,7 @@ def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: Js
         n.Name("sleep"),
         n.Const(self.info.step_id),
         n.Const(op.method),
-        code(url),
+        url,
     )
     send = n.Call(n.dotted("_runtime.send"), args, tuple(kwargs), n.dotted("_runtime.asend"))
     lines.append(n.Assign("_response", send))
@@ -215,33 +219,27 @@ def _parameter(self: ExprContext, item: Any, at: JsonPath, for_workflow: bool) -
 
 
 def _url(
-    self: ExprContext, op: Operation, path_values: dict[str, str], at: JsonPath, path_at: dict[str, JsonPath]
-) -> str:
+    self: ExprContext, op: Operation, path_values: dict[str, n.Expr], at: JsonPath, path_at: dict[str, JsonPath]
+) -> n.Expr:
+    """The request URL: the source's base URL, the path's text and its parameters (an f-string)."""
     parts = re.split(r"(\{[^{}]+\})", op.path)
-    pieces: list[str] = [f"_base[{py_str(op.source.key)}]"]
+    pieces: list[str | n.Expr] = [n.Subscript(n.Name("_base"), n.Const(op.source.key))]
     self.wf.server_keys.add(op.source.key)
-    literal = ""
     for part in parts:
-        if part.startswith("{") and part.endswith("}"):
-            name = part[1:-1]
-            if literal:
-                pieces.append(py_str(literal))
-                literal = ""
-            if name not in path_values:
-                self.error(
-                    at,
-                    f"no value for the required path parameter {name!r} of {op.display_name} ({op.method} {op.path})",
-                    f"add a parameter: {{name: {name}, in: path, value: ...}}",
-                )
-                pieces.append(py_str(part))
-            else:
-                pieces.append(
-                    f"_runtime.path_param({path_values[name]}, {py_str(self.info.step_id if self.info else '')}, {py_str(name)})"
-                )
+        if not (part.startswith("{") and part.endswith("}")):
+            pieces.append(part)
+            continue
+        name = part[1:-1]
+        if name not in path_values:
+            self.error(
+                at,
+                f"no value for the required path parameter {name!r} of {op.display_name} ({op.method} {op.path})",
+                f"add a parameter: {{name: {name}, in: path, value: ...}}",
+            )
+            pieces.append(part)
         else:
-            literal += part
-    if literal:
-        pieces.append(py_str(literal))
+            step = self.info.step_id if self.info else ""
+            pieces.append(n.runtime("path_param", path_values[name], n.Const(step), n.Const(name)))
     for name in path_values:
         if "{" + name + "}" not in op.path:
             self.error(
@@ -250,7 +248,13 @@ def _url(
                 did_you_mean(name, re.findall(r"\{([^{}]+)\}", op.path))
                 or f"the path has no {{{name}}}: remove the parameter, or set 'in' to where the operation takes it (query, header or cookie)",
             )
-    return " + ".join(pieces)
+    merged: list[str | n.Expr] = []
+    for piece in pieces:  # a placeholder without a value stays as text, with the text around it
+        if merged and isinstance(piece, str) and isinstance(merged[-1], str):
+            merged[-1] += piece
+        elif piece != "":
+            merged.append(piece)
+    return n.Concat(tuple(merged))
 
 
 def _body_argument(

@@ -10,7 +10,7 @@ from .. import expressions as ex
 from ..diagnostics import JsonPath, did_you_mean
 from ..ir import nodes as n
 from ..ir import printer
-from ..pycode import py_literal, py_str
+from ..pycode import py_literal
 from ..resolve import SchemaLoc
 from ..schemas import ANY, PyType
 from .common import (
@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 
 
 def value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[str, PyType]:
+    """A parameter value, payload member or output, as Python text (see :func:`value_node`)."""
+    node, py_type = self.value_node(raw, at)
+    return printer.expr(node, printer.SYNC, n.OR), py_type
+
+
+def value_node(self: ExprContext, raw: Any, at: JsonPath) -> tuple[n.Expr, PyType]:
     """A parameter value, payload member or output: literal, expression or template.
     A step output in a value listed in ``needs`` must be present when the request is built."""
     previous, self.need_for = self.need_for, self.needs.get(at) if isinstance(raw, str) else None
@@ -37,11 +43,11 @@ def value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[str, PyType]:
         self.need_for = previous
 
 
-def _plain_value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[str, PyType]:
+def _plain_value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[n.Expr, PyType]:
     if isinstance(raw, str) and "$self" in raw and v11_selectors.is_v11(self):
         own = v11_self.self_value(self, raw, at)
         if isinstance(own, tuple):
-            return own
+            return code(own[0]), own[1]
         raw = raw if own is None else own
     if isinstance(raw, str):
         try:
@@ -49,14 +55,14 @@ def _plain_value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[str, PyType
         except ex.ExpressionError as exc:
             reported, dotted = self._body_dot_path(raw, at)
             if dotted is not None:
-                return self.expr(dotted, at)
+                return self.expr_node(dotted, at)
             if not reported:
                 self.error(at, f"malformed runtime expression in {raw!r}: {exc.message}", exc.hint)
-            return "None", ANY
+            return n.NONE, ANY
         if isinstance(parsed, str):
             dependency = self._dependency_output(parsed, at)
             if dependency is not None:
-                return self.expr(dependency, at)
+                return self.expr_node(dependency, at)
             unknown = _UNKNOWN_ROOT.match(parsed)
             if unknown:
                 # '$dependencies.setup.petId' (WSO2's): text by the grammar, an expression to its author
@@ -70,13 +76,14 @@ def _plain_value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[str, PyType
                         else ""
                     ),
                 )
-            return py_str(parsed), PyType("str")
+            return n.Const(parsed), PyType("str")
         if isinstance(parsed, ex.Template):
-            return self.template(parsed, raw, at), PyType("str")
-        return self.expr(parsed, at)
+            return self.template_node(parsed, raw, at), PyType("str")
+        return self.expr_node(parsed, at)
     if isinstance(raw, dict) and v11_selectors.is_v11(self):
         if v11_selectors.is_selector(raw):
-            return v11_selectors.selector_value(self, raw, at)
+            text, py_type = v11_selectors.selector_value(self, raw, at)
+            return code(text), py_type
         if v11_selectors.almost_selector(raw):
             self.warn(
                 at,
@@ -84,18 +91,19 @@ def _plain_value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[str, PyType
                 "a Selector Object has exactly context, selector and type (the draft name 'expression' is now 'context')",
             )
     if isinstance(raw, dict):
-        items = [f"{py_str(str(k))}: {self.value(v, at + (str(k),))[0]}" for k, v in raw.items()]
-        literal = "{" + ", ".join(items) + "}"
-        unset = [py_str(str(k)) for k, v in raw.items() if self._is_optional_input(v)]
+        items = tuple((n.Const(str(k)), self.value_node(v, at + (str(k),))[0]) for k, v in raw.items())
+        literal: n.Expr = n.Dict(items)
+        unset = [n.Const(str(k)) for k, v in raw.items() if self._is_optional_input(v)]
         if unset:
             # An optional input the caller left out is left out of the payload, not sent as null.
-            literal = f"_runtime.omit_none({literal}, {', '.join(unset)})"
+            literal = n.runtime("omit_none", literal, *unset)
         return literal, PyType("dict[str, Any]")
     if isinstance(raw, list):
-        return "[" + ", ".join(self.value(v, at + (i,))[0] for i, v in enumerate(raw)) + "]", PyType("list[Any]")
-    literal = py_literal(raw)
+        return n.List(tuple(self.value_node(v, at + (i,))[0] for i, v in enumerate(raw))), PyType("list[Any]")
     kind = {bool: "bool", int: "int", float: "float", type(None): "None"}.get(type(raw), "Any")
-    return literal, PyType(kind)
+    if isinstance(raw, bool | int | float | str) or raw is None:
+        return n.Const(raw), PyType(kind)
+    return code(py_literal(raw)), PyType(kind)
 
 
 def _body_dot_path(self: ExprContext, raw: str, at: JsonPath) -> tuple[bool, ex.RuntimeExpr | None]:
@@ -171,6 +179,11 @@ def _is_optional_input(self: ExprContext, raw: Any) -> bool:
 
 
 def template(self: ExprContext, parsed: ex.Template, raw: str, at: JsonPath) -> str:
+    """A string with embedded runtime expressions, as Python text."""
+    return printer.expr(self.template_node(parsed, raw, at))
+
+
+def template_node(self: ExprContext, parsed: ex.Template, raw: str, at: JsonPath) -> n.Expr:
     for offset in parsed.bare:
         expression_text = raw[offset:].split()[0] if raw[offset:].split() else raw[offset:]
         fixed = raw[:offset] + "{" + expression_text + "}" + raw[offset + len(expression_text) :]
@@ -201,12 +214,12 @@ def template(self: ExprContext, parsed: ex.Template, raw: str, at: JsonPath) -> 
         else:
             merged.append(piece)
     if all(isinstance(piece, str | n.Name) for piece in merged):
-        return printer.expr(n.FString(tuple(merged)))
+        return n.FString(tuple(merged))
     operands = [n.Const(piece) if isinstance(piece, str) else piece for piece in merged]
     joined = operands[0]
     for operand in operands[1:]:
         joined = n.BinOp(joined, "+", operand)
-    return printer.expr(joined)
+    return joined
 
 
 def expr(self: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, PyType]:

@@ -36,6 +36,8 @@ def expr(node: n.Expr) -> str:
         return f"ifexp({expr(node.test)} ? {expr(node.body)} : {expr(node.orelse)})"
     if isinstance(node, n.FString):
         return "f[" + ", ".join(repr(p) if isinstance(p, str) else expr(p) for p in node.parts) + "]"
+    if isinstance(node, n.Concat):
+        return "concat[" + ", ".join(repr(p) if isinstance(p, str) else expr(p) for p in node.parts) + "]"
     if isinstance(node, n.Subscript):
         return f"{expr(node.value)}[{expr(node.index)}]"
     if isinstance(node, n.Lambda):

@@ -101,6 +101,14 @@ class FString:
 
 
 @dataclass(frozen=True)
+class Concat:
+    """Texts joined (literal text, and values that are str): printed as an f-string when
+    every value fits inside one, else joined with ``+``."""
+
+    parts: tuple[str | Expr, ...]
+
+
+@dataclass(frozen=True)
 class Subscript:
     value: Expr
     index: Expr
@@ -139,6 +147,7 @@ Expr = (
     | BinOp
     | IfExp
     | FString
+    | Concat
     | Subscript
     | Lambda
     | Dict
@@ -338,7 +347,7 @@ def children(node: Expr) -> Iterator[Expr]:
         yield node.operand
     elif isinstance(node, IfExp):
         yield from (node.body, node.test, node.orelse)
-    elif isinstance(node, FString):
+    elif isinstance(node, FString | Concat):
         yield from (part for part in node.parts if not isinstance(part, str))
     elif isinstance(node, Subscript):
         yield from (node.value, node.index)

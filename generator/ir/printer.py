@@ -71,30 +71,57 @@ def _prec(node: n.Expr, flavour: Flavour) -> int:
     return n.ATOM
 
 
-def expr(node: n.Expr, flavour: Flavour = SYNC, at_least: int = n.LAMBDA) -> str:
-    """The Python text of ``node``, parenthesized when its precedence is below ``at_least``."""
-    text = _expr(node, flavour)
+def expr(node: n.Expr, flavour: Flavour = SYNC, at_least: int = n.LAMBDA, quote: str = '"') -> str:
+    """The Python text of ``node``, parenthesized when its precedence is below ``at_least``
+    (``quote``: the quote of its string constants; ``'`` inside an f-string)."""
+    text = _expr(node, flavour, quote)
     return f"({text})" if _prec(node, flavour) < at_least else text
 
 
-def _args(node: n.Call, flavour: Flavour) -> str:
-    parts = [expr(a, flavour) for a in node.args] + [f"{k}={expr(v, flavour)}" for k, v in node.kwargs]
+def _args(node: n.Call, flavour: Flavour, quote: str = '"') -> str:
+    parts = [expr(a, flavour, quote=quote) for a in node.args]
+    parts += [f"{k}={expr(v, flavour, quote=quote)}" for k, v in node.kwargs]
     return ", ".join(parts)
 
 
-def _expr(node: n.Expr, flavour: Flavour) -> str:
+#: What a string inside an f-string's braces may not hold (Python 3.11: no backslash, no quote).
+_NOT_EMBEDDABLE = frozenset("\\'\"{}#\n\r")
+
+
+def _embeddable(node: n.Expr) -> bool:
+    """Can ``node`` be printed inside the braces of a double-quoted f-string?"""
+    if isinstance(node, n.Const):
+        return not (isinstance(node.value, str) and _NOT_EMBEDDABLE & set(node.value))
+    if isinstance(node, n.Raw):
+        return not _NOT_EMBEDDABLE & set(node.text)
+    if isinstance(node, n.FString | n.Concat | n.Lambda):
+        return False
+    return all(_embeddable(child) for child in n.children(node))
+
+
+def _concat(node: n.Concat, flavour: Flavour) -> str:
+    values = [part for part in node.parts if not isinstance(part, str)]
+    if values and all(_embeddable(value) for value in values):
+        inner = (fstring_text(p) if isinstance(p, str) else "{" + expr(p, flavour, quote="'") + "}" for p in node.parts)
+        return 'f"' + "".join(inner) + '"'
+    return " + ".join(py_str(p) if isinstance(p, str) else expr(p, flavour, n.SUM + 1) for p in node.parts)
+
+
+def _expr(node: n.Expr, flavour: Flavour, quote: str = '"') -> str:
     if isinstance(node, n.Name):
         return node.id
     if isinstance(node, n.Raw):
         return node.text
     if isinstance(node, n.Const):
-        return py_str(node.value) if isinstance(node.value, str) else py_literal(node.value)
+        if isinstance(node.value, str):
+            return f"'{node.value}'" if quote == "'" else py_str(node.value)  # ' only where embeddable
+        return py_literal(node.value)
     if isinstance(node, n.Attr):
-        return f"{expr(node.value, flavour, n.ATOM)}.{node.attr}"
+        return f"{expr(node.value, flavour, n.ATOM, quote)}.{node.attr}"
     if isinstance(node, n.Call):
         if node.async_func is not None and flavour.is_async:
-            return f"await {expr(node.async_func, flavour, n.ATOM)}({_args(node, flavour)})"
-        return f"{expr(node.func, flavour, n.ATOM)}({_args(node, flavour)})"
+            return f"await {expr(node.async_func, flavour, n.ATOM)}({_args(node, flavour, quote)})"
+        return f"{expr(node.func, flavour, n.ATOM)}({_args(node, flavour, quote)})"
     if isinstance(node, n.Compare):
         return f"{expr(node.left, flavour, n.COMPARE + 1)} {node.op} {expr(node.right, flavour, n.COMPARE + 1)}"
     if isinstance(node, n.BoolOp):
@@ -115,7 +142,9 @@ def _expr(node: n.Expr, flavour: Flavour) -> str:
             + '"'
         )
     if isinstance(node, n.Subscript):
-        return f"{expr(node.value, flavour, n.ATOM)}[{expr(node.index, flavour)}]"
+        return f"{expr(node.value, flavour, n.ATOM, quote)}[{expr(node.index, flavour, quote=quote)}]"
+    if isinstance(node, n.Concat):
+        return _concat(node, flavour)
     if isinstance(node, n.Lambda):
         head = f"lambda {', '.join(node.params)}:" if node.params else "lambda:"
         body = node.body

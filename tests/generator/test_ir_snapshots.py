@@ -87,3 +87,16 @@ def test_printer_negates_and_parenthesizes() -> None:
     assert printer.expr(awaited, printer.SYNC) == "_runtime.send(x)"
     assert printer.expr(awaited, printer.ASYNC) == "await _runtime.asend(x)"
     assert printer.expr(n.Lambda((), awaited), printer.ASYNC) == "lambda: _runtime.asend(x)"
+
+
+def test_urls_print_as_f_strings_where_their_values_fit() -> None:
+    """A URL is a Concat: an f-string when every value fits inside one (Python 3.11:
+    no backslash or double quote inside the braces), else joined with ``+``."""
+    base = n.Subscript(n.Name("_base"), n.Const("jobs"))
+    plain = n.runtime("path_param", n.Name("job_id"), n.Const("poll"), n.Const("jobId"))
+    url = n.Concat((base, "/jobs/", plain))
+    assert printer.expr(url) == "f\"{_base['jobs']}/jobs/{_runtime.path_param(job_id, 'poll', 'jobId')}\""
+    quoted = n.runtime("path_param", n.Const("it's"), n.Const("poll"), n.Const("jobId"))
+    assert printer.expr(n.Concat((base, "/jobs/", quoted))) == (
+        '_base["jobs"] + "/jobs/" + _runtime.path_param("it\'s", "poll", "jobId")'
+    )
