@@ -52,7 +52,7 @@ def _map_blocks(stmt: n.Stmt, change: Callable[[tuple[n.Stmt, ...]], tuple[n.Stm
     return stmt
 
 
-def _body(self: WorkflowAnalyzer, *, output_exprs: list[tuple[str, str]]) -> list[n.Stmt]:
+def _body(self: WorkflowAnalyzer, *, output_exprs: list[tuple[str, n.Expr]]) -> list[n.Stmt]:
     body: list[n.Stmt] = [
         n.If(n.Compare(n.Name(p.name), "is", n.NONE), (n.Assign(p.name, code(p.mutable_default)),))
         for p in self.input_params

@@ -113,8 +113,8 @@ class StepInfo:
     #: An operation step's request, analysed once: its statements, the payload variable
     #: (``$request.body``) and the path parameter values (``$request.path.x``).
     request: StepRequest | None = None
-    #: Each output's value, analysed once: (Python source, type, whether it reads the body).
-    output_values: dict[str, tuple[str, PyType, bool]] = field(default_factory=dict)
+    #: Each output's value, analysed once: (its IR expression, type, whether it reads the body).
+    output_values: dict[str, tuple[n.Expr, PyType, bool]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

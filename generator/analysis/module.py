@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-from .. import events_steps, v11_steps
+from .. import events_module, events_steps, v11_steps
 from ..diagnostics import JsonPath, Report, Severity
 from ..ir import nodes as n
 from ..ir.types import render
@@ -107,7 +107,7 @@ class Analyzer:
         runtime_exports = ["InvalidInput", "StepFailed", "WorkflowError", "WorkflowTimeout"]
         if any(v11_steps.has_step_timeout(wa) for wa in order):
             runtime_exports.append("StepTimedOut")  # Arazzo 1.1: a step's own timeout ran out
-        event_exports, receiver_exports, receivers = events_steps.module_extras(self, order)  # Arazzo 1.1 event steps
+        event_exports, receiver_exports, receivers = events_module.module_extras(self, order)  # Arazzo 1.1 event steps
         runtime_exports = sorted(
             set(runtime_exports) | set(event_exports), key=lambda name: (name.lower(), name)
         )  # as isort orders classes

@@ -84,19 +84,19 @@ def _infer_step_outputs(self: WorkflowAnalyzer, info: StepInfo) -> None:
             else info.json_path + ("workflowId",)
         )
         ctx.reads_body = False
-        source, py_type = ctx.value(raw, at)
+        value, py_type = ctx.value_node(raw, at)
         info.outputs[name].type = py_type
-        info.output_values[name] = (source, py_type, ctx.reads_body)
+        info.output_values[name] = (value, py_type, ctx.reads_body)
 
 
-def _workflow_outputs(self: WorkflowAnalyzer) -> tuple[list[OutputField], list[tuple[str, str]]]:
+def _workflow_outputs(self: WorkflowAnalyzer) -> tuple[list[OutputField], list[tuple[str, n.Expr]]]:
     fields: list[OutputField] = []
-    exprs: list[tuple[str, str]] = []
+    exprs: list[tuple[str, n.Expr]] = []
     attr_names = NameAllocator()
     for name, raw in (self.workflow.get("outputs") or {}).items():
         at = self.path + ("outputs", name)
         ctx = ExprContext(self, None, phase="outputs")
-        source, py_type = ctx.value(raw, at)
+        value, py_type = ctx.value_node(raw, at)
         if self._may_be_unset(raw):
             py_type = py_type.or_none()
         attr = model_field_name(name, attr_names)
@@ -104,12 +104,12 @@ def _workflow_outputs(self: WorkflowAnalyzer) -> tuple[list[OutputField], list[t
         fields.append(output)
         self.output_fields[name] = output
         self.output_types[name] = py_type
-        exprs.append((name, source))
+        exprs.append((name, value))
     return fields, exprs
 
 
-def _result(self: WorkflowAnalyzer, output_exprs: list[tuple[str, str]]) -> n.Expr:
-    return self._validate_outputs([(name, code(source)) for name, source in output_exprs])
+def _result(self: WorkflowAnalyzer, output_exprs: list[tuple[str, n.Expr]]) -> n.Expr:
+    return self._validate_outputs(output_exprs)
 
 
 def _validate_outputs(self: WorkflowAnalyzer, pairs: list[tuple[str, n.Expr]]) -> n.Expr:
@@ -131,8 +131,8 @@ def _early_result(self: WorkflowAnalyzer, info: StepInfo) -> n.Expr:
         ctx.quiet = (
             True  # analysed (and reported) once by _workflow_outputs; here only printed with None for later steps
         )
-        source, _ = ctx.value(raw, self.path + ("outputs", name))
-        pairs.append((name, code(source)))
+        value, _ = ctx.value_node(raw, self.path + ("outputs", name))
+        pairs.append((name, value))
     return self._validate_outputs(pairs)
 
 

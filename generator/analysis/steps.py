@@ -13,7 +13,7 @@ from ..ir import nodes as n
 from ..pycode import comment_text
 from ..resolve import Operation
 from ..validate import is_arazzo_1_1
-from .common import Action, StepInfo, _exits, _parse_leniently, code, idempotency_header
+from .common import Action, StepInfo, _exits, _parse_leniently, idempotency_header
 from .context import ExprContext
 
 if TYPE_CHECKING:
@@ -201,11 +201,11 @@ def _success_nodes(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> 
             else info.json_path + ("workflowId",)
         )
         if name in info.output_values:  # analysed once, when its type was inferred
-            source, _, reads_body = info.output_values[name]
+            value, _, reads_body = info.output_values[name]
             ctx.reads_body = ctx.reads_body or reads_body
         else:
-            source, _ = ctx.value(raw, at)
-        nodes.append(n.Assign(info.outputs[name].name, code(source)))
+            value, _ = ctx.value_node(raw, at)
+        nodes.append(n.Assign(info.outputs[name].name, value))
         parsed = _parse_leniently(raw)
         if parsed is not None and not isinstance(parsed, str | ex.Template) and parsed not in ctx.bound:
             ctx.bound[parsed] = (

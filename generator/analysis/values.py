@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import events_steps, v11_conditions, v11_grammar, v11_selectors, v11_self
+from .. import events_module, v11_conditions, v11_grammar, v11_selectors, v11_self
 from .. import expressions as ex
 from ..diagnostics import JsonPath, did_you_mean
 from ..ir import nodes as n
@@ -248,7 +248,7 @@ def expr_node(self: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[n.
         return self._source_description(node, at)
     if isinstance(node, ex.ComponentRef):
         return self._component(node, at)
-    event = events_steps.expr(self, node, at)  # $message, and what an event step does not have
+    event = events_module.expr(self, node, at)  # $message, and what an event step does not have
     if event is not None:
         return code(event[0]), event[1]
     if self.phase != "response" or self.info is None or self.info.operation is None:
