@@ -11,9 +11,9 @@ from . import expressions as ex
 from .asyncapi_model import AsyncMessage, AsyncSource, EventTarget
 from .diagnostics import JsonPath, did_you_mean
 from .events_steps import _AMQP, _HTTP_NODES, _MQTT, _WS, MESSAGE, PHASE, RUNTIME_EXPORTS, _target, has_events
-from .runtime_files import known_part
 from .plan import Line, Node, ReceiverPlan
 from .pycode import docstring_text, py_str, snake_case
+from .runtime_files import known_part
 from .schemas import ANY, PyType, message_schema
 from .validate import is_arazzo_1_1
 
