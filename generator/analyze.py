@@ -36,7 +36,7 @@ from .diagnostics import JsonPath, Report, Severity, did_you_mean
 from .load import SourceFile, walk
 from .plan import Block, InputParam, Line, ModulePlan, Node, OutputField, ServerEntry, WorkflowPlan
 from .inputs import compile_schema
-from .jsonpath_py import compile_jsonpath_test
+from .jsonpath_py import Unsupported, compile_criterion
 from .pycode import NameAllocator, RESERVED_NAMES, comment_text, docstring_text, fstring_text, model_field_name, pascal_case, py_literal, py_str, snake_case
 from .resolve import Operation, Resolved, SchemaLoc, SecurityScheme, linked_workflow
 from .regex import RegexError, ecma_pattern
@@ -2233,7 +2233,7 @@ class ExprContext:
                 self.p.runtime_parts.add("xpath")
                 source = f"_runtime.xml_replace({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
             elif any(t.startswith("$") for t, _ in replacements):
-                source = f"_runtime.replace_selected({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
+                source = f"_runtime.replace_selected({source}, [" + ", ".join(f"({v11_selectors.target_source(t)}, {v})" for t, v in replacements) + "])"
             else:
                 source = f"_runtime.replace_pointer({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
         if base == "multipart/form-data":
@@ -2426,11 +2426,11 @@ class ExprContext:
             return "False"
         self._check_jsonpath_members(query, goessner, raw_context, at + ("condition",))
         self.p.runtime_parts.add("jsonpath")
-        compiled = compile_jsonpath_test(query, context, goessner=goessner)
-        if compiled is not None:  # plain Python; the query stays in the generated comment of the criterion
-            return compiled
-        flavour = ", goessner=True" if goessner else ""
-        return f"_runtime.jsonpath_test({context}, {py_str(query)}{flavour})"
+        try:
+            return compile_criterion(query, context, goessner=goessner)  # plain Python; the query stays in the criterion's comment
+        except Unsupported as exc:
+            self.error(at + ("condition",), f"JSONPath query {condition!r} cannot be compiled: {exc}", "rewrite it with RFC 9535 selectors, filters and the five standard functions")
+            return "False"
 
     def _xpath(self, condition: str, context: str, at: JsonPath, version: str | None) -> str:
         if version is not None and version not in _XPATH_VERSIONS:

@@ -14,9 +14,12 @@ What differs from a 1.0 document:
   number (or, in JSONPath, true/false/null), else the criterion fails; in a regex it
   is matched literally, as one atom;
 * a null context, a malformed query (one built by substitution) and an evaluation
-  error make the criterion fail, logged (runtime: regex_holds, jsonpath_holds,
+  error make the criterion fail, logged (runtime: regex_holds, jp_holds,
   xpath_holds, in the runtime parts v11, v11_jsonpath and v11_xpath, which only 1.1
-  documents include: a 1.0 package's runtime is unchanged).
+  documents include: a 1.0 package's runtime is unchanged).  A JSONPath condition is
+  compiled to Python (generator/jsonpath_py.py); each embedded value is an argument of
+  the compiled test, converted for where it stands (``_runtime.jp_literal``, or its
+  text inside a string literal).
 
 The static text of a condition is still checked when the workflow is compiled (each
 embedded expression stands in as a placeholder of its kind), a stricter choice than
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from . import expressions as ex
 from . import v11_self
 from .diagnostics import JsonPath
+from .jsonpath_py import MARK_BASE, MARK_CHAR, Unsupported, compile_criterion_1_1
 from .pycode import py_str
 from .regex import RegexError, ecma_pattern
 from .v11_identity import self_uri
@@ -241,11 +245,17 @@ def _jsonpath(ctx: ExprContext, crit: dict[str, Any], at: JsonPath, condition: s
         inner = spelled[3:-1] if spelled.endswith("]") else spelled[3:]
         fixed = "$[?" + re.sub(r"@(?=[.\[]|\s|$)", "$", inner) + "]"
         ctx.warn(at + ("condition",), f"JSONPath filter {condition!r} is applied at the root of an object: in Arazzo 1.1 the root $ is the context itself, so the filter tests each of its member values, not the object", f"to test the object write {fixed!r} (or a query on it, e.g. '$.member[*]'); the Arazzo 1.0 meaning needs arazzo: 1.0.1")
-    flags = ", goessner=True" if goessner else ""
     if len(pieces) == 1:
         ctx._check_jsonpath_members(static, goessner, crit.get("context"), at + ("condition",), wrapped=False)
-        return f"_runtime.jsonpath_holds({context}, {py_str(static)}{flags})"
-    return f"_runtime.jsonpath_holds({context}, {_holes_source('jsonpath', pieces, states, sources)}{flags})"
+    # each embedded value stands in the parsed query as a marker the compiler finds again
+    marked = [pieces[0]]
+    for index, where in enumerate(states):
+        marked += [chr(MARK_CHAR + index) if where else str(MARK_BASE + index), pieces[index + 1]]
+    try:
+        return compile_criterion_1_1("".join(marked), context, sources, goessner=goessner)
+    except (Unsupported, ex.ExpressionError) as exc:
+        ctx.error(at + ("condition",), f"JSONPath query {condition!r} cannot be compiled: {exc}", "embed a value as a whole literal (a number, or inside a string literal), a name or an index")
+        return "False"
 
 
 def _object_context(ctx: ExprContext, crit: dict[str, Any]) -> bool:

@@ -9,9 +9,9 @@ replacement value.  What it compiles to:
   pointer appended, so ``{context: $response.body, selector: $.user.email}`` is
   exactly ``$response.body#/user/email``, typed from the response schema and
   checked against it;
-* any other ``jsonpath`` query: ``_runtime.select_one`` (a singular query with a
-  negative index: its value or None) or ``_runtime.select_all`` (every selected
-  value, a list, with a warning);
+* any other ``jsonpath`` query: compiled to Python (generator/jsonpath_py.py): a
+  singular query with a negative index is its value or None, any other the list of
+  every selected value (with a warning);
 * ``xpath``: ``_runtime.xpath_string`` (the selected nodes' text).
 
 The root ``$`` of a selector is the context value itself (RFC 9535), never the
@@ -19,7 +19,8 @@ array that wraps the context of a 1.0 JSONPath criterion.
 
 Payload replacements gain ``targetSelectorType``; without it a JSON payload's
 targets are JSON pointers and an XML payload's XPath location paths (as in 1.0).  A
-``jsonpath`` target sets every node it selects.  In a 1.0 document a selector-shaped
+``jsonpath`` target sets every node it selects (compiled to a function from the
+payload to the slots it selects).  In a 1.0 document a selector-shaped
 object is an ordinary object, as it always was.
 """
 
@@ -29,7 +30,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 from . import expressions as ex
+from . import jsonpath_parse
 from .diagnostics import JsonPath
+from .jsonpath_py import Unsupported, compile_locator, compile_selector
 from .pycode import py_str
 from .schemas import ANY, PyType
 from .validate import is_arazzo_1_1
@@ -104,23 +107,23 @@ def selector_value(ctx: ExprContext, raw: dict[Any, Any], at: JsonPath) -> tuple
         return _at_pointer(ctx, context, tokens, at)
     goessner = version == _GOESSNER
     try:
-        ex.check_jsonpath(selector, goessner=goessner)
+        query = jsonpath_parse.parse(selector, goessner=goessner)
     except ex.ExpressionError as exc:
         ctx.error(at + ("selector",), f"malformed JSONPath selector {selector!r} at column {exc.offset + 1}: {exc.message}", exc.hint or "the root $ is the context value itself, e.g. $.user.email")
         return "None", ANY
-    part = ex.runtime_part("jsonpath")
-    query = part["jsonpath_parse"](selector, goessner=goessner)
-    ctx.p.runtime_parts.update(("jsonpath", "select"))
-    flavour = ", goessner=True" if goessner else ""
-    if query.singular():
-        tokens = _singular_tokens(query, part)
-        if tokens is not None:
-            return _at_pointer(ctx, context, tokens, at)
-        source = _source(ctx, context, at)
-        return f"_runtime.select_one({source}, {py_str(selector)}{flavour})", ANY
-    ctx.warn(at + ("selector",), f"JSONPath selector {selector!r} is not a singular query: its value is the list of every value it selects", "to select one value, name members and array positions only, e.g. $.items[0].id")
-    source = _source(ctx, context, at)
-    return f"_runtime.select_all({source}, {py_str(selector)}{flavour})", PyType("list[Any]")
+    ctx.p.runtime_parts.add("jsonpath")
+    path = jsonpath_parse.singular_path(query)
+    if path is not None and not (goessner and "length" in path):
+        if all(isinstance(step, str) or step >= 0 for step in path):  # $.items[-1]: a pointer cannot count from the end
+            return _at_pointer(ctx, context, tuple(str(step) for step in path), at)
+    else:
+        ctx.warn(at + ("selector",), f"JSONPath selector {selector!r} is not a singular query: its value is the list of every value it selects", "to select one value, name members and array positions only, e.g. $.items[0].id")
+    try:
+        source = compile_selector(selector, _source(ctx, context, at), goessner=goessner)
+    except Unsupported as exc:
+        ctx.error(at + ("selector",), f"JSONPath selector {selector!r} cannot be compiled: {exc}", "rewrite it with RFC 9535 selectors, filters and the five standard functions")
+        return "None", ANY
+    return source, ANY if path is not None else PyType("list[Any]")
 
 
 def ex_pointer(text: str) -> tuple[str, ...] | None:
@@ -134,19 +137,6 @@ def ex_pointer(text: str) -> tuple[str, ...] | None:
         if raw.replace("~0", "").replace("~1", "").count("~"):
             return None
         tokens.append(raw.replace("~1", "/").replace("~0", "~"))
-    return tuple(tokens)
-
-
-def _singular_tokens(query: Any, part: dict[str, Any]) -> tuple[str, ...] | None:
-    tokens: list[str] = []
-    for segment in query.segments:
-        selector = segment.selectors[0]
-        if isinstance(selector, part["_JPName"]):
-            tokens.append(selector.name)
-        elif selector.index >= 0:
-            tokens.append(str(selector.index))
-        else:
-            return None  # $.items[-1]: a pointer cannot count from the end
     return tuple(tokens)
 
 
@@ -246,5 +236,17 @@ def replacement_target(ctx: ExprContext, item: dict[str, Any], at: JsonPath, *, 
     except ex.ExpressionError as exc:
         ctx.error(at + ("target",), f"malformed JSONPath replacement target {target!r} at column {exc.offset + 1}: {exc.message}", exc.hint or "the root $ is the payload, e.g. $.items[?@.sku == 'A'].quantity")
         return None
+    try:
+        compile_locator(target)
+    except Unsupported as exc:
+        ctx.error(at + ("target",), f"JSONPath replacement target {target!r} cannot be compiled: {exc}", "e.g. $.items[?@.sku == 'A'].quantity")
+        return None
     ctx.p.runtime_parts.update(("jsonpath", "select"))
     return target
+
+
+def target_source(target: str) -> str:
+    """The Python source of a checked replacement target for ``_runtime.replace_selected``
+    (a JSONPath query, which starts with '$', compiled to its locator) or
+    ``_runtime.replace_pointer`` (a JSON pointer as text)."""
+    return compile_locator(target) if target.startswith("$") else py_str(target)
