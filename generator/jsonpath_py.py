@@ -144,7 +144,9 @@ class _Compiler:
                 else:
                     clauses.append(f"for {var} in _runtime.jp_children({node}) if {self.test(segment.selectors[0].expression, var)}")
             else:
-                lists = [self.selected(s, node, at_wrapper) for s in segment.selectors]
+                lists = [x for x in (self.selected(s, node, at_wrapper) for s in segment.selectors) if x != "[]"]
+                if not lists:
+                    return "[]"  # a name of the wrapping array, an index past its one element: nothing
                 clauses.append(f"for {var} in {lists[0] if len(lists) == 1 else '[' + ', '.join('*' + x for x in lists) + ']'}")
             node, at_wrapper = var, False
         if not clauses:
@@ -187,7 +189,8 @@ class _Compiler:
             if member == "_runtime._NOTHING":
                 return "False"
             return f"_runtime.jp_exists({member})" if member.startswith("_runtime.jp_member(") else "True"
-        return f"bool({self.nodes(segments, relative, current)})"
+        nodes = self.nodes(segments, relative, current)
+        return "False" if nodes == "[]" else f"bool({nodes})"
 
     # -- filter expressions ---------------------------------------------------------
 
