@@ -50,7 +50,12 @@ from .schemas import ANY, PyType, message_schema
 from .validate import is_arazzo_1_1
 
 if TYPE_CHECKING:
-    from .analyze import Analyzer, ExprContext, StepInfo, WorkflowAnalyzer
+    from collections.abc import Mapping
+
+    from .analysis.common import StepInfo
+    from .analysis.context import ExprContext
+    from .analysis.module import Analyzer
+    from .analysis.workflow import WorkflowAnalyzer
 
 #: The phase of ExprContext in which ``$message`` is the step's message.
 PHASE = "message"
@@ -76,19 +81,27 @@ def has_events(wf: WorkflowAnalyzer) -> bool:
     return any(info.event is not None for info in wf.steps)
 
 
+def transport_keys(workflows: Mapping[str, WorkflowAnalyzer]) -> frozenset[str]:
+    """The keys of the workflows that take a transport: those with event steps and those
+    that run one of them (dependsOn, steps, actions), found in one walk of the call graph
+    backwards from the first (Analyzer.run, once every workflow's callees are known)."""
+    callers: dict[str, list[str]] = {}
+    for wf in workflows.values():
+        for target in wf.callees:
+            callers.setdefault(target, []).append(wf.key)
+    todo = [key for key, wf in workflows.items() if has_events(wf)]
+    found = set(todo)
+    while todo:  # bounded: each workflow is added once
+        for caller in callers.get(todo.pop(), []):
+            if caller not in found:
+                found.add(caller)
+                todo.append(caller)
+    return frozenset(found)
+
+
 def needs_transport(wf: WorkflowAnalyzer) -> bool:
     """Does the workflow, or a workflow it runs (dependsOn, steps, actions), have event steps?"""
-    todo, seen = [wf], {wf.key}
-    while todo:  # bounded: each workflow is visited once
-        current = todo.pop()
-        if has_events(current):
-            return True
-        for target in current.callees:
-            callee = wf.p.workflows.get(target)
-            if callee is not None and callee.key not in seen:
-                seen.add(callee.key)
-                todo.append(callee)
-    return False
+    return wf.key in wf.p.transport_keys
 
 
 def _receives(wf: WorkflowAnalyzer) -> list[StepInfo]:
@@ -153,7 +166,7 @@ def client_line(wf: WorkflowAnalyzer, is_async: bool, line: str) -> str:
     receives = _receives(wf)
     if not receives:
         return line
-    from .analyze import ExprContext
+    from .analysis.context import ExprContext
 
     entries = []
     for info in receives:
@@ -193,7 +206,7 @@ def without_unused_http(wf: WorkflowAnalyzer, body: list[Node], read: set[str]) 
 def late_subscriptions(wf: WorkflowAnalyzer, info: StepInfo, is_async: bool) -> list[Node]:
     """After step ``info`` bound its outputs: the subscriptions of the receive steps whose
     channel address reads them (and no later step's), so they open as soon as it is known."""
-    from .analyze import ExprContext
+    from .analysis.context import ExprContext
 
     nodes: list[Node] = []
     for receive in _receives(wf):
@@ -218,7 +231,8 @@ def step_description(info: StepInfo) -> str:
 
 def event_step(wf: WorkflowAnalyzer, info: StepInfo, is_async: bool) -> list[Node]:
     """The statements of a send or receive step: the message, its criteria, its outputs and actions."""
-    from .analyze import ExprContext, _negate
+    from .analysis.context import ExprContext
+    from .analysis.criteria import _negate
 
     target = _target(info)
     request = ExprContext(wf, info, is_async=is_async, phase="request")
@@ -246,7 +260,7 @@ def keep_call(value: str) -> bool:
 
 
 def _receive_nodes(wf: WorkflowAnalyzer, request: ExprContext, info: StepInfo, address: str) -> list[Node]:
-    from .analyze import ExprContext
+    from .analysis.context import ExprContext
 
     step = info.step
     if isinstance(step.get("requestBody"), dict):
@@ -431,25 +445,18 @@ _JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "bo
 def _check_correlation_type(ctx: ExprContext, target: EventTarget, correlation: Correlation, value_type: PyType, at: JsonPath) -> None:
     """Warn when the step's correlation value and the payload's correlation member have
     types that never compare equal (an integer input against a string ``call_id``)."""
-    from .analyze import _bare, _literal_members, _scalar_of
-
     if correlation.part == "header":
         return  # a header is text, and the value is compared as text
     schema = message_schema(target, "payload")
-    carried = _bare(ctx.p.inferrer.at_pointer(schema, correlation.pointer).text) if schema is not None else "Any"
-    given = _bare(value_type.text)
-    kinds = []
-    for text in (given, carried):
-        members = _literal_members(text)
-        scalars = {_scalar_of(m) for m in members} if members is not None else {text}
-        kinds.append(scalars.pop() if len(scalars) == 1 else "Any")
-    if kinds[0] in _SCALARS and kinds[1] in _SCALARS and kinds[0] != kinds[1] and {kinds[0], kinds[1]} != {"int", "float"}:
+    carried = ctx.p.inferrer.at_pointer(schema, correlation.pointer).scalar_kind() if schema is not None else None
+    kinds = (value_type.scalar_kind(), carried)  # str, int, float, bool or None (anything else)
+    if kinds[0] is not None and kinds[1] is not None and kinds[0] != kinds[1] and {kinds[0], kinds[1]} != {"int", "float"}:
         ctx.warn(at, f"the correlationId is {_SCALARS[kinds[0]]}, but the messages carry {correlation.location} as {_SCALARS[kinds[1]]}: the two never compare equal, so no message would match", f"make the types agree: the message's is {_JSON_TYPES[kinds[1]]} (e.g. declare the input with type: {_JSON_TYPES[kinds[1]]})")
 
 
 def _accessor(correlation: Correlation) -> str:
     """A direct accessor of the correlation value in a received message ``_m``."""
-    from .analyze import _pointer_text
+    from .analysis.common import _pointer_text
 
     if correlation.part == "header":
         name = correlation.pointer[0] if correlation.pointer else ""
@@ -503,7 +510,7 @@ def expr(ctx: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, PyT
 def _payload(ctx: ExprContext, target: EventTarget, tokens: tuple[str, ...], shown: str, at: JsonPath) -> tuple[str, PyType]:
     """``$message.payload[#pointer]``: checked against the messages' payload schemas and
     typed from them (the whole payload as its model class, or a union of them)."""
-    from .analyze import _member_names, _pointer_text
+    from .analysis.common import _member_names, _pointer_text
 
     inferrer = ctx.p.inferrer
     schema = message_schema(target, "payload")

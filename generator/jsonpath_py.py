@@ -31,7 +31,17 @@ from jsonpath_rfc9535 import selectors as sel
 from . import jsonpath_parse
 from .pycode import py_str
 
-__all__ = ["MARK_BASE", "MARK_CHAR", "Unsupported", "compile_criterion", "compile_criterion_1_1", "compile_locator", "compile_nodes", "compile_selector"]
+__all__ = [
+    "UNSUPPORTED_HINT",
+    "MARK_BASE",
+    "MARK_CHAR",
+    "Unsupported",
+    "compile_criterion",
+    "compile_criterion_1_1",
+    "compile_locator",
+    "compile_nodes",
+    "compile_selector",
+]
 
 _IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Embedded ``{$...}`` values (Arazzo 1.1) stand in the parsed text as these: outside a
@@ -39,6 +49,10 @@ _IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MARK_BASE: Final = 9007199254740000
 MARK_CHAR: Final = 0xE000
 _COMPARE: Final = ("<", "<=", ">", ">=")
+
+
+#: The hint of the error for a construct outside what is compiled.
+UNSUPPORTED_HINT: Final = "rewrite it with RFC 9535 selectors, filters and the five standard functions"
 
 
 class Unsupported(Exception):
@@ -142,12 +156,16 @@ class _Compiler:
                 if at_wrapper:
                     clauses.append(f"for {var} in [{node}] if {self.test(segment.selectors[0].expression, var)}")
                 else:
-                    clauses.append(f"for {var} in _runtime.jp_children({node}) if {self.test(segment.selectors[0].expression, var)}")
+                    clauses.append(
+                        f"for {var} in _runtime.jp_children({node}) if {self.test(segment.selectors[0].expression, var)}"
+                    )
             else:
                 lists = [x for x in (self.selected(s, node, at_wrapper) for s in segment.selectors) if x != "[]"]
                 if not lists:
                     return "[]"  # a name of the wrapping array, an index past its one element: nothing
-                clauses.append(f"for {var} in {lists[0] if len(lists) == 1 else '[' + ', '.join('*' + x for x in lists) + ']'}")
+                clauses.append(
+                    f"for {var} in {lists[0] if len(lists) == 1 else '[' + ', '.join('*' + x for x in lists) + ']'}"
+                )
             node, at_wrapper = var, False
         if not clauses:
             return f"[[{node}]]" if at_wrapper else f"[{node}]"
@@ -220,7 +238,11 @@ class _Compiler:
 
     def operand(self, expr: Any, current: str, operator: str) -> str:
         source = self.test(expr, current)
-        if _atomic(source) or source.startswith("not ") or (isinstance(expr, fe.LogicalExpression) and expr.operator == operator):
+        if (
+            _atomic(source)
+            or source.startswith("not ")
+            or (isinstance(expr, fe.LogicalExpression) and expr.operator == operator)
+        ):
             return source
         return f"({source})"
 
@@ -262,7 +284,11 @@ def _whole_wrapper(selector: Any, compiler: _Compiler) -> bool:
 
 
 def _only_filter(segment: Any) -> bool:
-    return not isinstance(segment, sg.JSONPathRecursiveDescentSegment) and len(segment.selectors) == 1 and isinstance(segment.selectors[0], sel.FilterSelector)
+    return (
+        not isinstance(segment, sg.JSONPathRecursiveDescentSegment)
+        and len(segment.selectors) == 1
+        and isinstance(segment.selectors[0], sel.FilterSelector)
+    )
 
 
 def _atomic(source: str) -> bool:
@@ -342,7 +368,9 @@ def compile_selector(query: str, context: str, *, goessner: bool = False) -> str
 def compile_nodes(query: str, context: str, *, goessner: bool = False) -> str:
     """Python source of the list of values (the nodelist) the query selects from the
     value of ``context``, an identifier (the root ``$``)."""
-    return _Compiler(goessner, root=context).nodes(jsonpath_parse.parse(query, goessner=goessner).segments, False, context)
+    return _Compiler(goessner, root=context).nodes(
+        jsonpath_parse.parse(query, goessner=goessner).segments, False, context
+    )
 
 
 def compile_locator(query: str) -> str:
@@ -363,7 +391,9 @@ def compile_locator(query: str) -> str:
         condition = ""
         for selector in segment.selectors:
             if isinstance(selector, (sel.NameSelector, sel.IndexSelector)):
-                lists.append(f"_runtime.jp_slot({node}, {py_str(selector.name) if isinstance(selector, sel.NameSelector) else selector.index})")
+                lists.append(
+                    f"_runtime.jp_slot({node}, {py_str(selector.name) if isinstance(selector, sel.NameSelector) else selector.index})"
+                )
             elif isinstance(selector, sel.SliceSelector):
                 bounds = selector.slice
                 lists.append(f"_runtime.jp_slice_slots({node}, {bounds.start}, {bounds.stop}, {bounds.step})")
@@ -374,7 +404,9 @@ def compile_locator(query: str) -> str:
                 condition = f" if {compiler.test(selector.expression, f'{parent}[{key}]')}"
             elif isinstance(selector, sel.FilterSelector):
                 p, k = compiler.fresh("_p"), compiler.fresh("_k")
-                lists.append(f"[({p}, {k}) for {p}, {k} in _runtime.jp_slots({node}) if {compiler.test(selector.expression, f'{p}[{k}]')}]")
+                lists.append(
+                    f"[({p}, {k}) for {p}, {k} in _runtime.jp_slots({node}) if {compiler.test(selector.expression, f'{p}[{k}]')}]"
+                )
             else:
                 raise Unsupported(f"selector {selector}")
         iterable = lists[0] if len(lists) == 1 else "[" + ", ".join("*" + x for x in lists) + "]"

@@ -15,7 +15,8 @@ from .emit_models import render_models
 from .load import Loader
 from .resolve import resolve
 from .schemas import TypeInferrer, collect_models
-from .validate import DeepValidation, validate_arazzo
+from .validate import validate_arazzo
+from .validate_spec import DeepValidation
 from .write import Stamp, compute_stamp, package_files
 
 
@@ -67,8 +68,8 @@ def build(job: Job) -> Result:
         if result.report.has_errors:
             analyzer.run()  # the analysis's own problems too, reported with the rest (as validate does)
             return result
+        plan = analyzer.run()  # needs no models.py: which schemas are classes is known (model_set.predict_classes)
         models_source = render_models(analyzer.models, result.report, job.spec.name)
-        plan = analyzer.run()
     finally:
         deep.join(result.report)
     if result.report.has_errors:

@@ -85,6 +85,12 @@ class ServerEntry:
 
 
 @dataclass(frozen=True)
+class TypeAliasEntry:
+    name: str
+    text: str  # the Literal it names, as Python source
+
+
+@dataclass(frozen=True)
 class ModulePlan:
     package: str
     header: tuple[str, ...]  # comment lines (without '# ')
@@ -100,3 +106,4 @@ class ModulePlan:
     pydantic_imports: tuple[str, ...] = field(default=("Field",))  # names workflows.py imports from pydantic
     idempotency_keys: bool = False  # the functions take ``idempotency_key`` (some step sends one)
     receivers: tuple[ReceiverPlan, ...] = field(default=())  # webhook receiver factories (AsyncAPI sources with a webhook config)
+    type_aliases: tuple[TypeAliasEntry, ...] = field(default=())  # large Literals the module names (ir.types.Alias)

@@ -71,7 +71,7 @@ def test_no_secret_in_any_exception_or_log_record_of_the_fixture_suite(
     counts = {key: report[key] for key in ("exceptions", "workflow_errors", "records")}
     counts["rerun"] = len(rerun)
     ran = report["tests"]
-    vapi = [t for t in ran if "test_vapi.py" in t]
+    vapi = [t for t in ran if "providers/test_providers.py" in t and "[vapi" in t]
     assert len(vapi) >= 12 and len(ran) >= 60, counts
     assert sum(1 for t in ran if "test_faults.py" in t) >= 35, counts
     assert report["workflow_errors"] >= 50 and report["records"] >= 1000, counts

@@ -300,7 +300,7 @@ def test_upgraded_callingbox_polls_as_the_original(packages: dict[str, Any], mod
         "context": {"patient": "Maria Lopez", "doctor": "Dr. Chen"},
         "webhook_url": "https://example.com/callingbox-webhook",
         "metadata": {"crm_id": "lead-4471"},
-    }  # as tests/providers/test_callingbox.py sends them
+    }  # as tests/providers/test_providers.py (CALLINGBOX) sends them
     try:
         server = manager("callingbox/polls_until_result")
         outputs = _run(callingbox, "callingbox_outbound_call", mode, poll_interval=3.0, servers={"callingboxCallsApi": server.url}, **inputs, **optional)

@@ -26,8 +26,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 import generated.agentphone as agentphone
 import generated.vapi as vapi
-from tests.providers import test_agentphone as ap
-from tests.providers import test_vapi as vp
+from tests.providers.test_providers import AGENTPHONE as ap
+from tests.providers.test_providers import VAPI as vp
 from tests.replay import ReplayServer, SleepRecorder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,14 +50,14 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 def run_vapi(is_async: bool, server: ReplayServer, sleep: SleepRecorder, **options: Any) -> Any:
-    kwargs = {**vp.INPUTS, "servers": vp.servers_for(server), **options}
+    kwargs = {**vp.inputs, "servers": vp.servers_for(server), **options}
     if is_async:
         return asyncio.run(vapi.assistant_phone_outbound_call_async(**kwargs, sleep=sleep.asleep))
     return vapi.assistant_phone_outbound_call(**kwargs, sleep=sleep)
 
 
 def run_agentphone(is_async: bool, server: ReplayServer, sleep: SleepRecorder, **options: Any) -> Any:
-    kwargs = {**ap.INPUTS, "servers": ap.servers_for(server), **options}
+    kwargs = {**ap.inputs, "servers": ap.servers_for(server), **options}
     if is_async:
         return asyncio.run(agentphone.agentphone_outbound_call_async(**kwargs, sleep=sleep.asleep))
     return agentphone.agentphone_outbound_call(**kwargs, sleep=sleep)
@@ -125,7 +125,7 @@ def test_vapi_run_is_a_span_tree_with_http_attributes(replay: Replay, spans: InM
     # The three waits between polls are events of the pollCall step span.
     poll_step = steps[3][0]
     assert [(e.name, dict(e.attributes or {})) for e in poll_step.events] == [("sleep", {"arazzo.step.id": "pollCall", "arazzo.delay_s": 2.5})] * 3
-    assert vp.SECRET not in everything(finished)
+    assert vp.secret not in everything(finished)
 
 
 @TWINS
@@ -141,7 +141,7 @@ def test_failed_step_marks_its_spans_as_errors_without_the_body(replay: Replay, 
     assert step.name == "step createCall" and step.status.status_code is StatusCode.ERROR
     assert [dict(r.attributes or {})["http.response.status_code"] for r in requests] == [400]
     assert requests[0].status.status_code is StatusCode.ERROR
-    assert vp.SECRET not in everything(finished)
+    assert vp.secret not in everything(finished)
 
 
 @TWINS
@@ -171,7 +171,7 @@ def test_agentphone_spans_carry_no_secret(replay: Replay, spans: InMemorySpanExp
     assert root.attributes is not None and root.attributes["arazzo.workflow.id"] == "agentphone-outbound-call"
     assert [s.name for s, _ in steps] == ["step createCall", "step pollCall", "step getTranscript"]
     assert [dict(r.attributes or {})["http.response.status_code"] for _, rs in steps for r in rs] == [200, 200, 200]
-    assert ap.SECRET not in everything(finished)
+    assert ap.secret not in everything(finished)
 
 
 @TWINS
@@ -190,7 +190,7 @@ def test_on_event_reports_the_same_run(replay: Replay, spans: InMemorySpanExport
     assert [e.step_id for e in ends] == ["createAssistant", "provisionNumber", "createCall"] + ["pollCall"] * 4
     with pytest.raises(AttributeError):
         events[0].kind = "changed"  # frozen
-    assert vp.SECRET not in repr(events)
+    assert vp.secret not in repr(events)
     assert len(spans.get_finished_spans()) == 12  # the spans are there too
 
 
@@ -232,7 +232,7 @@ def test_on_event_without_opentelemetry(replay: Replay) -> None:
     vapi_server = replay("vapi/happy_path")
     vapi_again = replay("vapi/happy_path")
     ap_server = replay("agentphone/happy_path")
-    code = CHILD.format(root=str(ROOT), vsecret=vp.SECRET, vurl=vapi_server.url, vurl2=vapi_again.url, asecret=ap.SECRET, aurl=ap_server.url)
+    code = CHILD.format(root=str(ROOT), vsecret=vp.secret, vurl=vapi_server.url, vurl2=vapi_again.url, asecret=ap.secret, aurl=ap_server.url)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout)
@@ -250,4 +250,4 @@ def test_on_event_without_opentelemetry(replay: Replay) -> None:
         assert [e[2] for e in events if e[0] == "step.start"] == ["createAssistant", "provisionNumber", "createCall", "pollCall"]
     ap_kinds = [e[0] for e in out["agentphone.sync"]]
     assert ap_kinds.count("request.end") == 3 and "agentphone.sync.error" not in out
-    assert vp.SECRET not in proc.stdout and ap.SECRET not in proc.stdout
+    assert vp.secret not in proc.stdout and ap.secret not in proc.stdout

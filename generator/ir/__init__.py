@@ -1,0 +1,1 @@
+"""The generator's intermediate representation: types (``types``), and the nodes analysis builds."""
