@@ -28,7 +28,6 @@ them and holds the JSONPath and XPath checks.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
 from .condition_parse import parse_condition
@@ -151,7 +150,9 @@ def runtime_part(name: str) -> dict[str, Any]:
 
         source = (templates_dir() / "runtime" / f"{name}.py.jinja").read_text(encoding="utf-8")
         namespace = {"__name__": f"arazzo_codegen_runtime_{name}"}
-        exec(compile(_RUNTIME_PRELUDE + source, f"templates/runtime/{name}.py.jinja", "exec"), namespace)  # noqa: S102 - our own shipped file
+        exec(
+            compile(_RUNTIME_PRELUDE + source, f"templates/runtime/{name}.py.jinja", "exec"), namespace
+        )  # noqa: S102 - our own shipped file
         _RUNTIME_PARTS[name] = namespace
     return namespace
 

@@ -32,9 +32,9 @@ from . import jsonpath_parse
 from .pycode import py_str
 
 __all__ = [
-    "UNSUPPORTED_HINT",
     "MARK_BASE",
     "MARK_CHAR",
+    "UNSUPPORTED_HINT",
     "Unsupported",
     "compile_criterion",
     "compile_criterion_1_1",
