@@ -127,39 +127,20 @@ __all__ = [
 # JSONPath queries are parsed by jsonpath-rfc9535 and compiled to plain Python
 # (generator/jsonpath_parse.py, jsonpath_py.py): no JSONPath evaluator ships.  XPath is
 # parsed by elementpath, which the generated code evaluates it with
-# (generator/xpath_check.py).  runtime_part still runs the v11 part's escaping of
+# (generator/xpath_check.py).  runtime_part still serves the v11 part's escaping of
 # embedded values at compile time (embedded_text).
-
-_RUNTIME_PRELUDE: Final = (
-    "from __future__ import annotations\n"
-    "import importlib, json, logging, math, re\n"
-    "import xml.etree.ElementTree as ET\n"
-    "from collections.abc import Mapping, Sequence\n"
-    "from typing import Any\n"
-    "logger = logging.getLogger('arazzo_codegen.runtime')\n"
-    "class WorkflowError(Exception): ...\n"  # the runtime's own, for parts run on their own
-)
-_RUNTIME_PARTS: dict[str, dict[str, Any]] = {}
 
 
 def runtime_part(name: str) -> dict[str, Any]:
-    """The namespace of ``templates/runtime/<name>.py.jinja`` executed as a module."""
-    namespace = _RUNTIME_PARTS.get(name)
-    if namespace is None:
-        from .paths import templates_dir
+    """The namespace of the runtime part ``arazzo_codegen.runtime.<name>``."""
+    import importlib
 
-        source = (templates_dir() / "runtime" / f"{name}.py.jinja").read_text(encoding="utf-8")
-        namespace = {"__name__": f"arazzo_codegen_runtime_{name}"}
-        exec(
-            compile(_RUNTIME_PRELUDE + source, f"templates/runtime/{name}.py.jinja", "exec"), namespace
-        )  # noqa: S102 - our own shipped file
-        _RUNTIME_PARTS[name] = namespace
-    return namespace
+    return vars(importlib.import_module(f".runtime.{name}", __package__))
 
 
 def embedded_text(kind: str, where: str, value: str) -> str | None:
     """``value`` substituted at ``where`` in an Arazzo 1.1 ``kind`` condition, escaped
-    as the runtime escapes a value it embeds (templates/runtime/v11.py.jinja); None
+    as the runtime escapes a value it embeds (generator/runtime/v11.py); None
     when it cannot stand there."""
     part = runtime_part("v11")
     # text_1_1 calls the values part's text(), which gives a string back as it is

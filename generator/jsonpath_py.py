@@ -2,7 +2,7 @@
 
 The query is parsed by ``jsonpath-rfc9535`` (generator/jsonpath_parse.py); its parse
 tree becomes Python source over the small helpers of the runtime's jsonpath part
-(templates/runtime/jsonpath.py.jinja: ``jp_name``, ``jp_children``, ``jp_equal``, ...):
+(generator/runtime/jsonpath.py: ``jp_name``, ``jp_children``, ``jp_equal``, ...):
 
 * a query is a list comprehension with one ``for`` clause per segment (a selector
   gives the list of nodes it selects from one node; a filter is an ``if`` clause);
@@ -136,7 +136,7 @@ class _Compiler:
                 return f"[{node}]"
             first, path = path[0], path[1:]
             if first not in ("0", "-1"):
-                return "_runtime._NOTHING"  # the wrapping array has one element and no members
+                return "_runtime.jp_nothing"  # the wrapping array has one element and no members
         return "_runtime.jp_member(" + ", ".join([node, *path]) + ")" if path else node
 
     def nodes(self, segments: Any, relative: bool, current: str) -> str:
@@ -204,7 +204,7 @@ class _Compiler:
             return self.test(segments[0].selectors[0].expression, self.wrapped)  # $[?...]: the context itself
         member = self.singular(segments, relative, current)
         if member is not None:
-            if member == "_runtime._NOTHING":
+            if member == "_runtime.jp_nothing":
                 return "False"
             return f"_runtime.jp_exists({member})" if member.startswith("_runtime.jp_member(") else "True"
         nodes = self.nodes(segments, relative, current)

@@ -34,6 +34,9 @@ from . import expressions as ex
 from .asyncapi_model import EventTarget
 from .diagnostics import JsonPath, Report, Severity
 from .load import pointer_tokens
+from .model.document import Step as ModelStep
+from .model.normalize import normalize
+from .model.values import raw_of
 from .request_fit import (
     Finding,
     Shape,
@@ -129,6 +132,17 @@ def _is_json(content_type: str) -> bool:
     return base == "application/json" or base.endswith("+json")
 
 
+def _model_step(doc: Resolved, bound: BoundStep) -> ModelStep:
+    """The normalized step ``bound`` is (the pipeline normalizes every document after validate)."""
+    if doc.model is None:
+        doc.model = normalize(doc.arazzo.data)
+    w_index, s_index = bound.json_path[1], bound.json_path[3]
+    assert isinstance(w_index, int) and isinstance(s_index, int)
+    found = doc.model.step_at(w_index, s_index)
+    assert found is not None, bound.json_path
+    return found
+
+
 def _is_1_1(doc: Resolved) -> bool:
     data = doc.arazzo.data
     return isinstance(data, dict) and str(data.get("arazzo", "")).startswith("1.1")
@@ -174,60 +188,27 @@ class RequestChecker:
 
     def _requests(self, bound: BoundStep, op: Operation, workflow: dict[str, Any], w_at: JsonPath) -> None:
         step, at = bound.step, bound.json_path
-        merged: dict[tuple[str, str], tuple[Any, JsonPath]] = {}
-        for items, base in (
-            (workflow.get("parameters"), w_at + ("parameters",)),
-            (step.get("parameters"), at + ("parameters",)),
-        ):
-            for index, item in enumerate(items if isinstance(items, list) else []):
-                found = self._parameter(item, base + (index,))
-                if found is not None:
-                    name, location, raw, v_at = found
-                    key = (name.lower() if location == "header" else name, location)
-                    merged.pop(key, None)
-                    merged[key] = (raw, v_at)
-        for (name, location), (raw, v_at) in merged.items():
+        # the parameters the step runs with: reusable ones resolved, the workflow's merged in (normalize)
+        for parameter in _model_step(self.doc, bound).parameters:
+            location = str(parameter.location)
+            if parameter.value is None or (parameter.component is None and location not in _LOCATIONS):
+                continue
+            name = parameter.name
             spec = next(
                 (
                     s
                     for (n, loc), s in op.parameters.items()
-                    if loc == location and (n == name or (loc == "header" and n.lower() == name))
+                    if loc == location and (n == name or (loc == "header" and n.lower() == name.lower()))
                 ),
                 None,
             )
             if spec is None or spec.schema is None:
                 continue
             target = Target(op.display_name, f"parameter '{spec.name}' ({location})", text=True)
-            self.value(raw, spec.schema, v_at, (), target, 0)
+            self.value(raw_of(parameter.value), spec.schema, parameter.value_at, (), target, 0)
         body = step.get("requestBody")
         if isinstance(body, dict) and "payload" in body:
             self._body(op, body, at + ("requestBody",))
-
-    def _parameter(self, item: Any, at: JsonPath) -> tuple[str, str, Any, JsonPath] | None:
-        if not isinstance(item, dict):
-            return None
-        if "reference" in item:
-            ref = item["reference"]
-            prefix = "$components.parameters."
-            components = self.doc.arazzo.data.get("components") if isinstance(self.doc.arazzo.data, dict) else None
-            params = components.get("parameters") if isinstance(components, dict) else None
-            if not isinstance(ref, str) or not ref.startswith(prefix) or not isinstance(params, dict):
-                return None
-            name = ref[len(prefix) :]
-            target = params.get(name)
-            if not isinstance(target, dict) or "value" not in item and "value" not in target:
-                return None
-            if "value" in item:
-                return str(target.get("name")), str(target.get("in")), item["value"], at + ("value",)
-            return (
-                str(target.get("name")),
-                str(target.get("in")),
-                target["value"],
-                ("components", "parameters", name, "value"),
-            )
-        if "value" not in item or item.get("in") not in _LOCATIONS:
-            return None
-        return str(item.get("name")), str(item["in"]), item["value"], at + ("value",)
 
     def _body(self, op: Operation, body: dict[str, Any], at: JsonPath) -> None:
         content_type = body.get("contentType")

@@ -167,7 +167,7 @@ def criterion(
     ctx.p.runtime_parts.add("v11")  # embed, regex_holds (templates/runtime/v11.py.jinja)
     if kind == "regex":
         return _regex(ctx, at, condition, pieces, holes, states, sources, context)
-    ctx.p.runtime_parts.update((kind, "v11_" + kind))  # the evaluator and its 1.1 test
+    ctx.p.runtime_parts.update((kind, "v11_" + kind))  # the helpers and the 1.1 test
     query, query_states, query_sources = _fold(pieces, states, sources)  # {$self} is written in
     if kind == "jsonpath":
         return _jsonpath(ctx, crit, at, condition, query, query_states, query_sources, context, flavour)

@@ -1,33 +1,21 @@
 """The compiled JSONPath code of generator/jsonpath_py.py, run as a workflow runs it:
-over the runtime's jsonpath helpers (templates/runtime/jsonpath.py.jinja, select.py.jinja)."""
+over the runtime's jsonpath helpers (generator/runtime/jsonpath.py, select.py)."""
 
 from __future__ import annotations
 
-import copy
 import functools
-import json
-import re
-from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
 from arazzo_codegen.jsonpath_py import compile_criterion, compile_locator, compile_nodes
-from arazzo_codegen.paths import templates_dir
 
 
 @functools.lru_cache(maxsize=1)
 def runtime() -> SimpleNamespace:
-    """The helpers of the jsonpath and select parts (and replace_pointer, which select calls)."""
-    namespace: dict[str, Any] = {"__name__": "jsonpath_runtime", "Any": Any, "Callable": Callable, "Sequence": Sequence, "copy": copy, "functools": functools, "json": json, "re": re}
-    for part in ("jsonpath", "select"):
-        source = (templates_dir() / "runtime" / f"{part}.py.jinja").read_text(encoding="utf-8")
-        exec(compile("from __future__ import annotations\n" + source, f"{part}.py.jinja", "exec"), namespace)  # noqa: S102 - the generator's own runtime
+    """The runtime parts the compiled code calls (as pkg/_runtime/__init__.py re-exports them)."""
+    from arazzo_codegen.runtime import jsonpath, select
 
-    def replace_pointer(document: Any, replacements: Sequence[tuple[str, Any]]) -> Any:
-        raise AssertionError("only JSONPath targets here")
-
-    namespace.setdefault("replace_pointer", replace_pointer)
-    return SimpleNamespace(**{k: v for k, v in namespace.items() if not k.startswith("__")})
+    return SimpleNamespace(**{name: getattr(module, name) for module in (jsonpath, select) for name in module.__all__})
 
 
 def run(source: str, **names: Any) -> Any:
