@@ -39,7 +39,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from . import expressions as ex
-from . import v11_steps
+from . import v11_selectors, v11_steps
 from .analysis.common import code, references
 from .asyncapi_model import Correlation, EventTarget
 from .diagnostics import JsonPath, did_you_mean
@@ -302,7 +302,7 @@ def _send_lines(request: ExprContext, info: StepInfo, address: str) -> list[n.St
             replacements = request._replacements(body, b_at, xml=False)
             if replacements:
                 helper = "replace_selected" if any(t.startswith("$") for t, _ in replacements) else "replace_pointer"
-                payload = f"_runtime.{helper}({payload}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
+                payload = f"_runtime.{helper}({payload}, [" + ", ".join(f"({v11_selectors.target_source(t)}, {v})" for t, v in replacements) + "])"
         elif body.get("replacements"):
             wf.error(b_at, "payload replacements need a payload", "add requestBody.payload")
         if isinstance(body.get("contentType"), str):

@@ -9,11 +9,12 @@ Three entry points turn author-written text into small immutable ASTs:
 * :func:`parse_condition` -- a "simple" Criterion Object condition
   (``$statusCode == 200 && $response.body#/done == true``).
 
-Criteria of type ``jsonpath`` are checked by :func:`check_jsonpath`, which runs the
-parser of the generated runtime itself (generator/runtime/jsonpath.py), and
-``xpath`` criteria by :func:`check_xpath`, which runs elementpath's parser of the
-criterion's version (the library the generated package evaluates them with), so
-compile time and run time can never disagree about what a query means.
+Criteria of type ``jsonpath`` are checked by :func:`check_jsonpath` with the parser of
+the RFC 9535 library (generator/jsonpath_parse.py; generator/jsonpath_py.py compiles
+its parse tree to Python), and ``xpath`` criteria by :func:`check_xpath`, which runs
+elementpath's parser of the criterion's version (the library the generated package
+evaluates them with), so compile time and run time can never disagree about what a
+query means.
 
 Everything is hand written: a cursor-based parser for runtime expressions and a
 lexer plus recursive-descent parser for conditions.  Every failure raises
@@ -27,7 +28,6 @@ them and holds the JSONPath and XPath checks.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
 from .condition_parse import parse_condition
@@ -121,14 +121,14 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------
-# JSONPath: the runtime's own parser, run at compile time; XPath: elementpath's
+# JSONPath: the RFC 9535 library's parser; XPath: elementpath's
 # --------------------------------------------------------------------------
 
-# The JSONPath evaluator is a runtime part (generator/runtime/jsonpath.py), shipped
-# into the packages that use it.  The generator imports that very module to parse
-# queries, so a query accepted at compile time is exactly a query the generated code
-# can run.  XPath is parsed by elementpath, which the generated code evaluates it with
-# (generator/xpath_check.py).
+# JSONPath queries are parsed by jsonpath-rfc9535 and compiled to plain Python
+# (generator/jsonpath_parse.py, jsonpath_py.py): no JSONPath evaluator ships.  XPath is
+# parsed by elementpath, which the generated code evaluates it with
+# (generator/xpath_check.py).  runtime_part still serves the v11 part's escaping of
+# embedded values at compile time (embedded_text).
 
 
 def runtime_part(name: str) -> dict[str, Any]:
@@ -150,88 +150,19 @@ def embedded_text(kind: str, where: str, value: str) -> str | None:
 
 
 def check_jsonpath(query: str, *, goessner: bool = False) -> None:
-    """Raise ExpressionError when ``query`` is not a JSONPath query the runtime runs
-    (with a hint when the filter says ``or``, ``and`` or ``not`` in words)."""
-    part = runtime_part("jsonpath")
-    try:
-        part["jsonpath_parse"](query, goessner=goessner)
-    except part["JsonPathError"] as exc:
-        raise ExpressionError(exc.message, exc.offset, _jsonpath_words_hint(query, exc.offset, goessner)) from None
+    """Raise ExpressionError when ``query`` is not a well-formed JSONPath query (the RFC
+    9535 library's parser, generator/jsonpath_parse.py), with a hint when the filter
+    says ``or``, ``and`` or ``not`` in words."""
+    from .jsonpath_parse import check
 
-
-#: Words a filter may be written with, as JSONPath spells them.
-_JSONPATH_WORDS: Final = {"or": "||", "and": "&&", "not": "!"}
-_JSONPATH_WORD = re.compile(r"(?<![\w.@$'\"])(or|and|not)(?![\w'\"])\s*")
-_JSONPATH_STRING = re.compile(r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
-
-
-def _jsonpath_words_hint(query: str, offset: int, goessner: bool) -> str | None:
-    """``$[?@.a == 1 or @.b == 2]`` fails where ``or`` starts: suggest ``||``."""
-    word = re.match(r"\s*(or|and|not)(?![\w'\"])", query[offset:])
-    if word is None:
-        return None
-    used: set[str] = set()
-
-    def replace(match: re.Match[str]) -> str:
-        used.add(match.group(1))
-        return _JSONPATH_WORDS[match.group(1)] + ("" if match.group(1) == "not" else " ")
-
-    pieces = _JSONPATH_STRING.split(query)  # string literals at odd indexes, left as they are
-    for index in range(0, len(pieces), 2):
-        pieces[index] = _JSONPATH_WORD.sub(replace, pieces[index])
-    fixed = "".join(pieces)
-    operators = " and ".join(f"{w!r} as {op!r}" for w, op in _JSONPATH_WORDS.items() if w in used or not used)
-    part = runtime_part("jsonpath")
-    try:
-        part["jsonpath_parse"](fixed, goessner=goessner)
-    except part["JsonPathError"]:
-        return f"JSONPath writes {operators}"
-    return f"JSONPath writes {operators}: {fixed!r}"
+    check(query, goessner=goessner)
 
 
 def jsonpath_members(query: str, *, goessner: bool = False, wrapped: bool = True) -> list[tuple[str | None, ...]]:
-    """The members a well-formed query reads by name, each as the path from the
-    criterion's context to it: names, and None for an element of an array (an index,
-    slice, wildcard or filter).  Paths through a descendant segment (``..``) or a
-    multi-selector are not followed; Goessner's ``.length`` is not a member.
+    """The members a well-formed query reads by name (generator/jsonpath_parse.py)."""
+    from .jsonpath_parse import members
 
-    The context is wrapped in a one-element array, so the root's first segment
-    (``$[0]``, ``$[*]``, ``$[?...]``) selects the context itself, and ``@`` in its
-    filter is the context.  With ``wrapped=False`` (Arazzo 1.1) the root is the context itself."""
-    part = runtime_part("jsonpath")
-    found: list[tuple[str | None, ...]] = []
-    # (segments, path of the node they start from, whether that node is the wrapping array)
-    pending: list[tuple[Any, tuple[str | None, ...], bool]] = [(part["jsonpath_parse"](query, goessner=goessner).segments, (), wrapped)]
-    expressions: list[tuple[Any, tuple[str | None, ...]]] = []
-    for _ in range(10_000):  # bounded: a query has fewer parts than characters
-        if expressions:
-            expr, current = expressions.pop()
-            if isinstance(expr, part["_JPQuery"]):
-                pending.append((expr.segments, current, False) if expr.root == "@" else (expr.segments, (), wrapped))
-            elif isinstance(expr, part["_JPCompare"]):
-                expressions += [(expr.left, current), (expr.right, current)]
-            elif isinstance(expr, (part["_JPLogical"], part["_JPCall"])):
-                expressions += [(e, current) for e in (expr.operands if isinstance(expr, part["_JPLogical"]) else expr.args)]
-            continue
-        if not pending:
-            break
-        segments, path, wrapped = pending.pop()
-        for segment in segments:
-            if segment.descendant or len(segment.selectors) != 1:
-                break
-            selector = segment.selectors[0]
-            if isinstance(selector, part["_JPName"]):
-                if wrapped or (goessner and selector.name == "length"):
-                    break
-                path += (selector.name,)
-                found.append(path)
-            elif isinstance(selector, part["_JPFilter"]):
-                path = path if wrapped else path + (None,)
-                expressions.append((selector.expr, path))
-            elif not wrapped:
-                path += (None,)
-            wrapped = False
-    return found
+    return members(query, goessner=goessner, wrapped=wrapped)
 
 
 def check_xpath(expression: str, *, version: str = "xpath-31") -> None:

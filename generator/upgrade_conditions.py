@@ -121,12 +121,15 @@ def _jsonpath_root(query: str, *, goessner: bool) -> tuple[str, bool] | None:
     """The 1.1 spelling of a 1.0 JSONPath condition and whether it is exact (same
     verdict on every context); None when there is no mechanical rewrite; ValueError
     when the query does not parse."""
-    from .expressions import runtime_part
+    from jsonpath_rfc9535 import segments as sg
+    from jsonpath_rfc9535 import selectors as sel
 
-    part = runtime_part("jsonpath")
+    from .expressions import ExpressionError
+    from .jsonpath_parse import parse
+
     try:
-        parsed = part["jsonpath_parse"](query, goessner=goessner)
-    except part["JsonPathError"]:
+        parsed = parse(query, goessner=goessner)
+    except ExpressionError:
         raise ValueError(query) from None  # malformed: the compiler reports it
     segments = parsed.segments
     if not segments:
@@ -137,17 +140,17 @@ def _jsonpath_root(query: str, *, goessner: bool) -> tuple[str, bool] | None:
     selector = first.selectors[0] if len(first.selectors) == 1 else None
     body = query.strip()
     rest = body[1:].lstrip()
-    if first.descendant:
+    if isinstance(first, sg.JSONPathRecursiveDescentSegment):
         # $..name: the wrapper array has no member names, so the nodelist is the same.
-        return (query, True) if all(isinstance(s, part["_JPName"]) for s in first.selectors) else None
-    if isinstance(selector, part["_JPWildcard"]) or (
-        isinstance(selector, part["_JPIndex"]) and selector.index in (0, -1)
+        return (query, True) if all(isinstance(s, sel.NameSelector) for s in first.selectors) else None
+    if isinstance(selector, sel.WildcardSelector) or (
+        isinstance(selector, sel.IndexSelector) and selector.index in (0, -1)
     ):
         end = 2 if rest.startswith(".*") else _segment_end(rest, 0) if rest.startswith("[") else -1
         if end < 0:
             return None
         return "$" + rest[end:].lstrip(), True
-    if isinstance(selector, part["_JPFilter"]) and len(segments) == 1 and rest.startswith("["):
+    if isinstance(selector, sel.FilterSelector) and len(segments) == 1 and rest.startswith("["):
         end = _segment_end(rest, 0)
         if end != len(rest.rstrip()):
             return None
@@ -155,10 +158,10 @@ def _jsonpath_root(query: str, *, goessner: bool) -> tuple[str, bool] | None:
         assert inner.startswith("?")
         fixed = "$[?" + _reroot(inner[1:]).strip() + "]"
         try:
-            part["jsonpath_parse"](fixed, goessner=goessner)
-        except part["JsonPathError"]:
+            parse(fixed, goessner=goessner)
+        except ExpressionError:
             return None
-        return fixed, _needs_members(selector.expr, part)
+        return fixed, _needs_members(selector.expression)
     return None
 
 
@@ -167,41 +170,45 @@ def _inner_root(query: str) -> bool:
     return any(ch == "$" and not in_string for _, ch, in_string in _jsonpath_chars(query, 1))
 
 
-def _needs_members(expr: Any, part: dict[str, Any]) -> bool:
+def _needs_members(expr: Any) -> bool:
     """True when the filter can only hold on a context that has a member (so that the
     1.1 root filter, which runs once per member, gives the same verdict)."""
-    if isinstance(expr, part["_JPLogical"]):
-        if expr.op == "&&":
-            return any(_needs_members(e, part) for e in expr.operands)
-        if expr.op == "||":
-            return all(_needs_members(e, part) for e in expr.operands)
-        return False
-    if isinstance(expr, part["_JPQuery"]):  # existence test
-        return expr.root == "@" and bool(expr.segments)
-    if isinstance(expr, part["_JPCompare"]):
+    from jsonpath_rfc9535 import filter_expressions as fe
+
+    if isinstance(expr, fe.FilterExpression):
+        return _needs_members(expr.expression)
+    if isinstance(expr, fe.LogicalExpression):
+        if expr.operator == "&&":
+            return _needs_members(expr.left) or _needs_members(expr.right)
+        return _needs_members(expr.left) and _needs_members(expr.right)
+    if isinstance(expr, fe.RelativeFilterQuery):  # existence test
+        return bool(expr.query.segments)
+    if isinstance(expr, fe.ComparisonExpression):
         for mine, other in ((expr.left, expr.right), (expr.right, expr.left)):
-            if not isinstance(other, part["_JPLiteral"]) or other.value is None:
+            if not isinstance(other, fe.FilterExpressionLiteral) or other.value is None:
                 continue
-            if isinstance(mine, part["_JPQuery"]) and mine.root == "@" and mine.segments and expr.op != "!=":
+            if isinstance(mine, fe.RelativeFilterQuery) and mine.query.segments and expr.operator != "!=":
                 return True  # Nothing compares false with a value (RFC 9535 2.3.5.2.2)
             if (
-                isinstance(mine, part["_JPCall"])
+                isinstance(mine, fe.FunctionExtension)
                 and mine.name == "length"
-                and expr.op != "!="
-                and _relative(mine.args, part)
+                and expr.operator != "!="
+                and _relative(mine.args)
             ):
                 return True  # length(Nothing) is Nothing
             if (
-                isinstance(mine, part["_JPCall"])
+                isinstance(mine, fe.FunctionExtension)
                 and mine.name == "count"
                 and mine is expr.left
-                and _relative(mine.args, part)
+                and _relative(mine.args)
             ):
                 value = other.value
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    return (expr.op == ">" and value >= 0) or (expr.op in (">=", "==") and value >= 1)
+                    return (expr.operator == ">" and value >= 0) or (expr.operator in (">=", "==") and value >= 1)
     return False
 
 
-def _relative(args: list[Any], part: dict[str, Any]) -> bool:
-    return len(args) == 1 and isinstance(args[0], part["_JPQuery"]) and args[0].root == "@" and bool(args[0].segments)
+def _relative(args: Any) -> bool:
+    from jsonpath_rfc9535 import filter_expressions as fe
+
+    return len(args) == 1 and isinstance(args[0], fe.RelativeFilterQuery) and bool(args[0].query.segments)

@@ -14,9 +14,12 @@ What differs from a 1.0 document:
   number (or, in JSONPath, true/false/null), else the criterion fails; in a regex it
   is matched literally, as one atom;
 * a null context, a malformed query (one built by substitution) and an evaluation
-  error make the criterion fail, logged (runtime: regex_holds, jsonpath_holds,
+  error make the criterion fail, logged (runtime: regex_holds, jp_holds,
   xpath_holds, in the runtime parts v11, v11_jsonpath and v11_xpath, which only 1.1
-  documents include: a 1.0 package's runtime is unchanged).
+  documents include: a 1.0 package's runtime is unchanged).  A JSONPath condition is
+  compiled to Python (generator/jsonpath_py.py); each embedded value is an argument of
+  the compiled test, converted for where it stands (``_runtime.jp_literal``, or its
+  text inside a string literal).
 
 The static text of a condition is still checked when the workflow is compiled (each
 embedded expression stands in as a placeholder of its kind), a stricter choice than
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from . import expressions as ex
 from . import v11_self
 from .diagnostics import JsonPath
+from .jsonpath_py import MARK_BASE, MARK_CHAR, Unsupported, compile_criterion_1_1
 from .pycode import py_str
 from .regex import RegexError, ecma_pattern
 from .v11_identity import self_uri
@@ -102,17 +106,27 @@ def _quote_states(kind: str, pieces: list[str]) -> list[str]:
     return states
 
 
-def criterion(ctx: ExprContext, crit: dict[str, Any], at: JsonPath, kind: Any, version: str | None, condition: str) -> str:
+def criterion(
+    ctx: ExprContext, crit: dict[str, Any], at: JsonPath, kind: Any, version: str | None, condition: str
+) -> str:
     """The Python test of a 1.1 regex/jsonpath/xpath criterion (kind already known not simple)."""
     if kind == "jsonpointer":
-        ctx.error(at + ("type",), "a jsonpointer expression type selects a value; it is not a criterion type", "use jsonpath (rfc9535) or xpath for a condition; jsonpointer belongs in a Selector Object or targetSelectorType")
+        ctx.error(
+            at + ("type",),
+            "a jsonpointer expression type selects a value; it is not a criterion type",
+            "use jsonpath (rfc9535) or xpath for a condition; jsonpointer belongs in a Selector Object or targetSelectorType",
+        )
         return "False"
     if kind not in ("regex", "jsonpath", "xpath"):
         ctx.error(at + ("type",), f"unknown criterion type {kind!r}", "use simple, regex, jsonpath or xpath")
         return "False"
     allowed = JSONPATH_VERSIONS if kind == "jsonpath" else XPATH_VERSIONS if kind == "xpath" else ()
     if version is not None and version not in allowed:
-        hint = f"the allowed values are {', '.join(allowed)}" if allowed else "a regex criterion has no expression type object: write type: regex"
+        hint = (
+            f"the allowed values are {', '.join(allowed)}"
+            if allowed
+            else "a regex criterion has no expression type object: write type: regex"
+        )
         ctx.error(at + ("type", "version"), f"unknown {kind} version {version!r}", hint)
         return "False"
     context = ctx._context(crit, at, xml=kind == "xpath")
@@ -123,7 +137,11 @@ def criterion(ctx: ExprContext, crit: dict[str, Any], at: JsonPath, kind: Any, v
     pieces = [p for p in parts if isinstance(p, str)]
     holes = [p for p in parts if isinstance(p, tuple)]
     if len(holes) > MAX_HOLES:
-        ctx.error(at + ("condition",), f"the condition embeds {len(holes)} runtime expressions; at most {MAX_HOLES} are compiled", "split it into several criteria (they all must pass)")
+        ctx.error(
+            at + ("condition",),
+            f"the condition embeds {len(holes)} runtime expressions; at most {MAX_HOLES} are compiled",
+            "split it into several criteria (they all must pass)",
+        )
         return "False"
     states = _quote_states(kind, pieces)
     sources: list[str | Constant] = []
@@ -138,14 +156,18 @@ def criterion(ctx: ExprContext, crit: dict[str, Any], at: JsonPath, kind: Any, v
         try:
             parsed = ex.parse_expression(text[start:end])
         except ex.ExpressionError as exc:
-            ctx.error(at + ("condition",), f"malformed runtime expression {text[start:end]!r} embedded in the condition: {exc.message}", exc.hint)
+            ctx.error(
+                at + ("condition",),
+                f"malformed runtime expression {text[start:end]!r} embedded in the condition: {exc.message}",
+                exc.hint,
+            )
             return "False"
         source, _ = ctx.expr(parsed, at + ("condition",))
         sources.append(source)
     ctx.p.runtime_parts.add("v11")  # embed, regex_holds (templates/runtime/v11.py.jinja)
     if kind == "regex":
         return _regex(ctx, at, condition, pieces, holes, states, sources, context)
-    ctx.p.runtime_parts.update((kind, "v11_" + kind))  # the evaluator and its 1.1 test
+    ctx.p.runtime_parts.update((kind, "v11_" + kind))  # the helpers and the 1.1 test
     query, query_states, query_sources = _fold(pieces, states, sources)  # {$self} is written in
     if kind == "jsonpath":
         return _jsonpath(ctx, crit, at, condition, query, query_states, query_sources, context, flavour)
@@ -157,7 +179,9 @@ class Constant(str):
     the text that stands in its place, already escaped for it."""
 
 
-def _self_constant(ctx: ExprContext, at: JsonPath, condition: str, kind: str, version: str | None, where: str, text: str, start: int) -> Constant | None:
+def _self_constant(
+    ctx: ExprContext, at: JsonPath, condition: str, kind: str, version: str | None, where: str, text: str, start: int
+) -> Constant | None:
     """``{$self}`` at ``where`` in the condition: the document's ``$self`` escaped for
     that place; None (reported) when the document has none, or when a URI cannot
     stand there (outside a string literal of a query)."""
@@ -172,13 +196,23 @@ def _self_constant(ctx: ExprContext, at: JsonPath, condition: str, kind: str, ve
         if where in ("'", '"'):
             hint = "XPath 1.0 has no escape for a quote: pick the other quote for this literal, or xpath-31"
         else:
-            hint = "put it inside a string literal, e.g. '{$self}'" if kind != "regex" else "write it outside a character class"
-        ctx.error(at + ("condition",), f"condition {condition!r} embeds {{$self}} ({uri!r}) at column {column}, where its text would change the {kind} query", hint)
+            hint = (
+                "put it inside a string literal, e.g. '{$self}'"
+                if kind != "regex"
+                else "write it outside a character class"
+            )
+        ctx.error(
+            at + ("condition",),
+            f"condition {condition!r} embeds {{$self}} ({uri!r}) at column {column}, where its text would change the {kind} query",
+            hint,
+        )
         return None
     return Constant(escaped)
 
 
-def _fold(pieces: list[str], states: list[str], sources: list[str | Constant]) -> tuple[list[str], list[str], list[str]]:
+def _fold(
+    pieces: list[str], states: list[str], sources: list[str | Constant]
+) -> tuple[list[str], list[str], list[str]]:
     """The condition with its constant holes written into the text around them."""
     out_pieces = [pieces[0]]
     out_states: list[str] = []
@@ -200,12 +234,25 @@ def _holes_source(kind: str, pieces: list[str], states: list[str], sources: list
     return f"_runtime.embed({py_str(kind)}, ({texts},), ({values},))"
 
 
-def _regex(ctx: ExprContext, at: JsonPath, condition: str, pieces: list[str], holes: list[tuple[int, int]], states: list[str], sources: list[str | Constant], context: str) -> str:
+def _regex(
+    ctx: ExprContext,
+    at: JsonPath,
+    condition: str,
+    pieces: list[str],
+    holes: list[tuple[int, int]],
+    states: list[str],
+    sources: list[str | Constant],
+    context: str,
+) -> str:
     marked = "".join(piece + (chr(_MARK + i) if i < len(holes) else "") for i, piece in enumerate(pieces))
     try:
         translated = ecma_pattern(marked)
     except RegexError as exc:
-        ctx.error(at + ("condition",), f"invalid regular expression {condition!r}: {exc}", "a regex condition is an ECMA-262 regular expression (as Arazzo specifies): close every group and class, and write a literal (, [ or \\ with a backslash before it")
+        ctx.error(
+            at + ("condition",),
+            f"invalid regular expression {condition!r}: {exc}",
+            "a regex condition is an ECMA-262 regular expression (as Arazzo specifies): close every group and class, and write a literal (, [ or \\ with a backslash before it",
+        )
         return "False"
     if holes:
         translated_pieces = re.split("[" + "".join(chr(_MARK + i) for i in range(len(holes))) + "]", translated)
@@ -228,24 +275,53 @@ def _placeholder(kind: str, pieces: list[str], states: list[str]) -> str:
 _ROOT_FILTER = re.compile(r"^\$\s*\[\s*\?")
 
 
-def _jsonpath(ctx: ExprContext, crit: dict[str, Any], at: JsonPath, condition: str, pieces: list[str], states: list[str], sources: list[str], context: str, version: str) -> str:
+def _jsonpath(
+    ctx: ExprContext,
+    crit: dict[str, Any],
+    at: JsonPath,
+    condition: str,
+    pieces: list[str],
+    states: list[str],
+    sources: list[str],
+    context: str,
+    version: str,
+) -> str:
     goessner = version == GOESSNER
     static = _placeholder("jsonpath", pieces, states)
     try:
         ex.check_jsonpath(static, goessner=goessner)
     except ex.ExpressionError as exc:
-        ctx.error(at + ("condition",), f"malformed JSONPath query {condition!r} at column {exc.offset + 1}: {exc.message}", exc.hint or "in Arazzo 1.1 the root $ is the context itself: $.items[?@.status == 'done'] selects the items that are done")
+        ctx.error(
+            at + ("condition",),
+            f"malformed JSONPath query {condition!r} at column {exc.offset + 1}: {exc.message}",
+            exc.hint
+            or "in Arazzo 1.1 the root $ is the context itself: $.items[?@.status == 'done'] selects the items that are done",
+        )
         return "False"
     if _ROOT_FILTER.match(static) and _object_context(ctx, crit):
         spelled = "$[?" + static[static.index("?") + 1 :]
         inner = spelled[3:-1] if spelled.endswith("]") else spelled[3:]
         fixed = "$[?" + re.sub(r"@(?=[.\[]|\s|$)", "$", inner) + "]"
-        ctx.warn(at + ("condition",), f"JSONPath filter {condition!r} is applied at the root of an object: in Arazzo 1.1 the root $ is the context itself, so the filter tests each of its member values, not the object", f"to test the object write {fixed!r} (or a query on it, e.g. '$.member[*]'); the Arazzo 1.0 meaning needs arazzo: 1.0.1")
-    flags = ", goessner=True" if goessner else ""
+        ctx.warn(
+            at + ("condition",),
+            f"JSONPath filter {condition!r} is applied at the root of an object: in Arazzo 1.1 the root $ is the context itself, so the filter tests each of its member values, not the object",
+            f"to test the object write {fixed!r} (or a query on it, e.g. '$.member[*]'); the Arazzo 1.0 meaning needs arazzo: 1.0.1",
+        )
     if len(pieces) == 1:
         ctx._check_jsonpath_members(static, goessner, crit.get("context"), at + ("condition",), wrapped=False)
-        return f"_runtime.jsonpath_holds({context}, {py_str(static)}{flags})"
-    return f"_runtime.jsonpath_holds({context}, {_holes_source('jsonpath', pieces, states, sources)}{flags})"
+    # each embedded value stands in the parsed query as a marker the compiler finds again
+    marked = [pieces[0]]
+    for index, where in enumerate(states):
+        marked += [chr(MARK_CHAR + index) if where else str(MARK_BASE + index), pieces[index + 1]]
+    try:
+        return compile_criterion_1_1("".join(marked), context, sources, goessner=goessner)
+    except (Unsupported, ex.ExpressionError) as exc:
+        ctx.error(
+            at + ("condition",),
+            f"JSONPath query {condition!r} cannot be compiled: {exc}",
+            "embed a value as a whole literal (a number, or inside a string literal), a name or an index",
+        )
+        return "False"
 
 
 def _object_context(ctx: ExprContext, crit: dict[str, Any]) -> bool:
@@ -265,12 +341,29 @@ def _object_context(ctx: ExprContext, crit: dict[str, Any]) -> bool:
     return bool(found) and all(loc is not None and inferrer.json_kind(loc) == "object" for loc in found)
 
 
-def _xpath(ctx: ExprContext, at: JsonPath, condition: str, pieces: list[str], states: list[str], sources: list[str], context: str, version: str) -> str:
+def _xpath(
+    ctx: ExprContext,
+    at: JsonPath,
+    condition: str,
+    pieces: list[str],
+    states: list[str],
+    sources: list[str],
+    context: str,
+    version: str,
+) -> str:
     static = _placeholder("xpath", pieces, states)
     try:
         ex.check_xpath(static, version=version)
     except ex.ExpressionError as exc:
-        ctx.error(at + ("condition",), f"XPath expression {condition!r} at column {exc.offset + 1}: {exc.message}", f"rewrite it at that column with what {version} has: axes, name and kind tests, predicates, its operators and standard functions")
+        ctx.error(
+            at + ("condition",),
+            f"XPath expression {condition!r} at column {exc.offset + 1}: {exc.message}",
+            f"rewrite it at that column with what {version} has: axes, name and kind tests, predicates, its operators and standard functions",
+        )
         return "False"
-    query = py_str(static) if len(pieces) == 1 else _holes_source("xpath-10" if version == "xpath-10" else "xpath", pieces, states, sources)
+    query = (
+        py_str(static)
+        if len(pieces) == 1
+        else _holes_source("xpath-10" if version == "xpath-10" else "xpath", pieces, states, sources)
+    )
     return f"_runtime.xpath_holds({context}, {query}, {py_str(version)})"

@@ -9,9 +9,9 @@ replacement value.  What it compiles to:
   pointer appended, so ``{context: $response.body, selector: $.user.email}`` is
   exactly ``$response.body#/user/email``, typed from the response schema and
   checked against it;
-* any other ``jsonpath`` query: ``_runtime.select_one`` (a singular query with a
-  negative index: its value or None) or ``_runtime.select_all`` (every selected
-  value, a list, with a warning);
+* any other ``jsonpath`` query: compiled to Python (generator/jsonpath_py.py): a
+  singular query with a negative index is its value or None, any other the list of
+  every selected value (with a warning);
 * ``xpath``: ``_runtime.xpath_string`` (the selected nodes' text).
 
 The root ``$`` of a selector is the context value itself (RFC 9535), never the
@@ -19,7 +19,8 @@ array that wraps the context of a 1.0 JSONPath criterion.
 
 Payload replacements gain ``targetSelectorType``; without it a JSON payload's
 targets are JSON pointers and an XML payload's XPath location paths (as in 1.0).  A
-``jsonpath`` target sets every node it selects.  In a 1.0 document a selector-shaped
+``jsonpath`` target sets every node it selects (compiled to a function from the
+payload to the slots it selects).  In a 1.0 document a selector-shaped
 object is an ordinary object, as it always was.
 """
 
@@ -29,7 +30,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 from . import expressions as ex
+from . import jsonpath_parse
 from .diagnostics import JsonPath
+from .jsonpath_py import Unsupported, compile_locator, compile_selector
 from .pycode import py_str
 from .schemas import ANY, PyType
 from .validate import is_arazzo_1_1
@@ -46,7 +49,15 @@ VERSIONS: Final = {
 }
 _GOESSNER: Final = "draft-goessner-dispatch-jsonpath-00"
 #: The runtime expressions that take a ``#/json/pointer``.
-_POINTED: Final = (ex.ResponseBody, ex.RequestBody, ex.Input, ex.Output, ex.StepOutput, ex.WorkflowInput, ex.WorkflowOutput)
+_POINTED: Final = (
+    ex.ResponseBody,
+    ex.RequestBody,
+    ex.Input,
+    ex.Output,
+    ex.StepOutput,
+    ex.WorkflowInput,
+    ex.WorkflowOutput,
+)
 
 
 def is_v11(ctx: ExprContext) -> bool:
@@ -69,16 +80,28 @@ def expression_type(ctx: ExprContext, raw: Any, at: JsonPath, what: str) -> tupl
     a name or an Expression Type Object; None when it is wrong (reported)."""
     if isinstance(raw, str):
         if raw not in VERSIONS:
-            ctx.error(at, f"unknown {what} {raw!r}", "use jsonpath, xpath or jsonpointer, or an Expression Type Object {type: ..., version: ...}")
+            ctx.error(
+                at,
+                f"unknown {what} {raw!r}",
+                "use jsonpath, xpath or jsonpointer, or an Expression Type Object {type: ..., version: ...}",
+            )
             return None
         return raw, None
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str) or raw["type"] not in VERSIONS:
-        ctx.error(at, f"{what} must be jsonpath, xpath or jsonpointer, or an Expression Type Object", "e.g. type: jsonpath, or type: {type: xpath, version: xpath-30}")
+        ctx.error(
+            at,
+            f"{what} must be jsonpath, xpath or jsonpointer, or an Expression Type Object",
+            "e.g. type: jsonpath, or type: {type: xpath, version: xpath-30}",
+        )
         return None
     kind = str(raw["type"])
     version = raw.get("version")
     if version not in VERSIONS[kind]:
-        ctx.error(at + ("version",), f"unknown {kind} version {version!r}", "the allowed values are " + ", ".join(VERSIONS[kind]))
+        ctx.error(
+            at + ("version",),
+            f"unknown {kind} version {version!r}",
+            "the allowed values are " + ", ".join(VERSIONS[kind]),
+        )
         return None
     return kind, str(version)
 
@@ -88,7 +111,11 @@ def selector_value(ctx: ExprContext, raw: dict[Any, Any], at: JsonPath) -> tuple
     typed = expression_type(ctx, raw.get("type"), at + ("type",), "selector type")
     selector = raw.get("selector")
     if not isinstance(selector, str):
-        ctx.error(at + ("selector",), f"a selector must be a string, not {type(selector).__name__}", "e.g. selector: $.user.email (jsonpath) or /user/email (jsonpointer)")
+        ctx.error(
+            at + ("selector",),
+            f"a selector must be a string, not {type(selector).__name__}",
+            "e.g. selector: $.user.email (jsonpath) or /user/email (jsonpointer)",
+        )
         return "None", ANY
     context = _context(ctx, raw.get("context"), at + ("context",))
     if typed is None or context is None:
@@ -99,28 +126,44 @@ def selector_value(ctx: ExprContext, raw: dict[Any, Any], at: JsonPath) -> tuple
     if kind == "jsonpointer":
         tokens = ex_pointer(selector)
         if tokens is None:
-            ctx.error(at + ("selector",), f"selector {selector!r} is not a JSON pointer", "a JSON pointer is empty or starts with '/', and writes '~' as ~0 and '/' as ~1, e.g. /user/email")
+            ctx.error(
+                at + ("selector",),
+                f"selector {selector!r} is not a JSON pointer",
+                "a JSON pointer is empty or starts with '/', and writes '~' as ~0 and '/' as ~1, e.g. /user/email",
+            )
             return "None", ANY
         return _at_pointer(ctx, context, tokens, at)
     goessner = version == _GOESSNER
     try:
-        ex.check_jsonpath(selector, goessner=goessner)
+        query = jsonpath_parse.parse(selector, goessner=goessner)
     except ex.ExpressionError as exc:
-        ctx.error(at + ("selector",), f"malformed JSONPath selector {selector!r} at column {exc.offset + 1}: {exc.message}", exc.hint or "the root $ is the context value itself, e.g. $.user.email")
+        ctx.error(
+            at + ("selector",),
+            f"malformed JSONPath selector {selector!r} at column {exc.offset + 1}: {exc.message}",
+            exc.hint or "the root $ is the context value itself, e.g. $.user.email",
+        )
         return "None", ANY
-    part = ex.runtime_part("jsonpath")
-    query = part["jsonpath_parse"](selector, goessner=goessner)
-    ctx.p.runtime_parts.update(("jsonpath", "select"))
-    flavour = ", goessner=True" if goessner else ""
-    if query.singular():
-        tokens = _singular_tokens(query, part)
-        if tokens is not None:
-            return _at_pointer(ctx, context, tokens, at)
-        source = _source(ctx, context, at)
-        return f"_runtime.select_one({source}, {py_str(selector)}{flavour})", ANY
-    ctx.warn(at + ("selector",), f"JSONPath selector {selector!r} is not a singular query: its value is the list of every value it selects", "to select one value, name members and array positions only, e.g. $.items[0].id")
-    source = _source(ctx, context, at)
-    return f"_runtime.select_all({source}, {py_str(selector)}{flavour})", PyType("list[Any]")
+    ctx.p.runtime_parts.add("jsonpath")
+    path = jsonpath_parse.singular_path(query)
+    if path is not None and not (goessner and "length" in path):
+        if all(isinstance(step, str) or step >= 0 for step in path):  # $.items[-1]: a pointer cannot count from the end
+            return _at_pointer(ctx, context, tuple(str(step) for step in path), at)
+    else:
+        ctx.warn(
+            at + ("selector",),
+            f"JSONPath selector {selector!r} is not a singular query: its value is the list of every value it selects",
+            "to select one value, name members and array positions only, e.g. $.items[0].id",
+        )
+    try:
+        source = compile_selector(selector, _source(ctx, context, at), goessner=goessner)
+    except Unsupported as exc:
+        ctx.error(
+            at + ("selector",),
+            f"JSONPath selector {selector!r} cannot be compiled: {exc}",
+            "rewrite it with RFC 9535 selectors, filters and the five standard functions",
+        )
+        return "None", ANY
+    return source, ANY if path is not None else PyType("list[Any]")
 
 
 def ex_pointer(text: str) -> tuple[str, ...] | None:
@@ -134,19 +177,6 @@ def ex_pointer(text: str) -> tuple[str, ...] | None:
         if raw.replace("~0", "").replace("~1", "").count("~"):
             return None
         tokens.append(raw.replace("~1", "/").replace("~0", "~"))
-    return tuple(tokens)
-
-
-def _singular_tokens(query: Any, part: dict[str, Any]) -> tuple[str, ...] | None:
-    tokens: list[str] = []
-    for segment in query.segments:
-        selector = segment.selectors[0]
-        if isinstance(selector, part["_JPName"]):
-            tokens.append(selector.name)
-        elif selector.index >= 0:
-            tokens.append(str(selector.index))
-        else:
-            return None  # $.items[-1]: a pointer cannot count from the end
     return tuple(tokens)
 
 
@@ -166,12 +196,20 @@ def _context(ctx: ExprContext, raw: Any, at: JsonPath) -> Context | None:
     if text.startswith("{$") and text.endswith("}"):
         text = text[1:-1]
     if text == "$inputs":
-        ctx.warn(at, "context $inputs (every input as one object) is not a runtime expression of the Arazzo 1.1 grammar; it is read as the object of the workflow's inputs", "name the input: context: $inputs.<name> (or select from it, e.g. selector: /customerName)")
+        ctx.warn(
+            at,
+            "context $inputs (every input as one object) is not a runtime expression of the Arazzo 1.1 grammar; it is read as the object of the workflow's inputs",
+            "name the input: context: $inputs.<name> (or select from it, e.g. selector: /customerName)",
+        )
         return AllInputs()
     try:
         return ex.parse_expression(text)
     except ex.ExpressionError as exc:
-        ctx.error(at, f"malformed context expression {raw!r}: {exc.message}", exc.hint or "a selector's context is one runtime expression, e.g. $response.body")
+        ctx.error(
+            at,
+            f"malformed context expression {raw!r}: {exc.message}",
+            exc.hint or "a selector's context is one runtime expression, e.g. $response.body",
+        )
         return None
 
 
@@ -192,17 +230,28 @@ def _at_pointer(ctx: ExprContext, context: Context, tokens: tuple[str, ...], at:
     source = _source(ctx, context, at)
     if not tokens:
         return source, ANY
-    return f"_runtime.pointer({source}, {py_str('/' + '/'.join(t.replace('~', '~0').replace('/', '~1') for t in tokens))})", ANY
+    return (
+        f"_runtime.pointer({source}, {py_str('/' + '/'.join(t.replace('~', '~0').replace('/', '~1') for t in tokens))})",
+        ANY,
+    )
 
 
 def _xpath(ctx: ExprContext, context: Context, selector: str, version: str, at: JsonPath) -> tuple[str, PyType]:
     try:
         ex.check_xpath(selector, version=version)
     except ex.ExpressionError as exc:
-        ctx.error(at + ("selector",), f"XPath selector {selector!r} at column {exc.offset + 1}: {exc.message}", f"rewrite it with what {version} has, e.g. /Invoice/Header/InvoiceNumber")
+        ctx.error(
+            at + ("selector",),
+            f"XPath selector {selector!r} at column {exc.offset + 1}: {exc.message}",
+            f"rewrite it with what {version} has, e.g. /Invoice/Header/InvoiceNumber",
+        )
         return "None", ANY
     if isinstance(context, AllInputs):
-        ctx.error(at + ("context",), "an xpath selector needs an XML context, not the object of the inputs", "name the input that holds the XML: context: $inputs.<name>")
+        ctx.error(
+            at + ("context",),
+            "an xpath selector needs an XML context, not the object of the inputs",
+            "name the input that holds the XML: context: $inputs.<name>",
+        )
         return "None", ANY
     if isinstance(context, ex.ResponseBody) and not context.pointer and ctx.phase == "response":
         source = "_response.content"  # the raw XML bytes: the parser reads their encoding declaration
@@ -227,24 +276,56 @@ def replacement_target(ctx: ExprContext, item: dict[str, Any], at: JsonPath, *, 
         kind = "xpath" if xml else "jsonpointer"
     if xml != (kind == "xpath"):
         payload = "an XML payload" if xml else "a JSON payload"
-        ctx.error(at + ("targetSelectorType",), f"targetSelectorType {kind} cannot set a value in {payload}", "XML payloads take xpath targets; JSON payloads take jsonpointer or jsonpath targets")
+        ctx.error(
+            at + ("targetSelectorType",),
+            f"targetSelectorType {kind} cannot set a value in {payload}",
+            "XML payloads take xpath targets; JSON payloads take jsonpointer or jsonpath targets",
+        )
         return None
     if kind == "xpath":
         problem = ex.xpath_target_problem(target)
         if problem is not None:
-            ctx.error(at + ("target",), f"replacement target {target!r} is not a supported XPath location path: {problem}", "e.g. /order/petId or /order/@id")
+            ctx.error(
+                at + ("target",),
+                f"replacement target {target!r} is not a supported XPath location path: {problem}",
+                "e.g. /order/petId or /order/@id",
+            )
             return None
         return target
     if kind == "jsonpointer":
         if ex_pointer(target) is None:
-            hint = "this looks like JSONPath: add targetSelectorType: jsonpath" if target.startswith("$") else "JSON pointers start with '/', e.g. /petId"
+            hint = (
+                "this looks like JSONPath: add targetSelectorType: jsonpath"
+                if target.startswith("$")
+                else "JSON pointers start with '/', e.g. /petId"
+            )
             ctx.error(at + ("target",), f"replacement target {target!r} is not a JSON pointer", hint)
             return None
         return target
     try:
         ex.check_jsonpath(target)
     except ex.ExpressionError as exc:
-        ctx.error(at + ("target",), f"malformed JSONPath replacement target {target!r} at column {exc.offset + 1}: {exc.message}", exc.hint or "the root $ is the payload, e.g. $.items[?@.sku == 'A'].quantity")
+        ctx.error(
+            at + ("target",),
+            f"malformed JSONPath replacement target {target!r} at column {exc.offset + 1}: {exc.message}",
+            exc.hint or "the root $ is the payload, e.g. $.items[?@.sku == 'A'].quantity",
+        )
+        return None
+    try:
+        compile_locator(target)
+    except Unsupported as exc:
+        ctx.error(
+            at + ("target",),
+            f"JSONPath replacement target {target!r} cannot be compiled: {exc}",
+            "e.g. $.items[?@.sku == 'A'].quantity",
+        )
         return None
     ctx.p.runtime_parts.update(("jsonpath", "select"))
     return target
+
+
+def target_source(target: str) -> str:
+    """The Python source of a checked replacement target for ``_runtime.replace_selected``
+    (a JSONPath query, which starts with '$', compiled to its locator) or
+    ``_runtime.replace_pointer`` (a JSON pointer as text)."""
+    return compile_locator(target) if target.startswith("$") else py_str(target)

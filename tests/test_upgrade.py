@@ -18,10 +18,10 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import jsonpath_rfc9535
 import pytest
 import yaml
 from arazzo_codegen.cli import main
-from arazzo_codegen.expressions import runtime_part
 from arazzo_codegen.regex import ecma_pattern
 from arazzo_codegen.upgrade import upgrade_text
 from arazzo_codegen.upgrade_conditions import _jsonpath_root, _regex_braces
@@ -170,13 +170,11 @@ EXACT = [
 
 
 def _verdict_1_0(context: Any, query: str) -> bool:
-    part = runtime_part("jsonpath")
-    return bool(part["jsonpath_test"](context, query))
+    return bool(jsonpath_rfc9535.find(query, [context]))  # the context, wrapped
 
 
 def _verdict_1_1(context: Any, query: str) -> bool:
-    part = runtime_part("jsonpath")
-    return bool(part["jsonpath_query"](context, query))  # the context itself is the root
+    return bool(jsonpath_rfc9535.find(query, context))  # the context itself is the root
 
 
 @pytest.mark.parametrize(("old", "new"), EXACT)

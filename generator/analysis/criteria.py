@@ -8,7 +8,8 @@ from .. import expressions as ex
 from .. import v11_conditions, v11_self
 from ..diagnostics import JsonPath
 from ..ir import nodes as n
-from ..jsonpath_py import compile_jsonpath_test
+from ..jsonpath_py import UNSUPPORTED_HINT as _UNSUPPORTED_HINT
+from ..jsonpath_py import Unsupported, compile_criterion
 from ..pycode import py_str
 from ..regex import RegexError, ecma_pattern
 from ..schemas import ANY, PyType
@@ -197,11 +198,11 @@ def _jsonpath(
         return "False"
     self._check_jsonpath_members(query, goessner, raw_context, at + ("condition",))
     self.p.runtime_parts.add("jsonpath")
-    compiled = compile_jsonpath_test(query, context, goessner=goessner)
-    if compiled is not None:  # plain Python; the query stays in the generated comment of the criterion
-        return compiled
-    flavour = ", goessner=True" if goessner else ""
-    return f"_runtime.jsonpath_test({context}, {py_str(query)}{flavour})"
+    try:  # plain Python; the query stays in the generated comment of the criterion
+        return compile_criterion(query, context, goessner=goessner)
+    except Unsupported as exc:
+        self.error(at + ("condition",), f"JSONPath query {condition!r} cannot be compiled: {exc}", _UNSUPPORTED_HINT)
+        return "False"
 
 
 def _xpath(self: ExprContext, condition: str, context: str, at: JsonPath, version: str | None) -> str:

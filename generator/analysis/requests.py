@@ -305,7 +305,7 @@ def _body_argument(
         elif any(t.startswith("$") for t, _ in replacements):
             source = (
                 f"_runtime.replace_selected({source}, ["
-                + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements)
+                + ", ".join(f"({v11_selectors.target_source(t)}, {v})" for t, v in replacements)
                 + "])"
             )
         else:

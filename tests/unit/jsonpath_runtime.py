@@ -1,0 +1,37 @@
+"""The compiled JSONPath code of generator/jsonpath_py.py, run as a workflow runs it:
+over the runtime's jsonpath helpers (generator/runtime/jsonpath.py, select.py)."""
+
+from __future__ import annotations
+
+import functools
+from types import SimpleNamespace
+from typing import Any
+
+from arazzo_codegen.jsonpath_py import compile_criterion, compile_locator, compile_nodes
+
+
+@functools.lru_cache(maxsize=1)
+def runtime() -> SimpleNamespace:
+    """The runtime parts the compiled code calls (as pkg/_runtime/__init__.py re-exports them)."""
+    from arazzo_codegen.runtime import jsonpath, select
+
+    return SimpleNamespace(**{name: getattr(module, name) for module in (jsonpath, select) for name in module.__all__})
+
+
+def run(source: str, **names: Any) -> Any:
+    return eval(compile(source, "<compiled>", "eval"), {"_runtime": runtime(), **names})  # noqa: S307 - the generator's own output
+
+
+def query(document: Any, text: str, *, goessner: bool = False) -> list[Any]:
+    """The nodelist ``text`` selects from ``document`` (the root), by the compiled code."""
+    return list(run(compile_nodes(text, "doc", goessner=goessner), doc=document))
+
+
+def criterion(value: Any, text: str, *, goessner: bool = False) -> bool:
+    """An Arazzo 1.0 jsonpath criterion (the context wrapped in an array), compiled."""
+    return bool(run(compile_criterion(text, "ctx", goessner=goessner), ctx=value))
+
+
+def replace(document: Any, target: str, value: Any) -> Any:
+    """A payload with a compiled JSONPath replacement target set."""
+    return runtime().replace_selected(document, [(run(compile_locator(target)), value)])
