@@ -178,7 +178,8 @@ class _Normalizer:
 
     def outputs(self, raw: Any, at: JsonPath) -> tuple[Output, ...]:
         return tuple(
-            Output(str(name), read_value(value, at + (name,)), at + (name,)) for name, value in _mapping(raw).items()
+            Output(str(name), read_value(value, at + (name,), self.v11), at + (name,))
+            for name, value in _mapping(raw).items()
         )
 
     def request_body(self, raw: dict[str, Any], at: JsonPath) -> RequestBody:
@@ -186,14 +187,14 @@ class _Normalizer:
             Replacement(
                 _text(item.get("target")),
                 _text(item.get("targetSelectorType")),
-                read_value(item["value"], at + ("replacements", i, "value")) if "value" in item else None,
+                read_value(item["value"], at + ("replacements", i, "value"), self.v11) if "value" in item else None,
                 at + ("replacements", i),
                 item,
             )
             for i, item in enumerate(_list(raw.get("replacements")))
             if isinstance(item, dict)
         )
-        payload = read_value(raw["payload"], at + ("payload",)) if "payload" in raw else None
+        payload = read_value(raw["payload"], at + ("payload",), self.v11) if "payload" in raw else None
         return RequestBody(_text(raw.get("contentType")), payload, replacements, at, raw)
 
     # -- parameters ----------------------------------------------------------------------
@@ -206,7 +207,7 @@ class _Normalizer:
             return ParameterItem(at, None)
         if "reference" not in item:
             location = item.get("in")
-            value = read_value(item["value"], at + ("value",)) if "value" in item else None
+            value = read_value(item["value"], at + ("value",), self.v11) if "value" in item else None
             name = str(item.get("name"))
             return ParameterItem(at, Parameter(name, _location(location), value, at, at + ("value",), None, item))
         ref = item["reference"]
@@ -223,10 +224,10 @@ class _Normalizer:
         target = components[name]
         if "value" in item:
             value_at: JsonPath = at + ("value",)
-            value = read_value(item["value"], value_at)
+            value = read_value(item["value"], value_at, self.v11)
         else:
             value_at = ("components", "parameters", name, "value")
-            value = read_value(target["value"], value_at) if "value" in target else None
+            value = read_value(target["value"], value_at, self.v11) if "value" in target else None
         parameter = Parameter(str(target.get("name")), _location(target.get("in")), value, at, value_at, name, item)
         return ParameterItem(at, parameter)
 

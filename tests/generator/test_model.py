@@ -75,6 +75,15 @@ def test_values_are_classified_with_their_paths() -> None:
     assert v.raw_of(nested) == {"a": ["$steps.s.outputs.o", {"b": "$inputs.x"}]}
 
 
+def test_selector_objects_in_v11_only() -> None:
+    raw = {"context": "$response.body", "selector": "$.a", "type": "jsonpath"}
+    selector = v.read_value(raw, ("o",), v11=True)
+    assert isinstance(selector, v.SelectorValue) and selector.selector == "$.a"
+    assert isinstance(selector.context, v.ExpressionValue) and selector.context.at == ("o", "context")
+    assert list(v.expressions_in(selector)) == [ex.ResponseBody(None)] and v.raw_of(selector) == raw
+    assert isinstance(v.read_value(raw, ("o",)), v.MappingValue)  # Arazzo 1.0: an ordinary object
+
+
 # -- parameters ----------------------------------------------------------------------------
 
 
