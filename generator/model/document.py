@@ -239,7 +239,13 @@ class Document:
     source_descriptions: tuple[SourceDescription, ...]
     workflows: tuple[Workflow, ...]
     components: Components
+    #: every parameters-list item read (workflows, steps, actions: reusable ones at their components path)
+    parameter_index: dict[JsonPath, ParameterItem] = field(default_factory=dict, compare=False, repr=False)
     raw: Any = field(default=None, compare=False, repr=False)
+
+    def parameter_item(self, at: JsonPath) -> ParameterItem | None:
+        """The parameters-list item at ``at`` as normalize read it."""
+        return self.parameter_index.get(at)
 
     def workflow(self, workflow_id: str) -> Workflow | None:
         return next((w for w in self.workflows if w.workflow_id == workflow_id), None)

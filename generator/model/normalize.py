@@ -92,6 +92,7 @@ class _Normalizer:
         )
         workflows = data.get("workflows")
         self.workflow_id = ""
+        self.parameter_index: dict[JsonPath, ParameterItem] = {}
         self.workflow_ids = [str(w.get("workflowId")) for w in _list(workflows) if isinstance(w, dict)]
 
     def document(self) -> Document:
@@ -106,7 +107,14 @@ class _Normalizer:
             if isinstance(w, dict)
         )
         return Document(
-            str(self.data.get("arazzo", "")), self.v11, self.self_uri, sources, workflows, self.components, self.data
+            str(self.data.get("arazzo", "")),
+            self.v11,
+            self.self_uri,
+            sources,
+            workflows,
+            self.components,
+            self.parameter_index,
+            self.data,
         )
 
     # -- workflows and steps -----------------------------------------------------------
@@ -200,7 +208,9 @@ class _Normalizer:
     # -- parameters ----------------------------------------------------------------------
 
     def parameter_items(self, raw: Any, at: JsonPath) -> tuple[ParameterItem, ...]:
-        return tuple(self.parameter(item, at + (i,)) for i, item in enumerate(_list(raw)))
+        items = tuple(self.parameter(item, at + (i,)) for i, item in enumerate(_list(raw)))
+        self.parameter_index.update((item.at, item) for item in items)
+        return items
 
     def parameter(self, item: Any, at: JsonPath) -> ParameterItem:
         if not isinstance(item, dict):
@@ -363,7 +373,7 @@ def merge_parameters(
                 problems.append(item.problem)
             continue
         if parameter.location is None and not for_workflow:
-            problems.append(_no_in(parameter))
+            problems.append(no_in_problem(parameter))
             continue
         key = (parameter.name, "input" if for_workflow else str(parameter.location))
         if parameter.location == "header" and not for_workflow:
@@ -376,7 +386,8 @@ def merge_parameters(
     return tuple(merged.values()), tuple(problems)
 
 
-def _no_in(parameter: Parameter) -> Problem:
+def no_in_problem(parameter: Parameter) -> Problem:
+    """What an operation step's parameter without ``in`` is reported as."""
     if parameter.component is not None:
         name = parameter.component
         return Problem(("components", "parameters", name), f"reusable parameter {name!r} has no 'in'", _NO_IN_HINT)

@@ -194,6 +194,31 @@ def test_parameters_of_a_workflow_step_are_inputs_by_name() -> None:
     assert merged == ()  # as an operation step's, neither has an 'in'
 
 
+def test_parameter_items_are_indexed_by_path() -> None:
+    doc = _doc(
+        steps=[
+            {
+                "stepId": "s",
+                "operationId": "op",
+                "parameters": [{"reference": "$components.parameters.page"}],
+                "onFailure": [{"reference": "$components.failureActions.go"}],
+            }
+        ]
+    )
+    doc["components"]["failureActions"]["go"] = {
+        "name": "go",
+        "type": "goto",
+        "workflowId": "w",
+        "parameters": [{"name": "n", "value": "$inputs.n"}],
+    }
+    model = normalize(doc)
+    item = model.parameter_item(("workflows", 0, "steps", 0, "parameters", 0))
+    assert item is not None and item.parameter is not None and item.parameter.component == "page"
+    action_item = model.parameter_item(("components", "failureActions", "go", "parameters", 0))
+    assert action_item is not None and action_item.parameter is not None and action_item.parameter.location is None
+    assert model.parameter_item(("nowhere",)) is None
+
+
 # -- actions -------------------------------------------------------------------------------
 
 
