@@ -24,7 +24,7 @@ The rules, as the compiler has always applied them:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..condition_parse import parse_condition
 from ..diagnostics import JsonPath, did_you_mean
@@ -56,6 +56,9 @@ from .document import (
 from .inputs import read_inputs
 from .values import read_value
 
+if TYPE_CHECKING:
+    from ..resolve_model import Resolved
+
 _PARAMETER_PREFIX = "$components.parameters."
 _NO_IN_HINT = "operation parameters need in: path, query, header or cookie"
 
@@ -64,6 +67,14 @@ def normalize(data: Any) -> Document:
     """The typed model of a document that validate accepted."""
     data = data if isinstance(data, dict) else {}
     return _Normalizer(data).document()
+
+
+def document_model(doc: Resolved) -> Document:
+    """The model of a resolved document: the one the pipeline made after validate (made
+    now, once, for a document that was resolved without it)."""
+    if doc.model is None:
+        doc.model = normalize(doc.arazzo.data)
+    return doc.model
 
 
 def _mapping(raw: Any) -> dict[str, Any]:
