@@ -151,8 +151,8 @@ class Action:
     step_id: str | None
     workflow_id: str | None
     criteria: tuple[Criterion, ...]
-    retry_after: object
-    retry_limit: object
+    retry_after: float | None  # seconds, when a number >= 0 is written
+    retry_limit: int  # 1 unless an integer >= 0 is written
     parameters: tuple[ParameterItem, ...] | None  # Arazzo 1.1: inputs of the workflow it goes to
     at: JsonPath
     component: str | None = None
