@@ -43,7 +43,7 @@ from . import expressions as ex
 from . import v11_steps
 from .asyncapi_model import AsyncMessage, AsyncSource, Correlation, EventTarget
 from .diagnostics import JsonPath, did_you_mean
-from .paths import templates_dir
+from .runtime_files import known_part
 from .plan import Block, Line, Node, ReceiverPlan
 from .pycode import comment_text, docstring_text, fstring_text, py_str, snake_case
 from .schemas import ANY, PyType, message_schema
@@ -552,7 +552,7 @@ def module_extras(analyzer: Analyzer, workflows: list[WorkflowAnalyzer]) -> tupl
     protocols = {p for source in sources.values() for p in source.protocols}
     exports = list(RUNTIME_EXPORTS)
     for part, wanted, adapter in (("events_amqp", _AMQP, "AmqpTransport"), ("events_mqtt", _MQTT, "MqttTransport"), ("events_ws", _WS, "WebSocketTransport")):
-        if protocols & wanted and (templates_dir() / "runtime" / f"{part}.py.jinja").is_file():
+        if protocols & wanted and known_part(part):
             analyzer.runtime_parts.add(part)
             exports.append(adapter)  # the broker adapter a used AsyncAPI server needs
     receivers = [_receiver(analyzer, source) for _, source in sorted(sources.items()) if source.webhook is not None]

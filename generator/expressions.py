@@ -10,7 +10,7 @@ Three entry points turn author-written text into small immutable ASTs:
   (``$statusCode == 200 && $response.body#/done == true``).
 
 Criteria of type ``jsonpath`` are checked by :func:`check_jsonpath`, which runs the
-parser of the generated runtime itself (templates/runtime/jsonpath.py.jinja), and
+parser of the generated runtime itself (generator/runtime/jsonpath.py), and
 ``xpath`` criteria by :func:`check_xpath`, which runs elementpath's parser of the
 criterion's version (the library the generated package evaluates them with), so
 compile time and run time can never disagree about what a query means.
@@ -124,40 +124,23 @@ __all__ = [
 # JSONPath: the runtime's own parser, run at compile time; XPath: elementpath's
 # --------------------------------------------------------------------------
 
-# The JSONPath evaluator ships as a runtime template part
-# (templates/runtime/jsonpath.py.jinja) written in plain Python.  The generator
-# executes that very file to parse queries, so a query accepted at compile time is
-# exactly a query the generated code can run.  XPath is parsed by elementpath, which
-# the generated code evaluates it with (generator/xpath_check.py).
-
-_RUNTIME_PRELUDE: Final = (
-    "from __future__ import annotations\n"
-    "import importlib, json, logging, math, re\n"
-    "import xml.etree.ElementTree as ET\n"
-    "from collections.abc import Mapping, Sequence\n"
-    "from typing import Any\n"
-    "logger = logging.getLogger('arazzo_codegen.runtime')\n"
-    "class WorkflowError(Exception): ...\n"  # the runtime's own, for parts run on their own
-)
-_RUNTIME_PARTS: dict[str, dict[str, Any]] = {}
+# The JSONPath evaluator is a runtime part (generator/runtime/jsonpath.py), shipped
+# into the packages that use it.  The generator imports that very module to parse
+# queries, so a query accepted at compile time is exactly a query the generated code
+# can run.  XPath is parsed by elementpath, which the generated code evaluates it with
+# (generator/xpath_check.py).
 
 
 def runtime_part(name: str) -> dict[str, Any]:
-    """The namespace of ``templates/runtime/<name>.py.jinja`` executed as a module."""
-    namespace = _RUNTIME_PARTS.get(name)
-    if namespace is None:
-        from .paths import templates_dir
+    """The namespace of the runtime part ``arazzo_codegen.runtime.<name>``."""
+    import importlib
 
-        source = (templates_dir() / "runtime" / f"{name}.py.jinja").read_text(encoding="utf-8")
-        namespace = {"__name__": f"arazzo_codegen_runtime_{name}"}
-        exec(compile(_RUNTIME_PRELUDE + source, f"templates/runtime/{name}.py.jinja", "exec"), namespace)  # noqa: S102 - our own shipped file
-        _RUNTIME_PARTS[name] = namespace
-    return namespace
+    return vars(importlib.import_module(f".runtime.{name}", __package__))
 
 
 def embedded_text(kind: str, where: str, value: str) -> str | None:
     """``value`` substituted at ``where`` in an Arazzo 1.1 ``kind`` condition, escaped
-    as the runtime escapes a value it embeds (templates/runtime/v11.py.jinja); None
+    as the runtime escapes a value it embeds (generator/runtime/v11.py); None
     when it cannot stand there."""
     part = runtime_part("v11")
     # text_1_1 calls the values part's text(), which gives a string back as it is

@@ -250,8 +250,8 @@ def _xpath(self: ExprContext, condition: str, context: str, at: JsonPath, versio
     except ex.ExpressionError as exc:
         self.error(
             at + ("condition",),
-            f"XPath expression {condition!r} at column {exc.offset + 1}: {exc.message}",
-            f"rewrite it at that column with what {version} has: axes, name and kind tests, predicates, its operators and standard functions",
+            f"XPath expression {condition!r} at column {exc.offset + 1 + len(condition) - len(condition.lstrip())}: {exc.message}",
+            f"rewrite it at that column as {version} has it (elementpath's parser of that version decides, as it evaluates it)",
         )
         return "False"
     self.p.runtime_parts.add("xpath")

@@ -332,14 +332,17 @@ class PyType:
 
     def __init__(self, tree: Type | str, uses_models: bool = False, optional: bool = False) -> None:
         """``tree``, or one of a few plain type texts (``"str"``, ``"list[Any]"``, ...) for
-        callers that name a builtin type; ``uses_models`` and ``optional`` follow from
-        the tree (kept as parameters for those callers)."""
+        callers that name a builtin type (the constants below say it without text).
+        ``uses_models`` and ``optional`` follow from the tree; given as True, they
+        must agree with it."""
         if isinstance(tree, str):
             known = _KNOWN_TEXTS.get(tree)
             if known is None:
                 raise ValueError(f"not a known type text: {tree!r}; build the type from generator.ir.types nodes")
             tree = known
         object.__setattr__(self, "tree", tree)
+        if (uses_models and not self.uses_models) or (optional and not self.optional):
+            raise ValueError(f"{self.text} does not use models / is not optional as its caller says")
 
     @cached_property
     def text(self) -> str:
@@ -378,6 +381,14 @@ class PyType:
 
 
 ANY = PyType(ANY_T)
+STR = PyType(STR_T)
+INT = PyType(INT_T)
+FLOAT = PyType(FLOAT_T)
+BOOL = PyType(BOOL_T)
+NONE = PyType(NONE_T)
+OPTIONAL_STR = PyType(Union((STR_T, NONE_T)))
+LIST_ANY = PyType(ListOf(ANY_T))
+DICT_ANY = PyType(DictOf(ANY_T))
 
 
 def py_union(types: Iterable[PyType], aliases: Iterable[Alias] = ()) -> PyType:

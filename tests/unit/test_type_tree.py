@@ -76,6 +76,8 @@ def test_pytype_api() -> None:
     assert PyType("str | None", optional=True) == PyType(STR_T).or_none()
     with pytest.raises(ValueError):
         PyType("Literal['a']")  # type text is never parsed
+    with pytest.raises(ValueError):
+        PyType("str", optional=True)  # the tree says otherwise
 
 
 def test_wire_types_hold_date_times_as_strings() -> None:
