@@ -11,9 +11,9 @@ from . import expressions as ex
 from .asyncapi_model import AsyncMessage, AsyncSource, EventTarget
 from .diagnostics import JsonPath, did_you_mean
 from .events_steps import _AMQP, _HTTP_NODES, _MQTT, _WS, MESSAGE, PHASE, RUNTIME_EXPORTS, _target, has_events
-from .paths import templates_dir
 from .plan import Line, Node, ReceiverPlan
 from .pycode import docstring_text, py_str, snake_case
+from .runtime_files import known_part
 from .schemas import ANY, PyType, message_schema
 from .validate import is_arazzo_1_1
 
@@ -140,7 +140,7 @@ def module_extras(
         ("events_mqtt", _MQTT, "MqttTransport"),
         ("events_ws", _WS, "WebSocketTransport"),
     ):
-        if protocols & wanted and (templates_dir() / "runtime" / f"{part}.py.jinja").is_file():
+        if protocols & wanted and known_part(part):
             analyzer.runtime_parts.add(part)
             exports.append(adapter)  # the broker adapter a used AsyncAPI server needs
     receivers = [_receiver(analyzer, source) for _, source in sorted(sources.items()) if source.webhook is not None]

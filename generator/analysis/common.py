@@ -24,7 +24,7 @@ DEFAULT_POLL_INTERVAL = 1.0
 _INPUT_NAME = re.compile(r"\$inputs\.([A-Za-z0-9_\-]+)")
 
 
-_SECRET_INPUT = re.compile(r"token|key|secret|password|passwd|credential", re.I)
+_SECRET_INPUT = re.compile(r"token|key|secret|password|passwd|credential", re.IGNORECASE)
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -33,7 +33,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _IDENTIFIER_LIKE = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
-_JSONPATH_QUIRK = re.compile(r"^\$((?:\.[A-Za-z_][A-Za-z0-9_\-]*|\[\d+\])+)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.S)
+_JSONPATH_QUIRK = re.compile(r"^\$((?:\.[A-Za-z_][A-Za-z0-9_\-]*|\[\d+\])+)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.DOTALL)
 
 
 _GOESSNER = "draft-goessner-dispatch-jsonpath-00"

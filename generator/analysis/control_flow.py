@@ -3,6 +3,7 @@ transitions between steps (next, end, goto, goto a workflow, the paced sleep).""
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 from .. import expressions as ex
@@ -47,7 +48,7 @@ def _classify(self: WorkflowAnalyzer) -> None:
             if step_id in self.by_id and self.by_id[step_id].index >= info.index:
                 early_reads.append((info, self.by_id[step_id]))
     loops = sorted(starts.items())
-    for (s1, e1), (s2, _) in zip(loops, loops[1:]):
+    for (s1, e1), (s2, _) in itertools.pairwise(loops):
         if s2 <= e1:
             why.append("loops nest or cross")
     for reader, read in early_reads:

@@ -155,7 +155,7 @@ def call_workflow(
     if arguments is None:
         given = dict(overrides or [])
         arguments = []
-        for original, param in callee.inputs.items():
+        for original in callee.inputs:
             if original in given:
                 arguments.append((original, given[original]))
             elif original in self.inputs:

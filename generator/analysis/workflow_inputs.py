@@ -3,6 +3,7 @@ when it has none)."""
 
 from __future__ import annotations
 
+import functools
 import keyword
 from typing import TYPE_CHECKING, Any
 
@@ -55,9 +56,8 @@ def _inputs(self: WorkflowAnalyzer) -> list[InputParam]:
         secret = bool(_SECRET_INPUT.search(original)) or (isinstance(prop, dict) and prop.get("format") == "password")
         type_text = py_type.or_none().text if mutable_default is not None else py_type.text
         param = InputParam(py_name, original, type_text, default, description, secret, mutable_default)
-        checks = compile_schema(
-            prop, lambda message: self.warn(prop_at, message, "write it in the ECMA-262 subset Python's re also reads")
-        )
+        hint = "write it in the ECMA-262 subset Python's re also reads"
+        checks = compile_schema(prop, functools.partial(self.warn, prop_at, hint=hint))
         if checks:
             self.input_checks.append((param, {**checks, "optional": True} if default == "None" else checks))
         self.inputs[original] = param

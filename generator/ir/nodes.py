@@ -319,7 +319,7 @@ def runtime(helper: str, *args: Expr, **kwargs: Expr) -> Call:
     return Call(dotted(f"_runtime.{helper}"), tuple(args), tuple(kwargs.items()))
 
 
-def const(value: str | int | float | bool | None) -> Const:
+def const(value: str | float | bool | None) -> Const:
     return Const(value)
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..pycode import fstring_text, py_literal, py_str
 from ..plan import Block, Line, Node
+from ..pycode import fstring_text, py_literal, py_str
 from . import nodes as n
 
 
