@@ -10,6 +10,9 @@ from .. import v11_querystring, v11_selectors
 from ..diagnostics import JsonPath, did_you_mean
 from ..ir import nodes as n
 from ..ir import printer
+from ..model.document import WorkflowTarget
+from ..model.normalize import document_model, merge_parameters, no_in_problem
+from ..model.values import raw_of
 from ..pycode import py_str
 from ..resolve import Operation, SchemaLoc
 from .common import (
@@ -155,67 +158,45 @@ def workflow_arguments(
 def _merged_parameters(
     self: ExprContext, step: dict[str, Any], at: JsonPath, *, for_workflow: bool
 ) -> dict[tuple[str, str], tuple[Any, JsonPath]]:
-    merged: dict[tuple[str, str], tuple[Any, JsonPath]] = {}
-    sources = (
-        (self.wf.workflow.get("parameters"), self.wf.path + ("parameters",)),
-        (step.get("parameters"), at + ("parameters",)),
-    )
-    for items, base in sources:
-        for index, item in enumerate(items or []):
-            p_at = base + (index,)
-            resolved = self._parameter(item, p_at, for_workflow)
-            if resolved is None:
-                continue
-            name, location, value, v_at = resolved
-            key = (name, "input" if for_workflow else location)
-            if location == "header" and not for_workflow:
-                key = (
-                    next((k[0] for k in merged if k[1] == "header" and k[0].lower() == name.lower()), name),
-                    location,
-                )
-            merged.pop(key, None)
-            merged[key] = (value, v_at)
-    return merged
+    """The parameters the step at ``at`` runs with, as normalize merged them (the
+    workflow's, then the step's; reusable ones resolved): (name, in or "input") ->
+    (raw value, where it is)."""
+    model = document_model(self.doc)
+    workflow, found = model.workflow_at(int(at[1])), model.step_at(int(at[1]), int(at[3]))
+    assert workflow is not None and found is not None, at
+    if for_workflow == isinstance(found.target, WorkflowTarget):
+        parameters, problems = found.parameters, found.parameter_problems
+    else:
+        parameters, problems = merge_parameters(
+            workflow.parameter_items + found.parameter_items, for_workflow=for_workflow
+        )
+    for problem in problems:
+        self.error(problem.at, problem.message, problem.hint)
+    return {
+        (p.name, "input" if for_workflow else str(p.location)): (
+            None if p.value is None else raw_of(p.value),
+            p.value_at,
+        )
+        for p in parameters
+    }
 
 
 def _parameter(self: ExprContext, item: Any, at: JsonPath, for_workflow: bool) -> tuple[str, str, Any, JsonPath] | None:
-    if not isinstance(item, dict):
+    """The parameters-list item at ``at`` (name, in, raw value, where the value is), as
+    normalize read it; None, reported, when it cannot be used."""
+    found = document_model(self.doc).parameter_item(at)
+    assert found is not None, at
+    if found.problem is not None:
+        self.error(found.problem.at, found.problem.message, found.problem.hint)
+    parameter = found.parameter
+    if parameter is None:
         return None
-    if "reference" in item:
-        ref = item["reference"]
-        prefix = "$components.parameters."
-        if not isinstance(ref, str) or not ref.startswith(prefix):
-            self.error(
-                at + ("reference",),
-                f"parameter reference {ref!r} must point into components.parameters",
-                f"write '{prefix}<name>'",
-            )
-            return None
-        name = ref[len(prefix) :]
-        components = (self.doc.arazzo.data.get("components") or {}).get("parameters") or {}
-        if name not in components or not isinstance(components[name], dict):
-            self.error(at + ("reference",), f"unknown reusable parameter {ref!r}", did_you_mean(name, components))
-            return None
-        target = components[name]
-        value_at = at + ("value",) if "value" in item else ("components", "parameters", name, "value")
-        value = item["value"] if "value" in item else target.get("value")
-        location = target.get("in")
-        if location is None and not for_workflow:
-            self.error(
-                ("components", "parameters", name),
-                f"reusable parameter {name!r} has no 'in'",
-                "operation parameters need in: path, query, header or cookie",
-            )
-            return None
-        return str(target.get("name")), str(location), value, value_at
-    if "in" not in item and not for_workflow:
-        self.error(
-            at,
-            f"parameter {item.get('name')!r} has no 'in'",
-            "operation parameters need in: path, query, header or cookie",
-        )
+    if parameter.location is None and not for_workflow:
+        problem = no_in_problem(parameter)
+        self.error(problem.at, problem.message, problem.hint)
         return None
-    return str(item.get("name")), str(item.get("in")), item.get("value"), at + ("value",)
+    value = None if parameter.value is None else raw_of(parameter.value)
+    return parameter.name, str(parameter.location), value, parameter.value_at
 
 
 def _url(

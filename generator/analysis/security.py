@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..ir import nodes as n
+from ..model.normalize import document_model
 from ..plan import InputParam
 from ..pycode import py_str, snake_case
 from ..resolve import SecurityScheme
@@ -124,19 +125,20 @@ def plan_credentials(self: WorkflowAnalyzer) -> None:
 
 
 def _explicit_parameters(self: WorkflowAnalyzer, info: StepInfo) -> set[tuple[str, str]]:
-    """(location, lower-case name) of every parameter the workflow sets on the step."""
+    """(location, lower-case name) of every parameter the workflow sets on the step
+    (the workflow's and the step's items, reusable ones resolved: generator.model)."""
+    model = document_model(self.doc)
+    w_index, s_index = int(info.json_path[1]), int(info.json_path[3])
+    workflow, step = model.workflow_at(w_index), model.step_at(w_index, s_index)
+    assert workflow is not None and step is not None, info.json_path
     found: set[tuple[str, str]] = set()
-    for items in (self.workflow.get("parameters"), info.step.get("parameters")):
-        for item in items or []:
-            if not isinstance(item, dict):
-                continue
-            if "reference" in item:
-                ref = str(item["reference"])
-                item = ((self.doc.arazzo.data.get("components") or {}).get("parameters") or {}).get(
-                    ref.rsplit(".", 1)[-1]
-                ) or {}
-            if isinstance(item, dict) and isinstance(item.get("name"), str):
-                found.add((str(item.get("in", "")), str(item["name"]).lower()))
+    for item in workflow.parameter_items + step.parameter_items:
+        parameter = item.parameter
+        if parameter is None:
+            continue
+        written = model.components.parameters[parameter.component] if parameter.component else parameter.raw
+        if isinstance(written.get("name"), str):
+            found.add((parameter.location or "", parameter.name.lower()))
     return found
 
 
