@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from runtime_client import INPUTS, TOKEN, _anosleep, check  # noqa: E402
+from runtime_client import INPUTS, TOKEN, _anosleep, check
 
 
 def _peak_rss_kb() -> int:
@@ -51,20 +51,30 @@ async def main_async(mode: str, base: str, n: int) -> dict[str, Any]:
     import httpx
 
     if mode in ("generated-async", "generated-async-own-clients"):
-        import generated.vapi as vapi
+        from generated import vapi
 
         servers = {"assistantsApi": base, "phoneNumbersApi": base, "callsApi": base}
 
         async def one(client: httpx.AsyncClient) -> dict[str, Any]:
             own = mode == "generated-async-own-clients"
-            out = await vapi.assistant_phone_outbound_call_async(api_token=TOKEN, **INPUTS, client=None if own else client, servers=servers, poll_interval=0, sleep=_anosleep, timeout=None if not own else 600)
+            out = await vapi.assistant_phone_outbound_call_async(
+                api_token=TOKEN,
+                **INPUTS,
+                client=None if own else client,
+                servers=servers,
+                poll_interval=0,
+                sleep=_anosleep,
+                timeout=None if not own else 600,
+            )
             return dict(out.model_dump(by_alias=True))
 
     else:
         import handwritten
 
         async def one(client: httpx.AsyncClient) -> dict[str, Any]:
-            return await handwritten.outbound_call_async(client, base, api_token=TOKEN, **INPUTS, poll_interval=0, sleep=_anosleep)
+            return await handwritten.outbound_call_async(
+                client, base, api_token=TOKEN, **INPUTS, poll_interval=0, sleep=_anosleep
+            )
 
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
     async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(120.0)) as client:
@@ -108,7 +118,7 @@ def main() -> None:
     parser.add_argument("--base", required=True)
     parser.add_argument("--n", type=int, default=1000)
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     json.dump(asyncio.run(main_async(args.mode, args.base, args.n)), sys.stdout)
     sys.stdout.write("\n")

@@ -102,10 +102,24 @@ def run_one(index: int, row: Row, folder: Path, maps: list[str], timeout: float,
     package = f"corpus_{index:03d}"
     out = scratch / package
     started = time.perf_counter()
-    command = [str(PYTHON), "-m", "arazzo_codegen", "generate", row.file, "--out", str(out), "--package", package, "--no-strict", *maps]
+    command = [
+        str(PYTHON),
+        "-m",
+        "arazzo_codegen",
+        "generate",
+        row.file,
+        "--out",
+        str(out),
+        "--package",
+        package,
+        "--no-strict",
+        *maps,
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARAZZO_CODEGEN_TRACEBACK")}
     try:
-        done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+        done = subprocess.run(
+            command, cwd=folder, capture_output=True, text=True, timeout=timeout, env=env, check=False
+        )
     except subprocess.TimeoutExpired:
         return Outcome(row, "crash", False, f"generate timed out after {timeout:.0f} s", time.perf_counter() - started)
     seconds = time.perf_counter() - started
@@ -115,7 +129,14 @@ def run_one(index: int, row: Row, folder: Path, maps: list[str], timeout: float,
         return Outcome(row, "crash", False, f"exit {done.returncode}: {last}", seconds, errors)
     if done.returncode == 0:
         try:
-            imported = subprocess.run([str(PYTHON), "-c", f"import {package}"], cwd=out, capture_output=True, text=True, timeout=timeout, check=False)
+            imported = subprocess.run(
+                [str(PYTHON), "-c", f"import {package}"],
+                cwd=out,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
             return Outcome(row, "crash", False, "import timed out", seconds)
         if imported.returncode != 0:
@@ -124,7 +145,9 @@ def run_one(index: int, row: Row, folder: Path, maps: list[str], timeout: float,
         return Outcome(row, "compiled", row.expect == "compile", "", seconds)
     if done.returncode != 1 or not errors:
         first = (done.stderr.strip().splitlines() or ["(no output)"])[0]
-        return Outcome(row, "refused", False, f"exit {done.returncode} without a file:line:col error: {first}", seconds, errors)
+        return Outcome(
+            row, "refused", False, f"exit {done.returncode} without a file:line:col error: {first}", seconds, errors
+        )
     hit = row.expect == "diagnose"
     detail = errors[0]
     if hit and _ABOUT_SOURCE in row.note:
@@ -136,9 +159,12 @@ def run_one(index: int, row: Row, folder: Path, maps: list[str], timeout: float,
 
 
 def _about_source(line: str, document: str) -> bool:
+    """Is an error line about the document's source descriptions (in a source's own
+    file, or at ``$.sourceDescriptions``)?  One whose message names a version never
+    is: such a row must be refused for its sources, not by a version check."""
     match = _ERROR_LINE.match(line)
     assert match is not None
-    if "version" in match["message"].lower() or "not supported yet" in match["message"]:
+    if "version" in match["message"].lower():
         return False
     if os.path.normpath(match["file"]) != os.path.normpath(document):
         return True  # inside the source's own file
@@ -174,11 +200,19 @@ def summarize(outcomes: list[Outcome], disputes: dict[str, str], wall: float, co
     ]
     for repo in sorted(by_repo):
         c = by_repo[repo]
-        lines.append(f"| {repo} | {c['compile-hit']}/{c['compile-total']} | {c['diagnose-hit']}/{c['diagnose-total']} | {c['crash']} |")
-    lines.append(f"| **all** | **{total['compile-hit']}/{total['compile-total']}** | **{total['diagnose-hit']}/{total['diagnose-total']}** | **{total['crash']}** |")
+        lines.append(
+            f"| {repo} | {c['compile-hit']}/{c['compile-total']} | {c['diagnose-hit']}/{c['diagnose-total']} | {c['crash']} |"
+        )
+    lines.append(
+        f"| **all** | **{total['compile-hit']}/{total['compile-total']}** | **{total['diagnose-hit']}/{total['diagnose-total']}** | **{total['crash']}** |"
+    )
     disputed = [o for o in outcomes if o.row.file in disputes and not o.hit]
     if disputed:
-        lines += ["", f"Disputed ({len(disputed)}): EXPECT.tsv says one thing, we do another on purpose (bench/corpus_disputes.tsv):", ""]
+        lines += [
+            "",
+            f"Disputed ({len(disputed)}): EXPECT.tsv says one thing, we do another on purpose (bench/corpus_disputes.tsv):",
+            "",
+        ]
         lines += [f"- `{o.row.file}` (EXPECT {o.row.expect}; {_did(o)}): {disputes[o.row.file]}" for o in disputed]
     misses = [o for o in outcomes if not o.hit and o.row.file not in disputes]
     if misses:
@@ -188,14 +222,40 @@ def summarize(outcomes: list[Outcome], disputes: dict[str, str], wall: float, co
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpus", nargs="?", type=Path, default=ROOT.parent / "shared" / "corpus", help="the corpus folder (default: ../shared/corpus)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "corpus",
+        nargs="?",
+        type=Path,
+        default=ROOT.parent / "shared" / "corpus",
+        help="the corpus folder (default: ../shared/corpus)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="documents compiled at once (default 2)")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds per child process (default 180)")
     parser.add_argument("--only", metavar="TEXT", help="only the documents whose path contains TEXT")
-    parser.add_argument("--source-maps", type=Path, default=SOURCE_MAP_FILE, metavar="TOML", help="URL prefix -> corpus subfolder (default: bench/corpus_source_map.toml)")
-    parser.add_argument("--disputes", type=Path, default=DISPUTES_FILE, metavar="TSV", help="rows we do otherwise on purpose (default: bench/corpus_disputes.tsv)")
-    parser.add_argument("--results", type=Path, default=RESULTS, metavar="MD", help="where the Markdown summary goes (default: bench/results/corpus.md)")
+    parser.add_argument(
+        "--source-maps",
+        type=Path,
+        default=SOURCE_MAP_FILE,
+        metavar="TOML",
+        help="URL prefix -> corpus subfolder (default: bench/corpus_source_map.toml)",
+    )
+    parser.add_argument(
+        "--disputes",
+        type=Path,
+        default=DISPUTES_FILE,
+        metavar="TSV",
+        help="rows we do otherwise on purpose (default: bench/corpus_disputes.tsv)",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        metavar="MD",
+        help="where the Markdown summary goes (default: bench/results/corpus.md)",
+    )
     args = parser.parse_args(argv)
     folder: Path = args.corpus.resolve()
     if not (folder / "EXPECT.tsv").is_file():
@@ -207,14 +267,21 @@ def main(argv: list[str] | None = None) -> int:
     disputes = read_disputes(args.disputes)
     maps = source_map_args(folder, args.source_maps)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="arazzo-corpus-") as scratch, ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(run_one, i, row, folder, maps, args.timeout, Path(scratch)) for i, row in enumerate(rows)]
+    with (
+        tempfile.TemporaryDirectory(prefix="arazzo-corpus-") as scratch,
+        ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool,
+    ):
+        futures = [
+            pool.submit(run_one, i, row, folder, maps, args.timeout, Path(scratch)) for i, row in enumerate(rows)
+        ]
         outcomes = []
         for number, future in enumerate(futures, 1):
             outcome = future.result()
             outcomes.append(outcome)
             mark = "ok  " if outcome.hit else ("DISP" if outcome.row.file in disputes else "MISS")
-            print(f"[{number}/{len(rows)}] {mark} {outcome.row.file}: {outcome.got} ({outcome.seconds:.1f} s)", flush=True)
+            print(
+                f"[{number}/{len(rows)}] {mark} {outcome.row.file}: {outcome.got} ({outcome.seconds:.1f} s)", flush=True
+            )
     wall = time.perf_counter() - started
     print()
     for o in outcomes:
@@ -224,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     compile_rows = [o for o in outcomes if o.row.expect == "compile"]
     diagnose_rows = [o for o in outcomes if o.row.expect == "diagnose"]
     crashes = sum(o.got == "crash" for o in outcomes)
-    print(f"\ncompile {sum(o.hit for o in compile_rows)}/{len(compile_rows)}, diagnose {sum(o.hit for o in diagnose_rows)}/{len(diagnose_rows)}, crash {crashes}")
+    print(
+        f"\ncompile {sum(o.hit for o in compile_rows)}/{len(compile_rows)}, diagnose {sum(o.hit for o in diagnose_rows)}/{len(diagnose_rows)}, crash {crashes}"
+    )
     disputed = [o for o in outcomes if o.row.file in disputes and not o.hit]
     print(
         f"disputed: {len(disputed)} of the {sum(not o.hit for o in outcomes)} misses"

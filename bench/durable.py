@@ -58,7 +58,9 @@ class Mock:
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, str(HERE / "mock_vapi.py"), "--polls", str(POLLS), "--max-seconds", "3600"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -112,8 +114,13 @@ def child(args: argparse.Namespace) -> None:
 
     from generated.vapi import durable, workflows
 
-    config: Any = {"name": "durable-bench", "system_database_url": args.db, "executor_id": "bench",
-                   "log_level": "WARNING", "run_admin_server": False}
+    config: Any = {
+        "name": "durable-bench",
+        "system_database_url": args.db,
+        "executor_id": "bench",
+        "log_level": "WARNING",
+        "run_admin_server": False,
+    }
     DBOS(config=config)
     DBOS.launch()
     servers = {source: args.mock for source in workflows.SERVERS}
@@ -122,8 +129,11 @@ def child(args: argparse.Namespace) -> None:
     loop = asyncio.new_event_loop()
 
     def plain() -> Any:
-        return loop.run_until_complete(workflows.assistant_phone_outbound_call_async(
-            api_token=TOKEN, **INPUTS, servers=servers, poll_interval=POLL_INTERVAL))
+        return loop.run_until_complete(
+            workflows.assistant_phone_outbound_call_async(
+                api_token=TOKEN, **INPUTS, servers=servers, poll_interval=POLL_INTERVAL
+            )
+        )
 
     def durable_run() -> Any:
         handle = durable.start_assistant_phone_outbound_call(str(uuid.uuid4()), **INPUTS, poll_interval=POLL_INTERVAL)
@@ -155,9 +165,25 @@ def child(args: argparse.Namespace) -> None:
 
 def per_run(backend: str, db: str, mock: Mock, args: argparse.Namespace, pg_session: int = 0) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", "--db", db, "--mock", mock.url, "--runs", str(args.runs),
-         "--warmup", str(args.warmup), "--pg-session", str(pg_session)],
-        capture_output=True, text=True, timeout=3600, check=False,
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            "--db",
+            db,
+            "--mock",
+            mock.url,
+            "--runs",
+            str(args.runs),
+            "--warmup",
+            str(args.warmup),
+            "--pg-session",
+            str(pg_session),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
         env={k: v for k, v in os.environ.items() if not k.startswith("DBOS")},
     )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -180,8 +206,14 @@ def scale(pg: Any, mock: Mock, args: argparse.Namespace) -> dict[str, Any]:
     )
 
     db = pg.database_url("durable_scale")
-    common = queue_args(db, mock.url, concurrency=args.concurrency, worker_concurrency=args.worker_concurrency,
-                        polling=args.polling, pool=args.pool)
+    common = queue_args(
+        db,
+        mock.url,
+        concurrency=args.concurrency,
+        worker_concurrency=args.worker_concurrency,
+        polling=args.polling,
+        pool=args.pool,
+    )
     served0 = sum(mock.stats()["by_route"].values())
     enq = enqueue(common, count=args.count, token=TOKEN, timeout=3600)
     s0 = server_cpu(pg.proc.pid)
@@ -196,19 +228,34 @@ def scale(pg: Any, mock: Mock, args: argparse.Namespace) -> dict[str, Any]:
     completed = [r[1] for r in rows]
     durations = sorted((c - s) / 1000 for s, c, *_ in rows)
     span = (max(completed) - min(started)) / 1000
-    tables = [t for (t,) in query(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'dbos' ORDER BY 1")]
+    tables = [
+        t
+        for (t,) in query(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'dbos' ORDER BY 1")
+    ]
     counts = {t: query(db, f'SELECT count(*) FROM dbos."{t}"')[0][0] for t in tables}
-    size = query(db, "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                     "WHERE n.nspname = 'dbos' AND c.relkind = 'r'")[0][0]
+    size = query(
+        db,
+        "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'dbos' AND c.relkind = 'r'",
+    )[0][0]
     per_executor: dict[str, int] = {}
     for r in rows:
         per_executor[r[3]] = per_executor.get(r[3], 0) + 1
     return {
-        "count": args.count, "workers": args.workers, "enqueue_seconds": enq["seconds"], "drain_seconds": drained,
-        "span_seconds": span, "throughput": args.count / span,
-        "p50": durations[len(durations) // 2], "p99": durations[min(len(durations) - 1, int(len(durations) * 0.99))],
-        "max": durations[-1], "workers_out": results, "per_executor": per_executor,
-        "rows": {t: n for t, n in counts.items() if n}, "bytes": int(size or 0), "served": served,
+        "count": args.count,
+        "workers": args.workers,
+        "enqueue_seconds": enq["seconds"],
+        "drain_seconds": drained,
+        "span_seconds": span,
+        "throughput": args.count / span,
+        "p50": durations[len(durations) // 2],
+        "p99": durations[min(len(durations) - 1, int(len(durations) * 0.99))],
+        "max": durations[-1],
+        "workers_out": results,
+        "per_executor": per_executor,
+        "rows": {t: n for t, n in counts.items() if n},
+        "bytes": int(size or 0),
+        "served": served,
         "server_cpu": server,
     }
 
@@ -250,54 +297,120 @@ def main() -> int:
 
     from tests.durable.postgres import PostgresServer
 
-    out: list[str] = [(f"# Durable workflows (DBOS) benchmark: {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}, "
-                      f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start"), ""]
+    out: list[str] = [
+        (
+            f"# Durable workflows (DBOS) benchmark: {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}, "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start"
+        ),
+        "",
+    ]
     tmp = Path(tempfile.mkdtemp(prefix="durable-bench-"))
     mock = Mock()
     try:
         with PostgresServer() as pg:
-            out.append(f"PostgreSQL {pg.bin_version} on 127.0.0.1 (initdb {pg.timings['initdb']:.2f} s, start {pg.timings['start']:.2f} s; "
-                       f"fsync/synchronous_commit/full_page_writes off); dbos {_version('dbos')}; mock: bench/mock_vapi.py, call ends on poll {POLLS}.")
+            out.append(
+                f"PostgreSQL {pg.bin_version} on 127.0.0.1 (initdb {pg.timings['initdb']:.2f} s, start {pg.timings['start']:.2f} s; "
+                f"fsync/synchronous_commit/full_page_writes off); dbos {_version('dbos')}; mock: bench/mock_vapi.py, call ends on poll {POLLS}."
+            )
             out.append("")
             if not args.skip_per_run:
                 rows = []
-                for backend, db, session in (("SQLite", f"sqlite:///{tmp / 'bench.sqlite'}", 0),
-                                             ("PostgreSQL", pg.database_url("durable_per_run"), pg.proc.pid)):
+                for backend, db, session in (
+                    ("SQLite", f"sqlite:///{tmp / 'bench.sqlite'}", 0),
+                    ("PostgreSQL", pg.database_url("durable_per_run"), pg.proc.pid),
+                ):
                     print(f"per run: {backend} ({args.runs} runs per flavour)...", file=sys.stderr, flush=True)
                     result = per_run(backend, db, mock, args, session)
                     s = result["samples"]
                     pc, pw = statistics.median(s["plain"]["cpu"]), statistics.median(s["plain"]["wall"])
                     dc, dw = statistics.median(s["durable"]["cpu"]), statistics.median(s["durable"]["wall"])
                     server = result["server_cpu"]
-                    rows.append([backend, ms(pc), ms(dc), f"{dc / pc:.1f}x", ms(pw), ms(dw), f"{dw / pw:.1f}x",
-                                 ms(server) + " (mean)" if session else "(in process)"])
-                out.append(f"## 1. One Vapi run: durable vs the plain async twin, same process, interleaved (medians of {args.runs})")
+                    rows.append(
+                        [
+                            backend,
+                            ms(pc),
+                            ms(dc),
+                            f"{dc / pc:.1f}x",
+                            ms(pw),
+                            ms(dw),
+                            f"{dw / pw:.1f}x",
+                            ms(server) + " (mean)" if session else "(in process)",
+                        ]
+                    )
+                out.append(
+                    f"## 1. One Vapi run: durable vs the plain async twin, same process, interleaved (medians of {args.runs})"
+                )
                 out.append("")
-                out.append(table(["backend", "plain CPU", "durable CPU", "CPU ratio", "plain wall", "durable wall", "wall ratio",
-                                  "DB server CPU per durable run"], rows))
+                out.append(
+                    table(
+                        [
+                            "backend",
+                            "plain CPU",
+                            "durable CPU",
+                            "CPU ratio",
+                            "plain wall",
+                            "durable wall",
+                            "wall ratio",
+                            "DB server CPU per durable run",
+                        ],
+                        rows,
+                    )
+                )
                 out.append("")
             if not args.skip_scale:
                 print(f"scale: {args.count} workflows over {args.workers} workers...", file=sys.stderr, flush=True)
                 r = scale(pg, mock, args)
-                out.append(f"## 2. {r['count']:,} queued workflows over {r['workers']} worker processes on PostgreSQL "
-                           f"(worker_concurrency {args.worker_concurrency}, global concurrency {args.concurrency}, no rate limit, polling {args.polling} s)")
+                out.append(
+                    f"## 2. {r['count']:,} queued workflows over {r['workers']} worker processes on PostgreSQL "
+                    f"(worker_concurrency {args.worker_concurrency}, global concurrency {args.concurrency}, no rate limit, polling {args.polling} s)"
+                )
                 out.append("")
                 rows = [
-                    ["enqueue (one process, durable.enqueue_*)", f"{r['enqueue_seconds']:.1f} s ({r['count'] / r['enqueue_seconds']:.0f}/s)"],
+                    [
+                        "enqueue (one process, durable.enqueue_*)",
+                        f"{r['enqueue_seconds']:.1f} s ({r['count'] / r['enqueue_seconds']:.0f}/s)",
+                    ],
                     ["drain (workers launched -> all SUCCESS)", f"{r['drain_seconds']:.1f} s"],
                     ["throughput (first start -> last completion)", f"{r['throughput']:.1f} workflows/s"],
-                    ["per workflow, started -> completed: p50 / p99 / max", f"{ms(r['p50'])} / {ms(r['p99'])} / {ms(r['max'])}"],
+                    [
+                        "per workflow, started -> completed: p50 / p99 / max",
+                        f"{ms(r['p50'])} / {ms(r['p99'])} / {ms(r['max'])}",
+                    ],
                 ]
                 for w in sorted(r["workers_out"], key=lambda w: w["executor_id"]):
-                    rows.append([f"{w['executor_id']}: workflows, peak RSS, CPU",
-                                 f"{r['per_executor'].get(w['executor_id'], 0):,}, {w['peak_rss_kb'] / 1024:.0f} MB, {w['cpu_seconds']:.1f} s"])
+                    rows.append(
+                        [
+                            f"{w['executor_id']}: workflows, peak RSS, CPU",
+                            f"{r['per_executor'].get(w['executor_id'], 0):,}, {w['peak_rss_kb'] / 1024:.0f} MB, {w['cpu_seconds']:.1f} s",
+                        ]
+                    )
                 worker_cpu = sum(w["cpu_seconds"] for w in r["workers_out"])
-                rows.append(["CPU per workflow: workers / PostgreSQL server", f"{ms(worker_cpu / r['count'])} / {ms(r['server_cpu'] / r['count'])}"])
+                rows.append(
+                    [
+                        "CPU per workflow: workers / PostgreSQL server",
+                        f"{ms(worker_cpu / r['count'])} / {ms(r['server_cpu'] / r['count'])}",
+                    ]
+                )
                 total_rows = sum(r["rows"].values())
-                rows.append(["database rows per workflow", f"{total_rows / r['count']:.2f} (" + ", ".join(
-                    f"{t} {n / r['count']:.2f}" for t, n in sorted(r["rows"].items()) if n >= r["count"] / 10) + ")"])
-                rows.append(["database bytes per workflow (tables + indexes + TOAST)", f"{r['bytes'] / r['count'] / 1024:.1f} KiB"])
-                rows.append(["requests the mock served", f"{r['served']:,} ({r['served'] / r['count']:.1f} per workflow)"])
+                rows.append(
+                    [
+                        "database rows per workflow",
+                        f"{total_rows / r['count']:.2f} ("
+                        + ", ".join(
+                            f"{t} {n / r['count']:.2f}" for t, n in sorted(r["rows"].items()) if n >= r["count"] / 10
+                        )
+                        + ")",
+                    ]
+                )
+                rows.append(
+                    [
+                        "database bytes per workflow (tables + indexes + TOAST)",
+                        f"{r['bytes'] / r['count'] / 1024:.1f} KiB",
+                    ]
+                )
+                rows.append(
+                    ["requests the mock served", f"{r['served']:,} ({r['served'] / r['count']:.1f} per workflow)"]
+                )
                 out.append(table(["", "value"], rows))
                 out.append("")
     finally:

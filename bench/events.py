@@ -211,7 +211,12 @@ def post_webhook(port: int, path: str, call_id: str) -> int:
     body = json.dumps({"call_id": call_id, "status": "completed", "sent_at": sent_at}).encode()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        conn.request("POST", path, body=body, headers={"Content-Type": "application/json", EVENT_HEADER: CHANNEL, SIGNATURE_HEADER: sign(body)})
+        conn.request(
+            "POST",
+            path,
+            body=body,
+            headers={"Content-Type": "application/json", EVENT_HEADER: CHANNEL, SIGNATURE_HEADER: sign(body)},
+        )
         status = conn.getresponse().status
     finally:
         conn.close()
@@ -289,7 +294,12 @@ class Provider:
     """The provider child process, started for one measurement."""
 
     def __init__(self, webhook_url: str, burst: int = 0) -> None:
-        self.proc = subprocess.Popen([sys.executable, __file__, "--role", "provider", "--webhook", webhook_url, "--burst", str(burst)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--role", "provider", "--webhook", webhook_url, "--burst", str(burst)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout is not None
         self.base = f"http://127.0.0.1:{int(self.proc.stdout.readline())}"
 
@@ -336,7 +346,15 @@ async def _runtime_once_async(rt: ModuleType, receiver: Any, client: Any, base: 
     deadline = rt.Deadline(WAIT)
     async with rt.aopen_subscriptions(receiver, {"awaitOutcome": CHANNEL}) as subs:
         call_id = (await client.post(base + "/calls", json={"to": "+15550100"})).json()["id"]
-        message = await rt.areceive(deadline, subs["awaitOutcome"], "awaitOutcome", CHANNEL, matches=_matches(call_id), awaited=f"call_id == {call_id!r}", timeout_ms=int(WAIT * 1000))
+        message = await rt.areceive(
+            deadline,
+            subs["awaitOutcome"],
+            "awaitOutcome",
+            CHANNEL,
+            matches=_matches(call_id),
+            awaited=f"call_id == {call_id!r}",
+            timeout_ms=int(WAIT * 1000),
+        )
     return call_id, message.payload
 
 
@@ -344,17 +362,31 @@ def _runtime_once_sync(rt: ModuleType, receiver: Any, client: Any, base: str) ->
     deadline = rt.Deadline(WAIT)
     with rt.open_subscriptions(receiver, {"awaitOutcome": CHANNEL}) as subs:
         call_id = client.post(base + "/calls", json={"to": "+15550100"}).json()["id"]
-        message = rt.receive(deadline, subs["awaitOutcome"], "awaitOutcome", CHANNEL, matches=_matches(call_id), awaited=f"call_id == {call_id!r}", timeout_ms=int(WAIT * 1000))
+        message = rt.receive(
+            deadline,
+            subs["awaitOutcome"],
+            "awaitOutcome",
+            CHANNEL,
+            matches=_matches(call_id),
+            awaited=f"call_id == {call_id!r}",
+            timeout_ms=int(WAIT * 1000),
+        )
     return call_id, message.payload
 
 
-async def _workflow_once_async(package: ModuleType, receiver: Any, client: Any, base: str) -> tuple[str, dict[str, Any]]:
-    out = await package.place_call_and_wait_async(to="+15550100", transport=receiver, servers={"callsApi": base}, client=client, timeout=WAIT)
+async def _workflow_once_async(
+    package: ModuleType, receiver: Any, client: Any, base: str
+) -> tuple[str, dict[str, Any]]:
+    out = await package.place_call_and_wait_async(
+        to="+15550100", transport=receiver, servers={"callsApi": base}, client=client, timeout=WAIT
+    )
     return out.call_id, {"call_id": out.call_id, "status": out.status, "sent_at": out.sent_at}
 
 
 def _workflow_once_sync(package: ModuleType, receiver: Any, client: Any, base: str) -> tuple[str, dict[str, Any]]:
-    out = package.place_call_and_wait(to="+15550100", transport=receiver, servers={"callsApi": base}, client=client, timeout=WAIT)
+    out = package.place_call_and_wait(
+        to="+15550100", transport=receiver, servers={"callsApi": base}, client=client, timeout=WAIT
+    )
     return out.call_id, {"call_id": out.call_id, "status": out.status, "sent_at": out.sent_at}
 
 
@@ -420,7 +452,9 @@ def measure_concurrency(layer: str, n: int, package_root: str | None) -> dict[st
                 # runtime's asyncio transport.  Even so, httpcore's pool assignment (each
                 # request scans every connection) is most of "client CPU / run" at this n.
                 limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
-                async with httpx.AsyncClient(transport=rt.asyncio_transport(limits=limits), timeout=httpx.Timeout(WAIT)) as client:
+                async with httpx.AsyncClient(
+                    transport=rt.asyncio_transport(limits=limits), timeout=httpx.Timeout(WAIT)
+                ) as client:
 
                     async def watch() -> None:
                         # every run waits (nothing is delivered before /go): the deliveries start
@@ -463,7 +497,13 @@ def measure_concurrency(layer: str, n: int, package_root: str | None) -> dict[st
 
 
 def child(args: list[str]) -> dict[str, Any]:
-    completed = subprocess.run([sys.executable, __file__, "--role", "client", *args], capture_output=True, text=True, timeout=CHILD_TIMEOUT)
+    completed = subprocess.run(
+        [sys.executable, __file__, "--role", "client", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+    )
     if completed.returncode != 0:
         raise SystemExit(f"bench child {args} failed:\n{completed.stderr[-4000:]}")
     return dict(json.loads(completed.stdout.strip().splitlines()[-1]))
@@ -500,25 +540,62 @@ def main() -> None:
         rows: list[tuple[str, str, dict[str, Any]]] = []
         for layer, root in layers:
             for mode in ("async", "sync"):
-                rows.append(("latency", f"{layer} {mode}", child(["--measure", "latency", "--layer", layer, "--mode", mode, "--runs", str(args.runs), "--package-root", root])))
-            rows.append(("concurrency", f"{layer} async", child(["--measure", "concurrency", "--layer", layer, "--n", str(args.n), "--package-root", root])))
+                rows.append(
+                    (
+                        "latency",
+                        f"{layer} {mode}",
+                        child(
+                            [
+                                "--measure",
+                                "latency",
+                                "--layer",
+                                layer,
+                                "--mode",
+                                mode,
+                                "--runs",
+                                str(args.runs),
+                                "--package-root",
+                                root,
+                            ]
+                        ),
+                    )
+                )
+            rows.append(
+                (
+                    "concurrency",
+                    f"{layer} async",
+                    child(["--measure", "concurrency", "--layer", layer, "--n", str(args.n), "--package-root", root]),
+                )
+            )
 
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"# Event steps benchmark (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load} at the end; workflow rows: {compiled})\n")
-    print(f"## Latency: webhook POST (provider process) -> wait returns (client process), {args.runs} sequential runs\n")
+    print(
+        f"# Event steps benchmark (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load} at the end; workflow rows: {compiled})\n"
+    )
+    print(
+        f"## Latency: webhook POST (provider process) -> wait returns (client process), {args.runs} sequential runs\n"
+    )
     print("| layer | median | p90 | p99 | wrong matches | webhook answers |")
     print("|---|---:|---:|---:|---:|---|")
     for kind, name, r in rows:
         if kind == "latency":
-            print(f"| {name} | {r['median_ms']:.2f} ms | {r['p90_ms']:.2f} ms | {r['p99_ms']:.2f} ms | {r['wrong']} | {r['statuses']} |")
+            print(
+                f"| {name} | {r['median_ms']:.2f} ms | {r['p90_ms']:.2f} ms | {r['p99_ms']:.2f} ms | {r['wrong']} | {r['statuses']} |"
+            )
     print(f"\n## {args.n:,} concurrent async waiters on one receiver, each for its own webhook\n")
-    print("| layer | matched | wall (all) | wall (deliveries) | client CPU / run | client CPU / delivery | peak RSS | RSS growth | webhook answers |")
+    print(
+        "| layer | matched | wall (all) | wall (deliveries) | client CPU / run | client CPU / delivery | peak RSS | RSS growth | webhook answers |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for kind, name, r in rows:
         if kind == "concurrency":
-            print(f"| {name} | {r['matched']:,} / {r['n']:,} | {r['wall_s']:.2f} s | {r['delivery_wall_s']:.2f} s | {r['cpu_per_run_ms']:.2f} ms | {r['cpu_per_delivery_ms']:.2f} ms | {r['peak_rss_mb']:.0f} MB | {r['rss_growth_mb']:.0f} MB | {r['statuses']} |")
+            print(
+                f"| {name} | {r['matched']:,} / {r['n']:,} | {r['wall_s']:.2f} s | {r['delivery_wall_s']:.2f} s | {r['cpu_per_run_ms']:.2f} ms | {r['cpu_per_delivery_ms']:.2f} ms | {r['peak_rss_mb']:.0f} MB | {r['rss_growth_mb']:.0f} MB | {r['statuses']} |"
+            )
     if args.json is not None:
-        args.json.write_text(json.dumps([{"kind": k, "name": n, **r} for k, n, r in rows], indent=2) + "\n", encoding="utf-8")
+        args.json.write_text(
+            json.dumps([{"kind": k, "name": n, **r} for k, n, r in rows], indent=2) + "\n", encoding="utf-8"
+        )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ if kind == "generated":
     sys.path.insert(0, __file__.rsplit("/", 2)[0])
     import httpx
 
-    import generated.vapi as vapi
+    from generated import vapi
 
     at, cpu = time.monotonic(), time.process_time()
     with httpx.Client() as client:
@@ -45,10 +45,16 @@ else:
     at, cpu = time.monotonic(), time.process_time()
     result = runner.execute_workflow(
         "assistant-phone-outbound-call",
-        {"apiToken": "bench-token-0123456789", "name": "Bench Assistant", "firstMessage": "Hello, this is a benchmark call.",
-         "systemPrompt": "You are a concise assistant.", "customerNumber": "+14155550123", "areaCode": "415"},
+        {
+            "apiToken": "bench-token-0123456789",
+            "name": "Bench Assistant",
+            "firstMessage": "Hello, this is a benchmark call.",
+            "systemPrompt": "You are a concise assistant.",
+            "customerNumber": "+14155550123",
+            "areaCode": "415",
+        },
     )
     status, call_id = result.outputs.get("callStatus"), result.outputs.get("callId")
 if status != "ended" or not str(call_id).startswith("call-"):
     raise SystemExit(f"unexpected outputs: status {status!r}, call {call_id!r}")
-print('{"first_request_monotonic": %r, "cpu_to_first_request": %r}' % (at, cpu))
+print(f'{{"first_request_monotonic": {at!r}, "cpu_to_first_request": {cpu!r}}}')

@@ -46,18 +46,52 @@ def outbound_call(
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {api_token}"}
-    assistant = _check("createAssistant", client.post(f"{base_url}/assistant", headers=headers, json={
-        "name": name,
-        "firstMessage": first_message,
-        "model": {"provider": "openai", "model": "gpt-5.4", "messages": [{"role": "system", "content": system_prompt}]},
-        "voice": {"provider": "azure", "voiceId": "andrew"},
-    }), 201)
-    number = _check("provisionNumber", client.post(f"{base_url}/phone-number", headers=headers, json={
-        "provider": "vapi", "numberDesiredAreaCode": area_code, "assistantId": assistant["id"], "name": name,
-    }), 201)
-    call = _check("createCall", client.post(f"{base_url}/call", headers=headers, json={
-        "name": name, "assistantId": assistant["id"], "phoneNumberId": number["id"], "customer": {"number": customer_number},
-    }), 201)
+    assistant = _check(
+        "createAssistant",
+        client.post(
+            f"{base_url}/assistant",
+            headers=headers,
+            json={
+                "name": name,
+                "firstMessage": first_message,
+                "model": {
+                    "provider": "openai",
+                    "model": "gpt-5.4",
+                    "messages": [{"role": "system", "content": system_prompt}],
+                },
+                "voice": {"provider": "azure", "voiceId": "andrew"},
+            },
+        ),
+        201,
+    )
+    number = _check(
+        "provisionNumber",
+        client.post(
+            f"{base_url}/phone-number",
+            headers=headers,
+            json={
+                "provider": "vapi",
+                "numberDesiredAreaCode": area_code,
+                "assistantId": assistant["id"],
+                "name": name,
+            },
+        ),
+        201,
+    )
+    call = _check(
+        "createCall",
+        client.post(
+            f"{base_url}/call",
+            headers=headers,
+            json={
+                "name": name,
+                "assistantId": assistant["id"],
+                "phoneNumberId": number["id"],
+                "customer": {"number": customer_number},
+            },
+        ),
+        201,
+    )
     url = f"{base_url}/call/{quote(call['id'], safe='')}"
     for _ in range(MAX_POLLS):
         status = _check("pollCall", client.get(url, headers=headers), 200)
@@ -67,8 +101,12 @@ def outbound_call(
     else:
         raise StepError("pollCall: the call did not end")
     return {
-        "assistantId": assistant["id"], "phoneNumberId": number["id"], "callId": call["id"],
-        "callStatus": status.get("status"), "endedReason": status.get("endedReason"), "cost": status.get("cost"),
+        "assistantId": assistant["id"],
+        "phoneNumberId": number["id"],
+        "callId": call["id"],
+        "callStatus": status.get("status"),
+        "endedReason": status.get("endedReason"),
+        "cost": status.get("cost"),
     }
 
 
@@ -86,18 +124,52 @@ async def outbound_call_async(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {api_token}"}
-    assistant = _check("createAssistant", await client.post(f"{base_url}/assistant", headers=headers, json={
-        "name": name,
-        "firstMessage": first_message,
-        "model": {"provider": "openai", "model": "gpt-5.4", "messages": [{"role": "system", "content": system_prompt}]},
-        "voice": {"provider": "azure", "voiceId": "andrew"},
-    }), 201)
-    number = _check("provisionNumber", await client.post(f"{base_url}/phone-number", headers=headers, json={
-        "provider": "vapi", "numberDesiredAreaCode": area_code, "assistantId": assistant["id"], "name": name,
-    }), 201)
-    call = _check("createCall", await client.post(f"{base_url}/call", headers=headers, json={
-        "name": name, "assistantId": assistant["id"], "phoneNumberId": number["id"], "customer": {"number": customer_number},
-    }), 201)
+    assistant = _check(
+        "createAssistant",
+        await client.post(
+            f"{base_url}/assistant",
+            headers=headers,
+            json={
+                "name": name,
+                "firstMessage": first_message,
+                "model": {
+                    "provider": "openai",
+                    "model": "gpt-5.4",
+                    "messages": [{"role": "system", "content": system_prompt}],
+                },
+                "voice": {"provider": "azure", "voiceId": "andrew"},
+            },
+        ),
+        201,
+    )
+    number = _check(
+        "provisionNumber",
+        await client.post(
+            f"{base_url}/phone-number",
+            headers=headers,
+            json={
+                "provider": "vapi",
+                "numberDesiredAreaCode": area_code,
+                "assistantId": assistant["id"],
+                "name": name,
+            },
+        ),
+        201,
+    )
+    call = _check(
+        "createCall",
+        await client.post(
+            f"{base_url}/call",
+            headers=headers,
+            json={
+                "name": name,
+                "assistantId": assistant["id"],
+                "phoneNumberId": number["id"],
+                "customer": {"number": customer_number},
+            },
+        ),
+        201,
+    )
     url = f"{base_url}/call/{quote(call['id'], safe='')}"
     for _ in range(MAX_POLLS):
         status = _check("pollCall", await client.get(url, headers=headers), 200)
@@ -107,6 +179,10 @@ async def outbound_call_async(
     else:
         raise StepError("pollCall: the call did not end")
     return {
-        "assistantId": assistant["id"], "phoneNumberId": number["id"], "callId": call["id"],
-        "callStatus": status.get("status"), "endedReason": status.get("endedReason"), "cost": status.get("cost"),
+        "assistantId": assistant["id"],
+        "phoneNumberId": number["id"],
+        "callId": call["id"],
+        "callStatus": status.get("status"),
+        "endedReason": status.get("endedReason"),
+        "cost": status.get("cost"),
     }

@@ -59,7 +59,15 @@ def _json(status: int, body: Any) -> tuple[int, bytes]:
 def handle(state: State, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
     state.requests += 1
     if path == "/__stats":
-        return _json(200, {"requests": state.requests, "by_route": state.by_route, "calls": len(state.calls), "unauthorized": state.unauthorized})
+        return _json(
+            200,
+            {
+                "requests": state.requests,
+                "by_route": state.by_route,
+                "calls": len(state.calls),
+                "unauthorized": state.unauthorized,
+            },
+        )
     if headers.get("authorization", "") != state.authorization:
         state.unauthorized += 1
         return _json(401, {"message": "Missing or invalid Authorization header", "statusCode": 401})
@@ -78,21 +86,40 @@ def handle(state: State, method: str, path: str, headers: dict[str, str], body: 
             return _json(400, {"message": ["name must be a string"], "statusCode": 400})
         ident = state.next_id("asst")
         state.assistants.add(ident)
-        return _json(201, {
-            "id": ident, "orgId": ORG_ID, "name": payload["name"], "firstMessage": payload.get("firstMessage"),
-            "model": payload.get("model"), "voice": payload.get("voice"), "createdAt": CREATED_AT, "updatedAt": CREATED_AT,
-            "isServerUrlSecretSet": False,
-        })
+        return _json(
+            201,
+            {
+                "id": ident,
+                "orgId": ORG_ID,
+                "name": payload["name"],
+                "firstMessage": payload.get("firstMessage"),
+                "model": payload.get("model"),
+                "voice": payload.get("voice"),
+                "createdAt": CREATED_AT,
+                "updatedAt": CREATED_AT,
+                "isServerUrlSecretSet": False,
+            },
+        )
     if route == "POST /phone-number":
         if payload.get("assistantId") not in state.assistants or payload.get("provider") != "vapi":
             return _json(400, {"message": ["assistantId must name an assistant"], "statusCode": 400})
         ident = state.next_id("pn")
         state.numbers[ident] = payload["assistantId"]
-        return _json(201, {
-            "id": ident, "orgId": ORG_ID, "provider": "vapi", "number": "+14155550100", "status": "active",
-            "assistantId": payload["assistantId"], "name": payload.get("name"),
-            "numberDesiredAreaCode": payload.get("numberDesiredAreaCode"), "createdAt": CREATED_AT, "updatedAt": CREATED_AT,
-        })
+        return _json(
+            201,
+            {
+                "id": ident,
+                "orgId": ORG_ID,
+                "provider": "vapi",
+                "number": "+14155550100",
+                "status": "active",
+                "assistantId": payload["assistantId"],
+                "name": payload.get("name"),
+                "numberDesiredAreaCode": payload.get("numberDesiredAreaCode"),
+                "createdAt": CREATED_AT,
+                "updatedAt": CREATED_AT,
+            },
+        )
     if route == "POST /call":
         customer = payload.get("customer")
         if (
@@ -101,17 +128,28 @@ def handle(state: State, method: str, path: str, headers: dict[str, str], body: 
             or not isinstance(customer, dict)
             or not isinstance(customer.get("number"), str)
         ):
-            return _json(400, {"message": ["assistantId, phoneNumberId and customer.number are required"], "statusCode": 400})
+            return _json(
+                400, {"message": ["assistantId, phoneNumberId and customer.number are required"], "statusCode": 400}
+            )
         ident = state.next_id("call")
         call = {
-            "id": ident, "orgId": ORG_ID, "type": "outboundPhoneCall", "status": "queued", "name": payload.get("name"),
-            "assistantId": payload["assistantId"], "phoneNumberId": payload["phoneNumberId"], "customer": customer,
-            "createdAt": CREATED_AT, "updatedAt": CREATED_AT, "phoneCallProvider": "vapi", "phoneCallTransport": "pstn",
+            "id": ident,
+            "orgId": ORG_ID,
+            "type": "outboundPhoneCall",
+            "status": "queued",
+            "name": payload.get("name"),
+            "assistantId": payload["assistantId"],
+            "phoneNumberId": payload["phoneNumberId"],
+            "customer": customer,
+            "createdAt": CREATED_AT,
+            "updatedAt": CREATED_AT,
+            "phoneCallProvider": "vapi",
+            "phoneCallTransport": "pstn",
         }
         state.calls[ident] = [0, call]
         return _json(201, call)
     if route == "GET /call/{id}":
-        entry = state.calls.get(path[len("/call/"):])
+        entry = state.calls.get(path[len("/call/") :])
         if entry is None:
             return _json(404, {"message": "Call not found", "statusCode": 404})
         entry[0] += 1
@@ -147,7 +185,9 @@ async def _serve_connection(state: State, reader: asyncio.StreamReader, writer: 
             close = headers.get("connection", "").lower() == "close"
             writer.write(
                 f"HTTP/1.1 {status} {_REASONS.get(status, 'OK')}\r\nContent-Type: application/json; charset=utf-8\r\n"
-                f"Content-Length: {len(payload)}\r\n{'Connection: close' if close else 'Connection: keep-alive'}\r\n\r\n".encode("latin-1")
+                f"Content-Length: {len(payload)}\r\n{'Connection: close' if close else 'Connection: keep-alive'}\r\n\r\n".encode(
+                    "latin-1"
+                )
                 + payload
             )
             await writer.drain()
@@ -166,6 +206,7 @@ async def main_async(polls: int, token: str, max_seconds: float) -> None:
     print(f"PORT {port}", flush=True)
     loop = asyncio.get_running_loop()
     stop: asyncio.Future[None] = loop.create_future()
+
     def finish() -> None:
         if not stop.done():
             stop.set_result(None)
@@ -179,7 +220,7 @@ async def main_async(polls: int, token: str, max_seconds: float) -> None:
         loop.add_reader(0, stdin_readable)
     try:
         await asyncio.wait_for(stop, timeout=max_seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         print("mock_vapi: --max-seconds passed; stopping", file=sys.stderr)
     server.close()
 
@@ -188,9 +229,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--polls", type=int, default=4, help="the call ends on this poll (default 4)")
     parser.add_argument("--token", default=DEFAULT_TOKEN, help="the only Bearer token accepted")
-    parser.add_argument("--max-seconds", type=float, default=900.0, help="stop after this long whatever happens (default 900)")
+    parser.add_argument(
+        "--max-seconds", type=float, default=900.0, help="stop after this long whatever happens (default 900)"
+    )
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     asyncio.run(main_async(args.polls, args.token, args.max_seconds))
 

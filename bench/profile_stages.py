@@ -49,9 +49,8 @@ def _heaviest(frame: Any, depth: int = 6) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    from pyinstrument import Profiler
-
     from arazzo_codegen.cli import main as cli_main
+    from pyinstrument import Profiler
 
     out_text = Path(sys.argv[1])
     argv = ["generate", "--force", "-q", *sys.argv[2:]]
@@ -70,7 +69,15 @@ def main() -> None:
             if child.time < 0.01:
                 continue
             stages.append({"stage": _label(child), "seconds": round(child.time, 3), "inside": _heaviest(child)})
-    json.dump({"exit": code, "total": round(root.time, 3) if root is not None else None, "build": round(build.time, 3) if build is not None else None, "stages": stages}, sys.stdout)
+    json.dump(
+        {
+            "exit": code,
+            "total": round(root.time, 3) if root is not None else None,
+            "build": round(build.time, 3) if build is not None else None,
+            "stages": stages,
+        },
+        sys.stdout,
+    )
     sys.stdout.write("\n")
 
 

@@ -27,7 +27,9 @@ process has a time limit.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import os
 import platform
 import re
@@ -42,7 +44,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -85,12 +87,16 @@ class Proc:
         return self
 
 
-def run_proc(cmd: Sequence[object], *, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout: float = 600.0) -> Proc:
+def run_proc(
+    cmd: Sequence[object], *, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout: float = 600.0
+) -> Proc:
     """Run a command in a fresh process; wall, CPU and peak RSS from wait4."""
     args = [str(c) for c in cmd]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
+        proc = subprocess.Popen(
+            args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
+        )
         timed_out = threading.Event()
 
         def kill() -> None:
@@ -114,7 +120,9 @@ def run_proc(cmd: Sequence[object], *, env: dict[str, str] | None = None, cwd: P
         text_err = err.read().decode("utf-8", "replace")
     if timed_out.is_set():
         text_err += f"\n(killed after the {timeout:g} s time limit)"
-    return Proc(args, proc.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, text_out, text_err)
+    return Proc(
+        args, proc.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, text_out, text_err
+    )
 
 
 def child_env(**extra: str | None) -> dict[str, str]:
@@ -138,7 +146,12 @@ class Mock:
     """bench/mock_vapi.py in its own process."""
 
     def __init__(self, polls: int = POLLS) -> None:
-        self.proc = subprocess.Popen([PY, str(HERE / "mock_vapi.py"), "--polls", str(polls), "--max-seconds", "1800"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [PY, str(HERE / "mock_vapi.py"), "--polls", str(polls), "--max-seconds", "1800"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line.startswith("PORT "):
@@ -163,7 +176,7 @@ class Mock:
             self.proc.kill()
             self.proc.wait(timeout=15)
 
-    def __enter__(self) -> Mock:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -178,7 +191,7 @@ def med(values: Sequence[float]) -> float:
 
 
 def secs(value: float) -> str:
-    if value != value:
+    if math.isnan(value):
         return "n/a"
     return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
 
@@ -192,7 +205,7 @@ def mb(value: float) -> str:
 
 
 def ratio(value: float, base: float) -> str:
-    if not base or value != value or base != base:
+    if not base or math.isnan(value) or math.isnan(base):
         return "n/a"
     return f"{value / base:.2f}x"
 
@@ -207,7 +220,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-_CLASS = re.compile(r"^class (\w+)\b", re.M)
+_CLASS = re.compile(r"^class (\w+)\b", re.MULTILINE)
 _NUMBERED = re.compile(r"(.*?[A-Za-z_])(\d+)")
 _STATUS_SUFFIX = re.compile(r".*Response[1-5]\d\d")  # FooResponse201: a status code, not a collision
 
@@ -215,14 +228,23 @@ _STATUS_SUFFIX = re.compile(r".*Response[1-5]\d\d")  # FooResponse201: a status 
 def module_stats(path: Path) -> dict[str, int]:
     text = path.read_text(encoding="utf-8")
     classes = _CLASS.findall(text)
-    return {"lines": text.count("\n"), "bytes": len(text.encode()), "classes": len(classes), "numbered": numbered_names(classes)}
+    return {
+        "lines": text.count("\n"),
+        "bytes": len(text.encode()),
+        "classes": len(classes),
+        "numbered": numbered_names(classes),
+    }
 
 
 def numbered_names(classes: Sequence[str]) -> int:
     """Names that are another name plus a number (``Provider149`` beside ``Provider``
     or ``Provider12``): the collision names datamodel-codegen makes up."""
     names = set(classes)
-    candidates = {name: match.group(1) for name in names if (match := _NUMBERED.fullmatch(name)) and not _STATUS_SUFFIX.fullmatch(name)}
+    candidates = {
+        name: match.group(1)
+        for name in names
+        if (match := _NUMBERED.fullmatch(name)) and not _STATUS_SUFFIX.fullmatch(name)
+    }
     stems: dict[str, int] = {}
     for stem in candidates.values():
         stems[stem] = stems.get(stem, 0) + 1
@@ -250,7 +272,11 @@ def generator_code_hash() -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    files = sorted((ROOT / "generator").rglob("*.py")) + sorted((ROOT / "generator").rglob("*.json")) + sorted((ROOT / "templates").rglob("*.jinja"))
+    files = (
+        sorted((ROOT / "generator").rglob("*.py"))
+        + sorted((ROOT / "generator").rglob("*.json"))
+        + sorted((ROOT / "templates").rglob("*.jinja"))
+    )
     for path in files:
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
@@ -266,7 +292,9 @@ def compare_outputs(first: dict[str, bytes], again: dict[str, bytes], code_befor
         old, new = first.get(name, b"").splitlines(), again.get(name, b"").splitlines()
         if old != new:
             line = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
-            raise BenchError(f"{what}: {name} differs from line {line + 4}: {old[line:line + 1]!r} vs {new[line:line + 1]!r}")
+            raise BenchError(
+                f"{what}: {name} differs from line {line + 4}: {old[line:line + 1]!r} vs {new[line:line + 1]!r}"
+            )
     raise BenchError(f"{what}: the files differ")
 
 
@@ -319,7 +347,11 @@ class Context:
 
 def generate(ctx: Context, spec: Path, out: Path, package: str, cache: Path | None, what: str) -> Proc:
     env = child_env(**{ENV_CACHE: str(cache)}) if cache is not None else child_env(**{ENV_NO_CACHE: "1"})
-    return run_proc([CODEGEN, "generate", "--force", "-q", spec, "--out", out, "--package", package], env=env, timeout=ctx.args.timeout).check(what)
+    return run_proc(
+        [CODEGEN, "generate", "--force", "-q", spec, "--out", out, "--package", package],
+        env=env,
+        timeout=ctx.args.timeout,
+    ).check(what)
 
 
 def section_generation(ctx: Context) -> None:
@@ -335,18 +367,30 @@ def section_generation(ctx: Context) -> None:
     for i in range(max(a.repeats, a.dm_repeats)):
         if i < a.repeats:
             ctx.say(f"1. generating specs/vapi with an empty cache ({i + 1}/{a.repeats})")
-            empty.append(generate(ctx, VAPI_SPEC, out, "vapi", work / f"cache-{i}", "arazzo-codegen generate (specs/vapi)"))
+            empty.append(
+                generate(ctx, VAPI_SPEC, out, "vapi", work / f"cache-{i}", "arazzo-codegen generate (specs/vapi)")
+            )
             if i == 0:
                 first = snapshot(out / "vapi")
         if i < a.dm_repeats:
             ctx.say(f"1. datamodel-codegen over the calls file ({i + 1}/{a.dm_repeats})")
-            dm.append(run_proc([DMCG, "--input", CALLS_OPENAPI, "--input-file-type", "openapi", "--output", dm_out], env=child_env(), timeout=a.timeout).check("datamodel-codegen (calls file)"))
+            dm.append(
+                run_proc(
+                    [DMCG, "--input", CALLS_OPENAPI, "--input-file-type", "openapi", "--output", dm_out],
+                    env=child_env(),
+                    timeout=a.timeout,
+                ).check("datamodel-codegen (calls file)")
+            )
     ctx.say(f"1. generating specs/vapi {a.warm_repeats}x with a warm cache")
     warm = []
     compared = ""
     for _ in range(a.warm_repeats):
-        warm.append(generate(ctx, VAPI_SPEC, out, "vapi", work / "cache-0", "arazzo-codegen generate (specs/vapi, warm cache)"))
-        compared = compared or compare_outputs(first, snapshot(out / "vapi"), code_before, "warm-cache output vs empty-cache output")
+        warm.append(
+            generate(ctx, VAPI_SPEC, out, "vapi", work / "cache-0", "arazzo-codegen generate (specs/vapi, warm cache)")
+        )
+        compared = compared or compare_outputs(
+            first, snapshot(out / "vapi"), code_before, "warm-cache output vs empty-cache output"
+        )
     committed = ROOT / "generated" / "vapi"
     same_as_committed = committed.is_dir() and first == snapshot(committed)
     ours = module_stats(out / "vapi" / "models.py")
@@ -361,37 +405,95 @@ def section_generation(ctx: Context) -> None:
 
     e_wall, w_wall, d_wall = med([p.wall for p in empty]), med([p.wall for p in warm]), med([p.wall for p in dm])
     rows = [
-        [f"generation, cold process, **empty cache** (wall, median of {a.repeats})", secs(e_wall), f"{secs(d_wall)} (median of {a.dm_repeats})", ratio(e_wall, d_wall)],
-        [f"generation, cold process, warm cache (wall, median of {a.warm_repeats})", secs(w_wall), "", ratio(w_wall, d_wall)],
-        ["CPU of that, all processes (empty / warm cache)", f"{secs(med([p.cpu for p in empty]))} / {secs(med([p.cpu for p in warm]))}", secs(med([p.cpu for p in dm])), ratio(med([p.cpu for p in empty]), med([p.cpu for p in dm]))],
-        ["peak RSS (empty / warm cache)", f"{mb(max(p.maxrss_mb for p in empty))} / {mb(max(p.maxrss_mb for p in warm))}", mb(max(p.maxrss_mb for p in dm)), ratio(max(p.maxrss_mb for p in empty), max(p.maxrss_mb for p in dm))],
+        [
+            f"generation, cold process, **empty cache** (wall, median of {a.repeats})",
+            secs(e_wall),
+            f"{secs(d_wall)} (median of {a.dm_repeats})",
+            ratio(e_wall, d_wall),
+        ],
+        [
+            f"generation, cold process, warm cache (wall, median of {a.warm_repeats})",
+            secs(w_wall),
+            "",
+            ratio(w_wall, d_wall),
+        ],
+        [
+            "CPU of that, all processes (empty / warm cache)",
+            f"{secs(med([p.cpu for p in empty]))} / {secs(med([p.cpu for p in warm]))}",
+            secs(med([p.cpu for p in dm])),
+            ratio(med([p.cpu for p in empty]), med([p.cpu for p in dm])),
+        ],
+        [
+            "peak RSS (empty / warm cache)",
+            f"{mb(max(p.maxrss_mb for p in empty))} / {mb(max(p.maxrss_mb for p in warm))}",
+            mb(max(p.maxrss_mb for p in dm)),
+            ratio(max(p.maxrss_mb for p in empty), max(p.maxrss_mb for p in dm)),
+        ],
         ["models module: lines", count(ours["lines"]), count(theirs["lines"]), ratio(ours["lines"], theirs["lines"])],
-        ["models module: classes", count(ours["classes"]), count(theirs["classes"]), ratio(ours["classes"], theirs["classes"])],
+        [
+            "models module: classes",
+            count(ours["classes"]),
+            count(theirs["classes"]),
+            ratio(ours["classes"], theirs["classes"]),
+        ],
         ["numbered collision names (`Provider149`)", count(ours["numbered"]), count(theirs["numbered"]), ""],
         [f"import `generated.vapi` (cold process, median of {a.repeats})", secs(med(imp_pkg)), "", ""],
-        [f"import the models module (median of {a.repeats})", secs(med(imp_models)), secs(med(imp_dm)), ratio(med(imp_models), med(imp_dm))],
-        [f"floor: `import httpx, pydantic.main` (what any httpx + pydantic client imports; median of {a.repeats})", secs(med(imp_floor)), "", ""],
+        [
+            f"import the models module (median of {a.repeats})",
+            secs(med(imp_models)),
+            secs(med(imp_dm)),
+            ratio(med(imp_models), med(imp_dm)),
+        ],
+        [
+            f"floor: `import httpx, pydantic.main` (what any httpx + pydantic client imports; median of {a.repeats})",
+            secs(med(imp_floor)),
+            "",
+            "",
+        ],
     ]
     text = [
         "## 1. Generation: specs/vapi",
         "",
-        "arazzo-codegen: `arazzo-codegen generate --force specs/vapi/arazzo/... --out TMP --package vapi`, all three OpenAPI sources, schemas reachable from the 4 operations, deduplicated. "
-        "Baseline: `datamodel-codegen --input specs/vapi/openapi/vapi-calls-api-openapi.yml --input-file-type openapi --output TMP` (its defaults: pydantic v2, black + isort), the calls file alone. "
-        "Empty cache = a new `ARAZZO_CODEGEN_CACHE_DIR` per run (the first run on a machine); warm cache = the cache the first run filled. "
-        "Import times are measured inside a fresh interpreter, after one untimed import that writes the bytecode cache.",
+        (
+            "arazzo-codegen: `arazzo-codegen generate --force specs/vapi/arazzo/... --out TMP --package vapi`, all three OpenAPI sources, schemas reachable from the 4 operations, deduplicated. "
+            "Baseline: `datamodel-codegen --input specs/vapi/openapi/vapi-calls-api-openapi.yml --input-file-type openapi --output TMP` (its defaults: pydantic v2, black + isort), the calls file alone. "
+            "Empty cache = a new `ARAZZO_CODEGEN_CACHE_DIR` per run (the first run on a machine); warm cache = the cache the first run filled. "
+            "Import times are measured inside a fresh interpreter, after one untimed import that writes the bytecode cache."
+        ),
         "",
         table(["", "arazzo-codegen (specs/vapi)", "datamodel-codegen (calls file alone)", "ratio"], rows),
         "",
-        f"Output checks: warm-cache output byte-identical to empty-cache output (below the stamp header): {compared or 'yes'}. "
-        f"Same as the committed generated/vapi (ignoring the stamp header): {'yes' if same_as_committed else '**no** (generated/ is not current with the generator in this checkout)'}.",
+        (
+            f"Output checks: warm-cache output byte-identical to empty-cache output (below the stamp header): {compared or 'yes'}. "
+            f"Same as the committed generated/vapi (ignoring the stamp header): {'yes' if same_as_committed else '**no** (generated/ is not current with the generator in this checkout)'}."
+        ),
     ]
     ctx.sections.append("\n".join(text))
-    ctx.raw["generation"] = {"empty": [p.wall for p in empty], "warm": [p.wall for p in warm], "dmcg": [p.wall for p in dm], "ours": ours, "theirs": theirs,
-                             "import_package": imp_pkg, "import_models": imp_models, "import_floor": imp_floor, "import_dmcg": imp_dm, "same_as_committed": same_as_committed}
+    ctx.raw["generation"] = {
+        "empty": [p.wall for p in empty],
+        "warm": [p.wall for p in warm],
+        "dmcg": [p.wall for p in dm],
+        "ours": ours,
+        "theirs": theirs,
+        "import_package": imp_pkg,
+        "import_models": imp_models,
+        "import_floor": imp_floor,
+        "import_dmcg": imp_dm,
+        "same_as_committed": same_as_committed,
+    }
     e_cpu, d_cpu = med([p.cpu for p in empty]), med([p.cpu for p in dm])
-    ctx.targets.append(Target("specs/vapi generation (3 sources, empty cache) faster than naive datamodel-codegen over the calls file alone",
-                              f"wall {secs(e_wall)} vs {secs(d_wall)}; CPU {secs(e_cpu)} vs {secs(d_cpu)}; warm cache {secs(w_wall)}", e_wall < d_wall,
-                              "" if e_wall < d_wall else "a first run pays datamodel-codegen, black (two passes over ~22k lines) and openapi-spec-validator on 2.6 MB of YAML; see section 5"))
+    ctx.targets.append(
+        Target(
+            "specs/vapi generation (3 sources, empty cache) faster than naive datamodel-codegen over the calls file alone",
+            f"wall {secs(e_wall)} vs {secs(d_wall)}; CPU {secs(e_cpu)} vs {secs(d_cpu)}; warm cache {secs(w_wall)}",
+            e_wall < d_wall,
+            (
+                ""
+                if e_wall < d_wall
+                else "a first run pays datamodel-codegen, black (two passes over ~22k lines) and openapi-spec-validator on 2.6 MB of YAML; see section 5"
+            ),
+        )
+    )
     ctx.targets.append(Target("import of `generated.vapi` < 0.3 s", secs(med(imp_pkg)), med(imp_pkg) < 0.3))
     ctx.targets.append(Target("models: no numbered collision names", count(ours["numbered"]), ours["numbered"] == 0))
 
@@ -413,7 +515,9 @@ def _runner_document(ctx: Context) -> Path:
                     condition = str(criterion.get("condition", ""))
                     match = re.fullmatch(r"\$\.status\s*(==|!=)\s*'ended'", condition.strip())
                     if match and criterion.get("type") == "jsonpath":
-                        action["criteria"] = [{"condition": f"$steps.pollCall.outputs.callStatus {match.group(1)} 'ended'"}]
+                        action["criteria"] = [
+                            {"condition": f"$steps.pollCall.outputs.callStatus {match.group(1)} 'ended'"}
+                        ]
                         rewritten += 1
                         break
     if rewritten != 2:
@@ -432,7 +536,11 @@ def _sniffio_dir(ctx: Context) -> Path | None:
     except ImportError:
         pass
     target = ctx.tmp / "sniffio"
-    proc = run_proc([PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", target, "sniffio"], env=child_env(), timeout=180)
+    proc = run_proc(
+        [PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", target, "sniffio"],
+        env=child_env(),
+        timeout=180,
+    )
     return target if proc.code == 0 and (target / "sniffio").is_dir() else None
 
 
@@ -449,7 +557,11 @@ def section_runtime(ctx: Context) -> None:
     # Groups of variants that take turns inside one process (paired measurements);
     # each group runs in --rounds fresh processes.  Every group has the floor in it.
     groups: list[tuple[str, list[str], str | None]] = [
-        ("core", ["handwritten-sync", "generated-sync", "handwritten-async", "generated-async", "generated-async-transport"], None),
+        (
+            "core",
+            ["handwritten-sync", "generated-sync", "handwritten-async", "generated-async", "generated-async-transport"],
+            None,
+        ),
         # runs without client=: a client (and a connection) per execution, on the runtime's
         # asyncio backend and, as before it, on httpx's default backend
         ("own", ["handwritten-sync", "handwritten-sync-own", "generated-async-own", "generated-async-own-anyio"], None),
@@ -459,22 +571,43 @@ def section_runtime(ctx: Context) -> None:
         groups.append(("sniffio", ["handwritten-sync", "handwritten-async", "generated-async"], str(sniffio_dir)))
     per_round = max(1, a.executions // a.rounds)
     # samples[group][variant] = {"cpu": [...], "wall": [...], "round_cpu": [per-round medians]}
-    samples: dict[str, dict[str, dict[str, list[float]]]] = {g: {v: {"cpu": [], "wall": [], "round_cpu": []} for v in vs} for g, vs, _ in groups}
+    samples: dict[str, dict[str, dict[str, list[float]]]] = {
+        g: {v: {"cpu": [], "wall": [], "round_cpu": []} for v in vs} for g, vs, _ in groups
+    }
     setup: dict[str, list[float]] = {"cpu": [], "wall": []}
     first: dict[str, dict[str, list[float]]] = {"generated": {"wall": [], "cpu": []}, "runner": {"wall": [], "cpu": []}}
     with Mock() as mock:
         for round_ in range(a.rounds):
             for group, variants, pythonpath in groups:
-                ctx.say(f"2. run-time round {round_ + 1}/{a.rounds}: {', '.join(variants)} x{per_round}{' (sniffio on PYTHONPATH)' if pythonpath else ''}")
+                ctx.say(
+                    f"2. run-time round {round_ + 1}/{a.rounds}: {', '.join(variants)} x{per_round}{' (sniffio on PYTHONPATH)' if pythonpath else ''}"
+                )
                 before, _ = mock.served()
                 t0 = time.monotonic()
-                proc = run_proc([PY, HERE / "runtime_client.py", ",".join(variants), "--base", mock.base, "--n", per_round, "--warmup", a.warmup, "--runner-doc", doc],
-                                env=child_env(PYTHONPATH=pythonpath), timeout=a.timeout).check(f"run-time client ({group})")
+                proc = run_proc(
+                    [
+                        PY,
+                        HERE / "runtime_client.py",
+                        ",".join(variants),
+                        "--base",
+                        mock.base,
+                        "--n",
+                        per_round,
+                        "--warmup",
+                        a.warmup,
+                        "--runner-doc",
+                        doc,
+                    ],
+                    env=child_env(PYTHONPATH=pythonpath),
+                    timeout=a.timeout,
+                ).check(f"run-time client ({group})")
                 result = json_out(proc)
                 after, unauthorized = mock.served()
                 expected = REQUESTS_PER_EXECUTION * (per_round + a.warmup) * len(variants)
                 if after - before != expected or unauthorized:
-                    raise BenchError(f"{group}: the mock served {after - before} requests ({unauthorized} unauthorized), expected {expected}")
+                    raise BenchError(
+                        f"{group}: the mock served {after - before} requests ({unauthorized} unauthorized), expected {expected}"
+                    )
                 for variant in variants:
                     got = result["samples"][variant]
                     samples[group][variant]["cpu"] += got["cpu"]
@@ -483,11 +616,18 @@ def section_runtime(ctx: Context) -> None:
                 if group == "runner":
                     setup["cpu"].append(result["setup_cpu"])
                     setup["wall"].append(result["setup_wall"])
-        for kind, key, repeats in (("generated", "generated", a.repeats), ("arazzo-runner", "runner", a.runner_repeats)):
+        for kind, key, repeats in (
+            ("generated", "generated", a.repeats),
+            ("arazzo-runner", "runner", a.runner_repeats),
+        ):
             ctx.say(f"2. process start to first request: {kind} ({repeats}x)")
             for _ in range(repeats):
                 t0 = time.monotonic()
-                result = json_out(run_proc([PY, HERE / "first_request.py", kind, mock.base, doc], env=child_env(), timeout=a.timeout).check(f"first request ({kind})"))
+                result = json_out(
+                    run_proc(
+                        [PY, HERE / "first_request.py", kind, mock.base, doc], env=child_env(), timeout=a.timeout
+                    ).check(f"first request ({kind})")
+                )
                 first[key]["wall"].append(result["first_request_monotonic"] - t0)
                 first[key]["cpu"].append(result["cpu_to_first_request"])
 
@@ -509,11 +649,31 @@ def section_runtime(ctx: Context) -> None:
         ("core", "handwritten-sync", "hand-written httpx, sync (**floor**)", None),
         ("core", "generated-sync", "generated `assistant_phone_outbound_call`", "handwritten-sync"),
         ("core", "handwritten-async", "hand-written httpx, async", None),
-        ("core", "generated-async", "generated `assistant_phone_outbound_call_async`, the benchmark's plain `httpx.AsyncClient`", "handwritten-async"),
-        ("core", "generated-async-transport", "generated async, a shared `httpx.AsyncClient(transport=_runtime.asyncio_transport())` (**target row**)", "handwritten-async"),
+        (
+            "core",
+            "generated-async",
+            "generated `assistant_phone_outbound_call_async`, the benchmark's plain `httpx.AsyncClient`",
+            "handwritten-async",
+        ),
+        (
+            "core",
+            "generated-async-transport",
+            "generated async, a shared `httpx.AsyncClient(transport=_runtime.asyncio_transport())` (**target row**)",
+            "handwritten-async",
+        ),
         ("own", "handwritten-sync-own", "hand-written httpx, sync, a client per execution (one TLS context)", None),
-        ("own", "generated-async-own", "generated async, no `client=` (a client per run, on the asyncio backend)", None),
-        ("own", "generated-async-own-anyio", "generated async, no `client=`, on httpx's default backend (as before)", None),
+        (
+            "own",
+            "generated-async-own",
+            "generated async, no `client=` (a client per run, on the asyncio backend)",
+            None,
+        ),
+        (
+            "own",
+            "generated-async-own-anyio",
+            "generated async, no `client=`, on httpx's default backend (as before)",
+            None,
+        ),
         ("runner", "arazzo-runner", "arazzo-runner 0.9.6 (criterion rewritten, logging quiet)", None),
         ("sniffio", "handwritten-async", "hand-written httpx, async, sniffio importable", None),
         ("sniffio", "generated-async", "generated async, sniffio importable", "handwritten-async"),
@@ -523,55 +683,127 @@ def section_runtime(ctx: Context) -> None:
             continue
         _, vs_floor = paired(group, variant, "handwritten-sync")
         vs_twin = paired(group, variant, twin)[1] if twin else ""
-        rows.append([label, msecs(cpu(group, variant)), "1.00x" if variant == "handwritten-sync" else vs_floor, vs_twin, msecs(wall(group, variant)),
-                     ratio(wall(group, variant), wall(group, "handwritten-sync"))])
+        rows.append(
+            [
+                label,
+                msecs(cpu(group, variant)),
+                "1.00x" if variant == "handwritten-sync" else vs_floor,
+                vs_twin,
+                msecs(wall(group, variant)),
+                ratio(wall(group, variant), wall(group, "handwritten-sync")),
+            ]
+        )
     n_total = per_round * a.rounds
     g_first, r_first = med(first["generated"]["wall"]), med(first["runner"]["wall"])
     text = [
         "## 2. Run-time overhead per workflow execution",
         "",
-        f"The Vapi outbound-call workflow against bench/mock_vapi.py (its own process, asyncio, 127.0.0.1): the call ends on poll {POLLS}, so {REQUESTS_PER_EXECUTION} requests per execution; "
-        f"sleep is a no-op and poll_interval 0; one shared client per variant, except the rows with a client per execution (no `client=`: the generated function builds and closes its own, so each execution also opens a TCP connection). {n_total} timed executions per row, each timed on its own, after {a.warmup} untimed; medians. "
-        f"The variants of a group take turns execution by execution inside one client process ({a.rounds} rounds, each a fresh process), so ratios are paired: "
-        "each ratio is the median over the rounds of (variant median / floor median in the same process), with its range over the rounds in parentheses. "
-        "Client CPU = `time.process_time()` in the client process. Every execution's outputs are checked, and the mock's request count.",
-        "arazzo-runner runs a copy of the workflow whose two jsonpath criteria (`$.status == 'ended'`) are rewritten to `$steps.pollCall.outputs.callStatus == 'ended'` / `!=`: "
-        "with the published document it stops after one poll. Its logging is quiet (`logging.disable`); the four callbacks and the execution state it adds on every `execute_workflow` are cleared between runs (untimed).",
+        (
+            f"The Vapi outbound-call workflow against bench/mock_vapi.py (its own process, asyncio, 127.0.0.1): the call ends on poll {POLLS}, so {REQUESTS_PER_EXECUTION} requests per execution; "
+            f"sleep is a no-op and poll_interval 0; one shared client per variant, except the rows with a client per execution (no `client=`: the generated function builds and closes its own, so each execution also opens a TCP connection). {n_total} timed executions per row, each timed on its own, after {a.warmup} untimed; medians. "
+            f"The variants of a group take turns execution by execution inside one client process ({a.rounds} rounds, each a fresh process), so ratios are paired: "
+            "each ratio is the median over the rounds of (variant median / floor median in the same process), with its range over the rounds in parentheses. "
+            "Client CPU = `time.process_time()` in the client process. Every execution's outputs are checked, and the mock's request count."
+        ),
+        (
+            "arazzo-runner runs a copy of the workflow whose two jsonpath criteria (`$.status == 'ended'`) are rewritten to `$steps.pollCall.outputs.callStatus == 'ended'` / `!=`: "
+            "with the published document it stops after one poll. Its logging is quiet (`logging.disable`); the four callbacks and the execution state it adds on every `execute_workflow` are cleared between runs (untimed)."
+        ),
         f"sniffio is {'installed' if sniffio_installed else '**not installed** in this environment (httpx 0.28 / anyio 4.16 no longer pull it in), so httpcore would retry `import sniffio` (a sys.path scan) on every async lock: the first async run of the generated runtime records it as not importable (in `sys.modules`), which also speeds up the hand-written async rows that run after it in the same process'}"
         + ("; the `sniffio importable` rows put it on PYTHONPATH." if sniffio_dir is not None else "."),
         "",
-        table(["implementation", "client CPU / execution", "x floor (CPU)", "x hand-written twin (CPU)", "wall / execution", "x floor (wall)"], rows),
+        table(
+            [
+                "implementation",
+                "client CPU / execution",
+                "x floor (CPU)",
+                "x hand-written twin (CPU)",
+                "wall / execution",
+                "x floor (wall)",
+            ],
+            rows,
+        ),
         "",
         table(
-            ["process start -> first request", "generated (`import generated.vapi`)", "arazzo-runner (import + load documents)", "ratio"],
             [
-                [f"wall (median of {len(first['generated']['wall'])} / {len(first['runner']['wall'])} cold starts)", secs(g_first), secs(r_first), ratio(g_first, r_first)],
-                ["CPU", secs(med(first["generated"]["cpu"])), secs(med(first["runner"]["cpu"])), ratio(med(first["generated"]["cpu"]), med(first["runner"]["cpu"]))],
-                [f"arazzo-runner set-up alone (`import` + `ArazzoRunner.from_arazzo_path`, median of {len(setup['wall'])})", "", f"{secs(med(setup['wall']))} wall, {secs(med(setup['cpu']))} CPU", ""],
+                "process start -> first request",
+                "generated (`import generated.vapi`)",
+                "arazzo-runner (import + load documents)",
+                "ratio",
+            ],
+            [
+                [
+                    f"wall (median of {len(first['generated']['wall'])} / {len(first['runner']['wall'])} cold starts)",
+                    secs(g_first),
+                    secs(r_first),
+                    ratio(g_first, r_first),
+                ],
+                [
+                    "CPU",
+                    secs(med(first["generated"]["cpu"])),
+                    secs(med(first["runner"]["cpu"])),
+                    ratio(med(first["generated"]["cpu"]), med(first["runner"]["cpu"])),
+                ],
+                [
+                    f"arazzo-runner set-up alone (`import` + `ArazzoRunner.from_arazzo_path`, median of {len(setup['wall'])})",
+                    "",
+                    f"{secs(med(setup['wall']))} wall, {secs(med(setup['cpu']))} CPU",
+                    "",
+                ],
             ],
         ),
     ]
     ctx.sections.append("\n".join(text))
-    ctx.raw["runtime"] = {"samples": {g: {v: {k: x for k, x in d.items()} for v, d in vs.items()} for g, vs in samples.items()}, "first": first, "runner_setup": setup, "sniffio_installed": sniffio_installed}
+    ctx.raw["runtime"] = {
+        "samples": {g: {v: {k: x for k, x in d.items()} for v, d in vs.items()} for g, vs in samples.items()},
+        "first": first,
+        "runner_setup": setup,
+        "sniffio_installed": sniffio_installed,
+    }
     sync_ratio, sync_text = paired("core", "generated-sync", "handwritten-sync")
     async_ratio, async_text = paired("core", "generated-async-transport", "handwritten-sync")
-    twin_ratio, twin_text = paired("core", "generated-async-transport", "handwritten-async")
+    _twin_ratio, twin_text = paired("core", "generated-async-transport", "handwritten-async")
     plain_text = paired("core", "generated-async", "handwritten-sync")[1]
     own_text = paired("own", "generated-async-own", "handwritten-sync")[1]
     own_sync_text = paired("own", "handwritten-sync-own", "handwritten-sync")[1]
-    ctx.targets.append(Target("generated sync client CPU within 1.05x of hand-written", f"{sync_text} ({msecs(cpu('core', 'generated-sync'))} vs {msecs(cpu('core', 'handwritten-sync'))})", sync_ratio <= 1.05,
-                              "" if sync_ratio <= 1.05 else "per-request work in the generated _runtime, not in httpx: see the report"))
+    ctx.targets.append(
+        Target(
+            "generated sync client CPU within 1.05x of hand-written",
+            f"{sync_text} ({msecs(cpu('core', 'generated-sync'))} vs {msecs(cpu('core', 'handwritten-sync'))})",
+            sync_ratio <= 1.05,
+            "" if sync_ratio <= 1.05 else "per-request work in the generated _runtime, not in httpx: see the report",
+        )
+    )
     note = ""
     if async_ratio > 1.5:
-        note = (f"httpx's async stack itself costs {paired('core', 'handwritten-async', 'handwritten-sync')[1]} its sync stack (hand-written async vs hand-written sync); "
-                f"against hand-written async the generated async function is {twin_text}")
+        note = (
+            f"httpx's async stack itself costs {paired('core', 'handwritten-async', 'handwritten-sync')[1]} its sync stack (hand-written async vs hand-written sync); "
+            f"against hand-written async the generated async function is {twin_text}"
+        )
         if "sniffio" in samples:
-            note += (f"; with sniffio importable: generated async {paired('sniffio', 'generated-async', 'handwritten-sync')[1]} of the sync floor, "
-                     f"hand-written async {paired('sniffio', 'handwritten-async', 'handwritten-sync')[1]}")
-    note = (note + "; " if note else "") + (f"on the benchmark's plain AsyncClient {plain_text}; without client= (a client and a connection per run) {own_text}, "
-                                            f"where hand-written sync with a client per execution is {own_sync_text}")
-    ctx.targets.append(Target("generated async client CPU within 1.5x of hand-written sync (shared client on `asyncio_transport()`)", f"{async_text} of hand-written sync; {twin_text} of hand-written async", async_ratio <= 1.5, note))
-    ctx.targets.append(Target("process start to first request < 0.3 s (vs arazzo-runner's load)", f"{secs(g_first)} vs {secs(r_first)}", g_first < 0.3))
+            note += (
+                f"; with sniffio importable: generated async {paired('sniffio', 'generated-async', 'handwritten-sync')[1]} of the sync floor, "
+                f"hand-written async {paired('sniffio', 'handwritten-async', 'handwritten-sync')[1]}"
+            )
+    note = (note + "; " if note else "") + (
+        f"on the benchmark's plain AsyncClient {plain_text}; without client= (a client and a connection per run) {own_text}, "
+        f"where hand-written sync with a client per execution is {own_sync_text}"
+    )
+    ctx.targets.append(
+        Target(
+            "generated async client CPU within 1.5x of hand-written sync (shared client on `asyncio_transport()`)",
+            f"{async_text} of hand-written sync; {twin_text} of hand-written async",
+            async_ratio <= 1.5,
+            note,
+        )
+    )
+    ctx.targets.append(
+        Target(
+            "process start to first request < 0.3 s (vs arazzo-runner's load)",
+            f"{secs(g_first)} vs {secs(r_first)}",
+            g_first < 0.3,
+        )
+    )
 
 
 def section_concurrency(ctx: Context) -> None:
@@ -579,44 +811,100 @@ def section_concurrency(ctx: Context) -> None:
     rows = []
     raw = {}
     with Mock() as mock:
-        for mode, label in (("handwritten-async", "hand-written httpx, async (baseline)"), ("generated-async", "generated `assistant_phone_outbound_call_async`"),
-                            ("generated-async-own-clients", "generated async, no `client=`: a client per run")):
+        for mode, label in (
+            ("handwritten-async", "hand-written httpx, async (baseline)"),
+            ("generated-async", "generated `assistant_phone_outbound_call_async`"),
+            ("generated-async-own-clients", "generated async, no `client=`: a client per run"),
+        ):
             ctx.say(f"3. {a.concurrency} {mode} workflows at once")
             before, _ = mock.served()
-            proc = run_proc([PY, HERE / "concurrency.py", mode, "--base", mock.base, "--n", a.concurrency], env=child_env(), timeout=a.timeout).check(f"concurrency {mode}")
+            proc = run_proc(
+                [PY, HERE / "concurrency.py", mode, "--base", mock.base, "--n", a.concurrency],
+                env=child_env(),
+                timeout=a.timeout,
+            ).check(f"concurrency {mode}")
             result = json_out(proc)
             after, unauthorized = mock.served()
             expected = REQUESTS_PER_EXECUTION * (a.concurrency + 1)
             raw[mode] = result
-            ok = result["ok"] == a.concurrency and not result["errors"] and after - before == expected and not unauthorized
-            rows.append([label, f"{result['ok']:,} / {a.concurrency:,}" + ("" if ok else f" **errors: {result['errors']}; mock served {after - before} of {expected}**"),
-                         secs(result["wall"]), secs(result["cpu"]), msecs(result["cpu"] / a.concurrency), mb(result["maxrss_kb"] / 1024), mb((result["maxrss_kb"] - result["rss_before_kb"]) / 1024)])
+            ok = (
+                result["ok"] == a.concurrency
+                and not result["errors"]
+                and after - before == expected
+                and not unauthorized
+            )
+            rows.append(
+                [
+                    label,
+                    f"{result['ok']:,} / {a.concurrency:,}"
+                    + ("" if ok else f" **errors: {result['errors']}; mock served {after - before} of {expected}**"),
+                    secs(result["wall"]),
+                    secs(result["cpu"]),
+                    msecs(result["cpu"] / a.concurrency),
+                    mb(result["maxrss_kb"] / 1024),
+                    mb((result["maxrss_kb"] - result["rss_before_kb"]) / 1024),
+                ]
+            )
             if not ok:
-                ctx.targets.append(Target(f"{mode}: every one of {a.concurrency} concurrent runs finishes with the right outputs", f"{result['ok']} ok", False, str(result["errors"])[:200]))
+                ctx.targets.append(
+                    Target(
+                        f"{mode}: every one of {a.concurrency} concurrent runs finishes with the right outputs",
+                        f"{result['ok']} ok",
+                        False,
+                        str(result["errors"])[:200],
+                    )
+                )
     gen, hw = raw["generated-async"], raw["handwritten-async"]
     text = [
         f"## 3. Concurrency: {a.concurrency:,} workflows at once",
         "",
-        f"`asyncio.gather` of {a.concurrency:,} runs in one process on one shared `httpx.AsyncClient` (max_connections={a.concurrency:,}; the last row: each run its own client, sharing only the runtime's TLS context) against the loopback mock "
-        f"({a.concurrency * REQUESTS_PER_EXECUTION:,} requests); sleep a no-op, poll_interval 0. Every run is checked (its own assistant, number and call; status ended). "
-        "Peak RSS is `ru_maxrss` of the client process; 'RSS growth' is that minus the RSS just before the gather.",
+        (
+            f"`asyncio.gather` of {a.concurrency:,} runs in one process on one shared `httpx.AsyncClient` (max_connections={a.concurrency:,}; the last row: each run its own client, sharing only the runtime's TLS context) against the loopback mock "
+            f"({a.concurrency * REQUESTS_PER_EXECUTION:,} requests); sleep a no-op, poll_interval 0. Every run is checked (its own assistant, number and call; status ended). "
+            "Peak RSS is `ru_maxrss` of the client process; 'RSS growth' is that minus the RSS just before the gather."
+        ),
         "",
-        table(["implementation", "finished right", "total wall", "client CPU", "CPU per workflow", "peak RSS", "RSS growth"], rows),
+        table(
+            [
+                "implementation",
+                "finished right",
+                "total wall",
+                "client CPU",
+                "CPU per workflow",
+                "peak RSS",
+                "RSS growth",
+            ],
+            rows,
+        ),
         "",
         f"Ratios generated / hand-written: wall {ratio(gen['wall'], hw['wall'])}, CPU {ratio(gen['cpu'], hw['cpu'])}, peak RSS {ratio(gen['maxrss_kb'], hw['maxrss_kb'])}.",
     ]
     ctx.sections.append("\n".join(text))
     ctx.raw["concurrency"] = raw
-    ctx.targets.append(Target(f"{a.concurrency:,} concurrent async runs all finish with the right outputs", f"{gen['ok']:,} / {a.concurrency:,}", gen["ok"] == a.concurrency and not gen["errors"]))
+    ctx.targets.append(
+        Target(
+            f"{a.concurrency:,} concurrent async runs all finish with the right outputs",
+            f"{gen['ok']:,} / {a.concurrency:,}",
+            gen["ok"] == a.concurrency and not gen["errors"],
+        )
+    )
     own = raw["generated-async-own-clients"]
-    ctx.targets.append(Target(f"{a.concurrency:,} concurrent async runs with a client each: peak RSS < 150 MB", f"{mb(own['maxrss_kb'] / 1024)} (shared client: {mb(gen['maxrss_kb'] / 1024)})", own["maxrss_kb"] / 1024 < 150))
+    ctx.targets.append(
+        Target(
+            f"{a.concurrency:,} concurrent async runs with a client each: peak RSS < 150 MB",
+            f"{mb(own['maxrss_kb'] / 1024)} (shared client: {mb(gen['maxrss_kb'] / 1024)})",
+            own["maxrss_kb"] / 1024 < 150,
+        )
+    )
 
 
 def section_scale(ctx: Context) -> None:
     a = ctx.args
     full = Path(a.full_openapi)
     if not full.is_file():
-        ctx.sections.append(f"## 4. Generation at scale\n\nSkipped: the full Vapi OpenAPI was not found at `{full}` (it is read from ../shared/reference/vapi/full/; pass --full-openapi PATH).")
+        ctx.sections.append(
+            f"## 4. Generation at scale\n\nSkipped: the full Vapi OpenAPI was not found at `{full}` (it is read from ../shared/reference/vapi/full/; pass --full-openapi PATH)."
+        )
         ctx.targets.append(Target("scale: 100 workflows in < 30 s", "skipped (no full OpenAPI)", None))
         return
     sys.path.insert(0, str(HERE))
@@ -639,10 +927,33 @@ def section_scale(ctx: Context) -> None:
         ctx.say(f"4. generating {n} synthetic workflow(s) ({steps} steps) with an empty cache")
         env_cache = work / f"cache-{n}"
         code_before = generator_code_hash()
-        proc = run_proc([CODEGEN, "generate", "--force", "-q", doc, "--out", out, "--package", package], env=child_env(**{ENV_CACHE: str(env_cache)}), timeout=a.timeout)
+        proc = run_proc(
+            [CODEGEN, "generate", "--force", "-q", doc, "--out", out, "--package", package],
+            env=child_env(**{ENV_CACHE: str(env_cache)}),
+            timeout=a.timeout,
+        )
         if proc.code != 0:
-            failures.append(f"{n} workflows: exit {proc.code}:\n```\n" + "\n".join((proc.err or proc.out).strip().splitlines()[-20:]) + "\n```")
-            rows.append([f"{n}", str(steps), f"{touched}/{total}", f"**failed (exit {proc.code})**", "", "", "", "", "", "", "", ""])
+            failures.append(
+                f"{n} workflows: exit {proc.code}:\n```\n"
+                + "\n".join((proc.err or proc.out).strip().splitlines()[-20:])
+                + "\n```"
+            )
+            rows.append(
+                [
+                    f"{n}",
+                    str(steps),
+                    f"{touched}/{total}",
+                    f"**failed (exit {proc.code})**",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
             continue
         walls[n] = proc.wall
         largest = n == max(a.scale_sizes)
@@ -650,8 +961,18 @@ def section_scale(ctx: Context) -> None:
         if largest:  # the warm-cache re-run and the models import only for the largest document (time budget)
             first = snapshot(out / package)
             ctx.say(f"4. generating {n} synthetic workflow(s) with a warm cache")
-            warm_wall = run_proc([CODEGEN, "generate", "--force", "-q", doc, "--out", out, "--package", package], env=child_env(**{ENV_CACHE: str(env_cache)}), timeout=a.timeout).check("warm generation").wall
-            note = compare_outputs(first, snapshot(out / package), code_before, f"{n} workflows: warm-cache output vs empty-cache output")
+            warm_wall = (
+                run_proc(
+                    [CODEGEN, "generate", "--force", "-q", doc, "--out", out, "--package", package],
+                    env=child_env(**{ENV_CACHE: str(env_cache)}),
+                    timeout=a.timeout,
+                )
+                .check("warm generation")
+                .wall
+            )
+            note = compare_outputs(
+                first, snapshot(out / package), code_before, f"{n} workflows: warm-cache output vs empty-cache output"
+            )
             if note:
                 failures.append(note)
         stats = package_stats(out / package)
@@ -659,50 +980,156 @@ def section_scale(ctx: Context) -> None:
         ctx.say(f"4. import times of the {n}-workflow package")
         imp = import_times(package, out, a.import_repeats)
         imp_models = import_times(f"{package}.models", out, a.import_repeats) if largest else []
-        raw[str(n)] = {"steps": steps, "wall": proc.wall, "cpu": proc.cpu, "maxrss_mb": proc.maxrss_mb, "warm_wall": warm_wall, "package": stats, "models": models, "import": imp, "import_models": imp_models}
-        rows.append([f"{n}", str(steps), f"{touched}/{total}", secs(proc.wall), secs(proc.cpu), mb(proc.maxrss_mb), secs(warm_wall) if largest else "", count(stats["lines"]), f"{stats['bytes'] / 1e6:.1f} MB",
-                     f"{count(models['classes'])} ({models['numbered']})", secs(med(imp)), secs(med(imp_models)) if imp_models else "(same models)"])
+        raw[str(n)] = {
+            "steps": steps,
+            "wall": proc.wall,
+            "cpu": proc.cpu,
+            "maxrss_mb": proc.maxrss_mb,
+            "warm_wall": warm_wall,
+            "package": stats,
+            "models": models,
+            "import": imp,
+            "import_models": imp_models,
+        }
+        rows.append(
+            [
+                f"{n}",
+                str(steps),
+                f"{touched}/{total}",
+                secs(proc.wall),
+                secs(proc.cpu),
+                mb(proc.maxrss_mb),
+                secs(warm_wall) if largest else "",
+                count(stats["lines"]),
+                f"{stats['bytes'] / 1e6:.1f} MB",
+                f"{count(models['classes'])} ({models['numbered']})",
+                secs(med(imp)),
+                secs(med(imp_models)) if imp_models else "(same models)",
+            ]
+        )
     ctx.say("4. datamodel-codegen over the full OpenAPI")
     dm_out = work / "dmcg_full.py"
-    dm = run_proc([DMCG, "--input", full, "--input-file-type", "openapi", "--output", dm_out], env=child_env(), timeout=a.timeout)
+    dm = run_proc(
+        [DMCG, "--input", full, "--input-file-type", "openapi", "--output", dm_out], env=child_env(), timeout=a.timeout
+    )
     if dm.code == 0:
         dstats = module_stats(dm_out)
         dimp = import_times("dmcg_full", work, a.import_repeats)
-        rows.append(["datamodel-codegen, same OpenAPI alone", "", "", secs(dm.wall), secs(dm.cpu), mb(dm.maxrss_mb), "", count(dstats["lines"]), f"{dstats['bytes'] / 1e6:.1f} MB", f"{count(dstats['classes'])} ({dstats['numbered']})", "", secs(med(dimp))])
-        raw["datamodel-codegen"] = {"wall": dm.wall, "cpu": dm.cpu, "maxrss_mb": dm.maxrss_mb, "stats": dstats, "import": dimp}
+        rows.append(
+            [
+                "datamodel-codegen, same OpenAPI alone",
+                "",
+                "",
+                secs(dm.wall),
+                secs(dm.cpu),
+                mb(dm.maxrss_mb),
+                "",
+                count(dstats["lines"]),
+                f"{dstats['bytes'] / 1e6:.1f} MB",
+                f"{count(dstats['classes'])} ({dstats['numbered']})",
+                "",
+                secs(med(dimp)),
+            ]
+        )
+        raw["datamodel-codegen"] = {
+            "wall": dm.wall,
+            "cpu": dm.cpu,
+            "maxrss_mb": dm.maxrss_mb,
+            "stats": dstats,
+            "import": dimp,
+        }
     else:
-        rows.append(["datamodel-codegen, same OpenAPI alone", "", "", f"**failed (exit {dm.code})**", "", "", "", "", "", "", "", ""])
+        rows.append(
+            [
+                "datamodel-codegen, same OpenAPI alone",
+                "",
+                "",
+                f"**failed (exit {dm.code})**",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
     growth = []
     sizes = sorted(walls)
-    for small, large in zip(sizes, sizes[1:]):
+    for small, large in itertools.pairwise(sizes):
         growth.append(f"{small} -> {large} workflows ({large / small:g}x): wall {walls[large] / walls[small]:.2f}x")
     text = [
         "## 4. Generation at scale: the whole Vapi OpenAPI",
         "",
-        f"`{full.name}` ({n_ops} operations, {n_schemas} schemas; read from {full.parent}) with synthetic Arazzo documents (bench/synth.py) whose workflows together touch every operation: "
-        "each step has its operationId, path parameters (an earlier step's `id` or an input), required query parameters, a requestBody payload where the operation takes one, "
-        "successCriteria on the documented 2xx status and `$response.body` JSON-pointer outputs. One cold process per row with an empty cache; for the largest document also a re-run on the warm cache it filled. "
-        f"Import times: fresh interpreter, median of {a.import_repeats}, bytecode cached. Classes: in models.py (numbered collision names in parentheses).",
+        (
+            f"`{full.name}` ({n_ops} operations, {n_schemas} schemas; read from {full.parent}) with synthetic Arazzo documents (bench/synth.py) whose workflows together touch every operation: "
+            "each step has its operationId, path parameters (an earlier step's `id` or an input), required query parameters, a requestBody payload where the operation takes one, "
+            "successCriteria on the documented 2xx status and `$response.body` JSON-pointer outputs. One cold process per row with an empty cache; for the largest document also a re-run on the warm cache it filled. "
+            f"Import times: fresh interpreter, median of {a.import_repeats}, bytecode cached. Classes: in models.py (numbered collision names in parentheses)."
+        ),
         "",
-        table(["workflows", "steps", "operations", "wall (empty cache)", "CPU", "peak RSS", "wall (warm cache)", "output lines", "output size", "classes (numbered)", "import package", "import models"], rows),
+        table(
+            [
+                "workflows",
+                "steps",
+                "operations",
+                "wall (empty cache)",
+                "CPU",
+                "peak RSS",
+                "wall (warm cache)",
+                "output lines",
+                "output size",
+                "classes (numbered)",
+                "import package",
+                "import models",
+            ],
+            rows,
+        ),
         "",
-        "Growth: " + ("; ".join(growth) if growth else "n/a") + ". Steps per workflow shrink as workflows grow (137 / 140 / 300 steps), so most of the cost is the fixed part: the OpenAPI and its models.",
+        "Growth: "
+        + ("; ".join(growth) if growth else "n/a")
+        + ". Steps per workflow shrink as workflows grow (137 / 140 / 300 steps), so most of the cost is the fixed part: the OpenAPI and its models.",
     ]
     if dm.code == 0 and walls:
-        text.append(f"Against datamodel-codegen over the same OpenAPI: {', '.join(f'{n} workflows {ratio(w, dm.wall)}' for n, w in sorted(walls.items()))} (wall, empty cache).")
+        text.append(
+            f"Against datamodel-codegen over the same OpenAPI: {', '.join(f'{n} workflows {ratio(w, dm.wall)}' for n, w in sorted(walls.items()))} (wall, empty cache)."
+        )
     if failures:
         text += ["", "Generator failures and notes:", *failures]
     ctx.sections.append("\n".join(text))
     ctx.raw["scale"] = raw
     largest = max(a.scale_sizes)
     if largest in walls:
-        ctx.targets.append(Target(f"scale: {largest} workflows in < 30 s (empty cache)", secs(walls[largest]), walls[largest] < 30.0,
-                                  "" if walls[largest] < 30 else "fixed costs of a first run over a 3.3 MB OpenAPI (validation of it, datamodel-codegen, black); the warm-cache figure is the re-run cost"))
-        ctx.targets.append(Target(f"scale: import of the {largest}-workflow package < 0.5 s", secs(med(raw[str(largest)]["import"])), med(raw[str(largest)]["import"]) < 0.5))
+        ctx.targets.append(
+            Target(
+                f"scale: {largest} workflows in < 30 s (empty cache)",
+                secs(walls[largest]),
+                walls[largest] < 30.0,
+                (
+                    ""
+                    if walls[largest] < 30
+                    else "fixed costs of a first run over a 3.3 MB OpenAPI (validation of it, datamodel-codegen, black); the warm-cache figure is the re-run cost"
+                ),
+            )
+        )
+        ctx.targets.append(
+            Target(
+                f"scale: import of the {largest}-workflow package < 0.5 s",
+                secs(med(raw[str(largest)]["import"])),
+                med(raw[str(largest)]["import"]) < 0.5,
+            )
+        )
     if len(sizes) >= 2:
         lo, hi = sizes[0], sizes[-1]
         linear = walls[hi] / walls[lo] <= hi / lo
-        ctx.targets.append(Target("scale: time grows no faster than linearly in workflows", f"{walls[hi] / walls[lo]:.2f}x for {hi / lo:g}x workflows", linear))
+        ctx.targets.append(
+            Target(
+                "scale: time grows no faster than linearly in workflows",
+                f"{walls[hi] / walls[lo]:.2f}x for {hi / lo:g}x workflows",
+                linear,
+            )
+        )
     elif failures:
         ctx.targets.append(Target("scale: generation succeeds", "failed", False, "see section 4"))
 
@@ -711,7 +1138,11 @@ def section_profile(ctx: Context) -> None:
     ctx.say("5. profiling one generation of specs/vapi (cache off)")
     RESULTS.mkdir(parents=True, exist_ok=True)
     text_path = RESULTS / "profile-vapi.txt"
-    proc = run_proc([PY, HERE / "profile_stages.py", text_path, VAPI_SPEC, "--out", ctx.tmp / "profile-out", "--package", "vapi"], env=child_env(**{ENV_NO_CACHE: "1"}), timeout=ctx.args.timeout).check("profile")
+    proc = run_proc(
+        [PY, HERE / "profile_stages.py", text_path, VAPI_SPEC, "--out", ctx.tmp / "profile-out", "--package", "vapi"],
+        env=child_env(**{ENV_NO_CACHE: "1"}),
+        timeout=ctx.args.timeout,
+    ).check("profile")
     result = json_out(proc)
     rows = []
     build = result.get("build") or result["total"]
@@ -721,8 +1152,10 @@ def section_profile(ctx: Context) -> None:
     text = [
         "## 5. Profile: where a first generation of specs/vapi spends its time",
         "",
-        f"pyinstrument over one cold `arazzo-codegen generate --force` of specs/vapi with the cache off (`ARAZZO_CODEGEN_NO_CACHE=1`): {secs(result['total'])} in all, "
-        f"{secs(build)} in `pipeline.build`. Wall time of the main process; black's worker processes show as the wait in `format_source`. Full profile: bench/results/profile-vapi.txt.",
+        (
+            f"pyinstrument over one cold `arazzo-codegen generate --force` of specs/vapi with the cache off (`ARAZZO_CODEGEN_NO_CACHE=1`): {secs(result['total'])} in all, "
+            f"{secs(build)} in `pipeline.build`. Wall time of the main process; black's worker processes show as the wait in `format_source`. Full profile: bench/results/profile-vapi.txt."
+        ),
         "",
         table(["stage (child of pipeline.build)", "wall", "share", "heaviest calls inside"], rows),
     ]
@@ -730,14 +1163,29 @@ def section_profile(ctx: Context) -> None:
     ctx.raw["profile"] = result
 
 
-SECTIONS: dict[str, Callable[[Context], None]] = {"1": section_generation, "2": section_runtime, "3": section_concurrency, "4": section_scale, "5": section_profile}
+SECTIONS: dict[str, Callable[[Context], None]] = {
+    "1": section_generation,
+    "2": section_runtime,
+    "3": section_concurrency,
+    "4": section_scale,
+    "5": section_profile,
+}
 
 
 def _versions() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     parts = [f"Python {platform.python_version()}"]
-    for dist in ("httpx", "httpcore", "anyio", "pydantic", "black", "datamodel-code-generator", "openapi-spec-validator", "arazzo-runner"):
+    for dist in (
+        "httpx",
+        "httpcore",
+        "anyio",
+        "pydantic",
+        "black",
+        "datamodel-code-generator",
+        "openapi-spec-validator",
+        "arazzo-runner",
+    ):
         try:
             parts.append(f"{dist} {version(dist)}")
         except PackageNotFoundError:
@@ -747,8 +1195,17 @@ def _versions() -> str:
 
 def _git_state() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "generator", "templates", "generated"], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], check=False, cwd=ROOT, capture_output=True, text=True, timeout=30
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "generator", "templates", "generated"],
+            check=False,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout.strip()
         return f"{head}{' + uncommitted changes to generator/templates/generated' if dirty else ''}"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -756,21 +1213,49 @@ def _git_state() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="arazzo-codegen performance benchmark (see the module docstring).")
-    parser.add_argument("--quick", action="store_true", help="fewer repeats and executions, 200 concurrent runs, 1 and 10 workflows: a smoke run, not figures to quote")
-    parser.add_argument("--sections", default="1,2,3,4,5", help="comma-separated sections to run (default all: 1,2,3,4,5)")
-    parser.add_argument("--repeats", type=int, default=5, help="cold-process repeats for generation and import medians (default 5)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer repeats and executions, 200 concurrent runs, 1 and 10 workflows: a smoke run, not figures to quote",
+    )
+    parser.add_argument(
+        "--sections", default="1,2,3,4,5", help="comma-separated sections to run (default all: 1,2,3,4,5)"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="cold-process repeats for generation and import medians (default 5)"
+    )
     parser.add_argument("--warm-repeats", type=int, default=3, help="warm-cache generation repeats (default 3)")
-    parser.add_argument("--dm-repeats", type=int, default=3, help="datamodel-codegen repeats over the calls file (default 3)")
-    parser.add_argument("--runner-repeats", type=int, default=3, help="arazzo-runner cold starts for the first-request figure (default 3)")
-    parser.add_argument("--import-repeats", type=int, default=3, help="import-time repeats for the scale packages (default 3)")
+    parser.add_argument(
+        "--dm-repeats", type=int, default=3, help="datamodel-codegen repeats over the calls file (default 3)"
+    )
+    parser.add_argument(
+        "--runner-repeats",
+        type=int,
+        default=3,
+        help="arazzo-runner cold starts for the first-request figure (default 3)",
+    )
+    parser.add_argument(
+        "--import-repeats", type=int, default=3, help="import-time repeats for the scale packages (default 3)"
+    )
     parser.add_argument("--executions", type=int, default=200, help="timed executions per implementation (default 200)")
-    parser.add_argument("--rounds", type=int, default=4, help="split the executions into this many rounds, each in a fresh process (default 4)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="split the executions into this many rounds, each in a fresh process (default 4)",
+    )
     parser.add_argument("--warmup", type=int, default=10, help="untimed executions first (default 10)")
     parser.add_argument("--concurrency", type=int, default=1000, help="workflows at once in section 3 (default 1000)")
     parser.add_argument("--scale-sizes", default="1,10,100", help="synthetic workflow counts (default 1,10,100)")
-    parser.add_argument("--full-openapi", default=str(FULL_OPENAPI), help=f"Vapi's whole OpenAPI (default {FULL_OPENAPI})")
-    parser.add_argument("--no-sniffio-variant", action="store_true", help="do not add the 'with sniffio importable' async rows")
-    parser.add_argument("--timeout", type=float, default=600.0, help="time limit of each child process in seconds (default 600)")
+    parser.add_argument(
+        "--full-openapi", default=str(FULL_OPENAPI), help=f"Vapi's whole OpenAPI (default {FULL_OPENAPI})"
+    )
+    parser.add_argument(
+        "--no-sniffio-variant", action="store_true", help="do not add the 'with sniffio importable' async rows"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="time limit of each child process in seconds (default 600)"
+    )
     parser.add_argument("--keep-tmp", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
     if args.quick:
@@ -804,20 +1289,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     header = [
         "# arazzo-codegen performance benchmark",
         "",
-        f"Command: `make bench` (= `.venv/bin/python bench/run.py{' ' + ' '.join(sys.argv[1:]) if argv is None and sys.argv[1:] else ''}`). "
-        f"Ran {time.strftime('%Y-%m-%d %H:%M %Z')} in {total / 60:.1f} min ({', '.join(f'section {k} {v:.0f} s' for k, v in ctx.timings.items())}).",
-        f"Machine: {os.cpu_count()} CPUs, load average {load_before[0]:.2f} at start and {load_after[0]:.2f} at the end (other work on the machine shows up in wall times). "
-        f"{_versions()}. Checkout: {_git_state()}.",
+        (
+            f"Command: `make bench` (= `.venv/bin/python bench/run.py{' ' + ' '.join(sys.argv[1:]) if argv is None and sys.argv[1:] else ''}`). "
+            f"Ran {time.strftime('%Y-%m-%d %H:%M %Z')} in {total / 60:.1f} min ({', '.join(f'section {k} {v:.0f} s' for k, v in ctx.timings.items())})."
+        ),
+        (
+            f"Machine: {os.cpu_count()} CPUs, load average {load_before[0]:.2f} at start and {load_after[0]:.2f} at the end (other work on the machine shows up in wall times). "
+            f"{_versions()}. Checkout: {_git_state()}."
+        ),
     ]
     if args.quick:
         header.append("**--quick run: smoke-test figures, not for quoting.**")
     verdict = {True: "met", False: "**not met**", None: "not measured"}
-    summary = ["## Targets", "", table(["target", "measured", "", "note"], [[t.what, t.measured, verdict[t.met], t.note] for t in ctx.targets])]
+    summary = [
+        "## Targets",
+        "",
+        table(["target", "measured", "", "note"], [[t.what, t.measured, verdict[t.met], t.note] for t in ctx.targets]),
+    ]
     report = "\n\n".join(["\n".join(header), "\n".join(summary), *ctx.sections]) + "\n"
     print(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.md").write_text(report, encoding="utf-8")
-    (RESULTS / "latest.json").write_text(json.dumps({"raw": ctx.raw, "timings": ctx.timings, "total": total, "errors": errors}, indent=1, default=str) + "\n", encoding="utf-8")
+    (RESULTS / "latest.json").write_text(
+        json.dumps({"raw": ctx.raw, "timings": ctx.timings, "total": total, "errors": errors}, indent=1, default=str)
+        + "\n",
+        encoding="utf-8",
+    )
     print(f"(written to {RESULTS / 'latest.md'})", file=sys.stderr)
     return 1 if errors else 0
 

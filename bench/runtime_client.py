@@ -41,7 +41,17 @@ INPUTS: dict[str, Any] = {
 }
 WORKFLOW_ID = "assistant-phone-outbound-call"
 EXPECTED = {"callStatus": "ended", "endedReason": "customer-ended-call", "cost": 0.1234}
-VARIANTS = ("handwritten-sync", "handwritten-sync-own", "generated-sync", "handwritten-async", "generated-async", "generated-async-own", "generated-async-own-anyio", "generated-async-transport", "arazzo-runner")
+VARIANTS = (
+    "handwritten-sync",
+    "handwritten-sync-own",
+    "generated-sync",
+    "handwritten-async",
+    "generated-async",
+    "generated-async-own",
+    "generated-async-own-anyio",
+    "generated-async-transport",
+    "arazzo-runner",
+)
 
 
 def check(outputs: dict[str, Any]) -> None:
@@ -63,7 +73,7 @@ async def _anosleep(seconds: float) -> None:
 
 def _generated() -> Any:
     sys.path.insert(0, str(ROOT))
-    import generated.vapi as vapi
+    from generated import vapi
 
     return vapi
 
@@ -80,7 +90,14 @@ def _servers(base: str) -> dict[str, str]:
 
 
 def _runner_inputs() -> dict[str, Any]:
-    return {"apiToken": TOKEN, "name": INPUTS["name"], "firstMessage": INPUTS["first_message"], "systemPrompt": INPUTS["system_prompt"], "customerNumber": INPUTS["customer_number"], "areaCode": INPUTS["area_code"]}
+    return {
+        "apiToken": TOKEN,
+        "name": INPUTS["name"],
+        "firstMessage": INPUTS["first_message"],
+        "systemPrompt": INPUTS["system_prompt"],
+        "customerNumber": INPUTS["customer_number"],
+        "areaCode": INPUTS["area_code"],
+    }
 
 
 class Variants:
@@ -106,14 +123,22 @@ class Variants:
                 self.calls[name] = self._handwritten_sync_own(base)
             elif name == "generated-sync":
                 self.calls[name] = self._generated_sync(servers, httpx.Client())
-            elif name in ("handwritten-async", "generated-async", "generated-async-own", "generated-async-own-anyio", "generated-async-transport"):
+            elif name in (
+                "handwritten-async",
+                "generated-async",
+                "generated-async-own",
+                "generated-async-own-anyio",
+                "generated-async-transport",
+            ):
                 if loop is None:
                     loop = asyncio.new_event_loop()
                     self._closers.append(loop.close)
                 if name in ("generated-async-own", "generated-async-own-anyio"):
                     client = None  # no client=: each run builds its own, as a caller gets by default
                 elif name == "generated-async-transport":
-                    client = httpx.AsyncClient(transport=_generated()._runtime.asyncio_transport())  # the documented fast transport
+                    client = httpx.AsyncClient(
+                        transport=_generated()._runtime.asyncio_transport()
+                    )  # the documented fast transport
                 else:
                     client = httpx.AsyncClient()
                 self.calls[name] = self._async(name, loop, base, servers, client)
@@ -146,12 +171,16 @@ class Variants:
         self._closers.append(client.close)
 
         def run() -> dict[str, Any]:
-            out = vapi.assistant_phone_outbound_call(api_token=TOKEN, **INPUTS, client=client, servers=servers, poll_interval=0, sleep=_nosleep)
+            out = vapi.assistant_phone_outbound_call(
+                api_token=TOKEN, **INPUTS, client=client, servers=servers, poll_interval=0, sleep=_nosleep
+            )
             return dict(out.model_dump(by_alias=True))
 
         return run
 
-    def _async(self, name: str, loop: asyncio.AbstractEventLoop, base: str, servers: dict[str, str], client: Any) -> Callable[[], dict[str, Any]]:
+    def _async(
+        self, name: str, loop: asyncio.AbstractEventLoop, base: str, servers: dict[str, str], client: Any
+    ) -> Callable[[], dict[str, Any]]:
         import httpx
 
         if client is not None:
@@ -160,7 +189,11 @@ class Variants:
             hw = _handwritten()
 
             async def once() -> dict[str, Any]:
-                return dict(await hw.outbound_call_async(client, base, api_token=TOKEN, **INPUTS, poll_interval=0, sleep=_anosleep))
+                return dict(
+                    await hw.outbound_call_async(
+                        client, base, api_token=TOKEN, **INPUTS, poll_interval=0, sleep=_anosleep
+                    )
+                )
 
         elif name == "generated-async-own-anyio":
             vapi = _generated()
@@ -172,7 +205,9 @@ class Variants:
             async def once() -> dict[str, Any]:
                 owned, runtime._owned_async_client = runtime._owned_async_client, anyio_client
                 try:
-                    out = await vapi.assistant_phone_outbound_call_async(api_token=TOKEN, **INPUTS, client=None, servers=servers, poll_interval=0, sleep=_anosleep)
+                    out = await vapi.assistant_phone_outbound_call_async(
+                        api_token=TOKEN, **INPUTS, client=None, servers=servers, poll_interval=0, sleep=_anosleep
+                    )
                 finally:
                     runtime._owned_async_client = owned
                 return dict(out.model_dump(by_alias=True))
@@ -181,7 +216,9 @@ class Variants:
             vapi = _generated()
 
             async def once() -> dict[str, Any]:
-                out = await vapi.assistant_phone_outbound_call_async(api_token=TOKEN, **INPUTS, client=client, servers=servers, poll_interval=0, sleep=_anosleep)
+                out = await vapi.assistant_phone_outbound_call_async(
+                    api_token=TOKEN, **INPUTS, client=client, servers=servers, poll_interval=0, sleep=_anosleep
+                )
                 return dict(out.model_dump(by_alias=True))
 
         def run() -> dict[str, Any]:

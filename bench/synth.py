@@ -151,7 +151,9 @@ def _input_name(param: str) -> str:
     return parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
 
 
-def _step(schemas: _Schemas, method: str, path: str, op: dict[str, Any], earlier_ids: list[str], inputs: dict[str, Any]) -> dict[str, Any]:
+def _step(
+    schemas: _Schemas, method: str, path: str, op: dict[str, Any], earlier_ids: list[str], inputs: dict[str, Any]
+) -> dict[str, Any]:
     step_id = op["operationId"]
     params: list[dict[str, Any]] = [{"name": "Authorization", "in": "header", "value": "Bearer {$inputs.apiToken}"}]
     for name in re.findall(r"\{([^{}]+)\}", path):
@@ -166,7 +168,12 @@ def _step(schemas: _Schemas, method: str, path: str, op: dict[str, Any], earlier
         param = schemas.deref(param)
         if param.get("in") == "query" and param.get("required"):
             params.append({"name": param["name"], "in": "query", "value": schemas.sample(param.get("schema", {}))})
-    step: dict[str, Any] = {"stepId": step_id, "description": op.get("summary") or f"{method.upper()} {path}", "operationId": step_id, "parameters": params}
+    step: dict[str, Any] = {
+        "stepId": step_id,
+        "description": op.get("summary") or f"{method.upper()} {path}",
+        "operationId": step_id,
+        "parameters": params,
+    }
     body = schemas.deref(op.get("requestBody"))
     content = body.get("content") or {}
     if content:
@@ -216,7 +223,9 @@ def synthesize(document: dict[str, Any], openapi_url: str, workflows: int, sourc
         out_workflows.append(
             {
                 "workflowId": f"synthetic-{w + 1:03d}",
-                "summary": f"Synthetic workflow {w + 1} of {workflows}: " + ", ".join(s["stepId"] for s in steps[:3]) + ("..." if len(steps) > 3 else ""),
+                "summary": f"Synthetic workflow {w + 1} of {workflows}: "
+                + ", ".join(s["stepId"] for s in steps[:3])
+                + ("..." if len(steps) > 3 else ""),
                 "inputs": {"type": "object", "required": required, "properties": inputs},
                 "steps": steps,
                 "outputs": wf_outputs,

@@ -13,7 +13,7 @@ from typing import Literal
 
 from .diagnostics import JsonPath
 from .load import SourceFile
-from .resolve import SchemaLoc
+from .resolve_model import SchemaLoc
 
 
 @dataclass(frozen=True)

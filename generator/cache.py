@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 _CACHE_SCHEME = "arazzo-codegen text cache 1"
@@ -41,7 +41,8 @@ _TEMP_PREFIX = ".tmp-"
 _SHARD = re.compile(r"[0-9a-f]{2}")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
-@lru_cache(maxsize=None)
+
+@cache
 def package_version(distribution: str) -> str:
     """An installed distribution's version, without importing it (part of cache salts)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -52,7 +53,7 @@ def package_version(distribution: str) -> str:
         return "unknown"
 
 
-@lru_cache(maxsize=None)
+@cache
 def module_digest(path: str) -> str:
     """A short hash of one of the generator's own modules (``__file__``): salting a
     cache key with it means that editing the module invalidates what it cached."""
@@ -97,9 +98,7 @@ class TextCache:
         explicit = os.environ.get("ARAZZO_CODEGEN_CACHE_DIR")
         if explicit:
             return TextCache(Path(explicit), max_bytes)
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
-            os.path.expanduser("~"), ".cache"
-        )
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         return TextCache(Path(base) / "arazzo-codegen", max_bytes)
 
     def key(self, kind: str, salt: str, text: str) -> str:
@@ -146,9 +145,7 @@ class TextCache:
             fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(
-                        hashlib.sha256(body).hexdigest().encode() + b"\n" + body
-                    )
+                    handle.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
                 os.replace(temp, path)
             except BaseException:
                 with contextlib.suppress(OSError):
@@ -221,9 +218,7 @@ def _scan(root: Path) -> list[tuple[float, str, int, bool]]:
                 continue
             for entry in files:
                 temporary = entry.name.startswith(_TEMP_PREFIX)
-                if not temporary and not (
-                    _DIGEST.fullmatch(entry.name) and entry.name[:2] == shard.name
-                ):
+                if not temporary and not (_DIGEST.fullmatch(entry.name) and entry.name[:2] == shard.name):
                     continue
                 try:
                     if not entry.is_file(follow_symlinks=False):

@@ -45,17 +45,51 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="arazzo-codegen", description=_DESCRIPTION, epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"arazzo-codegen {__version__}", help="print the version and exit")
+    parser = _Parser(
+        prog="arazzo-codegen",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"arazzo-codegen {__version__}", help="print the version and exit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def add(name: str, help_text: str, description: str, *, output: bool = True, codegen: bool = True) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=description, epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-        p.add_argument("specs", nargs="*", metavar="SPEC", help="Arazzo documents to compile (default: the specs listed in [tool.arazzo-codegen] of pyproject.toml)")
-        p.add_argument("--config", type=Path, metavar="PYPROJECT", help="the pyproject.toml to read (default: the nearest one in or above the working directory)")
+    def add(
+        name: str, help_text: str, description: str, *, output: bool = True, codegen: bool = True
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=description,
+            epilog=_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument(
+            "specs",
+            nargs="*",
+            metavar="SPEC",
+            help="Arazzo documents to compile (default: the specs listed in [tool.arazzo-codegen] of pyproject.toml)",
+        )
+        p.add_argument(
+            "--config",
+            type=Path,
+            metavar="PYPROJECT",
+            help="the pyproject.toml to read (default: the nearest one in or above the working directory)",
+        )
         if output:
-            p.add_argument("--out", type=Path, metavar="DIR", help="directory that receives one package per spec (overrides 'out' of the configuration; default: generated)")
-        p.add_argument("--package", metavar="NAME", help="package name for a single SPEC (default: the configured one, or derived from the file name)")
+            p.add_argument(
+                "--out",
+                type=Path,
+                metavar="DIR",
+                help="directory that receives one package per spec (overrides 'out' of the configuration; default: generated)",
+            )
+        p.add_argument(
+            "--package",
+            metavar="NAME",
+            help="package name for a single SPEC (default: the configured one, or derived from the file name)",
+        )
         p.add_argument(
             "--source-map",
             action="append",
@@ -63,10 +97,25 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="PREFIX=DIR",
             help="read remote URLs that start with PREFIX from DIR plus the rest of the URL (repeatable; the longest prefix wins; overrides source-map entries of the configuration with the same prefix); nothing is ever fetched",
         )
-        p.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None, help="treat warnings (OpenAPI validation findings, spec quirks) as errors; --no-strict overrides strict = true")
+        p.add_argument(
+            "--strict",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="treat warnings (OpenAPI validation findings, spec quirks) as errors; --no-strict overrides strict = true",
+        )
         if codegen:
-            p.add_argument("--poll-interval", type=float, metavar="SECONDS", help="default delay between polls of a goto loop that gives none (default: 1.0)")
-            p.add_argument("--line-length", type=int, metavar="N", help="black line length of the generated code, 40 to 300 (default: 88)")
+            p.add_argument(
+                "--poll-interval",
+                type=float,
+                metavar="SECONDS",
+                help="default delay between polls of a goto loop that gives none (default: 1.0)",
+            )
+            p.add_argument(
+                "--line-length",
+                type=int,
+                metavar="N",
+                help="black line length of the generated code, 40 to 300 (default: 88)",
+            )
             p.add_argument(
                 "--idempotency-header",
                 metavar="NAME",
@@ -80,7 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
             )
         noise = p.add_mutually_exclusive_group()
         noise.add_argument("-q", "--quiet", action="store_true", help="print errors only")
-        noise.add_argument("-v", "--verbose", action="store_true", help="also print timings, every file written, every package found current and the warnings it keeps")
+        noise.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            help="also print timings, every file written, every package found current and the warnings it keeps",
+        )
         return p
 
     gen = add(
@@ -88,7 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
         "generate the client packages (or, with --check, verify them)",
         "Generate one package per spec. A package whose stamp is current (same inputs, generator and options, no hand edit) is left alone unless --force.",
     )
-    gen.add_argument("--check", action="store_true", help="write nothing; exit 1 with a unified diff on stdout if a package is stale, missing or hand-edited (same as 'check')")
+    gen.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 with a unified diff on stdout if a package is stale, missing or hand-edited (same as 'check')",
+    )
     gen.add_argument("--force", action="store_true", help="rebuild every package even when its stamp is current")
     gen.add_argument(
         "--hook",
@@ -100,8 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
         "exit 1 with a diff if a generated package is stale, missing or hand-edited",
         "Verify that the generated packages match their specs; write nothing. Packages whose stamps are current are decided without running the generator.",
     )
-    chk.add_argument("--force", action="store_true", help="build and compare every package even when its stamp is current (slow)")
-    add("validate", "report the diagnostics of specs; write nothing", "Load, validate, resolve and analyze the specs and print every diagnostic; nothing is written.", output=False, codegen=False)
+    chk.add_argument(
+        "--force", action="store_true", help="build and compare every package even when its stamp is current (slow)"
+    )
+    add(
+        "validate",
+        "report the diagnostics of specs; write nothing",
+        "Load, validate, resolve and analyze the specs and print every diagnostic; nothing is written.",
+        output=False,
+        codegen=False,
+    )
     add(
         "list",
         "list the workflows of specs with their inputs and outputs",
@@ -122,8 +188,17 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     upgrade.add_argument("specs", nargs="+", metavar="SPEC", help="Arazzo 1.0.x documents (YAML or JSON)")
-    upgrade.add_argument("--write", action="store_true", help="replace each SPEC by its upgraded text (atomically: a temporary file, then a rename)")
-    upgrade.add_argument("--strict", action=argparse.BooleanOptionalAction, default=False, help="treat what needs a human as errors: exit 1 and write nothing for that SPEC")
+    upgrade.add_argument(
+        "--write",
+        action="store_true",
+        help="replace each SPEC by its upgraded text (atomically: a temporary file, then a rename)",
+    )
+    upgrade.add_argument(
+        "--strict",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="treat what needs a human as errors: exit 1 and write nothing for that SPEC",
+    )
     upgrade_noise = upgrade.add_mutually_exclusive_group()
     upgrade_noise.add_argument("-q", "--quiet", action="store_true", help="print errors only (and the diff)")
     upgrade_noise.add_argument("-v", "--verbose", action="store_true", help="also list every rewrite")
@@ -140,7 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("arazzo-codegen: interrupted; existing output left as it was", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug in the generator: one line, never a traceback
-        print(f"arazzo-codegen: internal error: {exc.__class__.__name__}: {exc}. Please report this with the spec that caused it.", file=sys.stderr)
+        print(
+            f"arazzo-codegen: internal error: {exc.__class__.__name__}: {exc}. Please report this with the spec that caused it.",
+            file=sys.stderr,
+        )
         if os.environ.get("ARAZZO_CODEGEN_TRACEBACK"):
             raise
         return EXIT_INTERNAL
@@ -194,7 +272,9 @@ def _jobs(args: argparse.Namespace) -> list[Job]:
     if args.package:
         raise UsageError("--package needs a SPEC")
     if pyproject is None:
-        raise UsageError("no SPEC given and no pyproject.toml found; pass spec files or add [tool.arazzo-codegen] to pyproject.toml")
+        raise UsageError(
+            "no SPEC given and no pyproject.toml found; pass spec files or add [tool.arazzo-codegen] to pyproject.toml"
+        )
     config = read_config(pyproject, overrides)
     assert config is not None
     return list(config.jobs)
@@ -288,13 +368,19 @@ def _generate(jobs: list[Job], args: argparse.Namespace) -> int:
             for name in sorted(result.files):
                 print(f"  wrote {where}/{name} ({len(result.files[name].encode())} bytes)", file=sys.stderr)
         if progress:
-            print(f"{prefix}: generated {len(result.files)} files in {where} ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
+            print(
+                f"{prefix}: generated {len(result.files)} files in {where} ({time.perf_counter() - started:.1f} s)",
+                file=sys.stderr,
+            )
         elif args.hook and changed:
             print(f"{job.package}: wrote {where} ({_WROTE[state]})", file=sys.stderr)
     if args.hook and written:
         import shlex
 
-        print(f"arazzo-codegen: wrote {_plural(len(written), 'package')}; stage {'it' if len(written) == 1 else 'them'} and commit again:\n    git add {shlex.join(written)}", file=sys.stderr)
+        print(
+            f"arazzo-codegen: wrote {_plural(len(written), 'package')}; stage {'it' if len(written) == 1 else 'them'} and commit again:\n    git add {shlex.join(written)}",
+            file=sys.stderr,
+        )
         status = EXIT_ERRORS
     return status
 
@@ -328,7 +414,10 @@ def _check(jobs: list[Job], args: argparse.Namespace) -> int:
         if state == "current":
             kept = _kept_warnings(job, args)
             if args.verbose:
-                print(f"{job.package}: current ({where}, decided from stamps in {time.perf_counter() - started:.3f} s){kept}", file=sys.stderr)
+                print(
+                    f"{job.package}: current ({where}, decided from stamps in {time.perf_counter() - started:.3f} s){kept}",
+                    file=sys.stderr,
+                )
             elif kept:
                 print(f"{job.package}: up to date{kept}", file=sys.stderr)
             continue
@@ -355,7 +444,9 @@ def _check(jobs: list[Job], args: argparse.Namespace) -> int:
             sys.stdout.flush()
             status = EXIT_ERRORS
         elif args.verbose:
-            print(f"{job.package}: current ({where}, compared in {time.perf_counter() - started:.1f} s)", file=sys.stderr)
+            print(
+                f"{job.package}: current ({where}, compared in {time.perf_counter() - started:.1f} s)", file=sys.stderr
+            )
     return status
 
 
@@ -375,7 +466,10 @@ def _validate(jobs: list[Job], args: argparse.Namespace) -> int:
 
             warnings = sum(d.severity is Severity.WARNING for d in result.report.items)
             features = summary(read_document(job.spec))
-            print(f"{_show(job.spec)}: valid ({warnings} warning{'s' if warnings != 1 else ''}{features})", file=sys.stderr)
+            print(
+                f"{_show(job.spec)}: valid ({warnings} warning{'s' if warnings != 1 else ''}{features})",
+                file=sys.stderr,
+            )
     return status
 
 
@@ -407,7 +501,10 @@ def _list(jobs: list[Job], args: argparse.Namespace) -> int:
                 notes = [param.original] if param.original != param.name else []
                 if param.secret:
                     notes.append("secret")
-                print(f"      {param.name}: {_type(param.type_text, args)}{default}" + (f"  ({', '.join(notes)})" if notes else ""))
+                print(
+                    f"      {param.name}: {_type(param.type_text, args)}{default}"
+                    + (f"  ({', '.join(notes)})" if notes else "")
+                )
             print("    outputs:" if wf.outputs else "    outputs: none")
             for out in wf.outputs:
                 alias = _unquote(out.alias)
@@ -436,7 +533,9 @@ def _upgrade(args: argparse.Namespace) -> int:
         outcome = upgrade_file(path, shown)
         notes = outcome.notes
         if args.strict:
-            notes = [replace(n, severity=Severity.ERROR, message=n.message + " (an error under --strict)") for n in notes]
+            notes = [
+                replace(n, severity=Severity.ERROR, message=n.message + " (an error under --strict)") for n in notes
+            ]
         problems = sorted(outcome.errors + notes, key=lambda d: d.sort_key())
         for diagnostic in problems:
             if not (args.quiet and diagnostic.severity is Severity.WARNING):
@@ -462,9 +561,15 @@ def _upgrade(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None
             if not args.quiet:
-                print(f"{shown}: upgraded to Arazzo 1.1.0 ({_plural(len(outcome.changes), 'change')}{human}); written", file=sys.stderr)
+                print(
+                    f"{shown}: upgraded to Arazzo 1.1.0 ({_plural(len(outcome.changes), 'change')}{human}); written",
+                    file=sys.stderr,
+                )
         elif not args.quiet:
-            print(f"{shown}: would upgrade to Arazzo 1.1.0 ({_plural(len(outcome.changes), 'change')}{human}); run with --write to save", file=sys.stderr)
+            print(
+                f"{shown}: would upgrade to Arazzo 1.1.0 ({_plural(len(outcome.changes), 'change')}{human}); run with --write to save",
+                file=sys.stderr,
+            )
     return status
 
 

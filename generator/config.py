@@ -52,11 +52,23 @@ _OPTION_KEYS = {
     "durable": "a boolean or a table { concurrency = N, rate = M }",
 }
 #: Keys of a ``durable = { ... }`` table: the limits of the package's DBOS queue.
-DURABLE_KEYS = {"concurrency": "a positive integer (workflows of the queue running at once, over all workers)", "rate": "a positive number (workflows the queue starts per second)"}
+DURABLE_KEYS = {
+    "concurrency": "a positive integer (workflows of the queue running at once, over all workers)",
+    "rate": "a positive number (workflows the queue starts per second)",
+}
 #: RFC 9110 ``token`` characters: what an HTTP header name may be made of.
 _TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-TOP_KEYS = {**_OPTION_KEYS, "source-map": "a table of URL prefix = folder", "specs": "an array of tables ([[tool.arazzo-codegen.specs]])"}
-SPEC_KEYS = {"spec": "a string", "package": "a string", **_OPTION_KEYS, "webhooks": "a table of source name = { route-header, signature, ... }"}
+TOP_KEYS = {
+    **_OPTION_KEYS,
+    "source-map": "a table of URL prefix = folder",
+    "specs": "an array of tables ([[tool.arazzo-codegen.specs]])",
+}
+SPEC_KEYS = {
+    "spec": "a string",
+    "package": "a string",
+    **_OPTION_KEYS,
+    "webhooks": "a table of source name = { route-header, signature, ... }",
+}
 #: The keys of one ``webhooks`` entry (asyncapi.CONFIG_KEYS maps them to x-arazzo-webhook's).
 WEBHOOK_KEYS = {
     "route-header": "the header whose value is the channel address of a delivery",
@@ -106,7 +118,12 @@ class Job:
     def options(self) -> dict[str, object]:
         """What the stamp hashes besides the inputs (a source map or an idempotency header
         only when there is one, so that packages built without them keep their stamps)."""
-        options: dict[str, object] = {"package": self.package, "strict": self.strict, "poll_interval": self.poll_interval, "line_length": self.line_length}
+        options: dict[str, object] = {
+            "package": self.package,
+            "strict": self.strict,
+            "poll_interval": self.poll_interval,
+            "line_length": self.line_length,
+        }
         if self.source_map:
             options["source_map"] = self.source_map
         if self.idempotency_header is not None:
@@ -168,10 +185,18 @@ def read_config(pyproject: Path, overrides: Overrides, *, required: bool = True)
     if section is None:
         if not required:
             return None
-        close = difflib.get_close_matches(SECTION, [k for k in tool if isinstance(k, str)], n=1, cutoff=0.7) if isinstance(tool, dict) else []
+        close = (
+            difflib.get_close_matches(SECTION, [k for k in tool if isinstance(k, str)], n=1, cutoff=0.7)
+            if isinstance(tool, dict)
+            else []
+        )
         if close:
-            raise UsageError(f"{where}: no [tool.{SECTION}] section; found [tool.{close[0]}]: did you mean [tool.{SECTION}]?")
-        raise UsageError(f"{where}: no [tool.{SECTION}] section; pass spec files on the command line or add the section (see README)")
+            raise UsageError(
+                f"{where}: no [tool.{SECTION}] section; found [tool.{close[0]}]: did you mean [tool.{SECTION}]?"
+            )
+        raise UsageError(
+            f"{where}: no [tool.{SECTION}] section; pass spec files on the command line or add the section (see README)"
+        )
     if not isinstance(section, dict):
         raise UsageError(f"{where}: tool.{SECTION} must be a table")
     _check_table(section, TOP_KEYS, f"{where}: [tool.{SECTION}]")
@@ -180,7 +205,9 @@ def read_config(pyproject: Path, overrides: Overrides, *, required: bool = True)
     if not specs:
         if not required:
             return Config(pyproject, section, ())
-        raise UsageError(f"{where}: [tool.{SECTION}] lists no specs; add [[tool.{SECTION}.specs]] tables with 'spec' and 'package'")
+        raise UsageError(
+            f"{where}: [tool.{SECTION}] lists no specs; add [[tool.{SECTION}.specs]] tables with 'spec' and 'package'"
+        )
     jobs: list[Job] = []
     seen: dict[Path, str] = {}
     for index, entry in enumerate(specs):
@@ -221,16 +248,33 @@ def jobs_for_specs(specs: Sequence[str], config: Config | None, overrides: Overr
             raise UsageError(f"{spec}: no such file" if not path.exists() else f"{spec}: not a file")
         known = configured.get(Path(os.path.abspath(path)))
         if known is not None and package is None:
-            jobs.append(Job(path, known.package, known.out, known.strict, known.poll_interval, known.line_length, known.source_map, known.idempotency_header, known.webhooks, known.durable))
+            jobs.append(
+                Job(
+                    path,
+                    known.package,
+                    known.out,
+                    known.strict,
+                    known.poll_interval,
+                    known.line_length,
+                    known.source_map,
+                    known.idempotency_header,
+                    known.webhooks,
+                    known.durable,
+                )
+            )
             continue
         name = package if package is not None else package_name(path)
-        _check_package(name, "--package" if package is not None else f"{spec}: the package name derived from the file name")
+        _check_package(
+            name, "--package" if package is not None else f"{spec}: the package name derived from the file name"
+        )
         jobs.append(_job(path, name, root, overrides, {}, defaults))
     seen: dict[Path, str] = {}
     for job, spec in zip(jobs, specs):
         target = Path(os.path.abspath(job.package_dir))
         if target in seen:
-            raise UsageError(f"{seen[target]} and {spec} would both be written to {job.package_dir}; give them different --out or --package")
+            raise UsageError(
+                f"{seen[target]} and {spec} would both be written to {job.package_dir}; give them different --out or --package"
+            )
         seen[target] = spec
     return jobs
 
@@ -263,18 +307,34 @@ def check_overrides(overrides: Overrides) -> None:
         _check_header_name(overrides.idempotency_header, "--idempotency-header")
 
 
-def _job(spec: Path, package: str, root: Path, overrides: Overrides, entry: Mapping[str, Any], section: Mapping[str, Any]) -> Job:
-    out = overrides.out if overrides.out is not None else root / str(_pick(entry.get("out"), section.get("out"), DEFAULT_OUT))
+def _job(
+    spec: Path, package: str, root: Path, overrides: Overrides, entry: Mapping[str, Any], section: Mapping[str, Any]
+) -> Job:
+    out = (
+        overrides.out
+        if overrides.out is not None
+        else root / str(_pick(entry.get("out"), section.get("out"), DEFAULT_OUT))
+    )
     return Job(
         spec=spec,
         package=package,
         out=Path(os.path.normpath(out)),
         strict=bool(_pick(overrides.strict, entry.get("strict"), section.get("strict"), False)),
-        poll_interval=float(_pick(overrides.poll_interval, entry.get("poll-interval"), section.get("poll-interval"), DEFAULT_POLL_INTERVAL)),
-        line_length=int(_pick(overrides.line_length, entry.get("line-length"), section.get("line-length"), DEFAULT_LINE_LENGTH)),
+        poll_interval=float(
+            _pick(
+                overrides.poll_interval, entry.get("poll-interval"), section.get("poll-interval"), DEFAULT_POLL_INTERVAL
+            )
+        ),
+        line_length=int(
+            _pick(overrides.line_length, entry.get("line-length"), section.get("line-length"), DEFAULT_LINE_LENGTH)
+        ),
         source_map=merge_source_maps(_configured_map(section.get("source-map"), root), overrides.source_map),
-        idempotency_header=_pick(overrides.idempotency_header, entry.get("idempotency-header"), section.get("idempotency-header")),
-        webhooks=tuple((name, tuple(sorted(table.items()))) for name, table in sorted((entry.get("webhooks") or {}).items())),
+        idempotency_header=_pick(
+            overrides.idempotency_header, entry.get("idempotency-header"), section.get("idempotency-header")
+        ),
+        webhooks=tuple(
+            (name, tuple(sorted(table.items()))) for name, table in sorted((entry.get("webhooks") or {}).items())
+        ),
         durable=_durable(overrides.durable, _pick(entry.get("durable"), section.get("durable"))),
     )
 
@@ -299,7 +359,9 @@ def parse_source_map_option(values: Sequence[str]) -> tuple[tuple[str, str], ...
     for value in values:
         prefix, sep, folder = value.rpartition("=")  # a URL may hold '=', a folder rarely does
         if not sep or not prefix or not folder:
-            raise UsageError(f"--source-map {value!r}: write PREFIX=DIR, e.g. --source-map https://example.com/api/=vendor/api")
+            raise UsageError(
+                f"--source-map {value!r}: write PREFIX=DIR, e.g. --source-map https://example.com/api/=vendor/api"
+            )
         pairs[prefix] = _check_map_entry(prefix, Path(folder), f"--source-map {value!r}")
     return tuple(pairs.items())
 
@@ -317,7 +379,9 @@ def _configured_map(table: Any, root: Path) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def merge_source_maps(configured: Sequence[tuple[str, str]], given: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+def merge_source_maps(
+    configured: Sequence[tuple[str, str]], given: Sequence[tuple[str, str]]
+) -> tuple[tuple[str, str], ...]:
     """Configuration entries, then command-line ones (same prefix: the command line
     wins), longest prefix first so that the first match is the longest."""
     merged = dict(configured)
@@ -330,7 +394,9 @@ def _check_map_entry(prefix: str, folder: Path, where: str) -> str:
     from .load import is_remote
 
     if not is_remote(prefix):
-        raise UsageError(f"{where}: the prefix {prefix!r} is not an absolute URL; a source map maps remote URLs (https://...) to local folders (relative URLs already are local)")
+        raise UsageError(
+            f"{where}: the prefix {prefix!r} is not an absolute URL; a source map maps remote URLs (https://...) to local folders (relative URLs already are local)"
+        )
     if not folder.is_dir():
         raise UsageError(f"{where}: {_show(folder)}: no such directory")
     return os.path.realpath(folder)
@@ -444,7 +510,9 @@ def _check_webhooks(table: Mapping[str, Any], where: str) -> None:
         if "route-header" in entry:
             _check_header_name(entry["route-header"], f"{here}: 'route-header'")
         if "route-payload" in entry and not entry["route-payload"].startswith("/"):
-            raise UsageError(f"{here}: 'route-payload' must be a JSON pointer such as '/event', not {entry['route-payload']!r}")
+            raise UsageError(
+                f"{here}: 'route-payload' must be a JSON pointer such as '/event', not {entry['route-payload']!r}"
+            )
         scheme = entry.get("signature")
         if scheme is None:
             extra = [k for k in ("signature-header", "encoding", "prefix", "tolerance") if k in entry]
@@ -453,15 +521,26 @@ def _check_webhooks(table: Mapping[str, Any], where: str) -> None:
             continue
         if scheme not in SIGNATURE_SCHEMES:
             hint = did_you_mean(scheme, SIGNATURE_SCHEMES)
-            raise UsageError(f"{here}: unknown signature {scheme!r}; use one of {', '.join(SIGNATURE_SCHEMES)}" + (f" ({hint})" if hint and hint.startswith("did") else ""))
+            raise UsageError(
+                f"{here}: unknown signature {scheme!r}; use one of {', '.join(SIGNATURE_SCHEMES)}"
+                + (f" ({hint})" if hint and hint.startswith("did") else "")
+            )
         if scheme == "standard-webhooks":
             if "signature-header" in entry and entry["signature-header"].lower() != "webhook-signature":
-                raise UsageError(f"{here}: standard-webhooks signatures are in the webhook-id, webhook-timestamp and webhook-signature headers; remove 'signature-header'")
+                raise UsageError(
+                    f"{here}: standard-webhooks signatures are in the webhook-id, webhook-timestamp and webhook-signature headers; remove 'signature-header'"
+                )
         elif "signature-header" not in entry:
-            raise UsageError(f"{here}: {'an' if scheme == 'hmac-sha256' else 'a'} {scheme} signature needs 'signature-header' (the header that carries it)")
+            raise UsageError(
+                f"{here}: {'an' if scheme == 'hmac-sha256' else 'a'} {scheme} signature needs 'signature-header' (the header that carries it)"
+            )
         else:
             _check_header_name(entry["signature-header"], f"{here}: 'signature-header'")
-        for key, schemes in (("encoding", ("hmac-sha256",)), ("prefix", ("hmac-sha256",)), ("tolerance", ("stripe", "standard-webhooks"))):
+        for key, schemes in (
+            ("encoding", ("hmac-sha256",)),
+            ("prefix", ("hmac-sha256",)),
+            ("tolerance", ("stripe", "standard-webhooks")),
+        ):
             if key in entry and scheme not in schemes:
                 raise UsageError(f"{here}: '{key}' applies to {' and '.join(schemes)} signatures, not {scheme}")
         if "encoding" in entry and entry["encoding"] not in ("hex", "base64"):
@@ -470,7 +549,9 @@ def _check_webhooks(table: Mapping[str, Any], where: str) -> None:
 
 def _check_package(name: str, where: str) -> None:
     if not name.isidentifier() or keyword.iskeyword(name):
-        raise UsageError(f"{where} {name!r} is not a valid Python package name (letters, digits and '_', not starting with a digit, not a keyword)")
+        raise UsageError(
+            f"{where} {name!r} is not a valid Python package name (letters, digits and '_', not starting with a digit, not a keyword)"
+        )
 
 
 def _show(path: Path) -> str:

@@ -54,7 +54,9 @@ def format_json_path(path: JsonPath) -> str:
     break the line escaped; a very deep path keeps its ends and counts the middle."""
     if len(path) > MAX_SHOWN_PATH:
         half = MAX_SHOWN_PATH // 2
-        return format_json_path(path[:half]) + f"...({len(path) - 2 * half} more)..." + format_json_path(path[-half:])[1:]
+        return (
+            format_json_path(path[:half]) + f"...({len(path) - 2 * half} more)..." + format_json_path(path[-half:])[1:]
+        )
     out = "$"
     for part in path:
         if isinstance(part, int):

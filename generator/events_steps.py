@@ -50,7 +50,10 @@ from .schemas import ANY, PyType, message_schema
 from .validate import is_arazzo_1_1
 
 if TYPE_CHECKING:
-    from .analyze import Analyzer, ExprContext, StepInfo, WorkflowAnalyzer
+    from .analysis.common import StepInfo
+    from .analysis.context import ExprContext
+    from .analysis.module import Analyzer
+    from .analysis.workflow import WorkflowAnalyzer
 
 #: The phase of ExprContext in which ``$message`` is the step's message.
 PHASE = "message"
@@ -153,7 +156,7 @@ def client_line(wf: WorkflowAnalyzer, is_async: bool, line: str) -> str:
     receives = _receives(wf)
     if not receives:
         return line
-    from .analyze import ExprContext
+    from .analysis.context import ExprContext
 
     entries = []
     for info in receives:
@@ -193,7 +196,7 @@ def without_unused_http(wf: WorkflowAnalyzer, body: list[Node], read: set[str]) 
 def late_subscriptions(wf: WorkflowAnalyzer, info: StepInfo, is_async: bool) -> list[Node]:
     """After step ``info`` bound its outputs: the subscriptions of the receive steps whose
     channel address reads them (and no later step's), so they open as soon as it is known."""
-    from .analyze import ExprContext
+    from .analysis.context import ExprContext
 
     nodes: list[Node] = []
     for receive in _receives(wf):
@@ -218,7 +221,8 @@ def step_description(info: StepInfo) -> str:
 
 def event_step(wf: WorkflowAnalyzer, info: StepInfo, is_async: bool) -> list[Node]:
     """The statements of a send or receive step: the message, its criteria, its outputs and actions."""
-    from .analyze import ExprContext, _negate
+    from .analysis.context import ExprContext
+    from .analysis.criteria import _negate
 
     target = _target(info)
     request = ExprContext(wf, info, is_async=is_async, phase="request")
@@ -246,7 +250,7 @@ def keep_call(value: str) -> bool:
 
 
 def _receive_nodes(wf: WorkflowAnalyzer, request: ExprContext, info: StepInfo, address: str) -> list[Node]:
-    from .analyze import ExprContext
+    from .analysis.context import ExprContext
 
     step = info.step
     if isinstance(step.get("requestBody"), dict):
@@ -431,7 +435,7 @@ _JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "bo
 def _check_correlation_type(ctx: ExprContext, target: EventTarget, correlation: Correlation, value_type: PyType, at: JsonPath) -> None:
     """Warn when the step's correlation value and the payload's correlation member have
     types that never compare equal (an integer input against a string ``call_id``)."""
-    from .analyze import _bare, _literal_members, _scalar_of
+    from .analysis.fit import _bare, _literal_members, _scalar_of
 
     if correlation.part == "header":
         return  # a header is text, and the value is compared as text
@@ -449,7 +453,7 @@ def _check_correlation_type(ctx: ExprContext, target: EventTarget, correlation: 
 
 def _accessor(correlation: Correlation) -> str:
     """A direct accessor of the correlation value in a received message ``_m``."""
-    from .analyze import _pointer_text
+    from .analysis.common import _pointer_text
 
     if correlation.part == "header":
         name = correlation.pointer[0] if correlation.pointer else ""
@@ -503,7 +507,7 @@ def expr(ctx: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, PyT
 def _payload(ctx: ExprContext, target: EventTarget, tokens: tuple[str, ...], shown: str, at: JsonPath) -> tuple[str, PyType]:
     """``$message.payload[#pointer]``: checked against the messages' payload schemas and
     typed from them (the whole payload as its model class, or a union of them)."""
-    from .analyze import _member_names, _pointer_text
+    from .analysis.common import _member_names, _pointer_text
 
     inferrer = ctx.p.inferrer
     schema = message_schema(target, "payload")

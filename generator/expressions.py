@@ -9,10 +9,11 @@ Three entry points turn author-written text into small immutable ASTs:
 * :func:`parse_condition` -- a "simple" Criterion Object condition
   (``$statusCode == 200 && $response.body#/done == true``).
 
-Criteria of type ``jsonpath`` and ``xpath`` are checked by :func:`check_jsonpath` and
-:func:`check_xpath`, which run the parsers of the generated runtime itself
-(templates/runtime/jsonpath.py.jinja and xpath.py.jinja), so compile time and run
-time can never disagree about what a query means.
+Criteria of type ``jsonpath`` are checked by :func:`check_jsonpath`, which runs the
+parser of the generated runtime itself (templates/runtime/jsonpath.py.jinja), and
+``xpath`` criteria by :func:`check_xpath`, which runs elementpath's parser of the
+criterion's version (the library the generated package evaluates them with), so
+compile time and run time can never disagree about what a query means.
 
 Everything is hand written: a cursor-based parser for runtime expressions and a
 lexer plus recursive-descent parser for conditions.  Every failure raises
@@ -1568,19 +1569,20 @@ def iter_refs(node: Condition | Template | RuntimeExpr) -> Iterator[RuntimeExpr]
 
 
 # --------------------------------------------------------------------------
-# JSONPath and XPath: the runtime's own parsers, run at compile time
+# JSONPath: the runtime's own parser, run at compile time; XPath: elementpath's
 # --------------------------------------------------------------------------
 
-# The JSONPath and XPath evaluators ship as runtime template parts
-# (templates/runtime/jsonpath.py.jinja, xpath.py.jinja) written in plain Python.
-# The generator executes those very files to parse queries, so a query accepted
-# at compile time is exactly a query the generated code can run.
+# The JSONPath evaluator ships as a runtime template part
+# (templates/runtime/jsonpath.py.jinja) written in plain Python.  The generator
+# executes that very file to parse queries, so a query accepted at compile time is
+# exactly a query the generated code can run.  XPath is parsed by elementpath, which
+# the generated code evaluates it with (generator/xpath_check.py).
 
 _RUNTIME_PRELUDE: Final = (
     "from __future__ import annotations\n"
-    "import json, logging, math, re\n"
+    "import importlib, json, logging, math, re\n"
     "import xml.etree.ElementTree as ET\n"
-    "from collections.abc import Sequence\n"
+    "from collections.abc import Mapping, Sequence\n"
     "from typing import Any\n"
     "logger = logging.getLogger('arazzo_codegen.runtime')\n"
     "class WorkflowError(Exception): ...\n"  # the runtime's own, for parts run on their own
@@ -1698,21 +1700,24 @@ def jsonpath_members(query: str, *, goessner: bool = False, wrapped: bool = True
 
 
 def check_xpath(expression: str, *, version: str = "xpath-31") -> None:
-    """Raise ExpressionError when ``expression`` is outside the runtime's XPath subset.
+    """Raise ExpressionError when ``expression`` is not an XPath expression of ``version``.
 
     ``version`` is the criterion's (xpath-10, xpath-20, xpath-30 or xpath-31, the
-    default): a construct that version does not have is an error too."""
-    part = runtime_part("xpath")
+    default); elementpath's parser of that version decides (generator/xpath_check.py),
+    as elementpath evaluates it in the generated package."""
+    from . import xpath_check  # elementpath is imported only when a document uses XPath
+
     try:
-        part["xpath_parse"](expression, version)
-    except part["XPathError"] as exc:
+        xpath_check.check(expression, version)
+    except xpath_check.XPathProblem as exc:
         raise ExpressionError(exc.message, exc.offset) from None
 
 
 def xpath_is_location_path(expression: str, *, version: str = "xpath-31") -> bool:
     """True when ``expression`` selects nodes by a path (a replacement target)."""
-    part = runtime_part("xpath")
-    return isinstance(part["xpath_parse"](expression, version), part["_XPathExpr"])
+    from . import xpath_check
+
+    return xpath_check.is_location_path(expression, version)
 
 
 def xpath_target_problem(target: str) -> str | None:

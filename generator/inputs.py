@@ -50,7 +50,11 @@ def compile_schema(schema: Any, warn: Callable[[str], None], depth: int = 0) -> 
         return {}
     out: dict[str, Any] = {}
     raw_type = schema.get("type")
-    types = [raw_type] if isinstance(raw_type, str) else [t for t in raw_type if isinstance(t, str)] if isinstance(raw_type, list) else []
+    types = (
+        [raw_type]
+        if isinstance(raw_type, str)
+        else [t for t in raw_type if isinstance(t, str)] if isinstance(raw_type, list) else []
+    )
     types = [t for t in types if t in _TYPES]
     if types and schema.get("nullable") is True and "null" not in types:
         types.append("null")
@@ -65,7 +69,9 @@ def compile_schema(schema: Any, warn: Callable[[str], None], depth: int = 0) -> 
         try:
             out["regex"] = ecma_pattern(pattern)  # what the runtime compiles; "pattern" is quoted in messages
         except RegexError as exc:
-            warn(f"the pattern {pattern!r} is not an ECMA-262 regular expression Python can run ({exc}); it is not checked")
+            warn(
+                f"the pattern {pattern!r} is not an ECMA-262 regular expression Python can run ({exc}); it is not checked"
+            )
         else:
             out["pattern"] = pattern
     for key in _COUNTS:

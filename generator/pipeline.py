@@ -15,7 +15,8 @@ from .emit_models import render_models
 from .load import Loader
 from .resolve import resolve
 from .schemas import TypeInferrer, collect_models
-from .validate import DeepValidation, validate_arazzo
+from .validate import validate_arazzo
+from .validate_spec import DeepValidation
 from .write import Stamp, compute_stamp, package_files
 
 

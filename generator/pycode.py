@@ -18,9 +18,32 @@ _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+|[0-9]+")
 # generated functions' own locals all start with "_", which no input name does.
 RESERVED_NAMES = frozenset(
     {
-        "client", "servers", "poll_interval", "timeout", "max_response_bytes", "sleep", "on_event", "transport", "models", "httpx", "asyncio",
-        "time", "typing", "re", "logging", "logger", "cast", "self", "cls",
-        "Any", "Literal", "Callable", "Awaitable", "Mapping", "BaseModel", "Field",
+        "client",
+        "servers",
+        "poll_interval",
+        "timeout",
+        "max_response_bytes",
+        "sleep",
+        "on_event",
+        "transport",
+        "models",
+        "httpx",
+        "asyncio",
+        "time",
+        "typing",
+        "re",
+        "logging",
+        "logger",
+        "cast",
+        "self",
+        "cls",
+        "Any",
+        "Literal",
+        "Callable",
+        "Awaitable",
+        "Mapping",
+        "BaseModel",
+        "Field",
     }
 )
 
@@ -30,17 +53,39 @@ RESERVED_NAMES = frozenset(
 # starting with "model_" is pydantic's too.
 MODEL_ATTRIBUTES = frozenset(
     {
-        "construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw",
-        "schema", "schema_json", "update_forward_refs", "validate", "model_computed_fields",
-        "model_config", "model_construct", "model_copy", "model_dump", "model_dump_json",
-        "model_extra", "model_fields", "model_fields_set", "model_json_schema",
-        "model_parametrized_name", "model_post_init", "model_rebuild", "model_validate",
-        "model_validate_json", "model_validate_strings",
+        "construct",
+        "copy",
+        "dict",
+        "from_orm",
+        "json",
+        "parse_file",
+        "parse_obj",
+        "parse_raw",
+        "schema",
+        "schema_json",
+        "update_forward_refs",
+        "validate",
+        "model_computed_fields",
+        "model_config",
+        "model_construct",
+        "model_copy",
+        "model_dump",
+        "model_dump_json",
+        "model_extra",
+        "model_fields",
+        "model_fields_set",
+        "model_json_schema",
+        "model_parametrized_name",
+        "model_post_init",
+        "model_rebuild",
+        "model_validate",
+        "model_validate_json",
+        "model_validate_strings",
     }
 )
 
 
-def model_field_name(text: str, taken: "NameAllocator") -> str:
+def model_field_name(text: str, taken: NameAllocator) -> str:
     """A snake_case attribute for a model field that shadows nothing of pydantic's
     and stays out of its protected ``model_`` namespace (``model_dump_json`` ->
     ``field_model_dump_json``, ``json`` -> ``json_``)."""
@@ -134,7 +179,12 @@ def py_str(text: str) -> str:
             out.append("\\r")
         elif ch == "\t":
             out.append("\\t")
-        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF or unicodedata.category(ch) in ("Zl", "Zp", "Cf", "Cc", "Co", "Cn"):
+        elif (
+            code < 0x20
+            or code == 0x7F
+            or 0xD800 <= code <= 0xDFFF
+            or unicodedata.category(ch) in ("Zl", "Zp", "Cf", "Cc", "Co", "Cn")
+        ):
             out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
         else:
             out.append(ch)

@@ -54,7 +54,9 @@ def ecma_pattern(pattern: str) -> str:
                     raise RegexError("\\S inside a character class has no Python equivalent here")
                 out.append(f"[^{_SPACE}]")
             elif nxt in "AZz" or nxt == "G":
-                raise RegexError(f"\\{nxt} is not an ECMA-262 escape (in Python it is an anchor); write ^ or $ for the start or end of the text")
+                raise RegexError(
+                    f"\\{nxt} is not an ECMA-262 escape (in Python it is an anchor); write ^ or $ for the start or end of the text"
+                )
             elif nxt == "c" and index + 2 < n and pattern[index + 2].isascii() and pattern[index + 2].isalpha():
                 out.append(f"\\x{ord(pattern[index + 2]) % 32:02x}")
                 index += 3
@@ -104,7 +106,9 @@ def ecma_pattern(pattern: str) -> str:
                 continue
             name = _NAME.match(pattern, index + 2)
             if name is None:
-                raise RegexError(f"'(?{pattern[index + 2:index + 3]}' is not ECMA-262 syntax (ECMA-262 groups: (?:...), (?=...), (?!...), (?<=...), (?<!...), (?<name>...))")
+                raise RegexError(
+                    f"'(?{pattern[index + 2:index + 3]}' is not ECMA-262 syntax (ECMA-262 groups: (?:...), (?=...), (?!...), (?<=...), (?<!...), (?<name>...))"
+                )
             out.append(f"(?P<{name.group(1)}>")
             index = name.end()
             continue

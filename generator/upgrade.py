@@ -24,6 +24,9 @@ JSONPath roots, ``{$`` in XPath conditions or inside a regex character class,
 ``$components.inputs.<name>`` (1.1 reaches inputs only through ``$ref``), and input
 names or ids the 1.1 expression grammar cannot name, and ``$sourceDescriptions.x.url``
 (or ``.name``, ``.type``) where source ``x`` also has an operation of that id.
+
+The text edits and their checks are here; upgrade_tree reads the YAML node tree,
+upgrade_conditions rewrites condition text.
 """
 
 from __future__ import annotations
@@ -34,14 +37,26 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from .diagnostics import Diagnostic, JsonPath, Severity, format_json_path
+from .upgrade_conditions import _jsonpath_braces, _jsonpath_root, _matches_empty, _regex_braces
+from .upgrade_tree import (
+    _all_mappings,
+    _as_member,
+    _criteria,
+    _criterion_type,
+    _expected,
+    _get,
+    _ids_of,
+    _input_names,
+    _render,
+    _scalars,
+    _seq_items,
+)
 
 TARGET_VERSION = "1.1.0"
 _VERSION_1_0 = re.compile(r"^1\.0\.\d+(-.+)?$")
@@ -123,7 +138,16 @@ class _Upgrader:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-            self.result.errors.append(Diagnostic(Severity.ERROR, self.display, line, column, (), f"cannot parse the document: {getattr(exc, 'problem', None) or exc}"))
+            self.result.errors.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    self.display,
+                    line,
+                    column,
+                    (),
+                    f"cannot parse the document: {getattr(exc, 'problem', None) or exc}",
+                )
+            )
             return self.result
         if not isinstance(root, yaml.MappingNode):
             self.error(root, (), "not an Arazzo document (the root is not a mapping)")
@@ -131,13 +155,23 @@ class _Upgrader:
         version_node = _get(root, "arazzo")
         version = version_node.value if isinstance(version_node, yaml.ScalarNode) else None
         if version is None:
-            self.error(root, (), "not an Arazzo document: there is no 'arazzo' version field", "an Arazzo 1.0 document starts with 'arazzo: 1.0.1'")
+            self.error(
+                root,
+                (),
+                "not an Arazzo document: there is no 'arazzo' version field",
+                "an Arazzo 1.0 document starts with 'arazzo: 1.0.1'",
+            )
             return self.result
         self.result.version = version
         if _VERSION_1_1.match(version):
             return self.result  # already 1.1: upgrading again changes nothing
         if not _VERSION_1_0.match(version):
-            self.error(version_node, ("arazzo",), f"cannot upgrade Arazzo {version!r}: only 1.0.x documents are upgraded", "the document must say 'arazzo: 1.0.0' or 'arazzo: 1.0.1'")
+            self.error(
+                version_node,
+                ("arazzo",),
+                f"cannot upgrade Arazzo {version!r}: only 1.0.x documents are upgraded",
+                "the document must say 'arazzo: 1.0.0' or 'arazzo: 1.0.1'",
+            )
             return self.result
         assert isinstance(version_node, yaml.ScalarNode)
         self.edits.append(_Edit(version_node, TARGET_VERSION, ("arazzo",)))
@@ -175,11 +209,26 @@ class _Upgrader:
         if kind == "regex" and "{$" in text:
             fixed = _regex_braces(text)
             if fixed is None:
-                self.note(condition, where, f"regex condition {text!r} holds '{{$' inside a character class: Arazzo 1.1 substitutes '{{$...}}' in regex conditions, and there is no escape", "move the '{' out of the class as '[{]'")
+                self.note(
+                    condition,
+                    where,
+                    f"regex condition {text!r} holds '{{$' inside a character class: Arazzo 1.1 substitutes '{{$...}}' in regex conditions, and there is no escape",
+                    "move the '{' out of the class as '[{]'",
+                )
             else:
-                self.edit(condition, where, fixed, f"{format_json_path(where)}: regex '{{$' written '[{{]$' (1.1 would substitute it)")
+                self.edit(
+                    condition,
+                    where,
+                    fixed,
+                    f"{format_json_path(where)}: regex '{{$' written '[{{]$' (1.1 would substitute it)",
+                )
         elif kind == "xpath" and "{$" in text:
-            self.note(condition, where, f"XPath condition {text!r} holds '{{$': Arazzo 1.1 substitutes '{{$...}}' in XPath conditions, and there is no escape", "build the text with concat('{', '$...') or drop the brace")
+            self.note(
+                condition,
+                where,
+                f"XPath condition {text!r} holds '{{$': Arazzo 1.1 substitutes '{{$...}}' in XPath conditions, and there is no escape",
+                "build the text with concat('{', '$...') or drop the brace",
+            )
 
     def jsonpath(self, node: yaml.ScalarNode, where: JsonPath, text: str, version: str | None) -> None:
         query = text.strip()
@@ -190,7 +239,11 @@ class _Upgrader:
         if "{" in query:
             braced = _jsonpath_braces(query)
             if braced is None:
-                self.note(node, where, f"JSONPath condition {text!r} holds '{{' outside a string: 1.1 substitutes '{{$...}}' in conditions")
+                self.note(
+                    node,
+                    where,
+                    f"JSONPath condition {text!r} holds '{{' outside a string: 1.1 substitutes '{{$...}}' in conditions",
+                )
                 return
             query = braced
         try:
@@ -214,23 +267,43 @@ class _Upgrader:
                 "check that the context always has members, or rewrite the condition (e.g. as a simple condition)",
             )
         if fixed != text:
-            self.edit(node, where, fixed, f"{format_json_path(where)}: JSONPath {text!r} -> {fixed!r} (1.1 root is the context itself)")
+            self.edit(
+                node,
+                where,
+                fixed,
+                f"{format_json_path(where)}: JSONPath {text!r} -> {fixed!r} (1.1 root is the context itself)",
+            )
 
     # -- names the 1.1 grammar cannot reach -----------------------------------------
     def names(self, root: yaml.MappingNode) -> None:
         for path, workflow in _seq_items(root, ("workflows",)):
             wid = _get(workflow, "workflowId")
             if isinstance(wid, yaml.ScalarNode) and not _ID_STRICT.match(wid.value):
-                self.note(wid, path + ("workflowId",), f"workflowId {wid.value!r} is not an id of the Arazzo 1.1 grammar ([A-Za-z0-9_-]+): '$workflows.{wid.value}...' cannot name it", "rename the workflow (and every reference to it)")
+                self.note(
+                    wid,
+                    path + ("workflowId",),
+                    f"workflowId {wid.value!r} is not an id of the Arazzo 1.1 grammar ([A-Za-z0-9_-]+): '$workflows.{wid.value}...' cannot name it",
+                    "rename the workflow (and every reference to it)",
+                )
             for spath, step in _seq_items(workflow, ("steps",), path):
                 sid = _get(step, "stepId")
                 if isinstance(sid, yaml.ScalarNode) and not _ID_STRICT.match(sid.value):
-                    self.note(sid, spath + ("stepId",), f"stepId {sid.value!r} is not an id of the Arazzo 1.1 grammar ([A-Za-z0-9_-]+): '$steps.{sid.value}.outputs...' cannot name it", "rename the step (and every reference to it)")
+                    self.note(
+                        sid,
+                        spath + ("stepId",),
+                        f"stepId {sid.value!r} is not an id of the Arazzo 1.1 grammar ([A-Za-z0-9_-]+): '$steps.{sid.value}.outputs...' cannot name it",
+                        "rename the step (and every reference to it)",
+                    )
             props = _get(_get(workflow, "inputs"), "properties")
             if isinstance(props, yaml.MappingNode):
                 for key, _ in props.value:
                     if isinstance(key, yaml.ScalarNode) and not _IDENTIFIER.match(key.value):
-                        self.note(key, path + ("inputs", "properties", key.value), f"input {key.value!r} is not a name of the Arazzo 1.1 grammar ([A-Za-z0-9._-]+): '$inputs.{key.value}' cannot name it", "rename the input (this changes the keyword argument of the generated function)")
+                        self.note(
+                            key,
+                            path + ("inputs", "properties", key.value),
+                            f"input {key.value!r} is not a name of the Arazzo 1.1 grammar ([A-Za-z0-9._-]+): '$inputs.{key.value}' cannot name it",
+                            "rename the input (this changes the keyword argument of the generated function)",
+                        )
 
     def dotted_inputs(self, root: yaml.MappingNode) -> None:
         """``$inputs.user.id`` (member ``id`` of input ``user`` in 1.0, the input named
@@ -243,17 +316,38 @@ class _Upgrader:
 
                 fixed = _DOTTED_INPUT.sub(functools.partial(_as_member, declared=declared), value)
                 if fixed != value:
-                    self.edit(scalar, path, fixed, f"{format_json_path(path)}: {value!r} -> {fixed!r} (in 1.1 a dot is part of an input's name)")
+                    self.edit(
+                        scalar,
+                        path,
+                        fixed,
+                        f"{format_json_path(path)}: {value!r} -> {fixed!r} (in 1.1 a dot is part of an input's name)",
+                    )
                 pointer = value.split("#", 1)[1] if "#" in value else ""
-                if value.startswith("$") and "{$" not in value and not value.startswith("$sourceDescriptions.") and path[-1] != "operationPath" and any(c in pointer for c in "{}"):
-                    self.note(scalar, path, f"{value!r}: in Arazzo 1.1 a JSON pointer may not contain '{{' or '}}', and there is no escape", "read that member with a Selector Object (type: jsonpointer) once upgraded, or rename it")
+                if (
+                    value.startswith("$")
+                    and "{$" not in value
+                    and not value.startswith("$sourceDescriptions.")
+                    and path[-1] != "operationPath"
+                    and any(c in pointer for c in "{}")
+                ):
+                    self.note(
+                        scalar,
+                        path,
+                        f"{value!r}: in Arazzo 1.1 a JSON pointer may not contain '{{' or '}}', and there is no escape",
+                        "read that member with a Selector Object (type: jsonpointer) once upgraded, or rename it",
+                    )
 
     def components_inputs(self, root: yaml.MappingNode) -> None:
         for path, scalar in _scalars(root, ()):
             if path and path[0] == "components" and "inputs" in path[:2]:
                 continue
             for match in _COMPONENT_INPUTS.finditer(scalar.value):
-                self.note(scalar, path, f"'{match.group(0)}' is not an expression of Arazzo 1.1 (components.inputs are reached only through $ref)", f"use {{$ref: '#/components/inputs/{match.group(1)}'}} where a schema is meant")
+                self.note(
+                    scalar,
+                    path,
+                    f"'{match.group(0)}' is not an expression of Arazzo 1.1 (components.inputs are reached only through $ref)",
+                    f"use {{$ref: '#/components/inputs/{match.group(1)}'}} where a schema is meant",
+                )
 
     def embedded_nulls(self, root: yaml.MappingNode) -> None:
         """One note, at the first, for the strings that embed an expression in text:
@@ -290,14 +384,24 @@ class _Upgrader:
             for match in _SOURCE_REF.finditer(scalar.value):
                 source, ref = match.groups()
                 if ref in _SOURCE_FIELDS and ref in ids.get(source, set()):
-                    self.note(scalar, path, f"'{match.group(0)}': source {source!r} has an operation or workflow {ref!r} too; Arazzo 1.1 reads that first, not the field {ref!r}", "rename the operationId (or workflowId) if the field is meant")
+                    self.note(
+                        scalar,
+                        path,
+                        f"'{match.group(0)}': source {source!r} has an operation or workflow {ref!r} too; Arazzo 1.1 reads that first, not the field {ref!r}",
+                        "rename the operationId (or workflowId) if the field is meant",
+                    )
 
     def mapping_values(self, root: yaml.MappingNode) -> None:
         """A parameter value that is a plain mapping: the 1.1 JSON Schema takes no object
         there but a Selector Object (OAI/Arazzo-Specification#559)."""
         for path, node in _all_mappings(root, ()):
             if len(path) >= 3 and path[-1] == "value" and path[-3] == "parameters" and _get(node, "selector") is None:
-                self.note(node, path, "a mapping as a parameter value: the Arazzo 1.1 JSON Schema takes no object here but a Selector Object (OAI/Arazzo-Specification#559), so 1.1 tools may refuse it", "pass a JSON text string or a runtime expression, or keep the document at 1.0")
+                self.note(
+                    node,
+                    path,
+                    "a mapping as a parameter value: the Arazzo 1.1 JSON Schema takes no object here but a Selector Object (OAI/Arazzo-Specification#559), so 1.1 tools may refuse it",
+                    "pass a JSON text string or a runtime expression, or keep the document at 1.0",
+                )
 
     def selector_shapes(self, root: yaml.MappingNode) -> None:
         """An object of exactly ``context``, ``selector`` and ``type``: sent as written in
@@ -305,7 +409,12 @@ class _Upgrader:
         for path, node in _all_mappings(root, ()):
             keys = {k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode) and not k.value.startswith("x-")}
             if keys == {"context", "selector", "type"} and "criteria" not in path and "successCriteria" not in path:
-                self.note(node, path, "an object of context, selector and type: Arazzo 1.0 sends it as written, 1.1 evaluates it as a Selector Object", "keep it if the selector is meant; otherwise give the object another key, or keep the document at 1.0")
+                self.note(
+                    node,
+                    path,
+                    "an object of context, selector and type: Arazzo 1.0 sends it as written, 1.1 evaluates it as a Selector Object",
+                    "keep it if the selector is meant; otherwise give the object another key, or keep the document at 1.0",
+                )
 
     def forward_references(self, root: yaml.MappingNode) -> None:
         """``$steps.X.outputs`` read by a step before X: 1.1 orders steps by such
@@ -321,7 +430,12 @@ class _Upgrader:
                 for path, scalar in _scalars(step, spath):
                     for match in _STEP_OUTPUT.finditer(scalar.value):
                         if order.get(match.group(1), -1) > index:
-                            self.note(scalar, path, f"'{match.group(0)}' reads the outputs of a later step: Arazzo 1.1 runs {match.group(1)!r} first (steps are ordered by output references), or refuses the reference", "move the step before this one, or keep the document at 1.0")
+                            self.note(
+                                scalar,
+                                path,
+                                f"'{match.group(0)}' reads the outputs of a later step: Arazzo 1.1 runs {match.group(1)!r} first (steps are ordered by output references), or refuses the reference",
+                                "move the step before this one, or keep the document at 1.0",
+                            )
 
     # -- editing --------------------------------------------------------------------
     def edit(self, node: yaml.ScalarNode, path: JsonPath, value: str, change: str) -> None:
@@ -345,347 +459,12 @@ class _Upgrader:
             if again == expected:
                 self.result.new = new
                 return
-        self.error(None, (), "internal: the rewritten document does not hold the upgraded values; nothing was changed", "please report this with the document")
-
-
-# -- the document tree ---------------------------------------------------------------
-
-
-def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                found: yaml.Node = v
-                return found
-    return None
-
-
-def _seq_items(node: yaml.Node | None, keys: tuple[str, ...], base: JsonPath = ()) -> Iterator[tuple[JsonPath, yaml.MappingNode]]:
-    for key in keys:
-        node = _get(node, key)
-    if isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            if isinstance(item, yaml.MappingNode):
-                yield base + keys + (index,), item
-
-
-def _map_items(node: yaml.Node | None, keys: tuple[str, ...]) -> Iterator[tuple[JsonPath, yaml.MappingNode]]:
-    for key in keys:
-        node = _get(node, key)
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.MappingNode):
-                yield keys + (k.value,), v
-
-
-def _criteria(root: yaml.MappingNode) -> Iterator[tuple[JsonPath, yaml.MappingNode]]:
-    """Every Criterion Object of the document (steps, actions, components)."""
-    actions: list[tuple[JsonPath, yaml.MappingNode]] = []
-    for wpath, workflow in _seq_items(root, ("workflows",)):
-        for spath, step in _seq_items(workflow, ("steps",), wpath):
-            yield from _seq_items(step, ("successCriteria",), spath)
-            for kind in ("onSuccess", "onFailure"):
-                actions += _seq_items(step, (kind,), spath)
-        for kind in ("successActions", "failureActions"):
-            actions += _seq_items(workflow, (kind,), wpath)
-    for kind in ("successActions", "failureActions"):
-        actions += _map_items(root, ("components", kind))
-    for apath, action in actions:
-        yield from _seq_items(action, ("criteria",), apath)
-
-
-def _as_member(match: re.Match[str], declared: set[str]) -> str:
-    """``$inputs.a.b.c`` -> ``$inputs.a#/b/c`` when ``a`` is a declared input and
-    ``a.b.c`` is not (the longest declared head wins); else unchanged."""
-    parts = match.group(1).split(".")
-    if ".".join(parts) in declared:
-        return match.group(0)
-    for cut in range(len(parts) - 1, 0, -1):
-        if ".".join(parts[:cut]) in declared:
-            pointer = "/".join(parts[cut:]) + (match.group(2) or "#")[1:]
-            return f"$inputs.{'.'.join(parts[:cut])}#/{pointer}"
-    return match.group(0)
-
-
-def _ids_of(path: Path) -> set[str]:
-    """The operationIds (OpenAPI) or workflowIds (Arazzo) of a local source, or nothing."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return set()
-    found: set[str] = set()
-    if not isinstance(data, dict):
-        return found
-    for workflow in data.get("workflows") or []:
-        if isinstance(workflow, dict) and isinstance(workflow.get("workflowId"), str):
-            found.add(workflow["workflowId"])
-    for item in (data.get("paths") or {}).values() if isinstance(data.get("paths"), dict) else ():
-        for operation in item.values() if isinstance(item, dict) else ():
-            if isinstance(operation, dict) and isinstance(operation.get("operationId"), str):
-                found.add(operation["operationId"])
-    return found
-
-
-def _input_names(root: yaml.MappingNode, workflow: yaml.MappingNode) -> set[str]:
-    """The names of a workflow's inputs (its inputs schema, or the components.inputs
-    schema its ``$ref`` names)."""
-    inputs = _get(workflow, "inputs")
-    ref = _get(inputs, "$ref")
-    if isinstance(ref, yaml.ScalarNode) and ref.value.startswith("#/components/inputs/"):
-        inputs = _get(_get(_get(root, "components"), "inputs"), ref.value.rsplit("/", 1)[1])
-    props = _get(inputs, "properties")
-    if not isinstance(props, yaml.MappingNode):
-        return set()
-    return {k.value for k, _ in props.value if isinstance(k, yaml.ScalarNode)}
-
-
-def _criterion_type(node: yaml.MappingNode) -> tuple[str, str | None]:
-    kind = _get(node, "type")
-    if isinstance(kind, yaml.ScalarNode):
-        return kind.value, None
-    if isinstance(kind, yaml.MappingNode):
-        inner, version = _get(kind, "type"), _get(kind, "version")
-        return (inner.value if isinstance(inner, yaml.ScalarNode) else "", version.value if isinstance(version, yaml.ScalarNode) else None)
-    return "simple", None
-
-
-def _scalars(node: yaml.Node, path: JsonPath, skip: set[int] | None = None) -> Iterator[tuple[JsonPath, yaml.ScalarNode]]:
-    """Every scalar value (not inside ``x-`` extensions, nor inside the nodes ``skip`` names)."""
-    if skip and id(node) in skip:
-        return
-    if isinstance(node, yaml.ScalarNode):
-        yield path, node
-    elif isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and not k.value.startswith("x-"):
-                yield from _scalars(v, path + (k.value,), skip)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _scalars(item, path + (index,), skip)
-
-
-def _all_mappings(node: yaml.Node, path: JsonPath) -> Iterator[tuple[JsonPath, yaml.MappingNode]]:
-    """Every mapping of the document with its path (not inside ``x-`` extensions)."""
-    if isinstance(node, yaml.MappingNode):
-        yield path, node
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and not k.value.startswith("x-"):
-                yield from _all_mappings(v, path + (k.value,))
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _all_mappings(item, path + (index,))
-
-
-def _matches_empty(pattern: str) -> bool:
-    """Does the regex condition (ECMA-262, as the compiler translates it) match ''?"""
-    from .regex import RegexError, ecma_pattern
-
-    try:
-        return re.search(ecma_pattern(pattern), "") is not None
-    except (RegexError, re.error):
-        return False  # the compiler reports it
-
-
-def _expected(root: yaml.Node, values: dict[int, str]) -> Any:
-    """The document's data with the edited scalars replaced (what the new text must hold)."""
-    loader = yaml.SafeLoader("")
-    try:
-
-        def build(node: yaml.Node) -> Any:
-            if isinstance(node, yaml.ScalarNode):
-                return values[id(node)] if id(node) in values else loader.construct_object(node, deep=True)
-            if isinstance(node, yaml.SequenceNode):
-                return [build(item) for item in node.value]
-            assert isinstance(node, yaml.MappingNode)
-            return {loader.construct_object(k, deep=True): build(v) for k, v in node.value}
-
-        return build(root)
-    finally:
-        loader.dispose()
-
-
-def _render(node: yaml.ScalarNode, value: str, *, json_file: bool, force_quotes: bool) -> str:
-    if json_file or node.style == '"':
-        return json.dumps(value, ensure_ascii=False)
-    if node.style is None and not force_quotes:
-        return value  # plain stays plain when it reads back the same (checked by apply)
-    return "'" + value.replace("'", "''") + "'"
-
-
-# -- rewriting conditions ---------------------------------------------------------
-
-
-def _regex_braces(pattern: str) -> str | None:
-    """``{$`` written ``[{]$`` (same match, no 1.1 substitution); None when one is
-    inside a character class."""
-    out: list[str] = []
-    index, in_class = 0, False
-    while index < len(pattern):
-        ch = pattern[index]
-        if ch == "\\":
-            out.append(pattern[index : index + 2])
-            index += 2
-            continue
-        if in_class:
-            if ch == "{" and pattern.startswith("{$", index):
-                return None
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "{" and pattern.startswith("{$", index):
-            out.append("[{]")
-            index += 1
-            continue
-        out.append(ch)
-        index += 1
-    return "".join(out)
-
-
-def _jsonpath_chars(query: str, start: int = 0) -> Iterator[tuple[int, str, bool]]:
-    """Each character of a JSONPath query from ``start`` with whether it belongs to a
-    string literal (its quotes included); an escape inside a literal comes as one
-    two-character item."""
-    quote: str | None = None
-    index = start
-    while index < len(query):
-        ch = query[index]
-        if quote is None:
-            if ch in "'\"":
-                quote = ch
-            yield index, ch, quote is not None
-            index += 1
-            continue
-        if ch == "\\":
-            yield index, query[index : index + 2], True
-            index += 2
-            continue
-        if ch == quote:
-            quote = None
-        yield index, ch, True
-        index += 1
-
-
-def _jsonpath_braces(query: str) -> str | None:
-    """``{`` inside JSONPath string literals written ``\\u007b`` (``}`` as
-    ``\\u007d``); None when a brace stands outside a string."""
-    out: list[str] = []
-    for _, ch, in_string in _jsonpath_chars(query):
-        if in_string:
-            out.append({"{": "\\u007b", "}": "\\u007d"}.get(ch, ch))
-        elif ch in "{}":
-            return None
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def _segment_end(query: str, start: int) -> int:
-    """The index just past the bracketed segment that opens at ``query[start] == '['``."""
-    depth = 0
-    for index, ch, in_string in _jsonpath_chars(query, start):
-        if in_string:
-            continue
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-    return -1
-
-
-def _reroot(filter_text: str) -> str:
-    """``@`` at the top level of a filter (not inside a nested bracket) written ``$``."""
-    out: list[str] = []
-    depth = 0
-    for _, ch, in_string in _jsonpath_chars(filter_text):
-        if not in_string:
-            if ch == "[":
-                depth += 1
-            elif ch == "]":
-                depth -= 1
-            elif ch == "@" and depth == 0:
-                ch = "$"
-        out.append(ch)
-    return "".join(out)
-
-
-def _jsonpath_root(query: str, *, goessner: bool) -> tuple[str, bool] | None:
-    """The 1.1 spelling of a 1.0 JSONPath condition and whether it is exact (same
-    verdict on every context); None when there is no mechanical rewrite; ValueError
-    when the query does not parse."""
-    from .expressions import runtime_part
-
-    part = runtime_part("jsonpath")
-    try:
-        parsed = part["jsonpath_parse"](query, goessner=goessner)
-    except part["JsonPathError"]:
-        raise ValueError(query) from None  # malformed: the compiler reports it
-    segments = parsed.segments
-    if not segments:
-        return query, True
-    if _inner_root(query.strip()):
-        return None  # a '$' inside a filter is the wrapper array in 1.0, the context in 1.1
-    first = segments[0]
-    selector = first.selectors[0] if len(first.selectors) == 1 else None
-    body = query.strip()
-    rest = body[1:].lstrip()
-    if first.descendant:
-        # $..name: the wrapper array has no member names, so the nodelist is the same.
-        return (query, True) if all(isinstance(s, part["_JPName"]) for s in first.selectors) else None
-    if isinstance(selector, part["_JPWildcard"]) or (isinstance(selector, part["_JPIndex"]) and selector.index in (0, -1)):
-        end = 2 if rest.startswith(".*") else _segment_end(rest, 0) if rest.startswith("[") else -1
-        if end < 0:
-            return None
-        return "$" + rest[end:].lstrip(), True
-    if isinstance(selector, part["_JPFilter"]) and len(segments) == 1 and rest.startswith("["):
-        end = _segment_end(rest, 0)
-        if end != len(rest.rstrip()):
-            return None
-        inner = rest[1 : end - 1].lstrip()
-        assert inner.startswith("?")
-        fixed = "$[?" + _reroot(inner[1:]).strip() + "]"
-        try:
-            part["jsonpath_parse"](fixed, goessner=goessner)
-        except part["JsonPathError"]:
-            return None
-        return fixed, _needs_members(selector.expr, part)
-    return None
-
-
-def _inner_root(query: str) -> bool:
-    """Does the query use ``$`` after its first character (outside string literals)?"""
-    return any(ch == "$" and not in_string for _, ch, in_string in _jsonpath_chars(query, 1))
-
-
-def _needs_members(expr: Any, part: dict[str, Any]) -> bool:
-    """True when the filter can only hold on a context that has a member (so that the
-    1.1 root filter, which runs once per member, gives the same verdict)."""
-    if isinstance(expr, part["_JPLogical"]):
-        if expr.op == "&&":
-            return any(_needs_members(e, part) for e in expr.operands)
-        if expr.op == "||":
-            return all(_needs_members(e, part) for e in expr.operands)
-        return False
-    if isinstance(expr, part["_JPQuery"]):  # existence test
-        return expr.root == "@" and bool(expr.segments)
-    if isinstance(expr, part["_JPCompare"]):
-        for mine, other in ((expr.left, expr.right), (expr.right, expr.left)):
-            if not isinstance(other, part["_JPLiteral"]) or other.value is None:
-                continue
-            if isinstance(mine, part["_JPQuery"]) and mine.root == "@" and mine.segments and expr.op != "!=":
-                return True  # Nothing compares false with a value (RFC 9535 2.3.5.2.2)
-            if isinstance(mine, part["_JPCall"]) and mine.name == "length" and expr.op != "!=" and _relative(mine.args, part):
-                return True  # length(Nothing) is Nothing
-            if isinstance(mine, part["_JPCall"]) and mine.name == "count" and mine is expr.left and _relative(mine.args, part):
-                value = other.value
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    return (expr.op == ">" and value >= 0) or (expr.op in (">=", "==") and value >= 1)
-    return False
-
-
-def _relative(args: list[Any], part: dict[str, Any]) -> bool:
-    return len(args) == 1 and isinstance(args[0], part["_JPQuery"]) and args[0].root == "@" and bool(args[0].segments)
+        self.error(
+            None,
+            (),
+            "internal: the rewritten document does not hold the upgraded values; nothing was changed",
+            "please report this with the document",
+        )
 
 
 # -- entry points -------------------------------------------------------------------

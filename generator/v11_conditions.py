@@ -37,7 +37,7 @@ from .v11_identity import self_uri
 from .validate import is_arazzo_1_1
 
 if TYPE_CHECKING:
-    from .analyze import ExprContext
+    from .analysis.context import ExprContext
     from .resolve import Resolved
 
 GOESSNER = "draft-goessner-dispatch-jsonpath-00"

@@ -30,7 +30,7 @@ class StepFeatures:
 
 def read_document(path: Path) -> Any:
     """The parsed document, or None when it cannot be read (the pipeline has said why)."""
-    from .load import parse_text
+    from .load_parse import parse_text
 
     try:
         return parse_text(path.read_text(encoding="utf-8"), path.name, path.suffix.lower())

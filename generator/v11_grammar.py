@@ -22,7 +22,7 @@ from . import expressions as ex
 from .diagnostics import JsonPath
 
 if TYPE_CHECKING:
-    from .analyze import ExprContext
+    from .analysis.context import ExprContext
     from .resolve import Resolved
 
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -33,22 +33,49 @@ def check(ctx: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> bool:
     True when nothing more can be said about it (the caller compiles it to None)."""
     shown = ex.to_source(node)
     name = getattr(node, "name", None)
-    if isinstance(node, (ex.Input, ex.Output, ex.StepOutput, ex.WorkflowInput, ex.WorkflowOutput)) and isinstance(name, str):
+    if isinstance(node, (ex.Input, ex.Output, ex.StepOutput, ex.WorkflowInput, ex.WorkflowOutput)) and isinstance(
+        name, str
+    ):
         if not _IDENTIFIER.match(name):
             bad = next(c for c in name if not (c.isascii() and (c.isalnum() or c in "._-")))
-            ctx.error(at, f"{shown}: in Arazzo 1.1 a name is letters, digits, '.', '-' and '_' only, not {bad!r}", "rename it (the 1.1 grammar has no escape); an Arazzo 1.0 document accepts it")
-        elif isinstance(node, ex.Input) and "." in name and name not in ctx.wf.inputs and name.split(".")[0] in ctx.wf.inputs:
+            ctx.error(
+                at,
+                f"{shown}: in Arazzo 1.1 a name is letters, digits, '.', '-' and '_' only, not {bad!r}",
+                "rename it (the 1.1 grammar has no escape); an Arazzo 1.0 document accepts it",
+            )
+        elif (
+            isinstance(node, ex.Input)
+            and "." in name
+            and name not in ctx.wf.inputs
+            and name.split(".")[0] in ctx.wf.inputs
+        ):
             head, *rest = name.split(".")
             suggested = "#/" + "/".join(rest) + "".join("/" + t for t in (node.pointer or ()))
-            ctx.error(at, f"{shown}: in Arazzo 1.1 a dot is part of the name, so this is the input {name!r}, which the workflow does not declare", f"to read member {rest[-1]!r} of input {head!r} write '$inputs.{head}{suggested}'")
+            ctx.error(
+                at,
+                f"{shown}: in Arazzo 1.1 a dot is part of the name, so this is the input {name!r}, which the workflow does not declare",
+                f"to read member {rest[-1]!r} of input {head!r} write '$inputs.{head}{suggested}'",
+            )
     pointer = getattr(node, "pointer", None)
     if pointer and any("{" in t or "}" in t for t in pointer):
-        ctx.error(at, f"{shown}: in Arazzo 1.1 a JSON pointer may not contain '{{' or '}}'", "the 1.1 grammar has no escape for braces: read that member with a Selector Object (type: jsonpointer), or in an Arazzo 1.0 document")
+        ctx.error(
+            at,
+            f"{shown}: in Arazzo 1.1 a JSON pointer may not contain '{{' or '}}'",
+            "the 1.1 grammar has no escape for braces: read that member with a Selector Object (type: jsonpointer), or in an Arazzo 1.0 document",
+        )
     if isinstance(node, ex.ComponentRef) and node.kind == "inputs":
-        ctx.error(at, f"{shown}: Arazzo 1.1 has no $components.inputs expression", f"reference the schema with $ref: '#/components/inputs/{node.name}' in the workflow's inputs")
+        ctx.error(
+            at,
+            f"{shown}: Arazzo 1.1 has no $components.inputs expression",
+            f"reference the schema with $ref: '#/components/inputs/{node.name}' in the workflow's inputs",
+        )
         return True
     if isinstance(node, ex.SourceDescriptionRef) and ("{" in node.field or "}" in node.field):
-        ctx.error(at, f"{shown}: in Arazzo 1.1 a source description reference may not contain '{{' or '}}'", "name the operationId, workflowId or field without braces")
+        ctx.error(
+            at,
+            f"{shown}: in Arazzo 1.1 a source description reference may not contain '{{' or '}}'",
+            "name the operationId, workflowId or field without braces",
+        )
     return False
 
 

@@ -76,7 +76,13 @@ def find(loader: Loader, referrer: SourceFile, url: str, at: JsonPath, remote: b
     if not remote and not os.path.exists(referrer.path.parent / unquote(urldefrag(url)[0])):
         example = target.rsplit("/", 1)[0] + "/"
         message = f"source {url!r} resolves against $self to {target!r}, which no local document declares as its $self, and no file is at {url!r} beside this document"
-        loader.report.add(referrer.diagnostic(at, message, f"put the document there or give it $self: {target}, or map the URL to a local copy: --source-map {example}=DIR"))
+        loader.report.add(
+            referrer.diagnostic(
+                at,
+                message,
+                f"put the document there or give it $self: {target}, or map the URL to a local copy: --source-map {example}=DIR",
+            )
+        )
         return REPORTED
     return None
 

@@ -15,20 +15,34 @@ from typing import TYPE_CHECKING
 from .diagnostics import JsonPath
 
 if TYPE_CHECKING:
-    from .analyze import ExprContext
+    from .analysis.context import ExprContext
     from .resolve import Operation
 
 
-def with_query_string(ctx: ExprContext, op: Operation, url: str, given: list[tuple[str, str, JsonPath]], query: list[tuple[str, str]]) -> str:
+def with_query_string(
+    ctx: ExprContext, op: Operation, url: str, given: list[tuple[str, str, JsonPath]], query: list[tuple[str, str]]
+) -> str:
     """The URL expression with the query string appended (errors reported)."""
     name, source, at = given[0]
     for other, _, other_at in given[1:]:
-        ctx.error(other_at[:-1] + ("in",), f"a second in: querystring parameter ({other!r} after {name!r}): the query string is given once", "keep one querystring parameter and write the whole query string in its value")
+        ctx.error(
+            other_at[:-1] + ("in",),
+            f"a second in: querystring parameter ({other!r} after {name!r}): the query string is given once",
+            "keep one querystring parameter and write the whole query string in its value",
+        )
     if query:
         names = ", ".join(repr(n) for n, _ in query)
-        ctx.error(at[:-1] + ("in",), f"in: querystring gives the whole query string, so it cannot be combined with in: query parameters ({names})", "write those parameters into the querystring value, e.g. 'filter={$inputs.f}&page=2'")
+        ctx.error(
+            at[:-1] + ("in",),
+            f"in: querystring gives the whole query string, so it cannot be combined with in: query parameters ({names})",
+            "write those parameters into the querystring value, e.g. 'filter={$inputs.f}&page=2'",
+        )
     declared = [n for (n, loc) in op.parameters if loc == "querystring"]
     if not declared:
-        ctx.warn(at[:-1] + ("in",), f"{op.display_name} declares no in: querystring parameter", "in: querystring is an OpenAPI 3.2 parameter location: check that the operation takes its whole query string from one parameter")
+        ctx.warn(
+            at[:-1] + ("in",),
+            f"{op.display_name} declares no in: querystring parameter",
+            "in: querystring is an OpenAPI 3.2 parameter location: check that the operation takes its whole query string from one parameter",
+        )
     ctx.p.runtime_parts.add("querystring")
     return f"{url} + _runtime.query_string({source})"

@@ -35,7 +35,7 @@ from .schemas import ANY, PyType
 from .validate import is_arazzo_1_1
 
 if TYPE_CHECKING:
-    from .analyze import ExprContext
+    from .analysis.context import ExprContext
 
 SELECTOR_KEYS: Final = frozenset({"context", "selector", "type"})
 #: The versions an Expression Type Object may pin, by type (Arazzo 1.1).

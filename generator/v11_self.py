@@ -20,7 +20,7 @@ from .schemas import ANY, PyType
 from .v11_identity import self_uri
 
 if TYPE_CHECKING:
-    from .analyze import ExprContext
+    from .analysis.context import ExprContext
 
 
 def self_value(ctx: ExprContext, raw: str, at: JsonPath) -> tuple[str, PyType] | str | None:
@@ -46,4 +46,8 @@ def self_root(ctx: ExprContext) -> ex.SelfRoot:
 def no_self(ctx: ExprContext, at: JsonPath, where: str | None = None) -> None:
     """The compile-time error of ``$self`` read in a document that declares none."""
     message = "$self: this document declares no $self" + (f" ({where})" if where else "")
-    ctx.error(at, message, "add its URI at the top of the document, e.g. $self: https://example.com/workflows/shop.arazzo.yaml")
+    ctx.error(
+        at,
+        message,
+        "add its URI at the top of the document, e.g. $self: https://example.com/workflows/shop.arazzo.yaml",
+    )

@@ -38,7 +38,9 @@ from .pycode import py_str
 from .validate import is_arazzo_1_1
 
 if TYPE_CHECKING:
-    from .analyze import Action, ExprContext, StepInfo, WorkflowAnalyzer
+    from .analysis.common import Action, StepInfo
+    from .analysis.context import ExprContext
+    from .analysis.workflow import WorkflowAnalyzer
 
 _STEP_OUTPUT = re.compile(r"\$steps\.([A-Za-z0-9_\-]+)\.outputs\b")
 _OTHER_WORKFLOW = re.compile(r"^\$workflows\.([A-Za-z0-9_\-]+)\.steps\.([A-Za-z0-9_\-]+)$")

@@ -21,7 +21,7 @@ Finding = tuple[JsonPath, str, "str | None", Severity]
 def _at(data: Any, path: JsonPath) -> Any:
     node = data
     for key in path:
-        if isinstance(node, dict) and key in node:
+        if isinstance(node, dict) and key in node:  # noqa: SIM114 - two branches, so mypy narrows the key of each
             node = node[key]
         elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
             node = node[key]
@@ -35,7 +35,12 @@ def plain_mapping_value(data: Any, path: JsonPath, messages: list[str]) -> list[
     plain mapping, or None when ``path`` is something else.  A parameter or
     replacement value with a ``selector`` gets the Selector Object's defects."""
     value = _at(data, path)
-    if len(path) < 3 or path[-3] not in ("parameters", "replacements") or path[-1] != "value" or not isinstance(value, dict):
+    if (
+        len(path) < 3
+        or path[-3] not in ("parameters", "replacements")
+        or path[-1] != "value"
+        or not isinstance(value, dict)
+    ):
         return None
     if "selector" in value:
         defects = selector_defects(value, path)
@@ -44,4 +49,11 @@ def plain_mapping_value(data: Any, path: JsonPath, messages: list[str]) -> list[
         return None
     if not messages or not all("found object" in m for m in messages):
         return None
-    return [(path, "a mapping as a parameter value: the Arazzo 1.1 text allows any constant, but its JSON Schema takes no object but a Selector Object (OAI/Arazzo-Specification#559); it is sent as written", "other Arazzo 1.1 tools may refuse it: a JSON text string or a runtime expression is valid for both", Severity.WARNING)]
+    return [
+        (
+            path,
+            "a mapping as a parameter value: the Arazzo 1.1 text allows any constant, but its JSON Schema takes no object but a Selector Object (OAI/Arazzo-Specification#559); it is sent as written",
+            "other Arazzo 1.1 tools may refuse it: a JSON text string or a runtime expression is valid for both",
+            Severity.WARNING,
+        )
+    ]

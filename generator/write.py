@@ -72,7 +72,7 @@ def generator_fingerprint() -> str:
     digest = hashlib.sha256(__version__.encode() + b"\0")
     here = Path(__file__).resolve().parent
     templates = templates_dir()
-    groups = ((here, sorted(here.glob("*.py"))), (here, sorted(here.glob("data/*.json"))), (templates, sorted(templates.rglob("*.jinja"))))
+    groups = ((here, sorted(here.rglob("*.py"))), (here, sorted(here.glob("data/*.json"))), (templates, sorted(templates.rglob("*.jinja"))))
     for base, files in groups:
         for path in files:
             digest.update(path.relative_to(base).as_posix().encode() + b"\0")

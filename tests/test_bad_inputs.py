@@ -447,12 +447,13 @@ def test_schema_ref_chain_200_deep_terminates_and_generates(tmp_path: Path) -> N
 def test_payload_at_the_deepest_accepted_nesting_still_compiles(tmp_path: Path) -> None:
     """The loader's depth limit keeps literals within what Python can parse: a payload
     as deep as the limit allows (with optional members at every level) compiles."""
-    from arazzo_codegen.load import MAX_DEPTH
+    from arazzo_codegen.load_parse import MAX_DEPTH
 
     depth = MAX_DEPTH - 6  # workflows, [0], steps, [0], requestBody, payload
     payload: Any = "$inputs.name"
     for _ in range(depth):
         payload = {"a": payload, "nick": "$inputs.nick"}
+    payload["name"] = "$inputs.name"  # the member the schema requires (checked at compile time)
     document: dict[str, Any] = {
         "arazzo": "1.0.1",
         "info": {"title": "Deep", "version": "1"},

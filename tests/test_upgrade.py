@@ -23,7 +23,8 @@ import yaml
 from arazzo_codegen.cli import main
 from arazzo_codegen.expressions import runtime_part
 from arazzo_codegen.regex import ecma_pattern
-from arazzo_codegen.upgrade import _jsonpath_root, _regex_braces, upgrade_text
+from arazzo_codegen.upgrade import upgrade_text
+from arazzo_codegen.upgrade_conditions import _jsonpath_root, _regex_braces
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,8 @@ import pytest
 from arazzo_codegen.cache import package_version
 from arazzo_codegen.diagnostics import Report, Severity
 from arazzo_codegen.load import Loader
-from arazzo_codegen.validate import validate_arazzo, validate_openapi
+from arazzo_codegen.validate import validate_arazzo
+from arazzo_codegen.validate_spec import validate_openapi
 from tests.conformance.harness import CONFORMANCE_DIR, Compiled, Compiler, Servers, run
 
 FEATURE = "v11/querystring"

@@ -1,0 +1,1 @@
+"""Stage 4, analyze, by concern (see generator/analyze.py)."""

@@ -1,0 +1,301 @@
+"""Criteria: simple, regex, JSONPath and XPath criteria as Python conditions."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from .. import expressions as ex
+from .. import v11_conditions, v11_self
+from ..diagnostics import JsonPath
+from ..jsonpath_py import compile_jsonpath_test
+from ..pycode import py_literal, py_str
+from ..regex import RegexError, ecma_pattern
+from ..schemas import ANY, PyType
+from .common import _GOESSNER, _JSONPATH_QUIRK, _XPATH_VERSIONS, _criterion_text
+
+if TYPE_CHECKING:
+    from .context import ExprContext
+
+
+def _certain_number(node: ex.Condition, source: str) -> bool:
+    """A number literal or the status code: plain Python comparison operators are safe."""
+    if isinstance(node, ex.Literal):
+        return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+    return source in ("_response.status_code", "response.status_code")
+
+
+_NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+
+
+def _negate(condition: str) -> str:
+    """``not (condition)``, written the way a person would for the common cases."""
+    if condition == "_response.is_success":
+        return "not _response.is_success"
+    match = re.fullmatch(r"_response\.status_code (==|!=|<=|>=|<|>) (\d+)", condition)
+    if match:
+        return f"_response.status_code {_NEGATED[match.group(1)]} {match.group(2)}"
+    if _single_call(condition):
+        return f"not {condition}"
+    return f"not ({condition})"
+
+
+def _single_call(text: str) -> bool:
+    """Is ``text`` one name or one call, like ``_runtime.eq(a, b)`` (not ``f(a) and g(b)``)?"""
+    if re.fullmatch(r"[A-Za-z_][\w.]*", text):
+        return True
+    if not re.match(r"[A-Za-z_][\w.]*\(", text) or not text.endswith(")"):
+        return False
+    depth = 0
+    quote = ""
+    for index, char in enumerate(text):
+        if quote:
+            if char == "\\":
+                continue
+            if char == quote and text[index - 1] != "\\":
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0 and index != len(text) - 1:
+                return False
+    return depth == 0
+
+
+def criteria(self: ExprContext, items: list[tuple[dict[str, Any], JsonPath]], *, default: str) -> str:
+    if not items:
+        self.criterion_parts = []
+        return default
+    self.unavailable = False
+    parts = [self.criterion(c, at) for c, at in items]
+    self.criterion_parts = [(_criterion_text(c), part) for (c, _), part in zip(items, parts)]
+    if self.unavailable:  # a timed-out step: a criterion reading its exchange cannot hold
+        self.unavailable = False
+        return "False"
+    if len(parts) == 1:
+        return parts[0]
+    return " and ".join(f"({p})" if " or " in p else p for p in parts)
+
+
+def failed_criterion_args(self: ExprContext) -> str:
+    """``, criterion=...``: the condition text of the first criterion of the last
+    :meth:`criteria` call that does not hold, for the code that runs when they fail."""
+    parts = self.criterion_parts
+    if not parts:
+        return ""
+    source = py_str(parts[-1][0])
+    for text, part in reversed(parts[:-1]):
+        source = f"{py_str(text)} if {_negate(part)} else {source}"
+    return f", criterion={source}"
+
+
+def criterion(self: ExprContext, criterion: dict[str, Any], at: JsonPath) -> str:
+    kind = criterion.get("type", "simple")
+    condition = str(criterion.get("condition", ""))
+    version: str | None = None
+    if isinstance(kind, dict):
+        version = str(kind.get("version")) if kind.get("version") is not None else None
+        kind = kind.get("type")
+    if kind != "simple" and v11_conditions.is_1_1(self.doc):
+        return v11_conditions.criterion(self, criterion, at, kind, version, condition)
+    if kind == "simple":
+        stripped = condition.strip()
+        if stripped.startswith("{$") and stripped.endswith("}"):
+            self.warn(at + ("condition",), f"condition {condition!r} is wrapped in braces", f"write {stripped[1:-1]!r}")
+            condition = stripped[1:-1]
+        quirks: list[ex.Quirk] = []
+        selves = v11_self.self_root(self) if v11_conditions.is_1_1(self.doc) else None
+        try:
+            tree = ex.parse_condition(condition, quirks, selves)
+        except ex.ExpressionError as exc:
+            self.error(
+                at + ("condition",),
+                f"malformed condition {condition!r} at column {exc.offset + 1}: {exc.message}",
+                exc.hint,
+            )
+            return "False"
+        if selves is not None and selves.offsets and selves.uri is None:
+            v11_self.no_self(
+                self, at + ("condition",), f"condition {condition!r} reads $self at column {selves.offsets[0] + 1}"
+            )
+            return "False"
+        dotted = [q for q in quirks if q.what == "a dot-path after $message.payload"]
+        quirks = [q for q in quirks if q not in dotted]
+        if dotted:
+            # Quirk (the Arazzo 1.1 spec's examples): $message.payload.orderId for $message.payload#/orderId.
+            shown = ", ".join(condition[q.start : q.end] for q in dotted)
+            self.warn(
+                at + ("condition",),
+                f"condition {condition!r} reads the message payload with a dot-path ({shown}), not a JSON pointer",
+                f"write {ex.apply_quirks(condition, dotted)!r}",
+            )
+        if quirks:
+            # Quirk: "humanoid" (JavaScript's, JSON's quotes) for the literal 'humanoid'.
+            shown = ", ".join(condition[q.start : q.end] for q in quirks)
+            self.warn(
+                at + ("condition",),
+                f"condition {condition!r} writes {quirks[0].what if len(quirks) == 1 else 'strings in double quotes'} ({shown}): string literals take single quotes",
+                f"write {ex.apply_quirks(condition, quirks)!r}",
+            )
+        return self.boolean(tree, at + ("condition",))
+    if kind not in ("regex", "jsonpath", "xpath"):
+        self.error(at + ("type",), f"unknown criterion type {kind!r}", "use simple, regex, jsonpath or xpath")
+        return "False"
+    context = self._context(criterion, at, xml=kind == "xpath")
+    if context is None:
+        return "False"
+    if kind == "regex":
+        try:
+            translated = ecma_pattern(condition)
+        except RegexError as exc:
+            self.error(
+                at + ("condition",),
+                f"invalid regular expression {condition!r}: {exc}",
+                "a regex condition is an ECMA-262 regular expression (as Arazzo specifies): close every group and class, and write a literal (, [ or \\ with a backslash before it",
+            )
+            return "False"
+        return f"_runtime.matches({py_str(translated)}, {context})"
+    if kind == "jsonpath":
+        return self._jsonpath(condition, context, at, version, criterion.get("context"))
+    return self._xpath(condition, context, at, version)
+
+
+def _context(self: ExprContext, criterion: dict[str, Any], at: JsonPath, *, xml: bool) -> str | None:
+    raw = criterion.get("context")
+    if raw is None:
+        self.error(at, "a regex, jsonpath or xpath criterion needs a context", "add context: $response.body")
+        return None
+    text = str(raw).strip()
+    if text.startswith("{$") and text.endswith("}"):
+        text = text[1:-1]
+    try:
+        parsed = ex.parse_expression(text)
+    except ex.ExpressionError as exc:
+        reported, dotted = self._body_dot_path(text, at + ("context",))
+        if dotted is None:
+            if not reported:
+                self.error(at + ("context",), f"malformed context expression {raw!r}: {exc.message}", exc.hint)
+            return None
+        parsed = dotted
+    if (
+        xml
+        and isinstance(parsed, ex.ResponseBody)
+        and not parsed.pointer
+        and self.phase == "response"
+        and not self.timed_out
+    ):
+        return "_response.content"  # the raw XML bytes: the parser reads their encoding declaration
+    source, _ = self.expr(parsed, at + ("context",))
+    return source
+
+
+def _jsonpath(
+    self: ExprContext, condition: str, context: str, at: JsonPath, version: str | None, raw_context: Any = None
+) -> str:
+    goessner = False
+    if version is not None:
+        if version != _GOESSNER:
+            self.error(
+                at + ("type", "version"),
+                f"unknown JSONPath version {version!r}",
+                f"the allowed value is {_GOESSNER!r} (omit the expression type object for RFC 9535)",
+            )
+            return "False"
+        goessner = True
+    query = condition.strip()
+    quirk = _JSONPATH_QUIRK.match(query)
+    if quirk:
+        path, op, literal = quirk.groups()
+        fixed = f"$[?@{path} {op} {literal.strip()}]"
+        self.warn(
+            at + ("condition",),
+            f"JSONPath condition {condition!r} is a comparison, not an RFC 9535 query",
+            f"write {fixed!r}",
+        )
+        query = fixed
+    try:
+        ex.check_jsonpath(query, goessner=goessner)
+    except ex.ExpressionError as exc:
+        self.error(
+            at + ("condition",),
+            f"malformed JSONPath query {condition!r} at column {exc.offset + 1}: {exc.message}",
+            exc.hint
+            or "the context is wrapped in a one-element array: $[?@.status == 'done'] tests the context itself",
+        )
+        return "False"
+    self._check_jsonpath_members(query, goessner, raw_context, at + ("condition",))
+    self.p.runtime_parts.add("jsonpath")
+    compiled = compile_jsonpath_test(query, context, goessner=goessner)
+    if compiled is not None:  # plain Python; the query stays in the generated comment of the criterion
+        return compiled
+    flavour = ", goessner=True" if goessner else ""
+    return f"_runtime.jsonpath_test({context}, {py_str(query)}{flavour})"
+
+
+def _xpath(self: ExprContext, condition: str, context: str, at: JsonPath, version: str | None) -> str:
+    if version is not None and version not in _XPATH_VERSIONS:
+        self.error(
+            at + ("type", "version"),
+            f"unknown XPath version {version!r}",
+            "the allowed values are xpath-10, xpath-20 and xpath-30 (xpath-31 is the default)",
+        )
+        return "False"
+    expression = condition.strip()
+    version = version or "xpath-31"
+    try:
+        ex.check_xpath(expression, version=version)
+    except ex.ExpressionError as exc:
+        self.error(
+            at + ("condition",),
+            f"XPath expression {condition!r} at column {exc.offset + 1}: {exc.message}",
+            f"rewrite it at that column with what {version} has: axes, name and kind tests, predicates, its operators and standard functions",
+        )
+        return "False"
+    self.p.runtime_parts.add("xpath")
+    flavour = "" if version == "xpath-31" else f", {py_str(version)}"
+    return f"_runtime.xpath_test({context}, {py_str(expression)}{flavour})"
+
+
+def boolean(self: ExprContext, node: ex.Condition, at: JsonPath) -> str:
+    if isinstance(node, ex.And):
+        return f"{self._group(node.left, at, ex.Or)} and {self._group(node.right, at, ex.Or)}"
+    if isinstance(node, ex.Or):
+        return f"{self.boolean(node.left, at)} or {self.boolean(node.right, at)}"
+    if isinstance(node, ex.Not):
+        inner = self.boolean(node.operand, at)
+        return f"not ({inner})" if " " in inner else f"not {inner}"
+    if isinstance(node, ex.Compare):
+        left, left_type = self.operand(node.left, at)
+        right, right_type = self.operand(node.right, at)
+        if _certain_number(node.left, left) and _certain_number(node.right, right):
+            return f"{left} {node.op} {right}"
+        helper = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[node.op]
+        return f"_runtime.{helper}({left}, {right})"
+    source, py_type = self.operand(node, at)
+    if py_type.text == "bool":
+        return source
+    return f"_runtime.truthy({source})"
+
+
+def _group(self: ExprContext, node: ex.Condition, at: JsonPath, loose: type) -> str:
+    text = self.boolean(node, at)
+    return f"({text})" if isinstance(node, loose) else text
+
+
+def operand(self: ExprContext, node: ex.Condition, at: JsonPath) -> tuple[str, PyType]:
+    if isinstance(node, ex.Literal):
+        value = node.value
+        kind = {bool: "bool", int: "int", float: "float", str: "str"}.get(type(value), "None")
+        return py_literal(value), PyType(kind)
+    if isinstance(node, ex.Ref):
+        return self.expr(node.expr, at)
+    if isinstance(node, ex.Index):
+        target, _ = self.operand(node.target, at)
+        return f"_runtime.index({target}, {py_literal(node.index)})", ANY
+    if isinstance(node, ex.Prop):
+        target, _ = self.operand(node.target, at)
+        return f"_runtime.index({target}, {py_str(node.name)})", ANY
+    return self.boolean(node, at), PyType("bool")

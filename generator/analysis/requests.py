@@ -1,0 +1,396 @@
+"""Requests: a step's parameters, URL, body and headers, and the send call."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from .. import expressions as ex
+from .. import v11_querystring, v11_selectors
+from ..diagnostics import JsonPath, did_you_mean
+from ..pycode import py_str
+from ..resolve import Operation, SchemaLoc
+from .common import (
+    _CRITERIA_RETRY_STATUSES,
+    _STATUS_REF,
+    _TRANSPORT_RETRY_STATUSES,
+    _pointer_text,
+    _required_names,
+    idempotency_header,
+)
+
+if TYPE_CHECKING:
+    from .context import ExprContext
+    from .workflow import WorkflowAnalyzer
+
+
+def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: JsonPath) -> list[str]:
+    """The statements that send the step's request and bind ``response``."""
+    assert self.info is not None
+    lines: list[str] = []
+    by_location: dict[str, list[tuple[str, str]]] = {"path": [], "query": [], "header": [], "cookie": []}
+    path_at: dict[str, JsonPath] = {}
+    query_string: list[tuple[str, str, JsonPath]] = []  # in: querystring (Arazzo 1.1, OpenAPI 3.2)
+    for (name, location), (raw, p_at) in self._merged_parameters(step, at, for_workflow=False).items():
+        spec = next(
+            (
+                s
+                for (n, loc), s in op.parameters.items()
+                if loc == location and (n == name or (loc == "header" and n.lower() == name.lower()))
+            ),
+            None,
+        )
+        if location == "path" or (spec is not None and spec.required):
+            self.needs[p_at] = (
+                f"path parameter {name!r}" if location == "path" else f"the required {location} parameter {name!r}"
+            )
+        source, py_type = self.value(raw, p_at)
+        if location == "path":
+            self.path_values[name] = source
+            path_at[name] = p_at[:-1] + ("name",) if p_at[-1:] == ("value",) else p_at
+        elif location == "header" and py_type.text != "str":
+            source = f"_runtime.text({source})"
+        if location in by_location:
+            by_location[location].append((name, source))
+        elif location == "querystring":
+            query_string.append((name, source, p_at))
+        else:
+            self.error(
+                p_at[:-1] + ("in",),
+                f"parameter location {location!r} is not path, query, header or cookie",
+                "write in: path, query, header or cookie (a request body goes in requestBody)",
+            )
+    auth = self.wf.auth_for(self.info, self)
+    lines += auth.prelude
+    url = self._url(op, dict(by_location["path"]), at, path_at)
+    if query_string:
+        url = v11_querystring.with_query_string(self, op, url, query_string, by_location["query"])
+    headers = by_location["header"] + auth.headers
+    explicit = {n.lower() for n, _ in headers}
+    query = by_location["query"] + auth.query
+    cookies = by_location["cookie"] + auth.cookies
+    body_lines, body_arg, content_type = self._body_argument(op, step, at)
+    lines += body_lines
+    if content_type and "content-type" not in explicit:
+        headers.append(("Content-Type", content_type))
+    if cookies and "cookie" not in explicit:
+        headers.append(("Cookie", "_runtime.cookies({" + ", ".join(f"{py_str(n)}: {v}" for n, v in cookies) + "})"))
+    key_header = idempotency_header(op, self.wf.p.options.idempotency_header)
+    keyed = key_header is not None and key_header.lower() not in explicit
+    if key_header is not None and keyed:
+        headers.append((key_header, f"_keys.key({py_str(self.info.step_id)})"))
+    args = [py_str(self.info.step_id), py_str(op.method), url]
+    if query:
+        args.append("params={" + ", ".join(f"{py_str(n)}: {v}" for n, v in query) + "}")
+    if headers:
+        args.append("headers={" + ", ".join(f"{py_str(n)}: {v}" for n, v in headers) + "}")
+    if body_arg:
+        args.append(body_arg)
+    documented = self._documented_statuses(op)
+    if documented:
+        args.append("documented=(" + ", ".join(documented) + ",)")
+    args.append("secrets=_secrets")
+    if keyed:
+        args.append("idempotent=True")
+    call = "await _runtime.asend" if self.is_async else "_runtime.send"
+    lines.append(f"_response = {call}(_http, _deadline, sleep, " + ", ".join(args) + ")")
+    return lines
+
+
+def _documented_statuses(self: ExprContext, op: Operation) -> list[str]:
+    """502/503/504 (and 429) when the description or the step gives them a meaning: the
+    step's own actions, not transport retries, then decide what they mean."""
+    assert self.info is not None
+    statuses = set(op.responses) & _TRANSPORT_RETRY_STATUSES
+    texts = [str(c.get("condition", "")) for c, _ in self.wf._criteria(self.info.step.get("successCriteria"), ())]
+    texts += [str(c.get("condition", "")) for a in self.info.failure_actions for c, _ in a.criteria]
+    for text in texts:
+        statuses.update(s for s in _STATUS_REF.findall(text) if s in _CRITERIA_RETRY_STATUSES)
+    if any(a.kind == "retry" for a in self.info.failure_actions):
+        statuses.add("429")  # a step with retry actions decides about rate limits itself
+    return sorted(statuses)
+
+
+def workflow_arguments(
+    self: ExprContext, callee: WorkflowAnalyzer, step: dict[str, Any], at: JsonPath
+) -> list[tuple[str, str]]:
+    """Parameters of a step that calls a workflow: they map to the callee's inputs."""
+    arguments: list[tuple[str, str]] = []
+    for (name, _), (raw, p_at) in self._merged_parameters(step, at, for_workflow=True).items():
+        if name not in callee.inputs:
+            if p_at[: len(at)] == at:
+                self.error(
+                    p_at[:-1] + ("name",),
+                    f"workflow {callee.workflow_id!r} has no input {name!r}",
+                    did_you_mean(name, callee.inputs) or "parameters of a step that calls a workflow map to its inputs",
+                )
+            continue
+        source, py_type = self.value(raw, p_at)
+        arguments.append((name, self.wf.argument(callee, name, source, py_type, p_at)))
+    given = {name for name, _ in arguments}
+    for original in sorted(callee.required_inputs - given):
+        self.error(
+            at,
+            f"step {step.get('stepId')!r} calls workflow {callee.workflow_id!r} without its required input {original!r}",
+            f"add a parameter: {{name: {original}, value: ...}}",
+        )
+    return arguments
+
+
+def _merged_parameters(
+    self: ExprContext, step: dict[str, Any], at: JsonPath, *, for_workflow: bool
+) -> dict[tuple[str, str], tuple[Any, JsonPath]]:
+    merged: dict[tuple[str, str], tuple[Any, JsonPath]] = {}
+    sources = (
+        (self.wf.workflow.get("parameters"), self.wf.path + ("parameters",)),
+        (step.get("parameters"), at + ("parameters",)),
+    )
+    for items, base in sources:
+        for index, item in enumerate(items or []):
+            p_at = base + (index,)
+            resolved = self._parameter(item, p_at, for_workflow)
+            if resolved is None:
+                continue
+            name, location, value, v_at = resolved
+            key = (name, "input" if for_workflow else location)
+            if location == "header" and not for_workflow:
+                key = (
+                    next((k[0] for k in merged if k[1] == "header" and k[0].lower() == name.lower()), name),
+                    location,
+                )
+            merged.pop(key, None)
+            merged[key] = (value, v_at)
+    return merged
+
+
+def _parameter(self: ExprContext, item: Any, at: JsonPath, for_workflow: bool) -> tuple[str, str, Any, JsonPath] | None:
+    if not isinstance(item, dict):
+        return None
+    if "reference" in item:
+        ref = item["reference"]
+        prefix = "$components.parameters."
+        if not isinstance(ref, str) or not ref.startswith(prefix):
+            self.error(
+                at + ("reference",),
+                f"parameter reference {ref!r} must point into components.parameters",
+                f"write '{prefix}<name>'",
+            )
+            return None
+        name = ref[len(prefix) :]
+        components = (self.doc.arazzo.data.get("components") or {}).get("parameters") or {}
+        if name not in components or not isinstance(components[name], dict):
+            self.error(at + ("reference",), f"unknown reusable parameter {ref!r}", did_you_mean(name, components))
+            return None
+        target = components[name]
+        value_at = at + ("value",) if "value" in item else ("components", "parameters", name, "value")
+        value = item["value"] if "value" in item else target.get("value")
+        location = target.get("in")
+        if location is None and not for_workflow:
+            self.error(
+                ("components", "parameters", name),
+                f"reusable parameter {name!r} has no 'in'",
+                "operation parameters need in: path, query, header or cookie",
+            )
+            return None
+        return str(target.get("name")), str(location), value, value_at
+    if "in" not in item and not for_workflow:
+        self.error(
+            at,
+            f"parameter {item.get('name')!r} has no 'in'",
+            "operation parameters need in: path, query, header or cookie",
+        )
+        return None
+    return str(item.get("name")), str(item.get("in")), item.get("value"), at + ("value",)
+
+
+def _url(
+    self: ExprContext, op: Operation, path_values: dict[str, str], at: JsonPath, path_at: dict[str, JsonPath]
+) -> str:
+    parts = re.split(r"(\{[^{}]+\})", op.path)
+    pieces: list[str] = [f"_base[{py_str(op.source.key)}]"]
+    self.wf.server_keys.add(op.source.key)
+    literal = ""
+    for part in parts:
+        if part.startswith("{") and part.endswith("}"):
+            name = part[1:-1]
+            if literal:
+                pieces.append(py_str(literal))
+                literal = ""
+            if name not in path_values:
+                self.error(
+                    at,
+                    f"no value for the required path parameter {name!r} of {op.display_name} ({op.method} {op.path})",
+                    f"add a parameter: {{name: {name}, in: path, value: ...}}",
+                )
+                pieces.append(py_str(part))
+            else:
+                pieces.append(
+                    f"_runtime.path_param({path_values[name]}, {py_str(self.info.step_id if self.info else '')}, {py_str(name)})"
+                )
+        else:
+            literal += part
+    if literal:
+        pieces.append(py_str(literal))
+    for name in path_values:
+        if "{" + name + "}" not in op.path:
+            self.error(
+                path_at.get(name, at),
+                f"path parameter {name!r} does not appear in the path {op.path!r}",
+                did_you_mean(name, re.findall(r"\{([^{}]+)\}", op.path))
+                or f"the path has no {{{name}}}: remove the parameter, or set 'in' to where the operation takes it (query, header or cookie)",
+            )
+    return " + ".join(pieces)
+
+
+def _body_argument(
+    self: ExprContext, op: Operation, step: dict[str, Any], at: JsonPath
+) -> tuple[list[str], str | None, str | None]:
+    """(lines before the request, the body keyword argument, the Content-Type source)."""
+    request_body = step.get("requestBody")
+    if not isinstance(request_body, dict) or "payload" not in request_body:
+        if isinstance(request_body, dict) and request_body.get("replacements"):
+            self.error(at + ("requestBody",), "payload replacements need a payload", "add requestBody.payload")
+        return [], None, None
+    b_at = at + ("requestBody",)
+    if op.method in ("GET", "HEAD", "DELETE"):
+        self.warn(
+            b_at,
+            f"a request body on {op.method} has no defined meaning (RFC 9110); the Arazzo specification says to avoid it",
+            "send the data as parameters, or use an operation that takes a body",
+        )
+    content_type = request_body.get("contentType")
+    if content_type is None:
+        content_type = next(iter(op.request_content), "application/json")
+    content_type = str(content_type)
+    base = content_type.split(";")[0].strip().lower()
+    payload = request_body["payload"]
+    is_json = base == "application/json" or base.endswith("+json")
+    is_xml = base in ("application/xml", "text/xml") or base.endswith("+xml")
+    parsed: Any = None
+    if isinstance(payload, str):
+        try:
+            parsed = ex.parse_value(payload)
+        except ex.ExpressionError:
+            parsed = None
+    whole_expression = isinstance(payload, str) and parsed is not None and not isinstance(parsed, (str, ex.Template))
+    schema = op.request_content.get(content_type) or next(
+        (loc for ct, loc in op.request_content.items() if ct.split(";")[0].strip().lower() == base), None
+    )
+    self._need_members(payload, schema, (), b_at + ("payload",))
+    source, _ = self.value(payload, b_at + ("payload",))
+    replacements = self._replacements(request_body, b_at, xml=is_xml)
+    lines: list[str] = []
+    var_needed = self.reads_request_body() or bool(replacements)
+    if replacements:
+        if is_xml:
+            self.p.runtime_parts.add("xpath")
+            source = (
+                f"_runtime.xml_replace({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
+            )
+        elif any(t.startswith("$") for t, _ in replacements):
+            source = (
+                f"_runtime.replace_selected({source}, ["
+                + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements)
+                + "])"
+            )
+        else:
+            source = (
+                f"_runtime.replace_pointer({source}, ["
+                + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements)
+                + "])"
+            )
+    if base == "multipart/form-data":
+        if not isinstance(payload, dict) and not whole_expression:
+            self.error(
+                b_at + ("payload",),
+                "a multipart/form-data payload must be an object of fields",
+                "write the payload as a mapping of field names to values",
+            )
+        var = self.info.payload_name if self.info else "_payload"
+        lines.append(f"{var} = _runtime.multipart({source})")
+        self.payload_var = f"{var}.fields"
+        return lines, f"content={var}.content", f"{var}.content_type"
+    if var_needed:
+        var = self.info.payload_name if self.info else "_payload"
+        lines.append(f"{var} = {source}")
+        source = var
+        self.payload_var = var
+    if is_json:
+        if isinstance(payload, (dict, list)) or whole_expression or (replacements and not isinstance(payload, str)):
+            extra = None if base == "application/json" else py_str(content_type)
+            return lines, f"json={source}", extra
+        return lines, f"content={source}", py_str(content_type)
+    if base == "application/x-www-form-urlencoded":
+        if isinstance(payload, dict) or whole_expression:
+            return lines, f"data={source}", None
+        return lines, f"content={source}", py_str(content_type)
+    if isinstance(payload, (dict, list)):
+        self.error(
+            b_at + ("payload",),
+            f"a structured payload cannot be sent as {content_type!r}",
+            "use application/json, application/x-www-form-urlencoded or multipart/form-data, or write the payload as text",
+        )
+    return (
+        lines,
+        f"content={source if isinstance(payload, str) and not whole_expression else '_runtime.text(' + source + ')'}",
+        py_str(content_type),
+    )
+
+
+def _need_members(
+    self: ExprContext, payload: Any, schema: SchemaLoc | None, pointer: tuple[str, ...], at: JsonPath
+) -> None:
+    """List in ``needs`` the members of a literal payload that its schema requires."""
+    if schema is None or not isinstance(payload, dict) or len(pointer) > 16:
+        return
+    required = _required_names(self.p.inferrer, schema, pointer)
+    for key, item in payload.items():
+        if str(key) in required:
+            self.needs[at + (str(key),)] = f"the required body member {_pointer_text(pointer + (str(key),))!r}"
+        self._need_members(item, schema, pointer + (str(key),), at + (str(key),))
+
+
+def reads_request_body(self: ExprContext) -> bool:
+    if self.info is None:
+        return False
+    step = self.info.step
+    text = json.dumps(
+        [step.get("successCriteria"), step.get("outputs"), step.get("onSuccess"), step.get("onFailure")], default=str
+    )
+    return "$request.body" in text
+
+
+def _replacements(self: ExprContext, request_body: dict[str, Any], at: JsonPath, *, xml: bool) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for index, item in enumerate(request_body.get("replacements") or []):
+        r_at = at + ("replacements", index)
+        if not isinstance(item, dict) or not isinstance(item.get("target"), str):
+            continue
+        target = item["target"]
+        if v11_selectors.is_v11(self):
+            chosen = v11_selectors.replacement_target(self, item, r_at, xml=xml)
+            if chosen is None:
+                continue
+            source, _ = self.value(item.get("value"), r_at + ("value",))
+            out.append((chosen, source))
+            continue
+        if xml:
+            problem = ex.xpath_target_problem(target)
+            if problem is not None:
+                self.error(
+                    r_at + ("target",),
+                    f"replacement target {target!r} is not a supported XPath location path: {problem}",
+                    "e.g. /order/petId or /order/@id",
+                )
+                continue
+        elif target != "" and not target.startswith("/"):
+            self.error(
+                r_at + ("target",),
+                f"replacement target {target!r} is not a JSON pointer",
+                "JSON pointers start with '/', e.g. /petId",
+            )
+            continue
+        source, _ = self.value(item.get("value"), r_at + ("value",))
+        out.append((target, source))
+    return out

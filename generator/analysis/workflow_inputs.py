@@ -1,0 +1,157 @@
+"""The inputs of a workflow: its arguments, from the inputs schema (or from ``$inputs.x``
+when it has none)."""
+
+from __future__ import annotations
+
+import keyword
+from typing import TYPE_CHECKING, Any
+
+from .. import v11_identity
+from ..diagnostics import JsonPath
+from ..inputs import compile_schema
+from ..load import walk
+from ..plan import InputParam
+from ..pycode import RESERVED_NAMES, py_literal, snake_case
+from ..resolve import SchemaLoc
+from ..schemas import ANY, wire_type
+from .common import _INPUT_NAME, _SECRET_INPUT
+
+if TYPE_CHECKING:
+    from .workflow import WorkflowAnalyzer
+
+
+def _inputs(self: WorkflowAnalyzer) -> list[InputParam]:
+    schema = self.workflow.get("inputs")
+    at = self.path + ("inputs",)
+    if schema is None:
+        return self._undeclared_inputs()
+    schema, at = self._deref_input_schema(schema, at)
+    if not isinstance(schema, dict):
+        return []
+    properties = schema.get("properties") or {}
+    required = set(schema.get("required") or [])
+    params: list[InputParam] = []
+    for original, prop in properties.items():
+        prop_at = at + ("properties", original)
+        prop, prop_at = self._deref_input_schema(prop, prop_at)
+        loc = SchemaLoc(self.doc.arazzo, prop_at, prop)
+        py_type = wire_type(self.p.inferrer.type_of(loc)) if isinstance(prop, dict) else ANY
+        wanted = snake_case(original, fallback="input")
+        py_name = self.names.claim(wanted)
+        self._warn_renamed_input(original, wanted, py_name, prop_at)
+        default: str | None = None
+        mutable_default: str | None = None
+        if isinstance(prop, dict) and isinstance(prop.get("default"), (dict, list)):
+            mutable_default = py_literal(prop["default"])
+            default = "None"
+        elif isinstance(prop, dict) and "default" in prop:
+            default = py_literal(prop["default"])
+        elif original not in required:
+            py_type = py_type.or_none()
+            default = "None"
+        if default is None:
+            self.required_inputs.add(original)
+        description = str(prop.get("description", "")) if isinstance(prop, dict) else ""
+        secret = bool(_SECRET_INPUT.search(original)) or (isinstance(prop, dict) and prop.get("format") == "password")
+        type_text = py_type.or_none().text if mutable_default is not None else py_type.text
+        param = InputParam(py_name, original, type_text, default, description, secret, mutable_default)
+        checks = compile_schema(
+            prop, lambda message: self.warn(prop_at, message, "write it in the ECMA-262 subset Python's re also reads")
+        )
+        if checks:
+            self.input_checks.append((param, {**checks, "optional": True} if default == "None" else checks))
+        self.inputs[original] = param
+        self.input_types[original] = py_type
+        params.append(param)
+        if secret:
+            self.secret_names.append(py_name)
+    return sorted(params, key=lambda p: p.default is not None)
+
+
+def _undeclared_inputs(self: WorkflowAnalyzer) -> list[InputParam]:
+    """A workflow with no inputs schema at all whose expressions read ``$inputs.x``
+    (real documents do): each such name becomes a required argument typed Any,
+    with a warning naming the declaration.  (With an inputs schema that lacks the
+    name, ``$inputs.x`` stays an error: the schema says what the inputs are.)"""
+    params: list[InputParam] = []
+    for here, node in walk(self.workflow, self.path):
+        if not isinstance(node, str) or "$inputs." not in node or here[-1:] in (("description",), ("summary",)):
+            continue  # prose may mention an input without reading it
+        for original in _INPUT_NAME.findall(node):
+            if original in self.inputs:
+                continue
+            wanted = snake_case(original, fallback="input")
+            py_name = self.names.claim(wanted)
+            self._warn_renamed_input(original, wanted, py_name, here)
+            secret = bool(_SECRET_INPUT.search(original))
+            param = InputParam(py_name, original, "Any", None, "", secret)
+            self.inputs[original] = param
+            self.input_types[original] = ANY
+            self.required_inputs.add(original)
+            params.append(param)
+            if secret:
+                self.secret_names.append(py_name)
+            declared = f"inputs: {{type: object, properties: {{{original}: {{type: string}}}}, required: [{original}]}}"
+            self.warn(
+                here,
+                f"workflow {self.workflow_id!r} has no inputs schema: $inputs.{original} becomes the required argument {py_name}, typed Any",
+                f"declare it in the workflow's inputs, e.g. {declared}",
+            )
+    return params
+
+
+def _warn_renamed_input(self: WorkflowAnalyzer, original: str, wanted: str, py_name: str, at: JsonPath) -> None:
+    """Warn when input ``original`` does not become the argument its snake_case name would be."""
+    natural = (
+        wanted[:-1]
+        if wanted.endswith("_") and (keyword.iskeyword(wanted[:-1]) or keyword.issoftkeyword(wanted[:-1]))
+        else wanted
+    )
+    if py_name == natural:
+        return
+    if natural != wanted:
+        why = f"{natural} is a Python keyword"
+    elif natural in RESERVED_NAMES:
+        why = f"{natural} is an option of the function or a name the module imports"
+    else:
+        why = f"{natural} is taken by another input"
+    self.warn(
+        at,
+        f"input {original!r} is generated as argument {py_name}, since {why}",
+        f"rename the input, or pass it as {py_name}=...",
+    )
+
+
+def _deref_input_schema(self: WorkflowAnalyzer, schema: Any, at: JsonPath) -> tuple[Any, JsonPath]:
+    hops = 0
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and hops < 16:
+        ref = schema["$ref"]
+        hops += 1
+        if (
+            ref.startswith("#")
+            and not ref.startswith("#/")
+            and len(ref) > 1
+            and v11_identity.is_1_1(self.doc.arazzo.data)
+        ):
+            found = v11_identity.anchored(self.doc.arazzo.data, ref[1:])  # a plain-name fragment: $anchor (1.1)
+            if found is None:
+                self.error(
+                    at,
+                    f"inputs $ref {ref!r}: no schema in this document declares $anchor {ref[1:]!r}",
+                    "add $anchor to the schema under components.inputs, or write '#/components/inputs/<name>'",
+                )
+                return {}, at
+            schema, at = found
+            continue
+        if not ref.startswith("#/"):
+            self.error(at, f"inputs $ref {ref!r} must point into this document", "use '#/components/inputs/<name>'")
+            return {}, at
+        tokens = tuple(t.replace("~1", "/").replace("~0", "~") for t in ref[2:].split("/"))
+        node: Any = self.doc.arazzo.data
+        for token in tokens:
+            node = node.get(token) if isinstance(node, dict) else None
+        if node is None:
+            self.error(at, f"inputs $ref {ref!r} points at nothing", "define it under components.inputs")
+            return {}, at
+        schema, at = node, tokens
+    return schema, at
