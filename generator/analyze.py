@@ -28,8 +28,7 @@ from __future__ import annotations
 
 from .analysis.common import _JSONPATH_QUIRK, Action, Options, StepInfo
 from .analysis.context import ExprContext
-from .analysis.fit import _fits
 from .analysis.module import Analyzer
 from .analysis.workflow import WorkflowAnalyzer
 
-__all__ = ["Action", "Analyzer", "ExprContext", "Options", "StepInfo", "WorkflowAnalyzer", "_JSONPATH_QUIRK", "_fits"]
+__all__ = ["Action", "Analyzer", "ExprContext", "Options", "StepInfo", "WorkflowAnalyzer", "_JSONPATH_QUIRK"]

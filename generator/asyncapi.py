@@ -191,18 +191,12 @@ class _Reader(_ChannelReader):
     def operation(
         self, op_id: str, value: Any, at: JsonPath, channels: dict[str, AsyncChannel]
     ) -> AsyncOperation | None:
-        resolved = self.deref(self.file, value, at)
-        if resolved is None:
+        found = self.mapping_at(
+            self.file, value, at, f"operation {op_id!r}", "an Operation Object has action, channel and messages"
+        )
+        if found is None:
             return None
-        o_file, o_at, raw = resolved
-        if not isinstance(raw, dict):
-            self.error(
-                o_file,
-                o_at,
-                f"operation {op_id!r} must be a mapping, not {_kind(raw)}",
-                "an Operation Object has action, channel and messages",
-            )
-            return None
+        o_file, o_at, raw = found
         action = raw.get("action")
         ok = True
         if action not in ("send", "receive"):

@@ -78,6 +78,20 @@ class _ChannelReader:
     def deref(self, file: SourceFile, value: Any, at: JsonPath) -> tuple[SourceFile, JsonPath, Any] | None:
         return self.loader.deref(file, value, at)
 
+    def mapping_at(
+        self, file: SourceFile, value: Any, at: JsonPath, what: str, hint: str, kind: str = "a mapping"
+    ) -> tuple[SourceFile, JsonPath, dict[str, Any]] | None:
+        """``value`` with its ``$ref`` followed, where it is a mapping; None where it is
+        not (reported: "<what> must be <kind>, not ...") or cannot be followed (reported by the loader)."""
+        resolved = self.deref(file, value, at)
+        if resolved is None:
+            return None
+        r_file, r_at, raw = resolved
+        if not isinstance(raw, dict):
+            self.error(r_file, r_at, f"{what} must be {kind}, not {_kind(raw)}", hint)
+            return None
+        return r_file, r_at, raw
+
     # -- channels ------------------------------------------------------------------
 
     def channels(self, raw: Any) -> dict[str, AsyncChannel]:
@@ -90,18 +104,12 @@ class _ChannelReader:
         return out
 
     def channel(self, channel_key: str, value: Any, at: JsonPath) -> AsyncChannel | None:
-        resolved = self.deref(self.file, value, at)
-        if resolved is None:
+        found = self.mapping_at(
+            self.file, value, at, f"channel {channel_key!r}", "a Channel Object has an address and messages"
+        )
+        if found is None:
             return None
-        c_file, c_at, raw = resolved
-        if not isinstance(raw, dict):
-            self.error(
-                c_file,
-                c_at,
-                f"channel {channel_key!r} must be a mapping, not {_kind(raw)}",
-                "a Channel Object has an address and messages",
-            )
-            return None
+        c_file, c_at, raw = found
         address = raw.get("address")
         if address is not None and not isinstance(address, str):
             self.error(
@@ -161,18 +169,16 @@ class _ChannelReader:
     # -- messages ------------------------------------------------------------------
 
     def message(self, file: SourceFile, m_key: str, value: Any, at: JsonPath) -> AsyncMessage | None:
-        resolved = self.deref(file, value, at)
-        if resolved is None:
+        found = self.mapping_at(
+            file,
+            value,
+            at,
+            f"message {m_key!r}",
+            "a Message Object has payload, headers, contentType and correlationId",
+        )
+        if found is None:
             return None
-        m_file, m_at, raw = resolved
-        if not isinstance(raw, dict):
-            self.error(
-                m_file,
-                m_at,
-                f"message {m_key!r} must be a mapping, not {_kind(raw)}",
-                "a Message Object has payload, headers, contentType and correlationId",
-            )
-            return None
+        m_file, m_at, raw = found
         # The fields of its traits, in order (a later trait over an earlier one), then its own.
         places: dict[str, tuple[SourceFile, JsonPath, dict[str, Any]]] = self.trait_fields(m_file, raw, m_at, m_key)
         places.update({key: (m_file, m_at, raw) for key in raw})
@@ -331,18 +337,17 @@ class _ChannelReader:
             )
 
     def correlation(self, file: SourceFile, value: Any, at: JsonPath, m_key: str) -> Correlation | None:
-        resolved = self.deref(file, value, at)
-        if resolved is None:
+        found = self.mapping_at(
+            file,
+            value,
+            at,
+            f"the correlationId of message {m_key!r}",
+            "write correlationId: {location: '$message.payload#/<field>'}",
+            kind="a Correlation ID Object (a mapping)",
+        )
+        if found is None:
             return None
-        c_file, c_at, raw = resolved
-        if not isinstance(raw, dict):
-            self.error(
-                c_file,
-                c_at,
-                f"the correlationId of message {m_key!r} must be a Correlation ID Object (a mapping), not {_kind(raw)}",
-                "write correlationId: {location: '$message.payload#/<field>'}",
-            )
-            return None
+        c_file, c_at, raw = found
         location = raw.get("location")
         if not isinstance(location, str):
             message = (

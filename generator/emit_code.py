@@ -1,5 +1,6 @@
 """Stage 5b, emit code: render the plan through the jinja2 templates and format
 everything with black.  Templates only print the plan; nothing is decided here.
+The runtime parts (``_runtime/<part>.py``) are copied as they are, not formatted.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from .config import Durable
 from .formatting import format_sources
 from .paths import templates_dir
 from .plan import ModulePlan
+from .runtime_files import RUNTIME_INIT, runtime_all, runtime_files, runtime_parts
 
 
 @lru_cache(maxsize=1)
@@ -30,13 +32,18 @@ def render_template(name: str, **context: object) -> str:
     return _environment().get_template(name).render(**context)
 
 
+def _runtime_init(plan: ModulePlan) -> str:
+    parts = runtime_parts(plan.runtime_parts)
+    return render_template("_runtime_init.py.jinja", parts=parts, names=runtime_all(parts))
+
+
 def emit_package(plan: ModulePlan, models_source: str, line_length: int, durable: Durable | None = None, idempotency_header: str | None = None) -> dict[str, str]:
-    """File name -> formatted source, for every file of the generated package
-    (durable.py too with the ``durable`` option)."""
+    """File name (relative to the package directory) -> source, for every file of the
+    generated package (durable.py too with the ``durable`` option)."""
     files = {
         "__init__.py": render_template("__init__.py.jinja", plan=plan),
         "workflows.py": render_template("workflows.py.jinja", plan=plan),
-        "_runtime.py": render_template("_runtime.py.jinja", plan=plan),
+        RUNTIME_INIT: _runtime_init(plan),
         "models.py": models_source,
     }
     if durable is not None:
@@ -45,4 +52,5 @@ def emit_package(plan: ModulePlan, models_source: str, line_length: int, durable
         files["durable.py"] = render_template("durable.py.jinja", d=durable_plan(plan, durable, idempotency_header))
     formatted = format_sources(dict(sorted(files.items())), line_length)
     formatted["py.typed"] = ""
-    return formatted
+    formatted.update(runtime_files(plan.runtime_parts))
+    return dict(sorted(formatted.items()))

@@ -22,8 +22,9 @@ import re
 import sys
 from typing import Any
 
-from .diagnostics import Diagnostic, Report, Severity
 from .cache import TextCache, module_digest, package_version
+from .diagnostics import Diagnostic, Report, Severity
+from .ir.types import ALIAS_THRESHOLD, Scalar, lit, render
 from .schemas import DATETIME_TYPE, ModelSet
 
 _BASE_CLASS = '''
@@ -45,16 +46,15 @@ class _DeferredRoot(RootModel[_T]):
     model_config = ConfigDict(defer_build=True)
 '''
 
-EMPTY_MODELS = '''from __future__ import annotations
+EMPTY_MODELS = """from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
-''' + _BASE_CLASS
+""" + _BASE_CLASS
 
 
 def render_models(models: ModelSet, report: Report, label: str) -> str:
     """Python source of models.py (not yet black-formatted)."""
     if not models.schemas:
-        models.defined = set()
         return EMPTY_MODELS
     document = {
         "openapi": "3.1.0",
@@ -64,8 +64,18 @@ def render_models(models: ModelSet, report: Report, label: str) -> str:
     }
     try:
         source = _generate(document)
-    except Exception as exc:  # datamodel-code-generator's own errors on odd schemas
-        report.add(Diagnostic(Severity.ERROR, label, 1, 1, ("components", "schemas"), f"datamodel-code-generator failed: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", "simplify the schema it names, or report it"))
+    except Exception as exc:  # noqa: BLE001 - datamodel-code-generator's own errors on odd schemas
+        report.add(
+            Diagnostic(
+                Severity.ERROR,
+                label,
+                1,
+                1,
+                ("components", "schemas"),
+                f"datamodel-code-generator failed: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                "simplify the schema it names, or report it",
+            )
+        )
         return EMPTY_MODELS
     return _post_process(source, models, report, label)
 
@@ -122,36 +132,72 @@ def _python_version() -> Any:
 
 
 _HEADER = re.compile(r"\A(#[^\n]*\n)+\n*")
-_REBUILD = re.compile(r"^\w+\.model_rebuild\(\)$\n?", re.M)
-_ROOT_CLASS = re.compile(r"^(class \w+)\(RootModel\[", re.M)
+_REBUILD = re.compile(r"^\w+\.model_rebuild\(\)$\n?", re.MULTILINE)
+_ROOT_CLASS = re.compile(r"^(class \w+)\(RootModel\[", re.MULTILINE)
+_CLASS = re.compile(r"^class (\w+)\(", re.MULTILINE)
 
 
 def _post_process(source: str, models: ModelSet, report: Report, label: str) -> str:
     source = _HEADER.sub("", source)
     source = _REBUILD.sub("", source)
-    source = re.sub(r"^(class \w+)\(BaseModel\):", r"\1(Model):", source, flags=re.M)
-    source = re.sub(r"^from pydantic import (.*)$", _add_config_import, source, count=1, flags=re.M)
+    source = re.sub(r"^(class \w+)\(BaseModel\):", r"\1(Model):", source, flags=re.MULTILINE)
+    source = re.sub(r"^from pydantic import (.*)$", _add_config_import, source, count=1, flags=re.MULTILINE)
     # The base class goes right after the imports.
-    first_class = re.search(r"^class ", source, re.M)
+    first_class = re.search(r"^class ", source, re.MULTILINE)
     if first_class is None:
         return EMPTY_MODELS
     bases = _BASE_CLASS
     if _ROOT_CLASS.search(source):
         source = _ROOT_CLASS.sub(r"\1(_DeferredRoot[", source)
         source = _add_typing_import(source, "TypeVar")
-        first_class = re.search(r"^class ", source, re.M)
-        assert first_class is not None
         bases += _ROOT_BASE
+    for name in sorted(models.aliases.keys() & set(_CLASS.findall(source))):
+        del models.aliases[name]  # a class it made up for an inline schema has the name: left inline
+    if models.aliases:
+        bases += _aliases(models)
+        source = _add_typing_import(_add_typing_import(source, "Literal"), "TypeAlias")
+    source = _tidy_literals(_group_imports(source), models)
+    first_class = re.search(r"^class ", source, re.MULTILINE)
+    assert first_class is not None
     source = source[: first_class.start()].rstrip("\n") + "\n" + bases + "\n\n" + source[first_class.start() :]
-    source = _tidy_literals(_group_imports(source))
-    # Schemas that are plain aliases (an enum, a constrained string) become inline types, not classes.
-    models.defined = set(re.findall(r"^class (\w+)\(", source, re.M))
-    for name in sorted(set(models.webhooks) - models.defined):
-        report.add(Diagnostic(Severity.WARNING, label, 1, 1, ("webhooks",), f"webhook payload schema {name!r} is not an object, so it has no model class", "describe the payload as an object schema"))
+    # Which schemas are classes was known before (model_set.predict_classes); a
+    # datamodel-code-generator that decides otherwise would break the workflows' code.
+    missing = sorted((models.defined or set()) - set(_CLASS.findall(source)))
+    if missing:
+        more = f" (nor of {len(missing) - 1} more)" if len(missing) > 1 else ""
+        report.add(
+            Diagnostic(
+                Severity.ERROR,
+                label,
+                1,
+                1,
+                ("components", "schemas"),
+                f"datamodel-code-generator made no class of schema {missing[0]!r}{more}, which the generated code refers to",
+                "report it: this version of datamodel-code-generator folds models differently",
+            )
+        )
+    for name in sorted(set(models.webhooks) - (models.defined or set())):
+        report.add(
+            Diagnostic(
+                Severity.WARNING,
+                label,
+                1,
+                1,
+                ("webhooks",),
+                f"webhook payload schema {name!r} is not an object, so it has no model class",
+                "describe the payload as an object schema",
+            )
+        )
     return source
 
 
-_IMPORT_BLOCK = re.compile(r"^from __future__ import annotations\n((?:(?:from|import) [^\n]*\n|\n)*)", re.M)
+def _aliases(models: ModelSet) -> str:
+    """The definitions of the Literal aliases (``ModelSet.aliases``), by name."""
+    lines = [f"{name}: TypeAlias = {render(models.aliases[name].target)}" for name in sorted(models.aliases)]
+    return "\n\n" + "\n\n".join(lines) + "\n"
+
+
+_IMPORT_BLOCK = re.compile(r"^from __future__ import annotations\n((?:(?:from|import) [^\n]*\n|\n)*)", re.MULTILINE)
 
 
 def _group_imports(source: str) -> str:
@@ -173,26 +219,31 @@ _LITERAL = re.compile(r"\bLiteral\[")
 _NEXT_LITERAL = re.compile(r"\s*\|\s*Literal\[")
 
 
-def _tidy_literals(source: str) -> str:
+def _tidy_literals(source: str, models: ModelSet) -> str:
     """Each ``Literal[...]`` without repeated members, and ``Literal[a] | Literal[b]`` as
-    ``Literal[a, b]`` (an enum that lists a value twice, an enum in an anyOf)."""
+    ``Literal[a, b]`` (an enum that lists a value twice, an enum in an anyOf); one with
+    the members of an alias (``ModelSet.aliases``) is that alias's name."""
     out: list[str] = []
     at = 0
     while (match := _LITERAL.search(source, at)) is not None:
         try:
-            unique, close = _literal_members(source, match.end())
+            unique, values, close = _literal_members(source, match.end())
         except (ValueError, SyntaxError, TypeError):  # "Literal[" in a docstring, say: left alone
             out.append(source[at : match.end()])
             at = match.end()
             continue
-        out.append(source[at : match.end()] + ", ".join(unique) + "]")
+        alias = models.alias_for(lit(values)) if len(values) > ALIAS_THRESHOLD else None
+        if alias is not None:
+            out.append(source[at : match.start()] + alias.name)
+        else:
+            out.append(source[at : match.end()] + ", ".join(unique) + "]")
         at = close + 1
     return "".join(out) + source[at:]
 
 
-def _literal_members(source: str, start: int) -> tuple[list[str], int]:
+def _literal_members(source: str, start: int) -> tuple[list[str], list[Scalar], int]:
     """The distinct members of the ``Literal[`` ending at ``start`` and of the ``| Literal[...]``
-    right after it, and the index of the last closing bracket."""
+    right after it (as source and as values), and the index of the last closing bracket."""
     members: list[str] = []
     while True:
         close = _closing_bracket(source, start)
@@ -203,12 +254,15 @@ def _literal_members(source: str, start: int) -> tuple[list[str], int]:
         start = follow.end()
     seen: set[tuple[type, object]] = set()
     unique: list[str] = []
+    values: list[Scalar] = []
     for member in members:
         value = ast.literal_eval(member)
         if (type(value), value) not in seen:
             seen.add((type(value), value))
             unique.append(member)
-    return unique, close
+            if isinstance(value, (str, int, bool)):
+                values.append(value)
+    return unique, values, close
 
 
 def _closing_bracket(source: str, start: int) -> int:
@@ -267,9 +321,9 @@ def _add_config_import(match: re.Match[str]) -> str:
 
 
 def _add_typing_import(source: str, name: str) -> str:
-    match = re.search(r"^from typing import (.*)$", source, re.M)
+    match = re.search(r"^from typing import (.*)$", source, re.MULTILINE)
     if match is None:
-        future = re.search(r"^from __future__ import .*\n", source, re.M)
+        future = re.search(r"^from __future__ import .*\n", source, re.MULTILINE)
         at = future.end() if future else 0
         return source[:at] + f"from typing import {name}\n" + source[at:]
     names = {n.strip() for n in match.group(1).strip("()").split(",") if n.strip()} | {name}

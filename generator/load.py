@@ -146,6 +146,10 @@ class Loader:
 
     def _read(self, path: Path, referrer: SourceFile | None, at: JsonPath) -> SourceFile | None:
         display = display_path(path)
+
+        def refuse(line: int, column: int, message: str, hint: str | None) -> None:
+            self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), message, hint))
+
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
@@ -185,37 +189,27 @@ class Loader:
             bad = raw[exc.start : exc.start + 1].hex()
             line = raw.count(b"\n", 0, exc.start) + 1
             column = len(raw[raw.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8", errors="replace")) + 1
-            self.report.add(
-                Diagnostic(
-                    Severity.ERROR,
-                    display,
-                    line,
-                    column,
-                    (),
-                    f"not UTF-8 text: byte 0x{bad} at offset {exc.start} ({exc.reason})",
-                    "save the file as UTF-8; a binary file is not a document",
-                )
+            refuse(
+                line,
+                column,
+                f"not UTF-8 text: byte 0x{bad} at offset {exc.start} ({exc.reason})",
+                "save the file as UTF-8; a binary file is not a document",
             )
             return None
         try:
             data = parse_text(text, display, path.suffix.lower())
         except DocumentRejected as exc:
             line, column = _mark(exc.problem_mark)
-            self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), exc.message, exc.hint))
+            refuse(line, column, exc.message, exc.hint)
             return None
         except yaml.MarkedYAMLError as exc:
             line, column = _mark(exc.problem_mark or exc.context_mark)
             if exc.context == "expected a single document in the stream":
-                self.report.add(
-                    Diagnostic(
-                        Severity.ERROR,
-                        display,
-                        line,
-                        column,
-                        (),
-                        "the file holds more than one YAML document",
-                        "keep one document per file: remove the '---' and what follows",
-                    )
+                refuse(
+                    line,
+                    column,
+                    "the file holds more than one YAML document",
+                    "keep one document per file: remove the '---' and what follows",
                 )
                 return None
             if (
@@ -228,74 +222,42 @@ class Loader:
                 opening = text.splitlines()[line - 1][column - 1 : column] if line <= len(text.splitlines()) else ""
                 quote = opening if opening in ("'", '"') else "'"
                 inner = "''" if quote == "'" else '\\"'
-                self.report.add(
-                    Diagnostic(
-                        Severity.ERROR,
-                        display,
-                        line,
-                        column,
-                        (),
-                        f"malformed YAML: the string that opens with {quote} here is never closed",
-                        f"end it with {quote} (a {quote} inside it is written {inner})",
-                    )
+                refuse(
+                    line,
+                    column,
+                    f"malformed YAML: the string that opens with {quote} here is never closed",
+                    f"end it with {quote} (a {quote} inside it is written {inner})",
                 )
                 return None
             problem = exc.problem or exc.context or "malformed YAML"
-            self.report.add(
-                Diagnostic(
-                    Severity.ERROR,
-                    display,
-                    line,
-                    column,
-                    (),
-                    f"malformed YAML: {problem}",
-                    "fix the syntax at this position (indentation, quotes, colons)",
-                )
+            refuse(
+                line,
+                column,
+                f"malformed YAML: {problem}",
+                "fix the syntax at this position (indentation, quotes, colons)",
             )
             return None
         except yaml.reader.ReaderError as exc:
             line, column = _line_column(text, exc.position)
             character = exc.character if isinstance(exc.character, int) else ord(exc.character)
-            self.report.add(
-                Diagnostic(
-                    Severity.ERROR,
-                    display,
-                    line,
-                    column,
-                    (),
-                    f"malformed YAML: the control character U+{character:04X} is not allowed",
-                    "remove it; inside a double-quoted string write it as an escape",
-                )
+            refuse(
+                line,
+                column,
+                f"malformed YAML: the control character U+{character:04X} is not allowed",
+                "remove it; inside a double-quoted string write it as an escape",
             )
             return None
         except yaml.YAMLError as exc:
-            self.report.add(
-                Diagnostic(Severity.ERROR, display, 1, 1, (), "malformed YAML: " + " ".join(str(exc).split()), None)
-            )
+            refuse(1, 1, "malformed YAML: " + " ".join(str(exc).split()), None)
             return None
         except json.JSONDecodeError as exc:
-            self.report.add(
-                Diagnostic(
-                    Severity.ERROR,
-                    display,
-                    exc.lineno,
-                    exc.colno,
-                    (),
-                    f"malformed JSON: {_json_problem(exc)}",
-                    "fix the syntax at this position",
-                )
-            )
+            refuse(exc.lineno, exc.colno, f"malformed JSON: {_json_problem(exc)}", "fix the syntax at this position")
             return None
         except _DuplicateJsonKey as exc:
-            self.report.add(
-                Diagnostic(
-                    Severity.ERROR,
-                    display,
-                    *_json_key_position(text, exc.key),
-                    (),
-                    f"duplicate key {exc.key!r} in an object",
-                    "a key may appear only once in a JSON object",
-                )
+            refuse(
+                *_json_key_position(text, exc.key),
+                f"duplicate key {exc.key!r} in an object",
+                "a key may appear only once in a JSON object",
             )
             return None
         except (_TooDeep, RecursionError) as exc:
@@ -305,7 +267,7 @@ class Loader:
                 self.report.add(SourceFile(path, display, text, None).diagnostic(exc.path, message, hint))
             else:
                 line, column = (exc.line, exc.column) if isinstance(exc, _TooDeep) else (1, 1)
-                self.report.add(Diagnostic(Severity.ERROR, display, line, column, (), message, hint))
+                refuse(line, column, message, hint)
             return None
         except _TooBig as exc:
             if exc.cyclic:
@@ -317,30 +279,20 @@ class Loader:
                     )
                 )
             else:
-                self.report.add(
-                    Diagnostic(
-                        Severity.ERROR,
-                        display,
-                        1,
-                        1,
-                        (),
-                        f"YAML aliases expand the document to more than {max(MAX_VALUES, len(text))} values (an alias bomb?)",
-                        "write the values out instead of nesting anchors in anchors",
-                    )
+                refuse(
+                    1,
+                    1,
+                    f"YAML aliases expand the document to more than {max(MAX_VALUES, len(text))} values (an alias bomb?)",
+                    "write the values out instead of nesting anchors in anchors",
                 )
             return None
         except ValueError as exc:  # an integer beyond Python's digit limit (PyYAML and json raise it)
             line, column = _long_number_position(text)
-            self.report.add(
-                Diagnostic(
-                    Severity.ERROR,
-                    display,
-                    line,
-                    column,
-                    (),
-                    f"cannot read a value: {' '.join(str(exc).split(';')[0].split())}",
-                    "write very long numbers as strings",
-                )
+            refuse(
+                line,
+                column,
+                f"cannot read a value: {' '.join(str(exc).split(';')[0].split())}",
+                "write very long numbers as strings",
             )
             return None
         return SourceFile(path=path, display=display, text=text, data=data)

@@ -1,4 +1,4 @@
-"""The pipeline: load -> validate -> resolve -> analyze -> emit, for one Arazzo
+"""The pipeline: load -> validate -> normalize -> resolve -> analyze -> emit, for one Arazzo
 document compiled as one package.  Writing is the caller's (cli) decision.
 """
 
@@ -13,6 +13,7 @@ from .diagnostics import Report, Severity
 from .emit_code import emit_package
 from .emit_models import render_models
 from .load import Loader
+from .model.normalize import normalize
 from .resolve import resolve
 from .schemas import TypeInferrer, collect_models
 from .validate import validate_arazzo
@@ -48,7 +49,11 @@ def _front(job: Job) -> tuple[Result, Analyzer | None]:
     arazzo = loader.load(job.spec)
     if arazzo is None or not validate_arazzo(arazzo, report, loader):
         return result, None
+    model = normalize(arazzo.data)  # the typed model: components resolved, workflow-level items merged
     resolved = resolve(arazzo, loader, report, job.webhook_tables())
+    resolved.model = model
+    for linked in resolved.documents[1:]:  # linked Arazzo documents, validated while resolving
+        linked.model = normalize(linked.arazzo.data)
     models = collect_models(resolved, report)
     inferrer = TypeInferrer(loader, models)
     header: tuple[str, ...] = ()
@@ -68,8 +73,8 @@ def build(job: Job) -> Result:
         if result.report.has_errors:
             analyzer.run()  # the analysis's own problems too, reported with the rest (as validate does)
             return result
+        plan = analyzer.run()  # needs no models.py: which schemas are classes is known (model_set.predict_classes)
         models_source = render_models(analyzer.models, result.report, job.spec.name)
-        plan = analyzer.run()
     finally:
         deep.join(result.report)
     if result.report.has_errors:

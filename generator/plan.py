@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .ir.nodes import Stmt
+
 
 @dataclass(frozen=True)
 class Line:
@@ -60,6 +62,9 @@ class WorkflowPlan:
     docstring: str
     inputs: tuple[InputParam, ...]
     outputs: tuple[OutputField, ...]
+    #: The function body, ONE tree of IR statements (generator/ir/nodes.py) ...
+    body: tuple[Stmt, ...]
+    #: ... printed (generator/ir/printer.py) as the function's statements and as its async twin's.
     sync_body: tuple[Node, ...]
     async_body: tuple[Node, ...]
     #: The type of the required ``transport`` argument (Arazzo 1.1 event steps, here or in a
@@ -85,6 +90,12 @@ class ServerEntry:
 
 
 @dataclass(frozen=True)
+class TypeAliasEntry:
+    name: str
+    text: str  # the Literal it names, as Python source
+
+
+@dataclass(frozen=True)
 class ModulePlan:
     package: str
     header: tuple[str, ...]  # comment lines (without '# ')
@@ -100,3 +111,4 @@ class ModulePlan:
     pydantic_imports: tuple[str, ...] = field(default=("Field",))  # names workflows.py imports from pydantic
     idempotency_keys: bool = False  # the functions take ``idempotency_key`` (some step sends one)
     receivers: tuple[ReceiverPlan, ...] = field(default=())  # webhook receiver factories (AsyncAPI sources with a webhook config)
+    type_aliases: tuple[TypeAliasEntry, ...] = field(default=())  # large Literals the module names (ir.types.Alias)

@@ -1,6 +1,7 @@
 """Requests typed at compile time: every request payload, parameter value and payload
 replacement value of an operation step is checked against the operation's request
-schema (or the parameter's schema) before any code is generated.
+schema (or the parameter's schema) before any code is generated, and the payload of
+an Arazzo 1.1 send step against its AsyncAPI message's payload schema.
 
 * an object written in the document has every member its schema requires (a
   ``readOnly`` member is not required of a request; a replacement may set it);
@@ -15,29 +16,40 @@ schema (or the parameter's schema) before any code is generated.
 
 Parameters, form fields and multipart fields go on the wire as text, so their values
 are compared as text ("42" is an integer parameter).  ``allOf`` parts all apply; a
-value must fit one of the schemas of a ``oneOf``/``anyOf``; what cannot be known at
-generation time (step outputs, response values, an unread reference, ``not``...)
-is never reported: the checks are sure or silent.  Each value is checked once.
+value must fit one of the schemas of a ``oneOf``/``anyOf`` (a member whose value
+picks alternatives, a discriminator, narrows the report to them); what cannot be
+known at generation time (step outputs, response values, an unread reference,
+``not``...) is never reported: the checks are sure or silent.  A step whose success
+criteria expect a 4xx response tests the server's validation: its problems are
+warnings.  Each value is checked once.
 """
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import expressions as ex
+from .asyncapi_model import EventTarget
 from .diagnostics import JsonPath, Report, Severity
 from .load import pointer_tokens
+from .model.document import Step as ModelStep
+from .model.normalize import normalize
+from .model.values import raw_of
 from .request_fit import (
+    Finding,
+    Shape,
     article,
     close_name,
     equal,
+    expects_client_error,
     json_problem,
-    kind_fits,
     meet,
+    merged_miss,
     schema_name,
     schema_place,
+    shape_problems,
     text_problem,
 )
 from .request_schema import (
@@ -45,10 +57,9 @@ from .request_schema import (
     describe_kinds,
     kind_of,
     same_value,
-    show_value,
-    show_values,
 )
 from .resolve import BoundStep, Operation, Resolved, SchemaLoc
+from .schemas import message_schema
 
 #: Deepest nesting of a payload that is checked (the loader allows deeper ones).
 MAX_VALUE_DEPTH = 48
@@ -60,47 +71,21 @@ UNKNOWN = object()
 
 
 @dataclass(frozen=True)
-class Finding:
-    severity: Severity
-    at: JsonPath
-    subject: str
-    problem: str
-    hint: str | None
-
-    @property
-    def message(self) -> str:
-        return f"{self.subject}: {self.problem}"
-
-
-@dataclass(frozen=True)
-class Shape:
-    """What generation time knows of a value that is not written out: its JSON types
-    and, when it is an enum, its values."""
-
-    what: str  # "input 'x'", "the template '...'"
-    kinds: frozenset[str]
-    values: tuple[Any, ...] | None = None
-    template: str | None = None  # the template's text
-    fixed_text: bool = False  # the template has text of its own around its expressions
-
-
-@dataclass(frozen=True)
 class Target:
     """Where a value goes: the subject of the messages, and whether it is sent as text."""
 
     operation: str
     part: str  # "" for the request body, else "parameter 'limit' (query)"
     text: bool
+    body: str = "request body"  # or "message payload" (a send step)
 
     def subject(self, pointer: tuple[str, ...], replacement: bool = False) -> str:
         if self.part:
             return f"{self.part} of {self.operation}"
         if not pointer:
-            return f"the request body of {self.operation}"
+            return f"the {self.body} of {self.operation}"
         member = "/".join(pointer)
-        return f"request body member '{member}' of {self.operation}" + (
-            " (set by a replacement)" if replacement else ""
-        )
+        return f"{self.body} member '{member}' of {self.operation}" + (" (set by a replacement)" if replacement else "")
 
 
 @dataclass
@@ -121,7 +106,10 @@ def check_requests(resolved: Resolved, report: Report) -> None:
             continue
         contexts: dict[int, _Workflow] = {}
         for (w_index, _), bound in sorted(doc.steps.items()):
-            if bound.operation is None or not isinstance(bound.step, dict) or not 0 <= w_index < len(workflows):
+            if not isinstance(bound.step, dict) or not 0 <= w_index < len(workflows):
+                continue
+            send = bound.event is not None and bound.event.action == "send"
+            if bound.operation is None and not send:
                 continue
             workflow = workflows[w_index]
             if not isinstance(workflow, dict):
@@ -129,11 +117,30 @@ def check_requests(resolved: Resolved, report: Report) -> None:
             if w_index not in contexts:
                 contexts[w_index] = _Workflow(_inputs(reader, doc, workflow, ("workflows", w_index)), _is_1_1(doc))
             checker = RequestChecker(reader, doc, contexts[w_index])
-            checker.step(bound, bound.operation, workflow, ("workflows", w_index))
+            if bound.operation is not None:
+                checker.step(bound, bound.operation, workflow, ("workflows", w_index))
+            elif bound.event is not None:
+                checker.message(bound, bound.event)
         for context in contexts.values():
             for finding in context.sink:
                 report.add(doc.arazzo.diagnostic(finding.at, finding.message, finding.hint, severity=finding.severity))
             context.sink.clear()
+
+
+def _is_json(content_type: str) -> bool:
+    base = content_type.split(";")[0].strip().lower()
+    return base == "application/json" or base.endswith("+json")
+
+
+def _model_step(doc: Resolved, bound: BoundStep) -> ModelStep:
+    """The normalized step ``bound`` is (the pipeline normalizes every document after validate)."""
+    if doc.model is None:
+        doc.model = normalize(doc.arazzo.data)
+    w_index, s_index = bound.json_path[1], bound.json_path[3]
+    assert isinstance(w_index, int) and isinstance(s_index, int)
+    found = doc.model.step_at(w_index, s_index)
+    assert found is not None, bound.json_path
+    return found
 
 
 def _is_1_1(doc: Resolved) -> bool:
@@ -165,7 +172,7 @@ class RequestChecker:
     def step(self, bound: BoundStep, op: Operation, workflow: dict[str, Any], w_at: JsonPath) -> None:
         start = len(self.workflow.sink)
         self._requests(bound, op, workflow, w_at)
-        if _expects_client_error(bound.step):
+        if expects_client_error(bound.step):
             # A step that succeeds on a 4xx response tests the server's validation: its
             # request may break the schema on purpose.
             self.workflow.sink[start:] = [
@@ -181,60 +188,27 @@ class RequestChecker:
 
     def _requests(self, bound: BoundStep, op: Operation, workflow: dict[str, Any], w_at: JsonPath) -> None:
         step, at = bound.step, bound.json_path
-        merged: dict[tuple[str, str], tuple[Any, JsonPath]] = {}
-        for items, base in (
-            (workflow.get("parameters"), w_at + ("parameters",)),
-            (step.get("parameters"), at + ("parameters",)),
-        ):
-            for index, item in enumerate(items if isinstance(items, list) else []):
-                found = self._parameter(item, base + (index,))
-                if found is not None:
-                    name, location, raw, v_at = found
-                    key = (name.lower() if location == "header" else name, location)
-                    merged.pop(key, None)
-                    merged[key] = (raw, v_at)
-        for (name, location), (raw, v_at) in merged.items():
+        # the parameters the step runs with: reusable ones resolved, the workflow's merged in (normalize)
+        for parameter in _model_step(self.doc, bound).parameters:
+            location = str(parameter.location)
+            if parameter.value is None or (parameter.component is None and location not in _LOCATIONS):
+                continue
+            name = parameter.name
             spec = next(
                 (
                     s
                     for (n, loc), s in op.parameters.items()
-                    if loc == location and (n == name or (loc == "header" and n.lower() == name))
+                    if loc == location and (n == name or (loc == "header" and n.lower() == name.lower()))
                 ),
                 None,
             )
             if spec is None or spec.schema is None:
                 continue
             target = Target(op.display_name, f"parameter '{spec.name}' ({location})", text=True)
-            self.value(raw, spec.schema, v_at, (), target, 0)
+            self.value(raw_of(parameter.value), spec.schema, parameter.value_at, (), target, 0)
         body = step.get("requestBody")
         if isinstance(body, dict) and "payload" in body:
             self._body(op, body, at + ("requestBody",))
-
-    def _parameter(self, item: Any, at: JsonPath) -> tuple[str, str, Any, JsonPath] | None:
-        if not isinstance(item, dict):
-            return None
-        if "reference" in item:
-            ref = item["reference"]
-            prefix = "$components.parameters."
-            components = self.doc.arazzo.data.get("components") if isinstance(self.doc.arazzo.data, dict) else None
-            params = components.get("parameters") if isinstance(components, dict) else None
-            if not isinstance(ref, str) or not ref.startswith(prefix) or not isinstance(params, dict):
-                return None
-            name = ref[len(prefix) :]
-            target = params.get(name)
-            if not isinstance(target, dict) or "value" not in item and "value" not in target:
-                return None
-            if "value" in item:
-                return str(target.get("name")), str(target.get("in")), item["value"], at + ("value",)
-            return (
-                str(target.get("name")),
-                str(target.get("in")),
-                target["value"],
-                ("components", "parameters", name, "value"),
-            )
-        if "value" not in item or item.get("in") not in _LOCATIONS:
-            return None
-        return str(item.get("name")), str(item["in"]), item["value"], at + ("value",)
 
     def _body(self, op: Operation, body: dict[str, Any], at: JsonPath) -> None:
         content_type = body.get("contentType")
@@ -251,7 +225,20 @@ class RequestChecker:
         is_form = base in ("application/x-www-form-urlencoded", "multipart/form-data")
         if schema is None or not (is_json or is_form):
             return
-        target = Target(op.display_name, "", text=is_form)
+        self._payload(schema, Target(op.display_name, "", text=is_form), body, at)
+
+    def message(self, bound: BoundStep, target: EventTarget) -> None:
+        """A send step (Arazzo 1.1): its requestBody.payload is the message payload."""
+        body = bound.step.get("requestBody")
+        schema = message_schema(target, "payload")
+        json_like = all(_is_json(m.content_type) for m in target.messages)
+        if isinstance(body, dict) and "payload" in body and schema is not None and json_like:
+            name = target.operation.operation_id if target.operation is not None else f"channel {target.channel.key!r}"
+            self._payload(
+                schema, Target(name, "", text=False, body="message payload"), body, bound.json_path + ("requestBody",)
+            )
+
+    def _payload(self, schema: SchemaLoc, target: Target, body: dict[str, Any], at: JsonPath) -> None:
         replacements: list[tuple[tuple[str, ...], Any, JsonPath]] = []
         items = body.get("replacements")
         for index, item in enumerate(items if isinstance(items, list) else []):
@@ -306,7 +293,8 @@ class RequestChecker:
             kinds = meet(kinds, self.reader.kinds(part))
         enums = [values for values in (self.reader.allowed(p) for p in parts) if values is not None]
         if isinstance(shape, Shape):
-            self._shape_fits(shape, kinds, enums, at, subject, target.text)
+            for level, says, advice in shape_problems(shape, kinds, enums, target.text):
+                self._find(level, at, subject, says, advice)
             return
         if isinstance(raw, (dict, list)):
             kind = kind_of(raw)
@@ -340,7 +328,9 @@ class RequestChecker:
         problem = text_problem(raw, kinds, enums) if target.text else json_problem(raw, kinds, enums)
         if problem is not None:
             severity, text, hint = problem
-            self._find(severity, at, subject, text, hint or schema_place(parts[0]))
+            missed = next((e for e in enums if not any(equal(raw, a, target.text) for a in e)), None)
+            miss = (raw, tuple(missed)) if missed is not None else None
+            self._find(severity, at, subject, text, hint or schema_place(parts[0]), miss)
 
     def _object(
         self,
@@ -423,6 +413,21 @@ class RequestChecker:
                 failures.append((schema, errors))
         finally:
             self.workflow.sink = saved
+        if isinstance(raw, dict):
+            # A member whose value picks an alternative (a discriminator such as provider:
+            # azure) rules out the alternatives that refuse that value.
+            members = {at + (str(k),) for k in raw}
+            counts = Counter(f.at for _, e in failures for f in e if f.miss is not None and f.at in members)
+            if counts:
+                member = min(counts, key=lambda m: (-counts[m], str(m)))  # the member most alternatives refuse
+                taking = [(s, e) for s, e in failures if not any(f.at == member for f in e)]
+                if taking:
+                    failures = taking
+                else:
+                    merged = merged_miss([e for _, e in failures], {member})
+                    if merged is not None:
+                        saved.append(merged)
+                        return
         if len(failures) == 1:
             saved.extend(failures[0][1])
             return
@@ -491,90 +496,18 @@ class RequestChecker:
         shown = "$inputs." + name + ("#/" + "/".join(pointer) if pointer else "")
         return Shape(f"input {shown!r}", kinds, tuple(values) if values is not None else None)
 
-    def _shape_fits(
-        self, shape: Shape, kinds: frozenset[str] | None, enums: list[list[Any]], at: JsonPath, subject: str, text: bool
+    def _find(
+        self,
+        severity: Severity,
+        at: JsonPath,
+        subject: str,
+        problem: str,
+        hint: str | None,
+        miss: tuple[Any, tuple[Any, ...]] | None = None,
     ) -> None:
-        if shape.template is not None:
-            if text or kinds is None or "string" in kinds:
-                return
-            if shape.fixed_text:
-                self._find(
-                    Severity.ERROR,
-                    at,
-                    subject,
-                    f"{shape.what} makes a string, but the schema takes {describe_kinds(kinds)}",
-                    "a template always makes text; send the value by a runtime expression alone",
-                )
-            else:
-                plain = shape.template.strip()[1:-1]
-                self._find(
-                    Severity.WARNING,
-                    at,
-                    subject,
-                    f"{shape.what} makes a string, but the schema takes {describe_kinds(kinds)}",
-                    f"write {plain!r} (without braces) to send the value with its own type",
-                )
-            return
-        if kinds is not None:
-            verdicts = {k: kind_fits(k, kinds, text) for k in shape.kinds}
-            declared = f"{shape.what} is declared as {describe_kinds(shape.kinds)}"
-            hint = f"declare the input with the field's type ({describe_kinds(kinds)}) in the workflow's inputs schema"
-            if all(v == "no" for v in verdicts.values()):
-                self._find(
-                    Severity.ERROR, at, subject, f"{declared}, but the schema takes {describe_kinds(kinds)}", hint
-                )
-                return
-            if any(v != "ok" for v in verdicts.values()):
-                self._find(
-                    Severity.WARNING, at, subject, f"{declared}, which may not fit {describe_kinds(kinds)}", hint
-                )
-                return
-        for allowed in enums:
-            if shape.values is None:
-                if any(kind_of(v) in shape.kinds for v in allowed):
-                    self._find(
-                        Severity.WARNING,
-                        at,
-                        subject,
-                        f"{shape.what} may be any {' or '.join(sorted(shape.kinds))}, but the schema takes one of {show_values(allowed)}",
-                        f"declare enum: [{', '.join(show_value(v) for v in allowed[:10])}] on the input",
-                    )
-                continue
-            fits = [any(equal(v, a, text) for a in allowed) for v in shape.values]
-            if not any(fits):
-                self._find(
-                    Severity.ERROR,
-                    at,
-                    subject,
-                    f"none of the values of {shape.what} ({show_values(list(shape.values))}) is allowed: the schema takes one of {show_values(allowed)}",
-                    "make the input's enum a subset of the field's",
-                )
-            elif not all(fits):
-                outside = [v for v, ok in zip(shape.values, fits) if not ok]
-                self._find(
-                    Severity.WARNING,
-                    at,
-                    subject,
-                    f"{shape.what} may be {show_values(outside)}, which the schema does not allow (it takes one of {show_values(allowed)})",
-                    "make the input's enum a subset of the field's",
-                )
-
-    def _find(self, severity: Severity, at: JsonPath, subject: str, problem: str, hint: str | None) -> None:
-        finding = Finding(severity, at, subject, problem, hint)
+        finding = Finding(severity, at, subject, problem, hint, miss)
         if finding not in self.workflow.sink:
             self.workflow.sink.append(finding)
-
-
-_CLIENT_ERROR = re.compile(r"\$statusCode\s*(==|>=|>)\s*4\d\d\b|\b4\d\d\s*(==|<=|<)\s*\$statusCode")
-
-
-def _expects_client_error(step: dict[str, Any]) -> bool:
-    """True when a success criterion of the step reads a 4xx status as success."""
-    criteria = step.get("successCriteria")
-    return any(
-        isinstance(c, dict) and isinstance(c.get("condition"), str) and _CLIENT_ERROR.search(c["condition"]) is not None
-        for c in (criteria if isinstance(criteria, list) else [])
-    )
 
 
 def _parse(raw: str) -> Any:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from .diagnostics import Severity
+from .diagnostics import JsonPath, Severity
 from .request_schema import describe_kinds, kind_of, same_value, show_value, show_values
 from .resolve import SchemaLoc
 
@@ -18,6 +19,116 @@ INTEGER_TEXT = re.compile(r"[+-]?\d+")
 NUMBER_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 #: (severity, problem, hint) of a value that does not fit.
 Problem = tuple[Severity, str, str | None]
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    at: JsonPath
+    subject: str
+    problem: str
+    hint: str | None
+    #: An enum miss of a literal: (the value, the values allowed), to merge the misses of alternatives.
+    miss: tuple[Any, tuple[Any, ...]] | None = None
+
+    @property
+    def message(self) -> str:
+        return f"{self.subject}: {self.problem}"
+
+
+def merged_miss(failures: list[list[Finding]], members: set[JsonPath]) -> Finding | None:
+    """One enum miss for a member that misses the values of every alternative (each
+    alternative's own value of ``provider``, say): the values of all of them."""
+    for first in failures[0]:
+        if first.miss is None or first.at not in members:
+            continue
+        misses = [next((f for f in errors if f.miss is not None and f.at == first.at), None) for errors in failures]
+        if any(m is None for m in misses):
+            continue
+        value = first.miss[0]
+        allowed: list[Any] = []
+        for m in misses:
+            assert m is not None and m.miss is not None
+            allowed += [a for a in m.miss[1] if not any(same_value(a, b) for b in allowed)]
+        problem = f"{show_value(value)} is not one of the allowed values {show_values(allowed)}"
+        return Finding(Severity.ERROR, first.at, first.subject, problem, enum_hint(value, allowed) or first.hint)
+    return None
+
+
+CLIENT_ERROR = re.compile(r"\$statusCode\s*(==|>=|>)\s*4\d\d\b|\b4\d\d\s*(==|<=|<)\s*\$statusCode")
+
+
+def expects_client_error(step: dict[str, Any]) -> bool:
+    """True when a success criterion of the step reads a 4xx status as success."""
+    criteria = step.get("successCriteria")
+    return any(
+        isinstance(c, dict) and isinstance(c.get("condition"), str) and CLIENT_ERROR.search(c["condition"]) is not None
+        for c in (criteria if isinstance(criteria, list) else [])
+    )
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What generation time knows of a value that is not written out: its JSON types
+    and, when it is an enum, its values."""
+
+    what: str  # "input 'x'", "the template '...'"
+    kinds: frozenset[str]
+    values: tuple[Any, ...] | None = None
+    template: str | None = None  # the template's text
+    fixed_text: bool = False  # the template has text of its own around its expressions
+
+
+def shape_problems(shape: Shape, kinds: frozenset[str] | None, enums: list[list[Any]], text: bool) -> list[Problem]:
+    """What does not fit, or may not, when a value of ``shape`` goes where ``kinds`` and
+    ``enums`` are allowed."""
+    if shape.template is not None:
+        if text or kinds is None or "string" in kinds:
+            return []
+        problem = f"{shape.what} makes a string, but the schema takes {describe_kinds(kinds)}"
+        if shape.fixed_text:
+            return [
+                (Severity.ERROR, problem, "a template always makes text; send the value by a runtime expression alone")
+            ]
+        plain = shape.template.strip()[1:-1]
+        return [(Severity.WARNING, problem, f"write {plain!r} (without braces) to send the value with its own type")]
+    if kinds is not None:
+        verdicts = {k: kind_fits(k, kinds, text) for k in shape.kinds}
+        declared = f"{shape.what} is declared as {describe_kinds(shape.kinds)}"
+        hint = f"declare the input with the field's type ({describe_kinds(kinds)}) in the workflow's inputs schema"
+        if all(v == "no" for v in verdicts.values()):
+            return [(Severity.ERROR, f"{declared}, but the schema takes {describe_kinds(kinds)}", hint)]
+        if any(v != "ok" for v in verdicts.values()):
+            return [(Severity.WARNING, f"{declared}, which may not fit {describe_kinds(kinds)}", hint)]
+    out: list[Problem] = []
+    subset = "make the input's enum a subset of the field's"
+    for allowed in enums:
+        takes = f"the schema takes one of {show_values(allowed)}"
+        if shape.values is None:
+            if any(kind_of(v) in shape.kinds for v in allowed):
+                declare = f"declare enum: [{', '.join(show_value(v) for v in allowed[:10])}] on the input"
+                out.append(
+                    (
+                        Severity.WARNING,
+                        f"{shape.what} may be any {' or '.join(sorted(shape.kinds))}, but {takes}",
+                        declare,
+                    )
+                )
+            continue
+        fits = [any(equal(v, a, text) for a in allowed) for v in shape.values]
+        if not any(fits):
+            values = show_values(list(shape.values))
+            out.append((Severity.ERROR, f"none of the values of {shape.what} ({values}) is allowed: {takes}", subset))
+        elif not all(fits):
+            outside = show_values([v for v, ok in zip(shape.values, fits) if not ok])
+            out.append(
+                (
+                    Severity.WARNING,
+                    f"{shape.what} may be {outside}, which the schema does not allow (it takes one of {show_values(allowed)})",
+                    subset,
+                )
+            )
+    return out
 
 
 def meet(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:

@@ -1,5 +1,6 @@
-"""What stage 3, resolve, produces: the bound operations, steps and sources of a
-document (frozen where analysis only reads them), re-exported by resolve.
+"""What stage 3, resolve, produces: the sources of a document, their operations
+(method, path, parameters, request body, responses, security) and the steps bound to
+them; resolve re-exports these classes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from .load import Loader, SourceFile
 
 if TYPE_CHECKING:  # asyncapi_model imports SchemaLoc from resolve_model: the names are only annotations
     from .asyncapi_model import AsyncSource, EventTarget
+    from .model.document import Document as ArazzoModel
 
 
 @dataclass
@@ -119,6 +121,8 @@ class Resolved:
     async_sources: dict[str, AsyncSource] = field(default_factory=dict)  # asyncapi source name -> the document read
     #: the configuration's ``webhooks`` tables by source name (root document only; see config.py)
     webhooks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: the typed model of this document (generator.model; the pipeline normalizes after validate)
+    model: ArazzoModel | None = None
 
     def workflow_ids(self) -> list[str]:
         return [str(w.get("workflowId")) for w in self.arazzo.data.get("workflows", []) if isinstance(w, dict)]

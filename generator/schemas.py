@@ -1,6 +1,7 @@
 """Schemas the bound operations reach: their closure across files, one class per
 distinct schema (byte-identical repeats across source files merge), stable
-meaningful names, and the Python type found at a JSON pointer inside a schema.
+meaningful names.  The names live in ``model_set`` and the Python type found at a
+JSON pointer inside a schema in ``schema_types`` (both re-exported here).
 
 Part of the resolve stage: it turns SchemaLocs into named model definitions that
 the emit stage hands to datamodel-code-generator.
@@ -11,110 +12,50 @@ from __future__ import annotations
 import copy
 import json
 import os
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urldefrag
 
 from .diagnostics import JsonPath, Report, Severity
-from .load import Loader, SourceFile, lookup, is_missing, pointer_tokens
-from .pycode import pascal_case, py_str
-from .resolve import Operation, Resolved, SchemaLoc, missing_ref_hint
+from .ir.types import ANY, DATETIME_NAME, PyType
+from .load import Loader, SourceFile, is_missing, lookup, pointer_tokens
+from .model_set import (
+    COMPONENT_PREFIX,
+    ModelSet,
+    class_name,
+    is_component,
+    name_large_enums,
+    predict_classes,
+)
+from .pycode import pascal_case
+from .resolve import Resolved, SchemaLoc, missing_ref_hint
+from .schema_types import MAX_INFER_DEPTH, TypeInferrer
 
 if TYPE_CHECKING:
-    from .asyncapi_model import AsyncChannel, AsyncMessage, AsyncSource, EventTarget
+    from .asyncapi_model import AsyncChannel, AsyncSource, EventTarget
 
-COMPONENT_PREFIX = ("components", "schemas")
-MAX_INFER_DEPTH = 64
+__all__ = [
+    "ANY",
+    "COMPONENT_PREFIX",
+    "DATETIME_TYPE",
+    "MAX_INFER_DEPTH",
+    "ModelSet",
+    "PyType",
+    "SchemaCollector",
+    "TypeInferrer",
+    "class_name",
+    "collect_models",
+    "message_schema",
+    "wire_type",
+]
 
-
-def class_name(text: str) -> str:
-    """A model class name: PascalCase, never a name models.py itself imports."""
-    name = pascal_case(text)
-    if name in _RESERVED_CLASS_NAMES:
-        name += "Model"
-    return name
-
-
-_RESERVED_CLASS_NAMES = {
-    "BaseModel", "Field", "RootModel", "Any", "Literal", "Annotated", "Enum", "ConfigDict",
-    "AnyUrl", "AwareDatetime", "Optional", "Union", "List", "Dict", "None", "True", "False",
-    "Model",  # the base class every generated model derives from (emit_models.py)
-}
-
-
-@dataclass(frozen=True)
-class PyType:
-    """A Python type expression for generated code."""
-
-    text: str
-    uses_models: bool = False
-    optional: bool = False
-
-    def or_none(self) -> PyType:
-        if self.optional or self.text == "Any":
-            return self
-        return PyType(f"{self.text} | None", self.uses_models, True)
-
-
-ANY = PyType("Any")
-#: The type of a ``format: date-time`` string, in models.py (emit_models passes it to
-#: datamodel-code-generator) and in Outputs models alike; inputs and the values of step
-#: outputs stay the strings sent on the wire (see wire_type).
-DATETIME_TYPE = "AwareDatetime"
-_QUOTED_OR_DATETIME = re.compile(r'"(?:[^"\\]|\\.)*"|\b' + DATETIME_TYPE + r"\b")
+#: The type of a ``format: date-time`` string (see ``ir.types.DATETIME_NAME``).
+DATETIME_TYPE = DATETIME_NAME
 
 
 def wire_type(py_type: PyType) -> PyType:
     """``py_type`` as the value is held before an Outputs model parses it: a date-time is its string."""
-    if DATETIME_TYPE not in py_type.text:
-        return py_type
-    text = _QUOTED_OR_DATETIME.sub(lambda m: m.group(0) if m.group(0).startswith('"') else "str", py_type.text)
-    return PyType(text, py_type.uses_models, py_type.optional)
-
-
-@dataclass
-class ModelSet:
-    """The schemas that become classes in models.py."""
-
-    schemas: dict[str, Any] = field(default_factory=dict)  # class name -> JSON schema (refs rewritten)
-    names: dict[tuple[str, JsonPath], str] = field(default_factory=dict)  # (file, path) -> class name
-    roots: dict[tuple[str, JsonPath, str], str] = field(default_factory=dict)  # (file, operation path, status) -> class name
-    webhooks: list[str] = field(default_factory=list)
-    defined: set[str] | None = None  # classes models.py really defines (None until emitted)
-    #: (AsyncAPI source key, channel key, message key) -> the class of the message's payload
-    #: (the source key is its name; qualified in a linked document, as AsyncSource.key)
-    message_models: dict[tuple[str, str, str], str] = field(default_factory=dict)
-    #: the same for the message's headers schema
-    header_models: dict[tuple[str, str, str], str] = field(default_factory=dict)
-    #: (AsyncAPI source key, channel key) -> the root model whose value is one of the channel's
-    #: payload classes (``<Channel>Message``, a union), for a channel carrying several
-    message_unions: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    def name_of(self, loc: SchemaLoc) -> str | None:
-        return self.names.get((str(loc.file.path), loc.path))
-
-    def message_model(self, source: AsyncSource, channel: AsyncChannel, message: AsyncMessage, part: Literal["payload", "headers"] = "payload") -> str | None:
-        """The model class of a message's payload (or headers), if models.py has one (a
-        payload that is not an object, a string say, has no class once emitted)."""
-        table = self.message_models if part == "payload" else self.header_models
-        return self._if_defined(table.get((source.key, channel.key, message.key)))
-
-    def message_union(self, source: AsyncSource, channel: AsyncChannel) -> str | None:
-        """The union root model of a channel with several payload classes, if models.py has one."""
-        return self._if_defined(self.message_unions.get((source.key, channel.key)))
-
-    def _if_defined(self, name: str | None) -> str | None:
-        if name is not None and self.defined is not None and name not in self.defined:
-            return None
-        return name
-
-    def name_of_root(self, op: Operation, status: str) -> str | None:
-        """The model class of an operation's response schema, if models.py has one."""
-        name = self.roots.get((str(op.source.file.path), op.json_path, status))
-        if name is not None and self.defined is not None and name not in self.defined:
-            return None
-        return name
+    return py_type.wire()
 
 
 @dataclass
@@ -146,7 +87,7 @@ class SchemaCollector:
         value = loc.value
         if isinstance(value, dict) and isinstance(value.get("$ref"), str):
             target = self._ref_target(loc.file, value["$ref"], loc.path)
-            if target is not None and _is_component(target[1]):
+            if target is not None and is_component(target[1]):
                 return self._register(target[0], target[1], source_name)
         return self._register(loc.file, loc.path, source_name, suggested)
 
@@ -182,11 +123,24 @@ class SchemaCollector:
         tokens = pointer_tokens(unquote(fragment))
         if tokens is None or is_missing(lookup(target.data, tokens)):
             if tokens is None:
-                self.report.add(file.diagnostic(at, f"schema reference {ref!r} has a malformed JSON pointer", "a pointer looks like '#/components/schemas/Pet'"))
+                self.report.add(
+                    file.diagnostic(
+                        at,
+                        f"schema reference {ref!r} has a malformed JSON pointer",
+                        "a pointer looks like '#/components/schemas/Pet'",
+                    )
+                )
             else:
                 # A dangling reference in a vendor description: the value it describes is
                 # typed Any (models.py and the inferred types alike), not the whole build refused.
-                self.report.add(file.diagnostic(at, f"schema reference {ref!r} points at nothing: the value it describes is typed Any", missing_ref_hint(target.data, tokens), severity=Severity.WARNING))
+                self.report.add(
+                    file.diagnostic(
+                        at,
+                        f"schema reference {ref!r} points at nothing: the value it describes is typed Any",
+                        missing_ref_hint(target.data, tokens),
+                        severity=Severity.WARNING,
+                    )
+                )
             return None
         return target, tokens
 
@@ -233,14 +187,20 @@ class SchemaCollector:
                 ref = None if names else node.get("$ref")
                 if isinstance(ref, str):
                     target = self._ref_target(s_file, ref, at)
-                    if target is not None and _is_component(target[1]):
+                    if target is not None and is_component(target[1]):
                         found.append(target)
                     elif target is not None:
                         stack.append((target[0], lookup(target[0].data, target[1]), target[1], depth + 1, False))
                     continue
-                stack.extend((s_file, child, at + (k,), depth + 1, k in _NAME_MAPS and not names) for k, child in reversed(list(node.items())) if names or not _opaque(k))
+                stack.extend(
+                    (s_file, child, at + (k,), depth + 1, k in _NAME_MAPS and not names)
+                    for k, child in reversed(list(node.items()))
+                    if names or not _opaque(k)
+                )
             elif isinstance(node, list):
-                stack.extend((s_file, child, at + (i,), depth + 1, False) for i, child in reversed(list(enumerate(node))))
+                stack.extend(
+                    (s_file, child, at + (i,), depth + 1, False) for i, child in reversed(list(enumerate(node)))
+                )
         return found
 
     def _finish(self, frame: _Frame) -> None:
@@ -250,17 +210,23 @@ class SchemaCollector:
         base = frame.base
         schema = self._rewrite(frame.file, frame.raw, frame.path, frame.source_name, depth=0)
         canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
-        name = self._claim(base, frame.source_name, canonical, schema)  # a byte-identical repeat from another file: one class
+        name = self._claim(
+            base, frame.source_name, canonical, schema
+        )  # a byte-identical repeat from another file: one class
         if name != base:
             self.models.names[key] = name
 
-    def _rewrite(self, file: SourceFile, value: Any, path: JsonPath, source_name: str, depth: int, names: bool = False) -> Any:
+    def _rewrite(
+        self, file: SourceFile, value: Any, path: JsonPath, source_name: str, depth: int, names: bool = False
+    ) -> Any:
         """Copy a schema, pointing every $ref at '#/components/schemas/<class name>'.
         ``names`` is true for a mapping of names to schemas (``properties``, ...).
         Extensions (``x-...``) and example data are opaque: copied, never followed
         (one that holds a ``$ref`` is left out, so nothing downstream follows it)."""
         if depth > 200:
-            self.report.add(file.diagnostic(path, "schema is nested more than 200 levels deep", "flatten it with $ref components"))
+            self.report.add(
+                file.diagnostic(path, "schema is nested more than 200 levels deep", "flatten it with $ref components")
+            )
             return {}
         if isinstance(value, dict) and names:
             return {k: self._rewrite(file, v, path + (k,), source_name, depth + 1) for k, v in value.items()}
@@ -271,7 +237,7 @@ class SchemaCollector:
                 if target is None:
                     return {}
                 t_file, t_path = target
-                if _is_component(t_path):
+                if is_component(t_path):
                     name = self.models.names.get((str(t_file.path), t_path))
                     if name is None:  # not reached by _component_refs (cannot happen): register it now
                         name = self._register(t_file, t_path, source_name)
@@ -282,7 +248,15 @@ class SchemaCollector:
                     return out
                 # A reference to a non-component location: inline it.
                 return self._rewrite(t_file, lookup(t_file.data, t_path), t_path, source_name, depth + 1)
-            out = {k: copy.deepcopy(v) if _opaque(k) else self._rewrite(file, v, path + (k,), source_name, depth + 1, k in _NAME_MAPS) for k, v in value.items() if not (_opaque(k) and _holds_ref(v))}
+            out = {
+                k: (
+                    copy.deepcopy(v)
+                    if _opaque(k)
+                    else self._rewrite(file, v, path + (k,), source_name, depth + 1, k in _NAME_MAPS)
+                )
+                for k, v in value.items()
+                if not (_opaque(k) and _holds_ref(v))
+            }
             if isinstance(out.get("discriminator"), str):
                 # AsyncAPI's discriminator is the property's name (OpenAPI's is an object): as
                 # datamodel-code-generator reads it, every member would need a Literal there,
@@ -300,13 +274,19 @@ class SchemaCollector:
                 # server's business anyway.
                 del out["default"]
             if "default" in out and not _default_fits(out):
-                self.report.add(file.diagnostic(path + ("default",), f"default {out['default']!r} does not match the schema's type {out.get('type')!r}; it is left out of the model", "fix the default in the OpenAPI description", severity=Severity.WARNING))
+                self.report.add(
+                    file.diagnostic(
+                        path + ("default",),
+                        f"default {out['default']!r} does not match the schema's type {out.get('type')!r}; it is left out of the model",
+                        "fix the default in the OpenAPI description",
+                        severity=Severity.WARNING,
+                    )
+                )
                 del out["default"]
             return out
         if isinstance(value, list):
             return [self._rewrite(file, v, path + (i,), source_name, depth + 1) for i, v in enumerate(value)]
         return value
-
 
     def _fix_array_enum(self, file: SourceFile, path: JsonPath, out: dict[str, Any]) -> None:
         """``type: array`` with an enum of non-arrays: no value could be valid.  The enum
@@ -319,7 +299,14 @@ class SchemaCollector:
             what = "it is applied to the items instead"
         else:
             what = "it is left out of the model (the items have their own)"
-        self.report.add(file.diagnostic(path + ("enum",), f"the enum of a schema of type 'array' lists values that are not arrays; {what}", "move the enum into 'items' in the OpenAPI description", severity=Severity.WARNING))
+        self.report.add(
+            file.diagnostic(
+                path + ("enum",),
+                f"the enum of a schema of type 'array' lists values that are not arrays; {what}",
+                "move the enum into 'items' in the OpenAPI description",
+                severity=Severity.WARNING,
+            )
+        )
 
 
 #: String formats datamodel-code-generator maps to types of packages other than pydantic.
@@ -350,7 +337,12 @@ def _holds_ref(value: Any) -> bool:
 
 def _enum_contradicts_array(schema: dict[str, Any]) -> bool:
     enum = schema.get("enum")
-    return schema.get("type") == "array" and isinstance(enum, list) and bool(enum) and not any(isinstance(v, list) for v in enum)
+    return (
+        schema.get("type") == "array"
+        and isinstance(enum, list)
+        and bool(enum)
+        and not any(isinstance(v, list) for v in enum)
+    )
 
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -364,7 +356,16 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-_ITEM_CONSTRAINTS = ("maxLength", "minLength", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+_ITEM_CONSTRAINTS = (
+    "maxLength",
+    "minLength",
+    "pattern",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+)
 
 
 def _has_constrained_items(schema: dict[str, Any]) -> bool:
@@ -386,289 +387,7 @@ def _default_fits(schema: dict[str, Any]) -> bool:
         if not isinstance(default, allowed):
             return False
     enum = schema.get("enum")
-    if isinstance(enum, list) and default is not None and default not in enum:
-        return False
-    return True
-
-
-def _is_component(path: JsonPath) -> bool:
-    return len(path) == 3 and path[:2] == COMPONENT_PREFIX
-
-
-# -- type inference -------------------------------------------------------------------
-
-
-class TypeInferrer:
-    """The Python type of the value at a JSON pointer inside a schema."""
-
-    def __init__(self, loader: Loader, models: ModelSet) -> None:
-        self.loader = loader
-        self.models = models
-
-    def at_pointer(self, loc: SchemaLoc | None, pointer: tuple[str, ...]) -> PyType:
-        if loc is None:
-            return ANY
-        results = self._descend(loc, pointer, 0)
-        if not results:
-            return ANY
-        return _union([self.type_of(r) if r is not None else PyType("None", optional=True) for r in results])
-
-    def has_path(self, loc: SchemaLoc, pointer: tuple[str, ...]) -> bool:
-        return any(r is not None for r in self._descend(loc, pointer, 0))
-
-    def _deref(self, loc: SchemaLoc) -> SchemaLoc | None:
-        value = loc.value
-        file, path = loc.file, loc.path
-        hops = 0
-        while isinstance(value, dict) and isinstance(value.get("$ref"), str):
-            hops += 1
-            if hops > 32:
-                return None
-            url, fragment = urldefrag(value["$ref"])
-            if url:
-                loaded = self.loader.load_url(file, url, path, "$ref")
-                if loaded is None:
-                    return None
-                file = loaded
-            tokens = pointer_tokens(unquote(fragment))
-            if tokens is None:
-                return None
-            value = lookup(file.data, tokens)
-            if is_missing(value):
-                return None
-            path = tokens
-        return SchemaLoc(file, path, value)
-
-    def json_kind(self, loc: SchemaLoc, depth: int = 0) -> str | None:
-        """"object" or "array" when the schema requires that JSON type of every valid
-        value (its own ``type``, or an ``allOf`` member's); None when it may be anything
-        else too (no type, several types, nullable, oneOf/anyOf)."""
-        resolved = self._deref(loc)
-        if depth > MAX_INFER_DEPTH or resolved is None or not isinstance(resolved.value, dict):
-            return None
-        schema = resolved.value
-        if schema.get("nullable") is True:
-            return None
-        kind = schema.get("type")
-        if isinstance(kind, list) and len(kind) == 1:
-            kind = kind[0]
-        if kind in ("object", "array"):
-            return str(kind)
-        if kind is None and isinstance(schema.get("allOf"), list):
-            for i, member in enumerate(schema["allOf"]):
-                found = self.json_kind(SchemaLoc(resolved.file, resolved.path + ("allOf", i), member), depth + 1)
-                if found is not None:
-                    return found
-        return None
-
-    def _descend(self, loc: SchemaLoc, pointer: tuple[str, ...], depth: int) -> list[SchemaLoc | None]:
-        """All schemas the pointer may land on; None where a branch has no such member."""
-        if depth > MAX_INFER_DEPTH:
-            return []
-        resolved = self._deref(loc)
-        if resolved is None and isinstance(loc.value, dict) and "$ref" in loc.value:
-            return [loc]  # a dangling reference (reported by the collector): what is below it is Any
-        if resolved is None or not isinstance(resolved.value, dict):
-            return []
-        schema = resolved.value
-        for combinator in ("oneOf", "anyOf"):
-            if isinstance(schema.get(combinator), list):
-                out: list[SchemaLoc | None] = []
-                for i, member in enumerate(schema[combinator]):
-                    sub = SchemaLoc(resolved.file, resolved.path + (combinator, i), member)
-                    found = self._descend(sub, pointer, depth + 1)
-                    out.extend(found if found else ([None] if pointer else []))
-                return out
-        if isinstance(schema.get("allOf"), list) and pointer:
-            for i, member in enumerate(schema["allOf"]):
-                found = self._descend(SchemaLoc(resolved.file, resolved.path + ("allOf", i), member), pointer, depth + 1)
-                if found:
-                    return found
-        if not pointer:
-            if isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1 and not schema.get("properties"):
-                return self._descend(SchemaLoc(resolved.file, resolved.path + ("allOf", 0), schema["allOf"][0]), pointer, depth + 1)
-            return [loc if _is_component(resolved.path) or "$ref" in (loc.value if isinstance(loc.value, dict) else {}) else resolved]
-        head, rest = pointer[0], pointer[1:]
-        props = schema.get("properties")
-        if isinstance(props, dict) and head in props:
-            sub = SchemaLoc(resolved.file, resolved.path + ("properties", head), props[head])
-            found = self._descend(sub, rest, depth + 1)
-            required = head in (schema.get("required") or [])
-            if not required and not rest:
-                found = found + [None]
-            return found
-        items = schema.get("items")
-        if isinstance(items, dict) and head.isdigit():
-            found = self._descend(SchemaLoc(resolved.file, resolved.path + ("items",), items), rest, depth + 1)
-            return found + [None] if not rest else found
-        extra = schema.get("additionalProperties")
-        if isinstance(extra, dict):
-            return self._descend(SchemaLoc(resolved.file, resolved.path + ("additionalProperties",), extra), rest, depth + 1) + [None]
-        return []
-
-    def type_of(self, loc: SchemaLoc) -> PyType:
-        value = loc.value
-        if isinstance(value, dict) and isinstance(value.get("$ref"), str):
-            target = self._deref(loc)
-            if target is None:
-                return ANY
-            name = self.models.name_of(target)
-            if name is not None and isinstance(target.value, dict) and _is_object(target.value):
-                return PyType(f"models.{name}", uses_models=True)
-            return self.type_of(target)
-        if not isinstance(value, dict):
-            return ANY
-        nullable = bool(value.get("nullable"))
-        raw_type = value.get("type")
-        types = raw_type if isinstance(raw_type, list) else [raw_type] if raw_type else []
-        if "null" in types:
-            nullable = True
-            types = [t for t in types if t != "null"]
-        if "const" in value and isinstance(value["const"], (str, int, bool)):
-            result = PyType(f"Literal[{_literal(value['const'])}]")
-        elif isinstance(value.get("enum"), list) and value["enum"] and all(isinstance(v, (str, int, bool)) or v is None for v in value["enum"]):
-            members = [v for v in value["enum"] if v is not None]
-            if len(members) < len(value["enum"]):
-                nullable = True
-            result = PyType("Literal[" + ", ".join(_literal(v) for v in members) + "]") if members else PyType("None", optional=True)
-        elif any(isinstance(value.get(c), list) for c in ("oneOf", "anyOf")):
-            combinator = "oneOf" if isinstance(value.get("oneOf"), list) else "anyOf"
-            result = _union([self.type_of(SchemaLoc(loc.file, loc.path + (combinator, i), m)) for i, m in enumerate(value[combinator])])
-        elif isinstance(value.get("allOf"), list) and len(value["allOf"]) == 1:
-            result = self.type_of(SchemaLoc(loc.file, loc.path + ("allOf", 0), value["allOf"][0]))
-        elif len(types) == 1:
-            result = self._simple(loc, types[0])
-        elif len(types) > 1:
-            result = _union([self._simple(loc, t) for t in types])
-        elif "properties" in value:
-            result = PyType("dict[str, Any]")
-        else:
-            result = ANY
-        return result.or_none() if nullable else result
-
-    def _simple(self, loc: SchemaLoc, kind: str) -> PyType:
-        value = loc.value
-        if kind == "string":
-            return PyType(DATETIME_TYPE if value.get("format") == "date-time" else "str")
-        if kind == "integer":
-            return PyType("int")
-        if kind == "number":
-            return PyType("float")
-        if kind == "boolean":
-            return PyType("bool")
-        if kind == "array":
-            items = value.get("items")
-            inner = self.type_of(SchemaLoc(loc.file, loc.path + ("items",), items)) if isinstance(items, dict) else ANY
-            return PyType(f"list[{inner.text}]", inner.uses_models)
-        if kind == "object":
-            return self._mapping(loc)
-        return ANY
-
-    def _mapping(self, loc: SchemaLoc) -> PyType:
-        """``dict[str, X]`` for an object whose only members are ``additionalProperties: X``;
-        ``dict[str, Any]`` when it also lists properties or allows anything."""
-        value = loc.value
-        extra = value.get("additionalProperties")
-        if not isinstance(extra, dict) or value.get("properties") or value.get("patternProperties"):
-            return PyType("dict[str, Any]")
-        inner = self.type_of(SchemaLoc(loc.file, loc.path + ("additionalProperties",), extra))
-        return PyType(f"dict[str, {inner.text}]", inner.uses_models)
-
-
-def _is_object(schema: dict[str, Any]) -> bool:
-    kind = schema.get("type")
-    return kind == "object" or (isinstance(kind, list) and "object" in kind) or "properties" in schema or "allOf" in schema
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, str):
-        return py_str(value)
-    return repr(value)
-
-
-def _union(types: list[PyType]) -> PyType:
-    texts: list[str] = []
-    optional = False
-    for t in types:
-        if t.text == "Any":
-            return ANY
-        if t.text == "None":
-            optional = True
-            continue
-        for part in _split_union(t.text):
-            if part == "None":
-                optional = True
-            elif part not in texts:
-                texts.append(part)
-        optional = optional or t.optional
-    texts = _merge_literals(texts)
-    if not texts:
-        return PyType("None", optional=True)
-    text = " | ".join(texts)
-    uses = any(t.uses_models for t in types)
-    return PyType(text + (" | None" if optional else ""), uses, optional)
-
-
-def _split_union(text: str) -> list[str]:
-    parts: list[str] = []
-    depth = 0
-    current = ""
-    for ch in text:
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        if ch == "|" and depth == 0:
-            parts.append(current.strip())
-            current = ""
-        else:
-            current += ch
-    parts.append(current.strip())
-    return parts
-
-
-def _merge_literals(texts: list[str]) -> list[str]:
-    literal_members: list[str] = []
-    others: list[str] = []
-    for text in texts:
-        if text.startswith("Literal[") and text.endswith("]"):
-            for member in _split_top(text[len("Literal[") : -1]):
-                if member not in literal_members:
-                    literal_members.append(member)
-        else:
-            others.append(text)
-    if "str" in others:
-        literal_members = [m for m in literal_members if not m.startswith('"')]
-    merged = [f"Literal[{', '.join(literal_members)}]"] if literal_members else []
-    return merged + others
-
-
-def _split_top(text: str) -> list[str]:
-    out: list[str] = []
-    current = ""
-    in_string = False
-    escape = False
-    for ch in text:
-        if in_string:
-            current += ch
-            if escape:
-                escape = False
-            elif ch == "\\":
-                escape = True
-            elif ch == '"':
-                in_string = False
-            continue
-        if ch == '"':
-            in_string = True
-            current += ch
-        elif ch == ",":
-            out.append(current.strip())
-            current = ""
-        else:
-            current += ch
-    if current.strip():
-        out.append(current.strip())
-    return out
+    return not (isinstance(enum, list) and default is not None and default not in enum)
 
 
 def collect_models(resolved: Resolved, report: Report) -> ModelSet:
@@ -706,12 +425,18 @@ def collect_models(resolved: Resolved, report: Report) -> ModelSet:
                 content = (body or {}).get("content") or {}
                 for ctype, media in sorted(content.items()):
                     if isinstance(media, dict) and "schema" in media:
-                        loc = SchemaLoc(source.file, ("webhooks", hook_name, method, "requestBody", "content", ctype, "schema"), media["schema"])
+                        loc = SchemaLoc(
+                            source.file,
+                            ("webhooks", hook_name, method, "requestBody", "content", ctype, "schema"),
+                            media["schema"],
+                        )
                         name = collector.add_root(loc, f"{hook_name} event", source.name)
                         if name is not None and name not in collector.models.webhooks:
                             collector.models.webhooks.append(name)
                         break
     _collect_message_models(collector, resolved)
+    name_large_enums(collector.models)
+    collector.models.defined = predict_classes(collector.models)
     files = {str(s.file.path): s.file for s in resolved.all_sources() if s.kind == "openapi"}
     for path in sorted(files):
         _report_unreached_dangling_refs(files[path], report)
@@ -736,7 +461,10 @@ def _collect_message_models(collector: SchemaCollector, resolved: Resolved) -> N
         payloads: list[str] = []
         for message in sorted(channel.messages, key=lambda m: m.key):
             m_key = (source.key, channel.key, message.key)
-            for part, loc, table, suffix in (("payload", message.payload, models.message_models, ""), ("headers", message.headers, models.header_models, " headers")):
+            for part, loc, table, suffix in (
+                ("payload", message.payload, models.message_models, ""),
+                ("headers", message.headers, models.header_models, " headers"),
+            ):
                 if loc is None or not isinstance(loc.value, dict):
                     continue  # no schema, or true/false: the value is Any
                 name = collector.add_root(loc, message.name + suffix, source.name)
@@ -795,7 +523,16 @@ def _report_unreached_dangling_refs(file: SourceFile, report: Report) -> None:
             if isinstance(ref, str) and ref.startswith("#"):
                 tokens = pointer_tokens(unquote(ref[1:]))
                 if tokens is not None and is_missing(lookup(file.data, tokens)) and here not in known:
-                    report.add(file.diagnostic(here, f"$ref {ref!r} points at nothing; no step's operation reaches it, so nothing is generated from it", missing_ref_hint(file.data, tokens), severity=Severity.WARNING))
-            stack.extend((here + (k,), v) for k, v in reversed(list(node.items())) if not (isinstance(k, str) and _opaque(k)))
+                    report.add(
+                        file.diagnostic(
+                            here,
+                            f"$ref {ref!r} points at nothing; no step's operation reaches it, so nothing is generated from it",
+                            missing_ref_hint(file.data, tokens),
+                            severity=Severity.WARNING,
+                        )
+                    )
+            stack.extend(
+                (here + (k,), v) for k, v in reversed(list(node.items())) if not (isinstance(k, str) and _opaque(k))
+            )
         elif isinstance(node, list):
             stack.extend((here + (i,), v) for i, v in reversed(list(enumerate(node))))

@@ -1,5 +1,6 @@
 """The YAML node tree ``arazzo-codegen upgrade`` edits (see upgrade): lookups by key,
-the document's criteria, inputs and scalars, and the data the edited text must hold.
+the document's criteria, inputs and scalars, the ids a local source defines, and the
+data the edited text must hold.
 """
 
 from __future__ import annotations

@@ -16,6 +16,11 @@ seen.  :func:`package_is_current` decides from those alone, reading nothing but
 the generated files, the inputs and the generator's own files: the ``check`` fast
 path imports only the standard library.
 
+The runtime of a package is the subpackage ``_runtime/``: its ``__init__.py`` has the
+header too; each ``_runtime/<part>.py`` is a byte-for-byte copy of the generator's own
+``arazzo_codegen.runtime.<part>`` and has none (the stamp covers the generator, and the
+check compares the copy with the generator's file).
+
 A package whose build gave warnings also holds ``warnings.txt``: the same header,
 then the warnings as ``validate`` prints them, file names relative to the package
 directory.  Its text is folded into the stamp of every file of the package, so
@@ -36,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .runtime_files import RUNTIME_DIR, RUNTIME_INIT, imported_parts, is_part_file, known_part, part_file, part_source
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
@@ -45,8 +51,13 @@ _SOURCES_LINE = "# sources: "
 _STAMP_LINE = "# stamp: "
 _CONTENT_SEP = " content: "
 
-#: The files of every generated package; a directory holding any other set is stale.
-PACKAGE_FILES = ("__init__.py", "_runtime.py", "models.py", "py.typed", "workflows.py")
+#: The entries of every generated package directory (``_runtime`` is a directory: its
+#: ``__init__.py`` and the runtime parts that imports).
+PACKAGE_FILES = ("__init__.py", RUNTIME_DIR, "models.py", "py.typed", "workflows.py")
+#: The files every package has (the runtime parts aside).
+_REQUIRED_FILES = tuple(sorted(RUNTIME_INIT if name == RUNTIME_DIR else name for name in PACKAGE_FILES))
+#: Files of packages made by earlier versions (the runtime was one module): such a package is stale.
+LEGACY_FILES = frozenset({"_runtime.py"})
 #: The module of the ``durable`` option (the workflows on DBOS): a package file only
 #: when the options (and so the stamp) say ``durable``.
 DURABLE_FILE = "durable.py"
@@ -136,13 +147,13 @@ def warnings_text(warnings: Sequence[Diagnostic], package_dir: Path) -> str:
 
 
 def package_files(bodies: Mapping[str, str], stamp: Stamp, warnings: Sequence[Diagnostic], package_dir: Path) -> dict[str, str]:
-    """The files of a package: ``bodies`` with their headers, plus warnings.txt when
-    the build gave ``warnings``."""
+    """The files of a package: ``bodies`` with their headers (the runtime parts as they
+    are), plus warnings.txt when the build gave ``warnings``."""
     text = warnings_text(warnings, package_dir)
     if text:
         bodies = {**bodies, WARNINGS_FILE: text}
         stamp = Stamp(_fold(stamp.value, text), stamp.sources)
-    return {name: with_header(body, stamp) for name, body in bodies.items()}
+    return {name: body if is_part_file(name) else with_header(body, stamp) for name, body in sorted(bodies.items())}
 
 
 def read_warnings(package_dir: Path) -> list[str]:
@@ -200,6 +211,40 @@ def read_state(path: Path) -> FileState | None:
     return FileState(stamp or None, sources, intact, lines[3])
 
 
+def package_listing(package_dir: Path) -> set[str] | None:
+    """The files of ``package_dir`` as a package has them: its own files and those of its
+    ``_runtime/`` directory (``_runtime/core.py``, ...); None when it cannot be read.
+    Directories (``__pycache__``) are not files of the package."""
+    try:
+        present = {entry.name for entry in os.scandir(package_dir) if entry.is_file()}
+    except OSError:
+        return None
+    try:
+        present |= {f"{RUNTIME_DIR}/{entry.name}" for entry in os.scandir(package_dir / RUNTIME_DIR) if entry.is_file()}
+    except OSError:
+        pass  # no _runtime/ (yet): the package is incomplete or missing
+    return present
+
+
+def _parts_status(package_dir: Path, present: set[str], init: str) -> str | None:
+    """What the runtime part files say, once every stamped file is intact: "incomplete"
+    when a part ``_runtime/__init__.py`` imports is missing, "edited" when a part file
+    is not a byte-for-byte copy of the generator's (or not imported); else None."""
+    wanted = {part_file(part) for part in imported_parts(init) if known_part(part)}
+    if not present.issuperset(wanted):
+        return "incomplete"
+    if {name for name in present if is_part_file(name)} != wanted:
+        return "edited"
+    for name in sorted(wanted):
+        try:
+            with open(package_dir / name, encoding="utf-8", newline="") as handle:
+                if handle.read() != part_source(name[len(RUNTIME_DIR) + 1 : -3]):
+                    return "edited"
+        except (OSError, UnicodeDecodeError):
+            return "edited"
+    return None
+
+
 def package_status(package_dir: Path, spec: Path, options: Mapping[str, object]) -> str:
     """What the stamps say about ``package_dir``, reading nothing but the generated
     files, the inputs they name and the generator's own files:
@@ -210,25 +255,28 @@ def package_status(package_dir: Path, spec: Path, options: Mapping[str, object])
     ``"incomplete"``: some of its files are missing;
     ``"edited"``: a file was changed or added by hand;
     ``"stale"``: the stamp differs (inputs, options or generator changed, or
-    warnings.txt was removed).
+    warnings.txt was removed), or the package was made by a version whose runtime
+    was one ``_runtime.py``.
     Anything but "current" means: build to know more (write, or diff)."""
-    try:
-        present = {entry.name for entry in os.scandir(package_dir) if entry.is_file()}
-    except OSError:
+    present = package_listing(package_dir)
+    if present is None:
         return "missing"
     expected = expected_files(options)
-    if not present & {*expected, DURABLE_FILE, WARNINGS_FILE}:
+    if not present & {*expected, DURABLE_FILE, WARNINGS_FILE, *LEGACY_FILES}:
         return "missing"
+    if present & LEGACY_FILES:
+        return "stale"  # regenerating replaces the whole directory, the old module with it
     if not present.issuperset(expected):
         return "incomplete"
-    if present - {*expected, DURABLE_FILE, WARNINGS_FILE}:
+    if {name for name in present - {*expected, DURABLE_FILE, WARNINGS_FILE} if not is_part_file(name)}:
         return "edited"
     if DURABLE_FILE in present and DURABLE_FILE not in expected:
         return "stale"  # built with the durable option, which is now off
     stamps: set[str] = set()
     sources: set[tuple[str, ...]] = set()
     warnings = ""
-    for name in sorted(present):
+    init = ""
+    for name in sorted(name for name in present if not is_part_file(name)):
         state = read_state(package_dir / name)
         if state is None or not state.intact:
             return "edited"
@@ -239,6 +287,8 @@ def package_status(package_dir: Path, spec: Path, options: Mapping[str, object])
             sources.add(state.sources)
             if name == WARNINGS_FILE:
                 warnings = state.body
+            if name == RUNTIME_INIT:
+                init = state.body
     if len(stamps) != 1 or len(sources) != 1:
         return "stale"
     (listed,) = sources
@@ -250,12 +300,14 @@ def package_status(package_dir: Path, spec: Path, options: Mapping[str, object])
         stamp = compute_stamp(inputs, package_dir, options)
     except OSError:
         return "stale"
-    return "current" if _fold(stamp.value, warnings) in stamps else "stale"
+    if _fold(stamp.value, warnings) not in stamps:
+        return "stale"
+    return _parts_status(package_dir, present, init) or "current"
 
 
 def expected_files(options: Mapping[str, object]) -> tuple[str, ...]:
     """The files every package built with ``options`` has (warnings.txt aside)."""
-    return (*PACKAGE_FILES, DURABLE_FILE) if "durable" in options else PACKAGE_FILES
+    return (*_REQUIRED_FILES, DURABLE_FILE) if "durable" in options else _REQUIRED_FILES
 
 
 def package_is_current(package_dir: Path, spec: Path, options: Mapping[str, object]) -> bool:
@@ -264,11 +316,7 @@ def package_is_current(package_dir: Path, spec: Path, options: Mapping[str, obje
 
 def package_matches(package_dir: Path, files: Mapping[str, str]) -> bool:
     """Whether ``package_dir`` holds exactly ``files`` (nothing to write)."""
-    try:
-        present = {entry.name for entry in os.scandir(package_dir) if entry.is_file()}
-    except OSError:
-        return False
-    if present != set(files):
+    if package_listing(package_dir) != set(files):
         return False
     for name, text in files.items():
         try:
@@ -317,6 +365,7 @@ def write_package(package_dir: Path, files: Mapping[str, str]) -> None:
         # mkdtemp makes the directory private (0700); give it the usual permissions.
         os.chmod(staging, stat.S_IMODE(parent.stat().st_mode) | stat.S_IRWXU)
         for name in sorted(files):
+            (staging / name).parent.mkdir(exist_ok=True)  # _runtime/
             with open(staging / name, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(files[name])
         if package_dir.is_symlink() or package_dir.exists():
@@ -357,7 +406,7 @@ def diff_package(package_dir: Path, files: Mapping[str, str]) -> str:
     import difflib
 
     chunks: list[str] = []
-    existing = {p.name for p in package_dir.iterdir() if p.is_file()} if package_dir.is_dir() else set()
+    existing = package_listing(package_dir) or set()
     for name in sorted(existing | set(files)):
         path = package_dir / name
         old = path.read_text(encoding="utf-8", errors="replace") if name in existing else ""

@@ -250,7 +250,8 @@ class SecretScanner:
         """A trace function that follows only frames of generated code (kept cheap: it sees every call)."""
         seen = self._seen
         generated = str(ROOT / "generated")
-        suffixes = (f"{os.sep}_runtime.py", f"{os.sep}workflows.py")
+        suffixes = (f"{os.sep}workflows.py",)
+        runtime = f"{os.sep}_runtime{os.sep}"  # the runtime parts: <package>/_runtime/<part>.py
 
         def local(frame: types.FrameType, event: str, arg: Any) -> Any:
             # StopIteration is the iteration protocol (an awaited body chunk), never raised to anyone
@@ -260,7 +261,7 @@ class SecretScanner:
 
         def trace(frame: types.FrameType, event: str, arg: Any) -> Any:
             name = frame.f_code.co_filename
-            if name.startswith(generated) or name.endswith(suffixes):
+            if name.startswith(generated) or name.endswith(suffixes) or runtime in name:
                 frame.f_trace_lines = False  # exception events only
                 return local
             return None

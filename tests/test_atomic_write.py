@@ -89,7 +89,7 @@ def project(tmp_path: Path) -> Iterator[Path]:
     (tmp_path / "arazzo.yaml").write_text(SPEC.format(title="Before"), encoding="utf-8")
     code, stderr = _run(["generate", "arazzo.yaml", "--out", "out", "--package", PACKAGE], tmp_path)
     assert code == 0, stderr
-    assert sorted(p.name for p in (tmp_path / "out" / PACKAGE).iterdir()) == ["__init__.py", "_runtime.py", "models.py", "py.typed", "workflows.py"]
+    assert sorted(p.name for p in (tmp_path / "out" / PACKAGE).iterdir()) == ["__init__.py", "_runtime", "models.py", "py.typed", "workflows.py"]
     (tmp_path / "arazzo.yaml").write_text(SPEC.format(title="After"), encoding="utf-8")
     yield tmp_path
 

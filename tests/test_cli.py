@@ -190,7 +190,7 @@ def test_list_of_a_bad_spec_exits_1(workdir: Path, capsys: pytest.CaptureFixture
 def test_generate_single_spec_with_package_and_out(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["generate", "-q", VOICEINFRA, "--package", "vi", "--out", "clients"], capsys)
     assert (code, out, err) == (0, "", "")
-    assert sorted(p.name for p in (workdir / "clients" / "vi").iterdir()) == ["__init__.py", "_runtime.py", "models.py", "py.typed", "workflows.py"]
+    assert sorted(p.name for p in (workdir / "clients" / "vi").iterdir()) == ["__init__.py", "_runtime", "models.py", "py.typed", "workflows.py"]
     assert run(["check", VOICEINFRA, "--package", "vi", "--out", "clients"], capsys) == (0, "", "")
     assert run(["check", VOICEINFRA, "--package", "vi2", "--out", "clients"], capsys)[0] == 1  # never generated
 

@@ -8,6 +8,7 @@ import pytest
 
 from arazzo_codegen.config import Overrides, load_jobs
 from arazzo_codegen.pipeline import Job, build
+from arazzo_codegen.write import package_listing
 
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = load_jobs(ROOT / "pyproject.toml", Overrides())
@@ -17,7 +18,7 @@ JOBS = load_jobs(ROOT / "pyproject.toml", Overrides())
 def test_generated_package_is_current(job: Job) -> None:
     result = build(job)
     assert not result.report.has_errors, [d.render() for d in result.report.items]
-    on_disk = sorted(p.name for p in job.package_dir.iterdir() if p.is_file())
+    on_disk = sorted(package_listing(job.package_dir) or ())  # its files and those of _runtime/
     assert on_disk == sorted(result.files)
     for name, text in result.files.items():
         assert (job.package_dir / name).read_text(encoding="utf-8") == text, f"{job.package}/{name} is stale: run 'make generate'"

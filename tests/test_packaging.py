@@ -147,7 +147,9 @@ def test_wheel_holds_the_package_and_license(built: Built) -> None:
     for wheel_name, source in wanted.items():
         assert contents[wheel_name] == (ROOT / source).read_bytes(), wheel_name
     assert "arazzo_codegen/data/arazzo-1.0.schema.json" in contents
-    assert "arazzo_codegen/templates/runtime/core.py.jinja" in contents
+    # the runtime parts are modules of the package, and nothing of them is left as a template
+    assert "arazzo_codegen/runtime/core.py" in contents and "arazzo_codegen/runtime/wire.py" in contents
+    assert not [n for n in contents if n.startswith("arazzo_codegen/templates/runtime/") and n != "arazzo_codegen/templates/runtime/durable.py.jinja"]
     assert not [n for n in names if n.split("/")[0] in {"generator", "templates", "tests"}]
 
 
@@ -181,8 +183,11 @@ def test_installed_wheel_is_not_shadowed_by_a_users_generator_folder(built: Buil
     assert version.stdout.strip() == "arazzo-codegen 0.1.0"
 
     run([sys.executable, "-m", "arazzo_codegen", "generate"], cwd=user, env=env)
-    for name in ("__init__.py", "workflows.py", "models.py", "_runtime.py", "py.typed"):
+    for name in ("__init__.py", "workflows.py", "models.py", "_runtime/__init__.py", "_runtime/core.py", "py.typed"):
         assert (user / "clients" / "echo" / name).is_file(), name
+    # ... the runtime copied from the installed wheel's own modules, byte for byte
+    for part in ("core", "values", "wire", "observe", "aionet"):
+        assert (user / "clients" / "echo" / "_runtime" / f"{part}.py").read_bytes() == (ROOT / "generator" / "runtime" / f"{part}.py").read_bytes(), part
     # The console script the wheel installs works there too (check: up to date).
     script = site / "bin" / "arazzo-codegen"
     checked = run([str(script), "check"], cwd=user, env=env)

@@ -99,7 +99,7 @@ def test_quick_start_generates_imports_and_runs(tmp_path: Path) -> None:
     assert "warning" not in done.stderr.lower(), done.stderr  # the minimal pair compiles cleanly
     claimed = re.search(r"# prints: (\S+)", blocks["shell"])
     assert claimed is not None and claimed[1] == PET["name"]
-    for name in ("__init__.py", "workflows.py", "models.py", "_runtime.py", "py.typed"):
+    for name in ("__init__.py", "workflows.py", "models.py", "_runtime/__init__.py", "_runtime/core.py", "py.typed"):
         assert (repo / "src" / "clients" / "pets" / name).is_file(), name
     assert not (repo / "src" / "clients" / "__init__.py").exists()  # nothing but the package
 

@@ -121,6 +121,14 @@ def _code(text: str, *, embedded_null_noted: bool, regex_noted: bool) -> str:
     return tree
 
 
+RUNTIME = "_runtime/"
+
+
+def _runtime(files: dict[str, str]) -> str:
+    """The runtime parts of a package (not the ``__init__`` that re-exports them), as one text."""
+    return "\n".join(text for name, text in sorted(files.items()) if name.startswith(RUNTIME) and name != RUNTIME + "__init__.py")
+
+
 def _helpers(text: str) -> dict[str, str]:
     """Each top-level statement of a runtime module, by name (functions, classes,
     assignments), as its syntax tree."""
@@ -159,13 +167,16 @@ def _differences(rel: str, upgraded: tuple[Path, dict[str, list[str]]], tmp_path
     after = build(Job(spec=base / rel, package="pkg", out=tmp_path / "b"))
     flags = {"embedded_null_noted": any(EMBEDDED_NULL in n for n in linked), "regex_noted": any("matches empty text" in n for n in linked)}
     differs = [] if _diagnostics(after, base) == _diagnostics(before, base) else ["diagnostics"]
-    if sorted(after.files) != sorted(before.files):
+    if sorted(n for n in after.files if not n.startswith(RUNTIME)) != sorted(n for n in before.files if not n.startswith(RUNTIME)):
         differs.append("the files")
+    if not differs:  # the library (every _runtime/ file): the same helpers, plus any the 1.1 code calls
+        old, new = _helpers(_runtime(before.files)), _helpers(_runtime(after.files))
+        if not all(new.get(key) == code for key, code in old.items()):
+            differs.append("_runtime")
     for name in before.files if not differs else ():
-        if name == "_runtime.py":  # the library: the same helpers, plus any the 1.1 code calls
-            old, new = _helpers(before.files[name]), _helpers(after.files[name])
-            equal = all(new.get(key) == code for key, code in old.items())
-        elif name.endswith(".py"):
+        if name.startswith(RUNTIME):
+            continue
+        if name.endswith(".py"):
             equal = _normal(_code(after.files[name], **flags), base) == _normal(_code(before.files[name], **flags), base)
         else:
             equal = _normal(after.files[name], base) == _normal(before.files[name], base)

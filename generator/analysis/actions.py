@@ -3,15 +3,15 @@ and the success and failure actions (step-level, workflow-level, reusable)."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
+from .. import expressions as ex
 from .. import v11_steps
 from ..diagnostics import JsonPath, did_you_mean
 from ..pycode import snake_case
 from ..schemas import ANY
 from ..validate import is_arazzo_1_1
-from .common import _STEP_OUTPUT_REF, Action, StepInfo, StepVar
+from .common import Action, StepInfo, StepVar, references
 
 if TYPE_CHECKING:
     from .workflow import WorkflowAnalyzer
@@ -58,7 +58,8 @@ def _implicit_callee_outputs(self: WorkflowAnalyzer) -> None:
     workflow with ``$outputs.<name>``; tools that run such documents read the called
     workflow's outputs through the step.  The step gets ``name: $outputs.<name>``,
     and each reference a warning (see ExprContext._output_of_step)."""
-    for step_id, name in sorted(set(_STEP_OUTPUT_REF.findall(json.dumps(self.workflow, default=str)))):
+    read = {(ref.step_id, ref.name) for _, ref in references(self.workflow) if isinstance(ref, ex.StepOutput)}
+    for step_id, name in sorted(read):
         info = self.by_id.get(step_id)
         if info is None or info.workflow_id is None or info.workflow_id not in self.p.workflows:
             continue
@@ -102,7 +103,8 @@ def _action_workflow(self: WorkflowAnalyzer, raw: Any, at: JsonPath) -> str | No
     none (the validate stage has reported that)."""
     if not isinstance(raw, str):
         return None
-    return self.workflow_key(raw, at) or raw
+    # resolve checked the actions of steps and workflows (reusable ones are checked here)
+    return self.workflow_key(raw, at, checked=at[:1] != ("components",)) or raw
 
 
 def _action(self: WorkflowAnalyzer, item: Any, at: JsonPath, component_kind: str) -> Action | None:

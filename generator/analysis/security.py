@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..ir import nodes as n
 from ..plan import InputParam
 from ..pycode import py_str, snake_case
 from ..resolve import SecurityScheme
-from .common import Auth, Credential, StepInfo
+from .common import Auth, Credential, StepInfo, code
 
 if TYPE_CHECKING:
     from .context import ExprContext
@@ -196,12 +197,22 @@ def auth_for(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> Auth:
                     auth.cookies.append((scheme.param_name, name))
             elif scheme.kind == "oauth2-client-credentials":
                 token_url = self._token_url(source, scheme, info)
-                fetch = "await _runtime.aclient_credentials" if ctx.is_async else "_runtime.client_credentials"
                 token_var = "_access_token"
-                auth.prelude.append(
-                    f"{token_var} = {fetch}(_http, _deadline, sleep, {py_str(info.step_id)}, {token_url}, "
-                    f"{names['client_id']}, {names['client_secret']}, {py_str(' '.join(scopes))}, _tokens, secrets=_secrets)"
+                fetch = n.call(
+                    "_runtime.client_credentials",
+                    n.Name("_http"),
+                    n.Name("_deadline"),
+                    n.Name("sleep"),
+                    n.Const(info.step_id),
+                    code(token_url),
+                    n.Name(names["client_id"]),
+                    n.Name(names["client_secret"]),
+                    n.Const(" ".join(scopes)),
+                    n.Name("_tokens"),
+                    async_func="_runtime.aclient_credentials",
+                    secrets=n.Name("_secrets"),
                 )
+                auth.prelude.append(n.Assign(token_var, fetch))
                 headers.setdefault("Authorization", []).append(f"_runtime.bearer({token_var})")
     for name, values in headers.items():
         auth.headers.append((name, values[0] if len(values) == 1 else "_runtime.first_of(" + ", ".join(values) + ")"))

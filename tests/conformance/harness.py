@@ -47,6 +47,11 @@ class Compiled:
         """The generated workflows module, as text."""
         return self.files["workflows.py"]
 
+    @property
+    def runtime(self) -> str:
+        """The generated runtime (every file of ``_runtime/``), as one text."""
+        return "\n".join(text for name, text in sorted(self.files.items()) if name.startswith("_runtime/"))
+
     def fn(self, name: str) -> Callable[..., Any]:
         assert self.module is not None, "\n".join(self.errors)
         function: Callable[..., Any] = getattr(self.module, name)

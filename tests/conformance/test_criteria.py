@@ -112,11 +112,11 @@ def test_criterion_jsonpath_malformed_is_a_compile_error(compile_feature: Compil
 
 
 def test_runtime_parts_are_included_only_when_used(compile_feature: Compiler, criteria: Compiled) -> None:
-    assert "def jsonpath_test(" in criteria.files["_runtime.py"]
-    assert "def xpath_test(" in criteria.files["_runtime.py"]
+    assert "def jsonpath_test(" in criteria.runtime
+    assert "def xpath_test(" in criteria.runtime
     plain = compile_feature("expressions")
-    assert "def jsonpath_test(" not in plain.files["_runtime.py"]
-    assert "def xpath_test(" not in plain.files["_runtime.py"]
+    assert "def jsonpath_test(" not in plain.runtime
+    assert "def xpath_test(" not in plain.runtime
 
 
 def test_criterion_xpath_construct_of_a_later_version_is_a_compile_error(compile_feature: Compiler) -> None:

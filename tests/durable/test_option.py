@@ -42,7 +42,7 @@ def test_durable_py_is_a_package_file_only_with_the_option(project: Path, capsys
     assert sorted(p.name for p in package.iterdir()) == sorted([*PACKAGE_FILES, "durable.py"])
     assert package_status(package, spec, durable.options()) == "current"
     assert package_status(package, spec, plain.options()) == "stale"  # the option is part of the stamp
-    plain_files = {p.name: p.read_bytes() for p in package.iterdir() if p.name != "durable.py"}
+    plain_files = {p.relative_to(package).as_posix(): p.read_bytes() for p in package.rglob("*") if p.is_file() and p.name != "durable.py" and "__pycache__" not in p.parts}
 
     (package / "durable.py").unlink()
     assert package_status(package, spec, durable.options()) == "incomplete"

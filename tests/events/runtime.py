@@ -1,5 +1,6 @@
-"""Render the generated runtime module (``_runtime.py``) with chosen optional parts
-into a temporary package and import it, as a generated package would have it.
+"""Write the generated runtime (``_runtime/``: the parts' copies and the ``__init__``
+that re-exports them) with chosen optional parts into a temporary package and import
+it, as a generated package would have it.
 
 ``load_runtime(tmp_path, ("events",))`` returns the imported module; the same parts
 are rendered and imported once per process (helper fixtures for the broker adapters
@@ -11,27 +12,35 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 
 from arazzo_codegen.emit_code import render_template
 from arazzo_codegen.formatting import format_sources
+from arazzo_codegen.runtime_files import RUNTIME_INIT, runtime_all, runtime_files, runtime_parts
 
 _LOADED: dict[tuple[str, ...], ModuleType] = {}
 
 
+def runtime_sources(parts: tuple[str, ...]) -> dict[str, str]:
+    """``_runtime/<file>`` -> text, as a package with the optional runtime ``parts`` has them."""
+    chosen = runtime_parts(parts)
+    init = render_template("_runtime_init.py.jinja", parts=chosen, names=runtime_all(chosen))
+    return {**format_sources({RUNTIME_INIT: init}), **runtime_files(parts)}
+
+
 def render_runtime(parts: tuple[str, ...]) -> str:
-    """The black-formatted ``_runtime.py`` with the optional runtime ``parts``."""
-    source = render_template("_runtime.py.jinja", plan=SimpleNamespace(runtime_parts=tuple(parts)))
-    return format_sources({"_runtime.py": source})["_runtime.py"]
+    """Every file of the runtime with the optional runtime ``parts``, as one text."""
+    return "\n".join(text for _, text in sorted(runtime_sources(parts).items()))
 
 
 def write_runtime_package(directory: Path, name: str, parts: tuple[str, ...]) -> Path:
-    """A package ``name`` in ``directory`` holding only ``_runtime.py`` (and py.typed)."""
+    """A package ``name`` in ``directory`` holding only ``_runtime/`` (and py.typed)."""
     package = directory / name
-    package.mkdir(parents=True, exist_ok=True)
+    (package / "_runtime").mkdir(parents=True, exist_ok=True)
     (package / "__init__.py").write_text('"""Runtime under test."""\n', encoding="utf-8")
     (package / "py.typed").write_text("", encoding="utf-8")
-    (package / "_runtime.py").write_text(render_runtime(parts), encoding="utf-8")
+    for file, text in runtime_sources(parts).items():
+        (package / file).write_text(text, encoding="utf-8")
     return package
 
 

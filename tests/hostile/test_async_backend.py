@@ -31,6 +31,7 @@ import trustme
 import generated.agentphone as agentphone
 import generated.vapi as vapi
 from generated.agentphone import _runtime
+from generated.agentphone._runtime import aionet
 from tests.hostile.server import Conn, HostileServer
 from tests.hostile.test_retries import AGENTPHONE_INPUTS, VAPI_INPUTS, Routes
 
@@ -43,7 +44,7 @@ class Connections:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.opened: list[tuple[str, int]] = []
-        for module in (agentphone._runtime, vapi._runtime):
+        for module in (agentphone._runtime.aionet, vapi._runtime.aionet):
             original = module._AioBackend.connect_tcp
 
             async def spy(backend: Any, host: str, port: int, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
@@ -273,7 +274,7 @@ def test_a_read_error_is_an_httpcore_read_error(connections: Connections) -> Non
         conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     async def read_all(port: int) -> tuple[bytes, BaseException | None]:
-        stream = await _runtime._AIO_BACKEND.connect_tcp("127.0.0.1", port, timeout=5)
+        stream = await aionet._AIO_BACKEND.connect_tcp("127.0.0.1", port, timeout=5)
         await stream.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
         got = b""
         try:
@@ -334,7 +335,7 @@ def test_reading_is_paused_while_a_large_body_waits(connections: Connections) ->
             conn.send(block)
 
     async def peek(port: int) -> tuple[int, int]:
-        stream = await _runtime._AIO_BACKEND.connect_tcp("127.0.0.1", port, timeout=5)
+        stream = await aionet._AIO_BACKEND.connect_tcp("127.0.0.1", port, timeout=5)
         try:
             await stream.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
             await asyncio.sleep(0.5)  # the server sends as fast as it can; nothing is read
@@ -353,7 +354,7 @@ def test_reading_is_paused_while_a_large_body_waits(connections: Connections) ->
 
     with HostileServer(flood) as server:
         waiting, total = asyncio.run(peek(server.port))
-    assert 0 < waiting <= 2 * _runtime._AIO_READ_LIMIT
+    assert 0 < waiting <= 2 * aionet._AIO_READ_LIMIT
     assert total == 32 << 20  # reading resumed: every byte arrived
 
 
@@ -385,21 +386,21 @@ def test_a_proxy_in_the_environment_keeps_httpx_default_backend(connections: Con
 
 def test_outside_an_asyncio_loop_the_client_is_httpx_default(connections: Connections) -> None:
     # what a run under trio gets (no asyncio loop is running): httpx's own transport
-    client = _runtime._owned_async_client()
+    client = aionet._owned_async_client()
     pool = client._transport._pool  # type: ignore[attr-defined]
-    assert pool._network_backend is not _runtime._AIO_BACKEND
+    assert pool._network_backend is not aionet._AIO_BACKEND
 
     async def inside() -> Any:
-        async with _runtime._owned_async_client() as owned:
+        async with aionet._owned_async_client() as owned:
             return owned._transport._pool._network_backend  # type: ignore[attr-defined]
 
-    assert asyncio.run(inside()) is _runtime._AIO_BACKEND
+    assert asyncio.run(inside()) is aionet._AIO_BACKEND
 
 
 def test_asyncio_transport_leaves_a_proxy_transport_alone() -> None:
     transport = _runtime.asyncio_transport(proxy="http://127.0.0.1:9")
     assert type(transport._pool).__name__ == "AsyncHTTPProxy"  # type: ignore[attr-defined]
-    assert transport._pool._network_backend is not _runtime._AIO_BACKEND  # type: ignore[attr-defined]
+    assert transport._pool._network_backend is not aionet._AIO_BACKEND  # type: ignore[attr-defined]
 
 
 def test_a_unix_socket_on_the_asyncio_transport(tmp_path: Any) -> None:

@@ -1,5 +1,5 @@
 """Differential tests: JSONPath criteria compiled to plain Python (generator/jsonpath_py.py)
-against the runtime's general evaluator (templates/runtime/jsonpath.py.jinja).
+against the runtime's general evaluator (generator/runtime/jsonpath.py).
 
 Every jsonpath condition of the conformance suite and of specs/, plus the queries
 below, is compiled; each one that compiles must give the evaluator's answer on every

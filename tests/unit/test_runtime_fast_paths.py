@@ -1,5 +1,5 @@
 """The sync runtime's fast paths (bench: client CPU per run) give the answers of the
-general code they skip.  Runs on the committed generated/vapi/_runtime.py."""
+general code they skip.  Runs on the committed generated/vapi/_runtime/."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from generated.vapi import _runtime as R
+from generated.vapi._runtime import core, observe
 
 
 @pytest.mark.parametrize(
@@ -62,22 +63,22 @@ def test_string_inputs_skip_the_walk_but_other_values_are_still_rejected() -> No
 
 def test_log_secrets_follow_each_runs_tuple() -> None:
     first, second = ("token-one-123456",), ("token-two-654321",)
-    R._hide_in_logs(first)
-    assert R._LOG_SECRETS.get() == first
-    R._hide_in_logs(first)  # the same tuple again: nothing to recompute
-    assert R._LOG_SECRETS.get() == first
-    R._hide_in_logs(second)
-    assert R._LOG_SECRETS.get() == second
+    core._hide_in_logs(first)
+    assert core._LOG_SECRETS.get() == first
+    core._hide_in_logs(first)  # the same tuple again: nothing to recompute
+    assert core._LOG_SECRETS.get() == first
+    core._hide_in_logs(second)
+    assert core._LOG_SECRETS.get() == second
 
 
 def test_no_span_is_started_without_a_tracer_provider(monkeypatch: pytest.MonkeyPatch) -> None:
     trace = pytest.importorskip("opentelemetry.trace")
-    tracing = R._tracing()
+    tracing = observe._tracing()
     assert tracing is not None
     started: list[str] = []
     monkeypatch.setattr(tracing[1], "start_span", lambda name, **kw: started.append(name))
     monkeypatch.setattr(trace, "get_tracer_provider", lambda: trace.ProxyTracerProvider())
-    assert R._observer("wf", None) is None and started == []
+    assert observe._observer("wf", None) is None and started == []
     events: list[Any] = []
-    observer = R._observer("wf", events.append)  # an on_event hook still gets its events
+    observer = observe._observer("wf", events.append)  # an on_event hook still gets its events
     assert observer is not None and started == []

@@ -18,7 +18,7 @@ def test_v11_data_packages_pass_mypy_strict_black_and_ruff(compile_feature: Comp
     compiled = [compile_feature(feature, spec) for feature, spec in SPECS]
     assert all(not c.errors for c in compiled), [c.errors for c in compiled]
     packages = [c.package for c in compiled]
-    source = "\n".join(c.files["_runtime.py"] for c in compiled)
+    source = "\n".join(c.runtime for c in compiled)
     assert "def select_all(" in source and "def replace_selected(" in source and "def query_string(" in source
     args = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(compile_feature.out / ".mypy_cache_v11data")]
     for package in packages:

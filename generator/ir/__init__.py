@@ -1,0 +1,1 @@
+"""The compiler's IR: types (types.py), statements and expressions (nodes.py), and the printer (printer.py)."""

@@ -1,0 +1,1 @@
+"""The typed Arazzo model: the document after validate, values parsed once, components resolved."""

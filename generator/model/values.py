@@ -1,0 +1,124 @@
+"""Values of an Arazzo document, parsed once: a literal, one runtime expression, a
+template (text with embedded expressions), a mapping or a sequence of values.
+
+A string that does not parse is kept as :class:`Malformed` with the parser's error:
+the model reports nothing, the stage that compiles the value does (as before).
+Every value carries its JSON path and the raw data it was read from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from ..diagnostics import JsonPath
+from ..expr_ast import ExpressionError, RuntimeExpr, Template, iter_refs
+from ..expr_parse import parse_value
+
+
+@dataclass(frozen=True, slots=True)
+class LiteralValue:
+    """A scalar written as is: null, a boolean, a number, or a string without expressions."""
+
+    value: object
+    at: JsonPath
+
+
+@dataclass(frozen=True, slots=True)
+class ExpressionValue:
+    """A string that is exactly one runtime expression (its value keeps its type)."""
+
+    expr: RuntimeExpr
+    text: str
+    at: JsonPath
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateValue:
+    """A string with embedded runtime expressions (``"id {$inputs.id}"``): a string."""
+
+    template: Template
+    text: str
+    at: JsonPath
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """A string that holds a runtime expression that does not parse."""
+
+    text: str
+    error: ExpressionError
+    at: JsonPath
+
+
+@dataclass(frozen=True, slots=True)
+class MappingValue:
+    """An object: its members in document order (keys as the loader read them)."""
+
+    items: tuple[tuple[object, Value], ...]
+    at: JsonPath
+    raw: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceValue:
+    """An array of values."""
+
+    items: tuple[Value, ...]
+    at: JsonPath
+    raw: Any = field(default=None, compare=False, repr=False)
+
+
+Value: TypeAlias = LiteralValue | ExpressionValue | TemplateValue | Malformed | MappingValue | SequenceValue
+
+
+def read_value(raw: Any, at: JsonPath) -> Value:
+    """``raw`` (a value of the document at ``at``) classified, its strings parsed."""
+    if isinstance(raw, dict):
+        return MappingValue(
+            tuple(
+                (key, read_value(item, at + (key if isinstance(key, str) else str(key),))) for key, item in raw.items()
+            ),
+            at,
+            raw,
+        )
+    if isinstance(raw, list):
+        return SequenceValue(tuple(read_value(item, at + (index,)) for index, item in enumerate(raw)), at, raw)
+    if isinstance(raw, str):
+        try:
+            parsed = parse_value(raw)
+        except ExpressionError as exc:
+            return Malformed(raw, exc, at)
+        if isinstance(parsed, str):
+            return LiteralValue(parsed, at)
+        if isinstance(parsed, Template):
+            return TemplateValue(parsed, raw, at)
+        return ExpressionValue(parsed, raw, at)
+    return LiteralValue(raw, at)
+
+
+def raw_of(value: Value) -> Any:
+    """The data ``value`` was read from."""
+    if isinstance(value, LiteralValue):
+        return value.value
+    if isinstance(value, (ExpressionValue, TemplateValue, Malformed)):
+        return value.text
+    if value.raw is not None:
+        return value.raw
+    if isinstance(value, MappingValue):
+        return {key: raw_of(item) for key, item in value.items}
+    return [raw_of(item) for item in value.items]
+
+
+def expressions_in(value: Value) -> Iterator[RuntimeExpr]:
+    """Every runtime expression inside ``value``, in document order."""
+    if isinstance(value, ExpressionValue):
+        yield value.expr
+    elif isinstance(value, TemplateValue):
+        yield from iter_refs(value.template)
+    elif isinstance(value, MappingValue):
+        for _, item in value.items:
+            yield from expressions_in(item)
+    elif isinstance(value, SequenceValue):
+        for element in value.items:
+            yield from expressions_in(element)

@@ -1,0 +1,133 @@
+"""The runtime files a generated package carries: ``_runtime/<part>.py``, a byte-for-byte
+copy of ``arazzo_codegen.runtime.<part>`` (generator/runtime/), for every part its
+workflows use and the parts those import; ``_runtime/__init__.py`` (rendered by
+templates/_runtime/__init__.py.jinja) re-exports each part's ``__all__``.
+
+Standard library only: the ``check`` fast path (write.package_status) uses it to see
+that a package's part files are intact without building anything.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+#: The directory of the runtime in a generated package.
+RUNTIME_DIR = "_runtime"
+#: Its ``__init__.py`` (the one runtime file that is rendered and stamped).
+RUNTIME_INIT = f"{RUNTIME_DIR}/__init__.py"
+#: The parts every package carries; the others are added where a workflow uses them.
+ALWAYS = ("aionet", "core", "observe", "values", "wire")
+
+_PART_IMPORT = re.compile(r"^\s*from \.(\w+) import ", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One runtime part as the package ``__init__`` re-exports it."""
+
+    name: str
+    exports: tuple[str, ...]  # its ``__all__``, in order
+
+
+def runtime_dir() -> Path:
+    """generator/runtime/ (``arazzo_codegen/runtime`` when installed)."""
+    return Path(__file__).resolve().parent / "runtime"
+
+
+def is_part_file(name: str) -> bool:
+    """Whether ``name`` (relative to the package directory) is a copied runtime part."""
+    return name.startswith(RUNTIME_DIR + "/") and name != RUNTIME_INIT and name.endswith(".py")
+
+
+def part_file(part: str) -> str:
+    """The name of a part's copy, relative to the package directory."""
+    return f"{RUNTIME_DIR}/{part}.py"
+
+
+def known_part(part: str) -> bool:
+    return part.isidentifier() and not part.startswith("_") and (runtime_dir() / f"{part}.py").is_file()
+
+
+@lru_cache(maxsize=None)
+def part_source(part: str) -> str:
+    """The text of ``generator/runtime/<part>.py``: what a package's copy must be."""
+    if not known_part(part):
+        raise KeyError(f"no runtime part {part!r}")
+    with open(runtime_dir() / f"{part}.py", encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+def part_imports(part: str) -> tuple[str, ...]:
+    """The other parts ``part`` imports (``from .x import ...``), sorted."""
+    return tuple(sorted(set(_PART_IMPORT.findall(part_source(part))) - {part}))
+
+
+def parts_needed(used: Iterable[str]) -> tuple[str, ...]:
+    """The parts a package carries: ``ALWAYS``, ``used`` and everything those import, sorted."""
+    pending = [*ALWAYS, *used]
+    seen: set[str] = set()
+    while pending:
+        part = pending.pop()
+        if part not in seen:
+            seen.add(part)
+            pending.extend(part_imports(part))
+    return tuple(sorted(seen))
+
+
+@lru_cache(maxsize=None)
+def part_exports(part: str) -> tuple[str, ...]:
+    """The names in a part's ``__all__`` (a literal list in the module body)."""
+    for node in ast.parse(part_source(part)).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            names = ast.literal_eval(node.value)
+            if isinstance(names, list) and all(isinstance(n, str) for n in names):
+                return tuple(names)
+    raise ValueError(f"runtime part {part!r} has no literal __all__")
+
+
+def runtime_parts(used: Iterable[str]) -> tuple[Part, ...]:
+    """What ``_runtime/__init__.py`` imports: every part a package carries, with its
+    exports in the order isort gives imported names."""
+    return tuple(Part(name, tuple(sorted(part_exports(name), key=import_order))) for name in parts_needed(used))
+
+
+def runtime_all(parts: Iterable[Part]) -> tuple[str, ...]:
+    """The ``__all__`` of ``_runtime/__init__.py``: every name the parts export, in the
+    order ruff's RUF022 wants (constants, classes, the rest; case-sensitive)."""
+    return tuple(sorted((name for part in parts for name in part.exports), key=all_order))
+
+
+def _kind(name: str) -> int:
+    """0 for a CONSTANT, 1 for a Class, 2 for anything else (as isort and ruff tell them apart)."""
+    if len(name) > 1 and name.isupper():
+        return 0
+    return 1 if name[:1].isupper() else 2
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, int(piece)) if piece.isdigit() else (1, piece) for piece in re.split(r"(\d+)", text) if piece)
+
+
+def import_order(name: str) -> tuple[int, tuple[tuple[int, int | str], ...], str]:
+    """isort's order of the names of one ``from x import ...`` (order-by-type, case-insensitive)."""
+    return _kind(name), _natural(name.lower()), name
+
+
+def all_order(name: str) -> tuple[int, tuple[tuple[int, int | str], ...]]:
+    """ruff's RUF022 order of an ``__all__`` (isort-style: by kind, then natural, case-sensitive)."""
+    return _kind(name), _natural(name)
+
+
+def runtime_files(used: Iterable[str]) -> dict[str, str]:
+    """Name (relative to the package directory) -> text, for each part's copy."""
+    return {part_file(name): part_source(name) for name in parts_needed(used)}
+
+
+def imported_parts(init_source: str) -> tuple[str, ...]:
+    """The parts a package's ``_runtime/__init__.py`` imports (so its copies must be there)."""
+    return tuple(sorted(set(_PART_IMPORT.findall(init_source))))
