@@ -1,7 +1,7 @@
 """The runtime files a generated package carries: ``_runtime/<part>.py``, a byte-for-byte
 copy of ``arazzo_codegen.runtime.<part>`` (generator/runtime/), for every part its
 workflows use and the parts those import; ``_runtime/__init__.py`` (rendered by
-templates/_runtime/__init__.py.jinja) re-exports each part's ``__all__``.
+templates/_runtime_init.py.jinja) re-exports each part's ``__all__``.
 
 Standard library only: the ``check`` fast path (write.package_status) uses it to see
 that a package's part files are intact without building anything.
@@ -13,7 +13,7 @@ import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 #: The directory of the runtime in a generated package.
@@ -53,7 +53,7 @@ def known_part(part: str) -> bool:
     return part.isidentifier() and not part.startswith("_") and (runtime_dir() / f"{part}.py").is_file()
 
 
-@lru_cache(maxsize=None)
+@cache
 def part_source(part: str) -> str:
     """The text of ``generator/runtime/<part>.py``: what a package's copy must be."""
     if not known_part(part):
@@ -79,7 +79,7 @@ def parts_needed(used: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(seen))
 
 
-@lru_cache(maxsize=None)
+@cache
 def part_exports(part: str) -> tuple[str, ...]:
     """The names in a part's ``__all__`` (a literal list in the module body)."""
     for node in ast.parse(part_source(part)).body:
