@@ -21,7 +21,7 @@ RUNTIME_DIR = "_runtime"
 #: Its ``__init__.py`` (the one runtime file that is rendered and stamped).
 RUNTIME_INIT = f"{RUNTIME_DIR}/__init__.py"
 #: The parts every package carries; the others are added where a workflow uses them.
-ALWAYS = ("aionet", "core", "observe", "values", "wire")
+ALWAYS = ("aionet", "body", "core", "errors", "observe", "redact", "transport", "values", "wire")
 
 _PART_IMPORT = re.compile(r"^\s*from \.(\w+) import ", re.MULTILINE)
 
@@ -93,7 +93,10 @@ def part_exports(part: str) -> tuple[str, ...]:
 def runtime_parts(used: Iterable[str]) -> tuple[Part, ...]:
     """What ``_runtime/__init__.py`` imports: every part a package carries, with its
     exports in the order isort gives imported names."""
-    return tuple(Part(name, tuple(sorted(part_exports(name), key=import_order))) for name in parts_needed(used))
+    parts = (Part(name, tuple(sorted(part_exports(name), key=import_order))) for name in parts_needed(used))
+    return tuple(
+        part for part in parts if part.exports
+    )  # a part with none (body) is shipped for the parts importing it
 
 
 def runtime_all(parts: Iterable[Part]) -> tuple[str, ...]:
@@ -129,5 +132,11 @@ def runtime_files(used: Iterable[str]) -> dict[str, str]:
 
 
 def imported_parts(init_source: str) -> tuple[str, ...]:
-    """The parts a package's ``_runtime/__init__.py`` imports (so its copies must be there)."""
+    """The parts a package's ``_runtime/__init__.py`` imports."""
     return tuple(sorted(set(_PART_IMPORT.findall(init_source))))
+
+
+def shipped_parts(init_source: str) -> tuple[str, ...]:
+    """The parts whose copies a package with this ``_runtime/__init__.py`` must hold: those
+    it imports and the parts they import (as this generator's parts import them)."""
+    return parts_needed(part for part in imported_parts(init_source) if known_part(part))

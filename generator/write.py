@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .runtime_files import RUNTIME_DIR, RUNTIME_INIT, imported_parts, is_part_file, known_part, part_file, part_source
+from .runtime_files import RUNTIME_DIR, RUNTIME_INIT, is_part_file, part_file, part_source, shipped_parts
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
@@ -241,7 +241,7 @@ def _parts_status(package_dir: Path, present: set[str], init: str) -> str | None
     """What the runtime part files say, once every stamped file is intact: "incomplete"
     when a part ``_runtime/__init__.py`` imports is missing, "edited" when a part file
     is not a byte-for-byte copy of the generator's (or not imported); else None."""
-    wanted = {part_file(part) for part in imported_parts(init) if known_part(part)}
+    wanted = {part_file(part) for part in shipped_parts(init)}
     if not present.issuperset(wanted):
         return "incomplete"
     if {name for name in present if is_part_file(name)} != wanted:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import logger
 from .jsonpath import JsonPathError, jsonpath_query
+from .redact import logger
 
 __all__ = ["jsonpath_holds"]
 

@@ -27,61 +27,26 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from .core import (
-    _REDACTED,
-    _SECRET_WORDS,
-    Deadline,
+from .errors import (
     StepFailed,
     StepTimedOut,
     WorkflowError,
     _criteria_reason,
-    _excerpt,
     _retries_text,
-    logger,
 )
+from .redact import _REDACTED, _SECRET_WORDS, _excerpt, logger
 from .values import pointer
 from .wire import _headers_problem, _json_problem, text
 
-__all__ = [
-    "MAX_BUFFERED",
-    "MAX_REPLAY_RECORDS",
-    "MAX_WEBHOOK_BYTES",
-    "WEBHOOK_READ_TIMEOUT",
-    "AsyncSubscription",
-    "AsyncTransport",
-    "HmacSha256Verifier",
-    "InMemoryBroker",
-    "Message",
-    "MessageTimedOut",
-    "Replayed",
-    "Route",
-    "StandardWebhooksVerifier",
-    "StripeVerifier",
-    "Subscription",
-    "SubscriptionClosed",
-    "Transport",
-    "TransportError",
-    "Verifier",
-    "WebhookReceiver",
-    "aadd_subscription",
-    "add_subscription",
-    "aopen_subscriptions",
-    "areceive",
-    "asend_message",
-    "message_failed",
-    "message_timed_out",
-    "open_subscriptions",
-    "receive",
-    "route_by_header",
-    "route_by_payload",
-    "route_to",
-    "send_message",
-]
+if TYPE_CHECKING:
+    from .core import Deadline
+
+__all__ = ["MAX_BUFFERED", "MAX_REPLAY_RECORDS", "MAX_WEBHOOK_BYTES", "WEBHOOK_READ_TIMEOUT", "AsyncSubscription", "AsyncTransport", "HmacSha256Verifier", "InMemoryBroker", "Message", "MessageTimedOut", "Replayed", "Route", "StandardWebhooksVerifier", "StripeVerifier", "Subscription", "SubscriptionClosed", "Transport", "TransportError", "Verifier", "WebhookReceiver", "aadd_subscription", "add_subscription", "aopen_subscriptions", "areceive", "asend_message", "message_failed", "message_timed_out", "open_subscriptions", "receive", "route_by_header", "route_by_payload", "route_to", "send_message"]
 
 
 #: Default of WebhookReceiver's ``max_body_bytes``: the largest webhook body accepted (larger: 413, never read).

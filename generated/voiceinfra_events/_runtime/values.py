@@ -10,44 +10,19 @@ import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 import httpx
 
-from .core import Deadline, StepFailed, WorkflowError, _criteria_reason, asend, send
+from .errors import StepFailed, WorkflowError, _criteria_reason
+from .transport import asend, send
 from .wire import _unsendable, text
 
-__all__ = [
-    "Encoded",
-    "aclient_credentials",
-    "basic_auth",
-    "bearer",
-    "client_credentials",
-    "criteria_failed",
-    "eq",
-    "first_of",
-    "ge",
-    "gt",
-    "index",
-    "json_body",
-    "json_form",
-    "json_type",
-    "le",
-    "lt",
-    "matches",
-    "maybe_json",
-    "multipart",
-    "ne",
-    "need",
-    "omit_none",
-    "path_param",
-    "pointer",
-    "replace_pointer",
-    "require",
-    "require_input",
-    "truthy",
-]
+if TYPE_CHECKING:
+    from .core import Deadline
+
+__all__ = ["Encoded", "aclient_credentials", "basic_auth", "bearer", "client_credentials", "criteria_failed", "eq", "first_of", "ge", "gt", "index", "json_body", "json_form", "json_type", "le", "lt", "matches", "maybe_json", "multipart", "ne", "need", "omit_none", "path_param", "pointer", "replace_pointer", "require", "require_input", "truthy"]
 
 
 def path_param(value: Any, step_id: str = "", name: str = "") -> str:
