@@ -24,7 +24,15 @@ from typing import Any
 from .errors import WorkflowError
 from .redact import logger
 
-__all__ = ["XPathError", "xml_parse", "xml_replace", "xpath", "xpath_parse", "xpath_string", "xpath_test"]
+__all__ = [
+    "XPathError",
+    "xml_parse",
+    "xml_replace",
+    "xpath",
+    "xpath_parse",
+    "xpath_string",
+    "xpath_test",
+]
 
 _XP_PARSERS: dict[str, tuple[str, str]] = {
     "xpath-10": ("elementpath", "XPath1Parser"),

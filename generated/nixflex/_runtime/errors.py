@@ -33,7 +33,15 @@ from .redact import (
     redact_url,
 )
 
-__all__ = ["InvalidInput", "Outputs", "StepFailed", "StepTimedOut", "WorkflowError", "WorkflowTimeout", "timed_out"]
+__all__ = [
+    "InvalidInput",
+    "Outputs",
+    "StepFailed",
+    "StepTimedOut",
+    "WorkflowError",
+    "WorkflowTimeout",
+    "timed_out",
+]
 
 
 #: Where :func:`send` leaves the run's retry count on a response, for StepFailed.from_response.

@@ -46,7 +46,41 @@ from .wire import _headers_problem, _json_problem, text
 if TYPE_CHECKING:
     from .core import Deadline
 
-__all__ = ["MAX_BUFFERED", "MAX_REPLAY_RECORDS", "MAX_WEBHOOK_BYTES", "WEBHOOK_READ_TIMEOUT", "AsyncSubscription", "AsyncTransport", "HmacSha256Verifier", "InMemoryBroker", "Message", "MessageTimedOut", "Replayed", "Route", "StandardWebhooksVerifier", "StripeVerifier", "Subscription", "SubscriptionClosed", "Transport", "TransportError", "Verifier", "WebhookReceiver", "aadd_subscription", "add_subscription", "aopen_subscriptions", "areceive", "asend_message", "message_failed", "message_timed_out", "open_subscriptions", "receive", "route_by_header", "route_by_payload", "route_to", "send_message"]
+__all__ = [
+    "MAX_BUFFERED",
+    "MAX_REPLAY_RECORDS",
+    "MAX_WEBHOOK_BYTES",
+    "WEBHOOK_READ_TIMEOUT",
+    "AsyncSubscription",
+    "AsyncTransport",
+    "HmacSha256Verifier",
+    "InMemoryBroker",
+    "Message",
+    "MessageTimedOut",
+    "Replayed",
+    "Route",
+    "StandardWebhooksVerifier",
+    "StripeVerifier",
+    "Subscription",
+    "SubscriptionClosed",
+    "Transport",
+    "TransportError",
+    "Verifier",
+    "WebhookReceiver",
+    "aadd_subscription",
+    "add_subscription",
+    "aopen_subscriptions",
+    "areceive",
+    "asend_message",
+    "message_failed",
+    "message_timed_out",
+    "open_subscriptions",
+    "receive",
+    "route_by_header",
+    "route_by_payload",
+    "route_to",
+    "send_message",
+]
 
 
 #: Default of WebhookReceiver's ``max_body_bytes``: the largest webhook body accepted (larger: 413, never read).

@@ -12,7 +12,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["JsonPathError", "jp_compare", "jp_equal", "jp_exists", "jp_member", "jsonpath", "jsonpath_parse", "jsonpath_query", "jsonpath_test"]
+__all__ = [
+    "JsonPathError",
+    "jp_compare",
+    "jp_equal",
+    "jp_exists",
+    "jp_member",
+    "jsonpath",
+    "jsonpath_parse",
+    "jsonpath_query",
+    "jsonpath_test",
+]
 
 
 class JsonPathError(ValueError):
