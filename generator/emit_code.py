@@ -37,7 +37,13 @@ def _runtime_init(plan: ModulePlan) -> str:
     return render_template("_runtime_init.py.jinja", parts=parts, names=runtime_all(parts))
 
 
-def emit_package(plan: ModulePlan, models_source: str, line_length: int, durable: Durable | None = None, idempotency_header: str | None = None) -> dict[str, str]:
+def emit_package(
+    plan: ModulePlan,
+    models_source: str,
+    line_length: int,
+    durable: Durable | None = None,
+    idempotency_header: str | None = None,
+) -> dict[str, str]:
     """File name (relative to the package directory) -> source, for every file of the
     generated package (durable.py too with the ``durable`` option)."""
     files = {

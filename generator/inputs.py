@@ -1,7 +1,7 @@
 """The checks of a workflow's inputs schema, compiled for the generated code.
 
 Each input's schema is cut to the keywords the runtime checks (``_runtime.check_inputs``,
-templates/runtime/inputs.py.jinja): type, enum, const, pattern, minLength/maxLength,
+generator/runtime/inputs.py): type, enum, const, pattern, minLength/maxLength,
 minimum/maximum (and the exclusive forms of 3.0 and 3.1), multipleOf, format (those
 pydantic checks), minItems/maxItems, uniqueItems, required, minProperties/maxProperties,
 and the same inside items, properties and additionalProperties.  Other keywords (a

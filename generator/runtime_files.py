@@ -1,7 +1,7 @@
 """The runtime files a generated package carries: ``_runtime/<part>.py``, a byte-for-byte
 copy of ``arazzo_codegen.runtime.<part>`` (generator/runtime/), for every part its
 workflows use and the parts those import; ``_runtime/__init__.py`` (rendered by
-templates/_runtime/__init__.py.jinja) re-exports each part's ``__all__``.
+templates/_runtime_init.py.jinja) re-exports each part's ``__all__``.
 
 Standard library only: the ``check`` fast path (write.package_status) uses it to see
 that a package's part files are intact without building anything.
@@ -13,7 +13,7 @@ import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 #: The directory of the runtime in a generated package.
@@ -21,7 +21,7 @@ RUNTIME_DIR = "_runtime"
 #: Its ``__init__.py`` (the one runtime file that is rendered and stamped).
 RUNTIME_INIT = f"{RUNTIME_DIR}/__init__.py"
 #: The parts every package carries; the others are added where a workflow uses them.
-ALWAYS = ("aionet", "core", "observe", "values", "wire")
+ALWAYS = ("aionet", "body", "core", "errors", "observe", "redact", "transport", "values", "wire")
 
 _PART_IMPORT = re.compile(r"^\s*from \.(\w+) import ", re.MULTILINE)
 
@@ -53,7 +53,7 @@ def known_part(part: str) -> bool:
     return part.isidentifier() and not part.startswith("_") and (runtime_dir() / f"{part}.py").is_file()
 
 
-@lru_cache(maxsize=None)
+@cache
 def part_source(part: str) -> str:
     """The text of ``generator/runtime/<part>.py``: what a package's copy must be."""
     if not known_part(part):
@@ -79,7 +79,7 @@ def parts_needed(used: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(seen))
 
 
-@lru_cache(maxsize=None)
+@cache
 def part_exports(part: str) -> tuple[str, ...]:
     """The names in a part's ``__all__`` (a literal list in the module body)."""
     for node in ast.parse(part_source(part)).body:
@@ -93,7 +93,10 @@ def part_exports(part: str) -> tuple[str, ...]:
 def runtime_parts(used: Iterable[str]) -> tuple[Part, ...]:
     """What ``_runtime/__init__.py`` imports: every part a package carries, with its
     exports in the order isort gives imported names."""
-    return tuple(Part(name, tuple(sorted(part_exports(name), key=import_order))) for name in parts_needed(used))
+    parts = (Part(name, tuple(sorted(part_exports(name), key=import_order))) for name in parts_needed(used))
+    return tuple(
+        part for part in parts if part.exports
+    )  # a part with none (body) is shipped for the parts importing it
 
 
 def runtime_all(parts: Iterable[Part]) -> tuple[str, ...]:
@@ -129,5 +132,11 @@ def runtime_files(used: Iterable[str]) -> dict[str, str]:
 
 
 def imported_parts(init_source: str) -> tuple[str, ...]:
-    """The parts a package's ``_runtime/__init__.py`` imports (so its copies must be there)."""
+    """The parts a package's ``_runtime/__init__.py`` imports."""
     return tuple(sorted(set(_PART_IMPORT.findall(init_source))))
+
+
+def shipped_parts(init_source: str) -> tuple[str, ...]:
+    """The parts whose copies a package with this ``_runtime/__init__.py`` must hold: those
+    it imports and the parts they import (as this generator's parts import them)."""
+    return parts_needed(part for part in imported_parts(init_source) if known_part(part))

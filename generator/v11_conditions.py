@@ -164,7 +164,7 @@ def criterion(
             return "False"
         source, _ = ctx.expr(parsed, at + ("condition",))
         sources.append(source)
-    ctx.p.runtime_parts.add("v11")  # embed, regex_holds (templates/runtime/v11.py.jinja)
+    ctx.p.runtime_parts.add("v11")  # embed, regex_holds (generator/runtime/v11.py)
     if kind == "regex":
         return _regex(ctx, at, condition, pieces, holes, states, sources, context)
     ctx.p.runtime_parts.update((kind, "v11_" + kind))  # the helpers and the 1.1 test

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .runtime_files import RUNTIME_DIR, RUNTIME_INIT, imported_parts, is_part_file, known_part, part_file, part_source
+from .runtime_files import RUNTIME_DIR, RUNTIME_INIT, is_part_file, part_file, part_source, shipped_parts
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
@@ -83,7 +83,11 @@ def generator_fingerprint() -> str:
     digest = hashlib.sha256(__version__.encode() + b"\0")
     here = Path(__file__).resolve().parent
     templates = templates_dir()
-    groups = ((here, sorted(here.rglob("*.py"))), (here, sorted(here.glob("data/*.json"))), (templates, sorted(templates.rglob("*.jinja"))))
+    groups = (
+        (here, sorted(here.rglob("*.py"))),
+        (here, sorted(here.glob("data/*.json"))),
+        (templates, sorted(templates.rglob("*.jinja"))),
+    )
     for base, files in groups:
         for path in files:
             digest.update(path.relative_to(base).as_posix().encode() + b"\0")
@@ -126,7 +130,7 @@ def _fold(stamp: str, warnings: str) -> str:
     """The stamp of a package with warnings: it covers the text of warnings.txt too."""
     if not warnings:
         return stamp
-    return hashlib.sha256(f"{stamp}\n{warnings}".encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(f"{stamp}\n{warnings}".encode()).hexdigest()[:32]
 
 
 def warnings_text(warnings: Sequence[Diagnostic], package_dir: Path) -> str:
@@ -146,7 +150,9 @@ def warnings_text(warnings: Sequence[Diagnostic], package_dir: Path) -> str:
     return "".join(d.render() + "\n" for d in rooted)
 
 
-def package_files(bodies: Mapping[str, str], stamp: Stamp, warnings: Sequence[Diagnostic], package_dir: Path) -> dict[str, str]:
+def package_files(
+    bodies: Mapping[str, str], stamp: Stamp, warnings: Sequence[Diagnostic], package_dir: Path
+) -> dict[str, str]:
     """The files of a package: ``bodies`` with their headers (the runtime parts as they
     are), plus warnings.txt when the build gave ``warnings``."""
     text = warnings_text(warnings, package_dir)
@@ -200,7 +206,12 @@ def read_state(path: Path) -> FileState | None:
     if path.name in _PLAIN_FILES:
         return FileState(None, (), text == "")
     lines = text.split("\n", 3)
-    if len(lines) < 4 or not lines[0].startswith(HEADER_PREFIX) or not lines[1].startswith(_SOURCES_LINE) or not lines[2].startswith(_STAMP_LINE):
+    if (
+        len(lines) < 4
+        or not lines[0].startswith(HEADER_PREFIX)
+        or not lines[1].startswith(_SOURCES_LINE)
+        or not lines[2].startswith(_STAMP_LINE)
+    ):
         return FileState(None, (), False)
     try:
         sources = tuple(shlex.split(lines[1][len(_SOURCES_LINE) :]))
@@ -230,7 +241,7 @@ def _parts_status(package_dir: Path, present: set[str], init: str) -> str | None
     """What the runtime part files say, once every stamped file is intact: "incomplete"
     when a part ``_runtime/__init__.py`` imports is missing, "edited" when a part file
     is not a byte-for-byte copy of the generator's (or not imported); else None."""
-    wanted = {part_file(part) for part in imported_parts(init) if known_part(part)}
+    wanted = {part_file(part) for part in shipped_parts(init)}
     if not present.issuperset(wanted):
         return "incomplete"
     if {name for name in present if is_part_file(name)} != wanted:
@@ -421,7 +432,10 @@ def diff_package(package_dir: Path, files: Mapping[str, str]) -> str:
             tofile=f"{label} (generated)" if name in files else "/dev/null",
         )
         text = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in diff)
-        chunks.append(text or f"{label}: {'new empty file' if name not in existing else 'removed' if name not in files else 'differs'}\n")
+        chunks.append(
+            text
+            or f"{label}: {'new empty file' if name not in existing else 'removed' if name not in files else 'differs'}\n"
+        )
     return "".join(chunks)
 
 

@@ -3,9 +3,11 @@ copied byte for byte into a generated package as ``<package>/_runtime/<part>.py`
 (only the parts its workflows use), beside an ``__init__.py`` that re-exports their
 ``__all__`` (so generated code calls ``_runtime.send``, ``_runtime.StepFailed``, ...).
 
-Parts: core (errors, clients, deadlines, sending), wire (request values checked before
+Parts in every package: errors (the exceptions, Outputs), redact (credentials kept out of
+messages and logs; the logger), core (servers, clients, the deadline, delays), transport
+(sending a request), body (reading a response), wire (request values checked before
 they are sent), values (what expressions call), observe (TLS context, events, spans),
-aionet (the asyncio network backend): in every package; inputs, jsonpath, xpath,
+aionet (the asyncio network backend).  Only where used: inputs, jsonpath, xpath,
 select, querystring, v11, v11_jsonpath, v11_xpath, v11_timeout, events, events_amqp,
-events_mqtt, events_ws: only where used.  No part imports this ``__init__``.
+events_mqtt, events_ws.  No part imports this ``__init__``.
 """

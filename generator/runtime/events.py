@@ -27,25 +27,24 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from .core import (
-    _REDACTED,
-    _SECRET_WORDS,
-    Deadline,
+from .errors import (
     StepFailed,
     StepTimedOut,
     WorkflowError,
     _criteria_reason,
-    _excerpt,
     _retries_text,
-    logger,
 )
+from .redact import _REDACTED, _SECRET_WORDS, _excerpt, logger
 from .values import pointer
 from .wire import _headers_problem, _json_problem, text
+
+if TYPE_CHECKING:
+    from .core import Deadline
 
 __all__ = [
     "MAX_BUFFERED",

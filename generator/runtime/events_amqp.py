@@ -9,16 +9,13 @@ import json
 import ssl
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, Self, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 from urllib.parse import urlsplit
 
-from .core import logger, redact_url
 from .events import (
     MAX_BUFFERED,
     MAX_WEBHOOK_BYTES,
-    AsyncSubscription,
     Message,
-    Subscription,
     SubscriptionClosed,
     TransportError,
     _Buffer,
@@ -26,6 +23,10 @@ from .events import (
     _Hub,
     _is_json,
 )
+from .redact import logger, redact_url
+
+if TYPE_CHECKING:
+    from .events import AsyncSubscription, Subscription
 
 __all__ = ["AMQP_TIMEOUT", "AmqpTransport"]
 

@@ -10,15 +10,12 @@ import ssl
 import threading
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, Self, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 
-from .core import logger
 from .events import (
     MAX_BUFFERED,
     MAX_WEBHOOK_BYTES,
-    AsyncSubscription,
     Message,
-    Subscription,
     SubscriptionClosed,
     TransportError,
     _Buffer,
@@ -26,6 +23,10 @@ from .events import (
     _Hub,
     _is_json,
 )
+from .redact import logger
+
+if TYPE_CHECKING:
+    from .events import AsyncSubscription, Subscription
 
 __all__ = ["MQTT_TIMEOUT", "MqttTransport"]
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .core import logger
+from .redact import logger
 from .values import matches
 from .wire import text
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .core import logger
+from .redact import logger
 from .v11 import _NUMBER_TEXT, text_1_1
 
 __all__ = ["jp_holds", "jp_literal"]

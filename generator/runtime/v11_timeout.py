@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from .core import Deadline, StepTimedOut, WorkflowTimeout
+from .errors import StepTimedOut, WorkflowTimeout
+
+if TYPE_CHECKING:
+    from .core import Deadline
 
 __all__ = ["acall_within", "call_within"]
 

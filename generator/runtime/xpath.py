@@ -21,7 +21,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .core import WorkflowError, logger
+from .errors import WorkflowError
+from .redact import logger
 
 __all__ = [
     "XPathError",

@@ -192,7 +192,7 @@ def test_token_json_escaped_in_an_error_model_is_scrubbed(name: str, mode: str) 
 
 def test_a_model_too_deep_to_scrub_is_dropped() -> None:
     """The walk that scrubs a model is bounded: a model nested past the bound is not kept."""
-    runtime = agentphone._runtime.core
+    runtime = agentphone._runtime.redact
     deep: Any = "x " + "tok-deep-secret"
     for _ in range(runtime._SCRUB_DEPTH + 5):
         deep = [deep]
@@ -332,7 +332,7 @@ def test_concurrent_async_runs_hide_their_own_tokens(
             stack.enter_context(server)
         errors = asyncio.run(main())
     assert [type(error).__module__ for error in errors] == [
-        f"generated.{name}._runtime.core" for name, _ in runs
+        f"generated.{name}._runtime.errors" for name, _ in runs
     ], errors
     assert all(getattr(error, "status_code", None) == 401 for error in errors), errors
     assert_no_token(records(), [token for _, token in runs])

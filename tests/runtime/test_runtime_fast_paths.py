@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from generated.vapi import _runtime as R
-from generated.vapi._runtime import core, observe
+from generated.vapi._runtime import observe, redact
 
 
 @pytest.mark.parametrize(
@@ -63,12 +63,12 @@ def test_string_inputs_skip_the_walk_but_other_values_are_still_rejected() -> No
 
 def test_log_secrets_follow_each_runs_tuple() -> None:
     first, second = ("token-one-123456",), ("token-two-654321",)
-    core._hide_in_logs(first)
-    assert core._LOG_SECRETS.get() == first
-    core._hide_in_logs(first)  # the same tuple again: nothing to recompute
-    assert core._LOG_SECRETS.get() == first
-    core._hide_in_logs(second)
-    assert core._LOG_SECRETS.get() == second
+    redact._hide_in_logs(first)
+    assert redact._LOG_SECRETS.get() == first
+    redact._hide_in_logs(first)  # the same tuple again: nothing to recompute
+    assert redact._LOG_SECRETS.get() == first
+    redact._hide_in_logs(second)
+    assert redact._LOG_SECRETS.get() == second
 
 
 def test_no_span_is_started_without_a_tracer_provider(monkeypatch: pytest.MonkeyPatch) -> None:
