@@ -12,21 +12,18 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Self, cast
 
-from .events import (
+from .events_base import (
     MAX_BUFFERED,
     MAX_WEBHOOK_BYTES,
     Message,
     SubscriptionClosed,
     TransportError,
-    _Buffer,
-    _encoded,
-    _Hub,
-    _is_json,
 )
+from .events_hub import _Buffer, _encoded, _Hub, _is_json
 from .redact import logger
 
 if TYPE_CHECKING:
-    from .events import AsyncSubscription, Subscription
+    from .events_base import AsyncSubscription, Subscription
 
 __all__ = ["MQTT_TIMEOUT", "MqttTransport"]
 

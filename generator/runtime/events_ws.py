@@ -12,21 +12,18 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote, urlsplit
 
-from .events import (
+from .events_base import (
     MAX_BUFFERED,
     MAX_WEBHOOK_BYTES,
     Message,
     SubscriptionClosed,
     TransportError,
-    _Buffer,
-    _encoded,
-    _Hub,
-    _is_json,
 )
+from .events_hub import _Buffer, _encoded, _Hub, _is_json
 from .redact import logger, redact_url
 
 if TYPE_CHECKING:
-    from .events import AsyncSubscription, Subscription
+    from .events_base import AsyncSubscription, Subscription
 
 __all__ = ["WS_TIMEOUT", "WebSocketTransport"]
 
