@@ -28,13 +28,11 @@ class Flavour:
 SYNC = Flavour(False)
 ASYNC = Flavour(True)
 
+#: The comparisons whose negation is another comparison for every operand. ``not a < b``
+#: is not ``a >= b`` (NaN, or operands that do not order), so ordering is negated with ``not``.
 _NEGATED = {
     "==": "!=",
     "!=": "==",
-    "<": ">=",
-    ">=": "<",
-    ">": "<=",
-    "<=": ">",
     "is": "is not",
     "is not": "is",
     "in": "not in",
@@ -46,7 +44,7 @@ def negate(test: n.Expr) -> n.Expr:
     """``not test``, as a person writes it: a flipped comparison, ``not`` of the rest."""
     if isinstance(test, n.Not):
         return test.operand
-    if isinstance(test, n.Compare):
+    if isinstance(test, n.Compare) and test.op in _NEGATED:
         return n.Compare(test.left, _NEGATED[test.op], test.right)
     return n.Not(test)
 
@@ -128,7 +126,7 @@ def _expr(node: n.Expr, flavour: Flavour, quote: str = '"') -> str:
         inner = n.OR + 1 if node.op == "or" else n.AND + 1
         return f" {node.op} ".join(expr(value, flavour, inner) for value in node.values)
     if isinstance(node, n.Not):
-        if isinstance(node.operand, n.Compare):  # not (a == b): a != b
+        if isinstance(node.operand, n.Compare) and node.operand.op in _NEGATED:  # not (a == b): a != b
             return _expr(negate(node.operand), flavour)
         return f"not {expr(node.operand, flavour, n.NOT)}"
     if isinstance(node, n.BinOp):
