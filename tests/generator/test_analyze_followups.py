@@ -318,7 +318,7 @@ def test_object_and_array_defaults_are_none_sentinels(
         assert params["size"].default == 3 and params["size"].annotation == "int"
     assert '    if options is None:\n        options = {"color": "red"}\n' in source
     assert '    if tags is None:\n        tags = ["a", "b"]\n' in source
-    doc = module.make_thing.__doc__
+    doc = " ".join(module.make_thing.__doc__.split())  # the docstring is wrapped at the line length
     assert (
         'options: Options of the thing. Defaults to {"color": "red"} (None also means the default).'
         in doc
