@@ -203,7 +203,10 @@ class Variants:
                 return httpx.AsyncClient(verify=runtime._ssl_context())
 
             async def once() -> dict[str, Any]:
-                owned, runtime.core._owned_async_client = runtime.core._owned_async_client, anyio_client  # what async_client calls
+                owned, runtime.core._owned_async_client = (
+                    runtime.core._owned_async_client,
+                    anyio_client,
+                )  # what async_client calls
                 try:
                     out = await vapi.assistant_phone_outbound_call_async(
                         api_token=TOKEN, **INPUTS, client=None, servers=servers, poll_interval=0, sleep=_anosleep

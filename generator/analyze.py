@@ -31,4 +31,4 @@ from .analysis.context import ExprContext
 from .analysis.module import Analyzer
 from .analysis.workflow import WorkflowAnalyzer
 
-__all__ = ["Action", "Analyzer", "ExprContext", "Options", "StepInfo", "WorkflowAnalyzer", "_JSONPATH_QUIRK"]
+__all__ = ["_JSONPATH_QUIRK", "Action", "Analyzer", "ExprContext", "Options", "StepInfo", "WorkflowAnalyzer"]

@@ -42,7 +42,9 @@ class DurableWorkflow:
     inputs: tuple[InputParam, ...]  # the non-secret inputs: the workflow's arguments
     secrets: tuple[SecretInput, ...]
     id_param: str  # the name of start_/enqueue_'s workflow id argument (no input takes it)
-    transport: bool = False  # the plain function takes ``transport=`` (event steps): durable.py passes a DBOS-backed one
+    transport: bool = (
+        False  # the plain function takes ``transport=`` (event steps): durable.py passes a DBOS-backed one
+    )
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,11 @@ def durable_plan(plan: ModulePlan, options: Durable, idempotency_header: str | N
     workflows: list[DurableWorkflow] = []
     used_types: set[str] = set()
     for wf in plan.workflows:
-        secrets = tuple(SecretInput(p.name, py_str(p.original), f"{prefix}_{p.name.upper()}", p.default) for p in wf.inputs if p.secret)
+        secrets = tuple(
+            SecretInput(p.name, py_str(p.original), f"{prefix}_{p.name.upper()}", p.default)
+            for p in wf.inputs
+            if p.secret
+        )
         inputs = tuple(p for p in wf.inputs if not p.secret)
         for param in inputs:
             used_types.update(_WORD.findall(param.type_text))
@@ -93,7 +99,16 @@ def durable_plan(plan: ModulePlan, options: Durable, idempotency_header: str | N
     headers = {_IDEMPOTENCY_HEADER}
     if idempotency_header is not None:
         headers.add(idempotency_header.lower())
-    exports = ["QUEUE_NAME", "CREDENTIALS", "configure", "environment_credentials", "queue", "status", "cancel", "result"]
+    exports = [
+        "QUEUE_NAME",
+        "CREDENTIALS",
+        "configure",
+        "environment_credentials",
+        "queue",
+        "status",
+        "cancel",
+        "result",
+    ]
     for dw in workflows:
         exports += [dw.function_name, f"start_{dw.function_name}", f"enqueue_{dw.function_name}"]
     receiving = tuple(dw.dbos_name for dw in workflows if dw.transport)
@@ -112,7 +127,11 @@ def durable_plan(plan: ModulePlan, options: Durable, idempotency_header: str | N
         key_headers=tuple(py_str(h) for h in sorted(headers)),
         idempotency_keys=plan.idempotency_keys,
         credentials=tuple(sorted({(s.name, s.env) for dw in workflows for s in dw.secrets})),
-        typing_imports=tuple(sorted({"Any", *(["Self"] if receiving else []), *(name for name in plan.typing_imports if name in used_types)})),
+        typing_imports=tuple(
+            sorted(
+                {"Any", *(["Self"] if receiving else []), *(name for name in plan.typing_imports if name in used_types)}
+            )
+        ),
         imports_models="models" in used_types and plan.imports_models,
         workflows=tuple(workflows),
         exports=tuple(sorted(exports, key=_isort_key)),
@@ -139,7 +158,9 @@ def _subscribed(body: Iterable[Node]) -> set[str]:
             except SyntaxError:
                 mapping = None
             if isinstance(mapping, ast.Dict):
-                found.update(v.value for v in mapping.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+                found.update(
+                    v.value for v in mapping.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+                )
         found.update(_subscribed(node.body))
     return found
 
@@ -165,5 +186,5 @@ def _rate_limit(rate: float | None) -> tuple[int, float] | None:
     for period in (1.0, 2.0, 4.0, 5.0, 10.0):
         limit = rate * period
         if limit >= 1 and abs(limit - round(limit)) < 1e-9:
-            return int(round(limit)), period
+            return round(limit), period
     return max(1, int(rate)), max(1, int(rate)) / rate

@@ -64,9 +64,27 @@ _PLACEHOLDER = re.compile(r"(\{[^{}]+\})")
 _MQTT = frozenset({"mqtt", "mqtts", "secure-mqtt"})
 _WS = frozenset({"ws", "wss"})
 _AMQP = frozenset({"amqp", "amqps"})
-_HTTP_NODES = (ex.StatusCode, ex.Url, ex.Method, ex.RequestHeader, ex.RequestQuery, ex.RequestPath, ex.RequestBody, ex.ResponseHeader, ex.ResponseBody)
+_HTTP_NODES = (
+    ex.StatusCode,
+    ex.Url,
+    ex.Method,
+    ex.RequestHeader,
+    ex.RequestQuery,
+    ex.RequestPath,
+    ex.RequestBody,
+    ex.ResponseHeader,
+    ex.ResponseBody,
+)
 #: The runtime names a package with event steps exports (besides the errors every package has).
-RUNTIME_EXPORTS = ("AsyncTransport", "InMemoryBroker", "Message", "MessageTimedOut", "StepTimedOut", "Transport", "WebhookReceiver")
+RUNTIME_EXPORTS = (
+    "AsyncTransport",
+    "InMemoryBroker",
+    "Message",
+    "MessageTimedOut",
+    "StepTimedOut",
+    "Transport",
+    "WebhookReceiver",
+)
 
 
 # -- which steps and workflows ------------------------------------------------------------
@@ -140,7 +158,9 @@ def docstring_args(wf: WorkflowAnalyzer) -> list[str]:
         return []
     own = has_events(wf)
     where = "this workflow's send and receive steps" if own else "the event steps of the workflows it runs"
-    return [f"    transport: carries the messages of {where} (an InMemoryBroker, a WebhookReceiver, a broker adapter; the async twin takes an AsyncTransport)."]
+    return [
+        f"    transport: carries the messages of {where} (an InMemoryBroker, a WebhookReceiver, a broker adapter; the async twin takes an AsyncTransport)."
+    ]
 
 
 def raises_lines(wf: WorkflowAnalyzer) -> str:
@@ -167,7 +187,13 @@ def subscriptions(wf: WorkflowAnalyzer) -> list[n.WithItem]:
         ctx = ExprContext(wf, info, phase="request")
         entries.append((n.Const(info.step_id), code(channel_address(ctx, info))))
     args = (n.Name("transport"), n.Dict(tuple(entries)))
-    return [n.WithItem(n.Call(n.dotted("_runtime.open_subscriptions"), args), n.Call(n.dotted("_runtime.aopen_subscriptions"), args), "_subs")]
+    return [
+        n.WithItem(
+            n.Call(n.dotted("_runtime.open_subscriptions"), args),
+            n.Call(n.dotted("_runtime.aopen_subscriptions"), args),
+            "_subs",
+        )
+    ]
 
 
 def subscriptions_comment(wf: WorkflowAnalyzer) -> list[n.Stmt]:
@@ -176,7 +202,12 @@ def subscriptions_comment(wf: WorkflowAnalyzer) -> list[n.Stmt]:
     if not receives:
         return []
     names = ", ".join(comment_text(info.step_id, 40) for info in receives)
-    return [n.Comment(f"Receive step{'s' if len(receives) > 1 else ''} {names} subscribed before any step runs: an early message waits in the subscription."), n.Blank()]
+    return [
+        n.Comment(
+            f"Receive step{'s' if len(receives) > 1 else ''} {names} subscribed before any step runs: an early message waits in the subscription."
+        ),
+        n.Blank(),
+    ]
 
 
 def without_unused_http(wf: WorkflowAnalyzer, body: list[n.Stmt], read: set[str]) -> list[n.Stmt]:
@@ -206,8 +237,19 @@ def late_subscriptions(wf: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
         if _producer(wf, receive) is not info:
             continue
         ctx = ExprContext(wf, receive, phase="request")
-        nodes.append(n.Comment(f"Receive step {comment_text(receive.step_id, 40)} subscribes now: its channel address reads this step's outputs."))
-        add = n.call("_runtime.add_subscription", n.Name("_subs"), n.Name("transport"), n.Const(receive.step_id), code(channel_address(ctx, receive)), async_func="_runtime.aadd_subscription")
+        nodes.append(
+            n.Comment(
+                f"Receive step {comment_text(receive.step_id, 40)} subscribes now: its channel address reads this step's outputs."
+            )
+        )
+        add = n.call(
+            "_runtime.add_subscription",
+            n.Name("_subs"),
+            n.Name("transport"),
+            n.Const(receive.step_id),
+            code(channel_address(ctx, receive)),
+            async_func="_runtime.aadd_subscription",
+        )
         nodes.append(n.ExprStmt(add))
     return nodes
 
@@ -218,7 +260,11 @@ def late_subscriptions(wf: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
 def step_description(info: StepInfo) -> str:
     """What the step comment says the step does."""
     target = _target(info)
-    where = f"operation {target.operation.operation_id}" if target.operation is not None else f"channel {target.channel.key}"
+    where = (
+        f"operation {target.operation.operation_id}"
+        if target.operation is not None
+        else f"channel {target.channel.key}"
+    )
     return f"{target.action} on {target.channel.effective_address!r} ({target.source.name}: {where})"
 
 
@@ -239,7 +285,11 @@ def event_step(wf: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
         success = ctx.criteria(criteria, default=n.TRUE)
         failed = ctx.failed_criterion_args() or [("criterion", n.NONE)]
         action: list[tuple[str, n.Expr]] = [("action", n.Const("send"))] if target.action == "send" else []
-        failure_call = n.Call(n.dotted("_runtime.message_failed"), (n.Const(info.step_id), code(address), n.Name(MESSAGE)), tuple(failed + action))
+        failure_call = n.Call(
+            n.dotted("_runtime.message_failed"),
+            (n.Const(info.step_id), code(address), n.Name(MESSAGE)),
+            tuple(failed + action),
+        )
         failure = wf._failure_nodes(info, ctx, failure_call)
         nodes.append(n.If(n.Not(success), tuple(failure)))
     return nodes + wf._reset_counters(info) + wf._success_nodes(info, ctx)
@@ -255,25 +305,60 @@ def _receive_nodes(wf: WorkflowAnalyzer, request: ExprContext, info: StepInfo, a
 
     step = info.step
     if isinstance(step.get("requestBody"), dict):
-        wf.error(info.json_path + ("requestBody",), f"receive step {info.step_id!r} has a requestBody", "a receive step sends nothing: remove it (a send step's requestBody.payload is the message payload)")
+        wf.error(
+            info.json_path + ("requestBody",),
+            f"receive step {info.step_id!r} has a requestBody",
+            "a receive step sends nothing: remove it (a send step's requestBody.payload is the message payload)",
+        )
     for name, _, p_at in _parameters(request, info, "header"):
-        wf.error(p_at, f"receive step {info.step_id!r} sets header {name!r}", "a receive step sends nothing: headers are set on a send step (read a received header with $message.header.<name>)")
+        wf.error(
+            p_at,
+            f"receive step {info.step_id!r} sets header {name!r}",
+            "a receive step sends nothing: headers are set on a send step (read a received header with $message.header.<name>)",
+        )
     if not info.step.get("successCriteria") and len(_target(info).messages) > 1:
         names = ", ".join(m.name for m in _target(info).messages)
-        wf.warn(info.json_path, f"receive step {info.step_id!r} has no successCriteria, but channel {_target(info).channel.key!r} carries several message types ({names}): any matching message counts as success", "add successCriteria that inspect $message.payload (Arazzo 1.1: omit them only when the channel's one message type means success)")
+        wf.warn(
+            info.json_path,
+            f"receive step {info.step_id!r} has no successCriteria, but channel {_target(info).channel.key!r} carries several message types ({names}): any matching message counts as success",
+            "add successCriteria that inspect $message.payload (Arazzo 1.1: omit them only when the channel's one message type means success)",
+        )
     prelude, matches, awaited = _correlation(request, info)
     limit = v11_steps.step_timeout_ms(wf, info)
     if limit is None:
-        wf.warn(info.json_path, f"receive step {info.step_id!r} has no timeout: it waits without bound unless the caller passes timeout=", "add timeout: <milliseconds> to the step; when it runs out, the step fails and its onFailure actions apply")
+        wf.warn(
+            info.json_path,
+            f"receive step {info.step_id!r} has no timeout: it waits without bound unless the caller passes timeout=",
+            "add timeout: <milliseconds> to the step; when it runs out, the step fails and its onFailure actions apply",
+        )
     subscription = n.Subscript(n.Name("_subs"), n.Const(info.step_id))
-    receive = n.call("_runtime.receive", n.Name("_deadline"), subscription, n.Const(info.step_id), code(address), async_func="_runtime.areceive", matches=matches, awaited=awaited, timeout_ms=n.Const(limit))
+    receive = n.call(
+        "_runtime.receive",
+        n.Name("_deadline"),
+        subscription,
+        n.Const(info.step_id),
+        code(address),
+        async_func="_runtime.areceive",
+        matches=matches,
+        awaited=awaited,
+        timeout_ms=n.Const(limit),
+    )
     nodes: list[n.Stmt] = list(prelude)
     nodes.append(n.Assign(_RECEIVED, receive))
     late = ExprContext(wf, info, phase=PHASE)
     late.timed_out = True
     chain = wf._failure_nodes(info, late, n.runtime("message_timed_out", n.Name(_RECEIVED)))
-    why = f"# No matching message within the step's {_duration(limit)} timeout: onFailure applies, without a message." if limit is not None else "# No matching message (the step has no timeout of its own): onFailure applies, without a message."
-    nodes.append(n.If(n.call("isinstance", n.Name(_RECEIVED), n.dotted("_runtime.MessageTimedOut")), (n.Comment(why.removeprefix("# ")),) + tuple(chain)))
+    why = (
+        f"# No matching message within the step's {_duration(limit)} timeout: onFailure applies, without a message."
+        if limit is not None
+        else "# No matching message (the step has no timeout of its own): onFailure applies, without a message."
+    )
+    nodes.append(
+        n.If(
+            n.call("isinstance", n.Name(_RECEIVED), n.dotted("_runtime.MessageTimedOut")),
+            (n.Comment(why.removeprefix("# ")),) + tuple(chain),
+        )
+    )
     nodes.append(n.Assign(MESSAGE, n.Name(_RECEIVED)))
     return nodes
 
@@ -302,13 +387,21 @@ def _send_lines(request: ExprContext, info: StepInfo, address: str) -> list[n.St
             replacements = request._replacements(body, b_at, xml=False)
             if replacements:
                 helper = "replace_selected" if any(t.startswith("$") for t, _ in replacements) else "replace_pointer"
-                payload = f"_runtime.{helper}({payload}, [" + ", ".join(f"({v11_selectors.target_source(t)}, {v})" for t, v in replacements) + "])"
+                payload = (
+                    f"_runtime.{helper}({payload}, ["
+                    + ", ".join(f"({v11_selectors.target_source(t)}, {v})" for t, v in replacements)
+                    + "])"
+                )
         elif body.get("replacements"):
             wf.error(b_at, "payload replacements need a payload", "add requestBody.payload")
         if isinstance(body.get("contentType"), str):
             content_type = str(body["contentType"])
     elif message_schema(target, "payload") is not None:
-        wf.warn(at, f"send step {info.step_id!r} has no requestBody: it sends a message without a payload", "give the message payload as requestBody.payload")
+        wf.warn(
+            at,
+            f"send step {info.step_id!r} has no requestBody: it sends a message without a payload",
+            "give the message payload as requestBody.payload",
+        )
     headers: list[tuple[n.Expr, n.Expr]] = []
     for name, raw, v_at in _parameters(request, info, "header"):
         source, py_type = request.value(raw, v_at)
@@ -342,20 +435,32 @@ def _parameters(ctx: ExprContext, info: StepInfo, location: str) -> list[tuple[s
         if not isinstance(item, dict):
             continue
         if "reference" not in item and "in" not in item:
-            ctx.error(p_at, f"parameter {item.get('name')!r} of event step {info.step_id!r} has no 'in'", "parameters of a send or receive step need in: header (a message header) or in: channel (a {placeholder} of the channel address)")
+            ctx.error(
+                p_at,
+                f"parameter {item.get('name')!r} of event step {info.step_id!r} has no 'in'",
+                "parameters of a send or receive step need in: header (a message header) or in: channel (a {placeholder} of the channel address)",
+            )
             continue
         resolved = ctx._parameter(item, p_at, False)
         if resolved is None:
             continue
         name, where, value, v_at = resolved
         if where not in ("header", "channel"):
-            ctx.error(p_at + ("in",) if "in" in item else p_at, f"parameter {name!r} of event step {info.step_id!r} is in: {where}", "parameters of a send or receive step are in: header (a message header) or in: channel (a {placeholder} of the channel address)")
+            ctx.error(
+                p_at + ("in",) if "in" in item else p_at,
+                f"parameter {name!r} of event step {info.step_id!r} is in: {where}",
+                "parameters of a send or receive step are in: header (a message header) or in: channel (a {placeholder} of the channel address)",
+            )
             continue
         if where != location:
             continue
         key = name.lower() if where == "header" else name
         if key in seen:
-            ctx.error(p_at + ("name",), f"event step {info.step_id!r} sets {where} parameter {name!r} twice", "remove one of them")
+            ctx.error(
+                p_at + ("name",),
+                f"event step {info.step_id!r} sets {where} parameter {name!r} twice",
+                "remove one of them",
+            )
             continue
         seen.add(key)
         found.append((name, value, v_at))
@@ -371,7 +476,12 @@ def channel_address(ctx: ExprContext, info: StepInfo) -> str:
     placeholders = [part[1:-1] for part in _PLACEHOLDER.split(address) if part.startswith("{") and part.endswith("}")]
     for name, (_, at) in values.items():
         if name not in placeholders:
-            ctx.error(at[:-1] + ("name",) if at[-1:] == ("value",) else at, f"channel {channel.key!r} has no parameter {name!r}: its address is {address!r}", did_you_mean(name, placeholders) or "remove the parameter: in: channel parameters fill the {placeholders} of the channel address")
+            ctx.error(
+                at[:-1] + ("name",) if at[-1:] == ("value",) else at,
+                f"channel {channel.key!r} has no parameter {name!r}: its address is {address!r}",
+                did_you_mean(name, placeholders)
+                or "remove the parameter: in: channel parameters fill the {placeholders} of the channel address",
+            )
     pieces: list[tuple[str, bool]] = []  # (text or Python source, is literal text)
     for part in _PLACEHOLDER.split(address):
         if not part:
@@ -381,7 +491,11 @@ def channel_address(ctx: ExprContext, info: StepInfo) -> str:
             continue
         name = part[1:-1]
         if name not in values:
-            ctx.error(info.json_path, f"no value for parameter {name!r} of channel {channel.key!r} (address {address!r})", f"add a parameter: {{name: {name}, in: channel, value: ...}}")
+            ctx.error(
+                info.json_path,
+                f"no value for parameter {name!r} of channel {channel.key!r} (address {address!r})",
+                f"add a parameter: {{name: {name}, in: channel, value: ...}}",
+            )
             pieces.append((part, True))
             continue
         raw, at = values[name]
@@ -410,7 +524,11 @@ def _correlation(request: ExprContext, info: StepInfo) -> tuple[list[n.Stmt], n.
     locations = {(c.part, c.pointer) for _, c in defined if c is not None}
     if len(locations) > 1:  # a message with no correlation at all never matches (resolve warns of it)
         shown = "; ".join(f"{m.name}: {c.location}" for m, c in defined)
-        wf.error(at, f"the messages of channel {target.channel.key!r} carry their correlation value in different places ({shown})", "give every message of the channel the same correlationId location, or receive on an operation that names one message")
+        wf.error(
+            at,
+            f"the messages of channel {target.channel.key!r} carry their correlation value in different places ({shown})",
+            "give every message of the channel the same correlationId location, or receive on an operation that names one message",
+        )
         return [], n.NONE, n.NONE
     correlation = defined[0][1]
     assert correlation is not None
@@ -436,7 +554,9 @@ _SCALARS = {"str": "a string", "int": "an integer", "float": "a number", "bool":
 _JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
 
 
-def _check_correlation_type(ctx: ExprContext, target: EventTarget, correlation: Correlation, value_type: PyType, at: JsonPath) -> None:
+def _check_correlation_type(
+    ctx: ExprContext, target: EventTarget, correlation: Correlation, value_type: PyType, at: JsonPath
+) -> None:
     """Warn when the step's correlation value and the payload's correlation member have
     types that never compare equal (an integer input against a string ``call_id``)."""
     if correlation.part == "header":
@@ -444,8 +564,17 @@ def _check_correlation_type(ctx: ExprContext, target: EventTarget, correlation: 
     schema = message_schema(target, "payload")
     carried = ctx.p.inferrer.at_pointer(schema, correlation.pointer).scalar_kind() if schema is not None else None
     kinds = (value_type.scalar_kind(), carried)  # str, int, float, bool or None (anything else)
-    if kinds[0] is not None and kinds[1] is not None and kinds[0] != kinds[1] and {kinds[0], kinds[1]} != {"int", "float"}:
-        ctx.warn(at, f"the correlationId is {_SCALARS[kinds[0]]}, but the messages carry {correlation.location} as {_SCALARS[kinds[1]]}: the two never compare equal, so no message would match", f"make the types agree: the message's is {_JSON_TYPES[kinds[1]]} (e.g. declare the input with type: {_JSON_TYPES[kinds[1]]})")
+    if (
+        kinds[0] is not None
+        and kinds[1] is not None
+        and kinds[0] != kinds[1]
+        and {kinds[0], kinds[1]} != {"int", "float"}
+    ):
+        ctx.warn(
+            at,
+            f"the correlationId is {_SCALARS[kinds[0]]}, but the messages carry {correlation.location} as {_SCALARS[kinds[1]]}: the two never compare equal, so no message would match",
+            f"make the types agree: the message's is {_JSON_TYPES[kinds[1]]} (e.g. declare the input with type: {_JSON_TYPES[kinds[1]]})",
+        )
 
 
 def _accessor(correlation: Correlation) -> str:

@@ -28,7 +28,7 @@ them and holds the JSONPath and XPath checks.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from .condition_parse import parse_condition
 from .expr_ast import (

@@ -57,7 +57,15 @@ def _front(job: Job) -> tuple[Result, Analyzer | None]:
     models = collect_models(resolved, report)
     inferrer = TypeInferrer(loader, models)
     header: tuple[str, ...] = ()
-    analyzer = Analyzer(resolved, models, inferrer, report, Options(poll_interval=job.poll_interval, idempotency_header=job.idempotency_header), job.package, header)
+    analyzer = Analyzer(
+        resolved,
+        models,
+        inferrer,
+        report,
+        Options(poll_interval=job.poll_interval, idempotency_header=job.idempotency_header),
+        job.package,
+        header,
+    )
     result.inputs = sorted(p for p, f in loader.files.items() if f is not None)
     return result, analyzer
 

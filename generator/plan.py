@@ -25,7 +25,7 @@ class Block:
     """A compound statement: ``header`` (ending in ':') and its indented body."""
 
     header: str
-    body: tuple["Node", ...]
+    body: tuple[Node, ...]
 
 
 Node = Line | Block
@@ -107,8 +107,12 @@ class ModulePlan:
     webhook_models: tuple[str, ...] = field(default=())  # class names of webhook payload models
     exports: tuple[str, ...] = field(default=())
     runtime_exports: tuple[str, ...] = field(default=())  # the error classes __init__ imports from _runtime
-    runtime_parts: tuple[str, ...] = field(default=())  # optional runtime parts: jsonpath, xpath, v11, v11_jsonpath, v11_xpath, events, events_mqtt, events_ws
+    runtime_parts: tuple[str, ...] = field(
+        default=()
+    )  # optional runtime parts: jsonpath, xpath, v11, v11_jsonpath, v11_xpath, events, events_mqtt, events_ws
     pydantic_imports: tuple[str, ...] = field(default=("Field",))  # names workflows.py imports from pydantic
     idempotency_keys: bool = False  # the functions take ``idempotency_key`` (some step sends one)
-    receivers: tuple[ReceiverPlan, ...] = field(default=())  # webhook receiver factories (AsyncAPI sources with a webhook config)
+    receivers: tuple[ReceiverPlan, ...] = field(
+        default=()
+    )  # webhook receiver factories (AsyncAPI sources with a webhook config)
     type_aliases: tuple[TypeAliasEntry, ...] = field(default=())  # large Literals the module names (ir.types.Alias)

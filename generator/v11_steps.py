@@ -34,9 +34,8 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import JsonPath, did_you_mean
-from .validate import is_arazzo_1_1
-
 from .ir import nodes as n
+from .validate import is_arazzo_1_1
 
 if TYPE_CHECKING:
     from .analysis.common import Action, StepInfo
@@ -58,7 +57,11 @@ def step_timeout_ms(wf: WorkflowAnalyzer, info: StepInfo) -> int | None:
         return None
     at = info.json_path + ("timeout",)
     if not valid_timeout(raw):
-        wf.error(at, f"step timeout {raw!r} is not a non-negative whole number of milliseconds", "write e.g. timeout: 5000 (5 seconds)")
+        wf.error(
+            at,
+            f"step timeout {raw!r} is not a non-negative whole number of milliseconds",
+            "write e.g. timeout: 5000 (5 seconds)",
+        )
         return None
     if info.operation is None and info.workflow_id is None and info.event is None:
         return None  # a step bound to nothing is reported elsewhere
@@ -75,7 +78,9 @@ def timed_request(send: n.Assign, timeout_ms: int) -> n.Assign:
     call = send.value
     assert isinstance(call, n.Call) and send.target == "_response"
     kwargs = call.kwargs + (("timeout_ms", n.Const(timeout_ms)),)
-    return n.Assign("_sent", n.Call(n.dotted("_runtime.send_within"), call.args, kwargs, n.dotted("_runtime.asend_within")))
+    return n.Assign(
+        "_sent", n.Call(n.dotted("_runtime.send_within"), call.args, kwargs, n.dotted("_runtime.asend_within"))
+    )
 
 
 def timed_call(call: n.Call, step_id: str, timeout_ms: int, workflow_id: str, result: str) -> n.Assign:
@@ -104,7 +109,11 @@ def has_step_timeout(wf: WorkflowAnalyzer) -> bool:
 def _timed_steps(wf: WorkflowAnalyzer) -> list[str]:
     if not is_arazzo_1_1(wf.doc.arazzo.data):
         return []
-    return [info.step_id for info in wf.steps if (info.operation is not None or info.workflow_id is not None) and valid_timeout(info.step.get("timeout"))]
+    return [
+        info.step_id
+        for info in wf.steps
+        if (info.operation is not None or info.workflow_id is not None) and valid_timeout(info.step.get("timeout"))
+    ]
 
 
 def raises_line(wf: WorkflowAnalyzer) -> str:
@@ -143,7 +152,11 @@ def order_steps(wf: WorkflowAnalyzer) -> None:
             if target in ids and target != info.step_id and target not in wanted:
                 if not uses_depends_on and ids[target].index > info.index:
                     if not _in_loop(wf, info, ids[target]):
-                        wf.error(info.json_path, f"step {info.step_id!r} reads the outputs of step {target!r}, which comes later in the steps array", f"move step {target!r} before {info.step_id!r}, or declare dependsOn: [{target}] (Arazzo 1.1 then runs {target!r} first)")
+                        wf.error(
+                            info.json_path,
+                            f"step {info.step_id!r} reads the outputs of step {target!r}, which comes later in the steps array",
+                            f"move step {target!r} before {info.step_id!r}, or declare dependsOn: [{target}] (Arazzo 1.1 then runs {target!r} first)",
+                        )
                     continue
                 if uses_depends_on or ids[target].index < info.index:
                     wanted.append(target)
@@ -151,7 +164,11 @@ def order_steps(wf: WorkflowAnalyzer) -> None:
     cycle = _cycle(steps, deps)
     if cycle is not None:
         first = ids[cycle[0]]
-        wf.error(first.json_path + (("dependsOn",) if "dependsOn" in first.step else ()), f"the steps of workflow {wf.workflow_id!r} depend on each other in a cycle: {' -> '.join(cycle)}", "dependsOn and $steps.<id>.outputs references must leave an order to run the steps in: break the cycle")
+        wf.error(
+            first.json_path + (("dependsOn",) if "dependsOn" in first.step else ()),
+            f"the steps of workflow {wf.workflow_id!r} depend on each other in a cycle: {' -> '.join(cycle)}",
+            "dependsOn and $steps.<id>.outputs references must leave an order to run the steps in: break the cycle",
+        )
         return
     placed: list[StepInfo] = []
     done: set[str] = set()
@@ -172,7 +189,12 @@ def _dependency(wf: WorkflowAnalyzer, info: StepInfo, entry: str, at: JsonPath, 
         if entry == info.step_id:
             wf.error(at, f"step {info.step_id!r} depends on itself", "remove it from its own dependsOn")
         elif entry not in ids:
-            wf.error(at, f"step {info.step_id!r} depends on unknown step {entry!r}", did_you_mean(entry, ids) or f"name a step of workflow {wf.workflow_id!r}, or $workflows.<workflowId>.steps.<stepId>")
+            wf.error(
+                at,
+                f"step {info.step_id!r} depends on unknown step {entry!r}",
+                did_you_mean(entry, ids)
+                or f"name a step of workflow {wf.workflow_id!r}, or $workflows.<workflowId>.steps.<stepId>",
+            )
         else:
             return entry
         return None
@@ -185,7 +207,11 @@ def _dependency(wf: WorkflowAnalyzer, info: StepInfo, entry: str, at: JsonPath, 
             return _dependency(wf, info, step_id, at, ids)
         key = wf.workflow_key(workflow_id)
         if key is None:
-            wf.error(at, f"dependsOn names unknown workflow {workflow_id!r}", did_you_mean(workflow_id, wf.doc.workflow_ids()))
+            wf.error(
+                at,
+                f"dependsOn names unknown workflow {workflow_id!r}",
+                did_you_mean(workflow_id, wf.doc.workflow_ids()),
+            )
             return None
     elif linked is not None:
         workflow_id, step_id = linked.group(2), linked.group(3)
@@ -194,7 +220,11 @@ def _dependency(wf: WorkflowAnalyzer, info: StepInfo, entry: str, at: JsonPath, 
         if key is None:
             return None
     else:
-        wf.error(at, f"dependsOn entry {entry!r} is not a stepId, $workflows.<workflowId>.steps.<stepId> or $sourceDescriptions.<name>.<workflowId>.steps.<stepId>", "name a step of this workflow by its stepId")
+        wf.error(
+            at,
+            f"dependsOn entry {entry!r} is not a stepId, $workflows.<workflowId>.steps.<stepId> or $sourceDescriptions.<name>.<workflowId>.steps.<stepId>",
+            "name a step of this workflow by its stepId",
+        )
         return None
     other = wf.p.workflows.get(key)
     if other is None:
@@ -204,7 +234,11 @@ def _dependency(wf: WorkflowAnalyzer, info: StepInfo, entry: str, at: JsonPath, 
         wf.error(at, f"workflow {workflow_id!r} has no step {step_id!r}", did_you_mean(step_id, their))
     elif key not in _workflow_depends_on(wf) and (info.operation is not None or info.workflow_id is not None):
         # Only workflow-level dependsOn runs another workflow first (an unbound step is reported elsewhere).
-        wf.error(at, f"step {info.step_id!r} depends on step {step_id!r} of workflow {workflow_id!r}, which workflow {wf.workflow_id!r} does not run before its steps", f"add {reference!r} to the dependsOn of workflow {wf.workflow_id!r}: it then runs first")
+        wf.error(
+            at,
+            f"step {info.step_id!r} depends on step {step_id!r} of workflow {workflow_id!r}, which workflow {wf.workflow_id!r} does not run before its steps",
+            f"add {reference!r} to the dependsOn of workflow {wf.workflow_id!r}: it then runs first",
+        )
     return None
 
 
@@ -283,16 +317,29 @@ def action_arguments(ctx: ExprContext, action: Action, target: str) -> list[tupl
     for index, item in enumerate(raw):
         at = base + (index,)
         if isinstance(item, dict) and "in" in item:
-            ctx.error(at + ("in",), f"parameter {item.get('name')!r} of action {action.name!r} has 'in': {item.get('in')!r}", "parameters of a success or failure action are inputs of the workflow it goes to: remove 'in'")
+            ctx.error(
+                at + ("in",),
+                f"parameter {item.get('name')!r} of action {action.name!r} has 'in': {item.get('in')!r}",
+                "parameters of a success or failure action are inputs of the workflow it goes to: remove 'in'",
+            )
         resolved = ctx._parameter(item, at, True)
         if resolved is None:
             continue
         name, _, value, v_at = resolved
         if name in arguments:
-            ctx.error(at + ("name",), f"action {action.name!r} passes parameter {name!r} twice", "the list must not include duplicate parameters")
+            ctx.error(
+                at + ("name",),
+                f"action {action.name!r} passes parameter {name!r} twice",
+                "the list must not include duplicate parameters",
+            )
             continue
         if name not in callee.inputs:
-            ctx.error(at + ("name",), f"workflow {callee.workflow_id!r} has no input {name!r}", did_you_mean(name, callee.inputs) or "parameters of an action map to the inputs of the workflow it goes to")
+            ctx.error(
+                at + ("name",),
+                f"workflow {callee.workflow_id!r} has no input {name!r}",
+                did_you_mean(name, callee.inputs)
+                or "parameters of an action map to the inputs of the workflow it goes to",
+            )
             continue
         source, py_type = ctx.value(value, v_at)
         arguments[name] = wf.argument(callee, name, source, py_type, v_at)
@@ -302,5 +349,8 @@ def action_arguments(ctx: ExprContext, action: Action, target: str) -> list[tupl
 def no_parameters_without_workflow(wf: WorkflowAnalyzer, action: Action) -> None:
     """Action parameters are only for a goto/retry to a workflow (the schema asks for workflowId)."""
     if action.parameters and action.target_workflow is None:
-        wf.error(action.json_path + ("parameters",), f"action {action.name!r} has parameters but goes to no workflow", "parameters are inputs of the workflow named by workflowId: add workflowId, or remove them")
-
+        wf.error(
+            action.json_path + ("parameters",),
+            f"action {action.name!r} has parameters but goes to no workflow",
+            "parameters are inputs of the workflow named by workflowId: add workflowId, or remove them",
+        )

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .core import InvalidInput
+from .errors import InvalidInput
 
 __all__ = ["check_inputs"]
 

@@ -10,13 +10,17 @@ import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 import httpx
 
-from .core import Deadline, StepFailed, WorkflowError, _criteria_reason, asend, send
+from .errors import StepFailed, WorkflowError, _criteria_reason
+from .transport import asend, send
 from .wire import _unsendable, text
+
+if TYPE_CHECKING:
+    from .core import Deadline
 
 __all__ = [
     "Encoded",

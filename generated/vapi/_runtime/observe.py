@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 if TYPE_CHECKING:
-    from .core import Deadline, _Exchange
+    from .core import Deadline
+    from .transport import _Exchange
 
 __all__ = ["Event", "_ssl_context"]
 
