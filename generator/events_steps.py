@@ -34,27 +34,24 @@ opens, and the webhook receiver factories of the module.  Decisions:
 
 from __future__ import annotations
 
-import json
 import re
-import textwrap
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from . import expressions as ex
 from . import v11_selectors, v11_steps
-from .asyncapi_model import AsyncMessage, AsyncSource, Correlation, EventTarget
+from .analysis.common import code, references
+from .asyncapi_model import Correlation, EventTarget
 from .diagnostics import JsonPath, did_you_mean
-from .runtime_files import known_part
-from .plan import Block, Line, Node, ReceiverPlan
-from .pycode import comment_text, docstring_text, fstring_text, py_str, snake_case
-from .schemas import ANY, PyType, message_schema
-from .validate import is_arazzo_1_1
+from .ir import nodes as n
+from .pycode import comment_text, fstring_text, py_str
+from .schemas import PyType, message_schema
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from .analysis.common import StepInfo
     from .analysis.context import ExprContext
-    from .analysis.module import Analyzer
     from .analysis.workflow import WorkflowAnalyzer
 
 #: The phase of ExprContext in which ``$message`` is the step's message.
@@ -62,7 +59,6 @@ PHASE = "message"
 #: The local the generated code binds the message to (sent or received).
 MESSAGE = "_message"
 _RECEIVED = "_received"
-_STEP_OUTPUTS = re.compile(r"\$steps\.([A-Za-z0-9_\-]+)\.outputs\b")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"(\{[^{}]+\})")
 _MQTT = frozenset({"mqtt", "mqtts", "secure-mqtt"})
@@ -108,16 +104,12 @@ def _receives(wf: WorkflowAnalyzer) -> list[StepInfo]:
     return [info for info in wf.steps if info.event is not None and info.event.action == "receive"]
 
 
-def _channel_values(info: StepInfo) -> str:
-    """The text of the step's parameter values (where a channel address reads step outputs)."""
-    return json.dumps([item.get("value") for item in info.step.get("parameters") or [] if isinstance(item, dict)], default=str)
-
-
 def _producer(wf: WorkflowAnalyzer, info: StepInfo) -> StepInfo | None:
     """For a receive step whose channel address reads step outputs: the last step (in
     the order they run) whose outputs it reads; it subscribes once that step bound them.
     None: the address is known when the function starts."""
-    read = set(_STEP_OUTPUTS.findall(_channel_values(info)))
+    values = [item.get("value") for item in info.step.get("parameters") or [] if isinstance(item, dict)]
+    read = {ref.step_id for _, ref in references(values) if isinstance(ref, ex.StepOutput)}
     producers = [other for other in wf.steps if other.step_id in read and other is not info]
     return max(producers, key=lambda other: other.index) if producers else None
 
@@ -137,9 +129,9 @@ def transport_types(wf: WorkflowAnalyzer) -> tuple[str | None, str | None]:
     return "_runtime.Transport", "_runtime.AsyncTransport"
 
 
-def call_arguments(wf: WorkflowAnalyzer, callee: WorkflowAnalyzer) -> list[str]:
+def call_arguments(wf: WorkflowAnalyzer, callee: WorkflowAnalyzer) -> list[tuple[str, n.Expr]]:
     """What a call of ``callee`` passes on: the caller's transport, when the callee takes one."""
-    return ["transport=transport"] if needs_transport(callee) else []
+    return [("transport", n.Name("transport"))] if needs_transport(callee) else []
 
 
 def docstring_args(wf: WorkflowAnalyzer) -> list[str]:
@@ -160,62 +152,63 @@ def raises_lines(wf: WorkflowAnalyzer) -> str:
     return f"    MessageTimedOut: no matching message reached receive step{'s' if len(timed) > 1 else ''} {names} within {'their' if len(timed) > 1 else 'its'} timeout (a StepTimedOut).\n"
 
 
-def client_line(wf: WorkflowAnalyzer, is_async: bool, line: str) -> str:
-    """The ``with`` line that opens the HTTP client, also opening the subscriptions of
-    the workflow's receive steps (before any step runs)."""
+def subscriptions(wf: WorkflowAnalyzer) -> list[n.WithItem]:
+    """The context manager that opens the subscriptions of the workflow's receive steps
+    (before any step runs), entered with the HTTP client."""
     receives = _receives(wf)
     if not receives:
-        return line
+        return []
     from .analysis.context import ExprContext
 
-    entries = []
+    entries: list[tuple[n.Expr, n.Expr]] = []
     for info in receives:
         if _producer(wf, info) is not None:
             continue  # subscribed once the step its channel address reads has run (late_subscriptions)
-        ctx = ExprContext(wf, info, is_async=is_async, phase="request")
-        entries.append(f"{py_str(info.step_id)}: {channel_address(ctx, info)}")
-    opener = "_runtime.aopen_subscriptions" if is_async else "_runtime.open_subscriptions"
-    return line[:-1] + f", {opener}(transport, {{" + ", ".join(entries) + "}) as _subs:"
+        ctx = ExprContext(wf, info, phase="request")
+        entries.append((n.Const(info.step_id), code(channel_address(ctx, info))))
+    args = (n.Name("transport"), n.Dict(tuple(entries)))
+    return [n.WithItem(n.Call(n.dotted("_runtime.open_subscriptions"), args), n.Call(n.dotted("_runtime.aopen_subscriptions"), args), "_subs")]
 
 
-def subscriptions_comment(wf: WorkflowAnalyzer) -> list[Node]:
+def subscriptions_comment(wf: WorkflowAnalyzer) -> list[n.Stmt]:
     """A comment at the top of the ``with`` body saying why the subscriptions open first."""
     receives = [info for info in _receives(wf) if _producer(wf, info) is None]
     if not receives:
         return []
     names = ", ".join(comment_text(info.step_id, 40) for info in receives)
-    return [Line(f"# Receive step{'s' if len(receives) > 1 else ''} {names} subscribed before any step runs: an early message waits in the subscription."), Line("")]
+    return [n.Comment(f"Receive step{'s' if len(receives) > 1 else ''} {names} subscribed before any step runs: an early message waits in the subscription."), n.Blank()]
 
 
-def without_unused_http(wf: WorkflowAnalyzer, body: list[Node], read: set[str]) -> list[Node]:
+def without_unused_http(wf: WorkflowAnalyzer, body: list[n.Stmt], read: set[str]) -> list[n.Stmt]:
     """A workflow whose steps only send and receive messages: no ``_base``, and the HTTP
     client's ``with`` (which also observes the run) binds no name (``read``: the names
     the ``with`` body reads)."""
     if not needs_transport(wf):
         return body
-    out: list[Node] = []
-    for node in body:
-        if isinstance(node, Line) and node.text.startswith("_base = ") and "_base" not in read:
+    out: list[n.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, n.Assign) and stmt.target == "_base" and "_base" not in read:
             continue
-        if isinstance(node, Block) and "_http" not in read and " as _http" in node.header:
-            node = Block(node.header.replace(" as _http", "", 1), node.body)
-        out.append(node)
+        if isinstance(stmt, n.With) and "_http" not in read:
+            items = tuple(replace(item, target=None) if item.target == "_http" else item for item in stmt.items)
+            stmt = replace(stmt, items=items)
+        out.append(stmt)
     return out
 
 
-def late_subscriptions(wf: WorkflowAnalyzer, info: StepInfo, is_async: bool) -> list[Node]:
+def late_subscriptions(wf: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
     """After step ``info`` bound its outputs: the subscriptions of the receive steps whose
     channel address reads them (and no later step's), so they open as soon as it is known."""
     from .analysis.context import ExprContext
 
-    nodes: list[Node] = []
+    nodes: list[n.Stmt] = []
     for receive in _receives(wf):
         if _producer(wf, receive) is not info:
             continue
-        ctx = ExprContext(wf, receive, is_async=is_async, phase="request")
-        helper = "await _runtime.aadd_subscription" if is_async else "_runtime.add_subscription"
-        nodes.append(Line(f"# Receive step {comment_text(receive.step_id, 40)} subscribes now: its channel address reads this step's outputs."))
-        nodes.append(Line(f"{helper}(_subs, transport, {py_str(receive.step_id)}, {channel_address(ctx, receive)})"))
+        ctx = ExprContext(wf, receive, phase="request")
+        nodes.append(n.Comment(f"Receive step {comment_text(receive.step_id, 40)} subscribes now: its channel address reads this step's outputs."))
+        add = n.call("_runtime.add_subscription", n.Name("_subs"), n.Name("transport"), n.Const(receive.step_id), code(channel_address(ctx, receive)), async_func="_runtime.aadd_subscription")
+        nodes.append(n.ExprStmt(add))
     return nodes
 
 
@@ -229,37 +222,35 @@ def step_description(info: StepInfo) -> str:
     return f"{target.action} on {target.channel.effective_address!r} ({target.source.name}: {where})"
 
 
-def event_step(wf: WorkflowAnalyzer, info: StepInfo, is_async: bool) -> list[Node]:
+def event_step(wf: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
     """The statements of a send or receive step: the message, its criteria, its outputs and actions."""
     from .analysis.context import ExprContext
-    from .analysis.criteria import _negate
 
     target = _target(info)
-    request = ExprContext(wf, info, is_async=is_async, phase="request")
+    request = ExprContext(wf, info, phase="request")
     address = channel_address(request, info)
     if target.action == "send":
-        nodes: list[Node] = [Line(line) for line in _send_lines(request, info, address)]
+        nodes: list[n.Stmt] = _send_lines(request, info, address)
     else:
         nodes = _receive_nodes(wf, request, info, address)
-    ctx = ExprContext(wf, info, is_async=is_async, phase=PHASE)
+    ctx = ExprContext(wf, info, phase=PHASE)
     criteria = wf._criteria(info.step.get("successCriteria"), info.json_path + ("successCriteria",))
     if criteria:
-        success = ctx.criteria(criteria, default="True")
-        failed = ctx.failed_criterion_args()
-        action = ", action=\"send\"" if target.action == "send" else ""
-        failure = wf._failure_nodes(info, ctx, f"raise _runtime.message_failed({py_str(info.step_id)}, {address}, {MESSAGE}{failed or ', criterion=None'}{action})")
-        nodes.append(Block(f"if {_negate(success)}:", tuple(failure)))
-    if wf._reentered(info):
-        nodes += [Line(f"{a.counter} = 0") for a in info.failure_actions if a.kind == "retry"]
-    return nodes + wf._success_nodes(info, ctx)
+        success = ctx.criteria(criteria, default=n.TRUE)
+        failed = ctx.failed_criterion_args() or [("criterion", n.NONE)]
+        action: list[tuple[str, n.Expr]] = [("action", n.Const("send"))] if target.action == "send" else []
+        failure_call = n.Call(n.dotted("_runtime.message_failed"), (n.Const(info.step_id), code(address), n.Name(MESSAGE)), tuple(failed + action))
+        failure = wf._failure_nodes(info, ctx, failure_call)
+        nodes.append(n.If(n.Not(success), tuple(failure)))
+    return nodes + wf._reset_counters(info) + wf._success_nodes(info, ctx)
 
 
-def keep_call(value: str) -> bool:
+def keep_call(value: n.Expr) -> bool:
     """When nothing reads ``_message``: is its assignment's value a call that must stay (a send)?"""
-    return value.startswith(("_runtime.send_message(", "await _runtime.asend_message("))
+    return isinstance(value, n.Call) and value.func == n.dotted("_runtime.send_message")
 
 
-def _receive_nodes(wf: WorkflowAnalyzer, request: ExprContext, info: StepInfo, address: str) -> list[Node]:
+def _receive_nodes(wf: WorkflowAnalyzer, request: ExprContext, info: StepInfo, address: str) -> list[n.Stmt]:
     from .analysis.context import ExprContext
 
     step = info.step
@@ -274,15 +265,16 @@ def _receive_nodes(wf: WorkflowAnalyzer, request: ExprContext, info: StepInfo, a
     limit = v11_steps.step_timeout_ms(wf, info)
     if limit is None:
         wf.warn(info.json_path, f"receive step {info.step_id!r} has no timeout: it waits without bound unless the caller passes timeout=", "add timeout: <milliseconds> to the step; when it runs out, the step fails and its onFailure actions apply")
-    call = "await _runtime.areceive" if request.is_async else "_runtime.receive"
-    nodes: list[Node] = [Line(text) for text in prelude]
-    nodes.append(Line(f"{_RECEIVED} = {call}(_deadline, _subs[{py_str(info.step_id)}], {py_str(info.step_id)}, {address}, matches={matches}, awaited={awaited}, timeout_ms={limit})"))
-    late = ExprContext(wf, info, is_async=request.is_async, phase=PHASE)
+    subscription = n.Subscript(n.Name("_subs"), n.Const(info.step_id))
+    receive = n.call("_runtime.receive", n.Name("_deadline"), subscription, n.Const(info.step_id), code(address), async_func="_runtime.areceive", matches=matches, awaited=awaited, timeout_ms=n.Const(limit))
+    nodes: list[n.Stmt] = list(prelude)
+    nodes.append(n.Assign(_RECEIVED, receive))
+    late = ExprContext(wf, info, phase=PHASE)
     late.timed_out = True
-    chain = wf._failure_nodes(info, late, f"raise _runtime.message_timed_out({_RECEIVED})")
+    chain = wf._failure_nodes(info, late, n.runtime("message_timed_out", n.Name(_RECEIVED)))
     why = f"# No matching message within the step's {_duration(limit)} timeout: onFailure applies, without a message." if limit is not None else "# No matching message (the step has no timeout of its own): onFailure applies, without a message."
-    nodes.append(Block(f"if isinstance({_RECEIVED}, _runtime.MessageTimedOut):", (Line(why),) + tuple(chain)))
-    nodes.append(Line(f"{MESSAGE} = {_RECEIVED}"))
+    nodes.append(n.If(n.call("isinstance", n.Name(_RECEIVED), n.dotted("_runtime.MessageTimedOut")), (n.Comment(why.removeprefix("# ")),) + tuple(chain)))
+    nodes.append(n.Assign(MESSAGE, n.Name(_RECEIVED)))
     return nodes
 
 
@@ -295,11 +287,11 @@ def _duration(ms: int) -> str:
     return f"{ms} ms"
 
 
-def _send_lines(request: ExprContext, info: StepInfo, address: str) -> list[str]:
+def _send_lines(request: ExprContext, info: StepInfo, address: str) -> list[n.Stmt]:
     wf = request.wf
     target = _target(info)
     step, at = info.step, info.json_path
-    lines: list[str] = []
+    lines: list[n.Stmt] = []
     payload = "None"
     content_type = _message_content_type(target)
     body = step.get("requestBody")
@@ -317,17 +309,18 @@ def _send_lines(request: ExprContext, info: StepInfo, address: str) -> list[str]
             content_type = str(body["contentType"])
     elif message_schema(target, "payload") is not None:
         wf.warn(at, f"send step {info.step_id!r} has no requestBody: it sends a message without a payload", "give the message payload as requestBody.payload")
-    headers: list[str] = []
+    headers: list[tuple[n.Expr, n.Expr]] = []
     for name, raw, v_at in _parameters(request, info, "header"):
         source, py_type = request.value(raw, v_at)
-        headers.append(f"{py_str(name)}: {source if py_type.text == 'str' else '_runtime.text(' + source + ')'}")
-    call = "await _runtime.asend_message" if request.is_async else "_runtime.send_message"
-    args = [f"payload={payload}"]
+        headers.append((n.Const(name), code(source if py_type.text == "str" else "_runtime.text(" + source + ")")))
+    kwargs: list[tuple[str, n.Expr]] = [("payload", code(payload))]
     if headers:
-        args.append("headers={" + ", ".join(headers) + "}")
+        kwargs.append(("headers", n.Dict(tuple(headers))))
     if content_type != "application/json":
-        args.append(f"content_type={py_str(content_type)}")
-    lines.append(f"{MESSAGE} = {call}(_deadline, transport, {py_str(info.step_id)}, {address}, " + ", ".join(args) + ")")
+        kwargs.append(("content_type", n.Const(content_type)))
+    args = (n.Name("_deadline"), n.Name("transport"), n.Const(info.step_id), code(address))
+    send = n.Call(n.dotted("_runtime.send_message"), args, tuple(kwargs), n.dotted("_runtime.asend_message"))
+    lines.append(n.Assign(MESSAGE, send))
     return lines
 
 
@@ -404,7 +397,7 @@ def channel_address(ctx: ExprContext, info: StepInfo) -> str:
 # -- correlation --------------------------------------------------------------------------
 
 
-def _correlation(request: ExprContext, info: StepInfo) -> tuple[list[str], str, str]:
+def _correlation(request: ExprContext, info: StepInfo) -> tuple[list[n.Stmt], n.Expr, n.Expr]:
     """(lines before the wait, the ``matches=`` source, the ``awaited=`` source) of a receive step."""
     wf = request.wf
     target = _target(info)
@@ -413,28 +406,29 @@ def _correlation(request: ExprContext, info: StepInfo) -> tuple[list[str], str, 
     defined = [(m, m.correlation) for m in target.messages if m.correlation is not None]
     if raw is None or not defined:
         # resolve reported a correlationId missing on one side (the step's or the messages')
-        return [], "None", "None"
+        return [], n.NONE, n.NONE
     locations = {(c.part, c.pointer) for _, c in defined if c is not None}
     if len(locations) > 1:  # a message with no correlation at all never matches (resolve warns of it)
         shown = "; ".join(f"{m.name}: {c.location}" for m, c in defined)
         wf.error(at, f"the messages of channel {target.channel.key!r} carry their correlation value in different places ({shown})", "give every message of the channel the same correlationId location, or receive on an operation that names one message")
-        return [], "None", "None"
+        return [], n.NONE, n.NONE
     correlation = defined[0][1]
     assert correlation is not None
     source, py_type = request.value(raw, at)
     _check_correlation_type(request, target, correlation, py_type, at)
-    lines: list[str] = []
+    lines: list[n.Stmt] = []
     if not (_NAME.fullmatch(source) or _is_literal(raw)):
-        lines.append(f"_correlation = {source}")
+        lines.append(n.Assign("_correlation", code(source)))
         source = "_correlation"
     accessor = _accessor(correlation)
     compared = source if correlation.part == "payload" or py_type.text == "str" else f"_runtime.text({source})"
-    matches = f"lambda _m: {accessor} == {compared}"
+    matches = n.Lambda(("_m",), n.Compare(code(accessor), "==", code(compared)))
     label: str = correlation.pointer[-1] if correlation.pointer else "payload"
+    awaited: n.Expr
     if _is_literal(raw):
-        awaited = py_str(f"{label} == {raw!r}")
+        awaited = n.Const(f"{label} == {raw!r}")
     else:
-        awaited = 'f"' + fstring_text(f"{label} == ") + "{" + source + '!r}"'
+        awaited = code('f"' + fstring_text(f"{label} == ") + "{" + source + '!r}"')
     return lines, matches, awaited
 
 
@@ -468,145 +462,3 @@ def _accessor(correlation: Correlation) -> str:
 
 def _is_literal(raw: Any) -> bool:
     return isinstance(raw, (int, float, bool)) or (isinstance(raw, str) and not raw.startswith("$") and "{$" not in raw)
-
-
-# -- $message expressions -----------------------------------------------------------------
-
-
-def expr(ctx: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, PyType] | None:
-    """``$message...`` anywhere, and the HTTP-exchange expressions in an event step
-    (which do not exist there): the Python source and type, or None when ``node`` is
-    none of these (the caller handles it)."""
-    is_message = isinstance(node, (ex.MessagePayload, ex.MessageHeader))
-    in_event = ctx.info is not None and ctx.info.event is not None
-    if not is_message and not (in_event and ctx.phase in (PHASE, "request") and isinstance(node, _HTTP_NODES)):
-        return None
-    shown = ex.to_source(node)
-    if not is_message:
-        ctx.error(at, f"{shown} does not exist in a send or receive step: it has no HTTP exchange", "read the message with $message.payload (#/json/pointer) or $message.header.<name>")
-        return "None", ANY
-    if not is_arazzo_1_1(ctx.doc.arazzo.data):
-        ctx.error(at, f"{shown}: $message is an Arazzo 1.1 expression (event steps)", "declare arazzo: 1.1.0 to use send and receive steps")
-        return "None", ANY
-    if not in_event:
-        if ctx._unbound():
-            return "None", ANY  # the step's unknown target is reported where it is named
-        ctx.error(at, f"{shown} is only available in a send or receive step", "use it in that step's successCriteria, outputs or action criteria, and pass it on with $steps.<stepId>.outputs.<name>")
-        return "None", ANY
-    assert ctx.info is not None
-    if ctx.phase != PHASE:
-        ctx.error(at, f"{shown} is not available in the parameters, requestBody or correlationId of step {ctx.info.step_id!r}", "$message is the message the step sent or received: read it in the step's successCriteria, outputs or action criteria")
-        return "None", ANY
-    if ctx.timed_out:
-        ctx.unavailable = True  # the wait ran out: there is no message
-        return "None", ANY
-    target = _target(ctx.info)
-    if isinstance(node, ex.MessageHeader):
-        return f"{MESSAGE}.headers.get({py_str(node.name.lower())})", PyType("str | None", optional=True)
-    assert isinstance(node, ex.MessagePayload)
-    return _payload(ctx, target, tuple(node.pointer or ()), shown, at)
-
-
-def _payload(ctx: ExprContext, target: EventTarget, tokens: tuple[str, ...], shown: str, at: JsonPath) -> tuple[str, PyType]:
-    """``$message.payload[#pointer]``: checked against the messages' payload schemas and
-    typed from them (the whole payload as its model class, or a union of them)."""
-    from .analysis.common import _member_names, _pointer_text
-
-    inferrer = ctx.p.inferrer
-    schema = message_schema(target, "payload")
-    source = f"{MESSAGE}.payload" if not tokens else f"_runtime.pointer({MESSAGE}.payload, {py_str(_pointer_text(tokens))})"
-    if schema is None:
-        return source, ANY  # resolve reported each message without a payload schema
-    if tokens:
-        with_schema = [m for m in target.messages if m.payload is not None]
-        if not any(_reaches(inferrer, m, tokens) for m in with_schema):
-            members: set[str] = set()
-            for m in with_schema:
-                assert m.payload is not None
-                members.update(_member_names(inferrer, m.payload, tokens[:-1]))
-            names = ", ".join(repr(m.name) for m in with_schema)
-            ctx.error(at, f"{shown}: the payload schema of message {names} has no member at {_pointer_text(tokens)!r}", did_you_mean(tokens[-1], members) or "check the JSON pointer against the message's payload schema in the AsyncAPI document")
-            return source, ANY
-    return source, inferrer.at_pointer(schema, tokens)
-
-
-def _reaches(inferrer: Any, message: AsyncMessage, tokens: tuple[str, ...]) -> bool:
-    schema = message.payload
-    return schema is not None and (inferrer.at_pointer(schema, tokens) is not ANY or bool(inferrer.has_path(schema, tokens)))
-
-
-# -- the module: runtime parts, exports, webhook receivers --------------------------------
-
-
-def module_extras(analyzer: Analyzer, workflows: list[WorkflowAnalyzer]) -> tuple[list[str], list[str], list[ReceiverPlan]]:
-    """(runtime exports, other exports, receiver factories) of a module with event steps;
-    adds the runtime parts they use."""
-    if not any(has_events(wa) for wa in workflows):
-        return [], [], []
-    analyzer.runtime_parts.add("events")
-    sources: dict[str, AsyncSource] = {}
-    for wa in workflows:
-        for info in wa.steps:
-            if info.event is not None:
-                sources.setdefault(info.event.source.key, info.event.source)
-    protocols = {p for source in sources.values() for p in source.protocols}
-    exports = list(RUNTIME_EXPORTS)
-    for part, wanted, adapter in (("events_amqp", _AMQP, "AmqpTransport"), ("events_mqtt", _MQTT, "MqttTransport"), ("events_ws", _WS, "WebSocketTransport")):
-        if protocols & wanted and known_part(part):
-            analyzer.runtime_parts.add(part)
-            exports.append(adapter)  # the broker adapter a used AsyncAPI server needs
-    receivers = [_receiver(analyzer, source) for _, source in sorted(sources.items()) if source.webhook is not None]
-    return exports, [r.function_name for r in receivers], receivers
-
-
-def _receiver(analyzer: Analyzer, source: AsyncSource) -> ReceiverPlan:
-    """``<source>_receiver(...)``: a WebhookReceiver with the source's route and signature verifier."""
-    webhook = source.webhook
-    assert webhook is not None
-    name = analyzer.module_names.claim(f"{snake_case(source.key, fallback='events')}_receiver")
-    params: list[str] = []
-    signature = webhook.signature
-    if signature is None:
-        params.append("verifier: _runtime.Verifier | None")
-        verifier = "verifier"
-        signed = "Deliveries are not signed by the provider (per the AsyncAPI document): pass verifier=None to accept them unchecked, or a Verifier of your own."
-    else:
-        params.append("secret: str")
-        if signature.scheme == "hmac-sha256":
-            verifier = f"_runtime.HmacSha256Verifier(secret, header={py_str(signature.header)}, encoding={py_str(signature.encoding)}, prefix={py_str(signature.prefix)})"
-            what = f"an HMAC-SHA256 of the raw body ({signature.encoding}) in header {signature.header}"
-        elif signature.scheme == "stripe":
-            verifier = f"_runtime.StripeVerifier(secret, header={py_str(signature.header)}, tolerance={signature.tolerance})"
-            what = f"a Stripe-style t=...,v1=... signature in header {signature.header}, at most {signature.tolerance} s old"
-        else:
-            verifier = f"_runtime.StandardWebhooksVerifier(secret, tolerance={signature.tolerance})"
-            what = f"a Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature), at most {signature.tolerance} s old"
-        signed = f"Every delivery must carry {what}; ``secret`` is the signing secret the provider gave you. Unsigned or badly signed deliveries are rejected (401) and never matched."
-    params += ['host: str = "127.0.0.1"', "port: int = 0", 'path: str = "/"', "max_body_bytes: int = _runtime.MAX_WEBHOOK_BYTES"]
-    if webhook.route is None:
-        addresses = sorted({c.effective_address for c in source.channels.values()})
-        route = f"_runtime.route_to({py_str(addresses[0] if addresses else '')})"
-        routed = f"Every delivery is a message on {addresses[0] if addresses else ''!r}."
-    elif webhook.route[0] == "header":
-        route = f"_runtime.route_by_header({py_str(webhook.route[1])})"
-        routed = f"The channel of a delivery is its {webhook.route[1]} header."
-    else:
-        route = f"_runtime.route_by_payload({py_str(webhook.route[1])})"
-        routed = f"The channel of a delivery is the payload member at {webhook.route[1]}."
-    paragraphs = [
-        f"A webhook receiver for the messages of source ``{source.key}`` ({source.url}): a Transport for the workflows.",
-        "Start it (``with ... as receiver:``) and register ``receiver.url`` with the provider, or mount ``receiver.asgi`` / ``receiver.wsgi`` in your web app, or call ``receiver.deliver(headers, body)`` from your own route.",
-        f"{routed} {signed}",
-    ]
-    doc = "\n\n".join(textwrap.fill(paragraph, 84, break_long_words=False, break_on_hyphens=False) for paragraph in paragraphs)
-    body: tuple[Node, ...] = (
-        Line("return _runtime.WebhookReceiver("),
-        Line(f"    verifier={verifier},"),
-        Line(f"    route={route},"),
-        Line("    host=host,"),
-        Line("    port=port,"),
-        Line("    path=path,"),
-        Line("    max_body_bytes=max_body_bytes,"),
-        Line(")"),
-    )
-    return ReceiverPlan(name, tuple(params), docstring_text(doc), body)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .ir.nodes import Stmt
+
 
 @dataclass(frozen=True)
 class Line:
@@ -60,6 +62,9 @@ class WorkflowPlan:
     docstring: str
     inputs: tuple[InputParam, ...]
     outputs: tuple[OutputField, ...]
+    #: The function body, ONE tree of IR statements (generator/ir/nodes.py) ...
+    body: tuple[Stmt, ...]
+    #: ... printed (generator/ir/printer.py) as the function's statements and as its async twin's.
     sync_body: tuple[Node, ...]
     async_body: tuple[Node, ...]
     #: The type of the required ``transport`` argument (Arazzo 1.1 event steps, here or in a

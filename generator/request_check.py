@@ -35,7 +35,7 @@ from .asyncapi_model import EventTarget
 from .diagnostics import JsonPath, Report, Severity
 from .load import pointer_tokens
 from .model.document import Step as ModelStep
-from .model.normalize import normalize
+from .model.normalize import document_model
 from .model.values import raw_of
 from .request_fit import (
     Finding,
@@ -134,11 +134,9 @@ def _is_json(content_type: str) -> bool:
 
 def _model_step(doc: Resolved, bound: BoundStep) -> ModelStep:
     """The normalized step ``bound`` is (the pipeline normalizes every document after validate)."""
-    if doc.model is None:
-        doc.model = normalize(doc.arazzo.data)
     w_index, s_index = bound.json_path[1], bound.json_path[3]
     assert isinstance(w_index, int) and isinstance(s_index, int)
-    found = doc.model.step_at(w_index, s_index)
+    found = document_model(doc).step_at(w_index, s_index)
     assert found is not None, bound.json_path
     return found
 

@@ -34,8 +34,9 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import JsonPath, did_you_mean
-from .pycode import py_str
 from .validate import is_arazzo_1_1
+
+from .ir import nodes as n
 
 if TYPE_CHECKING:
     from .analysis.common import Action, StepInfo
@@ -69,23 +70,30 @@ def valid_timeout(raw: object) -> bool:
     return isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0
 
 
-def timed_request(line: str, timeout_ms: int) -> str:
+def timed_request(send: n.Assign, timeout_ms: int) -> n.Assign:
     """The request statement of a step with a timeout: ``send_within`` binds ``_sent``."""
-    for plain, within in (("_response = await _runtime.asend(", "_sent = await _runtime.asend_within("), ("_response = _runtime.send(", "_sent = _runtime.send_within(")):
-        if line.startswith(plain):
-            assert line.endswith(")")
-            return within + line[len(plain) : -1] + f", timeout_ms={timeout_ms})"
-    raise AssertionError(f"not a request statement: {line}")
+    call = send.value
+    assert isinstance(call, n.Call) and send.target == "_response"
+    kwargs = call.kwargs + (("timeout_ms", n.Const(timeout_ms)),)
+    return n.Assign("_sent", n.Call(n.dotted("_runtime.send_within"), call.args, kwargs, n.dotted("_runtime.asend_within")))
 
 
-def timed_call(call: str, step_id: str, timeout_ms: int, workflow_id: str, result: str, is_async: bool) -> str:
+def timed_call(call: n.Call, step_id: str, timeout_ms: int, workflow_id: str, result: str) -> n.Assign:
     """The call of another workflow (``call``, from ``call_workflow``) run within the step's
-    timeout: ``call_within`` binds ``result`` to the callee's outputs or the StepTimedOut.
+    timeout: ``call_within`` binds ``result`` to the callee's outputs or the StepTimedOut
+    (the async twin passes the coroutine function's call, unawaited, in the lambda).
     The call passes ``timeout=_deadline.remaining()``, which inside the step's timeout is
     the earlier of the two ends."""
-    helper = "await _runtime.acall_within" if is_async else "_runtime.call_within"
-    call = call.removeprefix("await ")
-    return f"{result} = {helper}(_deadline, {py_str(step_id)}, {timeout_ms}, {py_str(workflow_id)}, lambda: {call})"
+    within = n.call(
+        "_runtime.call_within",
+        n.Name("_deadline"),
+        n.Const(step_id),
+        n.Const(timeout_ms),
+        n.Const(workflow_id),
+        n.Lambda((), call),
+        async_func="_runtime.acall_within",
+    )
+    return n.Assign(result, within)
 
 
 def has_step_timeout(wf: WorkflowAnalyzer) -> bool:
@@ -204,7 +212,7 @@ def _workflow_depends_on(wf: WorkflowAnalyzer) -> set[str]:
     keys: set[str] = set()
     for index, dep in enumerate(wf.workflow.get("dependsOn") or []):
         if isinstance(dep, str):
-            key = wf.workflow_key(dep, wf.path + ("dependsOn", index))
+            key = wf.workflow_key(dep, wf.path + ("dependsOn", index), checked=True)  # resolve reported it
             if key is not None:
                 keys.add(key)
     return keys

@@ -20,7 +20,7 @@ CASSETTES_DIR = Path(__file__).resolve().parent / "cassettes"
 
 def pytest_configure(config: pytest.Config) -> None:
     """Watch the fixture suites for leaked secrets as they run (tests/secret_scan.py);
-    tests/test_secrets.py gives the verdict."""
+    tests/runtime/test_secrets.py gives the verdict."""
     secret_scan.install(config)
 
 

@@ -12,11 +12,11 @@ message, arguments and traceback, are searched for every secret the fixtures use
 from the credential headers, query keys and cookies of every cassette).  Other tests are
 not touched.
 
-The verdict is ``tests/test_secrets.py::test_no_secret_in_any_exception_or_log_record_of_the_fixture_suite``
+The verdict is ``tests/runtime/test_secrets.py::test_no_secret_in_any_exception_or_log_record_of_the_fixture_suite``
 (marked ``secret_scan``, which this plugin moves after every other test).  It uses what
 the scanner saw in its own session for each watched file the session ran completely, and
 runs the others again in a subprocess under the same plugin (:func:`run_scan`): so
-``pytest tests/test_secrets.py`` alone, or with ``-k``, ``--deselect``, ``file::test``
+``pytest tests/runtime/test_secrets.py`` alone, or with ``-k``, ``--deselect``, ``file::test``
 arguments, ``--lf``, or split across xdist workers, still scans the whole fixture suite.
 
 With ``ARAZZO_SECRET_SCAN_REPORT=<path>`` set, the scanner writes what it saw there as
@@ -49,7 +49,7 @@ EXTRA_ENV = "ARAZZO_SECRET_SCAN_EXTRA"
 # Watched test files, relative to the session's rootdir: every test_*.py under these
 # directories, and these files.
 WATCHED_DIRS = ("tests/providers", "tests/conformance")
-WATCHED_FILES = ("tests/test_faults.py", "tests/test_cancellation.py")
+WATCHED_FILES = ("tests/runtime/test_faults.py", "tests/runtime/test_cancellation.py")
 
 _CREDENTIAL_NAME = re.compile(
     r"authorization|api[-_]?key|token|secret|password|credential|signature|session",

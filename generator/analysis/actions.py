@@ -3,15 +3,17 @@ and the success and failure actions (step-level, workflow-level, reusable)."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
+from .. import expressions as ex
 from .. import v11_steps
-from ..diagnostics import JsonPath, did_you_mean
+from ..diagnostics import JsonPath
+from ..model.document import Action as ModelAction
+from ..model.normalize import document_model
 from ..pycode import snake_case
 from ..schemas import ANY
 from ..validate import is_arazzo_1_1
-from .common import _STEP_OUTPUT_REF, Action, StepInfo, StepVar
+from .common import Action, StepInfo, StepVar, references
 
 if TYPE_CHECKING:
     from .workflow import WorkflowAnalyzer
@@ -58,7 +60,8 @@ def _implicit_callee_outputs(self: WorkflowAnalyzer) -> None:
     workflow with ``$outputs.<name>``; tools that run such documents read the called
     workflow's outputs through the step.  The step gets ``name: $outputs.<name>``,
     and each reference a warning (see ExprContext._output_of_step)."""
-    for step_id, name in sorted(set(_STEP_OUTPUT_REF.findall(json.dumps(self.workflow, default=str)))):
+    read = {(ref.step_id, ref.name) for _, ref in references(self.workflow) if isinstance(ref, ex.StepOutput)}
+    for step_id, name in sorted(read):
         info = self.by_id.get(step_id)
         if info is None or info.workflow_id is None or info.workflow_id not in self.p.workflows:
             continue
@@ -85,15 +88,26 @@ def step_outputs(self: WorkflowAnalyzer, info: StepInfo) -> list[tuple[str, Any]
 
 
 def _actions(self: WorkflowAnalyzer, raw: Any, at: JsonPath, component_kind: str, workflow_level: Any) -> list[Action]:
+    """The step's actions of one kind (``at`` is its onSuccess/onFailure), then the
+    workflow's, as normalize resolved them; a step-level action overrides the
+    workflow-level one of the same name."""
+    model = document_model(self.doc)
+    workflow, step = model.workflow_at(int(at[1])), model.step_at(int(at[1]), int(at[3]))
+    assert workflow is not None and step is not None, at
+    if component_kind == "successActions":
+        items = step.success_items + workflow.success_items
+    else:
+        items = step.failure_items + workflow.failure_items
     actions: list[Action] = []
     names: set[str] = set()
-    for source_list, base in ((raw, at), (workflow_level, self.path + (component_kind,))):
-        for index, item in enumerate(source_list or []):
-            action = self._action(item, base + (index,), component_kind)
-            if action is None or action.name in names:
-                continue  # a step-level action overrides the workflow-level one of the same name
-            names.add(action.name)
-            actions.append(action)
+    for item in items:
+        if item.problem is not None:
+            self.error(item.problem.at, item.problem.message, item.problem.hint)
+        action = None if item.action is None else self._action(item.action, component_kind)
+        if action is None or action.name in names:
+            continue
+        names.add(action.name)
+        actions.append(action)
     return actions
 
 
@@ -102,72 +116,30 @@ def _action_workflow(self: WorkflowAnalyzer, raw: Any, at: JsonPath) -> str | No
     none (the validate stage has reported that)."""
     if not isinstance(raw, str):
         return None
-    return self.workflow_key(raw, at) or raw
+    # resolve checked the actions of steps and workflows (reusable ones are checked here)
+    return self.workflow_key(raw, at, checked=at[:1] != ("components",)) or raw
 
 
-def _action(self: WorkflowAnalyzer, item: Any, at: JsonPath, component_kind: str) -> Action | None:
-    if not isinstance(item, dict):
-        return None
-    if "reference" in item:
-        ref = item["reference"]
-        prefix = f"$components.{component_kind}."
-        if not isinstance(ref, str) or not ref.startswith(prefix):
-            self.error(
-                at + ("reference",),
-                f"reference {ref!r} must point into components.{component_kind}",
-                f"write '{prefix}<name>'",
-            )
-            return None
-        name = ref[len(prefix) :]
-        components = (self.doc.arazzo.data.get("components") or {}).get(component_kind) or {}
-        if name not in components or not isinstance(components[name], dict):
-            self.error(at + ("reference",), f"unknown reusable action {ref!r}", did_you_mean(name, components))
-            return None
-        item = components[name]
-        at = ("components", component_kind, name)
-        for key in ("stepId", "workflowId"):
-            target = item.get(key)
-            if key == "stepId" and isinstance(target, str) and target not in self.by_id:
-                self.error(
-                    at + (key,),
-                    f"reusable action {name!r} goes to step {target!r}, which workflow {self.workflow_id!r} does not have",
-                    did_you_mean(target, self.by_id),
-                )
-                return None
-            if (
-                key == "workflowId"
-                and isinstance(target, str)
-                and not target.startswith("$")
-                and target not in self.doc.workflow_ids()
-            ):
-                self.error(
-                    at + (key,),
-                    f"reusable action {name!r} goes to unknown workflow {target!r}",
-                    did_you_mean(target, self.doc.workflow_ids()),
-                )
-                return None
-    criteria = [(c, at + ("criteria", i)) for i, c in enumerate(item.get("criteria") or []) if isinstance(c, dict)]
-    kind = str(item.get("type"))
-    limit = item.get("retryLimit", 1)
-    after = item.get("retryAfter")
+def _action(self: WorkflowAnalyzer, item: ModelAction, component_kind: str) -> Action:
+    """The analysis' action of a normalized one; its type checked."""
+    at, kind = item.at, item.type
     if component_kind == "successActions" and kind not in ("end", "goto"):
         self.error(at + ("type",), f"success action type {kind!r} is not end or goto", "use end or goto")
     elif component_kind == "failureActions" and kind not in ("end", "goto", "retry"):
         self.error(at + ("type",), f"failure action type {kind!r} is not end, goto or retry", "use end, goto or retry")
-    if kind == "goto" and item.get("stepId") is None and item.get("workflowId") is None:
+    raw = item.raw
+    if kind == "goto" and raw.get("stepId") is None and raw.get("workflowId") is None:
         self.error(
-            at, f"goto action {item.get('name')!r} has no stepId or workflowId", "add the step or workflow to go to"
+            at, f"goto action {raw.get('name')!r} has no stepId or workflowId", "add the step or workflow to go to"
         )
     return Action(
-        name=str(item.get("name", "")),
+        name=item.name,
         kind=kind,
-        criteria=criteria,
-        target_step=item.get("stepId") if isinstance(item.get("stepId"), str) else None,
-        target_workflow=self._action_workflow(item.get("workflowId"), at + ("workflowId",)),
-        retry_after=(
-            float(after) if isinstance(after, (int, float)) and not isinstance(after, bool) and after >= 0 else None
-        ),
-        retry_limit=int(limit) if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0 else 1,
+        criteria=[(c.raw, c.at) for c in item.criteria],
+        target_step=item.step_id,
+        target_workflow=self._action_workflow(raw.get("workflowId"), at + ("workflowId",)),
+        retry_after=item.retry_after,
+        retry_limit=item.retry_limit,
         json_path=at,
-        parameters=item.get("parameters") if isinstance(item.get("parameters"), list) else None,
+        parameters=raw.get("parameters") if isinstance(raw.get("parameters"), list) else None,
     )

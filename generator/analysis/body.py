@@ -3,128 +3,141 @@ shape, the result; the docstring; and the locals nothing reads, dropped."""
 
 from __future__ import annotations
 
-import ast
-import json
-import re
-from collections.abc import Callable, Iterable
+import textwrap
+from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .. import events_steps, v11_steps
-from ..plan import Block, Line, Node
-from ..pycode import comment_text, docstring_text, py_literal, py_str
+from .. import expressions as ex
+from ..ir import nodes as n
+from ..pycode import comment_text, docstring_text, py_literal
 from ..schemas import wire_type
+from .common import code, references
 
 if TYPE_CHECKING:
     from .workflow import WorkflowAnalyzer
 
 
-_ASSIGNMENT = re.compile(r"([A-Za-z_]\w*)(?:: [^=]*)? = (.+)", re.S)
-
-
-def _source_of(nodes: Iterable[Node], indent: str) -> list[str]:
-    """The statements as Python source lines (as the template prints them)."""
-    lines: list[str] = []
-    for node in nodes:
-        if isinstance(node, Block):
-            lines.append(indent + node.header)
-            lines += _source_of(node.body, indent + "    ") or [indent + "    pass"]
-        elif node.text:
-            lines.append(indent + node.text)
-    return lines
-
-
-def _names_in(tree: ast.AST) -> set[str]:
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
-
-
-def _names_read(body: Iterable[Node]) -> set[str]:
-    """The names a function body reads."""
-    return _names_in(ast.parse("async def _body():\n" + "\n".join(_source_of(body, "    ") or ["    pass"]) + "\n"))
-
-
-def _drop_assignments(nodes: Iterable[Node], unused: set[str], keep_call: Callable[[str, str], bool]) -> list[Node]:
-    """``nodes`` without the assignments to ``unused`` names (the value stays, as a bare
+def _drop_assignments(
+    body: list[n.Stmt] | tuple[n.Stmt, ...], unused: set[str], keep_call: Callable[[str, n.Expr], bool]
+) -> list[n.Stmt]:
+    """``body`` without the assignments to ``unused`` names (the value stays, as a bare
     statement, when ``keep_call(name, value)``)."""
-    out: list[Node] = []
-    for node in nodes:
-        if isinstance(node, Block):
-            out.append(Block(node.header, tuple(_drop_assignments(node.body, unused, keep_call)) or (Line("pass"),)))
+    out: list[n.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, n.Assign) and stmt.target in unused:
+            if keep_call(stmt.target, stmt.value):
+                out.append(n.ExprStmt(stmt.value))
             continue
-        match = _ASSIGNMENT.fullmatch(node.text)
-        if match is None or match.group(1) not in unused:
-            out.append(node)
-        elif keep_call(match.group(1), match.group(2)):
-            out.append(Line(match.group(2)))
+        out.append(_map_blocks(stmt, lambda inner: tuple(_drop_assignments(inner, unused, keep_call))))
     return out
 
 
-def _body(self: WorkflowAnalyzer, *, is_async: bool, output_exprs: list[tuple[str, str]]) -> list[Node]:
-    body: list[Node] = [
-        Block(f"if {p.name} is None:", (Line(f"{p.name} = {p.mutable_default}"),))
+def _map_blocks(stmt: n.Stmt, change: Callable[[tuple[n.Stmt, ...]], tuple[n.Stmt, ...]]) -> n.Stmt:
+    """``stmt`` with ``change`` applied to each of its nested blocks."""
+    if isinstance(stmt, n.If):
+        return replace(
+            stmt,
+            body=change(stmt.body),
+            elifs=tuple((test, change(body)) for test, body in stmt.elifs),
+            orelse=(change(stmt.orelse) or (n.Pass(),)) if stmt.orelse else (),
+        )
+    if isinstance(stmt, n.While | n.With):
+        return replace(stmt, body=change(stmt.body))
+    if isinstance(stmt, n.For):
+        return replace(stmt, body=change(stmt.body), orelse=(change(stmt.orelse) or (n.Pass(),)) if stmt.orelse else ())
+    if isinstance(stmt, n.Match):
+        return replace(stmt, cases=tuple(replace(case, body=change(case.body)) for case in stmt.cases))
+    return stmt
+
+
+def _body(self: WorkflowAnalyzer, *, output_exprs: list[tuple[str, n.Expr]]) -> list[n.Stmt]:
+    body: list[n.Stmt] = [
+        n.If(n.Compare(n.Name(p.name), "is", n.NONE), (n.Assign(p.name, code(p.mutable_default)),))
         for p in self.input_params
         if p.mutable_default is not None
     ]
     if self.input_checks:
         self.p.runtime_parts.add("inputs")
-        body.insert(
-            0,
-            Line(
-                "_runtime.check_inputs("
-                + ", ".join(
-                    f"({py_str(p.original)}, {py_str(p.name)}, {p.name}, {py_literal(c)})" for p, c in self.input_checks
-                )
-                + ")"
-            ),
-        )
+        checks = [
+            n.Tuple((n.Const(p.original), n.Const(p.name), n.Name(p.name), code(py_literal(c))))
+            for p, c in self.input_checks
+        ]
+        body.insert(0, n.ExprStmt(n.runtime("check_inputs", *checks)))
     base_at = len(body)
     body += [
-        Line("_base = _runtime.servers(SERVERS, servers)"),
-        Line(f"_deadline = _runtime.Deadline(timeout, max_response_bytes, on_event, {py_str(self.workflow_id)})"),
+        n.Assign("_base", n.runtime("servers", n.Name("SERVERS"), n.Name("servers"))),
+        n.Assign(
+            "_deadline",
+            n.runtime(
+                "Deadline",
+                n.Name("timeout"),
+                n.Name("max_response_bytes"),
+                n.Name("on_event"),
+                n.Const(self.workflow_id),
+            ),
+        ),
     ]
-    secrets = ", ".join(self.secret_names)
-    body.append(Line(f"_secrets = ({secrets},)" if self.secret_names else "_secrets: tuple[str, ...] = ()"))
+    if self.secret_names:
+        body.append(n.Assign("_secrets", n.Tuple(tuple(n.Name(name) for name in self.secret_names))))
+    else:
+        body.append(n.Assign("_secrets", n.Tuple(()), annotation="tuple[str, ...]"))
     if self.p.keyed:
-        body.append(Line(f"_keys = _runtime.IdempotencyKeys(idempotency_key, {py_str(self.workflow_id)})"))
+        body.append(
+            n.Assign("_keys", n.runtime("IdempotencyKeys", n.Name("idempotency_key"), n.Const(self.workflow_id)))
+        )
     if any(
         scheme.kind == "oauth2-client-credentials"
         for alts in self.step_auth.values()
         for alt in alts
         for scheme, _, _ in alt
     ):
-        body.append(Line("_tokens: dict[str, str] = {}  # OAuth 2.0 access tokens, fetched once per run"))
-    text = json.dumps(self.workflow, default=str)
+        body.append(
+            n.Assign(
+                "_tokens",
+                n.Dict(()),
+                annotation="dict[str, str]",
+                comment="OAuth 2.0 access tokens, fetched once per run",
+            )
+        )
+    read_outputs = {
+        self.expression_key(ref.workflow_id)
+        for _, ref in references(self.workflow)
+        if isinstance(ref, ex.WorkflowOutput)
+    }
     for target, var in self.workflow_vars.items():
-        read = f"$workflows.{target}.outputs" in text
+        read = target in read_outputs
         if target not in self.depends_on and (target in self.goto_workflows or self.machine or read):
             callee = self.p.workflows[target]
-            body.append(Line(f"{var}: {callee.outputs_class} | None = None"))
-    inner: list[Node] = []
+            body.append(n.Assign(var, n.NONE, annotation=f"{callee.outputs_class} | None"))
+    inner: list[n.Stmt] = []
     for dep in self.depends_on:
-        inner.append(Line(f"# dependsOn: workflow {comment_text(dep, 80)} runs first"))
-        inner.append(
-            Line(f"{self.workflow_vars[dep]} = {self.call_workflow(dep, is_async, self.path + ('dependsOn',))}")
-        )
+        inner.append(n.Comment(f"dependsOn: workflow {comment_text(dep, 80)} runs first"))
+        inner.append(n.Assign(self.workflow_vars[dep], self.call_workflow(dep, self.path + ("dependsOn",))))
     result = self._result(output_exprs)
     if self.machine:
-        inner += self._machine(is_async)
+        inner += self._machine()
     else:
-        inner += self._sequential(is_async)
-    client_line = (
-        "async with _runtime.async_client(client, _deadline) as _http:"
-        if is_async
-        else "with _runtime.sync_client(client, _deadline) as _http:"
-    )
-    client_line = events_steps.client_line(self, is_async, client_line)  # receive steps subscribe first
-    while inner and inner[0] == Line(""):
+        inner += self._sequential()
+    items = [
+        n.WithItem(
+            n.runtime("sync_client", n.Name("client"), n.Name("_deadline")),
+            n.runtime("async_client", n.Name("client"), n.Name("_deadline")),
+            "_http",
+        )
+    ]
+    items += events_steps.subscriptions(self)  # receive steps subscribe first
+    while inner and isinstance(inner[0], n.Blank):
         inner = inner[1:]  # no blank line right after the 'with' line
     inner = events_steps.subscriptions_comment(self) + inner
-    body.append(Block(client_line, tuple(inner)))
-    body.append(Line(f"return {result}"))
-    keys = [py_str(k) for k in self.used_servers()]
-    body[base_at] = Line(
-        f"_base = _runtime.client_servers(SERVERS, servers, client, ({', '.join(keys)}{',' if len(keys) == 1 else ''}))"
+    body.append(n.With(tuple(items), tuple(inner)))
+    body.append(n.Return(result))
+    keys = n.Tuple(tuple(n.Const(k) for k in self.used_servers()))
+    body[base_at] = n.Assign(
+        "_base", n.runtime("client_servers", n.Name("SERVERS"), n.Name("servers"), n.Name("client"), keys)
     )
-    return events_steps.without_unused_http(self, body, _names_read(inner))
+    return events_steps.without_unused_http(self, body, n.body_names_read(inner))
 
 
 def used_servers(self: WorkflowAnalyzer) -> list[str]:
@@ -142,76 +155,82 @@ def used_servers(self: WorkflowAnalyzer) -> list[str]:
     return sorted(keys)
 
 
-def _sequential(self: WorkflowAnalyzer, is_async: bool) -> list[Node]:
-    nodes: list[Node] = []
+def _sequential(self: WorkflowAnalyzer) -> list[n.Stmt]:
+    nodes: list[n.Stmt] = []
     index = 0
     while index < len(self.steps):
         if index in self.loops:
             end = self.loops[index]
-            body: list[Node] = []
+            body: list[n.Stmt] = []
             counters: list[str] = []
             for info in self.steps[index : end + 1]:
                 counters += [a.counter for a in info.failure_actions if a.kind == "retry"]
-                body += self._step(info, is_async)
-            nodes += self._step_comment(self.steps[index]) if index == end else [Line("")]
+                body += self._step(info)
+            nodes += self._step_comment(self.steps[index]) if index == end else [n.Blank()]
             for early in self.steps[index : end + 1]:
                 if early.step_id in self.predeclared.get(index, set()):
                     nodes += [
-                        Line(
-                            f"{var.name}: {wire_type(var.type).or_none().text} = None  # read before step {comment_text(early.step_id, 40)} runs"
+                        n.Assign(
+                            var.name,
+                            n.NONE,
+                            annotation=wire_type(var.type).or_none().text,
+                            comment=f"read before step {comment_text(early.step_id, 40)} runs",
                         )
                         for var in early.outputs.values()
                     ]
-            nodes += [Line(f"{name} = 0") for name in counters]
+            nodes += [n.Assign(name, n.Const(0)) for name in counters]
             if index == end:
                 nodes.append(
-                    Line(
-                        "# Repeats until an action leaves the loop; _deadline.sleep bounds it (timeout, MAX_ITERATIONS)."
+                    n.Comment(
+                        "Repeats until an action leaves the loop; _deadline.sleep bounds it (timeout, MAX_ITERATIONS)."
                     )
                 )
                 body = body[len(self._step_comment(self.steps[index])) :]
             else:
                 first, last = comment_text(self.steps[index].step_id, 40), comment_text(self.steps[end].step_id, 40)
                 nodes.append(
-                    Line(
-                        f"# Steps {first} to {last} repeat until an action leaves the loop (_deadline.sleep bounds it)."
+                    n.Comment(
+                        f"Steps {first} to {last} repeat until an action leaves the loop (_deadline.sleep bounds it)."
                     )
                 )
                 body = body[1:]  # no blank line right after 'while True:'
 
-            nodes.append(Block("while True:", tuple(body)))
+            nodes.append(n.While(n.TRUE, tuple(body)))
             index = end + 1
         else:
-            nodes += self._step(self.steps[index], is_async)
+            nodes += self._step(self.steps[index])
             index += 1
     return nodes
 
 
-def _machine(self: WorkflowAnalyzer, is_async: bool) -> list[Node]:
-    nodes: list[Node] = []
+def _machine(self: WorkflowAnalyzer) -> list[n.Stmt]:
+    nodes: list[n.Stmt] = []
     for info in self.steps:
         for var in info.outputs.values():
-            nodes.append(Line(f"{var.name}: {wire_type(var.type).or_none().text} = None"))
+            nodes.append(n.Assign(var.name, n.NONE, annotation=wire_type(var.type).or_none().text))
     counters = [a.counter for info in self.steps for a in info.failure_actions if a.kind == "retry"]
-    nodes += [Line(f"{name} = 0") for name in counters]
+    nodes += [n.Assign(name, n.Const(0)) for name in counters]
     if self.resume_targets:
-        nodes.append(Line("_resume: str | None = None  # the step a 'retry' after another step returns to"))
-    cases: list[Node] = []
-    for info in self.steps:
-        cases.append(Block(f"case {py_str(info.step_id)}:", tuple(self._step(info, is_async))))
-    cases.append(Block("case _:", (Line("break"),)))
-    nodes.append(Line(f"_step = {py_str(self.steps[0].step_id)}"))
+        nodes.append(
+            n.Assign(
+                "_resume", n.NONE, annotation="str | None", comment="the step a 'retry' after another step returns to"
+            )
+        )
+    cases = [n.Case(n.Const(info.step_id), tuple(self._step(info))) for info in self.steps]
+    cases.append(n.Case(None, (n.Break(),)))
+    nodes.append(n.Assign("_step", n.Const(self.steps[0].step_id)))
     nodes.append(
-        Line(
-            f"# A state machine over the steps' goto graph ({comment_text(self.machine_reason, 70)}), bounded by MAX_ITERATIONS."
+        n.Comment(
+            f"A state machine over the steps' goto graph ({comment_text(self.machine_reason, 70)}), bounded by MAX_ITERATIONS."
         )
     )
-    nodes.append(Block("for _transition in range(_runtime.MAX_ITERATIONS):", (Block("match _step:", tuple(cases)),)))
-    nodes.append(Block("else:", (Line('raise WorkflowTimeout(_step, "more than MAX_ITERATIONS transitions")'),)))
+    timeout = n.Raise(n.call("WorkflowTimeout", n.Name("_step"), n.Const("more than MAX_ITERATIONS transitions")))
+    transitions = n.call("range", n.dotted("_runtime.MAX_ITERATIONS"))
+    nodes.append(n.For("_transition", transitions, (n.Match(n.Name("_step"), tuple(cases)),), (timeout,)))
     return nodes
 
 
-def _without_unused(self: WorkflowAnalyzer, body: list[Node]) -> list[Node]:
+def _without_unused(self: WorkflowAnalyzer, body: list[n.Stmt]) -> list[n.Stmt]:
     """``body`` without the locals nothing reads: step outputs no expression uses, the
     secrets tuple of a function that sends no request.  A workflow call, and the JSON
     check of a body, stay as bare calls (they may raise)."""
@@ -222,17 +241,16 @@ def _without_unused(self: WorkflowAnalyzer, body: list[Node]) -> list[Node]:
         | {"_secrets", "_tokens", "_body", "_keys", events_steps.MESSAGE}
     )
 
-    def keep_call(name: str, value: str) -> bool:
+    def keep_call(name: str, value: n.Expr) -> bool:
         if name == events_steps.MESSAGE:
             return events_steps.keep_call(value)  # a send step's send stays; the received message's name goes
-        return (
-            value.startswith("_runtime.json_body(")
-            if name == "_body"
-            else name in calls and not value.startswith(("None", "_timed_"))
-        )  # _timed_: a timed call's result, kept
+        if name == "_body":
+            return isinstance(value, n.Call) and value.func == n.dotted("_runtime.json_body")
+        # a declaration (None) goes; a timed call's result (_timed_...) was kept where it was bound
+        return name in calls and value != n.NONE and not (isinstance(value, n.Name) and value.id.startswith("_timed_"))
 
     for _ in range(len(candidates) + 1):  # each round drops at least one name, or ends
-        unused = candidates - _names_read(body)
+        unused = candidates - n.body_names_read(body)
         trimmed = _drop_assignments(body, unused, keep_call)
         if trimmed == body:
             break
@@ -269,4 +287,30 @@ def _docstring(self: WorkflowAnalyzer) -> str:
         + events_steps.raises_lines(self)
         + "    WorkflowTimeout: the ``timeout`` passed before the workflow finished."
     )
-    return docstring_text("\n\n".join(parts))
+    return docstring_text(_wrapped("\n\n".join(parts), DOCSTRING_WIDTH))
+
+
+#: The docstring's lines fit black's 88 columns, indented 4 in the function.
+DOCSTRING_WIDTH = 88 - 4
+
+
+def _wrapped(text: str, width: int) -> str:
+    """``text`` with each line longer than ``width`` wrapped at spaces; a wrapped line
+    keeps its indentation, and the lines after the first of an ``Args:``/``Raises:``
+    entry (``name: text``) are indented four more."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        more = indent + "    " if indent else indent
+        out += textwrap.wrap(
+            line.strip(),
+            width,
+            initial_indent=indent,
+            subsequent_indent=more,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [line]
+    return "\n".join(out)

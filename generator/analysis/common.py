@@ -3,14 +3,17 @@ and small helpers over expressions, statuses and schemas."""
 
 from __future__ import annotations
 
+import ast
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import expressions as ex
 from ..asyncapi_model import EventTarget
 from ..diagnostics import JsonPath
+from ..ir import nodes as n
+from ..load import walk
 from ..resolve import Operation, SchemaLoc, SecurityScheme
 from ..schemas import DATETIME_TYPE, PyType, TypeInferrer
 
@@ -21,7 +24,7 @@ DEFAULT_POLL_INTERVAL = 1.0
 _INPUT_NAME = re.compile(r"\$inputs\.([A-Za-z0-9_\-]+)")
 
 
-_SECRET_INPUT = re.compile(r"token|key|secret|password|passwd|credential", re.I)
+_SECRET_INPUT = re.compile(r"token|key|secret|password|passwd|credential", re.IGNORECASE)
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -30,13 +33,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _IDENTIFIER_LIKE = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
-_JSONPATH_QUIRK = re.compile(r"^\$((?:\.[A-Za-z_][A-Za-z0-9_\-]*|\[\d+\])+)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.S)
-
-
-_STEP_REF = re.compile(r"\$steps\.([A-Za-z0-9_\-]+)\.")
-
-
-_STATUS_REF = re.compile(r"\$statusCode\s*==\s*(\d{3})")
+_JSONPATH_QUIRK = re.compile(r"^\$((?:\.[A-Za-z_][A-Za-z0-9_\-]*|\[\d+\])+)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.DOTALL)
 
 
 _GOESSNER = "draft-goessner-dispatch-jsonpath-00"
@@ -113,6 +110,18 @@ class StepInfo:
     success_actions: list[Action] = field(default_factory=list)
     failure_actions: list[Action] = field(default_factory=list)
     event: EventTarget | None = None  # Arazzo 1.1: the AsyncAPI channel a send/receive step is bound to
+    #: An operation step's request, analysed once: its statements, the payload variable
+    #: (``$request.body``) and the path parameter values (``$request.path.x``).
+    request: StepRequest | None = None
+    #: Each output's value, analysed once: (its IR expression, type, whether it reads the body).
+    output_values: dict[str, tuple[n.Expr, PyType, bool]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepRequest:
+    statements: tuple[n.Stmt, ...]
+    payload_var: str | None
+    path_values: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -134,7 +143,7 @@ class Auth:
     headers: list[tuple[str, str]] = field(default_factory=list)
     query: list[tuple[str, str]] = field(default_factory=list)
     cookies: list[tuple[str, str]] = field(default_factory=list)
-    prelude: list[str] = field(default_factory=list)
+    prelude: list[n.Stmt] = field(default_factory=list)
 
 
 #: Names workflows.py imports or defines itself (templates/workflows.py.jinja): a
@@ -165,9 +174,38 @@ MODULE_NAMES = frozenset(
 )
 
 
-def _exits(lines: list[str]) -> bool:
+def _exits(body: list[n.Stmt]) -> bool:
     """Do these statements leave the current step (so nothing may follow them)?"""
-    return bool(lines) and lines[-1].split(" ", 1)[0] in ("return", "break", "continue", "raise")
+    return bool(body) and isinstance(body[-1], n.EXITS)
+
+
+def code(text: str, prec: int | None = None) -> n.Raw:
+    """A value the analysis compiled as Python text, as a leaf of the IR: with the names
+    it reads and the precedence of its outermost operator (``prec`` overrides it)."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return n.Raw(text, frozenset(), n.ATOM if prec is None else prec)
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    return n.Raw(text, frozenset(names), _precedence(tree.body) if prec is None else prec)
+
+
+def _precedence(node: ast.expr) -> int:
+    if isinstance(node, ast.Lambda):
+        return n.LAMBDA
+    if isinstance(node, ast.IfExp):
+        return n.IFEXP
+    if isinstance(node, ast.BoolOp):
+        return n.OR if isinstance(node.op, ast.Or) else n.AND
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return n.NOT
+    if isinstance(node, ast.Compare):
+        return n.COMPARE
+    if isinstance(node, ast.BinOp):
+        return n.SUM
+    if isinstance(node, ast.Await):
+        return n.AWAIT
+    return n.ATOM
 
 
 def _is_json_type(content_type: str) -> bool:
@@ -232,10 +270,6 @@ _DEPENDENCY_OUTPUT = re.compile(r"^\$dependencies\.([A-Za-z0-9_-]+)\.([A-Za-z0-9
 _UNKNOWN_ROOT = re.compile(r"^\$([A-Za-z]+)\.[A-Za-z_]")
 
 
-#: ``$steps.<stepId>.outputs.<name>`` anywhere in a workflow's text (names may hold dots).
-_STEP_OUTPUT_REF = re.compile(r"\$steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_.-]*[A-Za-z0-9_-])")
-
-
 _NAME_KINDS: dict[type, str] = {
     ex.Input: "input",
     ex.StepOutput: "step output",
@@ -259,3 +293,68 @@ def _parse_leniently(raw: Any) -> ex.RuntimeExpr | ex.Template | str | None:
         return ex.parse_value(raw)
     except ex.ExpressionError:
         return None
+
+
+def _condition_leniently(text: str) -> ex.Condition | None:
+    """A simple criterion's condition parsed (braces and double-quoted strings allowed, as
+    the criteria compiler allows them), or None when it does not parse (reported there)."""
+    stripped = text.strip()
+    if stripped.startswith("{$") and stripped.endswith("}"):
+        stripped = stripped[1:-1]
+    try:
+        return ex.parse_condition(stripped, [])
+    except ex.ExpressionError:
+        return None
+
+
+def _dot_path_leniently(text: str) -> ex.RuntimeExpr | None:
+    try:
+        return ex.body_dot_path(text.strip())
+    except ex.ExpressionError:
+        return None
+
+
+def references(raw: Any, base: JsonPath = ()) -> Iterator[tuple[JsonPath, ex.RuntimeExpr]]:
+    """The runtime expressions a part of an Arazzo document reads, where each is: every
+    string value parsed as a value (a whole expression, or a template's parts) and every
+    ``condition`` as a condition, a dot-path quirk as the expression it means; prose (description, summary) reads nothing, and what
+    does not parse reads nothing here (it is reported where it is compiled)."""
+    for here, node in walk(raw, base):
+        if not isinstance(node, str) or here[-1:] in (("description",), ("summary",)):
+            continue
+        parsed: ex.Condition | ex.RuntimeExpr | ex.Template | str | None = None
+        if here[-1:] == ("condition",):
+            parsed = _condition_leniently(node)  # a simple condition; else a template's holes (1.1)
+        if parsed is None:
+            parsed = _parse_leniently(node)
+        if parsed is None:
+            parsed = _dot_path_leniently(node)  # the quirk the values accept: $response.body.name
+        if parsed is not None and not isinstance(parsed, str):
+            for ref in ex.iter_refs(parsed):
+                yield here, ref
+
+
+def status_equalities(condition: str) -> set[str]:
+    """The statuses a simple condition compares ``$statusCode`` equal to (``$statusCode == 201``)."""
+    found: set[str] = set()
+    todo: list[ex.Condition] = []
+    tree = _condition_leniently(condition)
+    if tree is not None:
+        todo.append(tree)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ex.And | ex.Or):
+            todo += [node.left, node.right]
+        elif isinstance(node, ex.Not):
+            todo.append(node.operand)
+        elif isinstance(node, ex.Compare) and node.op == "==":
+            for status, literal in ((node.left, node.right), (node.right, node.left)):
+                if (
+                    isinstance(status, ex.Ref)
+                    and isinstance(status.expr, ex.StatusCode)
+                    and isinstance(literal, ex.Literal)
+                ):
+                    value = literal.value
+                    if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 999:
+                        found.add(str(value))
+    return found

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .. import expressions as ex
 from ..diagnostics import JsonPath
+from ..ir import nodes as n
+from ..schemas import PyType
 from . import criteria as criteria_module
 from . import references as references_module
 from . import requests as requests_module
@@ -34,7 +37,6 @@ class ExprContext:
         wf: WorkflowAnalyzer,
         info: StepInfo | None,
         *,
-        is_async: bool,
         phase: str,
         unset: set[str] | None = None,
         payload: str | None = None,
@@ -44,10 +46,14 @@ class ExprContext:
         self.p = wf.p
         self.doc = wf.doc
         self.info = info
-        self.is_async = is_async
         self.phase = phase
         self.unset = unset or set()
         self.reads_body = False  # set when an expression reads $response.body
+        #: Values another context analysed (and reported) already, compiled again only for
+        #: their text (an early end's outputs, with None for the steps that did not run).
+        self.quiet = False
+        #: Expressions whose value a step output variable holds already: (its name, its type).
+        self.bound: dict[ex.RuntimeExpr, tuple[n.Expr, PyType]] = {}
         self.path_values: dict[str, str] = dict(path_values or {})
         self.payload_var = payload
         self.failing = False  # inside onFailure: the body is an error response, not the success schema
@@ -55,27 +61,32 @@ class ExprContext:
         #: response, so what reads the exchange is unavailable (a criterion reading it fails).
         self.timed_out = False
         self.unavailable = False  # set when an expression read the exchange of a timed-out step
-        self.criterion_parts: list[tuple[str, str]] = []  # (condition text, Python source) of the last criteria() call
+        self.criterion_parts: list[tuple[str, n.Expr]] = []  # (condition text, condition) of the last criteria() call
         self._outputs_stack: list[str] = []
         #: Where a request value must be present (JSON path of the value -> what it is for).
         self.needs: dict[JsonPath, str] = {}
         self.need_for: str | None = None  # what the value being compiled is for, when it must be present
 
     def error(self, at: JsonPath, message: str, hint: str | None = None) -> None:
-        self.wf.error(at, message, hint)
+        if not self.quiet:
+            self.wf.error(at, message, hint)
 
     def warn(self, at: JsonPath, message: str, hint: str | None = None) -> None:
-        self.wf.warn(at, message, hint)
+        if not self.quiet:
+            self.wf.warn(at, message, hint)
 
     # values.py
     value = values_module.value
+    value_node = values_module.value_node
     _plain_value = values_module._plain_value
     _body_dot_path = values_module._body_dot_path
     _dependency_output = values_module._dependency_output
     _step_output_without_outputs = values_module._step_output_without_outputs
     _is_optional_input = values_module._is_optional_input
     template = values_module.template
+    template_node = values_module.template_node
     expr = values_module.expr
+    expr_node = values_module.expr_node
     _check_pointer = values_module._check_pointer
     _check_jsonpath_members = values_module._check_jsonpath_members
 
@@ -113,5 +124,4 @@ class ExprContext:
     _jsonpath = criteria_module._jsonpath
     _xpath = criteria_module._xpath
     boolean = criteria_module.boolean
-    _group = criteria_module._group
     operand = criteria_module.operand

@@ -3,14 +3,14 @@ transitions between steps (next, end, goto, goto a workflow, the paced sleep).""
 
 from __future__ import annotations
 
-import json
+import itertools
 from typing import TYPE_CHECKING, Any
 
 from .. import expressions as ex
 from .. import v11_identity, v11_selectors, v11_steps
 from ..diagnostics import JsonPath
-from ..pycode import py_str
-from .common import _STEP_REF, Action, StepInfo, _parse_leniently
+from ..ir import nodes as n
+from .common import Action, StepInfo, _parse_leniently, references
 
 if TYPE_CHECKING:
     from .context import ExprContext
@@ -37,17 +37,18 @@ def _classify(self: WorkflowAnalyzer) -> None:
                 elif target != info.index + 1 or action in info.failure_actions:
                     why.append(f"step {info.step_id!r} jumps forward to {action.target_step!r}")
         # Reads before the step's outputs are assigned (its own included) and after.
-        before = json.dumps(
-            [info.step.get(k) for k in ("parameters", "requestBody", "successCriteria", "onFailure", "correlationId")]
-            + [self.workflow.get("parameters")],
-            default=str,
-        )
-        after = json.dumps([info.step.get(k) for k in ("outputs", "onSuccess")], default=str)
-        for step_id in _STEP_REF.findall(before) + [s for s in _STEP_REF.findall(after) if s != info.step_id]:
+        before = [
+            info.step.get(k) for k in ("parameters", "requestBody", "successCriteria", "onFailure", "correlationId")
+        ]
+        before.append(self.workflow.get("parameters"))
+        after = [info.step.get(k) for k in ("outputs", "onSuccess")]
+        read_before = [ref.step_id for _, ref in references(before) if isinstance(ref, ex.StepOutput)]
+        read_after = [ref.step_id for _, ref in references(after) if isinstance(ref, ex.StepOutput)]
+        for step_id in read_before + [s for s in read_after if s != info.step_id]:
             if step_id in self.by_id and self.by_id[step_id].index >= info.index:
                 early_reads.append((info, self.by_id[step_id]))
     loops = sorted(starts.items())
-    for (s1, e1), (s2, _) in zip(loops, loops[1:]):
+    for (s1, e1), (s2, _) in itertools.pairwise(loops):
         if s2 <= e1:
             why.append("loops nest or cross")
     for reader, read in early_reads:
@@ -123,52 +124,56 @@ def _exits_early(info: StepInfo) -> bool:
     ) or any(a.kind == "goto" and a.target_workflow is not None for a in info.failure_actions)
 
 
-def next_lines(self: WorkflowAnalyzer, info: StepInfo) -> list[str]:
+def next_lines(self: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
     """The default transition after a successful step."""
     if self.machine:
         if info.index == len(self.steps) - 1:
-            return ["break"]
-        return [f"_step = {py_str(self.steps[info.index + 1].step_id)}"]
+            return [n.Break()]
+        return [n.Assign("_step", n.Const(self.steps[info.index + 1].step_id))]
     loop = self._loop_of(info.index)
     if loop is not None and loop[1] == info.index:
-        return ["break"]
+        return [n.Break()]
     return []
 
 
-def end_lines(self: WorkflowAnalyzer, info: StepInfo) -> list[str]:
+def end_lines(self: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
     """A success action of type end."""
     if self.machine:
-        return ["break"]
+        return [n.Break()]
     last = info.index == len(self.steps) - 1
     if last:
-        return ["break"] if self._loop_of(info.index) is not None else ["pass"]
-    return [f"return {self._early_result(info)}"]
+        return [n.Break()] if self._loop_of(info.index) is not None else [n.Pass()]
+    return [n.Return(self._early_result(info))]
 
 
-def goto_lines(self: WorkflowAnalyzer, info: StepInfo, target_step: str, ctx: ExprContext) -> list[str]:
+def goto_lines(self: WorkflowAnalyzer, info: StepInfo, target_step: str, ctx: ExprContext) -> list[n.Stmt]:
     target = self.by_id[target_step]
-    seconds = f"_runtime.poll_delay({py_str(info.step_id)}, poll_interval, {self.p.options.poll_interval!r})"
+    seconds = n.runtime(
+        "poll_delay", n.Const(info.step_id), n.Name("poll_interval"), n.Const(self.p.options.poll_interval)
+    )
     if self.machine:
-        lines = []
+        lines: list[n.Stmt] = []
         if target.index <= info.index:
             lines.append(self.sleep_line(ctx, info, seconds))  # a back edge: pace the loop
-        return lines + [f"_step = {py_str(target_step)}", "continue"]
+        return lines + [n.Assign("_step", n.Const(target_step)), n.Continue()]
     if target.index == info.index + 1:
-        return self.next_lines(info) or ["pass"]
-    return [self.sleep_line(ctx, info, seconds), "continue"]
+        return self.next_lines(info) or [n.Pass()]
+    return [self.sleep_line(ctx, info, seconds), n.Continue()]
 
 
 def workflow_exit_lines(
     self: WorkflowAnalyzer, info: StepInfo, target: str, ctx: ExprContext, at: JsonPath, action: Action | None = None
-) -> list[str]:
+) -> list[n.Stmt]:
     """goto a workflow: a one-way transfer; this workflow ends with what it has."""
     overrides = v11_steps.action_arguments(ctx, action, target) if action is not None else None
-    lines = [f"{self.workflow_vars[target]} = {self.call_workflow(target, ctx.is_async, at, overrides=overrides)}"]
+    lines: list[n.Stmt] = [n.Assign(self.workflow_vars[target], self.call_workflow(target, at, overrides=overrides))]
     if self.machine:
-        return lines + ["break"]
-    return lines + [f"return {self._early_result(info)}"]
+        return lines + [n.Break()]
+    return lines + [n.Return(self._early_result(info))]
 
 
-def sleep_line(self: WorkflowAnalyzer, ctx: ExprContext, info: StepInfo, seconds: str) -> str:
-    call = "await _deadline.asleep" if ctx.is_async else "_deadline.sleep"
-    return f"{call}(sleep, {seconds}, step={py_str(info.step_id)})"
+def sleep_line(self: WorkflowAnalyzer, ctx: ExprContext, info: StepInfo, seconds: n.Expr) -> n.Stmt:
+    """The paced sleep before a step runs again (awaited in the async twin)."""
+    return n.ExprStmt(
+        n.call("_deadline.sleep", n.Name("sleep"), seconds, async_func="_deadline.asleep", step=n.Const(info.step_id))
+    )

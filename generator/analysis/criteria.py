@@ -2,71 +2,41 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from .. import expressions as ex
 from .. import v11_conditions, v11_self
 from ..diagnostics import JsonPath
+from ..ir import nodes as n
 from ..jsonpath_py import UNSUPPORTED_HINT as _UNSUPPORTED_HINT
 from ..jsonpath_py import Unsupported, compile_criterion
-from ..pycode import py_literal, py_str
+from ..pycode import py_str
 from ..regex import RegexError, ecma_pattern
 from ..schemas import ANY, PyType
-from .common import _GOESSNER, _JSONPATH_QUIRK, _XPATH_VERSIONS, _criterion_text
+from .common import _GOESSNER, _JSONPATH_QUIRK, _XPATH_VERSIONS, _criterion_text, code
 
 if TYPE_CHECKING:
     from .context import ExprContext
 
 
-def _certain_number(node: ex.Condition, source: str) -> bool:
+def _certain_number(node: ex.Condition, value: n.Expr) -> bool:
     """A number literal or the status code: plain Python comparison operators are safe."""
     if isinstance(node, ex.Literal):
         return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-    return source in ("_response.status_code", "response.status_code")
+    return (
+        isinstance(node, ex.Ref) and isinstance(node.expr, ex.StatusCode) and value == n.dotted("_response.status_code")
+    )
 
 
-_NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+def _joined(op: str, values: list[n.Expr]) -> n.Expr:
+    """``a and b and c`` (or ``or``), flat: a nested operation of the same kind is merged."""
+    flat: list[n.Expr] = []
+    for value in values:
+        flat += list(value.values) if isinstance(value, n.BoolOp) and value.op == op else [value]
+    return flat[0] if len(flat) == 1 else n.BoolOp(op, tuple(flat))
 
 
-def _negate(condition: str) -> str:
-    """``not (condition)``, written the way a person would for the common cases."""
-    if condition == "_response.is_success":
-        return "not _response.is_success"
-    match = re.fullmatch(r"_response\.status_code (==|!=|<=|>=|<|>) (\d+)", condition)
-    if match:
-        return f"_response.status_code {_NEGATED[match.group(1)]} {match.group(2)}"
-    if _single_call(condition):
-        return f"not {condition}"
-    return f"not ({condition})"
-
-
-def _single_call(text: str) -> bool:
-    """Is ``text`` one name or one call, like ``_runtime.eq(a, b)`` (not ``f(a) and g(b)``)?"""
-    if re.fullmatch(r"[A-Za-z_][\w.]*", text):
-        return True
-    if not re.match(r"[A-Za-z_][\w.]*\(", text) or not text.endswith(")"):
-        return False
-    depth = 0
-    quote = ""
-    for index, char in enumerate(text):
-        if quote:
-            if char == "\\":
-                continue
-            if char == quote and text[index - 1] != "\\":
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0 and index != len(text) - 1:
-                return False
-    return depth == 0
-
-
-def criteria(self: ExprContext, items: list[tuple[dict[str, Any], JsonPath]], *, default: str) -> str:
+def criteria(self: ExprContext, items: list[tuple[dict[str, Any], JsonPath]], *, default: n.Expr) -> n.Expr:
     if not items:
         self.criterion_parts = []
         return default
@@ -75,25 +45,23 @@ def criteria(self: ExprContext, items: list[tuple[dict[str, Any], JsonPath]], *,
     self.criterion_parts = [(_criterion_text(c), part) for (c, _), part in zip(items, parts)]
     if self.unavailable:  # a timed-out step: a criterion reading its exchange cannot hold
         self.unavailable = False
-        return "False"
-    if len(parts) == 1:
-        return parts[0]
-    return " and ".join(f"({p})" if " or " in p else p for p in parts)
+        return n.FALSE
+    return _joined("and", parts)
 
 
-def failed_criterion_args(self: ExprContext) -> str:
-    """``, criterion=...``: the condition text of the first criterion of the last
+def failed_criterion_args(self: ExprContext) -> list[tuple[str, n.Expr]]:
+    """``criterion=...``: the condition text of the first criterion of the last
     :meth:`criteria` call that does not hold, for the code that runs when they fail."""
     parts = self.criterion_parts
     if not parts:
-        return ""
-    source = py_str(parts[-1][0])
+        return []
+    source: n.Expr = n.Const(parts[-1][0])
     for text, part in reversed(parts[:-1]):
-        source = f"{py_str(text)} if {_negate(part)} else {source}"
-    return f", criterion={source}"
+        source = n.IfExp(n.Const(text), n.Not(part), source)
+    return [("criterion", source)]
 
 
-def criterion(self: ExprContext, criterion: dict[str, Any], at: JsonPath) -> str:
+def criterion(self: ExprContext, criterion: dict[str, Any], at: JsonPath) -> n.Expr:
     kind = criterion.get("type", "simple")
     condition = str(criterion.get("condition", ""))
     version: str | None = None
@@ -101,7 +69,7 @@ def criterion(self: ExprContext, criterion: dict[str, Any], at: JsonPath) -> str
         version = str(kind.get("version")) if kind.get("version") is not None else None
         kind = kind.get("type")
     if kind != "simple" and v11_conditions.is_1_1(self.doc):
-        return v11_conditions.criterion(self, criterion, at, kind, version, condition)
+        return code(v11_conditions.criterion(self, criterion, at, kind, version, condition))
     if kind == "simple":
         stripped = condition.strip()
         if stripped.startswith("{$") and stripped.endswith("}"):
@@ -117,12 +85,12 @@ def criterion(self: ExprContext, criterion: dict[str, Any], at: JsonPath) -> str
                 f"malformed condition {condition!r} at column {exc.offset + 1}: {exc.message}",
                 exc.hint,
             )
-            return "False"
+            return n.FALSE
         if selves is not None and selves.offsets and selves.uri is None:
             v11_self.no_self(
                 self, at + ("condition",), f"condition {condition!r} reads $self at column {selves.offsets[0] + 1}"
             )
-            return "False"
+            return n.FALSE
         dotted = [q for q in quirks if q.what == "a dot-path after $message.payload"]
         quirks = [q for q in quirks if q not in dotted]
         if dotted:
@@ -144,10 +112,10 @@ def criterion(self: ExprContext, criterion: dict[str, Any], at: JsonPath) -> str
         return self.boolean(tree, at + ("condition",))
     if kind not in ("regex", "jsonpath", "xpath"):
         self.error(at + ("type",), f"unknown criterion type {kind!r}", "use simple, regex, jsonpath or xpath")
-        return "False"
+        return n.FALSE
     context = self._context(criterion, at, xml=kind == "xpath")
     if context is None:
-        return "False"
+        return n.FALSE
     if kind == "regex":
         try:
             translated = ecma_pattern(condition)
@@ -157,11 +125,12 @@ def criterion(self: ExprContext, criterion: dict[str, Any], at: JsonPath) -> str
                 f"invalid regular expression {condition!r}: {exc}",
                 "a regex condition is an ECMA-262 regular expression (as Arazzo specifies): close every group and class, and write a literal (, [ or \\ with a backslash before it",
             )
-            return "False"
-        return f"_runtime.matches({py_str(translated)}, {context})"
+            return n.FALSE
+        return n.runtime("matches", n.Const(translated), code(context))
     if kind == "jsonpath":
-        return self._jsonpath(condition, context, at, version, criterion.get("context"))
-    return self._xpath(condition, context, at, version)
+        # compiled JSONPath may be an 'and' of tests: parenthesized wherever it is combined
+        return code(self._jsonpath(condition, context, at, version, criterion.get("context")), n.OR)
+    return code(self._xpath(condition, context, at, version))
 
 
 def _context(self: ExprContext, criterion: dict[str, Any], at: JsonPath, *, xml: bool) -> str | None:
@@ -259,43 +228,38 @@ def _xpath(self: ExprContext, condition: str, context: str, at: JsonPath, versio
     return f"_runtime.xpath_test({context}, {py_str(expression)}{flavour})"
 
 
-def boolean(self: ExprContext, node: ex.Condition, at: JsonPath) -> str:
+def boolean(self: ExprContext, node: ex.Condition, at: JsonPath) -> n.Expr:
     if isinstance(node, ex.And):
-        return f"{self._group(node.left, at, ex.Or)} and {self._group(node.right, at, ex.Or)}"
+        return _joined("and", [self.boolean(node.left, at), self.boolean(node.right, at)])
     if isinstance(node, ex.Or):
-        return f"{self.boolean(node.left, at)} or {self.boolean(node.right, at)}"
+        return _joined("or", [self.boolean(node.left, at), self.boolean(node.right, at)])
     if isinstance(node, ex.Not):
-        inner = self.boolean(node.operand, at)
-        return f"not ({inner})" if " " in inner else f"not {inner}"
+        return n.Not(self.boolean(node.operand, at))
     if isinstance(node, ex.Compare):
-        left, left_type = self.operand(node.left, at)
-        right, right_type = self.operand(node.right, at)
+        left, _ = self.operand(node.left, at)
+        right, _ = self.operand(node.right, at)
         if _certain_number(node.left, left) and _certain_number(node.right, right):
-            return f"{left} {node.op} {right}"
+            return n.Compare(left, node.op, right)
         helper = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[node.op]
-        return f"_runtime.{helper}({left}, {right})"
-    source, py_type = self.operand(node, at)
+        return n.runtime(helper, left, right)
+    value, py_type = self.operand(node, at)
     if py_type.text == "bool":
-        return source
-    return f"_runtime.truthy({source})"
+        return value
+    return n.runtime("truthy", value)
 
 
-def _group(self: ExprContext, node: ex.Condition, at: JsonPath, loose: type) -> str:
-    text = self.boolean(node, at)
-    return f"({text})" if isinstance(node, loose) else text
-
-
-def operand(self: ExprContext, node: ex.Condition, at: JsonPath) -> tuple[str, PyType]:
+def operand(self: ExprContext, node: ex.Condition, at: JsonPath) -> tuple[n.Expr, PyType]:
+    """A comparison's operand, and its type."""
     if isinstance(node, ex.Literal):
         value = node.value
         kind = {bool: "bool", int: "int", float: "float", str: "str"}.get(type(value), "None")
-        return py_literal(value), PyType(kind)
+        return n.Const(value), PyType(kind)
     if isinstance(node, ex.Ref):
-        return self.expr(node.expr, at)
+        return self.expr_node(node.expr, at)
     if isinstance(node, ex.Index):
         target, _ = self.operand(node.target, at)
-        return f"_runtime.index({target}, {py_literal(node.index)})", ANY
+        return n.runtime("index", target, n.Const(node.index)), ANY
     if isinstance(node, ex.Prop):
         target, _ = self.operand(node.target, at)
-        return f"_runtime.index({target}, {py_str(node.name)})", ANY
+        return n.runtime("index", target, n.Const(node.name)), ANY
     return self.boolean(node, at), PyType("bool")

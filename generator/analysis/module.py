@@ -5,16 +5,16 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-from .. import events_steps, v11_steps
+from .. import events_module, events_steps, v11_steps
 from ..diagnostics import JsonPath, Report, Severity
-from ..load import SourceFile
+from ..ir import nodes as n
 from ..ir.types import render
+from ..load import SourceFile
 from ..plan import ModulePlan, ServerEntry, TypeAliasEntry, WorkflowPlan
 from ..pycode import NameAllocator, docstring_text, py_str
 from ..request_check import check_requests
 from ..resolve import Resolved
 from ..schemas import DATETIME_TYPE, ModelSet, TypeInferrer
-from .body import _names_in, _names_read
 from .common import _IDENTIFIER_LIKE, MODULE_NAMES, Options, idempotency_header
 from .workflow import WorkflowAnalyzer
 
@@ -94,7 +94,9 @@ class Analyzer:
         ]
         servers += [ServerEntry(py_str(key), py_str(url)) for key, (_, url) in sorted(self.token_urls.items())]
         read = _names_used(workflows)
-        aliases = tuple(TypeAliasEntry(a.name, render(a.target)) for name, a in sorted(self.models.aliases.items()) if name in read)
+        aliases = tuple(
+            TypeAliasEntry(a.name, render(a.target)) for name, a in sorted(self.models.aliases.items()) if name in read
+        )
         uses_models = any("models." in f.type_text for wf in workflows for f in wf.outputs)
         uses_datetime = any(DATETIME_TYPE in f.type_text for wf in workflows for f in wf.outputs)
         info = data.get("info", {})
@@ -105,7 +107,7 @@ class Analyzer:
         runtime_exports = ["InvalidInput", "StepFailed", "WorkflowError", "WorkflowTimeout"]
         if any(v11_steps.has_step_timeout(wa) for wa in order):
             runtime_exports.append("StepTimedOut")  # Arazzo 1.1: a step's own timeout ran out
-        event_exports, receiver_exports, receivers = events_steps.module_extras(self, order)  # Arazzo 1.1 event steps
+        event_exports, receiver_exports, receivers = events_module.module_extras(self, order)  # Arazzo 1.1 event steps
         runtime_exports = sorted(
             set(runtime_exports) | set(event_exports), key=lambda name: (name.lower(), name)
         )  # as isort orders classes
@@ -165,17 +167,23 @@ class Analyzer:
         return order
 
 
+def _names_in(text: str) -> set[str]:
+    """The names a type text reads (``models.X | None``: models)."""
+    tree = ast.parse(text, mode="eval")
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
 def _names_used(workflows: Iterable[WorkflowPlan]) -> set[str]:
-    """The names the workflow functions and the Outputs models read."""
+    """The names the workflow functions (their IR) and the Outputs models read."""
     names: set[str] = set()
     for wf in workflows:
-        names |= _names_read(wf.sync_body) | _names_read(wf.async_body)
-        for text in [p.type_text for p in wf.inputs] + [f.type_text for f in wf.outputs]:
-            names |= _names_in(ast.parse(text, mode="eval"))
+        names |= n.body_names_read(wf.body)
+        for text in [p.type_text for p in wf.inputs] + [f.type_text for f in wf.outputs] + n.annotation_texts(wf.body):
+            names |= _names_in(text)
     return names
 
 
 def _typing_imports(workflows: Iterable[WorkflowPlan], aliases: bool) -> tuple[str, ...]:
     """The names of ``typing`` that the workflows module uses (``aliases``: it defines type aliases)."""
     names = _names_used(workflows) | ({"Literal", "TypeAlias"} if aliases else set())
-    return tuple(n for n in ("Any", "Literal", "TypeAlias", "cast") if n in names)
+    return tuple(name for name in ("Any", "Literal", "TypeAlias", "cast") if name in names)

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 
 from .. import events_steps
 from ..diagnostics import JsonPath
+from ..ir import nodes as n
 from ..plan import OutputField
 from ..pycode import NameAllocator, model_field_name, py_str
 from ..resolve import SchemaLoc
 from ..schemas import ANY, PyType
-from .common import _STATUS_REF, StepInfo, _is_json_type
+from .common import StepInfo, StepRequest, _is_json_type, code, status_equalities
 from .context import ExprContext
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def _success_statuses(self: WorkflowAnalyzer, info: StepInfo) -> set[str]:
     statuses: set[str] = set()
     for criterion in info.step.get("successCriteria") or []:
         if isinstance(criterion, dict) and criterion.get("type") in (None, "simple"):
-            statuses.update(_STATUS_REF.findall(str(criterion.get("condition", ""))))
+            statuses.update(status_equalities(str(criterion.get("condition", ""))))
     return statuses
 
 
@@ -70,29 +71,32 @@ def _infer_step_outputs(self: WorkflowAnalyzer, info: StepInfo) -> None:
     payload: str | None = None
     path_values: dict[str, str] = {}
     if info.operation is not None:
-        request = ExprContext(self, info, is_async=False, phase="request")
-        request.request_lines(info.operation, info.step, info.json_path)
+        request = ExprContext(self, info, phase="request")
+        statements = request.request_lines(info.operation, info.step, info.json_path)
+        info.request = StepRequest(tuple(statements), request.payload_var, dict(request.path_values))
         payload, path_values = request.payload_var, request.path_values
     phase = "response" if info.operation else events_steps.PHASE if info.event is not None else "called"
-    ctx = ExprContext(self, info, is_async=False, phase=phase, payload=payload, path_values=path_values)
+    ctx = ExprContext(self, info, phase=phase, payload=payload, path_values=path_values)
     for name, raw in self.step_outputs(info):
         at = (
             info.json_path + ("outputs", name)
             if name not in info.implicit_outputs
             else info.json_path + ("workflowId",)
         )
-        _, py_type = ctx.value(raw, at)
+        ctx.reads_body = False
+        value, py_type = ctx.value_node(raw, at)
         info.outputs[name].type = py_type
+        info.output_values[name] = (value, py_type, ctx.reads_body)
 
 
-def _workflow_outputs(self: WorkflowAnalyzer) -> tuple[list[OutputField], list[tuple[str, str]]]:
+def _workflow_outputs(self: WorkflowAnalyzer) -> tuple[list[OutputField], list[tuple[str, n.Expr]]]:
     fields: list[OutputField] = []
-    exprs: list[tuple[str, str]] = []
+    exprs: list[tuple[str, n.Expr]] = []
     attr_names = NameAllocator()
     for name, raw in (self.workflow.get("outputs") or {}).items():
         at = self.path + ("outputs", name)
-        ctx = ExprContext(self, None, is_async=False, phase="outputs")
-        source, py_type = ctx.value(raw, at)
+        ctx = ExprContext(self, None, phase="outputs")
+        value, py_type = ctx.value_node(raw, at)
         if self._may_be_unset(raw):
             py_type = py_type.or_none()
         attr = model_field_name(name, attr_names)
@@ -100,54 +104,58 @@ def _workflow_outputs(self: WorkflowAnalyzer) -> tuple[list[OutputField], list[t
         fields.append(output)
         self.output_fields[name] = output
         self.output_types[name] = py_type
-        exprs.append((py_str(name), source))
+        exprs.append((name, value))
     return fields, exprs
 
 
-def _result(self: WorkflowAnalyzer, output_exprs: list[tuple[str, str]]) -> str:
-    return self._validate_outputs([f"{k}: {v}" for k, v in output_exprs])
+def _result(self: WorkflowAnalyzer, output_exprs: list[tuple[str, n.Expr]]) -> n.Expr:
+    return self._validate_outputs(output_exprs)
 
 
-def _validate_outputs(self: WorkflowAnalyzer, pairs: list[str]) -> str:
+def _validate_outputs(self: WorkflowAnalyzer, pairs: list[tuple[str, n.Expr]]) -> n.Expr:
     """The Outputs model built from ``pairs``, carrying the run's transport retry count."""
-    return (
-        f"{self.outputs_class}.model_validate({{"
-        + ", ".join(pairs)
-        + '}, context={"transport_retries": _deadline.transport_retries})'
+    context = n.Dict(((n.Const("transport_retries"), n.dotted("_deadline.transport_retries")),))
+    return n.Call(
+        n.dotted(f"{self.outputs_class}.model_validate"),
+        (n.Dict(tuple((n.Const(name), value) for name, value in pairs)),),
+        (("context", context),),
     )
 
 
-def _early_result(self: WorkflowAnalyzer, info: StepInfo) -> str:
+def _early_result(self: WorkflowAnalyzer, info: StepInfo) -> n.Expr:
     """The outputs when a step ends the workflow early: later steps' values are None."""
     later = {v.name for s in self.steps[info.index + 1 :] for v in s.outputs.values()}
-    pairs = []
+    pairs: list[tuple[str, n.Expr]] = []
     for name, raw in (self.workflow.get("outputs") or {}).items():
-        ctx = ExprContext(self, None, is_async=False, phase="outputs", unset=later)
-        source, _ = ctx.value(raw, self.path + ("outputs", name))
-        pairs.append(f"{py_str(name)}: {source}")
+        ctx = ExprContext(self, None, phase="outputs", unset=later)
+        ctx.quiet = (
+            True  # analysed (and reported) once by _workflow_outputs; here only printed with None for later steps
+        )
+        value, _ = ctx.value_node(raw, self.path + ("outputs", name))
+        pairs.append((name, value))
     return self._validate_outputs(pairs)
 
 
 def call_workflow(
     self: WorkflowAnalyzer,
     target: str,
-    is_async: bool,
     at: JsonPath,
     arguments: list[tuple[str, str]] | None = None,
     overrides: list[tuple[str, str]] | None = None,
-) -> str:
-    """The call of another workflow's function, sharing client, servers, sleep and deadline.
+) -> n.Call:
+    """The call of another workflow's function (awaited in the async twin), sharing
+    client, servers, sleep and deadline.
 
     ``arguments`` maps the callee's input names (original) to Python sources; without
     it, inputs pass by name from this workflow's inputs of the same name, except those
     in ``overrides`` (an action's parameters), which win.
     """
     callee = self.p.workflows[target]
-    args: list[str] = []
+    kwargs: list[tuple[str, n.Expr]] = []
     if arguments is None:
         given = dict(overrides or [])
         arguments = []
-        for original, param in callee.inputs.items():
+        for original in callee.inputs:
             if original in given:
                 arguments.append((original, given[original]))
             elif original in self.inputs:
@@ -164,23 +172,22 @@ def call_workflow(
                     f"declare {original!r} in the inputs of {self.workflow_id!r}: it is passed on by name",
                 )
     for original, source in arguments:
-        args.append(f"{callee.inputs[original].name}={source}")
+        kwargs.append((callee.inputs[original].name, code(source)))
     for key in callee.credentials:
-        args.append(f"{callee.credential_names[key]}={self.credential_names[key]}")
-    args += events_steps.call_arguments(self, callee)
-    args += [
-        "client=_http",
-        "servers=_base",
-        "poll_interval=poll_interval",
-        "timeout=_deadline.remaining()",
-        "max_response_bytes=max_response_bytes",
-        "sleep=sleep",
-        "on_event=on_event",
+        kwargs.append((callee.credential_names[key], n.Name(self.credential_names[key])))
+    kwargs += events_steps.call_arguments(self, callee)
+    kwargs += [
+        ("client", n.Name("_http")),
+        ("servers", n.Name("_base")),
+        ("poll_interval", n.Name("poll_interval")),
+        ("timeout", n.call("_deadline.remaining")),
+        ("max_response_bytes", n.Name("max_response_bytes")),
+        ("sleep", n.Name("sleep")),
+        ("on_event", n.Name("on_event")),
     ]
     if self.p.keyed:
-        args.append("idempotency_key=_keys.child()")
-    name = f"await {callee.async_fn}" if is_async else callee.fn
-    return f"{name}(" + ", ".join(args) + ")"
+        kwargs.append(("idempotency_key", n.call("_keys.child")))
+    return n.Call(n.Name(callee.fn), (), tuple(kwargs), n.Name(callee.async_fn))
 
 
 def argument(

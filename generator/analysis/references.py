@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING
 from .. import expressions as ex
 from .. import v11_conditions, v11_grammar
 from ..diagnostics import JsonPath, did_you_mean
-from ..pycode import py_str
+from ..ir import nodes as n
 from ..schemas import ANY, PyType
-from .common import _NAME_KINDS, _pointer_text
+from .common import _NAME_KINDS, _pointer_text, code
 
 if TYPE_CHECKING:
     from .context import ExprContext
 
 
-def _input(self: ExprContext, node: ex.Input, at: JsonPath) -> tuple[str, PyType]:
+def _input(self: ExprContext, node: ex.Input, at: JsonPath) -> tuple[n.Expr, PyType]:
     name, pointer = node.name, tuple(node.pointer or ())
     if name not in self.wf.inputs and "." in name:
         head, *rest = name.split(".")
@@ -30,11 +30,11 @@ def _input(self: ExprContext, node: ex.Input, at: JsonPath) -> tuple[str, PyType
             f"unknown input $inputs.{name}",
             did_you_mean(name, self.wf.inputs) or "declare it in the workflow's inputs schema",
         )
-        return "None", ANY
+        return n.NONE, ANY
     param = self.wf.inputs[name]
     if pointer:
-        return f"_runtime.pointer({param.name}, {py_str(_pointer_text(pointer))})", ANY
-    return param.name, self.wf.input_types[name]
+        return n.runtime("pointer", n.Name(param.name), n.Const(_pointer_text(pointer))), ANY
+    return n.Name(param.name), self.wf.input_types[name]
 
 
 def _warn_dotted_name(
@@ -52,7 +52,7 @@ def _warn_dotted_name(
     )
 
 
-def _step_output(self: ExprContext, node: ex.StepOutput, at: JsonPath) -> tuple[str, PyType]:
+def _step_output(self: ExprContext, node: ex.StepOutput, at: JsonPath) -> tuple[n.Expr, PyType]:
     """A step output; wrapped in ``_runtime.need`` where the request cannot go without it."""
     source, py_type = self._output_of_step(node, at)
     target = self.wf.by_id.get(node.step_id)
@@ -63,7 +63,7 @@ def _step_output(self: ExprContext, node: ex.StepOutput, at: JsonPath) -> tuple[
         or self.info is None
         or op is None
         or target is None
-        or source == "None"
+        or source == n.NONE
     ):
         return source, py_type
     name = node.name + _pointer_text(node.pointer or ())
@@ -75,13 +75,11 @@ def _step_output(self: ExprContext, node: ex.StepOutput, at: JsonPath) -> tuple[
     written = f" ({defined})" if isinstance(defined, str) else ""
     ran = "" if target.index < self.info.index and not self.wf.machine else f" (or step {target.step_id!r} did not run)"
     reason = f"{target.step_id}: output {name!r}{written} is missing in the response{ran}; {self.info.step_id} needs it for {self.need_for}"
-    return (
-        f"_runtime.need({source}, {py_str(self.info.step_id)}, {py_str(op.method)}, {py_str(op.path)}, {py_str(reason)})",
-        (ANY if py_type.optional else py_type),
-    )
+    need = n.runtime("need", source, n.Const(self.info.step_id), n.Const(op.method), n.Const(op.path), n.Const(reason))
+    return need, (ANY if py_type.optional else py_type)
 
 
-def _output_of_step(self: ExprContext, node: ex.StepOutput, at: JsonPath) -> tuple[str, PyType]:
+def _output_of_step(self: ExprContext, node: ex.StepOutput, at: JsonPath) -> tuple[n.Expr, PyType]:
     target = self.wf.by_id.get(node.step_id)
     if target is None:
         self.error(
@@ -89,7 +87,7 @@ def _output_of_step(self: ExprContext, node: ex.StepOutput, at: JsonPath) -> tup
             f"unknown step {node.step_id!r} in $steps.{node.step_id}.outputs.{node.name}",
             did_you_mean(node.step_id, self.wf.by_id),
         )
-        return "None", ANY
+        return n.NONE, ANY
     name, pointer = node.name, tuple(node.pointer or ())
     if name not in target.outputs and "." in name:
         head, *rest = name.split(".")
@@ -102,7 +100,7 @@ def _output_of_step(self: ExprContext, node: ex.StepOutput, at: JsonPath) -> tup
             f"step {node.step_id!r} defines no output {name!r}",
             did_you_mean(name, target.outputs) or f"add it to the outputs of step {node.step_id!r}",
         )
-        return "None", ANY
+        return n.NONE, ANY
     if name in target.implicit_outputs and target.workflow_id is not None:
         callee = self.p.workflows[target.workflow_id].workflow_id
         self.warn(
@@ -112,15 +110,16 @@ def _output_of_step(self: ExprContext, node: ex.StepOutput, at: JsonPath) -> tup
         )
     var = target.outputs[name]
     if var.name in self.unset:
-        return "None", var.type.or_none()
-    source = var.name
+        return n.NONE, var.type.or_none()
+    source: n.Expr = n.Name(var.name)
     earlier = self.info is not None and target.index < self.info.index
     if self.wf.machine and self.phase == "request" and earlier and self.need_for is None:
         # A step before this one must have run: say so clearly if a jump skipped it.
         assert self.info is not None
-        source = f"_runtime.require({var.name}, {py_str(f'$steps.{node.step_id}.outputs.{name}')}, {py_str(self.info.step_id)})"
+        reference = f"$steps.{node.step_id}.outputs.{name}"
+        source = n.runtime("require", n.Name(var.name), n.Const(reference), n.Const(self.info.step_id))
     if pointer:
-        return f"_runtime.pointer({source}, {py_str(_pointer_text(pointer))})", ANY
+        return n.runtime("pointer", source, n.Const(_pointer_text(pointer))), ANY
     not_yet = self.info is not None and (
         target.index > self.info.index or (target is self.info and self.phase == "request")
     )
@@ -137,7 +136,7 @@ def _workflow_ref(self: ExprContext, workflow_id: str) -> str | None:
     return self.wf.expression_key(workflow_id)
 
 
-def _workflow_input(self: ExprContext, node: ex.WorkflowInput, at: JsonPath) -> tuple[str, PyType]:
+def _workflow_input(self: ExprContext, node: ex.WorkflowInput, at: JsonPath) -> tuple[n.Expr, PyType]:
     key = self._workflow_ref(node.workflow_id)
     if key is not None and (
         key == self.wf.key or (key in self.wf.callees and key not in {s.workflow_id for s in self.wf.steps})
@@ -149,7 +148,7 @@ def _workflow_input(self: ExprContext, node: ex.WorkflowInput, at: JsonPath) -> 
                 f"workflow {node.workflow_id!r} has no input {node.name!r}",
                 did_you_mean(node.name, self.p.workflows[key].inputs),
             )
-            return "None", ANY
+            return n.NONE, ANY
         return self._input(ex.Input(node.name, node.pointer), at)
     if key is None:
         self.error(
@@ -163,12 +162,12 @@ def _workflow_input(self: ExprContext, node: ex.WorkflowInput, at: JsonPath) -> 
             f"{ex.to_source(node)}: the inputs of workflow {node.workflow_id!r} are only known here when it is this workflow, or one it runs by dependsOn or goto",
             "read the value where it comes from instead",
         )
-    return "None", ANY
+    return n.NONE, ANY
 
 
 def _named_workflow_output(
     self: ExprContext, workflow_id: str, name: str, pointer: ex.Pointer | None, at: JsonPath
-) -> tuple[str, PyType]:
+) -> tuple[n.Expr, PyType]:
     """``$workflows.<workflow_id>.outputs.<name>``."""
     key = self._workflow_ref(workflow_id)
     if key is None:
@@ -185,13 +184,13 @@ def _named_workflow_output(
                 f"unknown workflow {workflow_id!r} in $workflows.{workflow_id}.outputs.{name}",
                 did_you_mean(workflow_id, self.doc.workflow_ids()),
             )
-        return "None", ANY
+        return n.NONE, ANY
     return self._workflow_output(key, name, pointer, at)
 
 
 def _workflow_output(
     self: ExprContext, key: str, name: str, pointer: ex.Pointer | None, at: JsonPath
-) -> tuple[str, PyType]:
+) -> tuple[n.Expr, PyType]:
     callee = self.p.workflows[key]
     workflow_id = callee.workflow_id
     if key == self.wf.key:
@@ -202,7 +201,7 @@ def _workflow_output(
             f"$workflows.{workflow_id}.outputs.{name}: workflow {self.wf.workflow_id!r} never runs {workflow_id!r}",
             f"add {workflow_id!r} to dependsOn, or call it from a step",
         )
-        return "None", ANY
+        return n.NONE, ANY
     tokens = tuple(pointer or ())
     if name not in callee.output_fields and "." in name:
         head, *rest = name.split(".")
@@ -218,27 +217,28 @@ def _workflow_output(
             name, tokens = head, tuple(rest) + tokens
     if name not in callee.output_fields:
         self.error(at, f"workflow {workflow_id!r} has no output {name!r}", did_you_mean(name, callee.output_fields))
-        return "None", ANY
+        return n.NONE, ANY
     if self.timed_out and self.info is not None and self.info.workflow_id == key:
         self.unavailable = True  # the call this step made was aborted: it has no outputs
-        return "None", ANY
+        return n.NONE, ANY
     var = self.wf.workflow_vars[key]
     attr = callee.output_fields[name].name
     py_type = callee.output_types[name]
     always = key in self.wf.depends_on or (
         self.phase == "called" and self.info is not None and self.info.workflow_id == key
     )
-    source = f"{var}.{attr}" if always else f"(None if {var} is None else {var}.{attr})"
+    read = n.Attr(n.Name(var), attr)
+    source: n.Expr = read if always else n.IfExp(n.NONE, n.Compare(n.Name(var), "is", n.NONE), read)
     if py_type.uses_datetime:
-        source = f"_runtime.json_form({source})"  # the string, as a step output holds it
+        source = n.runtime("json_form", source)  # the string, as a step output holds it
     if not always:
         py_type = py_type.or_none()
     if tokens:
-        return f"_runtime.pointer({source}, {py_str(_pointer_text(tokens))})", ANY
+        return n.runtime("pointer", source, n.Const(_pointer_text(tokens))), ANY
     return source, py_type
 
 
-def _output(self: ExprContext, node: ex.Output, at: JsonPath) -> tuple[str, PyType]:
+def _output(self: ExprContext, node: ex.Output, at: JsonPath) -> tuple[n.Expr, PyType]:
     if self.phase == "called" and self.info is not None and self.info.workflow_id is not None:
         return self._workflow_output(self.info.workflow_id, node.name, node.pointer, at)
     if self.phase == "outputs":
@@ -250,28 +250,28 @@ def _output(self: ExprContext, node: ex.Output, at: JsonPath) -> tuple[str, PyTy
             name, pointer = head, tuple(rest) + pointer
         if name not in raw_outputs:
             self.error(at, f"$outputs.{name}: the workflow has no output {name!r}", did_you_mean(name, raw_outputs))
-            return "None", ANY
+            return n.NONE, ANY
         if name in self._outputs_stack:
             self.error(
                 at,
                 "workflow outputs refer to each other in a cycle: " + " -> ".join(self._outputs_stack + [name]),
                 "make one of them read a step's output ($steps.<stepId>.outputs.<name>) instead",
             )
-            return "None", ANY
+            return n.NONE, ANY
         self._outputs_stack.append(name)
-        source, py_type = self.value(raw_outputs[name], self.wf.path + ("outputs", name))
+        text, py_type = self.value(raw_outputs[name], self.wf.path + ("outputs", name))
         self._outputs_stack.pop()
         if pointer:
-            return f"_runtime.pointer({source}, {py_str(_pointer_text(pointer))})", ANY
-        return source, py_type
+            return n.runtime("pointer", code(text), n.Const(_pointer_text(pointer))), ANY
+        return code(text), py_type
     if self._unbound():
-        return "None", ANY
+        return n.NONE, ANY
     self.error(
         at,
         f"{ex.to_source(node)} is only available in workflow outputs and in steps that call a workflow",
         "read a step's output with $steps.<stepId>.outputs.<name>",
     )
-    return "None", ANY
+    return n.NONE, ANY
 
 
 def _unbound(self: ExprContext) -> bool:
@@ -286,38 +286,38 @@ def _unbound(self: ExprContext) -> bool:
     )
 
 
-def _source_description(self: ExprContext, node: ex.SourceDescriptionRef, at: JsonPath) -> tuple[str, PyType]:
+def _source_description(self: ExprContext, node: ex.SourceDescriptionRef, at: JsonPath) -> tuple[n.Expr, PyType]:
     source = self.doc.sources.get(node.source)
     if source is None:
         self.error(at, f"unknown source description {node.source!r}", did_you_mean(node.source, self.doc.sources))
-        return "None", ANY
+        return n.NONE, ANY
     if v11_conditions.is_1_1(self.doc):
         found = v11_grammar.source_description(self.doc, node, source.operations)
         if found is not None:
-            return py_str(found), PyType("str")
+            return n.Const(found), PyType("str")
     if node.field == "url":
-        return py_str(self.doc.source_urls.get(node.source, source.url)), PyType("str")
+        return n.Const(self.doc.source_urls.get(node.source, source.url)), PyType("str")
     if node.field in source.operations:
-        return py_str(node.field), PyType("str")
+        return n.Const(node.field), PyType("str")
     linked = self.doc.linked.get(node.source)
     if linked is not None and node.field in linked.workflow_ids():
-        return py_str(node.field), PyType("str")
+        return n.Const(node.field), PyType("str")
     if linked is not None:
         self.error(
             at,
             f"source description {node.source!r} has no workflow {node.field!r}",
             did_you_mean(node.field, linked.workflow_ids()),
         )
-        return "None", ANY
+        return n.NONE, ANY
     self.error(
         at,
         f"source description {node.source!r} has no operation {node.field!r}",
         did_you_mean(node.field, source.operations),
     )
-    return "None", ANY
+    return n.NONE, ANY
 
 
-def _component(self: ExprContext, node: ex.ComponentRef, at: JsonPath) -> tuple[str, PyType]:
+def _component(self: ExprContext, node: ex.ComponentRef, at: JsonPath) -> tuple[n.Expr, PyType]:
     components = (self.doc.arazzo.data.get("components") or {}).get(node.kind) or {}
     if node.kind != "parameters":
         self.error(
@@ -325,8 +325,9 @@ def _component(self: ExprContext, node: ex.ComponentRef, at: JsonPath) -> tuple[
             f"{ex.to_source(node)} is not a value",
             "components.parameters can be read as values; actions are used with 'reference'",
         )
-        return "None", ANY
+        return n.NONE, ANY
     if node.name not in components or not isinstance(components[node.name], dict):
         self.error(at, f"unknown component parameter {node.name!r}", did_you_mean(node.name, components))
-        return "None", ANY
-    return self.value(components[node.name].get("value"), ("components", "parameters", node.name, "value"))
+        return n.NONE, ANY
+    text, py_type = self.value(components[node.name].get("value"), ("components", "parameters", node.name, "value"))
+    return code(text), py_type

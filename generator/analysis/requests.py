@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any
 
 from .. import expressions as ex
 from .. import v11_querystring, v11_selectors
 from ..diagnostics import JsonPath, did_you_mean
+from ..ir import nodes as n
+from ..ir import printer
+from ..model.document import WorkflowTarget
+from ..model.normalize import document_model, merge_parameters, no_in_problem
+from ..model.values import raw_of
 from ..pycode import py_str
 from ..resolve import Operation, SchemaLoc
 from .common import (
     _CRITERIA_RETRY_STATUSES,
-    _STATUS_REF,
     _TRANSPORT_RETRY_STATUSES,
     _pointer_text,
     _required_names,
+    code,
     idempotency_header,
+    references,
+    status_equalities,
 )
 
 if TYPE_CHECKING:
@@ -25,19 +31,20 @@ if TYPE_CHECKING:
     from .workflow import WorkflowAnalyzer
 
 
-def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: JsonPath) -> list[str]:
+def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: JsonPath) -> list[n.Stmt]:
     """The statements that send the step's request and bind ``response``."""
     assert self.info is not None
-    lines: list[str] = []
+    lines: list[n.Stmt] = []
     by_location: dict[str, list[tuple[str, str]]] = {"path": [], "query": [], "header": [], "cookie": []}
     path_at: dict[str, JsonPath] = {}
+    path_nodes: dict[str, n.Expr] = {}
     query_string: list[tuple[str, str, JsonPath]] = []  # in: querystring (Arazzo 1.1, OpenAPI 3.2)
     for (name, location), (raw, p_at) in self._merged_parameters(step, at, for_workflow=False).items():
         spec = next(
             (
                 s
-                for (n, loc), s in op.parameters.items()
-                if loc == location and (n == name or (loc == "header" and n.lower() == name.lower()))
+                for (pn, loc), s in op.parameters.items()
+                if loc == location and (pn == name or (loc == "header" and pn.lower() == name.lower()))
             ),
             None,
         )
@@ -45,8 +52,10 @@ def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: Js
             self.needs[p_at] = (
                 f"path parameter {name!r}" if location == "path" else f"the required {location} parameter {name!r}"
             )
-        source, py_type = self.value(raw, p_at)
+        node, py_type = self.value_node(raw, p_at)
+        source = printer.expr(node, printer.SYNC, n.OR)
         if location == "path":
+            path_nodes[name] = node
             self.path_values[name] = source
             path_at[name] = p_at[:-1] + ("name",) if p_at[-1:] == ("value",) else p_at
         elif location == "header" and py_type.text != "str":
@@ -63,11 +72,11 @@ def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: Js
             )
     auth = self.wf.auth_for(self.info, self)
     lines += auth.prelude
-    url = self._url(op, dict(by_location["path"]), at, path_at)
+    url: n.Expr = self._url(op, path_nodes, at, path_at)
     if query_string:
-        url = v11_querystring.with_query_string(self, op, url, query_string, by_location["query"])
+        url = code(v11_querystring.with_query_string(self, op, printer.expr(url), query_string, by_location["query"]))
     headers = by_location["header"] + auth.headers
-    explicit = {n.lower() for n, _ in headers}
+    explicit = {hn.lower() for hn, _ in headers}
     query = by_location["query"] + auth.query
     cookies = by_location["cookie"] + auth.cookies
     body_lines, body_arg, content_type = self._body_argument(op, step, at)
@@ -75,26 +84,34 @@ def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: Js
     if content_type and "content-type" not in explicit:
         headers.append(("Content-Type", content_type))
     if cookies and "cookie" not in explicit:
-        headers.append(("Cookie", "_runtime.cookies({" + ", ".join(f"{py_str(n)}: {v}" for n, v in cookies) + "})"))
+        headers.append(("Cookie", "_runtime.cookies({" + ", ".join(f"{py_str(cn)}: {v}" for cn, v in cookies) + "})"))
     key_header = idempotency_header(op, self.wf.p.options.idempotency_header)
     keyed = key_header is not None and key_header.lower() not in explicit
     if key_header is not None and keyed:
         headers.append((key_header, f"_keys.key({py_str(self.info.step_id)})"))
-    args = [py_str(self.info.step_id), py_str(op.method), url]
+    kwargs: list[tuple[str, n.Expr]] = []
     if query:
-        args.append("params={" + ", ".join(f"{py_str(n)}: {v}" for n, v in query) + "}")
+        kwargs.append(("params", n.Dict(tuple((n.Const(name), code(v)) for name, v in query))))
     if headers:
-        args.append("headers={" + ", ".join(f"{py_str(n)}: {v}" for n, v in headers) + "}")
+        kwargs.append(("headers", n.Dict(tuple((n.Const(name), code(v)) for name, v in headers))))
     if body_arg:
-        args.append(body_arg)
+        kwargs.append((body_arg[0], code(body_arg[1])))
     documented = self._documented_statuses(op)
     if documented:
-        args.append("documented=(" + ", ".join(documented) + ",)")
-    args.append("secrets=_secrets")
+        kwargs.append(("documented", code("(" + ", ".join(documented) + ",)")))
+    kwargs.append(("secrets", n.Name("_secrets")))
     if keyed:
-        args.append("idempotent=True")
-    call = "await _runtime.asend" if self.is_async else "_runtime.send"
-    lines.append(f"_response = {call}(_http, _deadline, sleep, " + ", ".join(args) + ")")
+        kwargs.append(("idempotent", n.TRUE))
+    args = (
+        n.Name("_http"),
+        n.Name("_deadline"),
+        n.Name("sleep"),
+        n.Const(self.info.step_id),
+        n.Const(op.method),
+        url,
+    )
+    send = n.Call(n.dotted("_runtime.send"), args, tuple(kwargs), n.dotted("_runtime.asend"))
+    lines.append(n.Assign("_response", send))
     return lines
 
 
@@ -106,7 +123,7 @@ def _documented_statuses(self: ExprContext, op: Operation) -> list[str]:
     texts = [str(c.get("condition", "")) for c, _ in self.wf._criteria(self.info.step.get("successCriteria"), ())]
     texts += [str(c.get("condition", "")) for a in self.info.failure_actions for c, _ in a.criteria]
     for text in texts:
-        statuses.update(s for s in _STATUS_REF.findall(text) if s in _CRITERIA_RETRY_STATUSES)
+        statuses.update(s for s in status_equalities(text) if s in _CRITERIA_RETRY_STATUSES)
     if any(a.kind == "retry" for a in self.info.failure_actions):
         statuses.add("429")  # a step with retry actions decides about rate limits itself
     return sorted(statuses)
@@ -141,97 +158,69 @@ def workflow_arguments(
 def _merged_parameters(
     self: ExprContext, step: dict[str, Any], at: JsonPath, *, for_workflow: bool
 ) -> dict[tuple[str, str], tuple[Any, JsonPath]]:
-    merged: dict[tuple[str, str], tuple[Any, JsonPath]] = {}
-    sources = (
-        (self.wf.workflow.get("parameters"), self.wf.path + ("parameters",)),
-        (step.get("parameters"), at + ("parameters",)),
-    )
-    for items, base in sources:
-        for index, item in enumerate(items or []):
-            p_at = base + (index,)
-            resolved = self._parameter(item, p_at, for_workflow)
-            if resolved is None:
-                continue
-            name, location, value, v_at = resolved
-            key = (name, "input" if for_workflow else location)
-            if location == "header" and not for_workflow:
-                key = (
-                    next((k[0] for k in merged if k[1] == "header" and k[0].lower() == name.lower()), name),
-                    location,
-                )
-            merged.pop(key, None)
-            merged[key] = (value, v_at)
-    return merged
+    """The parameters the step at ``at`` runs with, as normalize merged them (the
+    workflow's, then the step's; reusable ones resolved): (name, in or "input") ->
+    (raw value, where it is)."""
+    model = document_model(self.doc)
+    workflow, found = model.workflow_at(int(at[1])), model.step_at(int(at[1]), int(at[3]))
+    assert workflow is not None and found is not None, at
+    if for_workflow == isinstance(found.target, WorkflowTarget):
+        parameters, problems = found.parameters, found.parameter_problems
+    else:
+        parameters, problems = merge_parameters(
+            workflow.parameter_items + found.parameter_items, for_workflow=for_workflow
+        )
+    for problem in problems:
+        self.error(problem.at, problem.message, problem.hint)
+    return {
+        (p.name, "input" if for_workflow else str(p.location)): (
+            None if p.value is None else raw_of(p.value),
+            p.value_at,
+        )
+        for p in parameters
+    }
 
 
 def _parameter(self: ExprContext, item: Any, at: JsonPath, for_workflow: bool) -> tuple[str, str, Any, JsonPath] | None:
-    if not isinstance(item, dict):
+    """The parameters-list item at ``at`` (name, in, raw value, where the value is), as
+    normalize read it; None, reported, when it cannot be used."""
+    found = document_model(self.doc).parameter_item(at)
+    assert found is not None, at
+    if found.problem is not None:
+        self.error(found.problem.at, found.problem.message, found.problem.hint)
+    parameter = found.parameter
+    if parameter is None:
         return None
-    if "reference" in item:
-        ref = item["reference"]
-        prefix = "$components.parameters."
-        if not isinstance(ref, str) or not ref.startswith(prefix):
-            self.error(
-                at + ("reference",),
-                f"parameter reference {ref!r} must point into components.parameters",
-                f"write '{prefix}<name>'",
-            )
-            return None
-        name = ref[len(prefix) :]
-        components = (self.doc.arazzo.data.get("components") or {}).get("parameters") or {}
-        if name not in components or not isinstance(components[name], dict):
-            self.error(at + ("reference",), f"unknown reusable parameter {ref!r}", did_you_mean(name, components))
-            return None
-        target = components[name]
-        value_at = at + ("value",) if "value" in item else ("components", "parameters", name, "value")
-        value = item["value"] if "value" in item else target.get("value")
-        location = target.get("in")
-        if location is None and not for_workflow:
-            self.error(
-                ("components", "parameters", name),
-                f"reusable parameter {name!r} has no 'in'",
-                "operation parameters need in: path, query, header or cookie",
-            )
-            return None
-        return str(target.get("name")), str(location), value, value_at
-    if "in" not in item and not for_workflow:
-        self.error(
-            at,
-            f"parameter {item.get('name')!r} has no 'in'",
-            "operation parameters need in: path, query, header or cookie",
-        )
+    if parameter.location is None and not for_workflow:
+        problem = no_in_problem(parameter)
+        self.error(problem.at, problem.message, problem.hint)
         return None
-    return str(item.get("name")), str(item.get("in")), item.get("value"), at + ("value",)
+    value = None if parameter.value is None else raw_of(parameter.value)
+    return parameter.name, str(parameter.location), value, parameter.value_at
 
 
 def _url(
-    self: ExprContext, op: Operation, path_values: dict[str, str], at: JsonPath, path_at: dict[str, JsonPath]
-) -> str:
+    self: ExprContext, op: Operation, path_values: dict[str, n.Expr], at: JsonPath, path_at: dict[str, JsonPath]
+) -> n.Expr:
+    """The request URL: the source's base URL, the path's text and its parameters (an f-string)."""
     parts = re.split(r"(\{[^{}]+\})", op.path)
-    pieces: list[str] = [f"_base[{py_str(op.source.key)}]"]
+    pieces: list[str | n.Expr] = [n.Subscript(n.Name("_base"), n.Const(op.source.key))]
     self.wf.server_keys.add(op.source.key)
-    literal = ""
     for part in parts:
-        if part.startswith("{") and part.endswith("}"):
-            name = part[1:-1]
-            if literal:
-                pieces.append(py_str(literal))
-                literal = ""
-            if name not in path_values:
-                self.error(
-                    at,
-                    f"no value for the required path parameter {name!r} of {op.display_name} ({op.method} {op.path})",
-                    f"add a parameter: {{name: {name}, in: path, value: ...}}",
-                )
-                pieces.append(py_str(part))
-            else:
-                pieces.append(
-                    f"_runtime.path_param({path_values[name]}, {py_str(self.info.step_id if self.info else '')}, {py_str(name)})"
-                )
+        if not (part.startswith("{") and part.endswith("}")):
+            pieces.append(part)
+            continue
+        name = part[1:-1]
+        if name not in path_values:
+            self.error(
+                at,
+                f"no value for the required path parameter {name!r} of {op.display_name} ({op.method} {op.path})",
+                f"add a parameter: {{name: {name}, in: path, value: ...}}",
+            )
+            pieces.append(part)
         else:
-            literal += part
-    if literal:
-        pieces.append(py_str(literal))
+            step = self.info.step_id if self.info else ""
+            pieces.append(n.runtime("path_param", path_values[name], n.Const(step), n.Const(name)))
     for name in path_values:
         if "{" + name + "}" not in op.path:
             self.error(
@@ -240,12 +229,18 @@ def _url(
                 did_you_mean(name, re.findall(r"\{([^{}]+)\}", op.path))
                 or f"the path has no {{{name}}}: remove the parameter, or set 'in' to where the operation takes it (query, header or cookie)",
             )
-    return " + ".join(pieces)
+    merged: list[str | n.Expr] = []
+    for piece in pieces:  # a placeholder without a value stays as text, with the text around it
+        if merged and isinstance(piece, str) and isinstance(merged[-1], str):
+            merged[-1] += piece
+        elif piece != "":
+            merged.append(piece)
+    return n.Concat(tuple(merged))
 
 
 def _body_argument(
     self: ExprContext, op: Operation, step: dict[str, Any], at: JsonPath
-) -> tuple[list[str], str | None, str | None]:
+) -> tuple[list[n.Stmt], tuple[str, str] | None, str | None]:
     """(lines before the request, the body keyword argument, the Content-Type source)."""
     request_body = step.get("requestBody")
     if not isinstance(request_body, dict) or "payload" not in request_body:
@@ -280,7 +275,7 @@ def _body_argument(
     self._need_members(payload, schema, (), b_at + ("payload",))
     source, _ = self.value(payload, b_at + ("payload",))
     replacements = self._replacements(request_body, b_at, xml=is_xml)
-    lines: list[str] = []
+    lines: list[n.Stmt] = []
     var_needed = self.reads_request_body() or bool(replacements)
     if replacements:
         if is_xml:
@@ -308,23 +303,23 @@ def _body_argument(
                 "write the payload as a mapping of field names to values",
             )
         var = self.info.payload_name if self.info else "_payload"
-        lines.append(f"{var} = _runtime.multipart({source})")
+        lines.append(n.Assign(var, code(f"_runtime.multipart({source})")))
         self.payload_var = f"{var}.fields"
-        return lines, f"content={var}.content", f"{var}.content_type"
+        return lines, ("content", f"{var}.content"), f"{var}.content_type"
     if var_needed:
         var = self.info.payload_name if self.info else "_payload"
-        lines.append(f"{var} = {source}")
+        lines.append(n.Assign(var, code(source)))
         source = var
         self.payload_var = var
     if is_json:
         if isinstance(payload, (dict, list)) or whole_expression or (replacements and not isinstance(payload, str)):
             extra = None if base == "application/json" else py_str(content_type)
-            return lines, f"json={source}", extra
-        return lines, f"content={source}", py_str(content_type)
+            return lines, ("json", source), extra
+        return lines, ("content", source), py_str(content_type)
     if base == "application/x-www-form-urlencoded":
         if isinstance(payload, dict) or whole_expression:
-            return lines, f"data={source}", None
-        return lines, f"content={source}", py_str(content_type)
+            return lines, ("data", source), None
+        return lines, ("content", source), py_str(content_type)
     if isinstance(payload, (dict, list)):
         self.error(
             b_at + ("payload",),
@@ -333,7 +328,7 @@ def _body_argument(
         )
     return (
         lines,
-        f"content={source if isinstance(payload, str) and not whole_expression else '_runtime.text(' + source + ')'}",
+        ("content", source if isinstance(payload, str) and not whole_expression else "_runtime.text(" + source + ")"),
         py_str(content_type),
     )
 
@@ -355,10 +350,8 @@ def reads_request_body(self: ExprContext) -> bool:
     if self.info is None:
         return False
     step = self.info.step
-    text = json.dumps(
-        [step.get("successCriteria"), step.get("outputs"), step.get("onSuccess"), step.get("onFailure")], default=str
-    )
-    return "$request.body" in text
+    read = [step.get("successCriteria"), step.get("outputs"), step.get("onSuccess"), step.get("onFailure")]
+    return any(isinstance(ref, ex.RequestBody) for _, ref in references(read))
 
 
 def _replacements(self: ExprContext, request_body: dict[str, Any], at: JsonPath, *, xml: bool) -> list[tuple[str, str]]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..ir import nodes as n
+from ..model.normalize import document_model
 from ..plan import InputParam
 from ..pycode import py_str, snake_case
 from ..resolve import SecurityScheme
-from .common import Auth, Credential, StepInfo
+from .common import Auth, Credential, StepInfo, code
 
 if TYPE_CHECKING:
     from .context import ExprContext
@@ -123,19 +125,20 @@ def plan_credentials(self: WorkflowAnalyzer) -> None:
 
 
 def _explicit_parameters(self: WorkflowAnalyzer, info: StepInfo) -> set[tuple[str, str]]:
-    """(location, lower-case name) of every parameter the workflow sets on the step."""
+    """(location, lower-case name) of every parameter the workflow sets on the step
+    (the workflow's and the step's items, reusable ones resolved: generator.model)."""
+    model = document_model(self.doc)
+    w_index, s_index = int(info.json_path[1]), int(info.json_path[3])
+    workflow, step = model.workflow_at(w_index), model.step_at(w_index, s_index)
+    assert workflow is not None and step is not None, info.json_path
     found: set[tuple[str, str]] = set()
-    for items in (self.workflow.get("parameters"), info.step.get("parameters")):
-        for item in items or []:
-            if not isinstance(item, dict):
-                continue
-            if "reference" in item:
-                ref = str(item["reference"])
-                item = ((self.doc.arazzo.data.get("components") or {}).get("parameters") or {}).get(
-                    ref.rsplit(".", 1)[-1]
-                ) or {}
-            if isinstance(item, dict) and isinstance(item.get("name"), str):
-                found.add((str(item.get("in", "")), str(item["name"]).lower()))
+    for item in workflow.parameter_items + step.parameter_items:
+        parameter = item.parameter
+        if parameter is None:
+            continue
+        written = model.components.parameters[parameter.component] if parameter.component else parameter.raw
+        if isinstance(written.get("name"), str):
+            found.add((parameter.location or "", parameter.name.lower()))
     return found
 
 
@@ -196,12 +199,22 @@ def auth_for(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> Auth:
                     auth.cookies.append((scheme.param_name, name))
             elif scheme.kind == "oauth2-client-credentials":
                 token_url = self._token_url(source, scheme, info)
-                fetch = "await _runtime.aclient_credentials" if ctx.is_async else "_runtime.client_credentials"
                 token_var = "_access_token"
-                auth.prelude.append(
-                    f"{token_var} = {fetch}(_http, _deadline, sleep, {py_str(info.step_id)}, {token_url}, "
-                    f"{names['client_id']}, {names['client_secret']}, {py_str(' '.join(scopes))}, _tokens, secrets=_secrets)"
+                fetch = n.call(
+                    "_runtime.client_credentials",
+                    n.Name("_http"),
+                    n.Name("_deadline"),
+                    n.Name("sleep"),
+                    n.Const(info.step_id),
+                    code(token_url),
+                    n.Name(names["client_id"]),
+                    n.Name(names["client_secret"]),
+                    n.Const(" ".join(scopes)),
+                    n.Name("_tokens"),
+                    async_func="_runtime.aclient_credentials",
+                    secrets=n.Name("_secrets"),
                 )
+                auth.prelude.append(n.Assign(token_var, fetch))
                 headers.setdefault("Authorization", []).append(f"_runtime.bearer({token_var})")
     for name, values in headers.items():
         auth.headers.append((name, values[0] if len(values) == 1 else "_runtime.first_of(" + ", ".join(values) + ")"))

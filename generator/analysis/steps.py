@@ -7,20 +7,20 @@ import textwrap
 from typing import TYPE_CHECKING, Any
 
 from .. import events_steps, v11_steps
+from .. import expressions as ex
 from ..diagnostics import JsonPath
-from ..plan import Block, Line, Node
-from ..pycode import comment_text, fstring_text, py_str
+from ..ir import nodes as n
+from ..pycode import comment_text
 from ..resolve import Operation
 from ..validate import is_arazzo_1_1
-from .common import Action, StepInfo, _exits, idempotency_header
+from .common import Action, StepInfo, _exits, _parse_leniently, idempotency_header
 from .context import ExprContext
-from .criteria import _negate
 
 if TYPE_CHECKING:
     from .workflow import WorkflowAnalyzer
 
 
-def _step_comment(self: WorkflowAnalyzer, info: StepInfo, blank: bool = True) -> list[Node]:
+def _step_comment(self: WorkflowAnalyzer, info: StepInfo, blank: bool = True) -> list[n.Stmt]:
     op = info.operation
     if op is not None:
         what = f"{op.display_name} ({op.method} {op.path})"
@@ -30,119 +30,119 @@ def _step_comment(self: WorkflowAnalyzer, info: StepInfo, blank: bool = True) ->
         what = events_steps.step_description(info)
     else:
         what = "no operation"
-    nodes: list[Node] = [Line("")] if blank else []
-    nodes.append(Line(f"# Step {comment_text(info.step_id, 60)}: {comment_text(what, 120)}"))
+    nodes: list[n.Stmt] = [n.Blank()] if blank else []
+    nodes.append(n.Comment(f"Step {comment_text(info.step_id, 60)}: {comment_text(what, 120)}"))
     description = info.step.get("description")
     if isinstance(description, str) and description.strip():
         text = comment_text(description, 400)
-        nodes += [Line(f"# {line}") for line in textwrap.wrap(text, 76)]
+        nodes += [n.Comment(line) for line in textwrap.wrap(text, 76)]
     return nodes
 
 
-def _step(self: WorkflowAnalyzer, info: StepInfo, is_async: bool) -> list[Node]:
+def _step(self: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
     nodes = self._step_comment(info, blank=not self.machine)
     if info.operation is not None:
-        return nodes + self._operation_step(info, is_async)
+        return nodes + self._operation_step(info)
     if info.workflow_id is not None and info.workflow_id in self.p.workflows:
-        return nodes + self._workflow_step(info, is_async)
+        return nodes + self._workflow_step(info)
     if info.event is not None:
-        return nodes + events_steps.event_step(self, info, is_async)
-    return nodes + [Line("raise WorkflowError(" + py_str(f"step {info.step_id!r} has no operation") + ")")]
+        return nodes + events_steps.event_step(self, info)
+    return nodes + [n.Raise(n.call("WorkflowError", n.Const(f"step {info.step_id!r} has no operation")))]
 
 
-def _operation_step(self: WorkflowAnalyzer, info: StepInfo, is_async: bool) -> list[Node]:
+def _reset_counters(self: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
+    """A step that can run again after it succeeded restarts its retry counters."""
+    if not self._reentered(info):
+        return []
+    return [n.Assign(a.counter, n.Const(0)) for a in info.failure_actions if a.kind == "retry"]
+
+
+def _operation_step(self: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
     op = info.operation
     assert op is not None
     step, at = info.step, info.json_path
-    request = ExprContext(self, info, is_async=is_async, phase="request")
-    nodes: list[Node] = [Line(text) for text in request.request_lines(op, step, at)]
+    request = info.request  # analysed once, with the step's outputs (_infer_step_outputs)
+    assert request is not None
+    nodes: list[n.Stmt] = list(request.statements)
     timeout_ms = v11_steps.step_timeout_ms(self, info) if is_arazzo_1_1(self.doc.arazzo.data) else None
     if timeout_ms is not None:  # Arazzo 1.1: the step's own timeout fails it, for onFailure to act on
         last = nodes[-1]
-        assert isinstance(last, Line)
-        nodes[-1] = Line(v11_steps.timed_request(last.text, timeout_ms))
-        late = ExprContext(
-            self,
-            info,
-            is_async=is_async,
-            phase="response",
-            payload=request.payload_var,
-            path_values=request.path_values,
-        )
+        assert isinstance(last, n.Assign)
+        nodes[-1] = v11_steps.timed_request(last, timeout_ms)
+        late = ExprContext(self, info, phase="response", payload=request.payload_var, path_values=request.path_values)
         late.timed_out = True
-        chain = self._failure_nodes(info, late, "raise _runtime.timed_out(_sent)")
+        chain = self._failure_nodes(info, late, n.runtime("timed_out", n.Name("_sent")))
         nodes += [
-            Block(
-                "if isinstance(_sent, _runtime.StepTimedOut):",
-                (Line(v11_steps.timeout_comment(timeout_ms)),) + tuple(chain),
+            n.If(
+                n.call("isinstance", n.Name("_sent"), n.dotted("_runtime.StepTimedOut")),
+                (n.Comment(v11_steps.timeout_comment(timeout_ms)),) + tuple(chain),
             ),
-            Line("_response = _sent"),
+            n.Assign("_response", n.Name("_sent")),
         ]
-    ctx = ExprContext(
-        self, info, is_async=is_async, phase="response", payload=request.payload_var, path_values=request.path_values
-    )
+    ctx = ExprContext(self, info, phase="response", payload=request.payload_var, path_values=request.path_values)
     success = ctx.criteria(
-        self._criteria(step.get("successCriteria"), at + ("successCriteria",)), default="_response.is_success"
+        self._criteria(step.get("successCriteria"), at + ("successCriteria",)), default=n.dotted("_response.is_success")
     )
     failed = ctx.failed_criterion_args()
     parsed = ctx.reads_body
     if parsed:  # the success criteria read the body, which may not be JSON
-        nodes.append(Line(self._body_line(info, lenient=True)))
+        nodes.append(self._body_line(info, lenient=True))
     error_models = self._error_models(op)
-    fail_args = (
-        f"{py_str(info.step_id)}, _response, secrets=_secrets"
-        + (f", error_models={error_models}" if error_models else "")
-        + failed
+    fail_kwargs: list[tuple[str, n.Expr]] = [("secrets", n.Name("_secrets"))]
+    if error_models is not None:
+        fail_kwargs.append(("error_models", error_models))
+    fail_kwargs += failed
+    failure_call = n.Call(
+        n.dotted("StepFailed.from_response"), (n.Const(info.step_id), n.Name("_response")), tuple(fail_kwargs)
     )
     ctx.reads_body = False
-    failure = self._failure_nodes(info, ctx, f"raise StepFailed.from_response({fail_args})")
+    failure = self._failure_nodes(info, ctx, failure_call)
     if ctx.reads_body and not parsed:
-        failure.insert(0, Line(self._body_line(info, lenient=True)))
-    nodes.append(Block(f"if {_negate(success)}:", tuple(failure)))
-    if self._reentered(info):
-        nodes += [Line(f"{a.counter} = 0") for a in info.failure_actions if a.kind == "retry"]
+        failure.insert(0, self._body_line(info, lenient=True))
+    nodes.append(n.If(n.Not(success), tuple(failure)))
+    nodes += self._reset_counters(info)
     ctx.reads_body = False
     after = self._success_nodes(info, ctx)
     if ctx.reads_body:
-        nodes.append(Line(self._body_line(info, lenient=False)))
+        nodes.append(self._body_line(info, lenient=False))
     return nodes + after
 
 
-def _workflow_step(self: WorkflowAnalyzer, info: StepInfo, is_async: bool) -> list[Node]:
+def _workflow_step(self: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
     target = info.workflow_id
     assert target is not None
     callee = self.p.workflows[target]
     timeout_ms = v11_steps.step_timeout_ms(self, info) if is_arazzo_1_1(self.doc.arazzo.data) else None
-    request = ExprContext(self, info, is_async=is_async, phase="request")
+    request = ExprContext(self, info, phase="request")
     arguments = request.workflow_arguments(callee, info.step, info.json_path)
     var = self.workflow_vars[target]
-    call = self.call_workflow(target, is_async, info.json_path, arguments)
-    nodes: list[Node] = [Line(f"{var} = {call}")]
+    call = self.call_workflow(target, info.json_path, arguments)
+    nodes: list[n.Stmt] = [n.Assign(var, call)]
     if timeout_ms is not None:  # Arazzo 1.1: the step's timeout bounds the whole called workflow
         self.p.runtime_parts.add("v11_timeout")
         result = f"_timed_{var}"
-        late = ExprContext(self, info, is_async=is_async, phase="called")
+        late = ExprContext(self, info, phase="called")
         late.timed_out = True
-        chain = self._failure_nodes(info, late, f"raise _runtime.timed_out({result})")
+        chain = self._failure_nodes(info, late, n.runtime("timed_out", n.Name(result)))
         nodes = [
-            Line(v11_steps.timed_call(call, info.step_id, timeout_ms, callee.workflow_id, result, is_async)),
-            Block(
-                f"if isinstance({result}, _runtime.StepTimedOut):",
-                (Line(v11_steps.timeout_comment(timeout_ms, workflow=True)),) + tuple(chain),
+            v11_steps.timed_call(call, info.step_id, timeout_ms, callee.workflow_id, result),
+            n.If(
+                n.call("isinstance", n.Name(result), n.dotted("_runtime.StepTimedOut")),
+                (n.Comment(v11_steps.timeout_comment(timeout_ms, workflow=True)),) + tuple(chain),
             ),
-            Line(f"{var} = {result}"),
+            n.Assign(var, n.Name(result)),
         ]
-    ctx = ExprContext(self, info, is_async=is_async, phase="called")
+    ctx = ExprContext(self, info, phase="called")
     criteria = self._criteria(info.step.get("successCriteria"), info.json_path + ("successCriteria",))
     if criteria:
-        success = ctx.criteria(criteria, default="True")
+        success = ctx.criteria(criteria, default=n.TRUE)
         failed = ctx.failed_criterion_args()
-        failure = self._failure_nodes(
-            info, ctx, f"raise _runtime.criteria_failed({py_str(info.step_id)}, {py_str(target)}{failed})"
+        failure_call = n.Call(
+            n.dotted("_runtime.criteria_failed"), (n.Const(info.step_id), n.Const(target)), tuple(failed)
         )
-        nodes.append(Block(f"if {_negate(success)}:", tuple(failure)))
-        if self._reentered(info):
-            nodes += [Line(f"{a.counter} = 0") for a in info.failure_actions if a.kind == "retry"]
+        failure = self._failure_nodes(info, ctx, failure_call)
+        nodes.append(n.If(n.Not(success), tuple(failure)))
+        nodes += self._reset_counters(info)
     return nodes + self._success_nodes(info, ctx)
 
 
@@ -150,25 +150,28 @@ def _criteria(raw: Any, at: JsonPath) -> list[tuple[dict[str, Any], JsonPath]]:
     return [(c, at + (i,)) for i, c in enumerate(raw or []) if isinstance(c, dict)]
 
 
-def _body_line(self: WorkflowAnalyzer, info: StepInfo, *, lenient: bool) -> str:
+def _body_line(self: WorkflowAnalyzer, info: StepInfo, *, lenient: bool) -> n.Stmt:
     if not self.body_is_json(info):
-        return "_body = _response.text"
+        return n.Assign("_body", n.dotted("_response.text"))
     if lenient:
-        return "_body = _runtime.maybe_json(_response)"
+        return n.Assign("_body", n.runtime("maybe_json", n.Name("_response")))
     kind = self.documented_json_kind(info)
-    expect = f", expect={py_str(kind)}" if kind else ""
-    return f"_body = _runtime.json_body({py_str(info.step_id)}, _response, secrets=_secrets{expect})"
+    expect: dict[str, n.Expr] = {"expect": n.Const(kind)} if kind else {}
+    return n.Assign(
+        "_body",
+        n.runtime("json_body", n.Const(info.step_id), n.Name("_response"), secrets=n.Name("_secrets"), **expect),
+    )
 
 
-def _error_models(self: WorkflowAnalyzer, op: Operation) -> str | None:
-    pairs = []
+def _error_models(self: WorkflowAnalyzer, op: Operation) -> n.Expr | None:
+    pairs: list[tuple[n.Expr, n.Expr]] = []
     for status, response in sorted(op.responses.items()):
         if status.startswith("2") or response.schema is None:
             continue
         name = self.p.models.name_of_root(op, status)
         if name:
-            pairs.append(f"{py_str(status)}: {py_str(name)}")
-    return "{" + ", ".join(pairs) + "}" if pairs else None
+            pairs.append((n.Const(status), n.Const(name)))
+    return n.Dict(tuple(pairs)) if pairs else None
 
 
 def _describe(action: Action) -> str:
@@ -185,52 +188,68 @@ def _describe(action: Action) -> str:
     return action.kind
 
 
-def _success_nodes(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> list[Node]:
-    nodes: list[Node] = []
+def _no_pass(body: list[n.Stmt]) -> list[n.Stmt]:
+    return [s for s in body if not isinstance(s, n.Pass)]
+
+
+def _success_nodes(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> list[n.Stmt]:
+    nodes: list[n.Stmt] = []
     for name, raw in self.step_outputs(info):
         at = (
             info.json_path + ("outputs", name)
             if name not in info.implicit_outputs
             else info.json_path + ("workflowId",)
         )
-        source, _ = ctx.value(raw, at)
-        nodes.append(Line(f"{info.outputs[name].name} = {source}"))
-    nodes += events_steps.late_subscriptions(
-        self, info, ctx.is_async
-    )  # a receive step whose channel address reads these outputs
+        if name in info.output_values:  # analysed once, when its type was inferred
+            value, _, reads_body = info.output_values[name]
+            ctx.reads_body = ctx.reads_body or reads_body
+        else:
+            value, _ = ctx.value_node(raw, at)
+        nodes.append(n.Assign(info.outputs[name].name, value))
+        parsed = _parse_leniently(raw)
+        if parsed is not None and not isinstance(parsed, str | ex.Template) and parsed not in ctx.bound:
+            ctx.bound[parsed] = (
+                n.Name(info.outputs[name].name),
+                info.outputs[name].type,
+            )  # the actions' criteria read it
+    nodes += events_steps.late_subscriptions(self, info)  # a receive step whose channel address reads these outputs
     if info.step_id in self.resume_targets:
+        resume = n.Assign("_step, _resume", n.Raw("_resume, None", frozenset({"_resume"})))
         nodes.append(
-            Block(
-                "if _resume is not None:  # a retry ran this step first: back to it",
-                (Line("_step, _resume = _resume, None"), Line("continue")),
+            n.If(
+                n.Compare(n.Name("_resume"), "is not", n.NONE),
+                (resume, n.Continue()),
+                comment="a retry ran this step first: back to it",
             )
         )
     # The first action whose criteria hold is the one taken: an if/elif chain.
-    chain: list[Block] = []
+    chain: list[tuple[n.Expr, tuple[n.Stmt, ...]]] = []
+    orelse: tuple[n.Stmt, ...] = ()
     exhaustive = False
     all_exit = True
     for action in info.success_actions:
-        lines = [self._decided_line(info, "onSuccess", action)] + [
-            t for t in self._success_action_lines(info, action, ctx) if t != "pass"
-        ]
-        comment = Line(f"# onSuccess {comment_text(action.name, 60)}: {self._describe(action)}")
+        lines = [self._decided_line(info, "onSuccess", action)] + _no_pass(
+            self._success_action_lines(info, action, ctx)
+        )
+        comment = n.Comment(f"onSuccess {comment_text(action.name, 60)}: {self._describe(action)}")
         all_exit = all_exit and _exits(lines)
         if not action.criteria:  # an action without criteria always applies: later ones are unreachable
             exhaustive = True
             if chain:
-                chain.append(Block("else:", (comment,) + tuple(Line(t) for t in lines)))
+                orelse = (comment,) + tuple(lines)
             else:
-                nodes += [comment] + [Line(t) for t in lines if t != "pass"]
+                nodes += [comment] + lines
             break
-        condition = ctx.criteria(action.criteria, default="True")
-        chain.append(Block(f"{'elif' if chain else 'if'} {condition}:", (comment,) + tuple(Line(t) for t in lines)))
-    nodes += chain
+        condition = ctx.criteria(action.criteria, default=n.TRUE)
+        chain.append((condition, (comment,) + tuple(lines)))
+    if chain:
+        nodes.append(n.If(chain[0][0], chain[0][1], tuple(chain[1:]), orelse))
     if exhaustive and all_exit:
         return nodes
-    return nodes + [Line(t) for t in self.next_lines(info)]
+    return nodes + self.next_lines(info)
 
 
-def _success_action_lines(self: WorkflowAnalyzer, info: StepInfo, action: Action, ctx: ExprContext) -> list[str]:
+def _success_action_lines(self: WorkflowAnalyzer, info: StepInfo, action: Action, ctx: ExprContext) -> list[n.Stmt]:
     if action.kind == "end":
         return self.end_lines(info)
     if action.kind == "goto":
@@ -239,63 +258,72 @@ def _success_action_lines(self: WorkflowAnalyzer, info: StepInfo, action: Action
                 return self.workflow_exit_lines(
                     info, action.target_workflow, ctx, action.json_path + ("workflowId",), action
                 )
-            return ["pass"]
+            return [n.Pass()]
         if action.target_step in self.by_id:
             return self.goto_lines(info, action.target_step, ctx)
-    return ["pass"]
+    return [n.Pass()]
 
 
-def _failure_nodes(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext, raise_line: str) -> list[Node]:
+def _failure_nodes(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext, failure: n.Call) -> list[n.Stmt]:
+    """The failure actions of a step, then ``raise failure`` (the exception, a call)."""
     ctx.failing = True
     try:
-        return self._failure_chain(info, ctx, raise_line)
+        return self._failure_chain(info, ctx, failure)
     finally:
         ctx.failing = False
 
 
-def _failure_chain(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext, raise_line: str) -> list[Node]:
-    nodes: list[Node] = []
-    retries: list[tuple[str | None, Action]] = []  # the retry actions so far, with their conditions
+#: The exceptions that take ``reason=`` (a failure action of type end ended the workflow).
+_REASONED = frozenset(
+    {
+        "StepFailed.from_response",
+        "_runtime.criteria_failed",
+        "_runtime.timed_out",
+        "_runtime.message_failed",
+        "_runtime.message_timed_out",
+    }
+)
+
+
+def _dotted_name(node: n.Expr) -> str:
+    if isinstance(node, n.Name):
+        return node.id
+    if isinstance(node, n.Attr):
+        return _dotted_name(node.value) + "." + node.attr
+    return ""
+
+
+def _failure_chain(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext, failure: n.Call) -> list[n.Stmt]:
+    nodes: list[n.Stmt] = []
+    retries: list[tuple[n.Expr | None, Action]] = []  # the retry actions so far, with their conditions
     for action in info.failure_actions:
-        comment = Line(f"# onFailure {comment_text(action.name, 60)}: {self._describe(action)}")
-        condition = ctx.criteria(action.criteria, default="True") if action.criteria else None
-        if condition == "False" and ctx.timed_out:
+        comment = n.Comment(f"onFailure {comment_text(action.name, 60)}: {self._describe(action)}")
+        condition = ctx.criteria(action.criteria, default=n.TRUE) if action.criteria else None
+        if condition == n.FALSE and ctx.timed_out:
             what = (
                 "the response"
                 if info.operation is not None
                 else "the message" if info.event is not None else "the called workflow's outputs"
             )
             nodes.append(
-                Line(
-                    f"# onFailure {comment_text(action.name, 60)} is not taken: its criteria read {what}, which a timed-out step has not"
+                n.Comment(
+                    f"onFailure {comment_text(action.name, 60)} is not taken: its criteria read {what}, which a timed-out step has not"
                 )
             )
             continue
         if action.kind == "retry":
             retries.append((condition, action))
-            guard = f"{action.counter} < {action.retry_limit}"
-            test = f"{condition} and {guard}" if condition else guard
-            nodes.append(
-                Block(f"if {test}:", (comment,) + tuple(Line(t) for t in self._retry_lines(info, action, ctx)))
-            )
+            guard = n.Compare(n.Name(action.counter), "<", n.Const(action.retry_limit))
+            test = n.BoolOp("and", (condition, guard)) if condition is not None else guard
+            nodes.append(n.If(test, (comment,) + tuple(self._retry_lines(info, action, ctx))))
             continue
+        lines: list[n.Stmt]
         if action.kind == "end":
-            reason = py_str(f"the failure action {action.name!r} ended the workflow")
-            lines = [
-                (
-                    self._with_retries(raise_line, retries)[:-1] + f", reason={reason})"
-                    if raise_line.startswith(
-                        (
-                            "raise StepFailed.from_response(",
-                            "raise _runtime.criteria_failed(",
-                            "raise _runtime.timed_out(",
-                            "raise _runtime.message_failed(",
-                            "raise _runtime.message_timed_out(",
-                        )
-                    )
-                    else raise_line
-                )
-            ]
+            raised = self._with_retries(failure, retries)
+            if _dotted_name(failure.func) in _REASONED:
+                reason = n.Const(f"the failure action {action.name!r} ended the workflow")
+                raised = n.Call(raised.func, raised.args, raised.kwargs + (("reason", reason),))
+            lines = [n.Raise(raised)]
         elif (
             action.kind == "goto" and action.target_workflow is not None and action.target_workflow in self.p.workflows
         ):
@@ -306,63 +334,73 @@ def _failure_chain(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext, rai
             lines = self.goto_lines(info, action.target_step, ctx)
         else:
             continue
-        lines = [self._decided_line(info, "onFailure", action)] + [t for t in lines if t != "pass"]
+        lines = [self._decided_line(info, "onFailure", action)] + _no_pass(lines)
         if condition is None:
-            return nodes + [comment] + [Line(t) for t in lines if t != "pass"]
-        nodes.append(Block(f"if {condition}:", (comment,) + tuple(Line(t) for t in lines)))
-    return nodes + [Line(self._with_retries(raise_line, retries))]
+            return nodes + [comment] + lines
+        nodes.append(n.If(condition, (comment,) + tuple(lines)))
+    return nodes + [n.Raise(self._with_retries(failure, retries))]
 
 
-def _decided_line(self: WorkflowAnalyzer, info: StepInfo, kind: str, action: Action) -> str:
+def _decided_line(self: WorkflowAnalyzer, info: StepInfo, kind: str, action: Action) -> n.Stmt:
     """The DEBUG record of the action taken (its name and what it does; a retry counts)."""
+    what: n.Expr
     if action.kind == "retry":
         first = (
             f", running {action.target_step or 'workflow ' + str(action.target_workflow)} first"
             if action.target_step or action.target_workflow
             else ""
         )
-        what = (
-            'f"'
-            + fstring_text("retry ")
-            + "{"
-            + action.counter
-            + "}"
-            + fstring_text(f" of at most {action.retry_limit}{first}")
-            + '"'
-        )
+        what = n.FString(("retry ", n.Name(action.counter), f" of at most {action.retry_limit}{first}"))
     else:
-        what = py_str(self._describe(action))
-    return f"_runtime.decided({py_str(info.step_id)}, {py_str(kind)}, {py_str(action.name)}, {what})"
+        what = n.Const(self._describe(action))
+    return n.ExprStmt(n.runtime("decided", n.Const(info.step_id), n.Const(kind), n.Const(action.name), what))
 
 
-def _with_retries(raise_line: str, retries: list[tuple[str | None, Action]]) -> str:
-    """``raise_line`` with the StepFailed arguments that say how often the step's retry
+def _with_retries(failure: n.Call, retries: list[tuple[n.Expr | None, Action]]) -> n.Call:
+    """``failure`` with the StepFailed arguments that say how often the step's retry
     actions ran it again: those of the (first) retry action whose criteria hold, of several."""
     if not retries:
-        return raise_line
+        return failure
+    count: n.Expr
+    limit: n.Expr
     if len(retries) == 1:
-        return raise_line[:-1] + f", retries={retries[0][1].counter}, retry_limit={retries[0][1].retry_limit})"
-    count, limit = " + ".join(a.counter for _, a in retries), "None"
-    for condition, action in reversed(retries):
-        count = action.counter if condition is None else f"{action.counter} if {condition} else {count}"
-        limit = str(action.retry_limit) if condition is None else f"{action.retry_limit} if {condition} else {limit}"
-    return raise_line[:-1] + f", retries={count}, retry_limit={limit})"
+        count, limit = n.Name(retries[0][1].counter), n.Const(retries[0][1].retry_limit)
+    else:
+        count, limit = n.NONE, n.NONE
+        names = [n.Name(a.counter) for _, a in retries]
+        count = names[0]
+        for name in names[1:]:
+            count = n.BinOp(count, "+", name)
+        for condition, action in reversed(retries):
+            count = n.Name(action.counter) if condition is None else n.IfExp(n.Name(action.counter), condition, count)
+            limit = (
+                n.Const(action.retry_limit)
+                if condition is None
+                else n.IfExp(n.Const(action.retry_limit), condition, limit)
+            )
+    return n.Call(failure.func, failure.args, failure.kwargs + (("retries", count), ("retry_limit", limit)))
 
 
-def _retry_lines(self: WorkflowAnalyzer, info: StepInfo, action: Action, ctx: ExprContext) -> list[str]:
-    after = repr(float(action.retry_after)) if action.retry_after is not None else "None"
-    response = "_response" if info.operation is not None and not ctx.timed_out else "None"
-    seconds = f"_runtime.retry_delay({py_str(info.step_id)}, {response}, {after}, poll_interval, {self.p.options.poll_interval!r})"
-    lines = [f"{action.counter} += 1", self._decided_line(info, "onFailure", action)]
+def _retry_lines(self: WorkflowAnalyzer, info: StepInfo, action: Action, ctx: ExprContext) -> list[n.Stmt]:
+    after = n.Const(float(action.retry_after)) if action.retry_after is not None else n.NONE
+    response = n.Name("_response") if info.operation is not None and not ctx.timed_out else n.NONE
+    seconds = n.runtime(
+        "retry_delay",
+        n.Const(info.step_id),
+        response,
+        after,
+        n.Name("poll_interval"),
+        n.Const(self.p.options.poll_interval),
+    )
+    lines: list[n.Stmt] = [n.AugAssign(action.counter, "+=", n.Const(1)), self._decided_line(info, "onFailure", action)]
     if info.operation is not None and idempotency_header(info.operation, self.p.options.idempotency_header) is not None:
-        lines.append(f"_keys.retrying({py_str(info.step_id)})")
+        lines.append(n.ExprStmt(n.call("_keys.retrying", n.Const(info.step_id))))
     if action.target_workflow is not None and action.target_workflow in self.p.workflows:
         overrides = v11_steps.action_arguments(ctx, action, action.target_workflow)
-        lines.append(
-            f"{self.workflow_vars[action.target_workflow]} = {self.call_workflow(action.target_workflow, ctx.is_async, action.json_path + ('workflowId',), overrides=overrides)}"
-        )
+        call = self.call_workflow(action.target_workflow, action.json_path + ("workflowId",), overrides=overrides)
+        lines.append(n.Assign(self.workflow_vars[action.target_workflow], call))
     lines.append(self.sleep_line(ctx, info, seconds))
     if action.target_step is not None and action.target_step in self.by_id:
-        lines += [f"_resume = {py_str(info.step_id)}", f"_step = {py_str(action.target_step)}"]
-    lines.append("continue")
+        lines += [n.Assign("_resume", n.Const(info.step_id)), n.Assign("_step", n.Const(action.target_step))]
+    lines.append(n.Continue())
     return lines

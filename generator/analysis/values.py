@@ -3,23 +3,24 @@ templates), and the expressions that read the step's HTTP exchange."""
 
 from __future__ import annotations
 
-import ast
 from typing import TYPE_CHECKING, Any
 
-from .. import events_steps, v11_conditions, v11_grammar, v11_selectors, v11_self
+from .. import events_module, v11_conditions, v11_grammar, v11_selectors, v11_self
 from .. import expressions as ex
 from ..diagnostics import JsonPath, did_you_mean
-from ..pycode import fstring_text, py_literal, py_str
+from ..ir import nodes as n
+from ..ir import printer
+from ..pycode import py_literal
 from ..resolve import SchemaLoc
 from ..schemas import ANY, PyType
 from .common import (
     _DEPENDENCY_OUTPUT,
-    _IDENTIFIER,
     _STEP_WITHOUT_OUTPUTS,
     _UNKNOWN_ROOT,
     _member_names,
     _parse_leniently,
     _pointer_text,
+    code,
 )
 
 if TYPE_CHECKING:
@@ -27,6 +28,12 @@ if TYPE_CHECKING:
 
 
 def value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[str, PyType]:
+    """A parameter value, payload member or output, as Python text (see :func:`value_node`)."""
+    node, py_type = self.value_node(raw, at)
+    return printer.expr(node, printer.SYNC, n.OR), py_type
+
+
+def value_node(self: ExprContext, raw: Any, at: JsonPath) -> tuple[n.Expr, PyType]:
     """A parameter value, payload member or output: literal, expression or template.
     A step output in a value listed in ``needs`` must be present when the request is built."""
     previous, self.need_for = self.need_for, self.needs.get(at) if isinstance(raw, str) else None
@@ -36,11 +43,11 @@ def value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[str, PyType]:
         self.need_for = previous
 
 
-def _plain_value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[str, PyType]:
+def _plain_value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[n.Expr, PyType]:
     if isinstance(raw, str) and "$self" in raw and v11_selectors.is_v11(self):
         own = v11_self.self_value(self, raw, at)
         if isinstance(own, tuple):
-            return own
+            return code(own[0]), own[1]
         raw = raw if own is None else own
     if isinstance(raw, str):
         try:
@@ -48,14 +55,14 @@ def _plain_value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[str, PyType
         except ex.ExpressionError as exc:
             reported, dotted = self._body_dot_path(raw, at)
             if dotted is not None:
-                return self.expr(dotted, at)
+                return self.expr_node(dotted, at)
             if not reported:
                 self.error(at, f"malformed runtime expression in {raw!r}: {exc.message}", exc.hint)
-            return "None", ANY
+            return n.NONE, ANY
         if isinstance(parsed, str):
             dependency = self._dependency_output(parsed, at)
             if dependency is not None:
-                return self.expr(dependency, at)
+                return self.expr_node(dependency, at)
             unknown = _UNKNOWN_ROOT.match(parsed)
             if unknown:
                 # '$dependencies.setup.petId' (WSO2's): text by the grammar, an expression to its author
@@ -69,13 +76,14 @@ def _plain_value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[str, PyType
                         else ""
                     ),
                 )
-            return py_str(parsed), PyType("str")
+            return n.Const(parsed), PyType("str")
         if isinstance(parsed, ex.Template):
-            return self.template(parsed, raw, at), PyType("str")
-        return self.expr(parsed, at)
+            return self.template_node(parsed, raw, at), PyType("str")
+        return self.expr_node(parsed, at)
     if isinstance(raw, dict) and v11_selectors.is_v11(self):
         if v11_selectors.is_selector(raw):
-            return v11_selectors.selector_value(self, raw, at)
+            text, py_type = v11_selectors.selector_value(self, raw, at)
+            return code(text), py_type
         if v11_selectors.almost_selector(raw):
             self.warn(
                 at,
@@ -83,18 +91,19 @@ def _plain_value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[str, PyType
                 "a Selector Object has exactly context, selector and type (the draft name 'expression' is now 'context')",
             )
     if isinstance(raw, dict):
-        items = [f"{py_str(str(k))}: {self.value(v, at + (str(k),))[0]}" for k, v in raw.items()]
-        literal = "{" + ", ".join(items) + "}"
-        unset = [py_str(str(k)) for k, v in raw.items() if self._is_optional_input(v)]
+        items = tuple((n.Const(str(k)), self.value_node(v, at + (str(k),))[0]) for k, v in raw.items())
+        literal: n.Expr = n.Dict(items)
+        unset = [n.Const(str(k)) for k, v in raw.items() if self._is_optional_input(v)]
         if unset:
             # An optional input the caller left out is left out of the payload, not sent as null.
-            literal = f"_runtime.omit_none({literal}, {', '.join(unset)})"
+            literal = n.runtime("omit_none", literal, *unset)
         return literal, PyType("dict[str, Any]")
     if isinstance(raw, list):
-        return "[" + ", ".join(self.value(v, at + (i,))[0] for i, v in enumerate(raw)) + "]", PyType("list[Any]")
-    literal = py_literal(raw)
+        return n.List(tuple(self.value_node(v, at + (i,))[0] for i, v in enumerate(raw))), PyType("list[Any]")
     kind = {bool: "bool", int: "int", float: "float", type(None): "None"}.get(type(raw), "Any")
-    return literal, PyType(kind)
+    if isinstance(raw, bool | int | float | str) or raw is None:
+        return n.Const(raw), PyType(kind)
+    return code(py_literal(raw)), PyType(kind)
 
 
 def _body_dot_path(self: ExprContext, raw: str, at: JsonPath) -> tuple[bool, ex.RuntimeExpr | None]:
@@ -170,44 +179,61 @@ def _is_optional_input(self: ExprContext, raw: Any) -> bool:
 
 
 def template(self: ExprContext, parsed: ex.Template, raw: str, at: JsonPath) -> str:
+    """A string with embedded runtime expressions, as Python text."""
+    return printer.expr(self.template_node(parsed, raw, at))
+
+
+def template_node(self: ExprContext, parsed: ex.Template, raw: str, at: JsonPath) -> n.Expr:
     for offset in parsed.bare:
         expression_text = raw[offset:].split()[0] if raw[offset:].split() else raw[offset:]
         fixed = raw[:offset] + "{" + expression_text + "}" + raw[offset + len(expression_text) :]
         self.warn(
             at, f"runtime expression {expression_text!r} is embedded in a string without braces", f"write {fixed!r}"
         )
-    pieces: list[tuple[str, bool]] = []  # (python, is_literal_text)
+    pieces: list[str | n.Expr] = []  # literal text, or a value
     for part in parsed.parts:
         if isinstance(part, str):
-            pieces.append((part, True))
+            pieces.append(part)
             continue
-        source, py_type = self.expr(part, at)
-        if source.startswith('"'):  # a constant ($method, $sourceDescriptions...): plain text
-            pieces.append((ast.literal_eval(source), True))
+        value, py_type = self.expr_node(part, at)
+        if isinstance(value, n.Const) and isinstance(value.value, str):  # $method, $sourceDescriptions...: plain text
+            pieces.append(value.value)
             continue
-        if not (isinstance(part, ex.Input) and py_type.text == "str" and _IDENTIFIER.match(source)):
+        if not (isinstance(part, ex.Input) and py_type.text == "str" and isinstance(value, n.Name)):
             # JSON spelling; None becomes "" (1.0) or "null" (1.1: its string representation)
             if v11_conditions.is_1_1(self.doc):
                 self.p.runtime_parts.add("v11")
-                source = f"_runtime.text_1_1({source})"
+                value = n.runtime("text_1_1", value)
             else:
-                source = f"_runtime.text({source})"
-        pieces.append((source, False))
-    merged: list[tuple[str, bool]] = []
+                value = n.runtime("text", value)
+        pieces.append(value)
+    merged: list[str | n.Expr] = []
     for piece in pieces:
-        if merged and piece[1] and merged[-1][1]:
-            merged[-1] = (merged[-1][0] + piece[0], True)
+        if merged and isinstance(piece, str) and isinstance(merged[-1], str):
+            merged[-1] = merged[-1] + piece
         else:
             merged.append(piece)
-    pieces = merged
-    if all(lit or _IDENTIFIER.match(src) for src, lit in pieces):
-        return 'f"' + "".join(fstring_text(src) if lit else "{" + src + "}" for src, lit in pieces) + '"'
-    return " + ".join(py_str(src) if lit else src for src, lit in pieces)
+    if all(isinstance(piece, str | n.Name) for piece in merged):
+        return n.FString(tuple(merged))
+    operands = [n.Const(piece) if isinstance(piece, str) else piece for piece in merged]
+    joined = operands[0]
+    for operand in operands[1:]:
+        joined = n.BinOp(joined, "+", operand)
+    return joined
 
 
 def expr(self: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, PyType]:
+    """The Python source of a runtime expression (as text, for the values still compiled as text)."""
+    value, py_type = self.expr_node(node, at)
+    return printer.expr(value, printer.SYNC, n.ATOM), py_type
+
+
+def expr_node(self: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[n.Expr, PyType]:
+    """A runtime expression as an IR expression, and its type."""
+    if node in self.bound:  # a step output holds this value already (read by a success action's criteria)
+        return self.bound[node]
     if v11_conditions.is_1_1(self.doc) and v11_grammar.check(self, node, at):
-        return "None", ANY
+        return n.NONE, ANY
     if isinstance(node, ex.Input):
         return self._input(node, at)
     if isinstance(node, ex.StepOutput):
@@ -222,12 +248,12 @@ def expr(self: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, Py
         return self._source_description(node, at)
     if isinstance(node, ex.ComponentRef):
         return self._component(node, at)
-    event = events_steps.expr(self, node, at)  # $message, and what an event step does not have
+    event = events_module.expr(self, node, at)  # $message, and what an event step does not have
     if event is not None:
-        return event
+        return code(event[0]), event[1]
     if self.phase != "response" or self.info is None or self.info.operation is None:
         if self._unbound():
-            return "None", ANY  # the step's unknown target is reported: nothing follows from it
+            return n.NONE, ANY  # the step's unknown target is reported: nothing follows from it
         where = {
             "request": "in the parameters or request body of the step that sends the request",
             "outputs": "in workflow outputs",
@@ -238,39 +264,39 @@ def expr(self: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, Py
             f"{ex.to_source(node)} is not available {where}",
             "it describes a step's HTTP exchange: use it in that step's successCriteria, outputs or action criteria, and pass it on with $steps.<stepId>.outputs.<name>",
         )
-        return "None", ANY
+        return n.NONE, ANY
     op = self.info.operation
     if self.timed_out and not isinstance(node, (ex.Method, ex.RequestPath, ex.RequestBody)):
         self.unavailable = True
-        return "None", ANY
+        return n.NONE, ANY
     if isinstance(node, ex.StatusCode):
-        return "_response.status_code", PyType("int")
+        return n.dotted("_response.status_code"), PyType("int")
     if isinstance(node, ex.Url):
-        return "str(_response.request.url)", PyType("str")
+        return n.call("str", n.dotted("_response.request.url")), PyType("str")
     if isinstance(node, ex.Method):
-        return py_str(op.method), PyType("str")
+        return n.Const(op.method), PyType("str")
     if isinstance(node, ex.ResponseHeader):
-        return f"_response.headers.get({py_str(node.name)})", PyType("str | None", optional=True)
+        return n.call("_response.headers.get", n.Const(node.name)), PyType("str | None", optional=True)
     if isinstance(node, ex.RequestHeader):
-        return f"_response.request.headers.get({py_str(node.name)})", PyType("str | None", optional=True)
+        return n.call("_response.request.headers.get", n.Const(node.name)), PyType("str | None", optional=True)
     if isinstance(node, ex.RequestQuery):
-        return f"_response.request.url.params.get({py_str(node.name)})", PyType("str | None", optional=True)
+        return n.call("_response.request.url.params.get", n.Const(node.name)), PyType("str | None", optional=True)
     if isinstance(node, ex.RequestPath):
         if node.name in self.path_values:
-            return self.path_values[node.name], ANY
+            return code(self.path_values[node.name]), ANY
         self.error(
             at,
             f"$request.path.{node.name} is not a path parameter of this step",
             did_you_mean(node.name, self.path_values),
         )
-        return "None", ANY
+        return n.NONE, ANY
     if isinstance(node, ex.RequestBody):
         if self.payload_var is None:
             self.error(at, "$request.body: this step sends no request body", "add a requestBody to the step")
-            return "None", ANY
+            return n.NONE, ANY
         if not node.pointer:
-            return self.payload_var, ANY
-        return f"_runtime.pointer({self.payload_var}, {py_str(_pointer_text(node.pointer))})", ANY
+            return n.dotted(self.payload_var), ANY
+        return n.runtime("pointer", n.dotted(self.payload_var), n.Const(_pointer_text(node.pointer))), ANY
     assert isinstance(node, ex.ResponseBody)
     self.reads_body = True
     tokens = tuple(node.pointer or ())
@@ -281,13 +307,13 @@ def expr(self: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, Py
                 f"{ex.to_source(node)}: the response of {op.display_name} is not JSON, so a JSON pointer cannot reach into it",
                 "use an xpath or regex criterion with context $response.body",
             )
-        return "_body", PyType("str")
+        return n.Name("_body"), PyType("str")
     schema = None if self.failing else self.wf.success_response_schema(self.info)
     py_type = self.p.inferrer.at_pointer(schema, tokens) if schema else ANY
     if not tokens:
-        return "_body", py_type
+        return n.Name("_body"), py_type
     self._check_pointer(schema, tokens, at)
-    return f"_runtime.pointer(_body, {py_str(_pointer_text(tokens))})", py_type
+    return n.runtime("pointer", n.Name("_body"), n.Const(_pointer_text(tokens))), py_type
 
 
 def _check_pointer(self: ExprContext, schema: SchemaLoc | None, pointer: tuple[str, ...], at: JsonPath) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import events_steps
-from ..diagnostics import JsonPath, Severity
+from ..diagnostics import JsonPath, Report, Severity
+from ..ir import printer
 from ..plan import InputParam, OutputField, WorkflowPlan
 from ..pycode import (
     RESERVED_NAMES,
@@ -82,14 +83,14 @@ class WorkflowAnalyzer:
     def warn(self, path: JsonPath, message: str, hint: str | None = None) -> None:
         self.p.report.add(self.doc.arazzo.diagnostic(path, message, hint, severity=Severity.WARNING))
 
-    def workflow_key(self, ref: str, at: JsonPath | None = None) -> str | None:
+    def workflow_key(self, ref: str, at: JsonPath | None = None, *, checked: bool = False) -> str | None:
         """The key of the workflow ``ref`` names in this workflow's document: a local
         workflowId, or ``$sourceDescriptions.<name>.<workflowId>`` (reported when
-        unknown, if ``at`` is given)."""
+        unknown, if ``at`` is given, unless ``checked``: resolve reported it already)."""
         if ref.startswith("$sourceDescriptions."):
             if at is None:
                 return None
-            return linked_workflow(self.doc, ref, at, self.p.report)
+            return linked_workflow(self.doc, ref, at, Report() if checked else self.p.report)
         if ref in self.doc.workflow_ids():
             return self.doc.workflow_key(ref)
         return None
@@ -130,7 +131,7 @@ class WorkflowAnalyzer:
             at = self.path + ("dependsOn", index)
             if not isinstance(dep, str):
                 continue
-            key = self.workflow_key(dep, at)
+            key = self.workflow_key(dep, at, checked=True)  # resolve checked dependsOn
             if key is not None and key in self.p.workflows and key not in self.depends_on:
                 self.depends_on.append(key)
                 self.callees.setdefault(key, at)
@@ -158,8 +159,7 @@ class WorkflowAnalyzer:
         for info in self.steps:
             self._infer_step_outputs(info)
         outputs, output_exprs = self._workflow_outputs()
-        sync_body = tuple(self._without_unused(self._body(is_async=False, output_exprs=output_exprs)))
-        async_body = tuple(self._without_unused(self._body(is_async=True, output_exprs=output_exprs)))
+        body = tuple(self._without_unused(self._body(output_exprs=output_exprs)))
         transport, async_transport = events_steps.transport_types(self)
         return WorkflowPlan(
             workflow_id=self.key,
@@ -170,8 +170,9 @@ class WorkflowAnalyzer:
             docstring=self._docstring(),
             inputs=tuple(self.input_params + self.credential_params()),
             outputs=tuple(outputs),
-            sync_body=sync_body,
-            async_body=async_body,
+            body=body,
+            sync_body=printer.statements(body, printer.SYNC),
+            async_body=printer.statements(body, printer.ASYNC),
             transport_type=transport,
             async_transport_type=async_transport,
         )
@@ -225,6 +226,7 @@ class WorkflowAnalyzer:
 
     # steps.py
     _step_comment = steps_module._step_comment
+    _reset_counters = steps_module._reset_counters
     _step = steps_module._step
     _operation_step = steps_module._operation_step
     _workflow_step = steps_module._workflow_step

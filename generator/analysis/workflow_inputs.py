@@ -3,13 +3,14 @@ when it has none)."""
 
 from __future__ import annotations
 
+import functools
 import keyword
 from typing import TYPE_CHECKING, Any
 
-from .. import v11_identity
 from ..diagnostics import JsonPath
 from ..inputs import compile_schema
 from ..load import walk
+from ..model.inputs import follow as follow_input_ref
 from ..plan import InputParam
 from ..pycode import RESERVED_NAMES, py_literal, snake_case
 from ..resolve import SchemaLoc
@@ -55,9 +56,8 @@ def _inputs(self: WorkflowAnalyzer) -> list[InputParam]:
         secret = bool(_SECRET_INPUT.search(original)) or (isinstance(prop, dict) and prop.get("format") == "password")
         type_text = py_type.or_none().text if mutable_default is not None else py_type.text
         param = InputParam(py_name, original, type_text, default, description, secret, mutable_default)
-        checks = compile_schema(
-            prop, lambda message: self.warn(prop_at, message, "write it in the ECMA-262 subset Python's re also reads")
-        )
+        hint = "write it in the ECMA-262 subset Python's re also reads"
+        checks = compile_schema(prop, functools.partial(self.warn, prop_at, hint=hint))
         if checks:
             self.input_checks.append((param, {**checks, "optional": True} if default == "None" else checks))
         self.inputs[original] = param
@@ -123,35 +123,8 @@ def _warn_renamed_input(self: WorkflowAnalyzer, original: str, wanted: str, py_n
 
 
 def _deref_input_schema(self: WorkflowAnalyzer, schema: Any, at: JsonPath) -> tuple[Any, JsonPath]:
-    hops = 0
-    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and hops < 16:
-        ref = schema["$ref"]
-        hops += 1
-        if (
-            ref.startswith("#")
-            and not ref.startswith("#/")
-            and len(ref) > 1
-            and v11_identity.is_1_1(self.doc.arazzo.data)
-        ):
-            found = v11_identity.anchored(self.doc.arazzo.data, ref[1:])  # a plain-name fragment: $anchor (1.1)
-            if found is None:
-                self.error(
-                    at,
-                    f"inputs $ref {ref!r}: no schema in this document declares $anchor {ref[1:]!r}",
-                    "add $anchor to the schema under components.inputs, or write '#/components/inputs/<name>'",
-                )
-                return {}, at
-            schema, at = found
-            continue
-        if not ref.startswith("#/"):
-            self.error(at, f"inputs $ref {ref!r} must point into this document", "use '#/components/inputs/<name>'")
-            return {}, at
-        tokens = tuple(t.replace("~1", "/").replace("~0", "~") for t in ref[2:].split("/"))
-        node: Any = self.doc.arazzo.data
-        for token in tokens:
-            node = node.get(token) if isinstance(node, dict) else None
-        if node is None:
-            self.error(at, f"inputs $ref {ref!r} points at nothing", "define it under components.inputs")
-            return {}, at
-        schema, at = node, tokens
+    """``schema`` with its ``$ref`` chain followed (generator.model.inputs, as normalize does)."""
+    schema, at, problem = follow_input_ref(self.doc.arazzo.data, schema, at)
+    if problem is not None:
+        self.error(problem.at, problem.message, problem.hint)
     return schema, at

@@ -1,1 +1,1 @@
-"""The generator's intermediate representation: types (``types``), and the nodes analysis builds."""
+"""The compiler's IR: types (types.py), statements and expressions (nodes.py), and the printer (printer.py)."""

@@ -151,8 +151,8 @@ class Action:
     step_id: str | None
     workflow_id: str | None
     criteria: tuple[Criterion, ...]
-    retry_after: object
-    retry_limit: object
+    retry_after: float | None  # seconds, when a number >= 0 is written
+    retry_limit: int  # 1 unless an integer >= 0 is written
     parameters: tuple[ParameterItem, ...] | None  # Arazzo 1.1: inputs of the workflow it goes to
     at: JsonPath
     component: str | None = None
@@ -239,7 +239,13 @@ class Document:
     source_descriptions: tuple[SourceDescription, ...]
     workflows: tuple[Workflow, ...]
     components: Components
+    #: every parameters-list item read (workflows, steps, actions: reusable ones at their components path)
+    parameter_index: dict[JsonPath, ParameterItem] = field(default_factory=dict, compare=False, repr=False)
     raw: Any = field(default=None, compare=False, repr=False)
+
+    def parameter_item(self, at: JsonPath) -> ParameterItem | None:
+        """The parameters-list item at ``at`` as normalize read it."""
+        return self.parameter_index.get(at)
 
     def workflow(self, workflow_id: str) -> Workflow | None:
         return next((w for w in self.workflows if w.workflow_id == workflow_id), None)

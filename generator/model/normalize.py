@@ -24,7 +24,7 @@ The rules, as the compiler has always applied them:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..condition_parse import parse_condition
 from ..diagnostics import JsonPath, did_you_mean
@@ -56,6 +56,9 @@ from .document import (
 from .inputs import read_inputs
 from .values import read_value
 
+if TYPE_CHECKING:
+    from ..resolve_model import Resolved
+
 _PARAMETER_PREFIX = "$components.parameters."
 _NO_IN_HINT = "operation parameters need in: path, query, header or cookie"
 
@@ -64,6 +67,14 @@ def normalize(data: Any) -> Document:
     """The typed model of a document that validate accepted."""
     data = data if isinstance(data, dict) else {}
     return _Normalizer(data).document()
+
+
+def document_model(doc: Resolved) -> Document:
+    """The model of a resolved document: the one the pipeline made after validate (made
+    now, once, for a document that was resolved without it)."""
+    if doc.model is None:
+        doc.model = normalize(doc.arazzo.data)
+    return doc.model
 
 
 def _mapping(raw: Any) -> dict[str, Any]:
@@ -92,6 +103,7 @@ class _Normalizer:
         )
         workflows = data.get("workflows")
         self.workflow_id = ""
+        self.parameter_index: dict[JsonPath, ParameterItem] = {}
         self.workflow_ids = [str(w.get("workflowId")) for w in _list(workflows) if isinstance(w, dict)]
 
     def document(self) -> Document:
@@ -106,7 +118,14 @@ class _Normalizer:
             if isinstance(w, dict)
         )
         return Document(
-            str(self.data.get("arazzo", "")), self.v11, self.self_uri, sources, workflows, self.components, self.data
+            str(self.data.get("arazzo", "")),
+            self.v11,
+            self.self_uri,
+            sources,
+            workflows,
+            self.components,
+            self.parameter_index,
+            self.data,
         )
 
     # -- workflows and steps -----------------------------------------------------------
@@ -178,7 +197,8 @@ class _Normalizer:
 
     def outputs(self, raw: Any, at: JsonPath) -> tuple[Output, ...]:
         return tuple(
-            Output(str(name), read_value(value, at + (name,)), at + (name,)) for name, value in _mapping(raw).items()
+            Output(str(name), read_value(value, at + (name,), self.v11), at + (name,))
+            for name, value in _mapping(raw).items()
         )
 
     def request_body(self, raw: dict[str, Any], at: JsonPath) -> RequestBody:
@@ -186,27 +206,29 @@ class _Normalizer:
             Replacement(
                 _text(item.get("target")),
                 _text(item.get("targetSelectorType")),
-                read_value(item["value"], at + ("replacements", i, "value")) if "value" in item else None,
+                read_value(item["value"], at + ("replacements", i, "value"), self.v11) if "value" in item else None,
                 at + ("replacements", i),
                 item,
             )
             for i, item in enumerate(_list(raw.get("replacements")))
             if isinstance(item, dict)
         )
-        payload = read_value(raw["payload"], at + ("payload",)) if "payload" in raw else None
+        payload = read_value(raw["payload"], at + ("payload",), self.v11) if "payload" in raw else None
         return RequestBody(_text(raw.get("contentType")), payload, replacements, at, raw)
 
     # -- parameters ----------------------------------------------------------------------
 
     def parameter_items(self, raw: Any, at: JsonPath) -> tuple[ParameterItem, ...]:
-        return tuple(self.parameter(item, at + (i,)) for i, item in enumerate(_list(raw)))
+        items = tuple(self.parameter(item, at + (i,)) for i, item in enumerate(_list(raw)))
+        self.parameter_index.update((item.at, item) for item in items)
+        return items
 
     def parameter(self, item: Any, at: JsonPath) -> ParameterItem:
         if not isinstance(item, dict):
             return ParameterItem(at, None)
         if "reference" not in item:
             location = item.get("in")
-            value = read_value(item["value"], at + ("value",)) if "value" in item else None
+            value = read_value(item["value"], at + ("value",), self.v11) if "value" in item else None
             name = str(item.get("name"))
             return ParameterItem(at, Parameter(name, _location(location), value, at, at + ("value",), None, item))
         ref = item["reference"]
@@ -223,10 +245,10 @@ class _Normalizer:
         target = components[name]
         if "value" in item:
             value_at: JsonPath = at + ("value",)
-            value = read_value(item["value"], value_at)
+            value = read_value(item["value"], value_at, self.v11)
         else:
             value_at = ("components", "parameters", name, "value")
-            value = read_value(target["value"], value_at) if "value" in target else None
+            value = read_value(target["value"], value_at, self.v11) if "value" in target else None
         parameter = Parameter(str(target.get("name")), _location(target.get("in")), value, at, value_at, name, item)
         return ParameterItem(at, parameter)
 
@@ -362,7 +384,7 @@ def merge_parameters(
                 problems.append(item.problem)
             continue
         if parameter.location is None and not for_workflow:
-            problems.append(_no_in(parameter))
+            problems.append(no_in_problem(parameter))
             continue
         key = (parameter.name, "input" if for_workflow else str(parameter.location))
         if parameter.location == "header" and not for_workflow:
@@ -375,7 +397,8 @@ def merge_parameters(
     return tuple(merged.values()), tuple(problems)
 
 
-def _no_in(parameter: Parameter) -> Problem:
+def no_in_problem(parameter: Parameter) -> Problem:
+    """What an operation step's parameter without ``in`` is reported as."""
     if parameter.component is not None:
         name = parameter.component
         return Problem(("components", "parameters", name), f"reusable parameter {name!r} has no 'in'", _NO_IN_HINT)

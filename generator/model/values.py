@@ -1,5 +1,6 @@
 """Values of an Arazzo document, parsed once: a literal, one runtime expression, a
-template (text with embedded expressions), a mapping or a sequence of values.
+template (text with embedded expressions), a mapping, a sequence, or (Arazzo 1.1) a
+Selector Object.
 
 A string that does not parse is kept as :class:`Malformed` with the parser's error:
 the model reports nothing, the stage that compiles the value does (as before).
@@ -69,21 +70,44 @@ class SequenceValue:
     raw: Any = field(default=None, compare=False, repr=False)
 
 
-Value: TypeAlias = LiteralValue | ExpressionValue | TemplateValue | Malformed | MappingValue | SequenceValue
+@dataclass(frozen=True, slots=True)
+class SelectorValue:
+    """An Arazzo 1.1 Selector Object (``{context, selector, type}``): ``context`` parsed,
+    ``selector`` and ``type`` as written (compiled by v11_selectors)."""
+
+    context: Value
+    selector: object
+    type: object
+    at: JsonPath
+    raw: Any = field(default=None, compare=False, repr=False)
 
 
-def read_value(raw: Any, at: JsonPath) -> Value:
-    """``raw`` (a value of the document at ``at``) classified, its strings parsed."""
+Value: TypeAlias = (
+    LiteralValue | ExpressionValue | TemplateValue | Malformed | MappingValue | SequenceValue | SelectorValue
+)
+
+#: The members of a Selector Object (besides ``x-`` extensions).
+SELECTOR_KEYS = frozenset({"context", "selector", "type"})
+
+
+def is_selector(raw: dict[Any, Any]) -> bool:
+    """Exactly ``context``, ``selector`` and ``type`` (and ``x-`` extensions)."""
+    return {str(k) for k in raw if not str(k).startswith("x-")} == SELECTOR_KEYS
+
+
+def read_value(raw: Any, at: JsonPath, v11: bool = False) -> Value:
+    """``raw`` (a value of the document at ``at``) classified, its strings parsed; in an
+    Arazzo 1.1 document (``v11``) a Selector Object is one (in 1.0 it is a mapping)."""
     if isinstance(raw, dict):
-        return MappingValue(
-            tuple(
-                (key, read_value(item, at + (key if isinstance(key, str) else str(key),))) for key, item in raw.items()
-            ),
-            at,
-            raw,
+        if v11 and is_selector(raw):
+            context = read_value(raw["context"], at + ("context",))
+            return SelectorValue(context, raw["selector"], raw["type"], at, raw)
+        items = tuple(
+            (key, read_value(item, at + (key if isinstance(key, str) else str(key),), v11)) for key, item in raw.items()
         )
+        return MappingValue(items, at, raw)
     if isinstance(raw, list):
-        return SequenceValue(tuple(read_value(item, at + (index,)) for index, item in enumerate(raw)), at, raw)
+        return SequenceValue(tuple(read_value(item, at + (index,), v11) for index, item in enumerate(raw)), at, raw)
     if isinstance(raw, str):
         try:
             parsed = parse_value(raw)
@@ -103,6 +127,8 @@ def raw_of(value: Value) -> Any:
         return value.value
     if isinstance(value, (ExpressionValue, TemplateValue, Malformed)):
         return value.text
+    if isinstance(value, SelectorValue):
+        return value.raw
     if value.raw is not None:
         return value.raw
     if isinstance(value, MappingValue):
@@ -122,3 +148,5 @@ def expressions_in(value: Value) -> Iterator[RuntimeExpr]:
     elif isinstance(value, SequenceValue):
         for element in value.items:
             yield from expressions_in(element)
+    elif isinstance(value, SelectorValue):
+        yield from expressions_in(value.context)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from tests.conformance.harness import CONFORMANCE_DIR, Compiler
-from tests.test_generated_quality import RUFF
+from tests.golden.test_generated_quality import RUFF
 
 FEATURES = sorted(p.name for p in CONFORMANCE_DIR.iterdir() if (p / "arazzo.yaml").is_file())
 EXTRA_SPECS = [("steps", "quirks.yaml"), ("documents", "dangling-root.yaml"), ("documents", "refs-actions.yaml"), ("workflows", "shadow.yaml"), ("workflows", "types.yaml"), ("workflows", "natural-inputs.yaml")]

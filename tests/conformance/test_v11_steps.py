@@ -24,7 +24,7 @@ from arazzo_codegen.pipeline import Job, build
 
 from tests.conformance.harness import CONFORMANCE_DIR, Compiled, Compiler, run
 from tests.hostile.server import Conn, HostileServer
-from tests.test_generated_quality import RUFF
+from tests.golden.test_generated_quality import RUFF
 
 FEATURE = "v11/steps"
 #: How long the server sits on a stalled request (the step timeouts are 300 ms).

@@ -16,7 +16,7 @@ from arazzo_codegen.pipeline import build
 from arazzo_codegen.write import PACKAGE_FILES, package_status
 
 from tests.durable.harness import ROOT
-from tests.test_generated_quality import RUFF
+from tests.golden.test_generated_quality import RUFF
 
 SPECS = ROOT / "tests" / "durable" / "specs"
 

@@ -164,7 +164,7 @@ def test_sync_side_and_the_generated_code_helpers(R: types.ModuleType, rabbitmq:
 
 
 def test_the_transport_satisfies_both_protocols_and_the_part_is_clean(tmp_path: Path) -> None:
-    from tests.test_generated_quality import RUFF
+    from tests.golden.test_generated_quality import RUFF
 
     write_runtime_package(tmp_path, "amqprt", PARTS)
     (tmp_path / "use_it.py").write_text(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.events.runtime import render_runtime, write_runtime_package
-from tests.test_generated_quality import RUFF
+from tests.golden.test_generated_quality import RUFF
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL_PARTS = ("events", "events_amqp", "events_mqtt", "events_ws")

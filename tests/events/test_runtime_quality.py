@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.events.runtime import render_runtime, write_runtime_package
-from tests.test_generated_quality import RUFF
+from tests.golden.test_generated_quality import RUFF
 
 ROOT = Path(__file__).resolve().parents[2]
 PART = ROOT / "generator" / "runtime" / "events.py"

@@ -75,6 +75,15 @@ def test_values_are_classified_with_their_paths() -> None:
     assert v.raw_of(nested) == {"a": ["$steps.s.outputs.o", {"b": "$inputs.x"}]}
 
 
+def test_selector_objects_in_v11_only() -> None:
+    raw = {"context": "$response.body", "selector": "$.a", "type": "jsonpath"}
+    selector = v.read_value(raw, ("o",), v11=True)
+    assert isinstance(selector, v.SelectorValue) and selector.selector == "$.a"
+    assert isinstance(selector.context, v.ExpressionValue) and selector.context.at == ("o", "context")
+    assert list(v.expressions_in(selector)) == [ex.ResponseBody(None)] and v.raw_of(selector) == raw
+    assert isinstance(v.read_value(raw, ("o",)), v.MappingValue)  # Arazzo 1.0: an ordinary object
+
+
 # -- parameters ----------------------------------------------------------------------------
 
 
@@ -183,6 +192,31 @@ def test_parameters_of_a_workflow_step_are_inputs_by_name() -> None:
     assert step.parameter_problems == ()
     merged, _ = merge_parameters(step.parameter_items, for_workflow=False)
     assert merged == ()  # as an operation step's, neither has an 'in'
+
+
+def test_parameter_items_are_indexed_by_path() -> None:
+    doc = _doc(
+        steps=[
+            {
+                "stepId": "s",
+                "operationId": "op",
+                "parameters": [{"reference": "$components.parameters.page"}],
+                "onFailure": [{"reference": "$components.failureActions.go"}],
+            }
+        ]
+    )
+    doc["components"]["failureActions"]["go"] = {
+        "name": "go",
+        "type": "goto",
+        "workflowId": "w",
+        "parameters": [{"name": "n", "value": "$inputs.n"}],
+    }
+    model = normalize(doc)
+    item = model.parameter_item(("workflows", 0, "steps", 0, "parameters", 0))
+    assert item is not None and item.parameter is not None and item.parameter.component == "page"
+    action_item = model.parameter_item(("components", "failureActions", "go", "parameters", 0))
+    assert action_item is not None and action_item.parameter is not None and action_item.parameter.location is None
+    assert model.parameter_item(("nowhere",)) is None
 
 
 # -- actions -------------------------------------------------------------------------------

@@ -26,8 +26,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 import generated.agentphone as agentphone
 import generated.vapi as vapi
-from tests.providers.test_providers import AGENTPHONE as ap
-from tests.providers.test_providers import VAPI as vp
+from tests.providers.tables.agentphone import PROVIDER as ap
+from tests.providers.tables.vapi import PROVIDER as vp
 from tests.replay import ReplayServer, SleepRecorder
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -203,7 +203,7 @@ def test_a_transport_retry_never_waits_beyond_its_cap(serve: Any, mode: str, pro
     from generated.agentphone import StepFailed, _runtime
 
     # a short Retry-After is honoured; an absurd one ends the retries (the step fails with that status);
-    # the same cap on a 503: tests/test_faults.py::test_retry_after_longer_than_the_retry_limit_is_not_waited_for
+    # the same cap on a 503: tests/runtime/test_faults.py::test_retry_after_longer_than_the_retry_limit_is_not_waited_for
     status = 429
     server = serve(Routes.from_cassette(cassette, **{poll: [(status, {"Retry-After": "2"}, LIMITED), (status, {"Retry-After": header}, LIMITED)]}))
     sleep = SleepRecorder()

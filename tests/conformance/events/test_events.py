@@ -33,7 +33,7 @@ from arazzo_codegen.write import write_package
 
 from tests.conformance.harness import CONFORMANCE_DIR, Compiled, Compiler, run
 from tests.replay import SleepRecorder
-from tests.test_generated_quality import RUFF
+from tests.golden.test_generated_quality import RUFF
 
 FEATURE = "events/orders"
 STATUS = "orders.status"
@@ -450,7 +450,7 @@ def test_bad_message_expressions_and_parameters_are_reported_where_they_are_writ
 
 
 #: An Arazzo 1.0 document reading $message (written to a temporary folder: the 1.0
-#: documents of tests/conformance are all upgraded by tests/test_upgrade_equivalence.py).
+#: documents of tests/conformance are all upgraded by tests/arazzo11/test_upgrade_equivalence.py).
 V10_DOCUMENT = """\
 arazzo: 1.0.1
 info:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from tests.conformance.harness import Compiler
-from tests.test_generated_quality import RUFF
+from tests.golden.test_generated_quality import RUFF
 
 SPECS = [("v11/selectors", "arazzo.yaml"), ("v11/selectors", "plain-value.yaml"), ("v11/selectors", "all-inputs.yaml"), ("v11/querystring", "arazzo.yaml"), ("v11/identity", "arazzo.yaml"), ("v11/identity", "anchor.yaml")]
 

@@ -1,0 +1,102 @@
+"""IR snapshots: a small Arazzo document -> the IR of each workflow function, dumped
+flavour-neutral (generator/ir/dump.py), compared with ir_snapshots/<case>.ir.txt.
+
+The dump shows what analysis decided (one body per workflow: statements, awaitable
+calls as ``sync|async(...)``, conditions as trees); the printer's two flavours are
+checked against it below.  ``UPDATE_IR_SNAPSHOTS=1`` rewrites the snapshots.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from arazzo_codegen.config import Job
+from arazzo_codegen.ir import dump, printer
+from arazzo_codegen.ir import nodes as n
+from arazzo_codegen.pipeline import _front
+from arazzo_codegen.plan import Block, ModulePlan, Node
+
+HERE = Path(__file__).resolve().parent / "ir_snapshots"
+CASES = sorted(p.name.removesuffix(".arazzo.yaml") for p in HERE.glob("*.arazzo.yaml"))
+
+
+def _plan(case: str, tmp_path: Path) -> ModulePlan:
+    job = Job(spec=HERE / f"{case}.arazzo.yaml", package="snap", out=tmp_path)
+    result, analyzer = _front(job)
+    assert analyzer is not None, [d.render() for d in result.report.items]
+    plan = analyzer.run()
+    assert not result.report.has_errors, [d.render() for d in result.report.items]
+    return plan
+
+
+def _dump(plan: ModulePlan) -> str:
+    lines: list[str] = []
+    for wf in plan.workflows:
+        lines += [f"== {wf.function_name} / {wf.async_function_name}", *dump.dump(wf.body), ""]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_ir_snapshot(case: str, tmp_path: Path) -> None:
+    got = _dump(_plan(case, tmp_path))
+    snapshot = HERE / f"{case}.ir.txt"
+    if os.environ.get("UPDATE_IR_SNAPSHOTS") or not snapshot.exists():
+        snapshot.write_text(got, encoding="utf-8")
+    assert got == snapshot.read_text(encoding="utf-8")
+
+
+def _lines(nodes: tuple[Node, ...], indent: str = "") -> list[str]:
+    out: list[str] = []
+    for node in nodes:
+        if isinstance(node, Block):
+            out.append(indent + node.header)
+            out += _lines(node.body, indent + "    ")
+        else:
+            out.append(indent + node.text)
+    return out
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_both_flavours_print_one_body(case: str, tmp_path: Path) -> None:
+    """The sync function and its async twin are the same body printed twice: line by
+    line, they differ only in ``await`` + the async helper's name and ``async with``."""
+    for wf in _plan(case, tmp_path).workflows:
+        assert wf.sync_body == printer.statements(wf.body, printer.SYNC)
+        assert wf.async_body == printer.statements(wf.body, printer.ASYNC)
+        sync, asynchronous = _lines(wf.sync_body), _lines(wf.async_body)
+        assert len(sync) == len(asynchronous)
+        for plain, awaited in zip(sync, asynchronous):
+            if plain != awaited:
+                assert "await " in awaited or "async with " in awaited, (plain, awaited)
+
+
+def test_printer_negates_and_parenthesizes() -> None:
+    """Negation and parentheses are the printer's: a flipped comparison, ``not`` of a
+    call, ``not (...)`` of an operation, an ``or`` inside an ``and`` in parentheses."""
+    status = n.dotted("_response.status_code")
+    flavour = printer.SYNC
+    assert printer.expr(n.Not(n.Compare(status, "==", n.Const(200))), flavour) == "_response.status_code != 200"
+    assert printer.expr(n.Not(n.runtime("eq", n.Name("a"), n.Const("x"))), flavour) == 'not _runtime.eq(a, "x")'
+    either = n.BoolOp("or", (n.Name("a"), n.Name("b")))
+    assert printer.expr(n.Not(either), flavour) == "not (a or b)"
+    assert printer.expr(n.BoolOp("and", (either, n.Name("c"))), flavour) == "(a or b) and c"
+    awaited = n.call("_runtime.send", n.Name("x"), async_func="_runtime.asend")
+    assert printer.expr(awaited, printer.SYNC) == "_runtime.send(x)"
+    assert printer.expr(awaited, printer.ASYNC) == "await _runtime.asend(x)"
+    assert printer.expr(n.Lambda((), awaited), printer.ASYNC) == "lambda: _runtime.asend(x)"
+
+
+def test_urls_print_as_f_strings_where_their_values_fit() -> None:
+    """A URL is a Concat: an f-string when every value fits inside one (Python 3.11:
+    no backslash or double quote inside the braces), else joined with ``+``."""
+    base = n.Subscript(n.Name("_base"), n.Const("jobs"))
+    plain = n.runtime("path_param", n.Name("job_id"), n.Const("poll"), n.Const("jobId"))
+    url = n.Concat((base, "/jobs/", plain))
+    assert printer.expr(url) == "f\"{_base['jobs']}/jobs/{_runtime.path_param(job_id, 'poll', 'jobId')}\""
+    quoted = n.runtime("path_param", n.Const("it's"), n.Const("poll"), n.Const("jobId"))
+    assert printer.expr(n.Concat((base, "/jobs/", quoted))) == (
+        '_base["jobs"] + "/jobs/" + _runtime.path_param("it\'s", "poll", "jobId")'
+    )
