@@ -49,6 +49,21 @@ _IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MARK_BASE: Final = 9007199254740000
 MARK_CHAR: Final = 0xE000
 _COMPARE: Final = ("<", "<=", ">", ">=")
+#: The helpers of the runtime part jsonpath_nodes; the others are in jsonpath.
+_NODES_PART: Final = frozenset(
+    {
+        "jp_name",
+        "jp_index",
+        "jp_slice",
+        "jp_children",
+        "jp_descendants",
+        "jp_length_member",
+        "jp_value",
+        "jp_length",
+        "jp_match",
+        "jp_search",
+    }
+)
 
 
 #: The hint of the error for a construct outside what is compiled.
@@ -70,6 +85,13 @@ class _Compiler:
     places: dict[int, str] = field(default_factory=dict)
     names: int = 0
     root_uses: int = 0
+    #: whether the code calls the jsonpath_nodes part (nodelists, functions), not only jsonpath
+    uses_nodes: bool = False
+
+    def helper(self, name: str) -> str:
+        """``_runtime.<name>``, noting the part it is in."""
+        self.uses_nodes = self.uses_nodes or name in _NODES_PART
+        return f"_runtime.{name}"
 
     def fresh(self, prefix: str = "_n") -> str:
         self.names += 1
@@ -146,7 +168,7 @@ class _Compiler:
         for segment in segments:
             if isinstance(segment, sg.JSONPathRecursiveDescentSegment):
                 walk = self.fresh("_d")
-                clauses.append(f"for {walk} in _runtime.jp_descendants({f'[{node}]' if at_wrapper else node})")
+                clauses.append(f"for {walk} in {self.helper('jp_descendants')}({f'[{node}]' if at_wrapper else node})")
                 node, at_wrapper = walk, False
             if at_wrapper and len(segment.selectors) == 1 and _whole_wrapper(segment.selectors[0], self):
                 at_wrapper = False  # $[0], $[-1], $[*]: the context itself
@@ -157,7 +179,7 @@ class _Compiler:
                     clauses.append(f"for {var} in [{node}] if {self.test(segment.selectors[0].expression, var)}")
                 else:
                     clauses.append(
-                        f"for {var} in _runtime.jp_children({node}) if {self.test(segment.selectors[0].expression, var)}"
+                        f"for {var} in {self.helper('jp_children')}({node}) if {self.test(segment.selectors[0].expression, var)}"
                     )
             else:
                 lists = [x for x in (self.selected(s, node, at_wrapper) for s in segment.selectors) if x != "[]"]
@@ -183,18 +205,18 @@ class _Compiler:
             node = f"[{node}]"
         if isinstance(selector, sel.NameSelector):
             if self.goessner and selector.name == "length":
-                return f"_runtime.jp_length_member({node})"
-            return f"_runtime.jp_name({node}, {self.string(selector.name)})"
+                return f"{self.helper('jp_length_member')}({node})"
+            return f"{self.helper('jp_name')}({node}, {self.string(selector.name)})"
         if isinstance(selector, sel.IndexSelector):
-            return f"_runtime.jp_index({node}, {self.integer(selector.index)})"
+            return f"{self.helper('jp_index')}({node}, {self.integer(selector.index)})"
         if isinstance(selector, sel.SliceSelector):
             bounds = selector.slice
-            return f"_runtime.jp_slice({node}, {self.integer(bounds.start)}, {self.integer(bounds.stop)}, {self.integer(bounds.step)})"
+            return f"{self.helper('jp_slice')}({node}, {self.integer(bounds.start)}, {self.integer(bounds.stop)}, {self.integer(bounds.step)})"
         if isinstance(selector, sel.WildcardSelector):
-            return f"_runtime.jp_children({node})"
+            return f"{self.helper('jp_children')}({node})"
         if isinstance(selector, sel.FilterSelector):
             var = self.fresh()
-            return f"[{var} for {var} in _runtime.jp_children({node}) if {self.test(selector.expression, var)}]"
+            return f"[{var} for {var} in {self.helper('jp_children')}({node}) if {self.test(selector.expression, var)}]"
         raise Unsupported(f"selector {selector}")
 
     def exists(self, query: fe.FilterQuery, current: str) -> str:
@@ -233,7 +255,7 @@ class _Compiler:
         if isinstance(expr, fe.FilterQuery):
             return self.exists(expr, current)
         if isinstance(expr, fe.FunctionExtension) and expr.name in ("match", "search") and len(expr.args) == 2:
-            return f"_runtime.jp_{expr.name}({self.value(expr.args[0], current)}, {self.value(expr.args[1], current)})"
+            return f"{self.helper('jp_' + expr.name)}({self.value(expr.args[0], current)}, {self.value(expr.args[1], current)})"
         raise Unsupported(f"filter expression {expr}")
 
     def operand(self, expr: Any, current: str, operator: str) -> str:
@@ -265,15 +287,15 @@ class _Compiler:
             if member is not None:
                 return member
             if self.goessner:  # a singular query through Goessner's .length
-                return f"_runtime.jp_value({self.nodes(expr.query.segments, relative, current)})"
+                return f"{self.helper('jp_value')}({self.nodes(expr.query.segments, relative, current)})"
             raise Unsupported(f"non-singular query {expr} as a value")
         if isinstance(expr, fe.FunctionExtension):
             args = expr.args
             if expr.name == "length":
-                return f"_runtime.jp_length({self.value(args[0], current)})"
+                return f"{self.helper('jp_length')}({self.value(args[0], current)})"
             if expr.name in ("count", "value") and isinstance(args[0], fe.FilterQuery):
                 nodes = self.nodes(args[0].query.segments, isinstance(args[0], fe.RelativeFilterQuery), current)
-                return f"len({nodes})" if expr.name == "count" else f"_runtime.jp_value({nodes})"
+                return f"len({nodes})" if expr.name == "count" else f"{self.helper('jp_value')}({nodes})"
         raise Unsupported(f"value {expr}")
 
 
@@ -312,14 +334,23 @@ def _atomic(source: str) -> bool:
     return True
 
 
-def compile_criterion(query: str, context: str, *, goessner: bool = False) -> str:
+def _note_parts(parts: set[str] | None, compiler: _Compiler) -> None:
+    """Add to ``parts`` the runtime parts the compiled code calls."""
+    if parts is not None:
+        parts.update(("jsonpath", "jsonpath_nodes") if compiler.uses_nodes else ("jsonpath",))
+
+
+def compile_criterion(query: str, context: str, *, goessner: bool = False, parts: set[str] | None = None) -> str:
     """Python source of an Arazzo 1.0 jsonpath criterion: the query selects a node from
-    the context wrapped in a one-element array.  ``query`` must be well-formed."""
+    the context wrapped in a one-element array.  ``query`` must be well-formed; the
+    runtime parts the code calls are added to ``parts``."""
     tree = jsonpath_parse.parse(query, goessner=goessner)
 
     def test(name: str) -> tuple[str, int]:
         compiler = _Compiler(goessner, root=f"[{name}]", wrapped=name)
-        return compiler.exists(fe.RootFilterQuery(None, tree), name), compiler.root_uses  # type: ignore[arg-type]
+        source = compiler.exists(fe.RootFilterQuery(None, tree), name)  # type: ignore[arg-type]
+        _note_parts(parts, compiler)
+        return source, compiler.root_uses
 
     if _IDENTIFIER.match(context):
         return test(context)[0]
@@ -327,7 +358,9 @@ def compile_criterion(query: str, context: str, *, goessner: bool = False) -> st
     return test(context)[0] if uses <= 1 else f"(lambda _c: {source})({context})"
 
 
-def compile_criterion_1_1(query: str, context: str, holes: list[str], *, goessner: bool = False) -> str:
+def compile_criterion_1_1(
+    query: str, context: str, holes: list[str], *, goessner: bool = False, parts: set[str] | None = None
+) -> str:
     """Python source of an Arazzo 1.1 jsonpath criterion: the root ``$`` is the context;
     ``query`` holds a marker for each embedded value (MARK_BASE + i outside a string
     literal, chr(MARK_CHAR + i) inside one) and ``holes`` their sources."""
@@ -337,6 +370,7 @@ def compile_criterion_1_1(query: str, context: str, holes: list[str], *, goessne
     if len(compiler.places) != len(holes):
         missing = min(set(range(len(holes))) - set(compiler.places))
         raise Unsupported(f"embedded value {missing + 1} stands where a JSONPath query takes no value")
+    _note_parts(parts, compiler)
     params = "".join(f", _h{i}" for i in range(len(holes)))
     values = []
     for index, source in enumerate(holes):
@@ -348,7 +382,7 @@ def compile_criterion_1_1(query: str, context: str, holes: list[str], *, goessne
     return f"_runtime.jp_holds({context}, lambda _r{params}: {test}" + "".join(f", {v}" for v in values) + ")"
 
 
-def compile_selector(query: str, context: str, *, goessner: bool = False) -> str:
+def compile_selector(query: str, context: str, *, goessner: bool = False, parts: set[str] | None = None) -> str:
     """Python source of an Arazzo 1.1 Selector Object's value: a singular query's value
     (None when it selects nothing), else the list of every selected value."""
     tree = jsonpath_parse.parse(query, goessner=goessner)
@@ -357,6 +391,7 @@ def compile_selector(query: str, context: str, *, goessner: bool = False) -> str
         compiler = _Compiler(goessner, root=name)
         member = compiler.singular(tree.segments, False, name)
         source = f"_runtime.jp_one({member})" if member is not None else compiler.nodes(tree.segments, False, name)
+        _note_parts(parts, compiler)
         return source, compiler.root_uses
 
     if _IDENTIFIER.match(context):
@@ -373,7 +408,7 @@ def compile_nodes(query: str, context: str, *, goessner: bool = False) -> str:
     )
 
 
-def compile_locator(query: str) -> str:
+def compile_locator(query: str, *, parts: set[str] | None = None) -> str:
     """Python source of a function from a payload to the (container, key) slots the
     JSONPath replacement target selects (the root's slot is (None, None))."""
     tree = jsonpath_parse.parse(query)
@@ -384,7 +419,7 @@ def compile_locator(query: str) -> str:
     for segment in tree.segments:
         if isinstance(segment, sg.JSONPathRecursiveDescentSegment):
             walk = compiler.fresh("_d")
-            clauses.append(f"for {walk} in _runtime.jp_descendants({node})")
+            clauses.append(f"for {walk} in {compiler.helper('jp_descendants')}({node})")
             node = walk
         parent, key = compiler.fresh("_p"), compiler.fresh("_k")
         lists: list[str] = []
@@ -412,6 +447,7 @@ def compile_locator(query: str) -> str:
         iterable = lists[0] if len(lists) == 1 else "[" + ", ".join("*" + x for x in lists) + "]"
         clauses.append(f"for {parent}, {key} in {iterable}{condition}")
         node, slot = f"{parent}[{key}]", f"({parent}, {key})"
+    _note_parts(parts, compiler)
     if not clauses:
         return "lambda _r: [(None, None)]"
     return f"lambda _r: [{slot} " + " ".join(clauses) + "]"

@@ -167,7 +167,10 @@ def criterion(
     ctx.p.runtime_parts.add("v11")  # embed, regex_holds (generator/runtime/v11.py)
     if kind == "regex":
         return _regex(ctx, at, condition, pieces, holes, states, sources, context)
-    ctx.p.runtime_parts.update((kind, "v11_" + kind))  # the helpers and the 1.1 test
+    if kind == "xpath":
+        ctx.p.runtime_parts.update((kind, "v11_" + kind))  # the evaluator and its 1.1 test
+    else:
+        ctx.p.runtime_parts.add("v11_jsonpath")  # the 1.1 test (the compiled query adds its helpers)
     query, query_states, query_sources = _fold(pieces, states, sources)  # {$self} is written in
     if kind == "jsonpath":
         return _jsonpath(ctx, crit, at, condition, query, query_states, query_sources, context, flavour)
@@ -314,7 +317,7 @@ def _jsonpath(
     for index, where in enumerate(states):
         marked += [chr(MARK_CHAR + index) if where else str(MARK_BASE + index), pieces[index + 1]]
     try:
-        return compile_criterion_1_1("".join(marked), context, sources, goessner=goessner)
+        return compile_criterion_1_1("".join(marked), context, sources, goessner=goessner, parts=ctx.p.runtime_parts)
     except (Unsupported, ex.ExpressionError) as exc:
         ctx.error(
             at + ("condition",),

@@ -143,7 +143,6 @@ def selector_value(ctx: ExprContext, raw: dict[Any, Any], at: JsonPath) -> tuple
             exc.hint or "the root $ is the context value itself, e.g. $.user.email",
         )
         return "None", ANY
-    ctx.p.runtime_parts.add("jsonpath")
     path = jsonpath_parse.singular_path(query)
     if path is not None and not (goessner and "length" in path):
         if all(isinstance(step, str) or step >= 0 for step in path):  # $.items[-1]: a pointer cannot count from the end
@@ -155,7 +154,7 @@ def selector_value(ctx: ExprContext, raw: dict[Any, Any], at: JsonPath) -> tuple
             "to select one value, name members and array positions only, e.g. $.items[0].id",
         )
     try:
-        source = compile_selector(selector, _source(ctx, context, at), goessner=goessner)
+        source = compile_selector(selector, _source(ctx, context, at), goessner=goessner, parts=ctx.p.runtime_parts)
     except Unsupported as exc:
         ctx.error(
             at + ("selector",),
@@ -312,7 +311,7 @@ def replacement_target(ctx: ExprContext, item: dict[str, Any], at: JsonPath, *, 
         )
         return None
     try:
-        compile_locator(target)
+        compile_locator(target, parts=ctx.p.runtime_parts)
     except Unsupported as exc:
         ctx.error(
             at + ("target",),
@@ -320,7 +319,7 @@ def replacement_target(ctx: ExprContext, item: dict[str, Any], at: JsonPath, *, 
             "e.g. $.items[?@.sku == 'A'].quantity",
         )
         return None
-    ctx.p.runtime_parts.update(("jsonpath", "select"))
+    ctx.p.runtime_parts.add("select")
     return target
 
 

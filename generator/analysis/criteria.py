@@ -197,9 +197,8 @@ def _jsonpath(
         )
         return "False"
     self._check_jsonpath_members(query, goessner, raw_context, at + ("condition",))
-    self.p.runtime_parts.add("jsonpath")
     try:  # plain Python; the query stays in the generated comment of the criterion
-        return compile_criterion(query, context, goessner=goessner)
+        return compile_criterion(query, context, goessner=goessner, parts=self.p.runtime_parts)
     except Unsupported as exc:
         self.error(at + ("condition",), f"JSONPath query {condition!r} cannot be compiled: {exc}", _UNSUPPORTED_HINT)
         return "False"

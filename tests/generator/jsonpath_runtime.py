@@ -13,9 +13,10 @@ from arazzo_codegen.jsonpath_py import compile_criterion, compile_locator, compi
 @functools.lru_cache(maxsize=1)
 def runtime() -> SimpleNamespace:
     """The runtime parts the compiled code calls (as pkg/_runtime/__init__.py re-exports them)."""
-    from arazzo_codegen.runtime import jsonpath, select
+    from arazzo_codegen.runtime import jsonpath, jsonpath_nodes, select
 
-    return SimpleNamespace(**{name: getattr(module, name) for module in (jsonpath, select) for name in module.__all__})
+    modules = (jsonpath, jsonpath_nodes, select)
+    return SimpleNamespace(**{name: getattr(module, name) for module in modules for name in module.__all__})
 
 
 def run(source: str, **names: Any) -> Any:

@@ -57,7 +57,7 @@ def test_jsonpath_root_is_the_context_in_1_1_and_wrapped_in_1_0(v11: Compiled, v
     source = " ".join(v11.source.split())
     assert '_runtime.jp_holds( _body, lambda _r: bool( [ _n2 for _n1 in _runtime.jp_name(_r, "items") for _n2 in _runtime.jp_children(_n1) ] ), )' in source
     assert "jsonpath_holds" not in source and "jsonpath_test" not in v10.source
-    assert "if not (False and False and False):" in v10.source  # every query here names a member of the array
+    assert "_runtime.jp_" not in v10.source  # every query here names a member of the array: each criterion is False
 
 
 def test_expression_type_object_1_1_versions(v11: Compiled) -> None:
