@@ -35,10 +35,7 @@ __all__ = [
 ]
 
 _XP_PARSERS: dict[str, tuple[str, str]] = {
-    # XPath 1.0 semantics are XPath 2.0's backwards-compatibility mode (elementpath's
-    # XPath1Parser compares a node-set with a number as strings: /a/@id = 7 is false);
-    # the generator checks the expression against the 1.0 grammar (xpath_check.py).
-    "xpath-10": ("elementpath", "XPath2Parser"),
+    "xpath-10": ("elementpath", "XPath1Parser"),
     "xpath-20": ("elementpath", "XPath2Parser"),
     "xpath-30": ("elementpath.xpath30", "XPath30Parser"),
     "xpath-31": ("elementpath.xpath31", "XPath31Parser"),
@@ -87,8 +84,7 @@ def xpath_parse(
         module, name = _XP_PARSERS[version]
         parser = getattr(_xp_import(module), name)
         try:
-            options = {"compatibility_mode": True} if version == "xpath-10" else {}
-            token = parser(namespaces=scope, **options).parse(expression)
+            token = parser(namespaces=scope).parse(expression)
         except _xp_failures() as exc:
             raise XPathError(str(exc)) from None
         if len(_XPATH_CACHE) >= _XP_CACHE_SIZE:
