@@ -7,6 +7,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests run the same examples on every machine (derandomize), so `make test` passes or
+# fails alike in CI and at a desk; input generation that is slow on a loaded machine is not a
+# failure (too_slow, data_too_large), a property that does not hold still is.
+settings.register_profile(
+    "arazzo-codegen",
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("arazzo-codegen")
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(_REPO_ROOT) not in sys.path:  # so that `tests.replay` imports in any import mode
