@@ -1,6 +1,6 @@
 """The arazzo-codegen performance benchmark: one entry point, ``make bench``.
 
-    .venv/bin/python bench/run.py [--quick] [--sections 1,2,3,4,5] [--repeats 5] ...
+    .venv/bin/python bench/run.py [--quick] [--sections 1,2,3,4,5] [--repeats 5] [--baseline-tree DIR] ...
 
 Measures, each against a baseline run in the same invocation, and prints a
 Markdown table of medians and ratios (also written to bench/results/latest.md,
@@ -345,13 +345,39 @@ class Context:
         print(f"[{time.perf_counter() - self.started:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
-def generate(ctx: Context, spec: Path, out: Path, package: str, cache: Path | None, what: str) -> Proc:
+def generate(
+    ctx: Context, spec: Path, out: Path, package: str, cache: Path | None, what: str, codegen: Path = CODEGEN
+) -> Proc:
     env = child_env(**{ENV_CACHE: str(cache)}) if cache is not None else child_env(**{ENV_NO_CACHE: "1"})
     return run_proc(
-        [CODEGEN, "generate", "--force", "-q", spec, "--out", out, "--package", package],
+        [codegen, "generate", "--force", "-q", spec, "--out", out, "--package", package],
         env=env,
         timeout=ctx.args.timeout,
     ).check(what)
+
+
+@dataclass(frozen=True)
+class BaselineTree:
+    """Another checkout of arazzo-codegen with its own venv (``make .venv/.installed`` there), whose
+    generation section 1 times interleaved with this tree's: before/after figures from one run."""
+
+    root: Path
+    codegen: Path
+    label: str
+
+
+def baseline_tree(path: str | None) -> BaselineTree | None:
+    if not path:
+        return None
+    root = Path(path).resolve()
+    codegen = root / ".venv" / "bin" / "arazzo-codegen"
+    if not codegen.is_file() or not (root / VAPI_SPEC.relative_to(ROOT)).is_file():
+        raise BenchError(
+            f"--baseline-tree {path}: needs specs/vapi and .venv/bin/arazzo-codegen (run `make .venv/.installed` there)"
+        )
+    head = run_proc(["git", "-C", root, "rev-parse", "--short", "HEAD"], env=child_env(), timeout=30)
+    label = head.out.strip() if head.code == 0 else root.name
+    return BaselineTree(root, codegen, label)
 
 
 def section_generation(ctx: Context) -> None:
@@ -363,6 +389,8 @@ def section_generation(ctx: Context) -> None:
     empty: list[Proc] = []
     dm: list[Proc] = []
     first: dict[str, bytes] = {}
+    baseline = baseline_tree(a.baseline_tree)
+    before: list[Proc] = []
     # Interleaved, so that other load on the machine falls on both alike.
     for i in range(max(a.repeats, a.dm_repeats)):
         if i < a.repeats:
@@ -372,6 +400,19 @@ def section_generation(ctx: Context) -> None:
             )
             if i == 0:
                 first = snapshot(out / "vapi")
+            if baseline is not None:
+                ctx.say(f"1. the same with the baseline tree {baseline.label} ({i + 1}/{a.repeats})")
+                before.append(
+                    generate(
+                        ctx,
+                        baseline.root / VAPI_SPEC.relative_to(ROOT),
+                        work / "out-baseline",
+                        "vapi",
+                        work / f"cache-baseline-{i}",
+                        "baseline arazzo-codegen generate (specs/vapi)",
+                        codegen=baseline.codegen,
+                    )
+                )
         if i < a.dm_repeats:
             ctx.say(f"1. datamodel-codegen over the calls file ({i + 1}/{a.dm_repeats})")
             dm.append(
@@ -392,7 +433,12 @@ def section_generation(ctx: Context) -> None:
             first, snapshot(out / "vapi"), code_before, "warm-cache output vs empty-cache output"
         )
     committed = ROOT / "generated" / "vapi"
-    same_as_committed = committed.is_dir() and first == snapshot(committed)
+    # generated/vapi also holds the opt-in durable.py (pyproject's [tool.arazzo-codegen]), and warnings.txt names
+    # the sources relative to the output directory: compare the code generated here
+    code = {name: text for name, text in first.items() if name.endswith(".py")}
+    same_as_committed = committed.is_dir() and code == {
+        name: text for name, text in snapshot(committed).items() if name in code
+    }
     ours = module_stats(out / "vapi" / "models.py")
 
     theirs = module_stats(dm_out)
@@ -411,6 +457,18 @@ def section_generation(ctx: Context) -> None:
             f"{secs(d_wall)} (median of {a.dm_repeats})",
             ratio(e_wall, d_wall),
         ],
+        *(
+            [
+                [
+                    f"the same, baseline tree {baseline.label} (its own venv; wall, median of {a.repeats}; ratio: this tree / baseline)",
+                    secs(med([p.wall for p in before])),
+                    "",
+                    ratio(e_wall, med([p.wall for p in before])),
+                ]
+            ]
+            if baseline is not None
+            else []
+        ),
         [
             f"generation, cold process, warm cache (wall, median of {a.warm_repeats})",
             secs(w_wall),
@@ -473,6 +531,8 @@ def section_generation(ctx: Context) -> None:
         "empty": [p.wall for p in empty],
         "warm": [p.wall for p in warm],
         "dmcg": [p.wall for p in dm],
+        "baseline": [p.wall for p in before],
+        "baseline_tree": baseline.label if baseline is not None else None,
         "ours": ours,
         "theirs": theirs,
         "import_package": imp_pkg,
@@ -1255,6 +1315,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--timeout", type=float, default=600.0, help="time limit of each child process in seconds (default 600)"
+    )
+    parser.add_argument(
+        "--baseline-tree",
+        help="another checkout with its own .venv: section 1 also times its generation of specs/vapi, interleaved",
     )
     parser.add_argument("--keep-tmp", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
