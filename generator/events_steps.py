@@ -211,17 +211,17 @@ def subscriptions_comment(wf: WorkflowAnalyzer) -> list[n.Stmt]:
 
 
 def without_unused_http(wf: WorkflowAnalyzer, body: list[n.Stmt], read: set[str]) -> list[n.Stmt]:
-    """A workflow whose steps only send and receive messages: no ``_base``, and the HTTP
-    client's ``with`` (which also observes the run) binds no name (``read``: the names
-    the ``with`` body reads)."""
+    """A workflow whose steps only send and receive messages: no ``_base``, and the
+    run's ``with`` binds no name when nothing reads it (``read``: the names the body
+    reads)."""
     if not needs_transport(wf):
         return body
     out: list[n.Stmt] = []
     for stmt in body:
         if isinstance(stmt, n.Assign) and stmt.target == "_base" and "_base" not in read:
             continue
-        if isinstance(stmt, n.With) and "_http" not in read:
-            items = tuple(replace(item, target=None) if item.target == "_http" else item for item in stmt.items)
+        if isinstance(stmt, n.With) and "_run" not in read:
+            items = tuple(replace(item, target=None) if item.target == "_run" else item for item in stmt.items)
             stmt = replace(stmt, items=items)
         out.append(stmt)
     return out
@@ -334,7 +334,7 @@ def _receive_nodes(wf: WorkflowAnalyzer, request: ExprContext, info: StepInfo, a
     subscription = n.Subscript(n.Name("_subs"), n.Const(info.step_id))
     receive = n.call(
         "_runtime.receive",
-        n.Name("_deadline"),
+        n.dotted("_run.deadline"),
         subscription,
         n.Const(info.step_id),
         code(address),
@@ -411,7 +411,7 @@ def _send_lines(request: ExprContext, info: StepInfo, address: str) -> list[n.St
         kwargs.append(("headers", n.Dict(tuple(headers))))
     if content_type != "application/json":
         kwargs.append(("content_type", n.Const(content_type)))
-    args = (n.Name("_deadline"), n.Name("transport"), n.Const(info.step_id), code(address))
+    args = (n.dotted("_run.deadline"), n.Name("transport"), n.Const(info.step_id), code(address))
     send = n.Call(n.dotted("_runtime.send_message"), args, tuple(kwargs), n.dotted("_runtime.asend_message"))
     lines.append(n.Assign(MESSAGE, send))
     return lines

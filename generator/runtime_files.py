@@ -21,7 +21,7 @@ RUNTIME_DIR = "_runtime"
 #: Its ``__init__.py`` (the one runtime file that is rendered and stamped).
 RUNTIME_INIT = f"{RUNTIME_DIR}/__init__.py"
 #: The parts every package carries; the others are added where a workflow uses them.
-ALWAYS = ("aionet", "body", "core", "errors", "observe", "redact", "transport", "values", "wire")
+ALWAYS = ("aionet", "body", "core", "errors", "observe", "redact", "run", "transport", "values", "wire")
 
 #: Parts shipped with another although it does not import them: the webhook receiver
 #: (events_webhook, and through its imports the verifiers) goes with the event steps.

@@ -79,7 +79,10 @@ def timed_request(send: n.Assign, timeout_ms: int) -> n.Assign:
     assert isinstance(call, n.Call) and send.target == "_response"
     kwargs = call.kwargs + (("timeout_ms", n.Const(timeout_ms)),)
     return n.Assign(
-        "_sent", n.Call(n.dotted("_runtime.send_within"), call.args, kwargs, n.dotted("_runtime.asend_within"))
+        "_sent",
+        n.Call(
+            n.dotted("_runtime.send_within"), (n.Name("_run"),) + call.args, kwargs, n.dotted("_runtime.asend_within")
+        ),
     )
 
 
@@ -87,11 +90,11 @@ def timed_call(call: n.Call, step_id: str, timeout_ms: int, workflow_id: str, re
     """The call of another workflow (``call``, from ``call_workflow``) run within the step's
     timeout: ``call_within`` binds ``result`` to the callee's outputs or the StepTimedOut
     (the async twin passes the coroutine function's call, unawaited, in the lambda).
-    The call passes ``timeout=_deadline.remaining()``, which inside the step's timeout is
+    The call passes ``timeout=_run.deadline.remaining()``, which inside the step's timeout is
     the earlier of the two ends."""
     within = n.call(
         "_runtime.call_within",
-        n.Name("_deadline"),
+        n.dotted("_run.deadline"),
         n.Const(step_id),
         n.Const(timeout_ms),
         n.Const(workflow_id),

@@ -68,21 +68,7 @@ def _body(self: WorkflowAnalyzer, *, output_exprs: list[tuple[str, n.Expr]]) -> 
     base_at = len(body)
     body += [
         n.Assign("_base", n.runtime("servers", n.Name("SERVERS"), n.Name("servers"))),
-        n.Assign(
-            "_deadline",
-            n.runtime(
-                "Deadline",
-                n.Name("timeout"),
-                n.Name("max_response_bytes"),
-                n.Name("on_event"),
-                n.Const(self.workflow_id),
-            ),
-        ),
     ]
-    if self.secret_names:
-        body.append(n.Assign("_secrets", n.Tuple(tuple(n.Name(name) for name in self.secret_names))))
-    else:
-        body.append(n.Assign("_secrets", n.Tuple(()), annotation="tuple[str, ...]"))
     if self.p.keyed:
         body.append(
             n.Assign("_keys", n.runtime("IdempotencyKeys", n.Name("idempotency_key"), n.Const(self.workflow_id)))
@@ -120,13 +106,13 @@ def _body(self: WorkflowAnalyzer, *, output_exprs: list[tuple[str, n.Expr]]) -> 
         inner += self._machine()
     else:
         inner += self._sequential()
-    items = [
-        n.WithItem(
-            n.runtime("sync_client", n.Name("client"), n.Name("_deadline")),
-            n.runtime("async_client", n.Name("client"), n.Name("_deadline")),
-            "_http",
-        )
-    ]
+    deadline = n.runtime(
+        "Deadline", n.Name("timeout"), n.Name("max_response_bytes"), n.Name("on_event"), n.Const(self.workflow_id)
+    )
+    run_args: tuple[n.Expr, ...] = (n.Name("client"), deadline, n.Name("sleep"))
+    if self.secret_names:
+        run_args += (n.Tuple(tuple(n.Name(name) for name in self.secret_names)),)
+    items = [n.WithItem(n.runtime("run", *run_args), n.runtime("arun", *run_args), "_run")]
     items += events_steps.subscriptions(self)  # receive steps subscribe first
     while inner and isinstance(inner[0], n.Blank):
         inner = inner[1:]  # no blank line right after the 'with' line
@@ -137,7 +123,7 @@ def _body(self: WorkflowAnalyzer, *, output_exprs: list[tuple[str, n.Expr]]) -> 
     body[base_at] = n.Assign(
         "_base", n.runtime("client_servers", n.Name("SERVERS"), n.Name("servers"), n.Name("client"), keys)
     )
-    return events_steps.without_unused_http(self, body, n.body_names_read(inner))
+    return events_steps.without_unused_http(self, body, n.body_names_read(body))
 
 
 def used_servers(self: WorkflowAnalyzer) -> list[str]:
@@ -181,17 +167,13 @@ def _sequential(self: WorkflowAnalyzer) -> list[n.Stmt]:
             nodes += [n.Assign(name, n.Const(0)) for name in counters]
             if index == end:
                 nodes.append(
-                    n.Comment(
-                        "Repeats until an action leaves the loop; _deadline.sleep bounds it (timeout, MAX_ITERATIONS)."
-                    )
+                    n.Comment("Repeats until an action leaves the loop; _run.wait bounds it (timeout, MAX_ITERATIONS).")
                 )
                 body = body[len(self._step_comment(self.steps[index])) :]
             else:
                 first, last = comment_text(self.steps[index].step_id, 40), comment_text(self.steps[end].step_id, 40)
                 nodes.append(
-                    n.Comment(
-                        f"Steps {first} to {last} repeat until an action leaves the loop (_deadline.sleep bounds it)."
-                    )
+                    n.Comment(f"Steps {first} to {last} repeat until an action leaves the loop (_run.wait bounds it).")
                 )
                 body = body[1:]  # no blank line right after 'while True:'
 
@@ -238,14 +220,14 @@ def _without_unused(self: WorkflowAnalyzer, body: list[n.Stmt]) -> list[n.Stmt]:
     candidates = (
         {v.name for info in self.steps for v in info.outputs.values()}
         | calls
-        | {"_secrets", "_tokens", "_body", "_keys", events_steps.MESSAGE}
+        | {"_tokens", "_body", "_keys", events_steps.MESSAGE}
     )
 
     def keep_call(name: str, value: n.Expr) -> bool:
         if name == events_steps.MESSAGE:
             return events_steps.keep_call(value)  # a send step's send stays; the received message's name goes
         if name == "_body":
-            return isinstance(value, n.Call) and value.func == n.dotted("_runtime.json_body")
+            return isinstance(value, n.Call) and value.func == n.dotted("_run.json_body")
         # a declaration (None) goes; a timed call's result (_timed_...) was kept where it was bound
         return name in calls and value != n.NONE and not (isinstance(value, n.Name) and value.id.startswith("_timed_"))
 

@@ -174,6 +174,4 @@ def workflow_exit_lines(
 
 def sleep_line(self: WorkflowAnalyzer, ctx: ExprContext, info: StepInfo, seconds: n.Expr) -> n.Stmt:
     """The paced sleep before a step runs again (awaited in the async twin)."""
-    return n.ExprStmt(
-        n.call("_deadline.sleep", n.Name("sleep"), seconds, async_func="_deadline.asleep", step=n.Const(info.step_id))
-    )
+    return n.ExprStmt(n.call("_run.wait", seconds, async_func="_run.wait", step=n.Const(info.step_id)))

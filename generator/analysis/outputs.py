@@ -114,7 +114,7 @@ def _result(self: WorkflowAnalyzer, output_exprs: list[tuple[str, n.Expr]]) -> n
 
 def _validate_outputs(self: WorkflowAnalyzer, pairs: list[tuple[str, n.Expr]]) -> n.Expr:
     """The Outputs model built from ``pairs``, carrying the run's transport retry count."""
-    context = n.Dict(((n.Const("transport_retries"), n.dotted("_deadline.transport_retries")),))
+    context = n.Dict(((n.Const("transport_retries"), n.dotted("_run.deadline.transport_retries")),))
     return n.Call(
         n.dotted(f"{self.outputs_class}.model_validate"),
         (n.Dict(tuple((n.Const(name), value) for name, value in pairs)),),
@@ -177,12 +177,12 @@ def call_workflow(
         kwargs.append((callee.credential_names[key], n.Name(self.credential_names[key])))
     kwargs += events_steps.call_arguments(self, callee)
     kwargs += [
-        ("client", n.Name("_http")),
+        ("client", n.dotted("_run.http")),
         ("servers", n.Name("_base")),
         ("poll_interval", n.Name("poll_interval")),
-        ("timeout", n.call("_deadline.remaining")),
+        ("timeout", n.call("_run.deadline.remaining")),
         ("max_response_bytes", n.Name("max_response_bytes")),
-        ("sleep", n.Name("sleep")),
+        ("sleep", n.dotted("_run.sleep")),
         ("on_event", n.Name("on_event")),
     ]
     if self.p.keyed:

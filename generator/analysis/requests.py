@@ -99,18 +99,10 @@ def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: Js
     documented = self._documented_statuses(op)
     if documented:
         kwargs.append(("documented", code("(" + ", ".join(documented) + ",)")))
-    kwargs.append(("secrets", n.Name("_secrets")))
     if keyed:
         kwargs.append(("idempotent", n.TRUE))
-    args = (
-        n.Name("_http"),
-        n.Name("_deadline"),
-        n.Name("sleep"),
-        n.Const(self.info.step_id),
-        n.Const(op.method),
-        url,
-    )
-    send = n.Call(n.dotted("_runtime.send"), args, tuple(kwargs), n.dotted("_runtime.asend"))
+    args = (n.Const(self.info.step_id), n.Const(op.method), url)
+    send = n.Call(n.dotted("_run.send"), args, tuple(kwargs), n.dotted("_run.send"))
     lines.append(n.Assign("_response", send))
     return lines
 

@@ -202,9 +202,7 @@ def auth_for(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> Auth:
                 token_var = "_access_token"
                 fetch = n.call(
                     "_runtime.client_credentials",
-                    n.Name("_http"),
-                    n.Name("_deadline"),
-                    n.Name("sleep"),
+                    n.Name("_run"),
                     n.Const(info.step_id),
                     code(token_url),
                     n.Name(names["client_id"]),
@@ -212,7 +210,6 @@ def auth_for(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> Auth:
                     n.Const(" ".join(scopes)),
                     n.Name("_tokens"),
                     async_func="_runtime.aclient_credentials",
-                    secrets=n.Name("_secrets"),
                 )
                 auth.prelude.append(n.Assign(token_var, fetch))
                 headers.setdefault("Authorization", []).append(f"_runtime.bearer({token_var})")

@@ -68,6 +68,7 @@ def _operation_step(self: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
     if timeout_ms is not None:  # Arazzo 1.1: the step's own timeout fails it, for onFailure to act on
         last = nodes[-1]
         assert isinstance(last, n.Assign)
+        self.p.runtime_parts.add("v11_timeout")  # send_within
         nodes[-1] = v11_steps.timed_request(last, timeout_ms)
         late = ExprContext(self, info, phase="response", payload=request.payload_var, path_values=request.path_values)
         late.timed_out = True
@@ -88,13 +89,11 @@ def _operation_step(self: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
     if parsed:  # the success criteria read the body, which may not be JSON
         nodes.append(self._body_line(info, lenient=True))
     error_models = self._error_models(op)
-    fail_kwargs: list[tuple[str, n.Expr]] = [("secrets", n.Name("_secrets"))]
+    fail_kwargs: list[tuple[str, n.Expr]] = []
     if error_models is not None:
         fail_kwargs.append(("error_models", error_models))
     fail_kwargs += failed
-    failure_call = n.Call(
-        n.dotted("StepFailed.from_response"), (n.Const(info.step_id), n.Name("_response")), tuple(fail_kwargs)
-    )
+    failure_call = n.Call(n.dotted("_run.failed"), (n.Const(info.step_id), n.Name("_response")), tuple(fail_kwargs))
     ctx.reads_body = False
     failure = self._failure_nodes(info, ctx, failure_call)
     if ctx.reads_body and not parsed:
@@ -156,11 +155,8 @@ def _body_line(self: WorkflowAnalyzer, info: StepInfo, *, lenient: bool) -> n.St
     if lenient:
         return n.Assign("_body", n.runtime("maybe_json", n.Name("_response")))
     kind = self.documented_json_kind(info)
-    expect: dict[str, n.Expr] = {"expect": n.Const(kind)} if kind else {}
-    return n.Assign(
-        "_body",
-        n.runtime("json_body", n.Const(info.step_id), n.Name("_response"), secrets=n.Name("_secrets"), **expect),
-    )
+    expect: tuple[tuple[str, n.Expr], ...] = (("expect", n.Const(kind)),) if kind else ()
+    return n.Assign("_body", n.Call(n.dotted("_run.json_body"), (n.Const(info.step_id), n.Name("_response")), expect))
 
 
 def _error_models(self: WorkflowAnalyzer, op: Operation) -> n.Expr | None:
@@ -276,7 +272,7 @@ def _failure_nodes(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext, fai
 #: The exceptions that take ``reason=`` (a failure action of type end ended the workflow).
 _REASONED = frozenset(
     {
-        "StepFailed.from_response",
+        "_run.failed",
         "_runtime.criteria_failed",
         "_runtime.timed_out",
         "_runtime.message_failed",

@@ -1,7 +1,8 @@
 """A readable dump of the IR, flavour-neutral (for snapshot tests and debugging).
 
 Statements print one per line, nested blocks indented; an awaitable call prints as
-``<sync>|<async>(...)``, a ``with`` item as ``<sync>|<async> as name``, a negation as
+``<sync>|<async>(...)``, a ``with`` item as ``<sync>|<async> as name`` (or
+``<sync>|<async>(...) as name``), a negation as
 ``not(...)``, a compiled leaf as ``«text»``.  Nothing is parenthesized by precedence:
 the tree's shape shows it (``and(...)``, ``cmp(a == b)``).
 """
@@ -67,9 +68,7 @@ def _head(stmt: n.Stmt) -> str:
     if isinstance(stmt, n.Match):
         return f"match {expr(stmt.subject)}:"
     if isinstance(stmt, n.With):
-        items = [
-            f"{expr(i.context)}|{expr(i.async_context)}" + (f" as {i.target}" if i.target else "") for i in stmt.items
-        ]
+        items = [_with_item(i) + (f" as {i.target}" if i.target else "") for i in stmt.items]
         return f"with {', '.join(items)}:"
     if isinstance(stmt, n.Return):
         return "return" + ("" if stmt.value is None else f" {expr(stmt.value)}")
@@ -80,6 +79,18 @@ def _head(stmt: n.Stmt) -> str:
     if isinstance(stmt, n.Blank):
         return ""
     return type(stmt).__name__.lower()  # break, continue, pass
+
+
+def _with_item(item: n.WithItem) -> str:
+    """``<sync>|<async>``; two calls with the same arguments as ``<sync>|<async>(args)``."""
+    sync, other = item.context, item.async_context
+    if (
+        isinstance(sync, n.Call)
+        and isinstance(other, n.Call)
+        and (sync.args, sync.kwargs) == (other.args, other.kwargs)
+    ):
+        return expr(n.Call(sync.func, sync.args, sync.kwargs, other.func))
+    return f"{expr(sync)}|{expr(other)}"
 
 
 def dump(body: tuple[n.Stmt, ...] | list[n.Stmt], indent: str = "") -> list[str]:

@@ -1,6 +1,7 @@
-"""Arazzo 1.1 step timeout on a step that calls a workflow (included when one has it).
+"""Arazzo 1.1 step timeouts (included when a step has one): a request sent within the
+step's timeout (:func:`send_within`), a called workflow run within it (:func:`call_within`).
 
-The called workflow gets the caller's ``_deadline.remaining()`` as its ``timeout``
+The called workflow gets the caller's ``_run.deadline.remaining()`` as its ``timeout``
 option, as every call does; inside :meth:`Deadline.step_timeout` that is the earlier of
 the overall deadline and the step's own timeout, so the callee's requests, sleeps and
 polls all end by then (its watchdog, or asyncio's cancellation for the async twin).
@@ -9,15 +10,69 @@ polls all end by then (its watchdog, or asyncio's cancellation for the async twi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
 
 from .errors import StepTimedOut, WorkflowTimeout
+from .transport import _request_url
 
 if TYPE_CHECKING:
     from .core import Deadline
+    from .run import AsyncRun, Run
 
-__all__ = ["acall_within", "call_within"]
+__all__ = ["acall_within", "asend_within", "call_within", "send_within"]
+
+
+def send_within(
+    run: Run,
+    step_id: str,
+    method: str,
+    url: str,
+    *,
+    timeout_ms: int,
+    params: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> httpx.Response | StepTimedOut:
+    """:meth:`Run.send` for a step with its own ``timeout`` (milliseconds): the
+    exchange, transport retries included, is aborted when it runs out (the socket is
+    shut down; nothing is sent again) and the StepTimedOut is returned, not raised, so
+    that the step's onFailure actions apply.  The overall deadline still bounds it
+    (WorkflowTimeout, raised, when that ends first)."""
+    where = _request_url(url, params, run.secrets)
+    with run.deadline.step_timeout(step_id, timeout_ms, method, where):
+        try:
+            return run.send(step_id, method, url, params=params, **options)
+        except StepTimedOut as error:
+            return _timed_out_observed(run.deadline, error)
+
+
+async def asend_within(
+    run: AsyncRun,
+    step_id: str,
+    method: str,
+    url: str,
+    *,
+    timeout_ms: int,
+    params: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> httpx.Response | StepTimedOut:
+    """The async twin of :func:`send_within` (``asyncio.timeout`` aborts the exchange)."""
+    where = _request_url(url, params, run.secrets)
+    with run.deadline.step_timeout(step_id, timeout_ms, method, where):
+        try:
+            return await run.send(step_id, method, url, params=params, **options)
+        except StepTimedOut as error:
+            return _timed_out_observed(run.deadline, error)
+
+
+def _timed_out_observed(deadline: Deadline, error: StepTimedOut) -> StepTimedOut:
+    """End the aborted request's span and event (error.type StepTimedOut) before
+    onFailure runs."""
+    if deadline.observer is not None:
+        deadline.observer._end_request("error", {"error.type": "StepTimedOut"})
+    return error
 
 
 _Called = TypeVar("_Called")

@@ -9,18 +9,17 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 import httpx
 
 from .errors import StepFailed, WorkflowError, _criteria_reason
-from .transport import asend, send
 from .wire import _unsendable, text
 
 if TYPE_CHECKING:
-    from .core import Deadline
+    from .run import AsyncRun, Run
 
 __all__ = [
     "Encoded",
@@ -470,17 +469,13 @@ def _access_token(
 
 
 def client_credentials(
-    http: httpx.Client,
-    deadline: Deadline,
-    sleep: Callable[[float], None],
+    run: Run,
     step_id: str,
     token_url: str,
     client_id: str | None,
     client_secret: str | None,
     scopes: str,
     cache: dict[str, str],
-    *,
-    secrets: Sequence[object] = (),
 ) -> str | None:
     """An access token from the token endpoint (client authenticated with HTTP Basic,
     RFC 6749 4.4), requested once per run and kept in ``cache``; None without credentials.
@@ -489,47 +484,27 @@ def client_credentials(
         return None
     key = f"{token_url} {client_id} {scopes}"
     if key not in cache:
-        response = send(
-            http,
-            deadline,
-            sleep,
-            step_id,
-            "POST",
-            token_url,
-            secrets=secrets,
-            **_token_request(client_id, client_secret, scopes),
-        )
-        cache[key] = _access_token(step_id, response, secrets)
+        request = _token_request(client_id, client_secret, scopes)
+        response = run.send(step_id, "POST", token_url, **request)
+        cache[key] = _access_token(step_id, response, run.secrets)
     return cache[key]
 
 
 async def aclient_credentials(
-    http: httpx.AsyncClient,
-    deadline: Deadline,
-    sleep: Callable[[float], Awaitable[None]],
+    run: AsyncRun,
     step_id: str,
     token_url: str,
     client_id: str | None,
     client_secret: str | None,
     scopes: str,
     cache: dict[str, str],
-    *,
-    secrets: Sequence[object] = (),
 ) -> str | None:
     """The async twin of :func:`client_credentials`."""
     if client_id is None or client_secret is None:
         return None
     key = f"{token_url} {client_id} {scopes}"
     if key not in cache:
-        response = await asend(
-            http,
-            deadline,
-            sleep,
-            step_id,
-            "POST",
-            token_url,
-            secrets=secrets,
-            **_token_request(client_id, client_secret, scopes),
-        )
-        cache[key] = _access_token(step_id, response, secrets)
+        request = _token_request(client_id, client_secret, scopes)
+        response = await run.send(step_id, "POST", token_url, **request)
+        cache[key] = _access_token(step_id, response, run.secrets)
     return cache[key]

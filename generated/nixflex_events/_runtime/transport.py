@@ -33,7 +33,7 @@ import httpx
 
 from .body import _NO_TIMEOUT, _UNWATCHED, _Body, _Watch
 from .core import retry_after
-from .errors import _RETRIES_KEY, StepFailed, StepTimedOut
+from .errors import _RETRIES_KEY, StepFailed
 from .observe import _observe_request, _observed
 from .redact import _hide_in_logs, logger, redact_url
 from .wire import _request_problem
@@ -46,10 +46,8 @@ __all__ = [
     "TRANSPORT_MAX_DELAY",
     "TRANSPORT_RETRIES",
     "asend",
-    "asend_within",
     "request_options",
     "send",
-    "send_within",
 ]
 
 
@@ -185,83 +183,6 @@ async def asend(
         if isinstance(verdict, httpx.Response):
             return _observed(deadline, verdict)
         await deadline.asleep(sleep, verdict, step=step_id)
-
-
-def send_within(
-    http: httpx.Client,
-    deadline: Deadline,
-    sleep: Callable[[float], None],
-    step_id: str,
-    method: str,
-    url: str,
-    *,
-    timeout_ms: int,
-    params: Mapping[str, Any] | None = None,
-    secrets: Sequence[object] = (),
-    **options: Any,
-) -> httpx.Response | StepTimedOut:
-    """:func:`send` for a step with its own ``timeout`` (Arazzo 1.1, milliseconds): the
-    exchange, transport retries included, is aborted when it runs out (the socket is
-    shut down; nothing is sent again) and the StepTimedOut is returned, not raised, so
-    that the step's onFailure actions apply.  The overall deadline still bounds it
-    (WorkflowTimeout, raised, when that ends first)."""
-    with deadline.step_timeout(
-        step_id, timeout_ms, method, _request_url(url, params, secrets)
-    ):
-        try:
-            return send(
-                http,
-                deadline,
-                sleep,
-                step_id,
-                method,
-                url,
-                params=params,
-                secrets=secrets,
-                **options,
-            )
-        except StepTimedOut as error:
-            return _timed_out_observed(deadline, error)
-
-
-async def asend_within(
-    http: httpx.AsyncClient,
-    deadline: Deadline,
-    sleep: Callable[[float], Awaitable[None]],
-    step_id: str,
-    method: str,
-    url: str,
-    *,
-    timeout_ms: int,
-    params: Mapping[str, Any] | None = None,
-    secrets: Sequence[object] = (),
-    **options: Any,
-) -> httpx.Response | StepTimedOut:
-    """The async twin of :func:`send_within` (``asyncio.timeout`` aborts the exchange)."""
-    with deadline.step_timeout(
-        step_id, timeout_ms, method, _request_url(url, params, secrets)
-    ):
-        try:
-            return await asend(
-                http,
-                deadline,
-                sleep,
-                step_id,
-                method,
-                url,
-                params=params,
-                secrets=secrets,
-                **options,
-            )
-        except StepTimedOut as error:
-            return _timed_out_observed(deadline, error)
-
-
-def _timed_out_observed(deadline: Deadline, error: StepTimedOut) -> StepTimedOut:
-    """End the aborted request's span and event (error.type StepTimedOut) before onFailure runs."""
-    if deadline.observer is not None:
-        deadline.observer._end_request("error", {"error.type": "StepTimedOut"})
-    return error
 
 
 def _request_url(
