@@ -130,8 +130,10 @@ def raises_line(wf: WorkflowAnalyzer) -> str:
 
 def timeout_comment(timeout_ms: int, *, workflow: bool = False) -> str:
     if workflow:
-        return f"# The step's {timeout_ms} ms timeout ran out (the called workflow was aborted): onFailure applies, without its outputs."
-    return f"# The step's {timeout_ms} ms timeout ran out (the exchange was aborted): onFailure applies, without a response."
+        return f"The step's {timeout_ms} ms timeout ran out (the called workflow was aborted): onFailure applies, without its outputs."
+    return (
+        f"The step's {timeout_ms} ms timeout ran out (the exchange was aborted): onFailure applies, without a response."
+    )
 
 
 # -- order -----------------------------------------------------------------------------

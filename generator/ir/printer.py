@@ -11,6 +11,8 @@ A new flavour (a durable workflow, ...) is a new ``Flavour`` here, not a new ana
 
 from __future__ import annotations
 
+import textwrap
+
 from dataclasses import dataclass
 
 from ..plan import Block, Line, Node
@@ -24,6 +26,9 @@ class Flavour:
 
     is_async: bool
 
+
+#: The width a comment is wrapped at (a workflow body is indented at most ~12 columns).
+COMMENT_WIDTH = 76
 
 SYNC = Flavour(False)
 ASYNC = Flavour(True)
@@ -212,7 +217,7 @@ def statement(stmt: n.Stmt, flavour: Flavour) -> list[Node]:
     if isinstance(stmt, n.Pass):
         return [Line("pass")]
     if isinstance(stmt, n.Comment):
-        return [Line(f"# {stmt.text}")]
+        return [Line(f"# {line}") for line in textwrap.wrap(stmt.text, COMMENT_WIDTH, break_on_hyphens=False)]
     return [Line("")]
 
 

@@ -279,7 +279,7 @@ def test_a_timeout_on_a_workflow_step_is_applied_without_a_warning(compile_featu
     # The behaviour: tests/conformance/test_v11_workflow_timeout.py.
     compiled = compile_feature(FEATURE, "workflow-step-timeout.yaml")
     assert not compiled.errors and not compiled.warnings, compiled.errors + compiled.warnings
-    assert '_runtime.call_within(_deadline,"callInner",1000,"inner",lambda:inner(' in "".join(compiled.source.split())
+    assert '_runtime.call_within(_run.deadline,"callInner",1000,"inner",lambda:inner(' in "".join(compiled.source.split())
 
 
 def test_a_1_0_document_relabelled_1_1_compiles_to_the_same_workflows(tmp_path: Path) -> None:

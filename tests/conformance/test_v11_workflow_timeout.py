@@ -163,8 +163,9 @@ def test_the_timed_call_reads_as_intended(calls: Compiled) -> None:
     source = calls.source
     assert "_runtime.call_within(" in source and "await _runtime.acall_within(" in source
     assert "lambda: stall(" in source and "lambda: stall_async(" in source
-    assert "timeout=_deadline.remaining()" in source  # the deadline is passed on as for every call
-    assert "# onFailure readsOutputs is not taken: its criteria read the called workflow's outputs" in source
+    assert "timeout=_run.deadline.remaining()" in source  # the deadline is passed on as for every call
+    comments = " ".join(line.strip()[2:] for line in source.splitlines() if line.strip().startswith("# "))
+    assert "onFailure readsOutputs is not taken: its criteria read the called workflow's outputs" in comments
     assert "StepTimedOut: step 'callIt' ran past its own timeout" in source
     assert not calls.warnings, calls.warnings
 
