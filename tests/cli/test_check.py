@@ -165,7 +165,7 @@ def test_package_layout_matches_what_the_pipeline_writes(pristine: Path) -> None
     assert sorted(p.name for p in (pristine / "gen" / "callingbox").iterdir()) == sorted(PACKAGE_FILES)
     listed = package_listing(pristine / "gen" / "callingbox")
     assert listed is not None and "_runtime/__init__.py" in listed
-    assert sorted(name for name in listed if is_part_file(name)) == [f"_runtime/{part}.py" for part in ("aionet", "body", "core", "errors", "inputs", "observe", "redact", "transport", "values", "wire")]
+    assert sorted(name for name in listed if is_part_file(name)) == [f"_runtime/{part}.py" for part in ("aionet", "body", "core", "errors", "inputs", "observe", "redact", "run", "transport", "values", "wire")]
 
 
 # --- stale ---------------------------------------------------------------------------
@@ -244,11 +244,11 @@ def test_missing_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 def test_hand_edit_of_generated_code(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pristine_text = (project / "gen" / "callingbox" / "workflows.py").read_text(encoding="utf-8")
-    edit(project / "gen" / "callingbox" / "workflows.py", "    _secrets = (api_key,)\n", "    _secrets = (api_key,)  # tweaked\n")
+    edit(project / "gen" / "callingbox" / "workflows.py", "        # Step dispatchCall: dispatchCall (POST /v1/calls)\n", "        # Step dispatchCall: tweaked\n")
     assert read_state(project / "gen" / "callingbox" / "workflows.py") is not None
     code, out, err = run(["check"], capsys)
     assert code == 1
-    assert changed_lines(out) == ["-    _secrets = (api_key,)  # tweaked", "+    _secrets = (api_key,)"]
+    assert changed_lines(out) == ["-        # Step dispatchCall: tweaked", "+        # Step dispatchCall: dispatchCall (POST /v1/calls)"]
     assert "callingbox: gen/callingbox was edited by hand; run 'arazzo-codegen generate'" in err
     # generate (without --force) notices the edit and restores the file
     assert run(["generate", "--quiet"], capsys) == (0, "", "")
@@ -364,7 +364,7 @@ def test_generate_rebuilds_only_the_package_whose_inputs_changed(project: Path, 
             if name != "callingbox/py.typed" and not is_part_file(name.split("/", 1)[1]):  # the runtime parts have no stamp
                 assert content != before[name][0], name  # at least the stamp changed
     lines = err.splitlines()
-    assert any(line.startswith("[1/2] callingbox: generated 15 files in gen/callingbox (") for line in lines), err
+    assert any(line.startswith("[1/2] callingbox: generated 16 files in gen/callingbox (") for line in lines), err
     assert "[2/2] voiceinfra: up to date (gen/voiceinfra)" in lines
 
 
@@ -376,7 +376,7 @@ def test_force_rebuilds_everything_identically(project: Path, capsys: pytest.Cap
     after = snapshot(project / "gen")
     assert {name: content for name, (content, _) in after.items()} == {name: content for name, (content, _) in before.items()}
     assert all(mtime != OLD * 10**9 for _, mtime in after.values())
-    assert "[1/2] callingbox: generated 15 files" in err and "[2/2] voiceinfra: generated 15 files" in err
+    assert "[1/2] callingbox: generated 16 files" in err and "[2/2] voiceinfra: generated 16 files" in err
 
 
 def test_quiet_and_verbose(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -394,7 +394,7 @@ def test_quiet_and_verbose(project: Path, capsys: pytest.CaptureFixture[str]) ->
     for name in PACKAGE_FILES:
         assert f"  wrote gen/voiceinfra/{name if name != '_runtime' else '_runtime/__init__.py'} (" in err
     assert "  wrote gen/voiceinfra/_runtime/core.py (" in err
-    assert "voiceinfra: generated 15 files in gen/voiceinfra (" in err  # 3 modules, py.typed, _runtime/__init__.py and 10 runtime parts
+    assert "voiceinfra: generated 16 files in gen/voiceinfra (" in err  # 3 modules, py.typed, _runtime/__init__.py and 11 runtime parts
 
 
 def test_spec_given_on_the_command_line_uses_its_configured_package(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
