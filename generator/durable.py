@@ -11,18 +11,19 @@ provider, never workflow arguments).
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .config import Durable
-from .plan import Block, InputParam, ModulePlan, Node
+from .ir import nodes as n
+from .plan import InputParam, ModulePlan
 from .pycode import py_str
 
 #: The header every operation that declares it takes an idempotency key in (analyze.py).
 _IDEMPOTENCY_HEADER = "idempotency-key"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPEN_SUBSCRIPTIONS = n.dotted("_runtime.open_subscriptions")
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def durable_plan(plan: ModulePlan, options: Durable, idempotency_header: str | N
         exports += ["RECEIVE_CHANNELS", "Forwarder", "deliver", "forward"]
         for wf in plan.workflows:
             if wf.transport_type is not None:
-                channels.update(_subscribed(wf.sync_body))
+                channels.update(_subscribed(wf.body))
     return DurablePlan(
         package=plan.package,
         title=plan.title,
@@ -141,27 +142,22 @@ def durable_plan(plan: ModulePlan, options: Durable, idempotency_header: str | N
     )
 
 
-def _subscribed(body: Iterable[Node]) -> set[str]:
+def _subscribed(body: Iterable[n.Stmt]) -> set[str]:
     """The channel addresses (the constant ones) that a workflow body subscribes to
-    before any step runs: the dict of its ``open_subscriptions`` call."""
+    before any step runs: the values of the dict its ``open_subscriptions`` call takes."""
     found: set[str] = set()
-    for node in body:
-        if not isinstance(node, Block):
-            continue
-        marker = "_runtime.open_subscriptions(transport, "
-        at = node.header.find(marker)
-        if at >= 0:
-            text = node.header[at + len(marker) :]
-            end = text.find("}")
-            try:
-                mapping = ast.parse(text[: end + 1], mode="eval").body
-            except SyntaxError:
-                mapping = None
-            if isinstance(mapping, ast.Dict):
-                found.update(
-                    v.value for v in mapping.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
-                )
-        found.update(_subscribed(node.body))
+    for stmt in body:
+        if isinstance(stmt, n.With):
+            for item in stmt.items:
+                call = item.context
+                if isinstance(call, n.Call) and call.func == _OPEN_SUBSCRIPTIONS and len(call.args) > 1:
+                    mapping = call.args[1]
+                    if isinstance(mapping, n.Dict):
+                        found.update(
+                            v.value for _, v in mapping.items if isinstance(v, n.Const) and isinstance(v.value, str)
+                        )
+        for block in n.blocks(stmt):
+            found |= _subscribed(block)
     return found
 
 

@@ -11,6 +11,7 @@ from . import expressions as ex
 from .asyncapi_model import AsyncMessage, AsyncSource, EventTarget
 from .diagnostics import JsonPath, did_you_mean
 from .events_steps import _AMQP, _HTTP_NODES, _MQTT, _WS, MESSAGE, PHASE, RUNTIME_EXPORTS, _target, has_events
+from .ir import nodes as n
 from .plan import Line, Node, ReceiverPlan
 from .pycode import docstring_text, py_str, snake_case
 from .runtime_files import known_part
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
 # -- $message expressions -----------------------------------------------------------------
 
 
-def expr(ctx: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, PyType] | None:
+def expr(ctx: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[n.Expr, PyType] | None:
     """``$message...`` anywhere, and the HTTP-exchange expressions in an event step
-    (which do not exist there): the Python source and type, or None when ``node`` is
+    (which do not exist there): the value and its type, or None when ``node`` is
     none of these (the caller handles it)."""
     is_message = isinstance(node, (ex.MessagePayload, ex.MessageHeader))
     in_event = ctx.info is not None and ctx.info.event is not None
@@ -43,23 +44,23 @@ def expr(ctx: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, PyT
             f"{shown} does not exist in a send or receive step: it has no HTTP exchange",
             "read the message with $message.payload (#/json/pointer) or $message.header.<name>",
         )
-        return "None", ANY
+        return n.NONE, ANY
     if not is_arazzo_1_1(ctx.doc.arazzo.data):
         ctx.error(
             at,
             f"{shown}: $message is an Arazzo 1.1 expression (event steps)",
             "declare arazzo: 1.1.0 to use send and receive steps",
         )
-        return "None", ANY
+        return n.NONE, ANY
     if not in_event:
         if ctx._unbound():
-            return "None", ANY  # the step's unknown target is reported where it is named
+            return n.NONE, ANY  # the step's unknown target is reported where it is named
         ctx.error(
             at,
             f"{shown} is only available in a send or receive step",
             "use it in that step's successCriteria, outputs or action criteria, and pass it on with $steps.<stepId>.outputs.<name>",
         )
-        return "None", ANY
+        return n.NONE, ANY
     assert ctx.info is not None
     if ctx.phase != PHASE:
         ctx.error(
@@ -67,29 +68,28 @@ def expr(ctx: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, PyT
             f"{shown} is not available in the parameters, requestBody or correlationId of step {ctx.info.step_id!r}",
             "$message is the message the step sent or received: read it in the step's successCriteria, outputs or action criteria",
         )
-        return "None", ANY
+        return n.NONE, ANY
     if ctx.timed_out:
         ctx.unavailable = True  # the wait ran out: there is no message
-        return "None", ANY
+        return n.NONE, ANY
     target = _target(ctx.info)
     if isinstance(node, ex.MessageHeader):
-        return f"{MESSAGE}.headers.get({py_str(node.name.lower())})", PyType("str | None", optional=True)
+        return n.call(f"{MESSAGE}.headers.get", n.Const(node.name.lower())), PyType("str | None", optional=True)
     assert isinstance(node, ex.MessagePayload)
     return _payload(ctx, target, tuple(node.pointer or ()), shown, at)
 
 
 def _payload(
     ctx: ExprContext, target: EventTarget, tokens: tuple[str, ...], shown: str, at: JsonPath
-) -> tuple[str, PyType]:
+) -> tuple[n.Expr, PyType]:
     """``$message.payload[#pointer]``: checked against the messages' payload schemas and
     typed from them (the whole payload as its model class, or a union of them)."""
     from .analysis.common import _member_names, _pointer_text
 
     inferrer = ctx.p.inferrer
     schema = message_schema(target, "payload")
-    source = (
-        f"{MESSAGE}.payload" if not tokens else f"_runtime.pointer({MESSAGE}.payload, {py_str(_pointer_text(tokens))})"
-    )
+    payload = n.dotted(f"{MESSAGE}.payload")
+    source = payload if not tokens else n.runtime("pointer", payload, n.Const(_pointer_text(tokens)))
     if schema is None:
         return source, ANY  # resolve reported each message without a payload schema
     if tokens:

@@ -40,11 +40,11 @@ from typing import TYPE_CHECKING, Any
 
 from . import expressions as ex
 from . import v11_selectors, v11_steps
-from .analysis.common import code, references
+from .analysis.common import references
 from .asyncapi_model import Correlation, EventTarget
 from .diagnostics import JsonPath, did_you_mean
 from .ir import nodes as n
-from .pycode import comment_text, fstring_text, py_str
+from .pycode import comment_text
 from .schemas import PyType, message_schema
 
 if TYPE_CHECKING:
@@ -59,7 +59,6 @@ PHASE = "message"
 #: The local the generated code binds the message to (sent or received).
 MESSAGE = "_message"
 _RECEIVED = "_received"
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"(\{[^{}]+\})")
 _MQTT = frozenset({"mqtt", "mqtts", "secure-mqtt"})
 _WS = frozenset({"ws", "wss"})
@@ -185,7 +184,7 @@ def subscriptions(wf: WorkflowAnalyzer) -> list[n.WithItem]:
         if _producer(wf, info) is not None:
             continue  # subscribed once the step its channel address reads has run (late_subscriptions)
         ctx = ExprContext(wf, info, phase="request")
-        entries.append((n.Const(info.step_id), code(channel_address(ctx, info))))
+        entries.append((n.Const(info.step_id), channel_address(ctx, info)))
     args = (n.Name("transport"), n.Dict(tuple(entries)))
     return [
         n.WithItem(
@@ -247,7 +246,7 @@ def late_subscriptions(wf: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
             n.Name("_subs"),
             n.Name("transport"),
             n.Const(receive.step_id),
-            code(channel_address(ctx, receive)),
+            channel_address(ctx, receive),
             async_func="_runtime.aadd_subscription",
         )
         nodes.append(n.ExprStmt(add))
@@ -287,7 +286,7 @@ def event_step(wf: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
         action: list[tuple[str, n.Expr]] = [("action", n.Const("send"))] if target.action == "send" else []
         failure_call = n.Call(
             n.dotted("_runtime.message_failed"),
-            (n.Const(info.step_id), code(address), n.Name(MESSAGE)),
+            (n.Const(info.step_id), address, n.Name(MESSAGE)),
             tuple(failed + action),
         )
         failure = wf._failure_nodes(info, ctx, failure_call)
@@ -300,7 +299,7 @@ def keep_call(value: n.Expr) -> bool:
     return isinstance(value, n.Call) and value.func == n.dotted("_runtime.send_message")
 
 
-def _receive_nodes(wf: WorkflowAnalyzer, request: ExprContext, info: StepInfo, address: str) -> list[n.Stmt]:
+def _receive_nodes(wf: WorkflowAnalyzer, request: ExprContext, info: StepInfo, address: n.Expr) -> list[n.Stmt]:
     from .analysis.context import ExprContext
 
     step = info.step
@@ -337,7 +336,7 @@ def _receive_nodes(wf: WorkflowAnalyzer, request: ExprContext, info: StepInfo, a
         n.dotted("_run.deadline"),
         subscription,
         n.Const(info.step_id),
-        code(address),
+        address,
         async_func="_runtime.areceive",
         matches=matches,
         awaited=awaited,
@@ -372,26 +371,23 @@ def _duration(ms: int) -> str:
     return f"{ms} ms"
 
 
-def _send_lines(request: ExprContext, info: StepInfo, address: str) -> list[n.Stmt]:
+def _send_lines(request: ExprContext, info: StepInfo, address: n.Expr) -> list[n.Stmt]:
     wf = request.wf
     target = _target(info)
     step, at = info.step, info.json_path
     lines: list[n.Stmt] = []
-    payload = "None"
+    payload: n.Expr = n.NONE
     content_type = _message_content_type(target)
     body = step.get("requestBody")
     if isinstance(body, dict):
         b_at = at + ("requestBody",)
         if "payload" in body:
-            payload, _ = request.value(body["payload"], b_at + ("payload",))
+            payload, _ = request.value_node(body["payload"], b_at + ("payload",))
             replacements = request._replacements(body, b_at, xml=False)
             if replacements:
                 helper = "replace_selected" if any(t.startswith("$") for t, _ in replacements) else "replace_pointer"
-                payload = (
-                    f"_runtime.{helper}({payload}, ["
-                    + ", ".join(f"({v11_selectors.target_source(t)}, {v})" for t, v in replacements)
-                    + "])"
-                )
+                pairs = n.List(tuple(n.Tuple((v11_selectors.target_source(t), v)) for t, v in replacements))
+                payload = n.runtime(helper, payload, pairs)
         elif body.get("replacements"):
             wf.error(b_at, "payload replacements need a payload", "add requestBody.payload")
         if isinstance(body.get("contentType"), str):
@@ -404,14 +400,14 @@ def _send_lines(request: ExprContext, info: StepInfo, address: str) -> list[n.St
         )
     headers: list[tuple[n.Expr, n.Expr]] = []
     for name, raw, v_at in _parameters(request, info, "header"):
-        source, py_type = request.value(raw, v_at)
-        headers.append((n.Const(name), code(source if py_type.text == "str" else "_runtime.text(" + source + ")")))
-    kwargs: list[tuple[str, n.Expr]] = [("payload", code(payload))]
+        source, py_type = request.value_node(raw, v_at)
+        headers.append((n.Const(name), source if py_type.text == "str" else n.runtime("text", source)))
+    kwargs: list[tuple[str, n.Expr]] = [("payload", payload)]
     if headers:
         kwargs.append(("headers", n.Dict(tuple(headers))))
     if content_type != "application/json":
         kwargs.append(("content_type", n.Const(content_type)))
-    args = (n.dotted("_run.deadline"), n.Name("transport"), n.Const(info.step_id), code(address))
+    args = (n.dotted("_run.deadline"), n.Name("transport"), n.Const(info.step_id), address)
     send = n.Call(n.dotted("_runtime.send_message"), args, tuple(kwargs), n.dotted("_runtime.asend_message"))
     lines.append(n.Assign(MESSAGE, send))
     return lines
@@ -467,9 +463,9 @@ def _parameters(ctx: ExprContext, info: StepInfo, location: str) -> list[tuple[s
     return found
 
 
-def channel_address(ctx: ExprContext, info: StepInfo) -> str:
-    """The Python source of the step's channel address: the AsyncAPI address with its
-    ``{name}`` placeholders filled by the step's ``in: channel`` parameters."""
+def channel_address(ctx: ExprContext, info: StepInfo) -> n.Expr:
+    """The step's channel address: the AsyncAPI address with its ``{name}``
+    placeholders filled by the step's ``in: channel`` parameters."""
     channel = _target(info).channel
     address = channel.effective_address
     values = {name: (raw, at) for name, raw, at in _parameters(ctx, info, "channel")}
@@ -482,12 +478,12 @@ def channel_address(ctx: ExprContext, info: StepInfo) -> str:
                 did_you_mean(name, placeholders)
                 or "remove the parameter: in: channel parameters fill the {placeholders} of the channel address",
             )
-    pieces: list[tuple[str, bool]] = []  # (text or Python source, is literal text)
+    pieces: list[str | n.Expr] = []  # literal text, or a value
     for part in _PLACEHOLDER.split(address):
         if not part:
             continue
         if not (part.startswith("{") and part.endswith("}")):
-            pieces.append((part, True))
+            pieces.append(part)
             continue
         name = part[1:-1]
         if name not in values:
@@ -496,16 +492,24 @@ def channel_address(ctx: ExprContext, info: StepInfo) -> str:
                 f"no value for parameter {name!r} of channel {channel.key!r} (address {address!r})",
                 f"add a parameter: {{name: {name}, in: channel, value: ...}}",
             )
-            pieces.append((part, True))
+            pieces.append(part)
             continue
         raw, at = values[name]
-        source, py_type = ctx.value(raw, at)
-        pieces.append((source if py_type.text == "str" else f"_runtime.text({source})", False))
-    if all(literal for _, literal in pieces):
-        return py_str("".join(text for text, _ in pieces))
-    if all(literal or _NAME.fullmatch(text) for text, literal in pieces):
-        return 'f"' + "".join(fstring_text(text) if literal else "{" + text + "}" for text, literal in pieces) + '"'
-    return " + ".join(py_str(text) if literal else text for text, literal in pieces)
+        source, py_type = ctx.value_node(raw, at)
+        pieces.append(source if py_type.text == "str" else n.runtime("text", source))
+    if all(isinstance(piece, str) for piece in pieces):
+        return n.Const("".join(piece for piece in pieces if isinstance(piece, str)))
+    if all(isinstance(piece, str | n.Name) for piece in pieces):
+        return n.FString(tuple(pieces))
+    joined: n.Expr | None = None
+    for piece in pieces:  # one flat sum: a template's own operands join it
+        todo = [n.Const(piece)] if isinstance(piece, str) else [piece]
+        while isinstance(todo[0], n.BinOp) and todo[0].op == "+":
+            todo[:1] = [todo[0].left, todo[0].right]
+        for operand in todo:
+            joined = operand if joined is None else n.BinOp(joined, "+", operand)
+    assert joined is not None
+    return joined
 
 
 # -- correlation --------------------------------------------------------------------------
@@ -532,21 +536,21 @@ def _correlation(request: ExprContext, info: StepInfo) -> tuple[list[n.Stmt], n.
         return [], n.NONE, n.NONE
     correlation = defined[0][1]
     assert correlation is not None
-    source, py_type = request.value(raw, at)
+    source, py_type = request.value_node(raw, at)
     _check_correlation_type(request, target, correlation, py_type, at)
     lines: list[n.Stmt] = []
-    if not (_NAME.fullmatch(source) or _is_literal(raw)):
-        lines.append(n.Assign("_correlation", code(source)))
-        source = "_correlation"
+    if not (isinstance(source, n.Name) or _is_literal(raw)):
+        lines.append(n.Assign("_correlation", source))
+        source = n.Name("_correlation")
     accessor = _accessor(correlation)
-    compared = source if correlation.part == "payload" or py_type.text == "str" else f"_runtime.text({source})"
-    matches = n.Lambda(("_m",), n.Compare(code(accessor), "==", code(compared)))
+    compared = source if correlation.part == "payload" or py_type.text == "str" else n.runtime("text", source)
+    matches = n.Lambda(("_m",), n.Compare(accessor, "==", compared))
     label: str = correlation.pointer[-1] if correlation.pointer else "payload"
     awaited: n.Expr
     if _is_literal(raw):
         awaited = n.Const(f"{label} == {raw!r}")
     else:
-        awaited = code('f"' + fstring_text(f"{label} == ") + "{" + source + '!r}"')
+        awaited = n.FString((f"{label} == ", n.Repr(source)))
     return lines, matches, awaited
 
 
@@ -577,16 +581,16 @@ def _check_correlation_type(
         )
 
 
-def _accessor(correlation: Correlation) -> str:
+def _accessor(correlation: Correlation) -> n.Expr:
     """A direct accessor of the correlation value in a received message ``_m``."""
     from .analysis.common import _pointer_text
 
     if correlation.part == "header":
         name = correlation.pointer[0] if correlation.pointer else ""
-        return f"_m.headers.get({py_str(name.lower())})"
+        return n.call("_m.headers.get", n.Const(name.lower()))
     if not correlation.pointer:
-        return "_m.payload"
-    return f"_runtime.pointer(_m.payload, {py_str(_pointer_text(correlation.pointer))})"
+        return n.dotted("_m.payload")
+    return n.runtime("pointer", n.dotted("_m.payload"), n.Const(_pointer_text(correlation.pointer)))
 
 
 def _is_literal(raw: Any) -> bool:

@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 from . import expressions as ex
 from . import v11_self
 from .diagnostics import JsonPath
+from .ir import nodes as n
 from .jsonpath_py import MARK_BASE, MARK_CHAR, Unsupported, compile_criterion_1_1
-from .pycode import py_str
 from .regex import RegexError, ecma_pattern
 from .v11_identity import self_uri
 from .validate import is_arazzo_1_1
@@ -108,7 +108,7 @@ def _quote_states(kind: str, pieces: list[str]) -> list[str]:
 
 def criterion(
     ctx: ExprContext, crit: dict[str, Any], at: JsonPath, kind: Any, version: str | None, condition: str
-) -> str:
+) -> n.Expr:
     """The Python test of a 1.1 regex/jsonpath/xpath criterion (kind already known not simple)."""
     if kind == "jsonpointer":
         ctx.error(
@@ -116,10 +116,10 @@ def criterion(
             "a jsonpointer expression type selects a value; it is not a criterion type",
             "use jsonpath (rfc9535) or xpath for a condition; jsonpointer belongs in a Selector Object or targetSelectorType",
         )
-        return "False"
+        return n.FALSE
     if kind not in ("regex", "jsonpath", "xpath"):
         ctx.error(at + ("type",), f"unknown criterion type {kind!r}", "use simple, regex, jsonpath or xpath")
-        return "False"
+        return n.FALSE
     allowed = JSONPATH_VERSIONS if kind == "jsonpath" else XPATH_VERSIONS if kind == "xpath" else ()
     if version is not None and version not in allowed:
         hint = (
@@ -128,10 +128,10 @@ def criterion(
             else "a regex criterion has no expression type object: write type: regex"
         )
         ctx.error(at + ("type", "version"), f"unknown {kind} version {version!r}", hint)
-        return "False"
+        return n.FALSE
     context = ctx._context(crit, at, xml=kind == "xpath")
     if context is None:
-        return "False"
+        return n.FALSE
     flavour = version or ("rfc9535" if kind == "jsonpath" else "xpath-31")
     parts = split_embedded(condition.strip() if kind != "regex" else condition)
     pieces = [p for p in parts if isinstance(p, str)]
@@ -142,15 +142,15 @@ def criterion(
             f"the condition embeds {len(holes)} runtime expressions; at most {MAX_HOLES} are compiled",
             "split it into several criteria (they all must pass)",
         )
-        return "False"
+        return n.FALSE
     states = _quote_states(kind, pieces)
-    sources: list[str | Constant] = []
+    sources: list[n.Expr | Constant] = []
     for (start, end), where in zip(holes, states):
         text = condition.strip() if kind != "regex" else condition
         if text[start:end].strip() == "$self":
             constant = _self_constant(ctx, at, condition, kind, version, where, text, start)
             if constant is None:
-                return "False"
+                return n.FALSE
             sources.append(constant)
             continue
         try:
@@ -161,8 +161,8 @@ def criterion(
                 f"malformed runtime expression {text[start:end]!r} embedded in the condition: {exc.message}",
                 exc.hint,
             )
-            return "False"
-        source, _ = ctx.expr(parsed, at + ("condition",))
+            return n.FALSE
+        source, _ = ctx.expr_node(parsed, at + ("condition",))
         sources.append(source)
     ctx.p.runtime_parts.add("v11")  # embed, regex_holds (generator/runtime/v11.py)
     if kind == "regex":
@@ -214,12 +214,12 @@ def _self_constant(
 
 
 def _fold(
-    pieces: list[str], states: list[str], sources: list[str | Constant]
-) -> tuple[list[str], list[str], list[str]]:
+    pieces: list[str], states: list[str], sources: list[n.Expr | Constant]
+) -> tuple[list[str], list[str], list[n.Expr]]:
     """The condition with its constant holes written into the text around them."""
     out_pieces = [pieces[0]]
     out_states: list[str] = []
-    out_sources: list[str] = []
+    out_sources: list[n.Expr] = []
     for index, (source, where) in enumerate(zip(sources, states)):
         if isinstance(source, Constant):
             out_pieces[-1] += str(source) + pieces[index + 1]
@@ -230,11 +230,11 @@ def _fold(
     return out_pieces, out_states, out_sources
 
 
-def _holes_source(kind: str, pieces: list[str], states: list[str], sources: list[str]) -> str:
+def _holes_source(kind: str, pieces: list[str], states: list[str], sources: list[n.Expr]) -> n.Expr:
     """``_runtime.embed(...)``: the query with the values substituted, at run time."""
-    texts = ", ".join(py_str(p) for p in pieces)
-    values = ", ".join(f"({src}, {py_str(where)})" for src, where in zip(sources, states))
-    return f"_runtime.embed({py_str(kind)}, ({texts},), ({values},))"
+    texts = n.Tuple(tuple(n.Const(p) for p in pieces))
+    values = n.Tuple(tuple(n.Tuple((src, n.Const(where))) for src, where in zip(sources, states)))
+    return n.runtime("embed", n.Const(kind), texts, values)
 
 
 def _regex(
@@ -244,9 +244,9 @@ def _regex(
     pieces: list[str],
     holes: list[tuple[int, int]],
     states: list[str],
-    sources: list[str | Constant],
-    context: str,
-) -> str:
+    sources: list[n.Expr | Constant],
+    context: n.Expr,
+) -> n.Expr:
     marked = "".join(piece + (chr(_MARK + i) if i < len(holes) else "") for i, piece in enumerate(pieces))
     try:
         translated = ecma_pattern(marked)
@@ -256,14 +256,14 @@ def _regex(
             f"invalid regular expression {condition!r}: {exc}",
             "a regex condition is an ECMA-262 regular expression (as Arazzo specifies): close every group and class, and write a literal (, [ or \\ with a backslash before it",
         )
-        return "False"
+        return n.FALSE
     if holes:
         translated_pieces = re.split("[" + "".join(chr(_MARK + i) for i in range(len(holes))) + "]", translated)
         folded, folded_states, folded_sources = _fold(translated_pieces, states, sources)
         if len(folded) > 1:
-            return f"_runtime.regex_holds({_holes_source('regex', folded, folded_states, folded_sources)}, {context})"
+            return n.runtime("regex_holds", _holes_source("regex", folded, folded_states, folded_sources), context)
         translated = folded[0]
-    return f"_runtime.regex_holds({py_str(translated)}, {context})"
+    return n.runtime("regex_holds", n.Const(translated), context)
 
 
 def _placeholder(kind: str, pieces: list[str], states: list[str]) -> str:
@@ -285,10 +285,10 @@ def _jsonpath(
     condition: str,
     pieces: list[str],
     states: list[str],
-    sources: list[str],
-    context: str,
+    sources: list[n.Expr],
+    context: n.Expr,
     version: str,
-) -> str:
+) -> n.Expr:
     goessner = version == GOESSNER
     static = _placeholder("jsonpath", pieces, states)
     try:
@@ -300,7 +300,7 @@ def _jsonpath(
             exc.hint
             or "in Arazzo 1.1 the root $ is the context itself: $.items[?@.status == 'done'] selects the items that are done",
         )
-        return "False"
+        return n.FALSE
     if _ROOT_FILTER.match(static) and _object_context(ctx, crit):
         spelled = "$[?" + static[static.index("?") + 1 :]
         inner = spelled[3:-1] if spelled.endswith("]") else spelled[3:]
@@ -324,7 +324,7 @@ def _jsonpath(
             f"JSONPath query {condition!r} cannot be compiled: {exc}",
             "embed a value as a whole literal (a number, or inside a string literal), a name or an index",
         )
-        return "False"
+        return n.FALSE
 
 
 def _object_context(ctx: ExprContext, crit: dict[str, Any]) -> bool:
@@ -350,10 +350,10 @@ def _xpath(
     condition: str,
     pieces: list[str],
     states: list[str],
-    sources: list[str],
-    context: str,
+    sources: list[n.Expr],
+    context: n.Expr,
     version: str,
-) -> str:
+) -> n.Expr:
     static = _placeholder("xpath", pieces, states)
     try:
         ex.check_xpath(static, version=version)
@@ -363,10 +363,10 @@ def _xpath(
             f"XPath expression {condition!r} at column {exc.offset + 1}: {exc.message}",
             f"rewrite it at that column with what {version} has: axes, name and kind tests, predicates, its operators and standard functions",
         )
-        return "False"
+        return n.FALSE
     query = (
-        py_str(static)
+        n.Const(static)
         if len(pieces) == 1
         else _holes_source("xpath-10" if version == "xpath-10" else "xpath", pieces, states, sources)
     )
-    return f"_runtime.xpath_holds({context}, {query}, {py_str(version)})"
+    return n.runtime("xpath_holds", context, query, n.Const(version))

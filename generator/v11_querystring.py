@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .diagnostics import JsonPath
+from .ir import nodes as n
 
 if TYPE_CHECKING:
     from .analysis.context import ExprContext
@@ -20,8 +21,12 @@ if TYPE_CHECKING:
 
 
 def with_query_string(
-    ctx: ExprContext, op: Operation, url: str, given: list[tuple[str, str, JsonPath]], query: list[tuple[str, str]]
-) -> str:
+    ctx: ExprContext,
+    op: Operation,
+    url: n.Expr,
+    given: list[tuple[str, n.Expr, JsonPath]],
+    query: list[tuple[str, n.Expr]],
+) -> n.Expr:
     """The URL expression with the query string appended (errors reported)."""
     name, source, at = given[0]
     for other, _, other_at in given[1:]:
@@ -31,13 +36,13 @@ def with_query_string(
             "keep one querystring parameter and write the whole query string in its value",
         )
     if query:
-        names = ", ".join(repr(n) for n, _ in query)
+        names = ", ".join(repr(other) for other, _ in query)
         ctx.error(
             at[:-1] + ("in",),
             f"in: querystring gives the whole query string, so it cannot be combined with in: query parameters ({names})",
             "write those parameters into the querystring value, e.g. 'filter={$inputs.f}&page=2'",
         )
-    declared = [n for (n, loc) in op.parameters if loc == "querystring"]
+    declared = [pn for (pn, loc) in op.parameters if loc == "querystring"]
     if not declared:
         ctx.warn(
             at[:-1] + ("in",),
@@ -45,4 +50,4 @@ def with_query_string(
             "in: querystring is an OpenAPI 3.2 parameter location: check that the operation takes its whole query string from one parameter",
         )
     ctx.p.runtime_parts.add("querystring")
-    return f"{url} + _runtime.query_string({source})"
+    return n.BinOp(url, "+", n.runtime("query_string", source))

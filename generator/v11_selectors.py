@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any, Final
 from . import expressions as ex
 from . import jsonpath_parse
 from .diagnostics import JsonPath
+from .ir import nodes as n
 from .jsonpath_py import Unsupported, compile_locator, compile_selector
-from .pycode import py_str
 from .schemas import ANY, PyType
 from .validate import is_arazzo_1_1
 
@@ -106,8 +106,8 @@ def expression_type(ctx: ExprContext, raw: Any, at: JsonPath, what: str) -> tupl
     return kind, str(version)
 
 
-def selector_value(ctx: ExprContext, raw: dict[Any, Any], at: JsonPath) -> tuple[str, PyType]:
-    """The Python source (and type) of one Selector Object."""
+def selector_value(ctx: ExprContext, raw: dict[Any, Any], at: JsonPath) -> tuple[n.Expr, PyType]:
+    """The value (and type) of one Selector Object."""
     typed = expression_type(ctx, raw.get("type"), at + ("type",), "selector type")
     selector = raw.get("selector")
     if not isinstance(selector, str):
@@ -116,10 +116,10 @@ def selector_value(ctx: ExprContext, raw: dict[Any, Any], at: JsonPath) -> tuple
             f"a selector must be a string, not {type(selector).__name__}",
             "e.g. selector: $.user.email (jsonpath) or /user/email (jsonpointer)",
         )
-        return "None", ANY
+        return n.NONE, ANY
     context = _context(ctx, raw.get("context"), at + ("context",))
     if typed is None or context is None:
-        return "None", ANY
+        return n.NONE, ANY
     kind, version = typed
     if kind == "xpath":
         return _xpath(ctx, context, selector, version or "xpath-31", at)
@@ -131,7 +131,7 @@ def selector_value(ctx: ExprContext, raw: dict[Any, Any], at: JsonPath) -> tuple
                 f"selector {selector!r} is not a JSON pointer",
                 "a JSON pointer is empty or starts with '/', and writes '~' as ~0 and '/' as ~1, e.g. /user/email",
             )
-            return "None", ANY
+            return n.NONE, ANY
         return _at_pointer(ctx, context, tokens, at)
     goessner = version == _GOESSNER
     try:
@@ -142,7 +142,7 @@ def selector_value(ctx: ExprContext, raw: dict[Any, Any], at: JsonPath) -> tuple
             f"malformed JSONPath selector {selector!r} at column {exc.offset + 1}: {exc.message}",
             exc.hint or "the root $ is the context value itself, e.g. $.user.email",
         )
-        return "None", ANY
+        return n.NONE, ANY
     path = jsonpath_parse.singular_path(query)
     if path is not None and not (goessner and "length" in path):
         if all(isinstance(step, str) or step >= 0 for step in path):  # $.items[-1]: a pointer cannot count from the end
@@ -161,7 +161,7 @@ def selector_value(ctx: ExprContext, raw: dict[Any, Any], at: JsonPath) -> tuple
             f"JSONPath selector {selector!r} cannot be compiled: {exc}",
             "rewrite it with RFC 9535 selectors, filters and the five standard functions",
         )
-        return "None", ANY
+        return n.NONE, ANY
     return source, ANY if path is not None else PyType("list[Any]")
 
 
@@ -212,30 +212,28 @@ def _context(ctx: ExprContext, raw: Any, at: JsonPath) -> Context | None:
         return None
 
 
-def _source(ctx: ExprContext, context: Context, at: JsonPath) -> str:
+def _source(ctx: ExprContext, context: Context, at: JsonPath) -> n.Expr:
     if isinstance(context, AllInputs):
-        return "{" + ", ".join(f"{py_str(name)}: {param.name}" for name, param in ctx.wf.inputs.items()) + "}"
-    return ctx.expr(context, at + ("context",))[0]
+        return n.Dict(tuple((n.Const(name), n.Name(param.name)) for name, param in ctx.wf.inputs.items()))
+    return ctx.expr_node(context, at + ("context",))[0]
 
 
-def _at_pointer(ctx: ExprContext, context: Context, tokens: tuple[str, ...], at: JsonPath) -> tuple[str, PyType]:
+def _at_pointer(ctx: ExprContext, context: Context, tokens: tuple[str, ...], at: JsonPath) -> tuple[n.Expr, PyType]:
     """The context expression with the pointer appended, when it takes one (typed and
     checked like ``$response.body#/...``); else a pointer lookup in its value."""
     if isinstance(context, AllInputs) and tokens:
-        return ctx.expr(ex.Input(tokens[0], tokens[1:] or None), at + ("context",))
+        return ctx.expr_node(ex.Input(tokens[0], tokens[1:] or None), at + ("context",))
     if isinstance(context, _POINTED):
         extended: ex.RuntimeExpr = replace(context, pointer=tuple(context.pointer or ()) + tokens)
-        return ctx.expr(extended, at + ("context",))
+        return ctx.expr_node(extended, at + ("context",))
     source = _source(ctx, context, at)
     if not tokens:
         return source, ANY
-    return (
-        f"_runtime.pointer({source}, {py_str('/' + '/'.join(t.replace('~', '~0').replace('/', '~1') for t in tokens))})",
-        ANY,
-    )
+    pointer = "/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in tokens)
+    return n.runtime("pointer", source, n.Const(pointer)), ANY
 
 
-def _xpath(ctx: ExprContext, context: Context, selector: str, version: str, at: JsonPath) -> tuple[str, PyType]:
+def _xpath(ctx: ExprContext, context: Context, selector: str, version: str, at: JsonPath) -> tuple[n.Expr, PyType]:
     try:
         ex.check_xpath(selector, version=version)
     except ex.ExpressionError as exc:
@@ -244,21 +242,21 @@ def _xpath(ctx: ExprContext, context: Context, selector: str, version: str, at: 
             f"XPath selector {selector!r} at column {exc.offset + 1}: {exc.message}",
             f"rewrite it with what {version} has, e.g. /Invoice/Header/InvoiceNumber",
         )
-        return "None", ANY
+        return n.NONE, ANY
     if isinstance(context, AllInputs):
         ctx.error(
             at + ("context",),
             "an xpath selector needs an XML context, not the object of the inputs",
             "name the input that holds the XML: context: $inputs.<name>",
         )
-        return "None", ANY
+        return n.NONE, ANY
     if isinstance(context, ex.ResponseBody) and not context.pointer and ctx.phase == "response":
-        source = "_response.content"  # the raw XML bytes: the parser reads their encoding declaration
+        source = n.dotted("_response.content")  # the raw XML bytes: the parser reads their encoding declaration
     else:
         source = _source(ctx, context, at)
     ctx.p.runtime_parts.add("xpath")
-    flavour = "" if version == "xpath-31" else f", {py_str(version)}"
-    return f"_runtime.xpath_string({source}, {py_str(selector)}{flavour})", PyType("str")
+    flavour = () if version == "xpath-31" else (n.Const(version),)
+    return n.runtime("xpath_string", source, n.Const(selector), *flavour), PyType("str")
 
 
 def replacement_target(ctx: ExprContext, item: dict[str, Any], at: JsonPath, *, xml: bool) -> str | None:
@@ -323,8 +321,8 @@ def replacement_target(ctx: ExprContext, item: dict[str, Any], at: JsonPath, *, 
     return target
 
 
-def target_source(target: str) -> str:
-    """The Python source of a checked replacement target for ``_runtime.replace_selected``
-    (a JSONPath query, which starts with '$', compiled to its locator) or
-    ``_runtime.replace_pointer`` (a JSON pointer as text)."""
-    return compile_locator(target) if target.startswith("$") else py_str(target)
+def target_source(target: str) -> n.Expr:
+    """A checked replacement target for ``_runtime.replace_selected`` (a JSONPath query,
+    which starts with '$', compiled to its locator) or ``_runtime.replace_pointer`` (a
+    JSON pointer as text)."""
+    return compile_locator(target) if target.startswith("$") else n.Const(target)

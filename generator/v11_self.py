@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import expressions as ex
 from .diagnostics import JsonPath
-from .pycode import py_str
+from .ir import nodes as n
 from .schemas import ANY, PyType
 from .v11_identity import self_uri
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .analysis.context import ExprContext
 
 
-def self_value(ctx: ExprContext, raw: str, at: JsonPath) -> tuple[str, PyType] | str | None:
+def self_value(ctx: ExprContext, raw: str, at: JsonPath) -> tuple[n.Expr, PyType] | str | None:
     """The compiled value when ``raw`` is ``$self``; ``raw`` with ``{$self}``
     substituted when it embeds it; None when it does neither."""
     whole = raw.strip() in ("$self", "{$self}")
@@ -32,9 +32,9 @@ def self_value(ctx: ExprContext, raw: str, at: JsonPath) -> tuple[str, PyType] |
     uri = self_uri(ctx.doc.arazzo.data)
     if uri is None:
         no_self(ctx, at)
-        return "None", ANY
+        return n.NONE, ANY
     if whole:
-        return py_str(uri), PyType("str")
+        return n.Const(uri), PyType("str")
     return raw.replace("{$self}", uri)
 
 

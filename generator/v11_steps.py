@@ -310,15 +310,15 @@ def _cycle(steps: list[StepInfo], deps: dict[str, list[str]]) -> list[str] | Non
 # -- action parameters -----------------------------------------------------------------
 
 
-def action_arguments(ctx: ExprContext, action: Action, target: str) -> list[tuple[str, str]]:
-    """The inputs an action's ``parameters`` give the workflow it goes to: (input name, Python source)."""
+def action_arguments(ctx: ExprContext, action: Action, target: str) -> list[tuple[str, n.Expr]]:
+    """The inputs an action's ``parameters`` give the workflow it goes to: (input name, value)."""
     raw = action.parameters
     if not raw:
         return []
     wf = ctx.wf
     callee = wf.p.workflows[target]
     base = action.json_path + ("parameters",)
-    arguments: dict[str, str] = {}
+    arguments: dict[str, n.Expr] = {}
     for index, item in enumerate(raw):
         at = base + (index,)
         if isinstance(item, dict) and "in" in item:
@@ -346,7 +346,7 @@ def action_arguments(ctx: ExprContext, action: Action, target: str) -> list[tupl
                 or "parameters of an action map to the inputs of the workflow it goes to",
             )
             continue
-        source, py_type = ctx.value(value, v_at)
+        source, py_type = ctx.value_node(value, v_at)
         arguments[name] = wf.argument(callee, name, source, py_type, v_at)
     return list(arguments.items())
 

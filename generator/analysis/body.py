@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from .. import events_steps, v11_steps
 from .. import expressions as ex
 from ..ir import nodes as n
-from ..pycode import comment_text, docstring_text, py_literal
+from ..pycode import comment_text, docstring_text
 from ..schemas import wire_type
-from .common import code, references
+from .common import references
 
 if TYPE_CHECKING:
     from .workflow import WorkflowAnalyzer
@@ -54,15 +54,14 @@ def _map_blocks(stmt: n.Stmt, change: Callable[[tuple[n.Stmt, ...]], tuple[n.Stm
 
 def _body(self: WorkflowAnalyzer, *, output_exprs: list[tuple[str, n.Expr]]) -> list[n.Stmt]:
     body: list[n.Stmt] = [
-        n.If(n.Compare(n.Name(p.name), "is", n.NONE), (n.Assign(p.name, code(p.mutable_default)),))
+        n.If(n.Compare(n.Name(p.name), "is", n.NONE), (n.Assign(p.name, n.literal(self.mutable_defaults[p.name])),))
         for p in self.input_params
         if p.mutable_default is not None
     ]
     if self.input_checks:
         self.p.runtime_parts.add("inputs")
         checks = [
-            n.Tuple((n.Const(p.original), n.Const(p.name), n.Name(p.name), code(py_literal(c))))
-            for p, c in self.input_checks
+            n.Tuple((n.Const(p.original), n.Const(p.name), n.Name(p.name), n.literal(c))) for p, c in self.input_checks
         ]
         body.insert(0, n.ExprStmt(n.runtime("check_inputs", *checks)))
     base_at = len(body)

@@ -3,7 +3,6 @@ and small helpers over expressions, statuses and schemas."""
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -121,7 +120,7 @@ class StepInfo:
 class StepRequest:
     statements: tuple[n.Stmt, ...]
     payload_var: str | None
-    path_values: dict[str, str]
+    path_values: dict[str, n.Expr]
 
 
 @dataclass(frozen=True)
@@ -140,9 +139,9 @@ class Credential:
 class Auth:
     """How one request authenticates: extra request parts and lines before it."""
 
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    query: list[tuple[str, str]] = field(default_factory=list)
-    cookies: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[tuple[str, n.Expr]] = field(default_factory=list)
+    query: list[tuple[str, n.Expr]] = field(default_factory=list)
+    cookies: list[tuple[str, n.Expr]] = field(default_factory=list)
     prelude: list[n.Stmt] = field(default_factory=list)
 
 
@@ -177,35 +176,6 @@ MODULE_NAMES = frozenset(
 def _exits(body: list[n.Stmt]) -> bool:
     """Do these statements leave the current step (so nothing may follow them)?"""
     return bool(body) and isinstance(body[-1], n.EXITS)
-
-
-def code(text: str, prec: int | None = None) -> n.Raw:
-    """A value the analysis compiled as Python text, as a leaf of the IR: with the names
-    it reads and the precedence of its outermost operator (``prec`` overrides it)."""
-    try:
-        tree = ast.parse(text, mode="eval")
-    except SyntaxError:
-        return n.Raw(text, frozenset(), n.ATOM if prec is None else prec)
-    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
-    return n.Raw(text, frozenset(names), _precedence(tree.body) if prec is None else prec)
-
-
-def _precedence(node: ast.expr) -> int:
-    if isinstance(node, ast.Lambda):
-        return n.LAMBDA
-    if isinstance(node, ast.IfExp):
-        return n.IFEXP
-    if isinstance(node, ast.BoolOp):
-        return n.OR if isinstance(node.op, ast.Or) else n.AND
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return n.NOT
-    if isinstance(node, ast.Compare):
-        return n.COMPARE
-    if isinstance(node, ast.BinOp):
-        return n.SUM
-    if isinstance(node, ast.Await):
-        return n.AWAIT
-    return n.ATOM
 
 
 def _is_json_type(content_type: str) -> bool:

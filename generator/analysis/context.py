@@ -40,7 +40,7 @@ class ExprContext:
         phase: str,
         unset: set[str] | None = None,
         payload: str | None = None,
-        path_values: dict[str, str] | None = None,
+        path_values: dict[str, n.Expr] | None = None,
     ) -> None:
         self.wf = wf
         self.p = wf.p
@@ -54,7 +54,7 @@ class ExprContext:
         self.quiet = False
         #: Expressions whose value a step output variable holds already: (its name, its type).
         self.bound: dict[ex.RuntimeExpr, tuple[n.Expr, PyType]] = {}
-        self.path_values: dict[str, str] = dict(path_values or {})
+        self.path_values: dict[str, n.Expr] = dict(path_values or {})
         self.payload_var = payload
         self.failing = False  # inside onFailure: the body is an error response, not the success schema
         #: The failure actions of a step whose own timeout ran out (Arazzo 1.1): there is no
@@ -76,16 +76,13 @@ class ExprContext:
             self.wf.warn(at, message, hint)
 
     # values.py
-    value = values_module.value
     value_node = values_module.value_node
     _plain_value = values_module._plain_value
     _body_dot_path = values_module._body_dot_path
     _dependency_output = values_module._dependency_output
     _step_output_without_outputs = values_module._step_output_without_outputs
     _is_optional_input = values_module._is_optional_input
-    template = values_module.template
     template_node = values_module.template_node
-    expr = values_module.expr
     expr_node = values_module.expr_node
     _check_pointer = values_module._check_pointer
     _check_jsonpath_members = values_module._check_jsonpath_members

@@ -10,10 +10,9 @@ from ..diagnostics import JsonPath
 from ..ir import nodes as n
 from ..jsonpath_py import UNSUPPORTED_HINT as _UNSUPPORTED_HINT
 from ..jsonpath_py import Unsupported, compile_criterion
-from ..pycode import py_str
 from ..regex import RegexError, ecma_pattern
 from ..schemas import ANY, PyType
-from .common import _GOESSNER, _JSONPATH_QUIRK, _XPATH_VERSIONS, _criterion_text, code
+from .common import _GOESSNER, _JSONPATH_QUIRK, _XPATH_VERSIONS, _criterion_text
 
 if TYPE_CHECKING:
     from .context import ExprContext
@@ -69,7 +68,7 @@ def criterion(self: ExprContext, criterion: dict[str, Any], at: JsonPath) -> n.E
         version = str(kind.get("version")) if kind.get("version") is not None else None
         kind = kind.get("type")
     if kind != "simple" and v11_conditions.is_1_1(self.doc):
-        return code(v11_conditions.criterion(self, criterion, at, kind, version, condition))
+        return v11_conditions.criterion(self, criterion, at, kind, version, condition)
     if kind == "simple":
         stripped = condition.strip()
         if stripped.startswith("{$") and stripped.endswith("}"):
@@ -126,14 +125,13 @@ def criterion(self: ExprContext, criterion: dict[str, Any], at: JsonPath) -> n.E
                 "a regex condition is an ECMA-262 regular expression (as Arazzo specifies): close every group and class, and write a literal (, [ or \\ with a backslash before it",
             )
             return n.FALSE
-        return n.runtime("matches", n.Const(translated), code(context))
+        return n.runtime("matches", n.Const(translated), context)
     if kind == "jsonpath":
-        # compiled JSONPath may be an 'and' of tests: parenthesized wherever it is combined
-        return code(self._jsonpath(condition, context, at, version, criterion.get("context")), n.OR)
-    return code(self._xpath(condition, context, at, version))
+        return self._jsonpath(condition, context, at, version, criterion.get("context"))
+    return self._xpath(condition, context, at, version)
 
 
-def _context(self: ExprContext, criterion: dict[str, Any], at: JsonPath, *, xml: bool) -> str | None:
+def _context(self: ExprContext, criterion: dict[str, Any], at: JsonPath, *, xml: bool) -> n.Expr | None:
     raw = criterion.get("context")
     if raw is None:
         self.error(at, "a regex, jsonpath or xpath criterion needs a context", "add context: $response.body")
@@ -157,14 +155,14 @@ def _context(self: ExprContext, criterion: dict[str, Any], at: JsonPath, *, xml:
         and self.phase == "response"
         and not self.timed_out
     ):
-        return "_response.content"  # the raw XML bytes: the parser reads their encoding declaration
-    source, _ = self.expr(parsed, at + ("context",))
+        return n.dotted("_response.content")  # the raw XML bytes: the parser reads their encoding declaration
+    source, _ = self.expr_node(parsed, at + ("context",))
     return source
 
 
 def _jsonpath(
-    self: ExprContext, condition: str, context: str, at: JsonPath, version: str | None, raw_context: Any = None
-) -> str:
+    self: ExprContext, condition: str, context: n.Expr, at: JsonPath, version: str | None, raw_context: Any = None
+) -> n.Expr:
     goessner = False
     if version is not None:
         if version != _GOESSNER:
@@ -173,7 +171,7 @@ def _jsonpath(
                 f"unknown JSONPath version {version!r}",
                 f"the allowed value is {_GOESSNER!r} (omit the expression type object for RFC 9535)",
             )
-            return "False"
+            return n.FALSE
         goessner = True
     query = condition.strip()
     quirk = _JSONPATH_QUIRK.match(query)
@@ -195,23 +193,23 @@ def _jsonpath(
             exc.hint
             or "the context is wrapped in a one-element array: $[?@.status == 'done'] tests the context itself",
         )
-        return "False"
+        return n.FALSE
     self._check_jsonpath_members(query, goessner, raw_context, at + ("condition",))
     try:  # plain Python; the query stays in the generated comment of the criterion
         return compile_criterion(query, context, goessner=goessner, parts=self.p.runtime_parts)
     except Unsupported as exc:
         self.error(at + ("condition",), f"JSONPath query {condition!r} cannot be compiled: {exc}", _UNSUPPORTED_HINT)
-        return "False"
+        return n.FALSE
 
 
-def _xpath(self: ExprContext, condition: str, context: str, at: JsonPath, version: str | None) -> str:
+def _xpath(self: ExprContext, condition: str, context: n.Expr, at: JsonPath, version: str | None) -> n.Expr:
     if version is not None and version not in _XPATH_VERSIONS:
         self.error(
             at + ("type", "version"),
             f"unknown XPath version {version!r}",
             "the allowed values are xpath-10, xpath-20 and xpath-30 (xpath-31 is the default)",
         )
-        return "False"
+        return n.FALSE
     expression = condition.strip()
     version = version or "xpath-31"
     try:
@@ -222,10 +220,10 @@ def _xpath(self: ExprContext, condition: str, context: str, at: JsonPath, versio
             f"XPath expression {condition!r} at column {exc.offset + 1 + len(condition) - len(condition.lstrip())}: {exc.message}",
             f"rewrite it at that column as {version} has it (elementpath's parser of that version decides, as it evaluates it)",
         )
-        return "False"
+        return n.FALSE
     self.p.runtime_parts.add("xpath")
-    flavour = "" if version == "xpath-31" else f", {py_str(version)}"
-    return f"_runtime.xpath_test({context}, {py_str(expression)}{flavour})"
+    flavour = () if version == "xpath-31" else (n.Const(version),)
+    return n.runtime("xpath_test", context, n.Const(expression), *flavour)
 
 
 def boolean(self: ExprContext, node: ex.Condition, at: JsonPath) -> n.Expr:

@@ -12,7 +12,7 @@ from ..plan import OutputField
 from ..pycode import NameAllocator, model_field_name, py_str
 from ..resolve import SchemaLoc
 from ..schemas import ANY, PyType
-from .common import StepInfo, StepRequest, _is_json_type, code, status_equalities
+from .common import StepInfo, StepRequest, _is_json_type, status_equalities
 from .context import ExprContext
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def documented_json_kind(self: WorkflowAnalyzer, info: StepInfo) -> str | None:
 
 def _infer_step_outputs(self: WorkflowAnalyzer, info: StepInfo) -> None:
     payload: str | None = None
-    path_values: dict[str, str] = {}
+    path_values: dict[str, n.Expr] = {}
     if info.operation is not None:
         request = ExprContext(self, info, phase="request")
         statements = request.request_lines(info.operation, info.step, info.json_path)
@@ -140,13 +140,13 @@ def call_workflow(
     self: WorkflowAnalyzer,
     target: str,
     at: JsonPath,
-    arguments: list[tuple[str, str]] | None = None,
-    overrides: list[tuple[str, str]] | None = None,
+    arguments: list[tuple[str, n.Expr]] | None = None,
+    overrides: list[tuple[str, n.Expr]] | None = None,
 ) -> n.Call:
     """The call of another workflow's function (awaited in the async twin), sharing
     client, servers, sleep and deadline.
 
-    ``arguments`` maps the callee's input names (original) to Python sources; without
+    ``arguments`` maps the callee's input names (original) to values; without
     it, inputs pass by name from this workflow's inputs of the same name, except those
     in ``overrides`` (an action's parameters), which win.
     """
@@ -162,7 +162,9 @@ def call_workflow(
                 arguments.append(
                     (
                         original,
-                        self.argument(callee, original, self.inputs[original].name, self.input_types[original], at),
+                        self.argument(
+                            callee, original, n.Name(self.inputs[original].name), self.input_types[original], at
+                        ),
                     )
                 )
             elif original in callee.required_inputs:
@@ -172,7 +174,7 @@ def call_workflow(
                     f"declare {original!r} in the inputs of {self.workflow_id!r}: it is passed on by name",
                 )
     for original, source in arguments:
-        kwargs.append((callee.inputs[original].name, code(source)))
+        kwargs.append((callee.inputs[original].name, source))
     for key in callee.credentials:
         kwargs.append((callee.credential_names[key], n.Name(self.credential_names[key])))
     kwargs += events_steps.call_arguments(self, callee)
@@ -191,8 +193,8 @@ def call_workflow(
 
 
 def argument(
-    self: WorkflowAnalyzer, callee: WorkflowAnalyzer, name: str, source: str, py_type: PyType, at: JsonPath
-) -> str:
+    self: WorkflowAnalyzer, callee: WorkflowAnalyzer, name: str, source: n.Expr, py_type: PyType, at: JsonPath
+) -> n.Expr:
     """``source`` (of type ``py_type``) as the callee's input ``name``: an optional value
     for a required input is checked when the call happens; a value whose type does
     not fit the input's (a free string for an enum input, ...) is passed as is, with
@@ -206,7 +208,7 @@ def argument(
             "it is passed as is; make the types agree to have it checked",
         )
     if py_type.optional and name in callee.required_inputs:
-        return f"_runtime.require_input({source}, {py_str(name)}, {py_str(callee.key)})"  # typed Any
+        return n.runtime("require_input", source, n.Const(name), n.Const(callee.key))  # typed Any
     if not fits:
-        return f"cast(Any, {source})"
+        return n.call("cast", n.Name("Any"), source)
     return source

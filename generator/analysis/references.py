@@ -11,7 +11,7 @@ from .. import v11_conditions, v11_grammar
 from ..diagnostics import JsonPath, did_you_mean
 from ..ir import nodes as n
 from ..schemas import ANY, PyType
-from .common import _NAME_KINDS, _pointer_text, code
+from .common import _NAME_KINDS, _pointer_text
 
 if TYPE_CHECKING:
     from .context import ExprContext
@@ -259,11 +259,11 @@ def _output(self: ExprContext, node: ex.Output, at: JsonPath) -> tuple[n.Expr, P
             )
             return n.NONE, ANY
         self._outputs_stack.append(name)
-        text, py_type = self.value(raw_outputs[name], self.wf.path + ("outputs", name))
+        value, py_type = self.value_node(raw_outputs[name], self.wf.path + ("outputs", name))
         self._outputs_stack.pop()
         if pointer:
-            return n.runtime("pointer", code(text), n.Const(_pointer_text(pointer))), ANY
-        return code(text), py_type
+            return n.runtime("pointer", value, n.Const(_pointer_text(pointer))), ANY
+        return value, py_type
     if self._unbound():
         return n.NONE, ANY
     self.error(
@@ -329,5 +329,4 @@ def _component(self: ExprContext, node: ex.ComponentRef, at: JsonPath) -> tuple[
     if node.name not in components or not isinstance(components[node.name], dict):
         self.error(at, f"unknown component parameter {node.name!r}", did_you_mean(node.name, components))
         return n.NONE, ANY
-    text, py_type = self.value(components[node.name].get("value"), ("components", "parameters", node.name, "value"))
-    return code(text), py_type
+    return self.value_node(components[node.name].get("value"), ("components", "parameters", node.name, "value"))

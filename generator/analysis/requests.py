@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import expressions as ex
 from .. import v11_querystring, v11_selectors
 from ..diagnostics import JsonPath, did_you_mean
 from ..ir import nodes as n
-from ..ir import printer
 from ..model.document import WorkflowTarget
 from ..model.normalize import document_model, merge_parameters, no_in_problem
 from ..model.values import raw_of
-from ..pycode import py_str
 from ..resolve import Operation, SchemaLoc
 from .common import (
     _CRITERIA_RETRY_STATUSES,
     _TRANSPORT_RETRY_STATUSES,
     _pointer_text,
     _required_names,
-    code,
     idempotency_header,
     references,
     status_equalities,
@@ -35,10 +33,10 @@ def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: Js
     """The statements that send the step's request and bind ``response``."""
     assert self.info is not None
     lines: list[n.Stmt] = []
-    by_location: dict[str, list[tuple[str, str]]] = {"path": [], "query": [], "header": [], "cookie": []}
+    by_location: dict[str, list[tuple[str, n.Expr]]] = {"path": [], "query": [], "header": [], "cookie": []}
     path_at: dict[str, JsonPath] = {}
     path_nodes: dict[str, n.Expr] = {}
-    query_string: list[tuple[str, str, JsonPath]] = []  # in: querystring (Arazzo 1.1, OpenAPI 3.2)
+    query_string: list[tuple[str, n.Expr, JsonPath]] = []  # in: querystring (Arazzo 1.1, OpenAPI 3.2)
     for (name, location), (raw, p_at) in self._merged_parameters(step, at, for_workflow=False).items():
         spec = next(
             (
@@ -52,14 +50,13 @@ def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: Js
             self.needs[p_at] = (
                 f"path parameter {name!r}" if location == "path" else f"the required {location} parameter {name!r}"
             )
-        node, py_type = self.value_node(raw, p_at)
-        source = printer.expr(node, printer.SYNC, n.OR)
+        source, py_type = self.value_node(raw, p_at)
         if location == "path":
-            path_nodes[name] = node
+            path_nodes[name] = source
             self.path_values[name] = source
             path_at[name] = p_at[:-1] + ("name",) if p_at[-1:] == ("value",) else p_at
         elif location == "header" and py_type.text != "str":
-            source = f"_runtime.text({source})"
+            source = n.runtime("text", source)
         if location in by_location:
             by_location[location].append((name, source))
         elif location == "querystring":
@@ -74,7 +71,7 @@ def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: Js
     lines += auth.prelude
     url: n.Expr = self._url(op, path_nodes, at, path_at)
     if query_string:
-        url = code(v11_querystring.with_query_string(self, op, printer.expr(url), query_string, by_location["query"]))
+        url = v11_querystring.with_query_string(self, op, url, query_string, by_location["query"])
     headers = by_location["header"] + auth.headers
     explicit = {hn.lower() for hn, _ in headers}
     query = by_location["query"] + auth.query
@@ -84,21 +81,21 @@ def request_lines(self: ExprContext, op: Operation, step: dict[str, Any], at: Js
     if content_type and "content-type" not in explicit:
         headers.append(("Content-Type", content_type))
     if cookies and "cookie" not in explicit:
-        headers.append(("Cookie", "_runtime.cookies({" + ", ".join(f"{py_str(cn)}: {v}" for cn, v in cookies) + "})"))
+        headers.append(("Cookie", n.runtime("cookies", n.Dict(tuple((n.Const(cn), v) for cn, v in cookies)))))
     key_header = idempotency_header(op, self.wf.p.options.idempotency_header)
     keyed = key_header is not None and key_header.lower() not in explicit
     if key_header is not None and keyed:
-        headers.append((key_header, f"_keys.key({py_str(self.info.step_id)})"))
+        headers.append((key_header, n.call("_keys.key", n.Const(self.info.step_id))))
     kwargs: list[tuple[str, n.Expr]] = []
     if query:
-        kwargs.append(("params", n.Dict(tuple((n.Const(name), code(v)) for name, v in query))))
+        kwargs.append(("params", n.Dict(tuple((n.Const(name), v) for name, v in query))))
     if headers:
-        kwargs.append(("headers", n.Dict(tuple((n.Const(name), code(v)) for name, v in headers))))
+        kwargs.append(("headers", n.Dict(tuple((n.Const(name), v) for name, v in headers))))
     if body_arg:
-        kwargs.append((body_arg[0], code(body_arg[1])))
+        kwargs.append(body_arg)
     documented = self._documented_statuses(op)
     if documented:
-        kwargs.append(("documented", code("(" + ", ".join(documented) + ",)")))
+        kwargs.append(("documented", n.Tuple(tuple(n.Const(int(status)) for status in documented))))
     if keyed:
         kwargs.append(("idempotent", n.TRUE))
     args = (n.Const(self.info.step_id), n.Const(op.method), url)
@@ -123,9 +120,9 @@ def _documented_statuses(self: ExprContext, op: Operation) -> list[str]:
 
 def workflow_arguments(
     self: ExprContext, callee: WorkflowAnalyzer, step: dict[str, Any], at: JsonPath
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, n.Expr]]:
     """Parameters of a step that calls a workflow: they map to the callee's inputs."""
-    arguments: list[tuple[str, str]] = []
+    arguments: list[tuple[str, n.Expr]] = []
     for (name, _), (raw, p_at) in self._merged_parameters(step, at, for_workflow=True).items():
         if name not in callee.inputs:
             if p_at[: len(at)] == at:
@@ -135,7 +132,7 @@ def workflow_arguments(
                     did_you_mean(name, callee.inputs) or "parameters of a step that calls a workflow map to its inputs",
                 )
             continue
-        source, py_type = self.value(raw, p_at)
+        source, py_type = self.value_node(raw, p_at)
         arguments.append((name, self.wf.argument(callee, name, source, py_type, p_at)))
     given = {name for name, _ in arguments}
     for original in sorted(callee.required_inputs - given):
@@ -232,8 +229,8 @@ def _url(
 
 def _body_argument(
     self: ExprContext, op: Operation, step: dict[str, Any], at: JsonPath
-) -> tuple[list[n.Stmt], tuple[str, str] | None, str | None]:
-    """(lines before the request, the body keyword argument, the Content-Type source)."""
+) -> tuple[list[n.Stmt], tuple[str, n.Expr] | None, n.Expr | None]:
+    """(lines before the request, the body keyword argument, the Content-Type value)."""
     request_body = step.get("requestBody")
     if not isinstance(request_body, dict) or "payload" not in request_body:
         if isinstance(request_body, dict) and request_body.get("replacements"):
@@ -265,28 +262,18 @@ def _body_argument(
         (loc for ct, loc in op.request_content.items() if ct.split(";")[0].strip().lower() == base), None
     )
     self._need_members(payload, schema, (), b_at + ("payload",))
-    source, _ = self.value(payload, b_at + ("payload",))
+    source, _ = self.value_node(payload, b_at + ("payload",))
     replacements = self._replacements(request_body, b_at, xml=is_xml)
     lines: list[n.Stmt] = []
     var_needed = self.reads_request_body() or bool(replacements)
     if replacements:
         if is_xml:
             self.p.runtime_parts.add("xpath")
-            source = (
-                f"_runtime.xml_replace({source}, [" + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements) + "])"
-            )
+            source = n.runtime("xml_replace", source, _pairs(replacements, n.Const))
         elif any(t.startswith("$") for t, _ in replacements):
-            source = (
-                f"_runtime.replace_selected({source}, ["
-                + ", ".join(f"({v11_selectors.target_source(t)}, {v})" for t, v in replacements)
-                + "])"
-            )
+            source = n.runtime("replace_selected", source, _pairs(replacements, v11_selectors.target_source))
         else:
-            source = (
-                f"_runtime.replace_pointer({source}, ["
-                + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements)
-                + "])"
-            )
+            source = n.runtime("replace_pointer", source, _pairs(replacements, n.Const))
     if base == "multipart/form-data":
         if not isinstance(payload, dict) and not whole_expression:
             self.error(
@@ -295,23 +282,23 @@ def _body_argument(
                 "write the payload as a mapping of field names to values",
             )
         var = self.info.payload_name if self.info else "_payload"
-        lines.append(n.Assign(var, code(f"_runtime.multipart({source})")))
+        lines.append(n.Assign(var, n.runtime("multipart", source)))
         self.payload_var = f"{var}.fields"
-        return lines, ("content", f"{var}.content"), f"{var}.content_type"
+        return lines, ("content", n.dotted(f"{var}.content")), n.dotted(f"{var}.content_type")
     if var_needed:
         var = self.info.payload_name if self.info else "_payload"
-        lines.append(n.Assign(var, code(source)))
-        source = var
+        lines.append(n.Assign(var, source))
+        source = n.Name(var)
         self.payload_var = var
     if is_json:
         if isinstance(payload, (dict, list)) or whole_expression or (replacements and not isinstance(payload, str)):
-            extra = None if base == "application/json" else py_str(content_type)
+            extra = None if base == "application/json" else n.Const(content_type)
             return lines, ("json", source), extra
-        return lines, ("content", source), py_str(content_type)
+        return lines, ("content", source), n.Const(content_type)
     if base == "application/x-www-form-urlencoded":
         if isinstance(payload, dict) or whole_expression:
             return lines, ("data", source), None
-        return lines, ("content", source), py_str(content_type)
+        return lines, ("content", source), n.Const(content_type)
     if isinstance(payload, (dict, list)):
         self.error(
             b_at + ("payload",),
@@ -320,9 +307,14 @@ def _body_argument(
         )
     return (
         lines,
-        ("content", source if isinstance(payload, str) and not whole_expression else "_runtime.text(" + source + ")"),
-        py_str(content_type),
+        ("content", source if isinstance(payload, str) and not whole_expression else n.runtime("text", source)),
+        n.Const(content_type),
     )
+
+
+def _pairs(replacements: list[tuple[str, n.Expr]], target: Callable[[str], n.Expr]) -> n.List:
+    """``[(target, value), ...]``: the replacements as the runtime takes them."""
+    return n.List(tuple(n.Tuple((target(t), value)) for t, value in replacements))
 
 
 def _need_members(
@@ -346,8 +338,10 @@ def reads_request_body(self: ExprContext) -> bool:
     return any(isinstance(ref, ex.RequestBody) for _, ref in references(read))
 
 
-def _replacements(self: ExprContext, request_body: dict[str, Any], at: JsonPath, *, xml: bool) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
+def _replacements(
+    self: ExprContext, request_body: dict[str, Any], at: JsonPath, *, xml: bool
+) -> list[tuple[str, n.Expr]]:
+    out: list[tuple[str, n.Expr]] = []
     for index, item in enumerate(request_body.get("replacements") or []):
         r_at = at + ("replacements", index)
         if not isinstance(item, dict) or not isinstance(item.get("target"), str):
@@ -357,7 +351,7 @@ def _replacements(self: ExprContext, request_body: dict[str, Any], at: JsonPath,
             chosen = v11_selectors.replacement_target(self, item, r_at, xml=xml)
             if chosen is None:
                 continue
-            source, _ = self.value(item.get("value"), r_at + ("value",))
+            source, _ = self.value_node(item.get("value"), r_at + ("value",))
             out.append((chosen, source))
             continue
         if xml:
@@ -376,6 +370,6 @@ def _replacements(self: ExprContext, request_body: dict[str, Any], at: JsonPath,
                 "JSON pointers start with '/', e.g. /petId",
             )
             continue
-        source, _ = self.value(item.get("value"), r_at + ("value",))
+        source, _ = self.value_node(item.get("value"), r_at + ("value",))
         out.append((target, source))
     return out

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from ..ir import nodes as n
 from ..model.normalize import document_model
 from ..plan import InputParam
-from ..pycode import py_str, snake_case
+from ..pycode import snake_case
 from ..resolve import SecurityScheme
-from .common import Auth, Credential, StepInfo, code
+from .common import Auth, Credential, StepInfo
 
 if TYPE_CHECKING:
     from .context import ExprContext
@@ -175,7 +175,7 @@ def auth_for(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> Auth:
     if not alternatives:
         return auth
     several = len(alternatives) > 1
-    headers: dict[str, list[str]] = {}
+    headers: dict[str, list[n.Expr]] = {}
     for alternative in alternatives:
         for scheme, scopes, source in alternative:
             names = {c.part: self.credential_names[c.key] for c in _scheme_credentials(scheme, source)}
@@ -183,14 +183,15 @@ def auth_for(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> Auth:
                 c.key not in self.required_credentials for c in _scheme_credentials(scheme, source)
             )
             if scheme.kind == "http-bearer":
-                value = f"_runtime.bearer({names['token']})" if optional else f'f"Bearer {{{names["token"]}}}"'
+                token = n.Name(names["token"])
+                value = n.runtime("bearer", token) if optional else n.FString(("Bearer ", token))
                 headers.setdefault("Authorization", []).append(value)
             elif scheme.kind == "http-basic":
                 headers.setdefault("Authorization", []).append(
-                    f"_runtime.basic_auth({names['username']}, {names['password']})"
+                    n.runtime("basic_auth", n.Name(names["username"]), n.Name(names["password"]))
                 )
             elif scheme.kind == "apiKey" and scheme.param_name:
-                name = names["key"]
+                name = n.Name(names["key"])
                 if scheme.location == "header":
                     headers.setdefault(scheme.param_name, []).append(name)
                 elif scheme.location == "query":
@@ -204,7 +205,7 @@ def auth_for(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> Auth:
                     "_runtime.client_credentials",
                     n.Name("_run"),
                     n.Const(info.step_id),
-                    code(token_url),
+                    token_url,
                     n.Name(names["client_id"]),
                     n.Name(names["client_secret"]),
                     n.Const(" ".join(scopes)),
@@ -212,19 +213,19 @@ def auth_for(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> Auth:
                     async_func="_runtime.aclient_credentials",
                 )
                 auth.prelude.append(n.Assign(token_var, fetch))
-                headers.setdefault("Authorization", []).append(f"_runtime.bearer({token_var})")
-    for name, values in headers.items():
-        auth.headers.append((name, values[0] if len(values) == 1 else "_runtime.first_of(" + ", ".join(values) + ")"))
+                headers.setdefault("Authorization", []).append(n.runtime("bearer", n.Name(token_var)))
+    for header, values in headers.items():
+        auth.headers.append((header, values[0] if len(values) == 1 else n.runtime("first_of", *values)))
     return auth
 
 
-def _token_url(self: WorkflowAnalyzer, source: str, scheme: SecurityScheme, info: StepInfo) -> str:
+def _token_url(self: WorkflowAnalyzer, source: str, scheme: SecurityScheme, info: StepInfo) -> n.Expr:
     url = scheme.token_url or ""
     if "://" in url:
         key = f"{source}.{scheme.name}.tokenUrl"
         self.p.token_urls[key] = (source, url)
         self.server_keys.add(key)
-        return f"_base[{py_str(key)}]"
+        return n.Subscript(n.Name("_base"), n.Const(key))
     if not url:
         self.error(
             info.json_path,
@@ -232,4 +233,4 @@ def _token_url(self: WorkflowAnalyzer, source: str, scheme: SecurityScheme, info
             "add flows.clientCredentials.tokenUrl to the OpenAPI description",
         )
     self.server_keys.add(source)
-    return f"_base[{py_str(source)}] + {py_str('/' + url.lstrip('/'))}"
+    return n.BinOp(n.Subscript(n.Name("_base"), n.Const(source)), "+", n.Const("/" + url.lstrip("/")))

@@ -210,7 +210,7 @@ def _success_nodes(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> 
             )  # the actions' criteria read it
     nodes += events_steps.late_subscriptions(self, info)  # a receive step whose channel address reads these outputs
     if info.step_id in self.resume_targets:
-        resume = n.Assign("_step, _resume", n.Raw("_resume, None", frozenset({"_resume"})))
+        resume = n.Assign("_step, _resume", n.Tuple((n.Name("_resume"), n.NONE)))
         nodes.append(
             n.If(
                 n.Compare(n.Name("_resume"), "is not", n.NONE),

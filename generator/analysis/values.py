@@ -9,8 +9,6 @@ from .. import events_module, v11_conditions, v11_grammar, v11_selectors, v11_se
 from .. import expressions as ex
 from ..diagnostics import JsonPath, did_you_mean
 from ..ir import nodes as n
-from ..ir import printer
-from ..pycode import py_literal
 from ..resolve import SchemaLoc
 from ..schemas import ANY, PyType
 from .common import (
@@ -20,17 +18,10 @@ from .common import (
     _member_names,
     _parse_leniently,
     _pointer_text,
-    code,
 )
 
 if TYPE_CHECKING:
     from .context import ExprContext
-
-
-def value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[str, PyType]:
-    """A parameter value, payload member or output, as Python text (see :func:`value_node`)."""
-    node, py_type = self.value_node(raw, at)
-    return printer.expr(node, printer.SYNC, n.OR), py_type
 
 
 def value_node(self: ExprContext, raw: Any, at: JsonPath) -> tuple[n.Expr, PyType]:
@@ -47,7 +38,7 @@ def _plain_value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[n.Expr, PyT
     if isinstance(raw, str) and "$self" in raw and v11_selectors.is_v11(self):
         own = v11_self.self_value(self, raw, at)
         if isinstance(own, tuple):
-            return code(own[0]), own[1]
+            return own
         raw = raw if own is None else own
     if isinstance(raw, str):
         try:
@@ -82,8 +73,7 @@ def _plain_value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[n.Expr, PyT
         return self.expr_node(parsed, at)
     if isinstance(raw, dict) and v11_selectors.is_v11(self):
         if v11_selectors.is_selector(raw):
-            text, py_type = v11_selectors.selector_value(self, raw, at)
-            return code(text), py_type
+            return v11_selectors.selector_value(self, raw, at)
         if v11_selectors.almost_selector(raw):
             self.warn(
                 at,
@@ -101,9 +91,7 @@ def _plain_value(self: ExprContext, raw: Any, at: JsonPath) -> tuple[n.Expr, PyT
     if isinstance(raw, list):
         return n.List(tuple(self.value_node(v, at + (i,))[0] for i, v in enumerate(raw))), PyType("list[Any]")
     kind = {bool: "bool", int: "int", float: "float", type(None): "None"}.get(type(raw), "Any")
-    if isinstance(raw, bool | int | float | str) or raw is None:
-        return n.Const(raw), PyType(kind)
-    return code(py_literal(raw)), PyType(kind)
+    return n.literal(raw), PyType(kind)
 
 
 def _body_dot_path(self: ExprContext, raw: str, at: JsonPath) -> tuple[bool, ex.RuntimeExpr | None]:
@@ -178,12 +166,8 @@ def _is_optional_input(self: ExprContext, raw: Any) -> bool:
     return param is not None and param.default == "None" and param.mutable_default is None
 
 
-def template(self: ExprContext, parsed: ex.Template, raw: str, at: JsonPath) -> str:
-    """A string with embedded runtime expressions, as Python text."""
-    return printer.expr(self.template_node(parsed, raw, at))
-
-
 def template_node(self: ExprContext, parsed: ex.Template, raw: str, at: JsonPath) -> n.Expr:
+    """A string with embedded runtime expressions: an f-string, or texts joined with ``+``."""
     for offset in parsed.bare:
         expression_text = raw[offset:].split()[0] if raw[offset:].split() else raw[offset:]
         fixed = raw[:offset] + "{" + expression_text + "}" + raw[offset + len(expression_text) :]
@@ -222,12 +206,6 @@ def template_node(self: ExprContext, parsed: ex.Template, raw: str, at: JsonPath
     return joined
 
 
-def expr(self: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[str, PyType]:
-    """The Python source of a runtime expression (as text, for the values still compiled as text)."""
-    value, py_type = self.expr_node(node, at)
-    return printer.expr(value, printer.SYNC, n.ATOM), py_type
-
-
 def expr_node(self: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[n.Expr, PyType]:
     """A runtime expression as an IR expression, and its type."""
     if node in self.bound:  # a step output holds this value already (read by a success action's criteria)
@@ -250,7 +228,7 @@ def expr_node(self: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[n.
         return self._component(node, at)
     event = events_module.expr(self, node, at)  # $message, and what an event step does not have
     if event is not None:
-        return code(event[0]), event[1]
+        return event
     if self.phase != "response" or self.info is None or self.info.operation is None:
         if self._unbound():
             return n.NONE, ANY  # the step's unknown target is reported: nothing follows from it
@@ -283,7 +261,7 @@ def expr_node(self: ExprContext, node: ex.RuntimeExpr, at: JsonPath) -> tuple[n.
         return n.call("_response.request.url.params.get", n.Const(node.name)), PyType("str | None", optional=True)
     if isinstance(node, ex.RequestPath):
         if node.name in self.path_values:
-            return code(self.path_values[node.name]), ANY
+            return self.path_values[node.name], ANY
         self.error(
             at,
             f"$request.path.{node.name} is not a path parameter of this step",

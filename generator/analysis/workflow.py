@@ -76,6 +76,7 @@ class WorkflowAnalyzer:
         self.outputs_class = ""
         self.server_keys: set[str] = set()  # the SERVERS keys this workflow's requests use
         self.input_checks: list[tuple[InputParam, dict[str, Any]]] = []  # compiled inputs schema, by input
+        self.mutable_defaults: dict[str, Any] = {}  # input (Python name) -> its dict/list schema default
 
     def error(self, path: JsonPath, message: str, hint: str | None = None) -> None:
         self.p.report.add(self.doc.arazzo.diagnostic(path, message, hint))

@@ -44,6 +44,7 @@ def _inputs(self: WorkflowAnalyzer) -> list[InputParam]:
         mutable_default: str | None = None
         if isinstance(prop, dict) and isinstance(prop.get("default"), (dict, list)):
             mutable_default = py_literal(prop["default"])
+            self.mutable_defaults[py_name] = prop["default"]
             default = "None"
         elif isinstance(prop, dict) and "default" in prop:
             default = py_literal(prop["default"])

@@ -3,7 +3,7 @@
 Statements print one per line, nested blocks indented; an awaitable call prints as
 ``<sync>|<async>(...)``, a ``with`` item as ``<sync>|<async> as name`` (or
 ``<sync>|<async>(...) as name``), a negation as
-``not(...)``, a compiled leaf as ``«text»``.  Nothing is parenthesized by precedence:
+``not(...)``.  Nothing is parenthesized by precedence:
 the tree's shape shows it (``and(...)``, ``cmp(a == b)``).
 """
 
@@ -19,8 +19,6 @@ def expr(node: n.Expr) -> str:
         return f"{expr(node.value)}.{node.attr}"
     if isinstance(node, n.Const):
         return repr(node.value)
-    if isinstance(node, n.Raw):
-        return f"«{node.text}»"
     if isinstance(node, n.Call):
         func = expr(node.func) + (f"|{expr(node.async_func)}" if node.async_func is not None else "")
         args = [expr(a) for a in node.args] + [f"{k}={expr(v)}" for k, v in node.kwargs]
@@ -47,6 +45,16 @@ def expr(node: n.Expr) -> str:
         return "{" + ", ".join(f"{expr(k)}: {expr(v)}" for k, v in node.items) + "}"
     if isinstance(node, n.List):
         return "[" + ", ".join(expr(i) for i in node.items) + "]"
+    if isinstance(node, n.Starred):
+        return f"*{expr(node.value)}"
+    if isinstance(node, n.ListComp):
+        clauses = "".join(
+            f" for {', '.join(c.targets)} in {expr(c.iter)}" + "".join(f" if {expr(cond)}" for cond in c.conds)
+            for c in node.generators
+        )
+        return f"[{expr(node.elt)}{clauses}]"
+    if isinstance(node, n.Repr):
+        return f"repr({expr(node.value)})"
     return "tuple(" + ", ".join(expr(i) for i in node.items) + ")"
 
 

@@ -7,15 +7,15 @@ call names both of its functions (``Call.async_func``), a ``With`` both of its
 context managers, a condition is a tree (``Not``, ``BoolOp``, ``Compare``), and the
 printer decides how each flavour spells them.
 
-``Raw`` holds Python text for a leaf that never needs ``await``, negation or
-parentheses (a value the analysis compiled as text); it carries the local names it
-reads, so that the analysis never parses it back.
+Every value is a tree down to its names and constants (no node holds Python text),
+so the names an expression reads are found by walking it (``names_read``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -38,16 +38,6 @@ class Const:
 
 #: Precedence levels of Python expressions, as the printer parenthesizes them.
 LAMBDA, IFEXP, OR, AND, NOT, COMPARE, SUM, AWAIT, ATOM = range(9)
-
-
-@dataclass(frozen=True)
-class Raw:
-    """Python text of a leaf expression, the local names it reads, and the precedence of
-    its outermost operator (ATOM: a name, a call, a literal)."""
-
-    text: str
-    names: frozenset[str] = frozenset()
-    prec: int = ATOM
 
 
 @dataclass(frozen=True)
@@ -135,11 +125,41 @@ class Tuple:
     items: tuple[Expr, ...]
 
 
+@dataclass(frozen=True)
+class Starred:
+    """``*value``: an item of a list unpacked into it."""
+
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Comprehension:
+    """``for targets in iter if conds...``: one clause of a list comprehension."""
+
+    targets: tuple[str, ...]
+    iter: Expr
+    conds: tuple[Expr, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListComp:
+    """``[elt for ... in ... if ...]``; the clauses' targets are its own names."""
+
+    elt: Expr
+    generators: tuple[Comprehension, ...]
+
+
+@dataclass(frozen=True)
+class Repr:
+    """``repr(value)``; inside an f-string ``{value!r}``."""
+
+    value: Expr
+
+
 Expr = (
     Name
     | Attr
     | Const
-    | Raw
     | Call
     | Compare
     | BoolOp
@@ -153,6 +173,9 @@ Expr = (
     | Dict
     | List
     | Tuple
+    | Starred
+    | ListComp
+    | Repr
 )
 
 
@@ -323,6 +346,18 @@ def const(value: str | float | bool | None) -> Const:
     return Const(value)
 
 
+def literal(value: Any) -> Expr:
+    """A JSON-like value (str, int, float, bool, None, list, dict) as the expression that
+    builds it; a dict's keys as strings, anything else as its text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return Const(value)
+    if isinstance(value, list | tuple):
+        return List(tuple(literal(item) for item in value))
+    if isinstance(value, dict):
+        return Dict(tuple((Const(str(key)), literal(item)) for key, item in value.items()))
+    return Const(str(value))
+
+
 NONE = Const(None)
 TRUE = Const(True)
 FALSE = Const(False)
@@ -358,19 +393,26 @@ def children(node: Expr) -> Iterator[Expr]:
             yield from (key, value)
     elif isinstance(node, List | Tuple):
         yield from node.items
+    elif isinstance(node, Starred | Repr):
+        yield node.value
+    elif isinstance(node, ListComp):
+        yield node.elt
+        for clause in node.generators:
+            yield clause.iter
+            yield from clause.conds
 
 
 def names_read(node: Expr) -> set[str]:
     """The local names an expression reads (a lambda's parameters are its own)."""
     if isinstance(node, Name):
         return {node.id}
-    if isinstance(node, Raw):
-        return set(node.names)
     found: set[str] = set()
     for child in children(node):
         found |= names_read(child)
     if isinstance(node, Lambda):
         found -= set(node.params)
+    if isinstance(node, ListComp):
+        found -= {target for clause in node.generators for target in clause.targets}
     return found
 
 

@@ -55,8 +55,6 @@ def negate(test: n.Expr) -> n.Expr:
 
 
 def _prec(node: n.Expr, flavour: Flavour) -> int:
-    if isinstance(node, n.Raw):
-        return node.prec
     if isinstance(node, n.Lambda):
         return n.LAMBDA
     if isinstance(node, n.IfExp):
@@ -67,7 +65,7 @@ def _prec(node: n.Expr, flavour: Flavour) -> int:
         return n.NOT
     if isinstance(node, n.Compare):
         return n.COMPARE
-    if isinstance(node, n.BinOp):
+    if isinstance(node, n.BinOp) or (isinstance(node, n.Concat) and len(node.parts) > 1 and not _as_fstring(node)):
         return n.SUM
     if isinstance(node, n.Call) and node.async_func is not None and flavour.is_async:
         return n.AWAIT
@@ -95,26 +93,35 @@ def _embeddable(node: n.Expr) -> bool:
     """Can ``node`` be printed inside the braces of a double-quoted f-string?"""
     if isinstance(node, n.Const):
         return not (isinstance(node.value, str) and _NOT_EMBEDDABLE & set(node.value))
-    if isinstance(node, n.Raw):
-        return not _NOT_EMBEDDABLE & set(node.text)
     if isinstance(node, n.FString | n.Concat | n.Lambda):
         return False
     return all(_embeddable(child) for child in n.children(node))
 
 
-def _concat(node: n.Concat, flavour: Flavour) -> str:
+def _hole(part: str | n.Expr, flavour: Flavour, quote: str = '"') -> str:
+    """A part of an f-string: its literal text, or a value in braces (``{x!r}`` for ``Repr``)."""
+    if isinstance(part, str):
+        return fstring_text(part)
+    if isinstance(part, n.Repr):
+        return "{" + expr(part.value, flavour, quote=quote) + "!r}"
+    return "{" + expr(part, flavour, quote=quote) + "}"
+
+
+def _as_fstring(node: n.Concat) -> bool:
+    """Is the concatenation printed as one f-string (else its parts joined with ``+``)?"""
     values = [part for part in node.parts if not isinstance(part, str)]
-    if values and all(_embeddable(value) for value in values):
-        inner = (fstring_text(p) if isinstance(p, str) else "{" + expr(p, flavour, quote="'") + "}" for p in node.parts)
-        return 'f"' + "".join(inner) + '"'
+    return bool(values) and all(_embeddable(value) for value in values)
+
+
+def _concat(node: n.Concat, flavour: Flavour) -> str:
+    if _as_fstring(node):
+        return 'f"' + "".join(_hole(p, flavour, "'") for p in node.parts) + '"'
     return " + ".join(py_str(p) if isinstance(p, str) else expr(p, flavour, n.SUM + 1) for p in node.parts)
 
 
 def _expr(node: n.Expr, flavour: Flavour, quote: str = '"') -> str:
     if isinstance(node, n.Name):
         return node.id
-    if isinstance(node, n.Raw):
-        return node.text
     if isinstance(node, n.Const):
         if isinstance(node.value, str):
             return f"'{node.value}'" if quote == "'" else py_str(node.value)  # ' only where embeddable
@@ -128,22 +135,18 @@ def _expr(node: n.Expr, flavour: Flavour, quote: str = '"') -> str:
     if isinstance(node, n.Compare):
         return f"{expr(node.left, flavour, n.COMPARE + 1)} {node.op} {expr(node.right, flavour, n.COMPARE + 1)}"
     if isinstance(node, n.BoolOp):
-        inner = n.OR + 1 if node.op == "or" else n.AND + 1
-        return f" {node.op} ".join(expr(value, flavour, inner) for value in node.values)
+        # an ``and`` inside an ``or`` is parenthesized too, for the reader (ruff's RUF021)
+        return f" {node.op} ".join(expr(value, flavour, n.AND + 1) for value in node.values)
     if isinstance(node, n.Not):
         if isinstance(node.operand, n.Compare) and node.operand.op in _NEGATED:  # not (a == b): a != b
             return _expr(negate(node.operand), flavour)
-        return f"not {expr(node.operand, flavour, n.NOT)}"
+        return f"not {expr(node.operand, flavour, n.NOT + 1)}"  # not (not x), for the reader
     if isinstance(node, n.BinOp):
         return f"{expr(node.left, flavour, n.SUM)} {node.op} {expr(node.right, flavour, n.SUM + 1)}"
     if isinstance(node, n.IfExp):
         return f"{expr(node.body, flavour, n.OR)} if {expr(node.test, flavour, n.OR)} else {expr(node.orelse, flavour, n.IFEXP)}"
     if isinstance(node, n.FString):
-        return (
-            'f"'
-            + "".join(fstring_text(p) if isinstance(p, str) else "{" + expr(p, flavour) + "}" for p in node.parts)
-            + '"'
-        )
+        return 'f"' + "".join(_hole(p, flavour) for p in node.parts) + '"'
     if isinstance(node, n.Subscript):
         return f"{expr(node.value, flavour, n.ATOM, quote)}[{expr(node.index, flavour, quote=quote)}]"
     if isinstance(node, n.Concat):
@@ -159,6 +162,17 @@ def _expr(node: n.Expr, flavour: Flavour, quote: str = '"') -> str:
         return "{" + ", ".join(f"{expr(k, flavour)}: {expr(v, flavour)}" for k, v in node.items) + "}"
     if isinstance(node, n.List):
         return "[" + ", ".join(expr(item, flavour) for item in node.items) + "]"
+    if isinstance(node, n.Starred):
+        return "*" + expr(node.value, flavour, n.SUM)
+    if isinstance(node, n.ListComp):
+        clauses = "".join(
+            f" for {', '.join(c.targets)} in {expr(c.iter, flavour, n.OR)}"
+            + "".join(f" if {expr(cond, flavour, n.OR)}" for cond in c.conds)
+            for c in node.generators
+        )
+        return f"[{expr(node.elt, flavour)}{clauses}]"
+    if isinstance(node, n.Repr):
+        return f"repr({expr(node.value, flavour)})"
     items = [expr(item, flavour) for item in node.items]
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
@@ -175,7 +189,12 @@ def statement(stmt: n.Stmt, flavour: Flavour) -> list[Node]:
     """One statement as the lines and blocks the templates print."""
     if isinstance(stmt, n.Assign):
         target = f"{stmt.target}: {stmt.annotation}" if stmt.annotation else stmt.target
-        return [Line(f"{target} = {expr(stmt.value, flavour)}{_comment(stmt.comment)}")]
+        value = stmt.value
+        if isinstance(value, n.Tuple) and len(value.items) > 1:  # a, b = x, y
+            text = ", ".join(expr(item, flavour) for item in value.items)
+        else:
+            text = expr(value, flavour)
+        return [Line(f"{target} = {text}{_comment(stmt.comment)}")]
     if isinstance(stmt, n.AugAssign):
         return [Line(f"{stmt.target} {stmt.op} {expr(stmt.value, flavour)}")]
     if isinstance(stmt, n.ExprStmt):

@@ -7,6 +7,8 @@ import functools
 from types import SimpleNamespace
 from typing import Any
 
+from arazzo_codegen.ir import nodes as n
+from arazzo_codegen.ir import printer
 from arazzo_codegen.jsonpath_py import compile_criterion, compile_locator, compile_nodes
 
 
@@ -19,18 +21,24 @@ def runtime() -> SimpleNamespace:
     return SimpleNamespace(**{name: getattr(module, name) for module in modules for name in module.__all__})
 
 
-def run(source: str, **names: Any) -> Any:
+def text(node: n.Expr) -> str:
+    """The Python text of compiled code, as the printer writes it into a workflow."""
+    return printer.expr(node, printer.SYNC)
+
+
+def run(source: str | n.Expr, **names: Any) -> Any:
+    source = source if isinstance(source, str) else text(source)
     return eval(compile(source, "<compiled>", "eval"), {"_runtime": runtime(), **names})  # noqa: S307 - the generator's own output
 
 
-def query(document: Any, text: str, *, goessner: bool = False) -> list[Any]:
+def query(document: Any, query_text: str, *, goessner: bool = False) -> list[Any]:
     """The nodelist ``text`` selects from ``document`` (the root), by the compiled code."""
-    return list(run(compile_nodes(text, "doc", goessner=goessner), doc=document))
+    return list(run(compile_nodes(query_text, n.Name("doc"), goessner=goessner), doc=document))
 
 
-def criterion(value: Any, text: str, *, goessner: bool = False) -> bool:
+def criterion(value: Any, query_text: str, *, goessner: bool = False) -> bool:
     """An Arazzo 1.0 jsonpath criterion (the context wrapped in an array), compiled."""
-    return bool(run(compile_criterion(text, "ctx", goessner=goessner), ctx=value))
+    return bool(run(compile_criterion(query_text, n.Name("ctx"), goessner=goessner), ctx=value))
 
 
 def replace(document: Any, target: str, value: Any) -> Any:

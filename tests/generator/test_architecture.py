@@ -40,7 +40,7 @@ def test_the_names_the_document_gives_the_ir_exist() -> None:
     text = DOC.read_text(encoding="utf-8")
     for name in ("Named", "Lit", "ListOf", "DictOf", "ModelRef", "Alias", "AnyType", "NoneType", "Union"):
         assert f"`{name}`" in text and hasattr(types, name), name
-    for name in ("Call", "Compare", "BoolOp", "Not", "Raw", "Assign", "If", "While", "Match", "With", "Return", "Raise"):
+    for name in ("Call", "Compare", "BoolOp", "Not", "ListComp", "Assign", "If", "While", "Match", "With", "Return", "Raise"):
         assert f"`{name}`" in text and hasattr(nodes, name), name
     for name in ("SYNC", "ASYNC", "negate", "statements"):
         assert f"`{name}" in text and hasattr(printer, name), name

@@ -104,3 +104,37 @@ def test_urls_print_as_f_strings_where_their_values_fit() -> None:
     assert printer.expr(n.Concat((base, "/jobs/", quoted))) == (
         '_base["jobs"] + "/jobs/" + _runtime.path_param("it\'s", "poll", "jobId")'
     )
+
+
+def test_and_inside_or_and_not_inside_not_are_parenthesized() -> None:
+    """Parentheses Python does not need but a reader does (ruff's RUF021)."""
+    both = n.BoolOp("and", (n.Name("a"), n.Name("b")))
+    assert printer.expr(n.BoolOp("or", (both, n.Name("c")))) == "(a and b) or c"
+    assert printer.expr(n.Not(n.Not(n.call("f")))) == "not (not f())"
+    assert printer.expr(n.Concat((n.Name("a"), "\\", n.Const('"'))), printer.SYNC, n.ATOM) == '(a + "\\\\" + "\\"")'
+
+
+def test_comprehensions_starred_and_repr_print_and_bind_their_names() -> None:
+    """A compiled JSONPath query is a comprehension over the runtime's helpers: its
+    targets are its own names, so the names it reads are those of its context only."""
+    clause = n.Comprehension(("_p", "_k"), n.runtime("jp_slots", n.Name("doc")), (n.call("ok", n.Name("_p")),))
+    query = n.ListComp(n.Tuple((n.Name("_p"), n.Name("_k"))), (clause,))
+    assert printer.expr(query) == "[(_p, _k) for _p, _k in _runtime.jp_slots(doc) if ok(_p)]"
+    assert n.names_read(query) == {"doc", "_runtime", "ok"}
+    either = n.List((n.Starred(n.Name("a")), n.Starred(n.BinOp(n.Name("b"), "+", n.Name("c")))))
+    assert printer.expr(either) == "[*a, *b + c]"
+    assert n.names_read(either) == {"a", "b", "c"}
+    shown = n.FString(("id == ", n.Repr(n.Name("key"))))
+    assert printer.expr(shown) == 'f"id == {key!r}"'
+    assert printer.expr(n.Repr(n.Name("key"))) == "repr(key)"
+    assert n.names_read(shown) == {"key"}
+    assert printer.expr(n.Lambda(("_r",), query)) == "lambda _r: " + printer.expr(query)
+
+
+def test_json_like_constants_are_built_as_nodes() -> None:
+    """Defaults, input checks and literal payloads: what ``py_literal`` would write."""
+    from arazzo_codegen.pycode import py_literal
+
+    value = {"a": [1, 2.5, None, True], "b": {"c": "x\"y"}, 3: float("inf"), "d": ()}
+    assert printer.expr(n.literal(value)) == py_literal(value)
+    assert n.names_read(n.literal(value)) == set()

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from arazzo_codegen.analyze import _JSONPATH_QUIRK
 from arazzo_codegen.expressions import ExpressionError
 from arazzo_codegen.jsonpath_parse import check
+from arazzo_codegen.ir import nodes as n
 from arazzo_codegen.jsonpath_py import compile_criterion, compile_criterion_1_1, compile_locator, compile_nodes, compile_selector
 from arazzo_codegen.runtime import jsonpath as jsonpath_module
 
@@ -197,7 +198,7 @@ def test_the_corpus_is_found() -> None:
 # reports them first (tests/bad/test_bad_inputs.py), so they are left out here.
 @pytest.mark.parametrize("query", sorted({q for q, _ in CONDITIONS if oracle_query(q)} | set(EXTRA) | set(RFC_QUERIES)))
 def test_compiled_criteria_agree_with_the_library(query: str) -> None:
-    source = compile_criterion(query, "ctx")
+    source = jsonpath_runtime.text(compile_criterion(query, n.Name("ctx")))
     assert "jsonpath_test" not in source
     for document in DOCUMENTS:
         expected = bool(library.find(query, [document]))  # 1.0: the context, wrapped
@@ -213,7 +214,7 @@ def test_compiled_queries_agree_with_the_library(query: str) -> None:
 
 @pytest.mark.parametrize(("query", "goessner"), [item for item in SELECTORS if well_formed(*item)])
 def test_compiled_selectors_give_a_value_or_the_list(query: str, goessner: bool) -> None:
-    source = compile_selector(query, "doc", goessner=goessner)
+    source = jsonpath_runtime.text(compile_selector(query, n.Name("doc"), goessner=goessner))
     for document in DOCUMENTS:
         nodes = jsonpath_runtime.query(document, query, goessner=goessner)
         value = jsonpath_runtime.run(source, doc=document)
@@ -260,11 +261,12 @@ def test_goessner_length_and_script_index() -> None:
 
 
 def test_embedded_values_are_arguments_of_the_compiled_test() -> None:
-    source = compile_criterion_1_1("$.items[?@.price > 9007199254740000 && @.name == 'a\ue001']", "_body", ["inputs_n", "inputs_s"])
+    holes: list[n.Expr] = [n.Name("inputs_n"), n.Name("inputs_s")]
+    source = jsonpath_runtime.text(compile_criterion_1_1("$.items[?@.price > 9007199254740000 && @.name == 'a\ue001']", n.Name("_body"), holes))
     assert source.startswith("_runtime.jp_holds(_body, lambda _r, _h0, _h1: ")
     assert source.endswith(", _runtime.jp_literal(inputs_n), _runtime.text_1_1(inputs_s))")
     assert '"a" + _h1' in source
-    index = compile_criterion_1_1("$.items[9007199254740000]", "_body", ["inputs_i"])
+    index = jsonpath_runtime.text(compile_criterion_1_1("$.items[9007199254740000]", n.Name("_body"), [n.Name("inputs_i")]))
     assert index.endswith('_runtime.jp_literal(inputs_i, "index"))')
 
 
@@ -333,4 +335,4 @@ def test_no_jsonpath_engine_ships() -> None:
     for part in runtime.glob("*.py"):
         assert "jsonpath_parse" not in part.read_text(encoding="utf-8"), part
     for query in EXTRA:
-        assert "jsonpath" not in compile_nodes(query, "doc") + compile_locator(query)
+        assert "jsonpath" not in jsonpath_runtime.text(compile_nodes(query, n.Name("doc"))) + jsonpath_runtime.text(compile_locator(query))

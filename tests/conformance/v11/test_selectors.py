@@ -10,6 +10,7 @@ import re
 import pytest
 
 from arazzo_codegen.diagnostics import Report
+from arazzo_codegen.ir import printer
 from arazzo_codegen.jsonpath_py import compile_locator
 from arazzo_codegen.load import Loader
 from arazzo_codegen.validate import validate_arazzo
@@ -139,7 +140,7 @@ def test_jsonpath_replacement_targets_set_every_selected_node(selectors: Compile
     runtime = importlib.import_module(selectors.package + "._runtime")
 
     def compiled(query: str) -> object:  # the target as the generated code passes it: compiled to its locator
-        return eval(compile_locator(query), {"_runtime": runtime})  # noqa: S307 - the generator's own output
+        return eval(printer.expr(compile_locator(query)), {"_runtime": runtime})  # noqa: S307 - the generator's own output
 
     payload = {"items": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 2}, {"sku": "A", "quantity": 3}], "n": 1}
     assert runtime.replace_selected(payload, [(compiled(target), 0)]) == expected
