@@ -1,9 +1,18 @@
 """IR snapshots: a small Arazzo document -> the IR of each workflow function, dumped
 flavour-neutral (generator/ir/dump.py), compared with ir_snapshots/<case>.ir.txt.
 
-The dump shows what analysis decided (one body per workflow: statements, awaitable
-calls as ``sync|async(...)``, conditions as trees); the printer's two flavours are
-checked against it below.  ``UPDATE_IR_SNAPSHOTS=1`` rewrites the snapshots.
+The dump shows what analysis decided: per workflow its signature (typed inputs, the
+transport argument, the Outputs fields) and one body (statements, awaitable calls as
+``sync|async(...)``, conditions as trees); then the webhook receiver factories.  The
+printer's two flavours are checked against it below.  ``UPDATE_IR_SNAPSHOTS=1``
+rewrites the snapshots; each case's document says in a comment what it shows.
+
+What belongs here and what in an assertion on generated source: a decision of analysis
+(which helper a step calls, that a loop or a state machine is built, that a criterion
+reuses a bound output, that an action is not taken and why, how a value is typed or
+passed, the order of statements) is a snapshot case; how the text is printed (escaping
+and injection safety, black formatting, f-string or concatenation, docstrings, comment
+wrapping, imports, ``await``) stays an assertion on the source.
 """
 
 from __future__ import annotations
