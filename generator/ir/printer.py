@@ -12,7 +12,6 @@ A new flavour (a durable workflow, ...) is a new ``Flavour`` here, not a new ana
 from __future__ import annotations
 
 import textwrap
-
 from dataclasses import dataclass
 
 from ..plan import Block, Line, Node

@@ -1,5 +1,9 @@
 """Conformance: goto graphs compile without recursion; a loop becomes an inline
-bounded loop, crossing back edges become a state machine, nothing runs unbounded."""
+bounded loop, crossing back edges become a state machine, nothing runs unbounded.
+
+Which shape each workflow compiles to (inline loop, state machine, no call of the
+function itself) is shown by the IR snapshots tests/generator/ir_snapshots/loop and
+crossing; these tests run the workflows."""
 
 from __future__ import annotations
 
@@ -16,13 +20,7 @@ def flow(compile_feature: Compiler) -> Compiled:
     return compiled
 
 
-def function_source(compiled: Compiled, name: str) -> str:
-    return compiled.source.split(f"\ndef {name}(", 1)[1].split("\nasync def ", 1)[0]
-
-
 def test_loop_over_several_steps_compiles_to_an_inline_loop(flow: Compiled, serve: Servers, mode: str) -> None:
-    source = function_source(flow, "inline_loop")
-    assert "while True:" in source and "match _step:" not in source
     sleep = SleepRecorder()
     server = serve("control-flow", "inline-loop")
     outputs = run(flow, "inline_loop", mode, sleep=sleep, poll_interval=0.5, servers={"flow": server.url})
@@ -32,8 +30,6 @@ def test_loop_over_several_steps_compiles_to_an_inline_loop(flow: Compiled, serv
 
 
 def test_crossing_back_edges_compile_to_a_state_machine(flow: Compiled, serve: Servers, mode: str) -> None:
-    source = function_source(flow, "crossing")
-    assert "match _step:" in source and "for _transition in range(_runtime.MAX_ITERATIONS):" in source
     sleep = SleepRecorder()
     server = serve("control-flow", "crossing")
     outputs = run(flow, "crossing", mode, sleep=sleep, servers={"flow": server.url})
@@ -52,16 +48,7 @@ def test_nothing_runs_unbounded(flow: Compiled, serve: Servers, mode: str) -> No
     assert len(server.requests) == 4 and sleep.calls == [1.0, 1.0, 1.0]
 
 
-def test_generated_functions_never_call_themselves(flow: Compiled) -> None:
-    for name in ("inline_loop", "crossing", "forever"):
-        body = function_source(flow, name).split('"""', 2)[2]
-        assert f"{name}(" not in body
-
-
 def test_a_loop_reads_outputs_of_its_previous_round(flow: Compiled, serve: Servers, mode: str) -> None:
-    source = function_source(flow, "paginate")
-    assert "page_next: str | None = None  # read before step page runs" in source
-    assert "match _step:" not in source
     server = serve("control-flow", "paginate")
     outputs = run(flow, "paginate", mode, servers={"flow": server.url})
     assert outputs.last_state == "p3"

@@ -1,5 +1,9 @@
 """Conformance: Criterion Objects of type simple, regex, jsonpath (RFC 9535 and the
-Goessner draft) and xpath (versions 1.0 to 3.1)."""
+Goessner draft) and xpath (versions 1.0 to 3.1).
+
+How each criterion compiles (JSONPath queries to plain Python, the XPath version passed
+to the runtime) is shown by the IR snapshots tests/generator/ir_snapshots/jsonpath and
+xpath; these tests run the criteria."""
 
 from __future__ import annotations
 
@@ -62,18 +66,6 @@ def test_criterion_jsonpath_context_is_wrapped_and_comparisons_are_exact(criteri
     # $[?@.status == 'ended'] filters the one-element array holding the context, so it
     # tests the body itself; RFC 9535 string comparison is exact ('Ended' fails).
     fails(criteria, "jsonpath", serve("criteria", "jsonpath-case").url, mode)
-    # Every query is compiled to plain Python (generator/jsonpath_py.py): a filter at the
-    # root tests the context itself; other segments are comprehension clauses.
-    source = " ".join(criteria.source.split())
-    assert '_runtime.jp_equal(_runtime.jp_member(_body, "status"), "ended")' in source
-    assert 'for _n1 in _runtime.jp_name(_body, "items") for _n2 in _runtime.jp_children(_n1) if _runtime.jp_compare( "<", _runtime.jp_member(_n2, "price"), 10 )' in source
-    assert "jsonpath_test" not in source
-
-
-def test_criterion_jsonpath_goessner_version_is_compiled(criteria: Compiled) -> None:
-    source = " ".join(criteria.source.split())
-    assert "for _d1 in _runtime.jp_descendants([_body]) for _n2 in _runtime.jp_name(_d1, \"items\")" in source  # $..items[?(@.price > 10)]
-    assert "goessner" not in source
 
 
 def test_quirk_jsonpath_comparison_is_accepted_with_a_warning(criteria: Compiled, serve: Servers, mode: str) -> None:
@@ -94,7 +86,6 @@ def test_criterion_xpath_2_and_3_constructs_end_to_end(criteria: Compiled, serve
     run(criteria, "xpath_modern", mode, servers={"api": serve("criteria", "xpath-modern-pass").url})
     message = fails(criteria, "xpath_modern", serve("criteria", "xpath-modern-fail").url, mode)
     assert "'check'" in message  # two currencies: count(distinct-values(...)) eq 1 is false
-    assert '"let $p := //item/price return max($p) - min($p) = 2"' in criteria.source
 
 
 def test_criterion_xpath_refused_is_a_compile_error(compile_feature: Compiler) -> None:
@@ -129,9 +120,3 @@ def test_criterion_xpath_construct_of_a_later_version_is_a_compile_error(compile
     assert compiled.module is None
     assert any("at column 15: XPath 1.0 does not have this construct: [err:XPST0003] unexpected name 'eq' (use xpath-20 or later)" in e for e in compiled.errors)
     assert any("XPath 2.0 does not have this construct: " in e and "(use xpath-30 or later)" in e for e in compiled.errors)
-
-
-def test_criterion_xpath_version_is_passed_to_the_runtime(criteria: Compiled) -> None:
-    source = " ".join(criteria.source.split())
-    assert "response.content, \"/report/status = 'done'\", \"xpath-10\" )" in source
-    assert "response.content, \"count(//item) eq 2\", \"xpath-20\")" in source

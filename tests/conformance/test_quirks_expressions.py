@@ -188,18 +188,9 @@ def test_dot_paths_and_operation_path_shorthands_read_what_was_meant(quirks: Com
     assert outputs.stored_id == 8
 
 
-def test_dot_paths_compile_to_json_pointers(quirks: Compiled) -> None:
-    body = quirks.source.split("def dot_paths(", 1)[1].split("async def", 1)[0]
-    assert '_runtime.pointer(_body, "/category/name")' in body
-    assert '_runtime.pointer(get_pet_whole, "/category/name")' in body
-    assert '_runtime.pointer(owner, "/name")' in body
-
-
-def test_double_quoted_string_is_the_literal_it_spells(quirks: Compiled) -> None:
-    # The runs above pass only if the criterion held for the pet named Rex; here: it
-    # compares with the three letters, not with a string that has quotes in it.
-    body = quirks.source.split("def dot_paths(", 1)[1].split("async def", 1)[0]
-    assert '_runtime.eq(_runtime.pointer(_body, "/name"), "Rex")' in body
+# Dot-paths compile to JSON pointers and "Rex" is the three letters it spells (the runs
+# above pass only if the criterion held for the pet named Rex): IR snapshot
+# tests/generator/ir_snapshots/dot-paths.
 
 
 def test_callee_outputs_and_linked_workflow_through_the_quirks(quirks: Compiled, serve: Servers, mode: str) -> None:
@@ -211,16 +202,9 @@ def test_callee_outputs_and_linked_workflow_through_the_quirks(quirks: Compiled,
     assert len(server.requests) == 3
 
 
-def test_dependencies_root_reads_the_dependency_output(quirks: Compiled) -> None:
-    body = quirks.source.split("def dependent(", 1)[1].split("async def", 1)[0]
-    assert '"X-Name": _runtime.text(dot_paths_outputs.name)' in body
-
-
-def test_callee_output_read_through_each_calling_step_is_that_steps_value(quirks: Compiled) -> None:
-    # The value is taken right after the call, into a variable of the step, so two steps
-    # calling the same workflow keep their own values.
-    body = quirks.source.split("def caller(", 1)[1].split("async def", 1)[0]
-    assert "run_dot_paths_category_name = dot_paths_outputs.category_name" in body
+# $dependencies reads the dependsOn workflow's output, and a callee's output read through
+# the calling step is taken right after the call: IR snapshots
+# tests/generator/ir_snapshots/dependencies and callee-outputs.
 
 
 BAD = {

@@ -47,8 +47,7 @@ def test_step_workflow_id_maps_parameters_to_inputs(steps: Compiled, serve: Serv
     assert orders[1] == "/orders"  # the cassette checks the body {petId: 7, quantity: 2}
     assert outputs.order_id == "o-1"  # type: ignore[attr-defined]  # $outputs.orderId of the called workflow
     assert outputs.order_id_again == "o-1"  # type: ignore[attr-defined]  # $workflows.placeOrder.outputs.orderId
-    body = steps.source.split("def buy_first_pet(", 1)[1].split("async def", 1)[0]
-    assert "place_order(\n            pet_id=list_first_id,\n            quantity=2," in body
+    # the call's arguments: IR snapshot tests/generator/ir_snapshots/step-parameters
 
 
 def test_multiple_sources_with_different_servers(steps: Compiled, serve: Servers, mode: str) -> None:

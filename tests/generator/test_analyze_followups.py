@@ -304,7 +304,7 @@ def created(request: httpx.Request) -> httpx.Response:
 def test_object_and_array_defaults_are_none_sentinels(
     compiled: tuple[ModuleType, str],
 ) -> None:
-    module, source = compiled
+    module, _ = compiled
     for fn in (module.make_thing, module.make_thing_async):
         params = inspect.signature(fn).parameters
         assert (
@@ -316,8 +316,7 @@ def test_object_and_array_defaults_are_none_sentinels(
             and params["tags"].annotation == "list[str] | None"
         )
         assert params["size"].default == 3 and params["size"].annotation == "int"
-    assert '    if options is None:\n        options = {"color": "red"}\n' in source
-    assert '    if tags is None:\n        tags = ["a", "b"]\n' in source
+    # the body assigns a fresh default: IR snapshot tests/generator/ir_snapshots/defaults
     doc = " ".join(module.make_thing.__doc__.split())  # the docstring is wrapped at the line length
     assert (
         'options: Options of the thing. Defaults to {"color": "red"} (None also means the default).'
@@ -399,8 +398,7 @@ def test_a_body_of_another_json_type_than_the_documented_array_fails(
 
 
 def test_an_ambiguous_schema_checks_no_type(compiled: tuple[ModuleType, str]) -> None:
-    module, source = compiled
-    assert '_run.json_body("loose", _response)' in source
+    module, _ = compiled  # read with no expected type: IR snapshot tests/generator/ir_snapshots/early-end
 
     for body in ({"a": 1}, [1]):
 
@@ -497,14 +495,8 @@ def test_transport_retries_survive_the_lenient_fallback(
     assert "model_transport_retries" not in lenient.model_dump(warnings=False)
 
 
-def test_every_return_passes_the_retry_count(compiled: tuple[ModuleType, str]) -> None:
-    _, source = compiled
-    returns = source.count("Outputs.model_validate(")
-    assert returns == 10  # four workflows, sync and async, one with an early end
-    assert (
-        source.count('context={"transport_retries": _run.deadline.transport_retries}')
-        == returns
-    )
+# Every return (an early end's too) passes the retry count: IR snapshot
+# tests/generator/ir_snapshots/early-end.
 
 
 def test_an_early_return_reports_transport_retries(

@@ -1,9 +1,18 @@
 """IR snapshots: a small Arazzo document -> the IR of each workflow function, dumped
 flavour-neutral (generator/ir/dump.py), compared with ir_snapshots/<case>.ir.txt.
 
-The dump shows what analysis decided (one body per workflow: statements, awaitable
-calls as ``sync|async(...)``, conditions as trees); the printer's two flavours are
-checked against it below.  ``UPDATE_IR_SNAPSHOTS=1`` rewrites the snapshots.
+The dump shows what analysis decided: per workflow its signature (typed inputs, the
+transport argument, the Outputs fields) and one body (statements, awaitable calls as
+``sync|async(...)``, conditions as trees); then the webhook receiver factories.  The
+printer's two flavours are checked against it below.  ``UPDATE_IR_SNAPSHOTS=1``
+rewrites the snapshots; each case's document says in a comment what it shows.
+
+What belongs here and what in an assertion on generated source: a decision of analysis
+(which helper a step calls, that a loop or a state machine is built, that a criterion
+reuses a bound output, that an action is not taken and why, how a value is typed or
+passed, the order of statements) is a snapshot case; how the text is printed (escaping
+and injection safety, black formatting, f-string or concatenation, docstrings, comment
+wrapping, imports, ``await``) stays an assertion on the source.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ from arazzo_codegen.config import Job
 from arazzo_codegen.ir import dump, printer
 from arazzo_codegen.ir import nodes as n
 from arazzo_codegen.pipeline import _front
-from arazzo_codegen.plan import Block, ModulePlan, Node
+from arazzo_codegen.plan import Block, ModulePlan, Node, WorkflowPlan
 
 HERE = Path(__file__).resolve().parent / "ir_snapshots"
 CASES = sorted(p.name.removesuffix(".arazzo.yaml") for p in HERE.glob("*.arazzo.yaml"))
@@ -32,10 +41,22 @@ def _plan(case: str, tmp_path: Path) -> ModulePlan:
     return plan
 
 
+def _signature(wf: WorkflowPlan) -> list[str]:
+    """The function's inputs (name: type [= default]), its transport argument, and the
+    fields of its Outputs class (attribute [alias "name"]: type): what analysis typed."""
+    params = [p.name + ": " + p.type_text + ("" if p.default is None else " = " + p.default) for p in wf.inputs]
+    if wf.transport_type is not None:
+        params.append(f"transport: {wf.transport_type}|{wf.async_transport_type}")
+    fields = [f.name + ("" if f.alias == f'"{f.name}"' else f" alias {f.alias}") + ": " + f.type_text for f in wf.outputs]
+    return [f"({', '.join(params)}) -> {wf.outputs_class}({', '.join(fields)})"]
+
+
 def _dump(plan: ModulePlan) -> str:
     lines: list[str] = []
     for wf in plan.workflows:
-        lines += [f"== {wf.function_name} / {wf.async_function_name}", *dump.dump(wf.body), ""]
+        lines += [f"== {wf.function_name} / {wf.async_function_name}", *_signature(wf), *dump.dump(wf.body), ""]
+    for receiver in plan.receivers:  # webhook receiver factories: printed text, no IR
+        lines += [f"== receiver {receiver.function_name}({', '.join(receiver.params)})", *_lines(receiver.body), ""]
     return "\n".join(lines)
 
 

@@ -206,13 +206,12 @@ def test_a_correlation_carried_in_a_header_is_matched_there(orders: Compiled, mo
     with Feeder(broker, "audit", [({"action": "logout"}, {"X-Correlation-Id": "8"}), ({"action": "login"}, {"X-Correlation-Id": "7"})]) as feeder:
         assert run(orders, "await_audit", mode, correlation=7, transport=feeder).action == "login"
     assert feeder.taken == [1, 1]  # both waited in the subscription; the step took the matching one
-    assert 'matches=lambda _m: _m.headers.get("x-correlation-id")\n            == _runtime.text(correlation),' in orders.source
+    # matched on the header: IR snapshot tests/generator/ir_snapshots/events-receive
 
 
 def test_a_channel_of_several_message_types_gives_the_union_of_their_models(orders: Compiled, mode: str) -> None:
     module = orders.module
-    assert module is not None
-    assert 'outcome: models.OrderStatus | models.OrderCancelled = Field(alias="outcome")' in orders.source
+    assert module is not None  # the union type: IR snapshot tests/generator/ir_snapshots/events-outcome
     broker = module.InMemoryBroker()
     with Feeder(broker, "orders.outcome", [(_status("u-1", "accepted", 4), None)]) as feeder:
         outcome = run(orders, "await_outcome", mode, order_id="u-1", transport=feeder).outcome
@@ -226,9 +225,7 @@ def test_a_channel_of_several_message_types_gives_the_union_of_their_models(orde
 def test_outputs_are_typed_from_the_payload_schema(orders: Compiled) -> None:
     fields = orders.module.AwaitOrderOutputs.model_fields  # type: ignore[union-attr]
     assert str(fields["amount"].annotation) == "<class 'int'>"
-    assert "status: Literal['accepted', 'rejected'] = Field(alias=\"status\")".replace("'", '"') in orders.source
-    assert "trace: str | None = Field(alias=\"trace\")" in orders.source
-    assert "orderId == {order_id!r}" in orders.source
+    # the other fields' types, and what a timeout says it awaited: IR snapshot tests/generator/ir_snapshots/events-receive
 
 
 def test_a_dot_path_after_message_payload_is_read_as_a_pointer_with_a_warning(orders: Compiled, mode: str) -> None:
@@ -319,8 +316,7 @@ def test_a_channel_address_read_from_a_step_output_is_subscribed_once_that_step_
         result = run(orders, "create_and_follow", mode, item="cup", transport=feeder, servers={"orders": url})
     assert result.amount == 11
     assert feeder.taken == [1, 1]  # both waited in the subscription; the step took the matching one
-    assert '_runtime.open_subscriptions(transport, {}) as _subs' in orders.source
-    assert '_runtime.add_subscription(\n            _subs, transport, "follow", f"orders/{create_order_id}/updates"\n        )' in orders.source
+    # subscribed once step create ran: IR snapshot tests/generator/ir_snapshots/events-follow
 
 
 # -- the transport argument ---------------------------------------------------------------
@@ -330,7 +326,7 @@ def test_a_workflow_calling_one_with_event_steps_passes_its_transport_on(orders:
     broker = orders.module.InMemoryBroker()  # type: ignore[union-attr]
     with Feeder(broker, STATUS, [(_status("c-1", "rejected"), None)]) as feeder:
         assert run(orders, "calls_await", mode, order_id="c-1", transport=feeder).status == "rejected"
-    assert "transport: _runtime.Transport," in orders.source and "transport: _runtime.AsyncTransport," in orders.source
+    # the transport argument, passed on: IR snapshot tests/generator/ir_snapshots/events-follow
     assert "    transport: carries the messages of the event steps of the workflows it runs" in orders.source
 
 
@@ -371,7 +367,7 @@ def test_an_input_named_transport_gets_a_trailing_underscore(tmp_path: Path) -> 
     (tmp_path / "arazzo.yaml").write_text(head.replace("orderId: {type: string}", "orderId: {type: string}\n        transport: {type: string}") + "\n", encoding="utf-8")
     result = build(Job(spec=tmp_path / "arazzo.yaml", package="named_transport", out=tmp_path / "out"))
     assert [d.message for d in result.report.items] == ["input 'transport' is generated as argument transport_, since transport is an option of the function or a name the module imports"]
-    assert "    transport_: str | None = None,\n    transport: _runtime.Transport,\n" in result.files["workflows.py"]
+    # the signature (transport_ beside transport): IR snapshot tests/generator/ir_snapshots/events-receive
 
 
 def test_broker_adapters_come_with_the_servers_that_need_them(tmp_path: Path) -> None:
@@ -516,15 +512,14 @@ def test_the_receiver_factory_verifies_signatures_and_feeds_the_workflow(compile
         thread.join(timeout=10)
     assert result.amount == 1250
     assert statuses == [401, 200]
-    assert 'X-Shop-Signature", encoding="hex", prefix="sha256="' in compiled.source
+    # the receiver's verifier and route: IR snapshot tests/generator/ir_snapshots/webhooks
 
 
 def test_a_receiver_for_unsigned_deliveries_takes_a_verifier_or_none(compile_feature: Compiler, mode: str) -> None:
     compiled = compile_feature("events/webhooks")
     module = compiled.module
     assert module is not None
-    assert "    verifier: _runtime.Verifier | None,\n" in compiled.source
-    assert 'route=_runtime.route_to("alert.raised"),' in compiled.source
+    # its verifier argument and route: IR snapshot tests/generator/ir_snapshots/webhooks
     statuses: list[int] = []
 
     def deliver(receiver: Any) -> None:
