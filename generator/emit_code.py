@@ -13,7 +13,7 @@ from .config import Durable
 from .formatting import format_sources
 from .paths import templates_dir
 from .plan import ModulePlan
-from .runtime_files import RUNTIME_INIT, runtime_all, runtime_files, runtime_parts
+from .runtime_files import RUNTIME_INIT, runtime_files, runtime_parts
 
 
 @lru_cache(maxsize=1)
@@ -34,7 +34,7 @@ def render_template(name: str, **context: object) -> str:
 
 def _runtime_init(plan: ModulePlan) -> str:
     parts = runtime_parts(plan.runtime_parts)
-    return render_template("_runtime_init.py.jinja", parts=parts, names=runtime_all(parts))
+    return render_template("_runtime_init.py.jinja", parts=parts)
 
 
 def emit_package(

@@ -1,7 +1,8 @@
 """The runtime files a generated package carries: ``_runtime/<part>.py``, a byte-for-byte
 copy of ``arazzo_codegen.runtime.<part>`` (generator/runtime/), for every part its
 workflows use and the parts those import; ``_runtime/__init__.py`` (rendered by
-templates/_runtime_init.py.jinja) re-exports each part's ``__all__``.
+templates/_runtime_init.py.jinja) re-exports each part's names, one ``from .part import
+name as name`` each (an explicit re-export, which mypy --strict and ruff accept).
 
 Standard library only: the ``check`` fast path (write.package_status) uses it to see
 that a package's part files are intact without building anything.
@@ -103,12 +104,6 @@ def runtime_parts(used: Iterable[str]) -> tuple[Part, ...]:
     )  # a part with none (body) is shipped for the parts importing it
 
 
-def runtime_all(parts: Iterable[Part]) -> tuple[str, ...]:
-    """The ``__all__`` of ``_runtime/__init__.py``: every name the parts export, in the
-    order ruff's RUF022 wants (constants, classes, the rest; case-sensitive)."""
-    return tuple(sorted((name for part in parts for name in part.exports), key=all_order))
-
-
 def _kind(name: str) -> int:
     """0 for a CONSTANT, 1 for a Class, 2 for anything else (as isort and ruff tell them apart)."""
     if len(name) > 1 and name.isupper():
@@ -123,11 +118,6 @@ def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
 def import_order(name: str) -> tuple[int, tuple[tuple[int, int | str], ...], str]:
     """isort's order of the names of one ``from x import ...`` (order-by-type, case-insensitive)."""
     return _kind(name), _natural(name.lower()), name
-
-
-def all_order(name: str) -> tuple[int, tuple[tuple[int, int | str], ...]]:
-    """ruff's RUF022 order of an ``__all__`` (isort-style: by kind, then natural, case-sensitive)."""
-    return _kind(name), _natural(name)
 
 
 def runtime_files(used: Iterable[str]) -> dict[str, str]:
