@@ -35,7 +35,7 @@ class Part:
     """One runtime part as the package ``__init__`` re-exports it."""
 
     name: str
-    exports: tuple[str, ...]  # its ``__all__``, in order
+    exports: tuple[str, ...]  # part_exports, in isort's order
 
 
 def runtime_dir() -> Path:
@@ -86,13 +86,24 @@ def parts_needed(used: Iterable[str]) -> tuple[str, ...]:
 
 @cache
 def part_exports(part: str) -> tuple[str, ...]:
-    """The names in a part's ``__all__`` (a literal list in the module body)."""
-    for node in ast.parse(part_source(part)).body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
-            names = ast.literal_eval(node.value)
-            if isinstance(names, list) and all(isinstance(n, str) for n in names):
-                return tuple(names)
-    raise ValueError(f"runtime part {part!r} has no literal __all__")
+    """The names a part exports, in order: its ``__all__`` when it has one (a literal list:
+    observe and redact, which export names starting with ``_``), else every name its
+    module body defines (``def``, ``class``, assignment) that does not start with ``_``."""
+    body = ast.parse(part_source(part)).body
+    defined: list[str] = []
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+            if "__all__" in names:
+                exports = ast.literal_eval(node.value) if node.value is not None else None
+                if not (isinstance(exports, list) and all(isinstance(n, str) for n in exports)):
+                    raise ValueError(f"runtime part {part!r}: __all__ is not a literal list of names")
+                return tuple(exports)
+            defined.extend(names)
+    return tuple(dict.fromkeys(name for name in defined if not name.startswith("_")))
 
 
 def runtime_parts(used: Iterable[str]) -> tuple[Part, ...]:

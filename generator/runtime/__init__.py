@@ -1,7 +1,8 @@
 """The runtime of the generated packages, as real modules: each ``<part>.py`` here is
 copied byte for byte into a generated package as ``<package>/_runtime/<part>.py``
 (only the parts its workflows use), beside an ``__init__.py`` that re-exports their
-``__all__`` (so generated code calls ``_runtime.send``, ``_runtime.StepFailed``, ...).
+names (so generated code calls ``_runtime.send``, ``_runtime.StepFailed``, ...): a
+part's ``__all__`` where it has one, else the names it defines that do not start with ``_``.
 
 Parts in every package: errors (the exceptions, Outputs), redact (credentials kept out of
 messages and logs; the logger), core (servers, clients, the deadline, delays), transport

@@ -15,13 +15,6 @@ from typing import Any
 
 from .values import replace_pointer
 
-__all__ = [
-    "jp_slice_slots",
-    "jp_slot",
-    "jp_slots",
-    "replace_selected",
-]
-
 
 def jp_slots(node: Any) -> list[tuple[Any, Any]]:
     """Every child slot of an array or an object (a wildcard, or a filter's candidates)."""

@@ -17,9 +17,6 @@ from .errors import StepTimedOut, WorkflowTimeout
 if TYPE_CHECKING:
     from .core import Deadline
 
-__all__ = ["acall_within", "call_within"]
-
-
 _Called = TypeVar("_Called")
 
 

@@ -22,37 +22,6 @@ from .wire import _unsendable, text
 if TYPE_CHECKING:
     from .core import Deadline
 
-__all__ = [
-    "Encoded",
-    "aclient_credentials",
-    "basic_auth",
-    "bearer",
-    "client_credentials",
-    "criteria_failed",
-    "eq",
-    "first_of",
-    "ge",
-    "gt",
-    "index",
-    "json_body",
-    "json_form",
-    "json_type",
-    "le",
-    "lt",
-    "matches",
-    "maybe_json",
-    "multipart",
-    "ne",
-    "need",
-    "omit_none",
-    "path_param",
-    "pointer",
-    "replace_pointer",
-    "require",
-    "require_input",
-    "truthy",
-]
-
 
 def path_param(value: Any, step_id: str = "", name: str = "") -> str:
     """A path parameter value, percent-encoded (simple style: arrays comma-separated).

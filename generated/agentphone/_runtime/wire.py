@@ -8,8 +8,6 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["MAX_JSON_DEPTH", "cookies", "text"]
-
 
 def _unsendable(value: Any) -> str | None:
     """Why a scalar parameter value cannot be sent (None: it can); never quotes the value."""

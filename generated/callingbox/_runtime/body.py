@@ -24,9 +24,6 @@ from .redact import MAX_BODY_CHARS, _excerpt, _scrub
 if TYPE_CHECKING:
     from .transport import _Exchange
 
-__all__ = []
-
-
 #: Content-Encodings whose decoding :class:`_Body` bounds itself (others are left to httpx).
 _INFLATE = {
     "gzip": zlib.MAX_WBITS | 16,

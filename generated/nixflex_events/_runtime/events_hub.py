@@ -28,11 +28,6 @@ from .events_base import (
 from .redact import logger
 from .wire import _json_problem, text
 
-__all__ = [
-    "InMemoryBroker",
-]
-
-
 # -- subscriptions: bounded buffers shared by threads and asyncio tasks ---------------
 
 

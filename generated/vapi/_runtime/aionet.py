@@ -16,9 +16,6 @@ import httpx
 
 from .observe import _ssl_context
 
-__all__ = ["asyncio_transport"]
-
-
 #: Bytes one connection buffers from the server before it stops reading the socket
 #: (reading resumes once the buffer is down to a quarter of this).
 _AIO_READ_LIMIT = 256 * 1024

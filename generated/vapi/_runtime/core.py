@@ -36,24 +36,6 @@ if TYPE_CHECKING:
     from .errors import WorkflowError
     from .observe import Event, _Observer
 
-__all__ = [
-    "MAX_ITERATIONS",
-    "MAX_RESPONSE_BYTES",
-    "RETRY_AFTER_MAX",
-    "Deadline",
-    "IdempotencyKeys",
-    "async_client",
-    "client_servers",
-    "decided",
-    "interval",
-    "poll_delay",
-    "retry_after",
-    "retry_delay",
-    "servers",
-    "sync_client",
-]
-
-
 #: Most loop iterations (polls, retries, state transitions) one workflow run may take,
 #: whatever the timeout: no generated loop is unbounded.
 MAX_ITERATIONS = 10_000

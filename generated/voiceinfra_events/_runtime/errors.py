@@ -33,17 +33,6 @@ from .redact import (
     redact_url,
 )
 
-__all__ = [
-    "InvalidInput",
-    "Outputs",
-    "StepFailed",
-    "StepTimedOut",
-    "WorkflowError",
-    "WorkflowTimeout",
-    "timed_out",
-]
-
-
 #: Where :func:`send` leaves the run's retry count on a response, for StepFailed.from_response.
 _RETRIES_KEY = "arazzo_codegen.transport_retries"
 

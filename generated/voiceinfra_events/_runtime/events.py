@@ -40,19 +40,6 @@ from .events_base import (
 )
 from .events_hub import _Buffer, _encoded
 
-__all__ = [
-    "aadd_subscription",
-    "add_subscription",
-    "aopen_subscriptions",
-    "areceive",
-    "asend_message",
-    "message_failed",
-    "open_subscriptions",
-    "receive",
-    "send_message",
-]
-
-
 # -- what the generated event steps call -----------------------------------------------
 
 

@@ -25,11 +25,6 @@ from .events_hub import _Hub, _HubTransport, _is_json
 from .events_verify import Replayed, Route, Verifier
 from .redact import logger
 
-__all__ = [
-    "WebhookReceiver",
-]
-
-
 # -- the webhook receiver ----------------------------------------------------------------
 
 

@@ -41,18 +41,6 @@ from .wire import _request_problem
 if TYPE_CHECKING:
     from .core import Deadline
 
-__all__ = [
-    "TRANSPORT_BACKOFF",
-    "TRANSPORT_MAX_DELAY",
-    "TRANSPORT_RETRIES",
-    "asend",
-    "asend_within",
-    "request_options",
-    "send",
-    "send_within",
-]
-
-
 #: Retries of one request after a transport error or a 502/503/504, the first backoff
 #: in seconds (doubled at each retry, with jitter), and the longest wait for a retry.
 TRANSPORT_RETRIES = 3
