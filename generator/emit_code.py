@@ -13,7 +13,7 @@ from .config import Durable
 from .formatting import format_sources
 from .paths import templates_dir
 from .plan import ModulePlan
-from .runtime_files import RUNTIME_INIT, runtime_files, runtime_parts
+from .runtime_files import RUNTIME_INIT, runtime_files, runtime_parts, unshipped_names
 
 
 @lru_cache(maxsize=1)
@@ -56,6 +56,11 @@ def emit_package(
         from .durable import durable_plan
 
         files["durable.py"] = render_template("durable.py.jinja", d=durable_plan(plan, durable, idempotency_header))
+    missing = unshipped_names(files.values(), plan.runtime_parts)
+    if missing:  # a generator bug: the package would fail with AttributeError when it runs
+        raise AssertionError(
+            f"the generated code calls _runtime.{missing[0]}, which no runtime part it carries defines"
+        )
     formatted = format_sources(dict(sorted(files.items())), line_length)
     formatted["py.typed"] = ""
     formatted.update(runtime_files(plan.runtime_parts))

@@ -387,6 +387,8 @@ def _send_lines(request: ExprContext, info: StepInfo, address: str) -> list[n.St
             replacements = request._replacements(body, b_at, xml=False)
             if replacements:
                 helper = "replace_selected" if any(t.startswith("$") for t, _ in replacements) else "replace_pointer"
+                if helper == "replace_pointer":
+                    request.p.runtime_parts.add("payload")
                 payload = (
                     f"_runtime.{helper}({payload}, ["
                     + ", ".join(f"({v11_selectors.target_source(t)}, {v})" for t, v in replacements)

@@ -115,6 +115,16 @@ def runtime_parts(used: Iterable[str]) -> tuple[Part, ...]:
     )  # a part with none (body) is shipped for the parts importing it
 
 
+_RUNTIME_NAME = re.compile(r"\b_runtime\.(\w+)")
+
+
+def unshipped_names(sources: Iterable[str], used: Iterable[str]) -> tuple[str, ...]:
+    """The ``_runtime.<name>`` that ``sources`` (the package's generated modules) use and
+    no part of those ``used`` exports, sorted: a part analysis forgot to ask for."""
+    exported = {name for part in parts_needed(used) for name in part_exports(part)}
+    return tuple(sorted({name for text in sources for name in _RUNTIME_NAME.findall(text)} - exported))
+
+
 def _kind(name: str) -> int:
     """0 for a CONSTANT, 1 for a Class, 2 for anything else (as isort and ruff tell them apart)."""
     if len(name) > 1 and name.isupper():

@@ -84,6 +84,7 @@ def _body(self: WorkflowAnalyzer, *, output_exprs: list[tuple[str, n.Expr]]) -> 
     else:
         body.append(n.Assign("_secrets", n.Tuple(()), annotation="tuple[str, ...]"))
     if self.p.keyed:
+        self.p.runtime_parts.add("idempotency")
         body.append(
             n.Assign("_keys", n.runtime("IdempotencyKeys", n.Name("idempotency_key"), n.Const(self.workflow_id)))
         )

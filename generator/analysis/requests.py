@@ -290,6 +290,7 @@ def _body_argument(
                 + "])"
             )
         else:
+            self.p.runtime_parts.add("payload")
             source = (
                 f"_runtime.replace_pointer({source}, ["
                 + ", ".join(f"({py_str(t)}, {v})" for t, v in replacements)
@@ -303,6 +304,7 @@ def _body_argument(
                 "write the payload as a mapping of field names to values",
             )
         var = self.info.payload_name if self.info else "_payload"
+        self.p.runtime_parts.add("payload")
         lines.append(n.Assign(var, code(f"_runtime.multipart({source})")))
         self.payload_var = f"{var}.fields"
         return lines, ("content", f"{var}.content"), f"{var}.content_type"

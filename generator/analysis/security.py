@@ -200,6 +200,7 @@ def auth_for(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> Auth:
             elif scheme.kind == "oauth2-client-credentials":
                 token_url = self._token_url(source, scheme, info)
                 token_var = "_access_token"
+                self.p.runtime_parts.add("oauth")
                 fetch = n.call(
                     "_runtime.client_credentials",
                     n.Name("_http"),

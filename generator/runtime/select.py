@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .values import replace_pointer
+from .payload import replace_pointer
 
 
 def jp_slots(node: Any) -> list[tuple[Any, Any]]:

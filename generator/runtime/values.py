@@ -1,26 +1,20 @@
 """Values: the helpers generated expressions and requests call (path parameters,
-JSON bodies, JSON pointers, comparisons, credentials, payload replacements)."""
+JSON bodies, JSON pointers, comparisons, Authorization header values)."""
 
 from __future__ import annotations
 
 import base64
-import copy
 import functools
-import hashlib
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from .errors import StepFailed, WorkflowError, _criteria_reason
-from .transport import asend, send
 from .wire import _unsendable, text
-
-if TYPE_CHECKING:
-    from .core import Deadline
 
 
 def path_param(value: Any, step_id: str = "", name: str = "") -> str:
@@ -302,83 +296,6 @@ def first_of(*values: Any) -> Any:
     return next((value for value in values if value is not None), None)
 
 
-class Encoded(NamedTuple):
-    """A request body encoded here rather than by httpx (``fields``: what was encoded)."""
-
-    content: bytes
-    content_type: str
-    fields: Mapping[str, Any]
-
-
-def multipart(fields: Mapping[str, Any]) -> Encoded:
-    """multipart/form-data (RFC 7578); the boundary is derived from the content, so the
-    same payload always encodes to the same bytes.  Lists repeat a field, objects are
-    sent as JSON parts, bytes as binary parts and None values are left out."""
-    parts: list[tuple[str, bytes, str | None]] = []
-    for name, value in fields.items():
-        for item in value if isinstance(value, list) else [value]:
-            if item is None:
-                continue
-            if isinstance(item, bytes):
-                parts.append((name, item, "application/octet-stream"))
-            elif isinstance(item, dict):
-                parts.append((name, json.dumps(item).encode(), "application/json"))
-            else:
-                parts.append((name, text(item).encode(), None))
-    boundary = (
-        "arazzo-"
-        + hashlib.sha256(
-            b"\0".join(name.encode() + b"=" + data for name, data, _ in parts)
-        ).hexdigest()[:32]
-    )
-    chunks: list[bytes] = []
-    for name, data, content_type in parts:
-        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name.replace(chr(34), "%22")}"\r\n'
-        if content_type is not None:
-            head += f"Content-Type: {content_type}\r\n"
-        chunks.append(head.encode() + b"\r\n" + data + b"\r\n")
-    chunks.append(f"--{boundary}--\r\n".encode())
-    return Encoded(
-        b"".join(chunks), f"multipart/form-data; boundary={boundary}", fields
-    )
-
-
-def replace_pointer(document: Any, replacements: Sequence[tuple[str, Any]]) -> Any:
-    """A copy of the payload with each JSON-pointer target set (RFC 6901; a final
-    '-' appends to an array).  A JSON text payload is parsed and written back."""
-    as_text = isinstance(document, str)
-    result = json.loads(document) if as_text else copy.deepcopy(document)
-    for path, value in replacements:
-        if path == "":
-            result = value
-            continue
-        tokens = [
-            raw.replace("~1", "/").replace("~0", "~") for raw in path[1:].split("/")
-        ]
-        node = result
-        for token in tokens[:-1]:
-            if isinstance(node, dict) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                raise WorkflowError(
-                    f"payload replacement target {path!r}: {token!r} does not exist in the payload"
-                )
-        last = tokens[-1]
-        if isinstance(node, dict):
-            node[last] = value
-        elif isinstance(node, list) and last == "-":
-            node.append(value)
-        elif isinstance(node, list) and last.isdigit() and int(last) < len(node):
-            node[int(last)] = value
-        else:
-            raise WorkflowError(
-                f"payload replacement target {path!r} does not exist in the payload"
-            )
-    return json.dumps(result) if as_text else result
-
-
 def criteria_failed(
     step_id: str,
     workflow_id: str,
@@ -399,106 +316,3 @@ def criteria_failed(
         retries=retries,
         retry_limit=retry_limit,
     )
-
-
-# -- OAuth 2.0 client credentials ----------------------------------------------------
-
-
-def _token_request(client_id: str, client_secret: str, scopes: str) -> dict[str, Any]:
-    form = {"grant_type": "client_credentials"}
-    if scopes:
-        form["scope"] = scopes
-    return {
-        "headers": {
-            "Authorization": basic_auth(client_id, client_secret),
-            "Accept": "application/json",
-        },
-        "data": form,
-    }
-
-
-def _access_token(
-    step_id: str, response: httpx.Response, secrets: Sequence[object]
-) -> str:
-    if not response.is_success:
-        raise StepFailed.from_response(
-            step_id,
-            response,
-            reason="the OAuth 2.0 token request failed",
-            secrets=secrets,
-        )
-    token = maybe_json(response)
-    if not isinstance(token, dict) or not isinstance(token.get("access_token"), str):
-        raise StepFailed.from_response(
-            step_id,
-            response,
-            reason="the OAuth 2.0 token response has no access_token",
-            secrets=secrets,
-        )
-    return str(token["access_token"])
-
-
-def client_credentials(
-    http: httpx.Client,
-    deadline: Deadline,
-    sleep: Callable[[float], None],
-    step_id: str,
-    token_url: str,
-    client_id: str | None,
-    client_secret: str | None,
-    scopes: str,
-    cache: dict[str, str],
-    *,
-    secrets: Sequence[object] = (),
-) -> str | None:
-    """An access token from the token endpoint (client authenticated with HTTP Basic,
-    RFC 6749 4.4), requested once per run and kept in ``cache``; None without credentials.
-    """
-    if client_id is None or client_secret is None:
-        return None
-    key = f"{token_url} {client_id} {scopes}"
-    if key not in cache:
-        response = send(
-            http,
-            deadline,
-            sleep,
-            step_id,
-            "POST",
-            token_url,
-            secrets=secrets,
-            **_token_request(client_id, client_secret, scopes),
-        )
-        cache[key] = _access_token(step_id, response, secrets)
-    return cache[key]
-
-
-async def aclient_credentials(
-    http: httpx.AsyncClient,
-    deadline: Deadline,
-    sleep: Callable[[float], Awaitable[None]],
-    step_id: str,
-    token_url: str,
-    client_id: str | None,
-    client_secret: str | None,
-    scopes: str,
-    cache: dict[str, str],
-    *,
-    secrets: Sequence[object] = (),
-) -> str | None:
-    """The async twin of :func:`client_credentials`."""
-    if client_id is None or client_secret is None:
-        return None
-    key = f"{token_url} {client_id} {scopes}"
-    if key not in cache:
-        response = await asend(
-            http,
-            deadline,
-            sleep,
-            step_id,
-            "POST",
-            token_url,
-            secrets=secrets,
-            **_token_request(client_id, client_secret, scopes),
-        )
-        cache[key] = _access_token(step_id, response, secrets)
-    return cache[key]

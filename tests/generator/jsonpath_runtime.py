@@ -17,11 +17,19 @@ def runtime() -> SimpleNamespace:
     from arazzo_codegen.runtime_files import part_exports
 
     modules = (jsonpath, jsonpath_nodes, select)
-    return SimpleNamespace(**{name: getattr(module, name) for module in modules for name in part_exports(module.__name__.rsplit(".", 1)[1])})
+    return SimpleNamespace(
+        **{
+            name: getattr(module, name)
+            for module in modules
+            for name in part_exports(module.__name__.rsplit(".", 1)[1])
+        }
+    )
 
 
 def run(source: str, **names: Any) -> Any:
-    return eval(compile(source, "<compiled>", "eval"), {"_runtime": runtime(), **names})  # noqa: S307 - the generator's own output
+    return eval(
+        compile(source, "<compiled>", "eval"), {"_runtime": runtime(), **names}
+    )  # noqa: S307 - the generator's own output
 
 
 def query(document: Any, text: str, *, goessner: bool = False) -> list[Any]:

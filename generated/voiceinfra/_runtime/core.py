@@ -1,11 +1,5 @@
-"""The core of the runtime the generated workflow functions share: servers, clients,
-the deadline, polling and retry delays, idempotency keys.
-
-Part of arazzo-codegen's runtime (``arazzo_codegen.runtime``), copied byte for byte
-into each generated package as ``_runtime/<part>.py`` (this is ``core.py``; errors are in
-``errors.py``, sending a request in ``transport.py``, redaction in ``redact.py``): do
-not edit the copy, regenerate.  Needs only httpx and pydantic.
-"""
+"""The core of the runtime: servers, clients, the deadline, polling and retry delays.
+Each part is copied into a package's ``_runtime/`` as it is: do not edit a copy."""
 
 from __future__ import annotations
 
@@ -13,7 +7,6 @@ import contextlib
 import email.utils
 import math
 import time
-import uuid
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -23,12 +16,11 @@ from collections.abc import (
     Sequence,
 )
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 import httpx
 
 from .aionet import _owned_async_client
-from .errors import InvalidInput, StepFailed, StepTimedOut, WorkflowTimeout
+from .errors import StepFailed, StepTimedOut, WorkflowTimeout
 from .observe import _no_sniffio, _observer, _ssl_context
 from .redact import logger, redact_url
 
@@ -335,51 +327,3 @@ def retry_delay(
         )
     logger.debug("%s: retry in %g s (%s)", step_id, seconds, why)
     return seconds
-
-
-class IdempotencyKeys:
-    """The Idempotency-Key of each step of one run: ``{base}:{workflow}:{step}`` (then
-    ``:2``, ``:3``... when the step runs again after a goto), the same on every transport
-    retry and every ``retry`` action of that execution, so the server acts at most once.
-    ``base`` is the caller's ``idempotency_key`` (deterministic keys, e.g. for replays),
-    else a fresh uuid4 per run."""
-
-    def __init__(self, base: str | None, workflow_id: str) -> None:
-        if base is not None and (
-            not isinstance(base, str)
-            or not base
-            or not all(" " <= c <= "~" for c in base)
-        ):
-            raise InvalidInput(
-                [
-                    (
-                        "idempotency_key",
-                        "idempotency_key",
-                        "must be a non-empty string of printable ASCII",
-                    )
-                ]
-            )
-        self.base = f"{uuid.uuid4().hex if base is None else base}:{quote(workflow_id, safe='')}"
-        self._runs: dict[str, int] = {}
-        self._retrying: set[str] = set()
-        self._children = 0
-
-    def key(self, step_id: str) -> str:
-        """The key of this execution of ``step_id``: a new one unless a retry action re-runs it."""
-        if step_id in self._retrying:
-            self._retrying.discard(step_id)
-        else:
-            self._runs[step_id] = self._runs.get(step_id, 0) + 1
-        count = self._runs.setdefault(step_id, 1)
-        return f"{self.base}:{quote(step_id, safe='')}" + (
-            f":{count}" if count > 1 else ""
-        )
-
-    def retrying(self, step_id: str) -> None:
-        """A retry action runs ``step_id`` again: its next request keeps the same key."""
-        self._retrying.add(step_id)
-
-    def child(self) -> str:
-        """The base for a workflow this run calls: distinct for each call, deterministic."""
-        self._children += 1
-        return f"{self.base}:{self._children}"
