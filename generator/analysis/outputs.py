@@ -206,6 +206,7 @@ def argument(
             "it is passed as is; make the types agree to have it checked",
         )
     if py_type.optional and name in callee.required_inputs:
+        self.p.runtime_parts.add("calls")
         return f"_runtime.require_input({source}, {py_str(name)}, {py_str(callee.key)})"  # typed Any
     if not fits:
         return f"cast(Any, {source})"

@@ -184,8 +184,11 @@ def auth_for(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> Auth:
             )
             if scheme.kind == "http-bearer":
                 value = f"_runtime.bearer({names['token']})" if optional else f'f"Bearer {{{names["token"]}}}"'
+                if optional:
+                    self.p.runtime_parts.add("auth")
                 headers.setdefault("Authorization", []).append(value)
             elif scheme.kind == "http-basic":
+                self.p.runtime_parts.add("auth")
                 headers.setdefault("Authorization", []).append(
                     f"_runtime.basic_auth({names['username']}, {names['password']})"
                 )
@@ -200,7 +203,7 @@ def auth_for(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> Auth:
             elif scheme.kind == "oauth2-client-credentials":
                 token_url = self._token_url(source, scheme, info)
                 token_var = "_access_token"
-                self.p.runtime_parts.add("oauth")
+                self.p.runtime_parts.update(("auth", "oauth"))
                 fetch = n.call(
                     "_runtime.client_credentials",
                     n.Name("_http"),
@@ -217,6 +220,8 @@ def auth_for(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> Auth:
                 )
                 auth.prelude.append(n.Assign(token_var, fetch))
                 headers.setdefault("Authorization", []).append(f"_runtime.bearer({token_var})")
+    if any(len(values) > 1 for values in headers.values()):
+        self.p.runtime_parts.add("auth")  # first_of
     for name, values in headers.items():
         auth.headers.append((name, values[0] if len(values) == 1 else "_runtime.first_of(" + ", ".join(values) + ")"))
     return auth

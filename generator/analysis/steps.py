@@ -137,6 +137,7 @@ def _workflow_step(self: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
     if criteria:
         success = ctx.criteria(criteria, default=n.TRUE)
         failed = ctx.failed_criterion_args()
+        self.p.runtime_parts.add("calls")
         failure_call = n.Call(
             n.dotted("_runtime.criteria_failed"), (n.Const(info.step_id), n.Const(target)), tuple(failed)
         )

@@ -8,8 +8,10 @@ Parts in every package: errors (the exceptions, Outputs), redact (credentials ke
 messages and logs; the logger), core (servers, clients, the deadline, delays), transport
 (sending a request), body (reading a response), wire (request values checked before
 they are sent), values (what expressions call), observe (TLS context, events, spans),
-aionet (the asyncio network backend).  Only where used: inputs, payload (multipart
-bodies, JSON-pointer replacements), oauth (client credentials), idempotency, jsonpath,
-xpath, select, querystring, v11, v11_jsonpath, v11_xpath, v11_timeout, events,
-events_amqp, events_mqtt, events_ws.  No part imports this ``__init__``.
+aionet (the asyncio network backend).  Only where used: inputs, criteria (ordering,
+truthiness, indexing), calls (a workflow calling another), auth (bearer, basic), oauth
+(client credentials), payload (multipart bodies, JSON-pointer replacements),
+idempotency, jsonpath, xpath, select, querystring, v11, v11_jsonpath, v11_xpath,
+v11_timeout, events, events_amqp, events_mqtt, events_ws.  No part imports this
+``__init__``.
 """

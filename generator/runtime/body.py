@@ -10,10 +10,7 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import (
-    Mapping,
-    Sequence,
-)
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -84,9 +81,8 @@ class _Body:
         if self.inflate is None:
             self.keep(chunk)
             return
-        while (
-            chunk and not self.inflate.eof
-        ):  # bounded: each pass keeps output or consumes input
+        # bounded: each pass keeps output or consumes input
+        while chunk and not self.inflate.eof:
             try:
                 out = self.inflate.decompress(chunk, self.limit - self.size + 1)
             except zlib.error:
@@ -243,9 +239,8 @@ class _Watchdog:
             self.watches.pop(id(watch), None)
 
     def run(self) -> None:
-        while (
-            True
-        ):  # a daemon thread: waits for the next deadline, for the life of the process
+        # a daemon thread: waits for the next deadline, for the life of the process
+        while True:
             with self.cond:
                 now = time.monotonic()
                 due = [

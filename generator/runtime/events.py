@@ -15,12 +15,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
-    StepFailed,
-    StepTimedOut,
-    WorkflowError,
-    _criteria_reason,
-)
+from .errors import StepFailed, StepTimedOut, WorkflowError, _criteria_reason
 from .redact import _excerpt, logger
 from .wire import _headers_problem, text
 

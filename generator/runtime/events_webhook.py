@@ -17,9 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from .errors import (
-    WorkflowError,
-)
+from .errors import WorkflowError
 from .events_base import MAX_BUFFERED, MAX_WEBHOOK_BYTES, WEBHOOK_READ_TIMEOUT, Message
 from .events_hub import _Hub, _HubTransport, _is_json
 from .events_verify import Replayed, Route, Verifier

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .auth import basic_auth
 from .errors import StepFailed
 from .transport import asend, send
-from .values import basic_auth, maybe_json
+from .values import maybe_json
 
 if TYPE_CHECKING:
     from .core import Deadline

@@ -20,13 +20,7 @@ import asyncio
 import functools
 import logging
 import random
-from collections.abc import (
-    Awaitable,
-    Callable,
-    Collection,
-    Mapping,
-    Sequence,
-)
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -276,9 +270,8 @@ def _perform(
     body, or sends ``102 Processing`` without end, cannot hold the run past it.
     """
     left = exchange.deadline.remaining()
-    watch = (
-        _Watch(left) if left is not None else _UNWATCHED
-    )  # no deadline: nothing to watch
+    # no deadline: nothing to watch
+    watch = _Watch(left) if left is not None else _UNWATCHED
     failure: httpx.RequestError | None = None
     try:
         # What ``http.stream()`` does, without its generator-based context manager; without
@@ -287,9 +280,7 @@ def _perform(
             exchange.timeout(http) if left is not None else httpx.USE_CLIENT_DEFAULT
         )
         arguments = dict(options)
-        del arguments[
-            "follow_redirects"
-        ]  # send()'s, not build_request()'s: never followed
+        del arguments["follow_redirects"]  # send()'s, not build_request()'s
         request = http.build_request(
             method, url, timeout=timeout, extensions=watch.extensions, **arguments
         )

@@ -3,12 +3,7 @@ WorkflowTimeout, InvalidInput) and Outputs, the base of every Outputs model."""
 
 from __future__ import annotations
 
-from collections.abc import (
-    Callable,
-    Iterable,
-    Mapping,
-    Sequence,
-)
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx

@@ -1,19 +1,17 @@
 """Values: the helpers generated expressions and requests call (path parameters,
-JSON bodies, JSON pointers, comparisons, Authorization header values)."""
+JSON bodies, JSON pointers, values a request needs, equality and regex criteria)."""
 
 from __future__ import annotations
 
-import base64
-import functools
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from .errors import StepFailed, WorkflowError, _criteria_reason
+from .errors import StepFailed, WorkflowError
 from .wire import _unsendable, text
 
 
@@ -56,21 +54,6 @@ def need(value: Any, step_id: str, method: str, path: str, reason: str) -> Any:
             step_id, method=method, url=path, status_code=None, reason=reason
         )
     return value
-
-
-def json_form(value: Any) -> Any:
-    """A parsed output value (a datetime, a model) as JSON has it: what a step output holds."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return _json_form_adapter()(value, mode="json")
-
-
-@functools.lru_cache(maxsize=1)
-def _json_form_adapter() -> Callable[..., Any]:
-    from pydantic import TypeAdapter
-
-    adapter: TypeAdapter[Any] = TypeAdapter(Any)
-    return adapter.dump_python
 
 
 def omit_none(payload: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -139,9 +122,8 @@ def maybe_json(response: httpx.Response) -> Any:
 def pointer(document: Any, path: str) -> Any:
     """RFC 6901 JSON pointer lookup; None when the location does not exist."""
     if type(document) is dict and path.rfind("/") == 0 and "~" not in path:
-        return document.get(
-            path[1:]
-        )  # one member name, no escapes: the loop below would do the same
+        # one member name, no escapes: the loop below would do the same
+        return document.get(path[1:])
     if path == "":
         return document
     node = document
@@ -166,15 +148,6 @@ def require(value: Any, what: str, step_id: str) -> Any:
     if value is None:
         raise WorkflowError(
             f"step {step_id!r} needs {what}, which has no value (its step did not run or the response lacked it)"
-        )
-    return value
-
-
-def require_input(value: Any, name: str, workflow: str) -> Any:
-    """An input another workflow requires, passed on from an optional one of the caller."""
-    if value is None:
-        raise WorkflowError(
-            f"workflow {workflow!r} needs input {name!r}, which was not given"
         )
     return value
 
@@ -211,56 +184,6 @@ def _number(value: str) -> float | None:
         return None
 
 
-def _ordered(left: Any, right: Any) -> tuple[Any, Any] | None:
-    if isinstance(left, str) and isinstance(right, (int, float)):
-        left = _number(left)
-    if isinstance(right, str) and isinstance(left, (int, float)):
-        right = _number(right)
-    if (
-        isinstance(left, (int, float))
-        and isinstance(right, (int, float))
-        and not isinstance(left, bool)
-        and not isinstance(right, bool)
-    ):
-        return left, right
-    if isinstance(left, str) and isinstance(right, str):
-        return left.casefold(), right.casefold()
-    return None
-
-
-def lt(left: Any, right: Any) -> bool:
-    pair = _ordered(left, right)
-    return pair is not None and pair[0] < pair[1]
-
-
-def le(left: Any, right: Any) -> bool:
-    pair = _ordered(left, right)
-    return pair is not None and pair[0] <= pair[1]
-
-
-def gt(left: Any, right: Any) -> bool:
-    pair = _ordered(left, right)
-    return pair is not None and pair[0] > pair[1]
-
-
-def ge(left: Any, right: Any) -> bool:
-    pair = _ordered(left, right)
-    return pair is not None and pair[0] >= pair[1]
-
-
-def truthy(value: Any) -> bool:
-    return value is not None and value is not False
-
-
-def index(value: Any, key: int | str) -> Any:
-    """``value[key]`` for criteria: None instead of an exception."""
-    if isinstance(value, list) and isinstance(key, int):
-        return value[key] if -len(value) <= key < len(value) else None
-    if isinstance(value, dict) and isinstance(key, str):
-        return value.get(key)
-    return None
-
-
 _REGEX_CACHE: dict[str, re.Pattern[str]] = {}
 
 
@@ -272,47 +195,3 @@ def matches(pattern: str, value: Any) -> bool:
     if compiled is None:
         compiled = _REGEX_CACHE[pattern] = re.compile(pattern)
     return compiled.search(text(value)) is not None
-
-
-# -- request parts -------------------------------------------------------------------
-
-
-def bearer(token: str | None) -> str | None:
-    """An ``Authorization: Bearer`` value, or None without a token."""
-    return None if token is None else f"Bearer {token}"
-
-
-def basic_auth(username: str | None, password: str | None) -> str | None:
-    """An ``Authorization: Basic`` value (RFC 7617), or None without credentials."""
-    if username is None or password is None:
-        return None
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode(
-        "ascii"
-    )
-
-
-def first_of(*values: Any) -> Any:
-    """The first value that is not None (one header, several ways to authenticate)."""
-    return next((value for value in values if value is not None), None)
-
-
-def criteria_failed(
-    step_id: str,
-    workflow_id: str,
-    *,
-    reason: str | None = None,
-    criterion: str | None = None,
-    retries: int = 0,
-    retry_limit: int | None = None,
-) -> StepFailed:
-    """The error of a step that calls a workflow whose outputs failed the success criteria."""
-    return StepFailed(
-        step_id,
-        method="CALL",
-        url=f"workflow {workflow_id}",
-        status_code=None,
-        reason=_criteria_reason(reason, criterion),
-        criterion=criterion,
-        retries=retries,
-        retry_limit=retry_limit,
-    )

@@ -8,11 +8,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from .errors import (
-    StepTimedOut,
-    WorkflowError,
-    _retries_text,
-)
+from .errors import StepTimedOut, WorkflowError, _retries_text
 from .redact import _REDACTED, _SECRET_WORDS
 
 #: Default of WebhookReceiver's ``max_body_bytes``: the largest webhook body accepted (larger: 413, never read).

@@ -15,9 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .errors import (
-    WorkflowError,
-)
+from .errors import WorkflowError
 from .events_base import (
     MAX_BUFFERED,
     AsyncSubscription,

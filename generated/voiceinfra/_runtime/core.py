@@ -305,9 +305,8 @@ def retry_delay(
     """The wait before a retry action runs the step again, logged with its reason: the
     response's Retry-After header, else the action's retryAfter, else the poll interval.
     A Retry-After beyond RETRY_AFTER_MAX raises StepFailed instead of waiting."""
-    header = (
-        retry_after(response, -1.0) if response is not None else -1.0
-    )  # -1: no usable header
+    # -1: no usable header
+    header = retry_after(response, -1.0) if response is not None else -1.0
     if response is not None and header > RETRY_AFTER_MAX:
         raise StepFailed.from_response(
             step_id,
