@@ -415,6 +415,7 @@ def _send_lines(request: ExprContext, info: StepInfo, address: str) -> list[n.St
         kwargs.append(("content_type", n.Const(content_type)))
     args = (n.Name("_deadline"), n.Name("transport"), n.Const(info.step_id), code(address))
     send = n.Call(n.dotted("_runtime.send_message"), args, tuple(kwargs), n.dotted("_runtime.asend_message"))
+    request.p.runtime_parts.add("events_send")
     lines.append(n.Assign(MESSAGE, send))
     return lines
 

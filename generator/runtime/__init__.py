@@ -12,6 +12,7 @@ aionet (the asyncio network backend).  Only where used: inputs, criteria (orderi
 truthiness, indexing), calls (a workflow calling another), auth (bearer, basic), oauth
 (client credentials), payload (multipart bodies, JSON-pointer replacements),
 idempotency, jsonpath, xpath, select, querystring, v11, v11_jsonpath, v11_xpath,
-v11_timeout, events, events_amqp, events_mqtt, events_ws.  No part imports this
-``__init__``.
+v11_timeout, events (with events_base, events_hub, events_webhook, events_verify;
+events_send where a step sends), events_amqp, events_mqtt, events_ws.  No part
+imports this ``__init__``.
 """

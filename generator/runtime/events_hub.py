@@ -43,9 +43,8 @@ def _wake(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> None
     if running is loop:
         _set_done(future)
         return
-    with contextlib.suppress(
-        RuntimeError
-    ):  # the loop is closed: nobody waits there any more
+    # RuntimeError: the loop is closed, nobody waits there any more
+    with contextlib.suppress(RuntimeError):
         loop.call_soon_threadsafe(_set_done, future)
 
 
