@@ -385,6 +385,7 @@ def _with_retries(failure: n.Call, retries: list[tuple[n.Expr | None, Action]]) 
 def _retry_lines(self: WorkflowAnalyzer, info: StepInfo, action: Action, ctx: ExprContext) -> list[n.Stmt]:
     after = n.Const(float(action.retry_after)) if action.retry_after is not None else n.NONE
     response = n.Name("_response") if info.operation is not None and not ctx.timed_out else n.NONE
+    self.p.runtime_parts.add("retry")
     seconds = n.runtime(
         "retry_delay",
         n.Const(info.step_id),

@@ -1,4 +1,4 @@
-"""The core of the runtime: servers, clients, the deadline, polling and retry delays.
+"""The core of the runtime: servers, clients, the deadline, polls, Retry-After.
 Each part is copied into a package's ``_runtime/`` as it is: do not edit a copy."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from .aionet import _owned_async_client
-from .errors import StepFailed, StepTimedOut, WorkflowTimeout
+from .errors import StepTimedOut, WorkflowTimeout
 from .observe import _no_sniffio, _observer, _ssl_context
 from .redact import logger, redact_url
 
@@ -35,11 +35,6 @@ MAX_ITERATIONS = 10_000
 
 #: Default of the ``max_response_bytes`` option: most bytes of one decoded response body.
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
-
-
-#: Longest Retry-After a workflow's ``retry`` action waits for: a longer one (31 years,
-#: a far HTTP date) fails the step at once with StepFailed rather than sleeping.
-RETRY_AFTER_MAX = 300.0
 
 
 def servers(
@@ -292,37 +287,4 @@ def poll_delay(step_id: str, poll_interval: float | None, default: float) -> flo
             else "the default poll interval"
         ),
     )
-    return seconds
-
-
-def retry_delay(
-    step_id: str,
-    response: httpx.Response | None,
-    retry_after_seconds: float | None,
-    poll_interval: float | None,
-    default: float,
-) -> float:
-    """The wait before a retry action runs the step again, logged with its reason: the
-    response's Retry-After header, else the action's retryAfter, else the poll interval.
-    A Retry-After beyond RETRY_AFTER_MAX raises StepFailed instead of waiting."""
-    # -1: no usable header
-    header = retry_after(response, -1.0) if response is not None else -1.0
-    if response is not None and header > RETRY_AFTER_MAX:
-        raise StepFailed.from_response(
-            step_id,
-            response,
-            reason=f"the server asked to wait {header:.0f} s before a retry (Retry-After), more than the {RETRY_AFTER_MAX:g} s limit",
-        )
-    if header >= 0:
-        seconds, why = header, "the Retry-After header"
-    elif retry_after_seconds is not None:
-        seconds, why = retry_after_seconds, "the action's retryAfter"
-    else:
-        seconds = interval(poll_interval, default)
-        why = (
-            "the poll_interval option"
-            if poll_interval is not None
-            else "the default poll interval"
-        )
-    logger.debug("%s: retry in %g s (%s)", step_id, seconds, why)
     return seconds
