@@ -56,7 +56,7 @@ def emit_package(
         from .durable import durable_plan
 
         files["durable.py"] = render_template("durable.py.jinja", d=durable_plan(plan, durable, idempotency_header))
-    missing = unshipped_names(files.values(), plan.runtime_parts)
+    missing = unshipped_names((text for name, text in files.items() if name.endswith(".py")), plan.runtime_parts)
     if missing:  # a generator bug: the package would fail with AttributeError when it runs
         raise AssertionError(
             f"the generated code calls _runtime.{missing[0]}, which no runtime part it carries defines"

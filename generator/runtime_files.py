@@ -115,14 +115,18 @@ def runtime_parts(used: Iterable[str]) -> tuple[Part, ...]:
     )  # a part with none (body) is shipped for the parts importing it
 
 
-_RUNTIME_NAME = re.compile(r"\b_runtime\.(\w+)")
-
-
 def unshipped_names(sources: Iterable[str], used: Iterable[str]) -> tuple[str, ...]:
-    """The ``_runtime.<name>`` that ``sources`` (the package's generated modules) use and
-    no part of those ``used`` exports, sorted: a part analysis forgot to ask for."""
-    exported = {name for part in parts_needed(used) for name in part_exports(part)}
-    return tuple(sorted({name for text in sources for name in _RUNTIME_NAME.findall(text)} - exported))
+    """The names that ``sources`` (the package's generated modules, as Python text) take
+    from its runtime (``_runtime.<name>`` and ``from ._runtime import <name>``; not text in
+    strings or comments) and no part of those ``used`` exports, sorted: a part analysis
+    forgot to ask for."""
+    taken: set[str] = set()
+    for node in (node for text in sources for node in ast.walk(ast.parse(text))):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == RUNTIME_DIR:
+            taken.add(node.attr)
+        elif isinstance(node, ast.ImportFrom) and node.level == 1 and node.module == RUNTIME_DIR:
+            taken.update(alias.name for alias in node.names)
+    return tuple(sorted(taken - {name for part in parts_needed(used) for name in part_exports(part)}))
 
 
 def _kind(name: str) -> int:

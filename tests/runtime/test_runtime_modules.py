@@ -82,9 +82,15 @@ def test_a_part_brings_the_parts_it_imports() -> None:
 
 
 def test_a_name_the_code_uses_from_a_part_it_does_not_carry_is_found() -> None:
-    code = "_runtime.pointer(_body, '/id')\n_payload = _runtime.multipart(fields)\n_keys = _runtime.IdempotencyKeys(None, 'w')"
-    assert runtime_files.unshipped_names([code], ()) == ("IdempotencyKeys", "multipart")
-    assert runtime_files.unshipped_names([code], ("payload", "idempotency")) == ()
+    code = (
+        "from ._runtime import StepFailed, send_message\n"
+        "_body = _runtime.pointer(_body, '/id')\n"
+        "_payload = _runtime.multipart(fields)\n"
+        "_keys = _runtime.IdempotencyKeys(None, 'w')  # not _runtime.xpath, a comment\n"
+        "'''A description may mention _runtime.replace_pointer: it is text, not a call.'''\n"
+    )
+    assert runtime_files.unshipped_names([code], ()) == ("IdempotencyKeys", "multipart", "send_message")
+    assert runtime_files.unshipped_names([code], ("payload", "idempotency", "events", "events_send")) == ()
 
 
 @pytest.mark.parametrize("package", GENERATED, ids=lambda p: p.name)
