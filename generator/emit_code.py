@@ -13,7 +13,7 @@ from .config import Durable
 from .formatting import format_sources
 from .paths import templates_dir
 from .plan import ModulePlan
-from .runtime_files import RUNTIME_INIT, runtime_all, runtime_files, runtime_parts
+from .runtime_files import RUNTIME_INIT, runtime_files, runtime_parts, unshipped_names
 
 
 @lru_cache(maxsize=1)
@@ -34,7 +34,7 @@ def render_template(name: str, **context: object) -> str:
 
 def _runtime_init(plan: ModulePlan) -> str:
     parts = runtime_parts(plan.runtime_parts)
-    return render_template("_runtime_init.py.jinja", parts=parts, names=runtime_all(parts))
+    return render_template("_runtime_init.py.jinja", parts=parts)
 
 
 def emit_package(
@@ -56,6 +56,13 @@ def emit_package(
         from .durable import durable_plan
 
         files["durable.py"] = render_template("durable.py.jinja", d=durable_plan(plan, durable, idempotency_header))
+    # (models.py, from datamodel-code-generator, takes nothing from the runtime)
+    rendered = (text for name, text in files.items() if name.endswith(".py") and name != "models.py")
+    missing = unshipped_names(rendered, plan.runtime_parts)
+    if missing:  # a generator bug: the package would fail with AttributeError when it runs
+        raise AssertionError(
+            f"the generated code calls _runtime.{missing[0]}, which no runtime part it carries defines"
+        )
     formatted = format_sources(dict(sorted(files.items())), line_length)
     formatted["py.typed"] = ""
     formatted.update(runtime_files(plan.runtime_parts))

@@ -386,6 +386,8 @@ def _send_lines(request: ExprContext, info: StepInfo, address: n.Expr) -> list[n
             replacements = request._replacements(body, b_at, xml=False)
             if replacements:
                 helper = "replace_selected" if any(t.startswith("$") for t, _ in replacements) else "replace_pointer"
+                if helper == "replace_pointer":
+                    request.p.runtime_parts.add("payload")
                 pairs = n.List(tuple(n.Tuple((v11_selectors.target_source(t), v)) for t, v in replacements))
                 payload = n.runtime(helper, payload, pairs)
         elif body.get("replacements"):
@@ -409,6 +411,7 @@ def _send_lines(request: ExprContext, info: StepInfo, address: n.Expr) -> list[n
         kwargs.append(("content_type", n.Const(content_type)))
     args = (n.dotted("_run.deadline"), n.Name("transport"), n.Const(info.step_id), address)
     send = n.Call(n.dotted("_runtime.send_message"), args, tuple(kwargs), n.dotted("_runtime.asend_message"))
+    request.p.runtime_parts.add("events_send")
     lines.append(n.Assign(MESSAGE, send))
     return lines
 

@@ -1,7 +1,8 @@
 """The runtime files a generated package carries: ``_runtime/<part>.py``, a byte-for-byte
 copy of ``arazzo_codegen.runtime.<part>`` (generator/runtime/), for every part its
 workflows use and the parts those import; ``_runtime/__init__.py`` (rendered by
-templates/_runtime_init.py.jinja) re-exports each part's ``__all__``.
+templates/_runtime_init.py.jinja) re-exports each part's names, one ``from .part import
+name as name`` each (an explicit re-export, which mypy --strict and ruff accept).
 
 Standard library only: the ``check`` fast path (write.package_status) uses it to see
 that a package's part files are intact without building anything.
@@ -34,7 +35,7 @@ class Part:
     """One runtime part as the package ``__init__`` re-exports it."""
 
     name: str
-    exports: tuple[str, ...]  # its ``__all__``, in order
+    exports: tuple[str, ...]  # part_exports, in isort's order
 
 
 def runtime_dir() -> Path:
@@ -85,13 +86,24 @@ def parts_needed(used: Iterable[str]) -> tuple[str, ...]:
 
 @cache
 def part_exports(part: str) -> tuple[str, ...]:
-    """The names in a part's ``__all__`` (a literal list in the module body)."""
-    for node in ast.parse(part_source(part)).body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
-            names = ast.literal_eval(node.value)
-            if isinstance(names, list) and all(isinstance(n, str) for n in names):
-                return tuple(names)
-    raise ValueError(f"runtime part {part!r} has no literal __all__")
+    """The names a part exports, in order: its ``__all__`` when it has one (a literal list:
+    observe and redact, which export names starting with ``_``), else every name its
+    module body defines (``def``, ``class``, assignment) that does not start with ``_``."""
+    body = ast.parse(part_source(part)).body
+    defined: list[str] = []
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+            if "__all__" in names:
+                exports = ast.literal_eval(node.value) if node.value is not None else None
+                if not (isinstance(exports, list) and all(isinstance(n, str) for n in exports)):
+                    raise ValueError(f"runtime part {part!r}: __all__ is not a literal list of names")
+                return tuple(exports)
+            defined.extend(names)
+    return tuple(dict.fromkeys(name for name in defined if not name.startswith("_")))
 
 
 def runtime_parts(used: Iterable[str]) -> tuple[Part, ...]:
@@ -103,10 +115,18 @@ def runtime_parts(used: Iterable[str]) -> tuple[Part, ...]:
     )  # a part with none (body) is shipped for the parts importing it
 
 
-def runtime_all(parts: Iterable[Part]) -> tuple[str, ...]:
-    """The ``__all__`` of ``_runtime/__init__.py``: every name the parts export, in the
-    order ruff's RUF022 wants (constants, classes, the rest; case-sensitive)."""
-    return tuple(sorted((name for part in parts for name in part.exports), key=all_order))
+def unshipped_names(sources: Iterable[str], used: Iterable[str]) -> tuple[str, ...]:
+    """The names that ``sources`` (the package's generated modules, as Python text) take
+    from its runtime (``_runtime.<name>`` and ``from ._runtime import <name>``; not text in
+    strings or comments) and no part of those ``used`` exports, sorted: a part analysis
+    forgot to ask for."""
+    taken: set[str] = set()
+    for node in (node for text in sources for node in ast.walk(ast.parse(text))):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == RUNTIME_DIR:
+            taken.add(node.attr)
+        elif isinstance(node, ast.ImportFrom) and node.level == 1 and node.module == RUNTIME_DIR:
+            taken.update(alias.name for alias in node.names)
+    return tuple(sorted(taken - {name for part in parts_needed(used) for name in part_exports(part)}))
 
 
 def _kind(name: str) -> int:
@@ -123,11 +143,6 @@ def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
 def import_order(name: str) -> tuple[int, tuple[tuple[int, int | str], ...], str]:
     """isort's order of the names of one ``from x import ...`` (order-by-type, case-insensitive)."""
     return _kind(name), _natural(name.lower()), name
-
-
-def all_order(name: str) -> tuple[int, tuple[tuple[int, int | str], ...]]:
-    """ruff's RUF022 order of an ``__all__`` (isort-style: by kind, then natural, case-sensitive)."""
-    return _kind(name), _natural(name)
 
 
 def runtime_files(used: Iterable[str]) -> dict[str, str]:

@@ -69,6 +69,7 @@ def _body(self: WorkflowAnalyzer, *, output_exprs: list[tuple[str, n.Expr]]) -> 
         n.Assign("_base", n.runtime("servers", n.Name("SERVERS"), n.Name("servers"))),
     ]
     if self.p.keyed:
+        self.p.runtime_parts.add("idempotency")
         body.append(
             n.Assign("_keys", n.runtime("IdempotencyKeys", n.Name("idempotency_key"), n.Const(self.workflow_id)))
         )

@@ -239,10 +239,13 @@ def boolean(self: ExprContext, node: ex.Condition, at: JsonPath) -> n.Expr:
         if _certain_number(node.left, left) and _certain_number(node.right, right):
             return n.Compare(left, node.op, right)
         helper = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[node.op]
+        if helper not in ("eq", "ne"):
+            self.p.runtime_parts.add("criteria")  # the order of two values (values has eq and ne)
         return n.runtime(helper, left, right)
     value, py_type = self.operand(node, at)
     if py_type.text == "bool":
         return value
+    self.p.runtime_parts.add("criteria")
     return n.runtime("truthy", value)
 
 
@@ -254,6 +257,8 @@ def operand(self: ExprContext, node: ex.Condition, at: JsonPath) -> tuple[n.Expr
         return n.Const(value), PyType(kind)
     if isinstance(node, ex.Ref):
         return self.expr_node(node.expr, at)
+    if isinstance(node, (ex.Index, ex.Prop)):
+        self.p.runtime_parts.add("criteria")
     if isinstance(node, ex.Index):
         target, _ = self.operand(node.target, at)
         return n.runtime("index", target, n.Const(node.index)), ANY

@@ -208,6 +208,7 @@ def argument(
             "it is passed as is; make the types agree to have it checked",
         )
     if py_type.optional and name in callee.required_inputs:
+        self.p.runtime_parts.add("calls")
         return n.runtime("require_input", source, n.Const(name), n.Const(callee.key))  # typed Any
     if not fits:
         return n.call("cast", n.Name("Any"), source)

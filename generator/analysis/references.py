@@ -230,6 +230,7 @@ def _workflow_output(
     read = n.Attr(n.Name(var), attr)
     source: n.Expr = read if always else n.IfExp(n.NONE, n.Compare(n.Name(var), "is", n.NONE), read)
     if py_type.uses_datetime:
+        self.p.runtime_parts.add("calls")
         source = n.runtime("json_form", source)  # the string, as a step output holds it
     if not always:
         py_type = py_type.or_none()

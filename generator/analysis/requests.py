@@ -273,6 +273,7 @@ def _body_argument(
         elif any(t.startswith("$") for t, _ in replacements):
             source = n.runtime("replace_selected", source, _pairs(replacements, v11_selectors.target_source))
         else:
+            self.p.runtime_parts.add("payload")
             source = n.runtime("replace_pointer", source, _pairs(replacements, n.Const))
     if base == "multipart/form-data":
         if not isinstance(payload, dict) and not whole_expression:
@@ -282,6 +283,7 @@ def _body_argument(
                 "write the payload as a mapping of field names to values",
             )
         var = self.info.payload_name if self.info else "_payload"
+        self.p.runtime_parts.add("payload")
         lines.append(n.Assign(var, n.runtime("multipart", source)))
         self.payload_var = f"{var}.fields"
         return lines, ("content", n.dotted(f"{var}.content")), n.dotted(f"{var}.content_type")

@@ -185,8 +185,11 @@ def auth_for(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> Auth:
             if scheme.kind == "http-bearer":
                 token = n.Name(names["token"])
                 value = n.runtime("bearer", token) if optional else n.FString(("Bearer ", token))
+                if optional:
+                    self.p.runtime_parts.add("auth")
                 headers.setdefault("Authorization", []).append(value)
             elif scheme.kind == "http-basic":
+                self.p.runtime_parts.add("auth")
                 headers.setdefault("Authorization", []).append(
                     n.runtime("basic_auth", n.Name(names["username"]), n.Name(names["password"]))
                 )
@@ -201,6 +204,7 @@ def auth_for(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> Auth:
             elif scheme.kind == "oauth2-client-credentials":
                 token_url = self._token_url(source, scheme, info)
                 token_var = "_access_token"
+                self.p.runtime_parts.update(("auth", "oauth"))
                 fetch = n.call(
                     "_runtime.client_credentials",
                     n.Name("_run"),
@@ -214,6 +218,8 @@ def auth_for(self: WorkflowAnalyzer, info: StepInfo, ctx: ExprContext) -> Auth:
                 )
                 auth.prelude.append(n.Assign(token_var, fetch))
                 headers.setdefault("Authorization", []).append(n.runtime("bearer", n.Name(token_var)))
+    if any(len(values) > 1 for values in headers.values()):
+        self.p.runtime_parts.add("auth")  # first_of
     for header, values in headers.items():
         auth.headers.append((header, values[0] if len(values) == 1 else n.runtime("first_of", *values)))
     return auth

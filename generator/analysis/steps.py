@@ -136,6 +136,7 @@ def _workflow_step(self: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:
     if criteria:
         success = ctx.criteria(criteria, default=n.TRUE)
         failed = ctx.failed_criterion_args()
+        self.p.runtime_parts.add("calls")
         failure_call = n.Call(
             n.dotted("_runtime.criteria_failed"), (n.Const(info.step_id), n.Const(target)), tuple(failed)
         )
@@ -380,6 +381,7 @@ def _with_retries(failure: n.Call, retries: list[tuple[n.Expr | None, Action]]) 
 def _retry_lines(self: WorkflowAnalyzer, info: StepInfo, action: Action, ctx: ExprContext) -> list[n.Stmt]:
     after = n.Const(float(action.retry_after)) if action.retry_after is not None else n.NONE
     response = n.Name("_response") if info.operation is not None and not ctx.timed_out else n.NONE
+    self.p.runtime_parts.add("retry")
     seconds = n.runtime(
         "retry_delay",
         n.Const(info.step_id),

@@ -16,9 +16,6 @@ import httpx
 
 from .observe import _ssl_context
 
-__all__ = ["asyncio_transport"]
-
-
 #: Bytes one connection buffers from the server before it stops reading the socket
 #: (reading resumes once the buffer is down to a quarter of this).
 _AIO_READ_LIMIT = 256 * 1024
@@ -41,9 +38,8 @@ class _AioProtocol(asyncio.Protocol):
         self.drained: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(
-            asyncio.Transport, transport
-        )  # uvloop's are not subclasses
+        # a cast: uvloop's transports are not subclasses
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self.chunks.append(data)
@@ -209,9 +205,7 @@ class _AioStream(httpcore.AsyncNetworkStream):
         except (OSError, ssl.SSLError, EOFError) as exc:
             self._transport.close()
             raise httpcore.ConnectError(str(exc)) from exc
-        except (
-            BaseException
-        ):  # cancelled: the connection is not httpcore's yet, so close it here
+        except BaseException:  # cancelled: the connection is not httpcore's yet
             self._transport.close()
             raise
         if transport is None:
@@ -223,9 +217,7 @@ class _AioStream(httpcore.AsyncNetworkStream):
         return _AioStream(self._loop, transport, self._protocol)
 
     def get_extra_info(self, info: str) -> Any:
-        if (
-            info == "is_readable"
-        ):  # data or the end of the connection arrived while idle
+        if info == "is_readable":  # data or the end arrived while idle
             protocol = self._protocol
             return (
                 bool(protocol.chunks)

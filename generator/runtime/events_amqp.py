@@ -25,9 +25,6 @@ from .redact import logger, redact_url
 if TYPE_CHECKING:
     from .events_base import AsyncSubscription, Subscription
 
-__all__ = ["AMQP_TIMEOUT", "AmqpTransport"]
-
-
 #: Seconds an AMQP transport waits for the broker to answer (connect, bind, confirm).
 AMQP_TIMEOUT = 10.0
 

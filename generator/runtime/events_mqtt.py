@@ -25,9 +25,6 @@ from .redact import logger
 if TYPE_CHECKING:
     from .events_base import AsyncSubscription, Subscription
 
-__all__ = ["MQTT_TIMEOUT", "MqttTransport"]
-
-
 #: Seconds an MQTT transport waits for the broker to answer (CONNACK, SUBACK, PUBACK).
 MQTT_TIMEOUT = 10.0
 

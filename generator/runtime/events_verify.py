@@ -19,19 +19,6 @@ from typing import Any, Protocol
 from .events_base import MAX_REPLAY_RECORDS
 from .values import pointer
 
-__all__ = [
-    "HmacSha256Verifier",
-    "Replayed",
-    "Route",
-    "StandardWebhooksVerifier",
-    "StripeVerifier",
-    "Verifier",
-    "route_by_header",
-    "route_by_payload",
-    "route_to",
-]
-
-
 # -- routes and signature verifiers ------------------------------------------------------
 
 #: Which channel a webhook belongs to, from its headers (lower-case names) and parsed

@@ -25,9 +25,6 @@ from .redact import logger, redact_url
 if TYPE_CHECKING:
     from .events_base import AsyncSubscription, Subscription
 
-__all__ = ["WS_TIMEOUT", "WebSocketTransport"]
-
-
 #: Seconds a WebSocket transport waits for the opening handshake (and for a close).
 WS_TIMEOUT = 10.0
 

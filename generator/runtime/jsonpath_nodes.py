@@ -12,19 +12,6 @@ from typing import Any
 
 from .jsonpath import _NOTHING
 
-__all__ = [
-    "jp_children",
-    "jp_descendants",
-    "jp_index",
-    "jp_length",
-    "jp_length_member",
-    "jp_match",
-    "jp_name",
-    "jp_search",
-    "jp_slice",
-    "jp_value",
-]
-
 
 def jp_name(node: Any, name: str) -> list[Any]:
     """A name selector: the member's value, if ``node`` is an object that has it."""

@@ -9,8 +9,6 @@ from urllib.parse import quote, quote_plus
 
 from .wire import text
 
-__all__ = ["query_string"]
-
 
 def query_string(value: Any) -> str:
     """``?`` and the whole query string one ``in: querystring`` parameter gives ("" for

@@ -13,14 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .values import replace_pointer
-
-__all__ = [
-    "jp_slice_slots",
-    "jp_slot",
-    "jp_slots",
-    "replace_selected",
-]
+from .payload import replace_pointer
 
 
 def jp_slots(node: Any) -> list[tuple[Any, Any]]:

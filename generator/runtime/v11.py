@@ -10,8 +10,6 @@ from .redact import logger
 from .values import matches
 from .wire import text
 
-__all__ = ["embed", "regex_holds", "text_1_1"]
-
 
 def text_1_1(value: Any) -> str:
     """A value embedded in a string of an Arazzo 1.1 document: as ``text``, but null is

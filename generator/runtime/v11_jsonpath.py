@@ -13,8 +13,6 @@ from typing import Any
 from .redact import logger
 from .v11 import _NUMBER_TEXT, text_1_1
 
-__all__ = ["jp_holds", "jp_literal"]
-
 
 class _Unfit:
     """An embedded value that cannot stand where the condition embeds it."""

@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from .core import Deadline
     from .run import AsyncRun, Run
 
-__all__ = ["acall_within", "asend_within", "call_within", "send_within"]
-
 
 def send_within(
     run: Run,

@@ -6,8 +6,6 @@ from typing import Any
 
 from .xpath import xpath_test
 
-__all__ = ["xpath_holds"]
-
 
 def xpath_holds(value: Any, expression: str | None, version: str = "xpath-31") -> bool:
     """An Arazzo 1.1 xpath criterion: a null context or a malformed expression (one built

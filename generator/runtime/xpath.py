@@ -24,16 +24,6 @@ from typing import Any
 from .errors import WorkflowError
 from .redact import logger
 
-__all__ = [
-    "XPathError",
-    "xml_parse",
-    "xml_replace",
-    "xpath",
-    "xpath_parse",
-    "xpath_string",
-    "xpath_test",
-]
-
 _XP_PARSERS: dict[str, tuple[str, str]] = {
     "xpath-10": ("elementpath", "XPath1Parser"),
     "xpath-20": ("elementpath", "XPath2Parser"),

@@ -361,7 +361,6 @@ def ws_relay() -> Iterator[WsRelay]:
         relay.close()
 
 
-
 # -- RabbitMQ -------------------------------------------------------------------------
 
 
@@ -390,7 +389,9 @@ class RabbitMQ:
     def ctl(self, *args: str) -> str:
         """Run ``rabbitmqctl -n NODE ARGS...`` against this node; its output."""
         tool = str(Path(_find_rabbitmq() or "/usr/lib/rabbitmq/bin/rabbitmq-server").with_name("rabbitmqctl"))
-        result = subprocess.run([tool, "-n", self.node, *args], env=self.env, capture_output=True, text=True, timeout=120, check=False)
+        result = subprocess.run(
+            [tool, "-n", self.node, *args], env=self.env, capture_output=True, text=True, timeout=120, check=False
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
 
@@ -438,7 +439,9 @@ def start_rabbitmq(directory: Path) -> tuple[list[subprocess.Popen[bytes]], Rabb
     )
     out = (directory / "server.out").open("wb")
     # our own epmd (not a daemon), so that stopping the node leaves nothing behind
-    epmd = subprocess.Popen([epmd_binary, "-port", str(epmd_port), "-address", HOST], env=env, stdout=out, stderr=subprocess.STDOUT)
+    epmd = subprocess.Popen(
+        [epmd_binary, "-port", str(epmd_port), "-address", HOST], env=env, stdout=out, stderr=subprocess.STDOUT
+    )
     started = time.monotonic()
     process = subprocess.Popen([server], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     out.close()

@@ -1,4 +1,5 @@
-"""Fixtures of the event runtime tests: the runtime rendered with its "events" part."""
+"""Fixtures of the event runtime tests: the runtime rendered with its "events" part (and
+"events_send", which a package with a send step carries)."""
 
 from __future__ import annotations
 
@@ -12,5 +13,5 @@ from tests.events.runtime import load_runtime
 
 @pytest.fixture(scope="session")
 def rt(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    """The generated ``_runtime`` module with the "events" part, imported."""
-    return load_runtime(Path(tmp_path_factory.mktemp("runtime")), ("events",))
+    """The generated ``_runtime`` module with the "events" and "events_send" parts, imported."""
+    return load_runtime(Path(tmp_path_factory.mktemp("runtime")), ("events", "events_send"))

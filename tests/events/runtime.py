@@ -16,7 +16,7 @@ from types import ModuleType
 
 from arazzo_codegen.emit_code import render_template
 from arazzo_codegen.formatting import format_sources
-from arazzo_codegen.runtime_files import RUNTIME_INIT, runtime_all, runtime_files, runtime_parts
+from arazzo_codegen.runtime_files import RUNTIME_INIT, runtime_files, runtime_parts
 
 _LOADED: dict[tuple[str, ...], ModuleType] = {}
 
@@ -24,7 +24,7 @@ _LOADED: dict[tuple[str, ...], ModuleType] = {}
 def runtime_sources(parts: tuple[str, ...]) -> dict[str, str]:
     """``_runtime/<file>`` -> text, as a package with the optional runtime ``parts`` has them."""
     chosen = runtime_parts(parts)
-    init = render_template("_runtime_init.py.jinja", parts=chosen, names=runtime_all(chosen))
+    init = render_template("_runtime_init.py.jinja", parts=chosen)
     return {**format_sources({RUNTIME_INIT: init}), **runtime_files(parts)}
 
 

@@ -35,7 +35,13 @@ def run(coro: Any) -> Any:
     return asyncio.run(asyncio.wait_for(coro, 60))
 
 
-def message(R: types.ModuleType, channel: str, payload: Any, headers: dict[str, str] | None = None, content_type: str = "application/json") -> Any:
+def message(
+    R: types.ModuleType,
+    channel: str,
+    payload: Any,
+    headers: dict[str, str] | None = None,
+    content_type: str = "application/json",
+) -> Any:
     return R.Message(channel=channel, payload=payload, headers=headers or {}, content_type=content_type)
 
 
@@ -49,16 +55,24 @@ def test_async_send_and_receive_round_trip_with_headers(R: types.ModuleType, rab
     async def main() -> Any:
         async with R.AmqpTransport(rabbitmq.url) as transport:
             subscription = await transport.asubscribe(channel)
-            await transport.asend(message(R, channel, {"call_id": "CA12", "status": "completed"}, {"X-Event-Type": "call.completed"}))
+            await transport.asend(
+                message(R, channel, {"call_id": "CA12", "status": "completed"}, {"X-Event-Type": "call.completed"})
+            )
             return await subscription.areceive(5)
 
     got = run(main())
-    assert (got.channel, got.payload, got.content_type) == (channel, {"call_id": "CA12", "status": "completed"}, "application/json")
+    assert (got.channel, got.payload, got.content_type) == (
+        channel,
+        {"call_id": "CA12", "status": "completed"},
+        "application/json",
+    )
     assert dict(got.headers) == {"x-event-type": "call.completed"}
     assert got.raw == b'{"call_id":"CA12","status":"completed"}'
 
 
-def test_a_message_published_right_after_asubscribe_returns_is_received(R: types.ModuleType, rabbitmq: RabbitMQ) -> None:
+def test_a_message_published_right_after_asubscribe_returns_is_received(
+    R: types.ModuleType, rabbitmq: RabbitMQ
+) -> None:
     async def main() -> list[Any]:
         import aio_pika
 
@@ -90,7 +104,11 @@ def test_areceive_timeout_and_several_subscribers_with_a_wildcard(R: types.Modul
             waited = time.monotonic() - began
             for i in range(3):
                 await transport.asend(message(R, channel, {"i": i}))
-            return nothing, waited, [[(await s.areceive(5)).payload for _ in range(3)] for s in [*subscriptions, wildcard]]
+            return (
+                nothing,
+                waited,
+                [[(await s.areceive(5)).payload for _ in range(3)] for s in [*subscriptions, wildcard]],
+            )
 
     nothing, waited, got = run(main())
     assert nothing is None and 0.29 <= waited < 2
@@ -108,9 +126,13 @@ def test_bad_json_and_text_bodies(R: types.ModuleType, rabbitmq: RabbitMQ, caplo
             other = await aio_pika.connect(rabbitmq.url)
             async with other:
                 exchange = await (await other.channel()).get_exchange("amq.topic")
-                await exchange.publish(aio_pika.Message(b'{"call_id": ', content_type="application/json"), routing_key=channel)
+                await exchange.publish(
+                    aio_pika.Message(b'{"call_id": ', content_type="application/json"), routing_key=channel
+                )
                 await exchange.publish(aio_pika.Message(b"plain text", content_type="text/plain"), routing_key=channel)
-                await exchange.publish(aio_pika.Message(b'{"call_id": "CA12"}'), routing_key=channel)  # no content type: JSON
+                await exchange.publish(
+                    aio_pika.Message(b'{"call_id": "CA12"}'), routing_key=channel
+                )  # no content type: JSON
             return await subscription.areceive(5), await subscription.areceive(5), await subscription.areceive(0.2)
 
     with caplog.at_level(logging.WARNING):
@@ -120,7 +142,9 @@ def test_bad_json_and_text_bodies(R: types.ModuleType, rabbitmq: RabbitMQ, caplo
     assert len([r for r in caplog.records if "skipped a message" in r.getMessage() and channel in r.getMessage()]) == 1
 
 
-def test_wrong_credentials_refused_port_and_missing_exchange_are_clear_transport_errors(R: types.ModuleType, rabbitmq: RabbitMQ) -> None:
+def test_wrong_credentials_refused_port_and_missing_exchange_are_clear_transport_errors(
+    R: types.ModuleType, rabbitmq: RabbitMQ
+) -> None:
     with pytest.raises(R.TransportError) as caught:
         run(R.AmqpTransport(f"amqp://guest:not-the-password-9@127.0.0.1:{rabbitmq.port}/").asubscribe("a"))
     text = str(caught.value)
@@ -133,7 +157,10 @@ def test_wrong_credentials_refused_port_and_missing_exchange_are_clear_transport
     assert str(caught.value).startswith(f"could not connect to the AMQP broker amqp://127.0.0.1:{port}/: [Errno 111]")
     assert caught.value.__cause__ is None and (caught.value.__context__ is None or caught.value.__suppress_context__)
 
-    with pytest.raises(R.TransportError, match=r"could not use the exchange 'no-such-exchange' on amqp://127\.0\.0\.1:\d+/: .*NOT_FOUND"):
+    with pytest.raises(
+        R.TransportError,
+        match=r"could not use the exchange 'no-such-exchange' on amqp://127\.0\.0\.1:\d+/: .*NOT_FOUND",
+    ):
         run(R.AmqpTransport(rabbitmq.url, exchange="no-such-exchange").asubscribe("a"))
 
 
@@ -153,11 +180,23 @@ def test_sync_side_and_the_generated_code_helpers(R: types.ModuleType, rabbitmq:
     deadline = R.Deadline(30.0)
     with R.AmqpTransport(rabbitmq.url) as transport:
         with R.open_subscriptions(transport, {"awaitOutcome": outcomes}) as subs:
-            sender = threading.Thread(target=lambda: [transport.send(message(R, outcomes, {"call_id": c})) for c in ("OTHER", "CA12")])
+            sender = threading.Thread(
+                target=lambda: [transport.send(message(R, outcomes, {"call_id": c})) for c in ("OTHER", "CA12")]
+            )
             sender.start()
-            got = R.receive(deadline, subs["awaitOutcome"], "awaitOutcome", outcomes, matches=lambda m: R.pointer(m.payload, "/call_id") == "CA12", awaited="call_id == 'CA12'", timeout_ms=5000)
+            got = R.receive(
+                deadline,
+                subs["awaitOutcome"],
+                "awaitOutcome",
+                outcomes,
+                matches=lambda m: R.pointer(m.payload, "/call_id") == "CA12",
+                awaited="call_id == 'CA12'",
+                timeout_ms=5000,
+            )
             sender.join()
-            timed_out = R.receive(deadline, subs["awaitOutcome"], "awaitOutcome", outcomes, matches=None, awaited=None, timeout_ms=200)
+            timed_out = R.receive(
+                deadline, subs["awaitOutcome"], "awaitOutcome", outcomes, matches=None, awaited=None, timeout_ms=200
+            )
     assert got.payload == {"call_id": "CA12"}
     assert isinstance(timed_out, R.MessageTimedOut)
     assert [t.name for t in threading.enumerate() if t.name.startswith("amqp-")] == []
@@ -172,15 +211,29 @@ def test_the_transport_satisfies_both_protocols_and_the_part_is_clean(tmp_path: 
         "sync: R.Transport = R.AmqpTransport()\n"
         "asynchronous: R.AsyncTransport = R.AmqpTransport()\n"
     )
-    mypy = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "use_it.py", "amqprt"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "use_it.py", "amqprt"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
     ruff = subprocess.run([*RUFF, "amqprt"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
-    black = subprocess.run([sys.executable, "-m", "black", "--check", "--quiet", "amqprt"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    black = subprocess.run(
+        [sys.executable, "-m", "black", "--check", "--quiet", "amqprt"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert black.returncode == 0, black.stderr
 
 
-def test_a_connection_the_broker_closes_ends_the_wait_with_a_transport_error(R: types.ModuleType, rabbitmq: RabbitMQ) -> None:
+def test_a_connection_the_broker_closes_ends_the_wait_with_a_transport_error(
+    R: types.ModuleType, rabbitmq: RabbitMQ
+) -> None:
     channel = key("closed")
 
     async def main() -> None:
@@ -190,5 +243,8 @@ def test_a_connection_the_broker_closes_ends_the_wait_with_a_transport_error(R: 
             await asyncio.to_thread(rabbitmq.ctl, "close_all_connections", "closed by the test")
             await waiting
 
-    with pytest.raises(R.TransportError, match=rf"the AMQP channel to amqp://127\.0\.0\.1:{rabbitmq.port}/ for '{channel}' was closed: .*closed by the test"):
+    with pytest.raises(
+        R.TransportError,
+        match=rf"the AMQP channel to amqp://127\.0\.0\.1:{rabbitmq.port}/ for '{channel}' was closed: .*closed by the test",
+    ):
         run(main())

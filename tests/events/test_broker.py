@@ -20,7 +20,15 @@ def test_a_message_published_before_receive_starts_is_kept(rt: ModuleType) -> No
     deadline = rt.Deadline(5.0)
     with rt.open_subscriptions(broker, {"awaitOutcome": "call.completed"}) as subs:
         assert broker.publish("call.completed", {"call_id": "CA12", "status": "completed"}) == 1
-        message = rt.receive(deadline, subs["awaitOutcome"], "awaitOutcome", "call.completed", matches=_by_call_id("CA12"), awaited="call_id == 'CA12'", timeout_ms=1000)
+        message = rt.receive(
+            deadline,
+            subs["awaitOutcome"],
+            "awaitOutcome",
+            "call.completed",
+            matches=_by_call_id("CA12"),
+            awaited="call_id == 'CA12'",
+            timeout_ms=1000,
+        )
     assert isinstance(message, rt.Message)
     assert message.payload == {"call_id": "CA12", "status": "completed"}
     assert message.channel == "call.completed"
@@ -35,7 +43,15 @@ def test_non_matching_messages_are_dropped_and_the_match_is_returned(rt: ModuleT
         broker.publish("call.completed", {"call_id": "OTHER"})
         broker.publish("call.started", {"call_id": "CA12"})  # another channel: nobody subscribed
         threading.Timer(0.05, broker.publish, ("call.completed", {"call_id": "CA12", "n": 2})).start()
-        message = rt.receive(deadline, subs["wait"], "wait", "call.completed", matches=_by_call_id("CA12"), awaited="call_id == 'CA12'", timeout_ms=2000)
+        message = rt.receive(
+            deadline,
+            subs["wait"],
+            "wait",
+            "call.completed",
+            matches=_by_call_id("CA12"),
+            awaited="call_id == 'CA12'",
+            timeout_ms=2000,
+        )
         assert message.payload == {"call_id": "CA12", "n": 2}
         assert subs["wait"].pending() == 0  # the other call's message was dropped, not kept
 
@@ -52,7 +68,15 @@ def test_while_a_step_waits_a_message_for_someone_else_is_not_taken(rt: ModuleTy
 
     with rt.open_subscriptions(broker, {"wait": "c"}) as subs:
         threading.Thread(target=deliver).start()
-        message = rt.receive(deadline, subs["wait"], "wait", "c", matches=_by_call_id("CA12"), awaited="call_id == 'CA12'", timeout_ms=2000)
+        message = rt.receive(
+            deadline,
+            subs["wait"],
+            "wait",
+            "c",
+            matches=_by_call_id("CA12"),
+            awaited="call_id == 'CA12'",
+            timeout_ms=2000,
+        )
     assert message.payload == {"call_id": "CA12"}
     assert counts == [0, 1]
 
@@ -73,7 +97,15 @@ def test_step_timeout_returns_message_timed_out_with_a_clear_message(rt: ModuleT
     with rt.open_subscriptions(broker, {"awaitOutcome": "call.completed"}) as subs:
         broker.publish("call.completed", {"call_id": "OTHER"})
         started = time.monotonic()
-        result = rt.receive(deadline, subs["awaitOutcome"], "awaitOutcome", "call.completed", matches=_by_call_id("CA12"), awaited="call_id == 'CA12'", timeout_ms=200)
+        result = rt.receive(
+            deadline,
+            subs["awaitOutcome"],
+            "awaitOutcome",
+            "call.completed",
+            matches=_by_call_id("CA12"),
+            awaited="call_id == 'CA12'",
+            timeout_ms=200,
+        )
         took = time.monotonic() - started
     assert isinstance(result, rt.MessageTimedOut)
     assert isinstance(result, rt.StepTimedOut) and isinstance(result, rt.StepFailed)
@@ -81,10 +113,16 @@ def test_step_timeout_returns_message_timed_out_with_a_clear_message(rt: ModuleT
     assert result.timeout_ms == 200 and result.channel == "call.completed" and result.status_code is None
     assert 0.19 <= took < 2.0
     final = rt.message_timed_out(result, reason="the call did not end", retries=2)
-    assert str(final) == "step 'awaitOutcome' failed: the call did not end (no message with call_id == 'CA12' on 'call.completed' within 0.2 s) after 2 retries"
+    assert (
+        str(final)
+        == "step 'awaitOutcome' failed: the call did not end (no message with call_id == 'CA12' on 'call.completed' within 0.2 s) after 2 retries"
+    )
 
 
-@pytest.mark.parametrize(("timeout_ms", "shown"), [(600000, "600 s"), (200, "0.2 s"), (1500, "1.5 s"), (1250, "1.25 s"), (1, "0.001 s"), (90000, "90 s")])
+@pytest.mark.parametrize(
+    ("timeout_ms", "shown"),
+    [(600000, "600 s"), (200, "0.2 s"), (1500, "1.5 s"), (1250, "1.25 s"), (1, "0.001 s"), (90000, "90 s")],
+)
 def test_seconds_are_shown_sensibly(rt: ModuleType, timeout_ms: int, shown: str) -> None:
     error = rt.MessageTimedOut("s", channel="c", awaited=None, timeout_ms=timeout_ms)
     assert str(error) == f"step 's': no message on 'c' within {shown}"
@@ -95,9 +133,20 @@ def test_the_overall_deadline_raises_workflow_timeout(rt: ModuleType) -> None:
     deadline = rt.Deadline(0.2)
     with rt.open_subscriptions(broker, {"wait": "call.completed"}) as subs:
         with pytest.raises(rt.WorkflowTimeout) as caught:
-            rt.receive(deadline, subs["wait"], "wait", "call.completed", matches=_by_call_id("CA12"), awaited="call_id == 'CA12'", timeout_ms=600000)
+            rt.receive(
+                deadline,
+                subs["wait"],
+                "wait",
+                "call.completed",
+                matches=_by_call_id("CA12"),
+                awaited="call_id == 'CA12'",
+                timeout_ms=600000,
+            )
     assert not isinstance(caught.value, rt.StepFailed)
-    assert str(caught.value) == "step 'wait': the 0.2 s timeout passed while waiting for a message with call_id == 'CA12' on 'call.completed'"
+    assert (
+        str(caught.value)
+        == "step 'wait': the 0.2 s timeout passed while waiting for a message with call_id == 'CA12' on 'call.completed'"
+    )
 
 
 def test_the_overall_deadline_without_a_step_timeout_raises_too(rt: ModuleType) -> None:
@@ -121,11 +170,28 @@ def test_buffer_is_bounded_and_drops_the_oldest(rt: ModuleType) -> None:
 
 def test_sent_messages_are_recorded_and_scripted_replies_arrive(rt: ModuleType) -> None:
     broker = rt.InMemoryBroker()
-    broker.on_send("call.start", lambda m: broker.publish("call.completed", {"call_id": m.payload["call_id"], "status": "completed"}, headers={"X-Event": "call.completed"}))
+    broker.on_send(
+        "call.start",
+        lambda m: broker.publish(
+            "call.completed",
+            {"call_id": m.payload["call_id"], "status": "completed"},
+            headers={"X-Event": "call.completed"},
+        ),
+    )
     deadline = rt.Deadline(5.0)
     with rt.open_subscriptions(broker, {"wait": "call.completed"}) as subs:
-        sent = rt.send_message(deadline, broker, "start", "call.start", payload={"call_id": "CA12"}, headers={"X-Trace": 7})
-        message = rt.receive(deadline, subs["wait"], "wait", "call.completed", matches=_by_call_id("CA12"), awaited="call_id == 'CA12'", timeout_ms=1000)
+        sent = rt.send_message(
+            deadline, broker, "start", "call.start", payload={"call_id": "CA12"}, headers={"X-Trace": 7}
+        )
+        message = rt.receive(
+            deadline,
+            subs["wait"],
+            "wait",
+            "call.completed",
+            matches=_by_call_id("CA12"),
+            awaited="call_id == 'CA12'",
+            timeout_ms=1000,
+        )
     assert broker.sent == [sent]
     assert sent.headers == {"x-trace": "7"} and sent.raw == b'{"call_id":"CA12"}'
     assert message.payload["status"] == "completed"
@@ -193,9 +259,25 @@ def test_async_receive_and_send(rt: ModuleType) -> None:
         deadline = rt.Deadline(5.0)
         async with rt.aopen_subscriptions(broker, {"wait": "call.completed"}) as subs:
             await rt.asend_message(deadline, broker, "start", "call.start", payload={"call_id": "CA7"})
-            message = await rt.areceive(deadline, subs["wait"], "wait", "call.completed", matches=_by_call_id("CA7"), awaited="call_id == 'CA7'", timeout_ms=1000)
+            message = await rt.areceive(
+                deadline,
+                subs["wait"],
+                "wait",
+                "call.completed",
+                matches=_by_call_id("CA7"),
+                awaited="call_id == 'CA7'",
+                timeout_ms=1000,
+            )
             assert message.payload == {"call_id": "CA7"}
-            timed_out = await rt.areceive(deadline, subs["wait"], "wait", "call.completed", matches=_by_call_id("CA7"), awaited="call_id == 'CA7'", timeout_ms=100)
+            timed_out = await rt.areceive(
+                deadline,
+                subs["wait"],
+                "wait",
+                "call.completed",
+                matches=_by_call_id("CA7"),
+                awaited="call_id == 'CA7'",
+                timeout_ms=100,
+            )
             assert str(timed_out) == "step 'wait': no message with call_id == 'CA7' on 'call.completed' within 0.1 s"
         assert broker.subscriptions() == 0
 
@@ -213,7 +295,22 @@ def test_async_waiters_are_woken_from_another_thread(rt: ModuleType) -> None:
                     broker.publish("c", {"call_id": f"CA{n}"})
 
             threading.Timer(0.05, deliver).start()
-            return list(await asyncio.gather(*(rt.areceive(deadline, subs[f"w{n}"], f"w{n}", "c", matches=_by_call_id(f"CA{n}"), awaited=None, timeout_ms=3000) for n in range(20))))
+            return list(
+                await asyncio.gather(
+                    *(
+                        rt.areceive(
+                            deadline,
+                            subs[f"w{n}"],
+                            f"w{n}",
+                            "c",
+                            matches=_by_call_id(f"CA{n}"),
+                            awaited=None,
+                            timeout_ms=3000,
+                        )
+                        for n in range(20)
+                    )
+                )
+            )
 
     results = asyncio.run(main())
     assert [m.payload["call_id"] for m in results] == [f"CA{n}" for n in range(20)]
@@ -271,7 +368,11 @@ def test_waiting_counts_the_subscriptions_a_receive_step_waits_on(rt: ModuleType
     broker = rt.InMemoryBroker()
     with rt.open_subscriptions(broker, {"a": "c", "b": "d"}) as subs:
         assert broker.subscriptions() == 2 and broker.waiting() == 0
-        thread = threading.Thread(target=rt.receive, args=(rt.Deadline(5.0), subs["a"], "a", "c"), kwargs={"matches": None, "awaited": None, "timeout_ms": 3000})
+        thread = threading.Thread(
+            target=rt.receive,
+            args=(rt.Deadline(5.0), subs["a"], "a", "c"),
+            kwargs={"matches": None, "awaited": None, "timeout_ms": 3000},
+        )
         thread.start()
         for _ in range(200):
             if broker.waiting("c"):

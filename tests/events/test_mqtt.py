@@ -18,7 +18,7 @@ import pytest
 from tests.events.brokers import Mosquitto, mosquitto, refused_port  # noqa: F401 - the fixture
 from tests.events.runtime import load_runtime, write_runtime_package
 
-PARTS = ("events", "events_mqtt")
+PARTS = ("events", "events_mqtt", "events_send")
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,13 @@ def run(coro: Any) -> Any:
     return asyncio.run(asyncio.wait_for(coro, 30))
 
 
-def message(R: types.ModuleType, channel: str, payload: Any, headers: dict[str, str] | None = None, content_type: str = "application/json") -> Any:
+def message(
+    R: types.ModuleType,
+    channel: str,
+    payload: Any,
+    headers: dict[str, str] | None = None,
+    content_type: str = "application/json",
+) -> Any:
     return R.Message(channel=channel, payload=payload, headers=headers or {}, content_type=content_type)
 
 
@@ -65,6 +71,7 @@ def test_headers_travel_as_mqtt5_user_properties(R: types.ModuleType, mosquitto:
 
     async def main() -> tuple[Any, Any]:
         import aiomqtt
+
         async with R.MqttTransport(mosquitto.host, mosquitto.port) as transport:
             ours = await transport.asubscribe(channel)
             # a plain aiomqtt client sees the headers as user properties on the wire
@@ -76,11 +83,16 @@ def test_headers_travel_as_mqtt5_user_properties(R: types.ModuleType, mosquitto:
 
     got, seen = run(main())
     assert dict(got.headers) == {"x-event-type": "call.completed", "trace": "t-1"}
-    assert seen.properties.UserProperty == [("x-event-type", "call.completed"), ("trace", "t-1")]  # Message lower-cases names
+    assert seen.properties.UserProperty == [
+        ("x-event-type", "call.completed"),
+        ("trace", "t-1"),
+    ]  # Message lower-cases names
     assert seen.properties.ContentType == "application/json"
 
 
-def test_user_properties_from_another_client_become_lower_cased_headers(R: types.ModuleType, mosquitto: Mosquitto) -> None:
+def test_user_properties_from_another_client_become_lower_cased_headers(
+    R: types.ModuleType, mosquitto: Mosquitto
+) -> None:
     channel = topic("from-paho")
 
     async def main() -> Any:
@@ -105,13 +117,19 @@ def test_user_properties_from_another_client_become_lower_cased_headers(R: types
     assert (second.payload, second.content_type) == ("not json, and that is fine", "text/plain")
 
 
-def test_a_message_published_right_after_asubscribe_returns_is_received(R: types.ModuleType, mosquitto: Mosquitto) -> None:
+def test_a_message_published_right_after_asubscribe_returns_is_received(
+    R: types.ModuleType, mosquitto: Mosquitto
+) -> None:
     # SUBACK before asubscribe returns: no sleep between subscribing and the publish,
     # and the publish goes over another connection (nothing orders them but the broker).
     async def main() -> list[Any]:
         import aiomqtt
+
         got = []
-        async with R.MqttTransport(mosquitto.host, mosquitto.port) as transport, aiomqtt.Client(mosquitto.host, mosquitto.port) as other:
+        async with (
+            R.MqttTransport(mosquitto.host, mosquitto.port) as transport,
+            aiomqtt.Client(mosquitto.host, mosquitto.port) as other,
+        ):
             for i in range(20):
                 channel = topic(f"race{i}")
                 subscription = await transport.asubscribe(channel)
@@ -140,7 +158,9 @@ def test_areceive_returns_none_when_nothing_comes_within_the_timeout(R: types.Mo
     assert poll_time < 0.1
 
 
-def test_a_zero_timeout_still_returns_a_message_that_is_already_there(R: types.ModuleType, mosquitto: Mosquitto) -> None:
+def test_a_zero_timeout_still_returns_a_message_that_is_already_there(
+    R: types.ModuleType, mosquitto: Mosquitto
+) -> None:
     channel = topic("ready")
 
     async def main() -> Any:
@@ -189,11 +209,14 @@ def test_closing_one_subscription_leaves_the_others_receiving(R: types.ModuleTyp
     assert got.payload == {"after": "close"}
 
 
-def test_bad_json_from_the_broker_is_skipped_without_ending_the_wait(R: types.ModuleType, mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture) -> None:
+def test_bad_json_from_the_broker_is_skipped_without_ending_the_wait(
+    R: types.ModuleType, mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
     channel = topic("bad-json")
 
     async def main() -> tuple[Any, Any]:
         import aiomqtt
+
         async with R.MqttTransport(mosquitto.host, mosquitto.port) as transport:
             subscription = await transport.asubscribe(channel)
             async with aiomqtt.Client(mosquitto.host, mosquitto.port) as other:
@@ -273,7 +296,9 @@ def test_username_and_password(R: types.ModuleType, mosquitto: Mosquitto) -> Non
     channel = topic("auth")
 
     async def main() -> Any:
-        async with R.MqttTransport(mosquitto.host, mosquitto.auth_port, username=mosquitto.username, password=mosquitto.password) as transport:
+        async with R.MqttTransport(
+            mosquitto.host, mosquitto.auth_port, username=mosquitto.username, password=mosquitto.password
+        ) as transport:
             subscription = await transport.asubscribe(channel)
             await transport.asend(message(R, channel, {"auth": "ok"}))
             return await subscription.areceive(5)
@@ -281,9 +306,13 @@ def test_username_and_password(R: types.ModuleType, mosquitto: Mosquitto) -> Non
     assert run(main()).payload == {"auth": "ok"}
 
 
-def test_wrong_credentials_are_a_clear_workflow_error_without_the_password(R: types.ModuleType, mosquitto: Mosquitto) -> None:
+def test_wrong_credentials_are_a_clear_workflow_error_without_the_password(
+    R: types.ModuleType, mosquitto: Mosquitto
+) -> None:
     async def main() -> None:
-        transport = R.MqttTransport(mosquitto.host, mosquitto.auth_port, username=mosquitto.username, password="wrong-password-x")
+        transport = R.MqttTransport(
+            mosquitto.host, mosquitto.auth_port, username=mosquitto.username, password="wrong-password-x"
+        )
         await transport.asubscribe(topic("auth-bad"))
 
     with pytest.raises(R.TransportError) as caught:
@@ -301,7 +330,9 @@ def test_tls_with_a_context_that_trusts_the_brokers_ca(R: types.ModuleType, mosq
     channel = topic("tls")
 
     async def main() -> Any:
-        async with R.MqttTransport("localhost", mosquitto.tls_port, tls_context=mosquitto.client_tls_context()) as transport:
+        async with R.MqttTransport(
+            "localhost", mosquitto.tls_port, tls_context=mosquitto.client_tls_context()
+        ) as transport:
             assert transport.where == f"mqtts://localhost:{mosquitto.tls_port}"
             subscription = await transport.asubscribe(channel)
             await transport.asend(message(R, channel, {"tls": True}))
@@ -314,9 +345,14 @@ def test_tls_with_an_untrusted_certificate_is_refused(R: types.ModuleType, mosqu
     import ssl
 
     async def main() -> None:
-        await R.MqttTransport("localhost", mosquitto.tls_port, tls_context=ssl.create_default_context()).asubscribe(topic("tls-bad"))
+        await R.MqttTransport("localhost", mosquitto.tls_port, tls_context=ssl.create_default_context()).asubscribe(
+            topic("tls-bad")
+        )
 
-    with pytest.raises(R.TransportError, match=r"could not connect to the MQTT broker mqtts://localhost:\d+: .*CERTIFICATE_VERIFY_FAILED"):
+    with pytest.raises(
+        R.TransportError,
+        match=r"could not connect to the MQTT broker mqtts://localhost:\d+: .*CERTIFICATE_VERIFY_FAILED",
+    ):
         run(main())
 
 
@@ -331,10 +367,15 @@ def test_connection_refused_is_a_clear_workflow_error(R: types.ModuleType) -> No
 
     with pytest.raises(R.WorkflowError) as caught:
         run(main())
-    assert str(caught.value) == f"could not connect to the MQTT broker mqtt://127.0.0.1:{port}: [Errno 111] Connection refused"
+    assert (
+        str(caught.value)
+        == f"could not connect to the MQTT broker mqtt://127.0.0.1:{port}: [Errno 111] Connection refused"
+    )
     assert caught.value.__cause__ is None and (caught.value.__context__ is None or caught.value.__suppress_context__)
 
-    with pytest.raises(R.WorkflowError, match=r"could not connect to the MQTT broker mqtt://127\.0\.0\.1:\d+: \[Errno 111\]"):
+    with pytest.raises(
+        R.WorkflowError, match=r"could not connect to the MQTT broker mqtt://127\.0\.0\.1:\d+: \[Errno 111\]"
+    ):
         run(R.MqttTransport("127.0.0.1", port).asend(message(R, "a/b", {})))
 
 
@@ -409,7 +450,10 @@ def test_sync_subscription_receives_from_another_thread(R: types.ModuleType, mos
 def test_sync_connection_refused_is_a_workflow_error(R: types.ModuleType) -> None:
     port = refused_port()
     with R.MqttTransport("127.0.0.1", port) as transport:
-        with pytest.raises(R.WorkflowError, match=r"could not connect to the MQTT broker mqtt://127\.0\.0\.1:\d+: \[Errno 111\] Connection refused"):
+        with pytest.raises(
+            R.WorkflowError,
+            match=r"could not connect to the MQTT broker mqtt://127\.0\.0\.1:\d+: \[Errno 111\] Connection refused",
+        ):
             transport.subscribe("a/b")
 
 
@@ -440,13 +484,31 @@ def test_generated_code_helpers_run_a_correlated_wait_over_mqtt(R: types.ModuleT
     deadline = R.Deadline(20.0)
     with R.MqttTransport(mosquitto.host, mosquitto.port) as transport:
         with R.open_subscriptions(transport, {"awaitOutcome": outcomes}) as subs:
-            sent = R.send_message(deadline, transport, "placeCall", requests, payload={"to": "+15550100"}, headers={"X-Request": "r1"})
+            sent = R.send_message(
+                deadline, transport, "placeCall", requests, payload={"to": "+15550100"}, headers={"X-Request": "r1"}
+            )
             assert sent.raw == b'{"to":"+15550100"}'
             transport.send(message(R, outcomes, {"call_id": "OTHER", "status": "failed"}))
             transport.send(message(R, outcomes, {"call_id": "CA12", "status": "completed"}))
-            got = R.receive(deadline, subs["awaitOutcome"], "awaitOutcome", outcomes, matches=lambda m: R.pointer(m.payload, "/call_id") == "CA12", awaited="call_id == 'CA12'", timeout_ms=5000)
+            got = R.receive(
+                deadline,
+                subs["awaitOutcome"],
+                "awaitOutcome",
+                outcomes,
+                matches=lambda m: R.pointer(m.payload, "/call_id") == "CA12",
+                awaited="call_id == 'CA12'",
+                timeout_ms=5000,
+            )
             assert got.payload == {"call_id": "CA12", "status": "completed"}
-            timed_out = R.receive(deadline, subs["awaitOutcome"], "awaitOutcome", outcomes, matches=lambda m: R.pointer(m.payload, "/call_id") == "CA99", awaited="call_id == 'CA99'", timeout_ms=300)
+            timed_out = R.receive(
+                deadline,
+                subs["awaitOutcome"],
+                "awaitOutcome",
+                outcomes,
+                matches=lambda m: R.pointer(m.payload, "/call_id") == "CA99",
+                awaited="call_id == 'CA99'",
+                timeout_ms=300,
+            )
     assert isinstance(timed_out, R.MessageTimedOut)
     assert str(timed_out) == f"step 'awaitOutcome': no message with call_id == 'CA99' on '{outcomes}' within 0.3 s"
 
@@ -459,7 +521,15 @@ def test_generated_code_helpers_async_over_mqtt(R: types.ModuleType, mosquitto: 
         async with R.MqttTransport(mosquitto.host, mosquitto.port) as transport:
             async with R.aopen_subscriptions(transport, {"awaitOutcome": outcomes}) as subs:
                 await R.asend_message(deadline, transport, "echo", outcomes, payload={"call_id": "CA12"})
-                return await R.areceive(deadline, subs["awaitOutcome"], "awaitOutcome", outcomes, matches=None, awaited=None, timeout_ms=5000)
+                return await R.areceive(
+                    deadline,
+                    subs["awaitOutcome"],
+                    "awaitOutcome",
+                    outcomes,
+                    matches=None,
+                    awaited=None,
+                    timeout_ms=5000,
+                )
 
     assert run(main()).payload == {"call_id": "CA12"}
 
@@ -487,7 +557,10 @@ def test_a_lost_broker_ends_the_wait_with_a_transport_error(R: types.ModuleType,
                 await asyncio.to_thread(stop, process)
                 await waiting
 
-        with pytest.raises(R.TransportError, match=rf"the subscription to 'lost/one' on the MQTT broker mqtt://127\.0\.0\.1:{broker.port} stopped receiving: the connection was lost"):
+        with pytest.raises(
+            R.TransportError,
+            match=rf"the subscription to 'lost/one' on the MQTT broker mqtt://127\.0\.0\.1:{broker.port} stopped receiving: the connection was lost",
+        ):
             run(main())
     finally:
         stop(process)
@@ -515,7 +588,9 @@ def test_closing_a_sync_subscription_ends_a_wait_in_another_thread(R: types.Modu
     assert time.monotonic() - began < 5
 
 
-def test_closing_an_async_subscription_after_its_loop_ended_does_not_hang(R: types.ModuleType, mosquitto: Mosquitto) -> None:
+def test_closing_an_async_subscription_after_its_loop_ended_does_not_hang(
+    R: types.ModuleType, mosquitto: Mosquitto
+) -> None:
     transport = R.MqttTransport(mosquitto.host, mosquitto.port)
 
     async def main() -> Any:

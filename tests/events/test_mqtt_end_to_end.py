@@ -177,7 +177,9 @@ class Provider:
         self.prefix = prefix
         self.requests: list[tuple[dict[str, Any], dict[str, str]]] = []
         self.subscribed = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"provider-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"provider-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5
+        )
         self.client.on_subscribe = lambda *args: self.subscribed.set()
         self.client.on_message = self._on_message
         self.client.connect(broker.host, broker.port)
@@ -235,7 +237,9 @@ def test_the_async_workflow_runs_over_mosquitto(package: ModuleType, mosquitto: 
 
     async def main() -> Any:
         async with runtime.MqttTransport(mosquitto.host, mosquitto.port) as transport:
-            return await asyncio.gather(*(package.call_and_wait_async(call_id=f"CA{i}", to="+15550100", transport=transport) for i in range(5)))
+            return await asyncio.gather(
+                *(package.call_and_wait_async(call_id=f"CA{i}", to="+15550100", transport=transport) for i in range(5))
+            )
 
     results = asyncio.run(asyncio.wait_for(main(), 30))
     assert [r.status for r in results] == ["completed"] * 5

@@ -28,7 +28,9 @@ def sign(body: bytes, secret: str = SECRET) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def webhook(payload: Any, *, event: str | None = "call.completed", signed: bool = True, content_type: str = "application/json") -> tuple[dict[str, str], bytes]:
+def webhook(
+    payload: Any, *, event: str | None = "call.completed", signed: bool = True, content_type: str = "application/json"
+) -> tuple[dict[str, str], bytes]:
     body = json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
     headers = {"Content-Type": content_type}
     if event is not None:
@@ -41,7 +43,13 @@ def webhook(payload: Any, *, event: str | None = "call.completed", signed: bool 
 @pytest.fixture
 def receiver(rt: ModuleType) -> Iterator[Any]:
     verifier = rt.HmacSha256Verifier(SECRET, header="X-Signature", prefix="sha256=")
-    with rt.WebhookReceiver(verifier=verifier, route=rt.route_by_header("X-Event"), path="/hooks/voice", max_body_bytes=CAP, read_timeout=0.5) as started:
+    with rt.WebhookReceiver(
+        verifier=verifier,
+        route=rt.route_by_header("X-Event"),
+        path="/hooks/voice",
+        max_body_bytes=CAP,
+        read_timeout=0.5,
+    ) as started:
         yield started
 
 
@@ -99,13 +107,20 @@ def test_only_post_405(receiver: Any, method: str) -> None:
 
 def test_another_path_404(receiver: Any) -> None:
     headers, body = webhook({"call_id": "CA1"})
-    assert httpx.post(receiver.url.replace("/hooks/voice", "/hooks/other"), headers=headers, content=body).status_code == 404
-    assert httpx.post(receiver.url + "?x=1", headers=headers, content=body).status_code == 202  # the query is not the path
+    assert (
+        httpx.post(receiver.url.replace("/hooks/voice", "/hooks/other"), headers=headers, content=body).status_code
+        == 404
+    )
+    assert (
+        httpx.post(receiver.url + "?x=1", headers=headers, content=body).status_code == 202
+    )  # the query is not the path
 
 
 def test_no_content_length_411(receiver: Any) -> None:
     headers, body = webhook({"call_id": "CA1"})
-    status, _ = raw_request(receiver, b"POST /hooks/voice HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\r\n" + body)
+    status, _ = raw_request(
+        receiver, b"POST /hooks/voice HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\r\n" + body
+    )
     assert status == 411
     chunked = httpx.post(receiver.url, headers=headers, content=iter([body]))  # a generator body goes chunked
     assert chunked.status_code == 411
@@ -115,7 +130,10 @@ def test_a_content_length_over_the_cap_is_413_before_any_body_is_sent(receiver: 
     # Only the headers are sent, claiming a gigabyte: the answer comes at once, so the
     # server did not wait to read any of it.
     started = time.monotonic()
-    status, answer = raw_request(receiver, b"POST /hooks/voice HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n")
+    status, answer = raw_request(
+        receiver,
+        b"POST /hooks/voice HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n",
+    )
     assert status == 413 and b"not read" in answer
     assert time.monotonic() - started < 0.4  # less than the read timeout: nothing was awaited
     big = httpx.post(receiver.url, headers={"Content-Type": "application/json"}, content=b"x" * (CAP + 1))
@@ -149,7 +167,11 @@ def test_a_body_shorter_than_its_content_length(receiver: Any) -> None:
 
 def test_a_content_length_that_is_not_a_number_400(receiver: Any) -> None:
     for value in (b"12abc", b"-1", b"+5", b"\xc2\xb2"):
-        status, _ = raw_request(receiver, b"POST /hooks/voice HTTP/1.1\r\nHost: x\r\nContent-Length: " + value + b"\r\n\r\n", shut_write=True)
+        status, _ = raw_request(
+            receiver,
+            b"POST /hooks/voice HTTP/1.1\r\nHost: x\r\nContent-Length: " + value + b"\r\n\r\n",
+            shut_write=True,
+        )
         assert status == 400, value
 
 
@@ -182,7 +204,17 @@ def test_rejected_webhooks_never_end_a_wait_and_the_good_one_is_received(rt: Mod
         with rt.open_subscriptions(receiver, {"awaitOutcome": "call.completed"}) as subs:
             ready.set()
             matches = lambda m: isinstance(m.payload, dict) and m.payload.get("call_id") == "CA12"  # noqa: E731
-            results.append(rt.receive(deadline, subs["awaitOutcome"], "awaitOutcome", "call.completed", matches=matches, awaited="call_id == 'CA12'", timeout_ms=10000))
+            results.append(
+                rt.receive(
+                    deadline,
+                    subs["awaitOutcome"],
+                    "awaitOutcome",
+                    "call.completed",
+                    matches=matches,
+                    awaited="call_id == 'CA12'",
+                    timeout_ms=10000,
+                )
+            )
 
     ready = threading.Event()
     waiter = threading.Thread(target=wait)
@@ -195,7 +227,11 @@ def test_rejected_webhooks_never_end_a_wait_and_the_good_one_is_received(rt: Mod
         (415, {**good_headers, "Content-Type": "text/plain"}, good_body),  # wrong content type
         (400, webhook(b"{not json")[0], b"{not json"),  # malformed JSON
         (202, *webhook({"call_id": "CA99"})),  # someone else's call: nobody waits for it
-        (401, {**good_headers, "X-Signature": "sha256=" + sign(good_body + b" ")}, good_body),  # signature of another body
+        (
+            401,
+            {**good_headers, "X-Signature": "sha256=" + sign(good_body + b" ")},
+            good_body,
+        ),  # signature of another body
     ]
     for expected, headers, body in bad:
         assert httpx.post(receiver.url, headers=headers, content=body).status_code == expected
@@ -211,7 +247,15 @@ def test_a_webhook_that_arrives_before_receive_starts_is_kept(rt: ModuleType, re
     with rt.open_subscriptions(receiver, {"wait": "call.completed"}) as subs:
         headers, body = webhook({"call_id": "CA5"})
         assert httpx.post(receiver.url, headers=headers, content=body).status_code == 200
-        message = rt.receive(rt.Deadline(5.0), subs["wait"], "wait", "call.completed", matches=lambda m: m.payload["call_id"] == "CA5", awaited="call_id == 'CA5'", timeout_ms=100)
+        message = rt.receive(
+            rt.Deadline(5.0),
+            subs["wait"],
+            "wait",
+            "call.completed",
+            matches=lambda m: m.payload["call_id"] == "CA5",
+            awaited="call_id == 'CA5'",
+            timeout_ms=100,
+        )
     assert message.payload == {"call_id": "CA5"}
 
 
@@ -254,7 +298,15 @@ def test_200_concurrent_async_waiters_each_get_their_own_webhook(rt: ModuleType,
             if receiver.subscriptions("call.completed") == count:
                 subscribed.set()
             call_id = f"CA{n}"
-            return await rt.areceive(deadline, subs["awaitOutcome"], "awaitOutcome", "call.completed", matches=lambda m: m.payload.get("call_id") == call_id, awaited=f"call_id == {call_id!r}", timeout_ms=30000)
+            return await rt.areceive(
+                deadline,
+                subs["awaitOutcome"],
+                "awaitOutcome",
+                "call.completed",
+                matches=lambda m: m.payload.get("call_id") == call_id,
+                awaited=f"call_id == {call_id!r}",
+                timeout_ms=30000,
+            )
 
     async def main() -> tuple[list[Any], list[int]]:
         deadline = rt.Deadline(60.0)
@@ -288,14 +340,31 @@ def test_the_asgi_app(rt: ModuleType) -> None:
 
     async def main() -> None:
         transport = httpx.ASGITransport(app=receiver.asgi)
-        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client, rt.aopen_subscriptions(receiver, {"wait": "call.completed"}) as subs:
-            waiting = asyncio.create_task(rt.areceive(rt.Deadline(5.0), subs["wait"], "wait", "call.completed", matches=lambda m: m.payload["call_id"] == "CA3", awaited="call_id == 'CA3'", timeout_ms=3000))
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://app") as client,
+            rt.aopen_subscriptions(receiver, {"wait": "call.completed"}) as subs,
+        ):
+            waiting = asyncio.create_task(
+                rt.areceive(
+                    rt.Deadline(5.0),
+                    subs["wait"],
+                    "wait",
+                    "call.completed",
+                    matches=lambda m: m.payload["call_id"] == "CA3",
+                    awaited="call_id == 'CA3'",
+                    timeout_ms=3000,
+                )
+            )
             headers, body = webhook({"call_id": "CA3"})
             assert (await client.get("/")).status_code == 405
-            assert (await client.post("/", headers={**headers, "X-Signature": "sha256=00"}, content=body)).status_code == 401
+            assert (
+                await client.post("/", headers={**headers, "X-Signature": "sha256=00"}, content=body)
+            ).status_code == 401
             assert (await client.post("/", headers=webhook(b"[")[0], content=b"[")).status_code == 400
             assert (await client.post("/", headers=headers, content=b"x" * (CAP + 1))).status_code == 413
-            assert (await client.post("/", headers={**headers, "Content-Type": "text/xml"}, content=body)).status_code == 415
+            assert (
+                await client.post("/", headers={**headers, "Content-Type": "text/xml"}, content=body)
+            ).status_code == 415
             assert (await client.post("/any/path", headers=headers, content=body)).status_code == 200
             assert (await waiting).payload == {"call_id": "CA3"}
             assert (await client.post("/", headers=headers, content=body)).status_code == 409
@@ -313,7 +382,12 @@ def test_the_asgi_app(rt: ModuleType) -> None:
 
         await receiver.asgi({"type": "lifespan"}, lifespan_receive, send)
         assert [e["type"] for e in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
-        chunks = iter([{"type": "http.request", "body": b"y" * 3000, "more_body": True}, {"type": "http.request", "body": b"y" * 3000, "more_body": True}])
+        chunks = iter(
+            [
+                {"type": "http.request", "body": b"y" * 3000, "more_body": True},
+                {"type": "http.request", "body": b"y" * 3000, "more_body": True},
+            ]
+        )
         asked: list[int] = []
 
         async def body_receive() -> dict[str, Any]:
@@ -321,7 +395,11 @@ def test_the_asgi_app(rt: ModuleType) -> None:
             return next(chunks)
 
         sent.clear()
-        await receiver.asgi({"type": "http", "method": "POST", "path": "/", "headers": [(b"content-type", b"application/json")]}, body_receive, send)
+        await receiver.asgi(
+            {"type": "http", "method": "POST", "path": "/", "headers": [(b"content-type", b"application/json")]},
+            body_receive,
+            send,
+        )
         assert sent[0]["status"] == 413 and len(asked) == 2
 
     asyncio.run(main())
@@ -336,7 +414,10 @@ def test_the_wsgi_app(rt: ModuleType) -> None:
         assert client.get("/").status_code == 405
         assert client.post("/", headers={**headers, "X-Signature": "sha256=00"}, content=body).status_code == 401
         assert client.post("/", headers=headers, content=b"x" * (CAP + 1)).status_code == 413
-        assert client.post("/", headers={k: v for k, v in headers.items() if k != "X-Event"}, content=body).status_code == 422
+        assert (
+            client.post("/", headers={k: v for k, v in headers.items() if k != "X-Event"}, content=body).status_code
+            == 422
+        )
         answer = client.post("/", headers=headers, content=body)
         assert answer.status_code == 200 and answer.reason_phrase == "OK"
     assert sub.receive(1).payload == {"call_id": "CA4"}
@@ -359,7 +440,9 @@ def test_deliver_for_a_web_framework_route(rt: ModuleType) -> None:
     assert status == 401 and "ab" * 32 not in reason and SECRET not in reason
 
 
-def test_no_reason_or_log_shows_the_secret_or_a_signature(rt: ModuleType, receiver: Any, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_reason_or_log_shows_the_secret_or_a_signature(
+    rt: ModuleType, receiver: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     headers, body = webhook({"call_id": "CA1"})
     wrong = "sha256=" + sign(body, "another-secret")

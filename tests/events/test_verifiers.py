@@ -36,7 +36,12 @@ def test_hmac_hex_with_a_prefix(rt: ModuleType) -> None:
     signature = hmac.new(SECRET.encode(), BODY, hashlib.sha256).hexdigest()
     assert verifier.verify({"x-hub-signature-256": "sha256=" + signature}, BODY) is None
     wrong = hmac.new(b"other", BODY, hashlib.sha256).hexdigest()
-    for headers in ({}, {"x-hub-signature-256": signature}, {"x-hub-signature-256": "sha256=" + wrong}, {"x-hub-signature-256": "sha256=zz"}):
+    for headers in (
+        {},
+        {"x-hub-signature-256": signature},
+        {"x-hub-signature-256": "sha256=" + wrong},
+        {"x-hub-signature-256": "sha256=zz"},
+    ):
         reason = verifier.verify(headers, BODY)
         _no_secret_in(reason, SECRET, signature, wrong)
         assert not isinstance(reason, rt.Replayed)
@@ -73,7 +78,11 @@ def test_verifiers_refuse_bad_configuration_without_showing_the_secret(rt: Modul
     with pytest.raises(ValueError) as caught:
         rt.StandardWebhooksVerifier("whsec_not*base64!")
     assert "not*base64" not in str(caught.value)
-    for verifier in (rt.HmacSha256Verifier(SECRET, header="X-Sig"), rt.StripeVerifier(SECRET, header="X-Sig"), rt.StandardWebhooksVerifier("whsec_" + base64.b64encode(SECRET.encode()).decode())):
+    for verifier in (
+        rt.HmacSha256Verifier(SECRET, header="X-Sig"),
+        rt.StripeVerifier(SECRET, header="X-Sig"),
+        rt.StandardWebhooksVerifier("whsec_" + base64.b64encode(SECRET.encode()).decode()),
+    ):
         assert SECRET not in repr(verifier) and base64.b64encode(SECRET.encode()).decode() not in repr(verifier)
 
 
@@ -151,11 +160,16 @@ def test_standard_webhooks_specification_vector(rt: ModuleType) -> None:
     headers = {"webhook-id": SPEC_ID, "webhook-timestamp": str(SPEC_TIMESTAMP), "webhook-signature": SPEC_SIGNATURE}
     assert verifier.verify(headers, SPEC_BODY) is None
     reference = standardwebhooks.Webhook(SPEC_SECRET)
-    assert reference.sign(SPEC_ID, datetime.fromtimestamp(SPEC_TIMESTAMP, tz=timezone.utc), SPEC_BODY.decode()) == SPEC_SIGNATURE
+    assert (
+        reference.sign(SPEC_ID, datetime.fromtimestamp(SPEC_TIMESTAMP, tz=timezone.utc), SPEC_BODY.decode())
+        == SPEC_SIGNATURE
+    )
 
 
 def reference_headers(secret: str, msg_id: str, body: bytes, timestamp: int) -> dict[str, str]:
-    signature = standardwebhooks.Webhook(secret).sign(msg_id, datetime.fromtimestamp(timestamp, tz=timezone.utc), body.decode())
+    signature = standardwebhooks.Webhook(secret).sign(
+        msg_id, datetime.fromtimestamp(timestamp, tz=timezone.utc), body.decode()
+    )
     return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp), "webhook-signature": signature}
 
 
@@ -188,7 +202,6 @@ def test_standard_webhooks_signed_by_the_reference_library(rt: ModuleType) -> No
 def test_standard_webhooks_agrees_with_the_reference_on_tolerance(rt: ModuleType) -> None:
     secret = "whsec_" + base64.b64encode(b"tolerance key").decode().rstrip("=")  # unpadded, as the reference accepts it
 
-
     now = int(time.time())
     verifier = rt.StandardWebhooksVerifier(secret)
     reference = standardwebhooks.Webhook(secret)
@@ -207,28 +220,47 @@ def test_standard_webhooks_through_the_receiver_over_http(rt: ModuleType) -> Non
     secret = "whsec_" + base64.b64encode(b"receiver secret key").decode()
     verifier = rt.StandardWebhooksVerifier(secret)
 
-
-    with rt.WebhookReceiver(verifier=verifier, route=rt.route_by_payload("/type")) as receiver, rt.open_subscriptions(receiver, {"wait": "call.completed"}) as subs:
+    with (
+        rt.WebhookReceiver(verifier=verifier, route=rt.route_by_payload("/type")) as receiver,
+        rt.open_subscriptions(receiver, {"wait": "call.completed"}) as subs,
+    ):
         body = json.dumps({"type": "call.completed", "call_id": "CA1"}).encode()
-        headers: dict[str, Any] = {**reference_headers(secret, "msg_http_1", body, int(time.time())), "content-type": "application/json"}
-        old = {**reference_headers(secret, "msg_http_0", body, int(time.time()) - 3600), "content-type": "application/json"}
+        headers: dict[str, Any] = {
+            **reference_headers(secret, "msg_http_1", body, int(time.time())),
+            "content-type": "application/json",
+        }
+        old = {
+            **reference_headers(secret, "msg_http_0", body, int(time.time()) - 3600),
+            "content-type": "application/json",
+        }
         assert httpx.post(receiver.url, headers=old, content=body).status_code == 401
         assert httpx.post(receiver.url, headers=headers, content=body).status_code == 200
         assert httpx.post(receiver.url, headers=headers, content=body).status_code == 409
-        message = rt.receive(rt.Deadline(5.0), subs["wait"], "wait", "call.completed", matches=None, awaited=None, timeout_ms=1000)
+        message = rt.receive(
+            rt.Deadline(5.0), subs["wait"], "wait", "call.completed", matches=None, awaited=None, timeout_ms=1000
+        )
         assert message.payload["call_id"] == "CA1" and message.headers["webhook-id"] == "msg_http_1"
         assert subs["wait"].pending() == 0  # the replay was not delivered
 
 
 def test_stripe_through_the_receiver_over_http(rt: ModuleType) -> None:
 
-
     verifier = rt.StripeVerifier(SECRET, header="X-Nixflex-Signature")
-    with rt.WebhookReceiver(verifier=verifier, route=rt.route_by_payload("/type")) as receiver, rt.open_subscriptions(receiver, {"wait": "call.completed"}) as subs:
+    with (
+        rt.WebhookReceiver(verifier=verifier, route=rt.route_by_payload("/type")) as receiver,
+        rt.open_subscriptions(receiver, {"wait": "call.completed"}) as subs,
+    ):
         body = json.dumps({"type": "call.completed", "call_id": "NX1"}).encode()
         now = int(time.time())
         headers = {"X-Nixflex-Signature": stripe_header(body, now), "Content-Type": "application/json"}
-        assert httpx.post(receiver.url, headers={**headers, "X-Nixflex-Signature": stripe_header(body, now, "wrong")}, content=body).status_code == 401
+        assert (
+            httpx.post(
+                receiver.url,
+                headers={**headers, "X-Nixflex-Signature": stripe_header(body, now, "wrong")},
+                content=body,
+            ).status_code
+            == 401
+        )
         assert httpx.post(receiver.url, headers=headers, content=body).status_code == 200
         assert httpx.post(receiver.url, headers=headers, content=body).status_code == 409
         assert subs["wait"].receive(1).payload["call_id"] == "NX1"

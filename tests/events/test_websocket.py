@@ -35,7 +35,13 @@ def run(coro: Any) -> Any:
     return asyncio.run(asyncio.wait_for(coro, 30))
 
 
-def message(R: types.ModuleType, address: str, payload: Any, headers: dict[str, str] | None = None, content_type: str = "application/json") -> Any:
+def message(
+    R: types.ModuleType,
+    address: str,
+    payload: Any,
+    headers: dict[str, str] | None = None,
+    content_type: str = "application/json",
+) -> Any:
     return R.Message(channel=address, payload=payload, headers=headers or {}, content_type=content_type)
 
 
@@ -71,7 +77,11 @@ def test_async_send_and_receive_round_trip(R: types.ModuleType, ws_relay: WsRela
     got = run(main())
     assert got.channel == address
     assert got.payload == {"call_id": "CA12", "status": "completed"}
-    assert (got.raw, dict(got.headers), got.content_type) == (b'{"call_id":"CA12","status":"completed"}', {}, "application/json")
+    assert (got.raw, dict(got.headers), got.content_type) == (
+        b'{"call_id":"CA12","status":"completed"}',
+        {},
+        "application/json",
+    )
     assert ws_relay.peers("/events/" + address) == 0  # the transport closed its connections
 
 
@@ -129,7 +139,9 @@ def test_several_subscribers_each_get_every_message(R: types.ModuleType, ws_rela
     assert run(main()) == [[{"i": 0}, {"i": 1}, {"i": 2}]] * 3
 
 
-def test_bad_json_frames_are_skipped_without_ending_the_wait(R: types.ModuleType, ws_relay: WsRelay, caplog: pytest.LogCaptureFixture) -> None:
+def test_bad_json_frames_are_skipped_without_ending_the_wait(
+    R: types.ModuleType, ws_relay: WsRelay, caplog: pytest.LogCaptureFixture
+) -> None:
     address = channel("bad-json")
 
     async def main() -> tuple[Any, Any]:
@@ -180,7 +192,10 @@ def test_handshake_headers_are_sent_and_never_shown(R: types.ModuleType, ws_rela
 def test_a_refused_handshake_is_a_clear_transport_error(R: types.ModuleType, ws_relay: WsRelay) -> None:
     with pytest.raises(R.TransportError) as caught:
         run(R.WebSocketTransport(ws_relay.url).asubscribe("forbidden/calls"))
-    assert str(caught.value) == f"could not connect to the WebSocket server {ws_relay.url}/forbidden/calls: the server refused the handshake with HTTP 403"
+    assert (
+        str(caught.value)
+        == f"could not connect to the WebSocket server {ws_relay.url}/forbidden/calls: the server refused the handshake with HTTP 403"
+    )
     assert isinstance(caught.value, R.WorkflowError)
     assert caught.value.__cause__ is None and (caught.value.__context__ is None or caught.value.__suppress_context__)
 
@@ -189,13 +204,20 @@ def test_connection_refused_is_a_clear_transport_error(R: types.ModuleType) -> N
     port = refused_port()
     with pytest.raises(R.TransportError) as caught:
         run(R.WebSocketTransport(f"ws://127.0.0.1:{port}").asubscribe("a"))
-    assert str(caught.value) == f"could not connect to the WebSocket server ws://127.0.0.1:{port}/a: [Errno 111] Connect call failed ('127.0.0.1', {port})"
+    assert (
+        str(caught.value)
+        == f"could not connect to the WebSocket server ws://127.0.0.1:{port}/a: [Errno 111] Connect call failed ('127.0.0.1', {port})"
+    )
     assert caught.value.__cause__ is None and (caught.value.__context__ is None or caught.value.__suppress_context__)
-    with pytest.raises(R.TransportError, match=r"could not connect to the WebSocket server ws://127\.0\.0\.1:\d+/b: \[Errno 111\]"):
+    with pytest.raises(
+        R.TransportError, match=r"could not connect to the WebSocket server ws://127\.0\.0\.1:\d+/b: \[Errno 111\]"
+    ):
         run(R.WebSocketTransport(f"ws://127.0.0.1:{port}").asend(message(R, "b", {})))
 
 
-def test_a_connection_the_server_closes_ends_the_wait_with_a_transport_error(R: types.ModuleType, ws_relay: WsRelay) -> None:
+def test_a_connection_the_server_closes_ends_the_wait_with_a_transport_error(
+    R: types.ModuleType, ws_relay: WsRelay
+) -> None:
     address = channel("kicked")
 
     async def main() -> None:
@@ -206,7 +228,10 @@ def test_a_connection_the_server_closes_ends_the_wait_with_a_transport_error(R: 
             await asyncio.to_thread(ws_relay.kick, "/" + address)
             await waiting
 
-    with pytest.raises(R.TransportError, match=rf"the WebSocket connection to ws://127\.0\.0\.1:\d+/{address} for '{address}' was closed \(code 1011: relay going away\)"):
+    with pytest.raises(
+        R.TransportError,
+        match=rf"the WebSocket connection to ws://127\.0\.0\.1:\d+/{address} for '{address}' was closed \(code 1011: relay going away\)",
+    ):
         run(main())
 
 
@@ -290,7 +315,10 @@ def test_sync_and_async_sides_talk_through_the_server(R: types.ModuleType, ws_re
 
 def test_sync_connection_refused_and_server_close(R: types.ModuleType, ws_relay: WsRelay) -> None:
     port = refused_port()
-    with pytest.raises(R.TransportError, match=rf"could not connect to the WebSocket server ws://127\.0\.0\.1:{port}/a: \[Errno 111\] Connection refused"):
+    with pytest.raises(
+        R.TransportError,
+        match=rf"could not connect to the WebSocket server ws://127\.0\.0\.1:{port}/a: \[Errno 111\] Connection refused",
+    ):
         R.WebSocketTransport(f"ws://127.0.0.1:{port}").subscribe("a")
     address = channel("sync-kicked")
     with R.WebSocketTransport(ws_relay.url) as transport:
@@ -339,7 +367,10 @@ def test_wss_with_a_context_that_trusts_the_servers_ca(R: types.ModuleType) -> N
 
         assert relay.url.startswith("wss://")
         assert run(main()).payload == {"tls": True}
-        with pytest.raises(R.TransportError, match=r"could not connect to the WebSocket server wss://127\.0\.0\.1:\d+/x: .*CERTIFICATE_VERIFY_FAILED"):
+        with pytest.raises(
+            R.TransportError,
+            match=r"could not connect to the WebSocket server wss://127\.0\.0\.1:\d+/x: .*CERTIFICATE_VERIFY_FAILED",
+        ):
             run(R.WebSocketTransport(relay.url, ssl_context=ssl.create_default_context()).asubscribe("x"))
     finally:
         relay.close()

@@ -16,9 +16,16 @@ from arazzo_codegen.jsonpath_py import compile_criterion, compile_locator, compi
 def runtime() -> SimpleNamespace:
     """The runtime parts the compiled code calls (as pkg/_runtime/__init__.py re-exports them)."""
     from arazzo_codegen.runtime import jsonpath, jsonpath_nodes, select
+    from arazzo_codegen.runtime_files import part_exports
 
     modules = (jsonpath, jsonpath_nodes, select)
-    return SimpleNamespace(**{name: getattr(module, name) for module in modules for name in module.__all__})
+    return SimpleNamespace(
+        **{
+            name: getattr(module, name)
+            for module in modules
+            for name in part_exports(module.__name__.rsplit(".", 1)[1])
+        }
+    )
 
 
 def text(node: n.Expr) -> str:

@@ -1,7 +1,7 @@
 """The runtime is real Python: ``arazzo_codegen.runtime.<part>`` modules, imported and
 unit-tested here directly, and copied byte for byte into each generated package as
 ``_runtime/<part>.py`` (only the parts the package uses, and the parts those import),
-beside a rendered ``_runtime/__init__.py`` that re-exports every part's ``__all__``."""
+beside a rendered ``_runtime/__init__.py`` that re-exports every part's exports."""
 
 from __future__ import annotations
 
@@ -33,13 +33,28 @@ def test_the_parts_are_the_runtime_files_of_the_generator() -> None:
 def test_each_part_imports_on_its_own_and_exports_what_it_defines(part: str) -> None:
     module = importlib.import_module(f"arazzo_codegen.runtime.{part}")
     exported = runtime_files.part_exports(part)
-    assert list(exported) == list(module.__all__)
+    assert list(exported) == list(
+        getattr(module, "__all__", exported)
+    )  # an __all__, where a part has one, is what it exports
     assert all(hasattr(module, name) for name in exported)
     # every public name the part defines is exported (imports of other parts are not its own)
     tree = ast.parse((RUNTIME / f"{part}.py").read_text(encoding="utf-8"))
     defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    defined |= {t.id for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign)) for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+    defined |= {
+        t.id
+        for n in tree.body
+        if isinstance(n, (ast.Assign, ast.AnnAssign))
+        for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+        if isinstance(t, ast.Name)
+    }
     assert {name for name in defined if not name.startswith("_")} <= set(exported), part
+    imported = {
+        alias.asname or alias.name
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.Import, ast.ImportFrom))
+        for alias in n.names
+    }
+    assert not imported & set(exported), part  # what a part imports is re-exported by the part defining it, not here
 
 
 def test_no_name_is_exported_by_two_parts() -> None:
@@ -52,14 +67,30 @@ def test_no_name_is_exported_by_two_parts() -> None:
 
 def test_a_part_brings_the_parts_it_imports() -> None:
     assert runtime_files.parts_needed(()) == tuple(sorted(runtime_files.ALWAYS))
-    assert {"select", "values"} <= set(runtime_files.parts_needed(("select",)))  # (compiled targets add jsonpath themselves)
+    assert {"select", "payload"} <= set(
+        runtime_files.parts_needed(("select",))
+    )  # (compiled targets add jsonpath themselves)
     assert "events_hub" in runtime_files.parts_needed(("events_mqtt",))
     # the webhook receiver (and its verifiers) goes with the event steps, which do not import it
-    assert {"events_webhook", "events_verify", "events_hub", "events_base"} <= set(runtime_files.parts_needed(("events",)))
+    assert {"events_webhook", "events_verify", "events_hub", "events_base"} <= set(
+        runtime_files.parts_needed(("events",))
+    )
     assert "xpath" in runtime_files.parts_needed(("v11_xpath",))
     for part in PARTS:  # closed: what a part imports is always shipped with it
         needed = runtime_files.parts_needed((part,))
         assert all(set(runtime_files.part_imports(p)) <= set(needed) for p in needed)
+
+
+def test_a_name_the_code_uses_from_a_part_it_does_not_carry_is_found() -> None:
+    code = (
+        "from ._runtime import StepFailed, send_message\n"
+        "_body = _runtime.pointer(_body, '/id')\n"
+        "_payload = _runtime.multipart(fields)\n"
+        "_keys = _runtime.IdempotencyKeys(None, 'w')  # not _runtime.xpath, a comment\n"
+        "'''A description may mention _runtime.replace_pointer: it is text, not a call.'''\n"
+    )
+    assert runtime_files.unshipped_names([code], ()) == ("IdempotencyKeys", "multipart", "send_message")
+    assert runtime_files.unshipped_names([code], ("payload", "idempotency", "events", "events_send")) == ()
 
 
 @pytest.mark.parametrize("package", GENERATED, ids=lambda p: p.name)
@@ -70,20 +101,31 @@ def test_generated_runtime_parts_are_byte_for_byte_copies(package: Path) -> None
     assert shipped == list(runtime_files.shipped_parts(init))  # every copy is needed, every import has its copy
     assert set(runtime_files.ALWAYS) <= set(shipped)
     for part in shipped:
-        assert (directory / f"{part}.py").read_bytes() == (RUNTIME / f"{part}.py").read_bytes(), f"{package.name}/_runtime/{part}.py"
+        assert (directory / f"{part}.py").read_bytes() == (
+            RUNTIME / f"{part}.py"
+        ).read_bytes(), f"{package.name}/_runtime/{part}.py"
 
 
 @pytest.mark.parametrize("package", GENERATED, ids=lambda p: p.name)
 def test_the_generated_init_re_exports_every_part_and_nothing_else(package: Path) -> None:
     module = importlib.import_module(f"generated.{package.name}._runtime")
     parts = runtime_files.shipped_parts((package / "_runtime" / "__init__.py").read_text(encoding="utf-8"))
-    expected = sorted(name for part in parts for name in runtime_files.part_exports(part))
-    assert sorted(module.__all__) == expected
+    expected = sorted((part, name) for part in parts for name in runtime_files.part_exports(part))
+    tree = ast.parse((package / "_runtime" / "__init__.py").read_text(encoding="utf-8"))
+    docstring, *imports = tree.body
+    assert isinstance(docstring, ast.Expr) and all(isinstance(node, ast.ImportFrom) for node in imports)
+    # each name imported from the part defining it, under its own name: explicitly re-exported for mypy --strict
+    imported = [
+        (node.module, alias.name, alias.asname)
+        for node in imports
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    ]
+    assert all(asname == name for _, name, asname in imported)
+    assert sorted((str(part), name) for part, name, _ in imported) == expected
     for part in parts:
         submodule = importlib.import_module(f"generated.{package.name}._runtime.{part}")
         assert all(getattr(module, name) is getattr(submodule, name) for name in runtime_files.part_exports(part))
-    tree = ast.parse((package / "_runtime" / "__init__.py").read_text(encoding="utf-8"))
-    assert all(isinstance(node, (ast.Expr, ast.ImportFrom, ast.Assign)) for node in tree.body)  # a docstring, imports, __all__
 
 
 def test_the_logger_and_the_error_models_belong_to_the_package() -> None:
@@ -109,10 +151,14 @@ def test_pointer_and_path_param() -> None:
 
 
 def test_request_options_refuse_what_cannot_be_sent_without_quoting_it() -> None:
-    options = transport.request_options("s", "POST", "http://127.0.0.1:1/x", None, {"X-A": "1"}, None, {"json": {"v": [1, None]}})
+    options = transport.request_options(
+        "s", "POST", "http://127.0.0.1:1/x", None, {"X-A": "1"}, None, {"json": {"v": [1, None]}}
+    )
     assert options["content"] == b'{"v":[1,null]}' and options["headers"]["Content-Type"] == "application/json"
     with pytest.raises(errors.StepFailed) as caught:
-        transport.request_options("s", "POST", "http://127.0.0.1:1/x", None, {"X-Token": "tok-12345\r\nX-Evil: 1"}, None, {})
+        transport.request_options(
+            "s", "POST", "http://127.0.0.1:1/x", None, {"X-Token": "tok-12345\r\nX-Evil: 1"}, None, {}
+        )
     assert "header 'X-Token' holds a line break" in str(caught.value) and "tok-12345" not in str(caught.value)
 
 
@@ -130,8 +176,15 @@ def test_the_parts_are_held_to_the_generated_code_standard() -> None:
 
     from tests.golden.test_generated_quality import RUFF
 
-    files = [str(p) for p in sorted(RUNTIME.glob("*.py"))]  # named: the project's black and ruff configurations exclude the directory
-    black = subprocess.run([sys.executable, "-m", "black", "--check", "--quiet", "--line-length", "88", *files], capture_output=True, text=True, timeout=300)
+    files = [
+        str(p) for p in sorted(RUNTIME.glob("*.py"))
+    ]  # named: the project's black and ruff configurations exclude the directory
+    black = subprocess.run(
+        [sys.executable, "-m", "black", "--check", "--quiet", "--line-length", "88", *files],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert black.returncode == 0, black.stderr
     ruff = subprocess.run([*RUFF, *files], capture_output=True, text=True, timeout=300)
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr

@@ -9,18 +9,12 @@ import importlib
 import json
 import logging
 import re
-from collections.abc import (
-    Mapping,
-    Sequence,
-)
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit, urlunsplit
 
 import httpx
-from pydantic import (
-    BaseModel,
-    ValidationError,
-)
+from pydantic import BaseModel, ValidationError
 
 __all__ = ["MAX_BODY_CHARS", "_SECRET_WORDS", "logger", "redact_url"]
 
@@ -199,9 +193,8 @@ def _scrub_value(
         return type(value)(
             _scrub_value(item, secrets, depth + 1, budget) for item in value
         )
-    shown = str(
-        value
-    )  # a URL, a date, a UUID, bytes, an enum, ...: kept unless it shows a secret
+    # a URL, a date, a UUID, bytes, an enum, ...: kept unless it shows a secret
+    shown = str(value)
     return (
         _REDACTED
         if _scrub(shown, secrets) != shown
@@ -312,11 +305,7 @@ class _RedactRunSecrets(logging.Filter):
             return True
         try:
             message = record.getMessage()
-        except (
-            TypeError,
-            ValueError,
-            KeyError,
-        ):  # a record that cannot be formatted: its parts, scrubbed
+        except (TypeError, ValueError, KeyError):  # cannot be formatted: its parts
             message = f"{record.msg} {record.args!r}"
         shown = repr(record.args) if record.args else ""
         if _scrub(message, secrets) != message or _scrub(shown, secrets) != shown:

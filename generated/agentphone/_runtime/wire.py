@@ -8,8 +8,6 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["MAX_JSON_DEPTH", "cookies", "text"]
-
 
 def _unsendable(value: Any) -> str | None:
     """Why a scalar parameter value cannot be sent (None: it can); never quotes the value."""
@@ -64,23 +62,17 @@ def _request_problem(options: dict[str, Any]) -> str | None:
     if "json" in options:
         document = options.pop("json")
         try:
-            encoded = json.dumps(
+            encoded = json.dumps(  # as httpx would
                 document, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            ).encode(
-                "utf-8"
-            )  # as httpx would
-        except (
-            ValueError,
-            TypeError,
-            RecursionError,
-        ):  # NaN, a lone surrogate (UnicodeEncodeError), not JSON, too deep
+            ).encode("utf-8")
+        except (ValueError, TypeError, RecursionError):
+            # NaN, a lone surrogate (UnicodeEncodeError), not JSON, too deep
             return (
                 _json_problem(document, "the JSON body")
                 or "the JSON body is nested too deeply to encode"
             )
-        if (
-            len(encoded) > 2 * MAX_JSON_DEPTH
-        ):  # shorter, it cannot be nested that deep: no walk
+        # shorter, it cannot be nested that deep: no walk
+        if len(encoded) > 2 * MAX_JSON_DEPTH:
             problem = _json_problem(document, "the JSON body")
             if problem is not None:
                 return problem

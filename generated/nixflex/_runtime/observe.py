@@ -108,9 +108,8 @@ class _Observer:
         self.run_span: Any = None
         self.step_span: Any = None
         self.request_span: Any = None
-        self.tokens: list[Any] = (
-            []
-        )  # the contexts attached: the run span's, the step span's
+        #: The contexts attached: the run span's, the step span's.
+        self.tokens: list[Any] = []
         if tracing is not None:
             trace, tracer = tracing
             run = tracer.start_span(

@@ -1,56 +1,18 @@
 """Values: the helpers generated expressions and requests call (path parameters,
-JSON bodies, JSON pointers, comparisons, credentials, payload replacements)."""
+JSON bodies, JSON pointers, values a request needs, equality and regex criteria)."""
 
 from __future__ import annotations
 
-import base64
-import copy
-import functools
-import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from .errors import StepFailed, WorkflowError, _criteria_reason
+from .errors import StepFailed, WorkflowError
 from .wire import _unsendable, text
-
-if TYPE_CHECKING:
-    from .run import AsyncRun, Run
-
-__all__ = [
-    "Encoded",
-    "aclient_credentials",
-    "basic_auth",
-    "bearer",
-    "client_credentials",
-    "criteria_failed",
-    "eq",
-    "first_of",
-    "ge",
-    "gt",
-    "index",
-    "json_body",
-    "json_form",
-    "json_type",
-    "le",
-    "lt",
-    "matches",
-    "maybe_json",
-    "multipart",
-    "ne",
-    "need",
-    "omit_none",
-    "path_param",
-    "pointer",
-    "replace_pointer",
-    "require",
-    "require_input",
-    "truthy",
-]
 
 
 def path_param(value: Any, step_id: str = "", name: str = "") -> str:
@@ -92,21 +54,6 @@ def need(value: Any, step_id: str, method: str, path: str, reason: str) -> Any:
             step_id, method=method, url=path, status_code=None, reason=reason
         )
     return value
-
-
-def json_form(value: Any) -> Any:
-    """A parsed output value (a datetime, a model) as JSON has it: what a step output holds."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return _json_form_adapter()(value, mode="json")
-
-
-@functools.lru_cache(maxsize=1)
-def _json_form_adapter() -> Callable[..., Any]:
-    from pydantic import TypeAdapter
-
-    adapter: TypeAdapter[Any] = TypeAdapter(Any)
-    return adapter.dump_python
 
 
 def omit_none(payload: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -175,9 +122,8 @@ def maybe_json(response: httpx.Response) -> Any:
 def pointer(document: Any, path: str) -> Any:
     """RFC 6901 JSON pointer lookup; None when the location does not exist."""
     if type(document) is dict and path.rfind("/") == 0 and "~" not in path:
-        return document.get(
-            path[1:]
-        )  # one member name, no escapes: the loop below would do the same
+        # one member name, no escapes: the loop below would do the same
+        return document.get(path[1:])
     if path == "":
         return document
     node = document
@@ -202,15 +148,6 @@ def require(value: Any, what: str, step_id: str) -> Any:
     if value is None:
         raise WorkflowError(
             f"step {step_id!r} needs {what}, which has no value (its step did not run or the response lacked it)"
-        )
-    return value
-
-
-def require_input(value: Any, name: str, workflow: str) -> Any:
-    """An input another workflow requires, passed on from an optional one of the caller."""
-    if value is None:
-        raise WorkflowError(
-            f"workflow {workflow!r} needs input {name!r}, which was not given"
         )
     return value
 
@@ -247,56 +184,6 @@ def _number(value: str) -> float | None:
         return None
 
 
-def _ordered(left: Any, right: Any) -> tuple[Any, Any] | None:
-    if isinstance(left, str) and isinstance(right, (int, float)):
-        left = _number(left)
-    if isinstance(right, str) and isinstance(left, (int, float)):
-        right = _number(right)
-    if (
-        isinstance(left, (int, float))
-        and isinstance(right, (int, float))
-        and not isinstance(left, bool)
-        and not isinstance(right, bool)
-    ):
-        return left, right
-    if isinstance(left, str) and isinstance(right, str):
-        return left.casefold(), right.casefold()
-    return None
-
-
-def lt(left: Any, right: Any) -> bool:
-    pair = _ordered(left, right)
-    return pair is not None and pair[0] < pair[1]
-
-
-def le(left: Any, right: Any) -> bool:
-    pair = _ordered(left, right)
-    return pair is not None and pair[0] <= pair[1]
-
-
-def gt(left: Any, right: Any) -> bool:
-    pair = _ordered(left, right)
-    return pair is not None and pair[0] > pair[1]
-
-
-def ge(left: Any, right: Any) -> bool:
-    pair = _ordered(left, right)
-    return pair is not None and pair[0] >= pair[1]
-
-
-def truthy(value: Any) -> bool:
-    return value is not None and value is not False
-
-
-def index(value: Any, key: int | str) -> Any:
-    """``value[key]`` for criteria: None instead of an exception."""
-    if isinstance(value, list) and isinstance(key, int):
-        return value[key] if -len(value) <= key < len(value) else None
-    if isinstance(value, dict) and isinstance(key, str):
-        return value.get(key)
-    return None
-
-
 _REGEX_CACHE: dict[str, re.Pattern[str]] = {}
 
 
@@ -308,203 +195,3 @@ def matches(pattern: str, value: Any) -> bool:
     if compiled is None:
         compiled = _REGEX_CACHE[pattern] = re.compile(pattern)
     return compiled.search(text(value)) is not None
-
-
-# -- request parts -------------------------------------------------------------------
-
-
-def bearer(token: str | None) -> str | None:
-    """An ``Authorization: Bearer`` value, or None without a token."""
-    return None if token is None else f"Bearer {token}"
-
-
-def basic_auth(username: str | None, password: str | None) -> str | None:
-    """An ``Authorization: Basic`` value (RFC 7617), or None without credentials."""
-    if username is None or password is None:
-        return None
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode(
-        "ascii"
-    )
-
-
-def first_of(*values: Any) -> Any:
-    """The first value that is not None (one header, several ways to authenticate)."""
-    return next((value for value in values if value is not None), None)
-
-
-class Encoded(NamedTuple):
-    """A request body encoded here rather than by httpx (``fields``: what was encoded)."""
-
-    content: bytes
-    content_type: str
-    fields: Mapping[str, Any]
-
-
-def multipart(fields: Mapping[str, Any]) -> Encoded:
-    """multipart/form-data (RFC 7578); the boundary is derived from the content, so the
-    same payload always encodes to the same bytes.  Lists repeat a field, objects are
-    sent as JSON parts, bytes as binary parts and None values are left out."""
-    parts: list[tuple[str, bytes, str | None]] = []
-    for name, value in fields.items():
-        for item in value if isinstance(value, list) else [value]:
-            if item is None:
-                continue
-            if isinstance(item, bytes):
-                parts.append((name, item, "application/octet-stream"))
-            elif isinstance(item, dict):
-                parts.append((name, json.dumps(item).encode(), "application/json"))
-            else:
-                parts.append((name, text(item).encode(), None))
-    boundary = (
-        "arazzo-"
-        + hashlib.sha256(
-            b"\0".join(name.encode() + b"=" + data for name, data, _ in parts)
-        ).hexdigest()[:32]
-    )
-    chunks: list[bytes] = []
-    for name, data, content_type in parts:
-        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name.replace(chr(34), "%22")}"\r\n'
-        if content_type is not None:
-            head += f"Content-Type: {content_type}\r\n"
-        chunks.append(head.encode() + b"\r\n" + data + b"\r\n")
-    chunks.append(f"--{boundary}--\r\n".encode())
-    return Encoded(
-        b"".join(chunks), f"multipart/form-data; boundary={boundary}", fields
-    )
-
-
-def replace_pointer(document: Any, replacements: Sequence[tuple[str, Any]]) -> Any:
-    """A copy of the payload with each JSON-pointer target set (RFC 6901; a final
-    '-' appends to an array).  A JSON text payload is parsed and written back."""
-    as_text = isinstance(document, str)
-    result = json.loads(document) if as_text else copy.deepcopy(document)
-    for path, value in replacements:
-        if path == "":
-            result = value
-            continue
-        tokens = [
-            raw.replace("~1", "/").replace("~0", "~") for raw in path[1:].split("/")
-        ]
-        node = result
-        for token in tokens[:-1]:
-            if isinstance(node, dict) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                raise WorkflowError(
-                    f"payload replacement target {path!r}: {token!r} does not exist in the payload"
-                )
-        last = tokens[-1]
-        if isinstance(node, dict):
-            node[last] = value
-        elif isinstance(node, list) and last == "-":
-            node.append(value)
-        elif isinstance(node, list) and last.isdigit() and int(last) < len(node):
-            node[int(last)] = value
-        else:
-            raise WorkflowError(
-                f"payload replacement target {path!r} does not exist in the payload"
-            )
-    return json.dumps(result) if as_text else result
-
-
-def criteria_failed(
-    step_id: str,
-    workflow_id: str,
-    *,
-    reason: str | None = None,
-    criterion: str | None = None,
-    retries: int = 0,
-    retry_limit: int | None = None,
-) -> StepFailed:
-    """The error of a step that calls a workflow whose outputs failed the success criteria."""
-    return StepFailed(
-        step_id,
-        method="CALL",
-        url=f"workflow {workflow_id}",
-        status_code=None,
-        reason=_criteria_reason(reason, criterion),
-        criterion=criterion,
-        retries=retries,
-        retry_limit=retry_limit,
-    )
-
-
-# -- OAuth 2.0 client credentials ----------------------------------------------------
-
-
-def _token_request(client_id: str, client_secret: str, scopes: str) -> dict[str, Any]:
-    form = {"grant_type": "client_credentials"}
-    if scopes:
-        form["scope"] = scopes
-    return {
-        "headers": {
-            "Authorization": basic_auth(client_id, client_secret),
-            "Accept": "application/json",
-        },
-        "data": form,
-    }
-
-
-def _access_token(
-    step_id: str, response: httpx.Response, secrets: Sequence[object]
-) -> str:
-    if not response.is_success:
-        raise StepFailed.from_response(
-            step_id,
-            response,
-            reason="the OAuth 2.0 token request failed",
-            secrets=secrets,
-        )
-    token = maybe_json(response)
-    if not isinstance(token, dict) or not isinstance(token.get("access_token"), str):
-        raise StepFailed.from_response(
-            step_id,
-            response,
-            reason="the OAuth 2.0 token response has no access_token",
-            secrets=secrets,
-        )
-    return str(token["access_token"])
-
-
-def client_credentials(
-    run: Run,
-    step_id: str,
-    token_url: str,
-    client_id: str | None,
-    client_secret: str | None,
-    scopes: str,
-    cache: dict[str, str],
-) -> str | None:
-    """An access token from the token endpoint (client authenticated with HTTP Basic,
-    RFC 6749 4.4), requested once per run and kept in ``cache``; None without credentials.
-    """
-    if client_id is None or client_secret is None:
-        return None
-    key = f"{token_url} {client_id} {scopes}"
-    if key not in cache:
-        request = _token_request(client_id, client_secret, scopes)
-        response = run.send(step_id, "POST", token_url, **request)
-        cache[key] = _access_token(step_id, response, run.secrets)
-    return cache[key]
-
-
-async def aclient_credentials(
-    run: AsyncRun,
-    step_id: str,
-    token_url: str,
-    client_id: str | None,
-    client_secret: str | None,
-    scopes: str,
-    cache: dict[str, str],
-) -> str | None:
-    """The async twin of :func:`client_credentials`."""
-    if client_id is None or client_secret is None:
-        return None
-    key = f"{token_url} {client_id} {scopes}"
-    if key not in cache:
-        request = _token_request(client_id, client_secret, scopes)
-        response = await run.send(step_id, "POST", token_url, **request)
-        cache[key] = _access_token(step_id, response, run.secrets)
-    return cache[key]

@@ -1,28 +1,19 @@
-"""Event steps: messages, transports, the in-memory broker and the webhook receiver.
-
-Included when a workflow sends or receives messages (Arazzo 1.1 steps bound to an
-AsyncAPI source).  Stdlib only.  A workflow with event steps takes a ``transport``:
-the sync function a :class:`Transport`, the async twin an :class:`AsyncTransport`.
-Receive steps subscribe when the function starts (:func:`open_subscriptions`), so a
-message that arrives before its step waits for it (a webhook that beats the create
-response) is kept; :func:`receive` then waits for the first one that matches.
-"""
+"""Event steps that receive, and what every event step needs (Arazzo 1.1 steps bound
+to an AsyncAPI source; a workflow with them takes a ``transport``: a :class:`Transport`,
+an :class:`AsyncTransport` for the async twin).  Receive steps subscribe when the
+function starts (:func:`open_subscriptions`), so a message that arrives before its
+step waits for it (a webhook that beats the create response) is kept; :func:`receive`
+then waits for the first one that matches."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .errors import (
-    StepFailed,
-    StepTimedOut,
-    WorkflowError,
-    _criteria_reason,
-)
+from .errors import StepFailed, StepTimedOut, WorkflowError, _criteria_reason
 from .redact import _excerpt, logger
-from .wire import _headers_problem, text
+from .wire import text
 
 if TYPE_CHECKING:
     from .core import Deadline
@@ -35,23 +26,9 @@ from .events_base import (
     MessageTimedOut,
     Subscription,
     Transport,
-    TransportError,
     _awaited_text,
 )
-from .events_hub import _Buffer, _encoded
-
-__all__ = [
-    "aadd_subscription",
-    "add_subscription",
-    "aopen_subscriptions",
-    "areceive",
-    "asend_message",
-    "message_failed",
-    "open_subscriptions",
-    "receive",
-    "send_message",
-]
-
+from .events_hub import _Buffer
 
 # -- what the generated event steps call -----------------------------------------------
 
@@ -87,9 +64,7 @@ async def aopen_subscriptions(
         for subscription in reversed(list(opened.values())):
             try:
                 await subscription.aclose()
-            except (
-                _CLOSE_FAILURES
-            ) as exc:  # closing must not hide the run's own outcome
+            except _CLOSE_FAILURES as exc:  # must not hide the run's own outcome
                 logger.warning("closing a subscription failed (%s)", type(exc).__name__)
 
 
@@ -214,9 +189,8 @@ def receive(
     raised.  ``awaited`` says what was awaited (``call_id == 'CA12'``), for the error.
     """
     with _receiving(deadline, sub, step_id, channel, matches, timeout_ms):
-        while (
-            True
-        ):  # bounded by time: every wait ends by the deadline or the step's timeout
+        # bounded by time: every wait ends by the deadline or the step's timeout
+        while True:
             left = deadline.remaining()
             if left is not None and left <= 0:
                 return _ran_out(deadline, step_id, channel, awaited, timeout_ms)
@@ -237,119 +211,14 @@ async def areceive(
 ) -> Message | MessageTimedOut:
     """The async twin of :func:`receive`; cancelling it ends the wait."""
     with _receiving(deadline, sub, step_id, channel, matches, timeout_ms):
-        while (
-            True
-        ):  # bounded by time: every wait ends by the deadline or the step's timeout
+        # bounded by time: every wait ends by the deadline or the step's timeout
+        while True:
             left = deadline.remaining()
             if left is not None and left <= 0:
                 return _ran_out(deadline, step_id, channel, awaited, timeout_ms)
             message = await sub.areceive(_WAIT_SLICE if left is None else left)
             if message is not None and _took(step_id, channel, message, matches):
                 return message
-
-
-def _outgoing(
-    deadline: Deadline,
-    step_id: str,
-    channel: str,
-    payload: Any,
-    headers: Mapping[str, str] | None,
-    content_type: str,
-) -> Message:
-    """The message a send step sends; StepFailed (never quoting a value) when it cannot be built."""
-    payload, raw, problem = _encoded(payload, content_type)
-    values = {
-        name: text(value)
-        for name, value in (headers or {}).items()
-        if value is not None
-    }
-    if problem is None:
-        problem = _headers_problem(values, "header")
-    if problem is not None:
-        raise StepFailed(
-            step_id,
-            method="SEND",
-            url=channel,
-            status_code=None,
-            reason=f"the message cannot be built: {problem}",
-            transport_retries=deadline.transport_retries,
-        )
-    if deadline.passed():
-        raise deadline.expired(step_id, f" before sending on {channel!r}")
-    return Message(channel, payload, values, content_type, raw)
-
-
-def _not_sent(
-    deadline: Deadline, step_id: str, channel: str, failure: OSError | TransportError
-) -> StepFailed:
-    """A send that failed: a TransportError's own words, an OSError only by its type
-    (its text may quote an address or a credential)."""
-    why = (
-        str(failure) if isinstance(failure, TransportError) else type(failure).__name__
-    )
-    return StepFailed(
-        step_id,
-        method="SEND",
-        url=channel,
-        status_code=None,
-        reason=f"the message could not be sent ({why})",
-        transport_retries=deadline.transport_retries,
-    )
-
-
-def send_message(
-    deadline: Deadline,
-    transport: Transport,
-    step_id: str,
-    channel: str,
-    *,
-    payload: Any,
-    headers: Mapping[str, str] | None = None,
-    content_type: str = "application/json",
-) -> Message:
-    """Send one message on ``channel``; returns it (``$message`` of a send step).  A
-    TransportError or OSError of the transport is StepFailed naming the step, raised
-    outside the ``except``: nothing is chained."""
-    message = _outgoing(deadline, step_id, channel, payload, headers, content_type)
-    failure: OSError | TransportError | None = None
-    try:
-        transport.send(message)
-    except (OSError, TransportError) as exc:
-        failure = exc
-    if failure is not None:
-        raise _not_sent(deadline, step_id, channel, failure)
-    return message
-
-
-async def asend_message(
-    deadline: Deadline,
-    transport: AsyncTransport,
-    step_id: str,
-    channel: str,
-    *,
-    payload: Any,
-    headers: Mapping[str, str] | None = None,
-    content_type: str = "application/json",
-) -> Message:
-    """The async twin of :func:`send_message`, bounded by the deadline."""
-    message = _outgoing(deadline, step_id, channel, payload, headers, content_type)
-    failure: OSError | TransportError | None = None
-    expired = False
-    scope = asyncio.timeout(deadline.remaining())
-    try:
-        async with scope:
-            await transport.asend(message)
-    except TimeoutError as exc:
-        if not scope.expired():
-            failure = exc
-        expired = scope.expired()
-    except (OSError, TransportError) as exc:
-        failure = exc
-    if expired:
-        raise deadline.expired(step_id, f" while sending on {channel!r}")
-    if failure is not None:
-        raise _not_sent(deadline, step_id, channel, failure)
-    return message
 
 
 def message_failed(

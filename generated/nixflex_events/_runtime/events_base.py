@@ -8,29 +8,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from .errors import (
-    StepTimedOut,
-    WorkflowError,
-    _retries_text,
-)
+from .errors import StepTimedOut, WorkflowError, _retries_text
 from .redact import _REDACTED, _SECRET_WORDS
-
-__all__ = [
-    "MAX_BUFFERED",
-    "MAX_REPLAY_RECORDS",
-    "MAX_WEBHOOK_BYTES",
-    "WEBHOOK_READ_TIMEOUT",
-    "AsyncSubscription",
-    "AsyncTransport",
-    "Message",
-    "MessageTimedOut",
-    "Subscription",
-    "SubscriptionClosed",
-    "Transport",
-    "TransportError",
-    "message_timed_out",
-]
-
 
 #: Default of WebhookReceiver's ``max_body_bytes``: the largest webhook body accepted (larger: 413, never read).
 MAX_WEBHOOK_BYTES = 1024 * 1024

@@ -17,18 +17,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from .errors import (
-    WorkflowError,
-)
+from .errors import WorkflowError
 from .events_base import MAX_BUFFERED, MAX_WEBHOOK_BYTES, WEBHOOK_READ_TIMEOUT, Message
 from .events_hub import _Hub, _HubTransport, _is_json
 from .events_verify import Replayed, Route, Verifier
 from .redact import logger
-
-__all__ = [
-    "WebhookReceiver",
-]
-
 
 # -- the webhook receiver ----------------------------------------------------------------
 
@@ -212,9 +205,8 @@ class WebhookReceiver(_HubTransport):
             channel = None
         if not isinstance(channel, str) or not channel:
             return 422, "no channel: the message does not say which event it is"
-        if (
-            self.verifier is not None
-        ):  # last: only a well-formed message is remembered against replays
+        # last: only a well-formed message is remembered against replays
+        if self.verifier is not None:
             why = self.verifier.verify(names, body)
             if why is not None:
                 return (
@@ -345,9 +337,8 @@ class WebhookReceiver(_HubTransport):
         stream = environ["wsgi.input"]
         parts: list[bytes] = []
         left = length
-        while (
-            left > 0
-        ):  # bounded: at most Content-Length bytes, which is at most the limit
+        # bounded: at most Content-Length bytes, which is at most the limit
+        while left > 0:
             chunk = stream.read(min(left, 65536))
             if not chunk:
                 break

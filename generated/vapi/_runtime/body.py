@@ -10,10 +10,7 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import (
-    Mapping,
-    Sequence,
-)
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -23,9 +20,6 @@ from .redact import MAX_BODY_CHARS, _excerpt, _scrub
 
 if TYPE_CHECKING:
     from .transport import _Exchange
-
-__all__ = []
-
 
 #: Content-Encodings whose decoding :class:`_Body` bounds itself (others are left to httpx).
 _INFLATE = {
@@ -87,9 +81,8 @@ class _Body:
         if self.inflate is None:
             self.keep(chunk)
             return
-        while (
-            chunk and not self.inflate.eof
-        ):  # bounded: each pass keeps output or consumes input
+        # bounded: each pass keeps output or consumes input
+        while chunk and not self.inflate.eof:
             try:
                 out = self.inflate.decompress(chunk, self.limit - self.size + 1)
             except zlib.error:
@@ -246,9 +239,8 @@ class _Watchdog:
             self.watches.pop(id(watch), None)
 
     def run(self) -> None:
-        while (
-            True
-        ):  # a daemon thread: waits for the next deadline, for the life of the process
+        # a daemon thread: waits for the next deadline, for the life of the process
+        while True:
             with self.cond:
                 now = time.monotonic()
                 due = [

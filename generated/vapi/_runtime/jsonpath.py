@@ -10,15 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = [
-    "jp_compare",
-    "jp_equal",
-    "jp_exists",
-    "jp_member",
-    "jp_nothing",
-    "jp_one",
-]
-
 
 class _Nothing:
     """RFC 9535 'Nothing': no value at all, which is not JSON null."""

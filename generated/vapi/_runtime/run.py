@@ -23,8 +23,6 @@ from .errors import StepFailed
 from .transport import asend, send
 from .values import json_body
 
-__all__ = ["AsyncRun", "Run", "arun", "run"]
-
 
 class _Run:
     def __init__(self, deadline: Deadline, secrets: Sequence[object]) -> None:

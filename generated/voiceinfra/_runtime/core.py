@@ -1,11 +1,5 @@
-"""The core of the runtime the generated workflow functions share: servers, clients,
-the deadline, polling and retry delays, idempotency keys.
-
-Part of arazzo-codegen's runtime (``arazzo_codegen.runtime``), copied byte for byte
-into each generated package as ``_runtime/<part>.py`` (this is ``core.py``; errors are in
-``errors.py``, sending a request in ``transport.py``, redaction in ``redact.py``): do
-not edit the copy, regenerate.  Needs only httpx and pydantic.
-"""
+"""The core of the runtime: servers, clients, the deadline, polls, Retry-After.
+Each part is copied into a package's ``_runtime/`` as it is: do not edit a copy."""
 
 from __future__ import annotations
 
@@ -13,7 +7,6 @@ import contextlib
 import email.utils
 import math
 import time
-import uuid
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -23,36 +16,17 @@ from collections.abc import (
     Sequence,
 )
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 import httpx
 
 from .aionet import _owned_async_client
-from .errors import InvalidInput, StepFailed, StepTimedOut, WorkflowTimeout
+from .errors import StepTimedOut, WorkflowTimeout
 from .observe import _no_sniffio, _observer, _ssl_context
 from .redact import logger, redact_url
 
 if TYPE_CHECKING:
     from .errors import WorkflowError
     from .observe import Event, _Observer
-
-__all__ = [
-    "MAX_ITERATIONS",
-    "MAX_RESPONSE_BYTES",
-    "RETRY_AFTER_MAX",
-    "Deadline",
-    "IdempotencyKeys",
-    "async_client",
-    "client_servers",
-    "decided",
-    "interval",
-    "poll_delay",
-    "retry_after",
-    "retry_delay",
-    "servers",
-    "sync_client",
-]
-
 
 #: Most loop iterations (polls, retries, state transitions) one workflow run may take,
 #: whatever the timeout: no generated loop is unbounded.
@@ -61,11 +35,6 @@ MAX_ITERATIONS = 10_000
 
 #: Default of the ``max_response_bytes`` option: most bytes of one decoded response body.
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
-
-
-#: Longest Retry-After a workflow's ``retry`` action waits for: a longer one (31 years,
-#: a far HTTP date) fails the step at once with StepFailed rather than sleeping.
-RETRY_AFTER_MAX = 300.0
 
 
 def servers(
@@ -319,85 +288,3 @@ def poll_delay(step_id: str, poll_interval: float | None, default: float) -> flo
         ),
     )
     return seconds
-
-
-def retry_delay(
-    step_id: str,
-    response: httpx.Response | None,
-    retry_after_seconds: float | None,
-    poll_interval: float | None,
-    default: float,
-) -> float:
-    """The wait before a retry action runs the step again, logged with its reason: the
-    response's Retry-After header, else the action's retryAfter, else the poll interval.
-    A Retry-After beyond RETRY_AFTER_MAX raises StepFailed instead of waiting."""
-    header = (
-        retry_after(response, -1.0) if response is not None else -1.0
-    )  # -1: no usable header
-    if response is not None and header > RETRY_AFTER_MAX:
-        raise StepFailed.from_response(
-            step_id,
-            response,
-            reason=f"the server asked to wait {header:.0f} s before a retry (Retry-After), more than the {RETRY_AFTER_MAX:g} s limit",
-        )
-    if header >= 0:
-        seconds, why = header, "the Retry-After header"
-    elif retry_after_seconds is not None:
-        seconds, why = retry_after_seconds, "the action's retryAfter"
-    else:
-        seconds = interval(poll_interval, default)
-        why = (
-            "the poll_interval option"
-            if poll_interval is not None
-            else "the default poll interval"
-        )
-    logger.debug("%s: retry in %g s (%s)", step_id, seconds, why)
-    return seconds
-
-
-class IdempotencyKeys:
-    """The Idempotency-Key of each step of one run: ``{base}:{workflow}:{step}`` (then
-    ``:2``, ``:3``... when the step runs again after a goto), the same on every transport
-    retry and every ``retry`` action of that execution, so the server acts at most once.
-    ``base`` is the caller's ``idempotency_key`` (deterministic keys, e.g. for replays),
-    else a fresh uuid4 per run."""
-
-    def __init__(self, base: str | None, workflow_id: str) -> None:
-        if base is not None and (
-            not isinstance(base, str)
-            or not base
-            or not all(" " <= c <= "~" for c in base)
-        ):
-            raise InvalidInput(
-                [
-                    (
-                        "idempotency_key",
-                        "idempotency_key",
-                        "must be a non-empty string of printable ASCII",
-                    )
-                ]
-            )
-        self.base = f"{uuid.uuid4().hex if base is None else base}:{quote(workflow_id, safe='')}"
-        self._runs: dict[str, int] = {}
-        self._retrying: set[str] = set()
-        self._children = 0
-
-    def key(self, step_id: str) -> str:
-        """The key of this execution of ``step_id``: a new one unless a retry action re-runs it."""
-        if step_id in self._retrying:
-            self._retrying.discard(step_id)
-        else:
-            self._runs[step_id] = self._runs.get(step_id, 0) + 1
-        count = self._runs.setdefault(step_id, 1)
-        return f"{self.base}:{quote(step_id, safe='')}" + (
-            f":{count}" if count > 1 else ""
-        )
-
-    def retrying(self, step_id: str) -> None:
-        """A retry action runs ``step_id`` again: its next request keeps the same key."""
-        self._retrying.add(step_id)
-
-    def child(self) -> str:
-        """The base for a workflow this run calls: distinct for each call, deterministic."""
-        self._children += 1
-        return f"{self.base}:{self._children}"

@@ -3,12 +3,7 @@ WorkflowTimeout, InvalidInput) and Outputs, the base of every Outputs model."""
 
 from __future__ import annotations
 
-from collections.abc import (
-    Callable,
-    Iterable,
-    Mapping,
-    Sequence,
-)
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -32,17 +27,6 @@ from .redact import (
     logger,
     redact_url,
 )
-
-__all__ = [
-    "InvalidInput",
-    "Outputs",
-    "StepFailed",
-    "StepTimedOut",
-    "WorkflowError",
-    "WorkflowTimeout",
-    "timed_out",
-]
-
 
 #: Where :func:`send` leaves the run's retry count on a response, for StepFailed.from_response.
 _RETRIES_KEY = "arazzo_codegen.transport_retries"

@@ -15,9 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .errors import (
-    WorkflowError,
-)
+from .errors import WorkflowError
 from .events_base import (
     MAX_BUFFERED,
     AsyncSubscription,
@@ -27,11 +25,6 @@ from .events_base import (
 )
 from .redact import logger
 from .wire import _json_problem, text
-
-__all__ = [
-    "InMemoryBroker",
-]
-
 
 # -- subscriptions: bounded buffers shared by threads and asyncio tasks ---------------
 
@@ -50,9 +43,8 @@ def _wake(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> None
     if running is loop:
         _set_done(future)
         return
-    with contextlib.suppress(
-        RuntimeError
-    ):  # the loop is closed: nobody waits there any more
+    # RuntimeError: the loop is closed, nobody waits there any more
+    with contextlib.suppress(RuntimeError):
         loop.call_soon_threadsafe(_set_done, future)
 
 

@@ -16,9 +16,6 @@ from pydantic import ValidationError
 
 from .errors import InvalidInput
 
-__all__ = ["check_inputs"]
-
-
 _JSON_TYPES: dict[str, str] = {
     "string": "a string",
     "integer": "an integer",

@@ -20,13 +20,7 @@ import asyncio
 import functools
 import logging
 import random
-from collections.abc import (
-    Awaitable,
-    Callable,
-    Collection,
-    Mapping,
-    Sequence,
-)
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -40,16 +34,6 @@ from .wire import _request_problem
 
 if TYPE_CHECKING:
     from .core import Deadline
-
-__all__ = [
-    "TRANSPORT_BACKOFF",
-    "TRANSPORT_MAX_DELAY",
-    "TRANSPORT_RETRIES",
-    "asend",
-    "request_options",
-    "send",
-]
-
 
 #: Retries of one request after a transport error or a 502/503/504, the first backoff
 #: in seconds (doubled at each retry, with jitter), and the longest wait for a retry.
@@ -209,9 +193,8 @@ def _perform(
     body, or sends ``102 Processing`` without end, cannot hold the run past it.
     """
     left = exchange.deadline.remaining()
-    watch = (
-        _Watch(left) if left is not None else _UNWATCHED
-    )  # no deadline: nothing to watch
+    # no deadline: nothing to watch
+    watch = _Watch(left) if left is not None else _UNWATCHED
     failure: httpx.RequestError | None = None
     try:
         # What ``http.stream()`` does, without its generator-based context manager; without
@@ -220,9 +203,7 @@ def _perform(
             exchange.timeout(http) if left is not None else httpx.USE_CLIENT_DEFAULT
         )
         arguments = dict(options)
-        del arguments[
-            "follow_redirects"
-        ]  # send()'s, not build_request()'s: never followed
+        del arguments["follow_redirects"]  # send()'s, not build_request()'s
         request = http.build_request(
             method, url, timeout=timeout, extensions=watch.extensions, **arguments
         )
