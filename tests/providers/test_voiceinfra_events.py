@@ -91,7 +91,9 @@ def step_waits(receiver: WebhookReceiver) -> Callable[[], bool]:
     return shared_step_waits(receiver, CHANNEL)
 
 
-run_sync, run_async = workflow_runners(voiceinfra_call_outcome, voiceinfra_call_outcome_async, "voiceinfraCallsApi", INPUTS)
+run_sync, run_async = workflow_runners(
+    voiceinfra_call_outcome, voiceinfra_call_outcome_async, "voiceinfraCallsApi", INPUTS
+)
 
 
 RUNNERS = pytest.mark.parametrize("run", [run_sync, run_async], ids=["sync", "async"])
@@ -144,18 +146,11 @@ def test_happy_path_returns_how_the_call_ended(
     assert outputs.call_id == CALL_ID
     assert outputs.call_outcome == "answered"
     assert outputs.duration_seconds == 143 and type(outputs.duration_seconds) is int
-    assert outputs.start_time == dt.datetime(
-        2026, 11, 5, 12, 30, 7, tzinfo=dt.timezone.utc
-    )
+    assert outputs.start_time == dt.datetime(2026, 11, 5, 12, 30, 7, tzinfo=dt.timezone.utc)
     assert outputs.end_time - outputs.start_time == dt.timedelta(seconds=143)
-    assert outputs.transcript is not None and outputs.transcript.startswith(
-        "Agent: Hi Sarah"
-    )
+    assert outputs.transcript is not None and outputs.transcript.startswith("Agent: Hi Sarah")
     assert outputs.summary == "Sarah agreed to renew the annual plan."
-    assert (
-        outputs.recording_url
-        == f"https://storage.voiceinfra.ai/recordings/{CALL_ID}.mp3"
-    )
+    assert outputs.recording_url == f"https://storage.voiceinfra.ai/recordings/{CALL_ID}.mp3"
     assert outputs.extracted_data == {
         "renewal_confirmed": True,
         "preferred_contact": "email",
@@ -178,9 +173,7 @@ def test_voicemail_is_an_outcome_not_a_failure(
     assert outputs.call_outcome == "voicemail"
     assert outputs.duration_seconds == 31
     assert outputs.summary == "Left a voicemail about the renewal."
-    assert (
-        outputs.transcript is None and outputs.extracted_data is None
-    )  # absent in the event
+    assert outputs.transcript is None and outputs.extracted_data is None  # absent in the event
     assert_queued_once(replay)
 
 
@@ -247,14 +240,10 @@ def test_a_duplicate_delivery_is_taken_once(
     replay = open_replay(messages, "duplicate", receiver)
     outputs = run(replay, receiver)
     assert outputs.call_outcome == "answered"
-    first, again, late = (
-        replay.results[n] for n in ("completed", "retry", "late-retry")
-    )
+    first, again, late = (replay.results[n] for n in ("completed", "retry", "late-retry"))
     assert again.body == first.body and again.headers == first.headers  # the same bytes
     assert late.body == first.body
-    assert first.body.startswith(
-        b"{\n  "
-    )  # pretty-printed: verified over the raw bytes
+    assert first.body.startswith(b"{\n  ")  # pretty-printed: verified over the raw bytes
     assert (first.status, again.status, late.status) == (200, 409, 409)
     assert "delivered before" in again.text
     assert_queued_once(replay)
@@ -285,9 +274,7 @@ def test_a_webhook_after_the_workflow_gave_up_is_answered_202(
     elapsed = time.monotonic() - started
     assert 0.35 <= elapsed < 5, elapsed
     error = caught.value
-    assert not isinstance(
-        error, StepFailed
-    )  # the overall deadline, not the step's 30 min
+    assert not isinstance(error, StepFailed)  # the overall deadline, not the step's 30 min
     assert "awaitOutcome" in str(error) and CHANNEL in str(error)
     assert_no_secret(str(error) + repr(error))
     # The late webhook is valid but nobody waits any more: accepted, not matched.
@@ -317,21 +304,15 @@ def test_refused_deliveries_do_not_end_the_wait(
 
 
 @RUNNERS
-@pytest.mark.parametrize(
-    "cassette", ["happy_path", "bad_signature", "wrong_call_first"]
-)
-def test_deliver_from_a_web_route(
-    messages: MessageReplayManager, run: Run, cassette: str
-) -> None:
+@pytest.mark.parametrize("cassette", ["happy_path", "bad_signature", "wrong_call_first"])
+def test_deliver_from_a_web_route(messages: MessageReplayManager, run: Run, cassette: str) -> None:
     """As a FastAPI route does: ``status, reason = receiver.deliver(request.headers, await
     request.body())``. The receiver serves nothing itself here (never started)."""
     receiver = voiceinfra_webhooks_receiver(secret=WEBHOOK_SECRET)
     try:
         with pytest.raises(WorkflowError, match="not started"):
             receiver.url  # noqa: B018
-        replay = open_replay(
-            messages, cassette, receiver, deliver_target(receiver.deliver)
-        )
+        replay = open_replay(messages, cassette, receiver, deliver_target(receiver.deliver))
         outputs = run(replay, receiver)
         assert outputs.call_outcome == "answered"
         assert_queued_once(replay)
@@ -343,9 +324,7 @@ def test_deliver_from_a_web_route(
 def test_the_asgi_app(messages: MessageReplayManager, run: Run) -> None:
     receiver = voiceinfra_webhooks_receiver(secret=WEBHOOK_SECRET)
     try:
-        replay = open_replay(
-            messages, "bad_signature", receiver, asgi_target(receiver.asgi)
-        )
+        replay = open_replay(messages, "bad_signature", receiver, asgi_target(receiver.asgi))
         outputs = run(replay, receiver)
         assert outputs.call_outcome == "answered"
         assert receiver.statuses == {401: 3, 200: 1}
@@ -355,9 +334,7 @@ def test_the_asgi_app(messages: MessageReplayManager, run: Run) -> None:
 
 
 @RUNNERS
-def test_the_wsgi_app_in_a_wsgi_server(
-    messages: MessageReplayManager, run: Run
-) -> None:
+def test_the_wsgi_app_in_a_wsgi_server(messages: MessageReplayManager, run: Run) -> None:
     """``receiver.wsgi`` served by the standard library's WSGI server on 127.0.0.1, as
     Django or Flask would serve it: the deliveries are real POSTs to that server."""
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -374,9 +351,7 @@ def test_the_wsgi_app_in_a_wsgi_server(
         server_class=WSGIServer,
         handler_class=QuietHandler,
     )
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/webhooks/voiceinfra"
@@ -422,9 +397,7 @@ def test_a_real_signed_webhook_posted_to_the_receiver_completes_the_workflow(
     thread = threading.Thread(target=workflow)
     thread.start()
     deadline = time.monotonic() + 10
-    while (
-        not replay.requests and time.monotonic() < deadline
-    ):  # bounded wait for the POST /calls/outbound
+    while not replay.requests and time.monotonic() < deadline:  # bounded wait for the POST /calls/outbound
         time.sleep(0.005)
     assert replay.requests, "the workflow never queued the call"
 
@@ -469,23 +442,17 @@ def test_a_real_signed_webhook_posted_to_the_receiver_completes_the_workflow(
 
 
 @RUNNERS
-def test_the_in_memory_broker_carries_the_same_event(
-    messages: MessageReplayManager, run: Run
-) -> None:
+def test_the_in_memory_broker_carries_the_same_event(messages: MessageReplayManager, run: Run) -> None:
     """The transport protocol without HTTP: the cassette's webhook bodies are published
     on the broker (the channel from the X-VoiceInfra-Event header, as the receiver routes).
     """
     broker = InMemoryBroker()
 
     def publish(headers: Any, body: bytes) -> tuple[int, str]:
-        taken = broker.publish(
-            headers["X-VoiceInfra-Event"], json.loads(body), headers=headers
-        )
+        taken = broker.publish(headers["X-VoiceInfra-Event"], json.loads(body), headers=headers)
         return (200 if taken else 202), ""
 
-    replay = messages(
-        "voiceinfra_events/beats_create_response", secret=WEBHOOK_SECRET, target=publish
-    )
+    replay = messages("voiceinfra_events/beats_create_response", secret=WEBHOOK_SECRET, target=publish)
     outputs = run(replay, broker)
     assert outputs.call_outcome == "answered"
     assert broker.sent == []  # the workflow only receives
@@ -504,16 +471,12 @@ def test_transport_is_a_required_keyword_argument() -> None:
         voiceinfra_call_outcome(**INPUTS)
 
 
-def test_the_receiver_factory_takes_the_secret_and_binds_to_loopback_by_default() -> (
-    None
-):
+def test_the_receiver_factory_takes_the_secret_and_binds_to_loopback_by_default() -> None:
     parameters = inspect.signature(voiceinfra_webhooks_receiver).parameters
     assert parameters["secret"].default is inspect.Parameter.empty
     assert parameters["host"].default == "127.0.0.1"
     assert parameters["port"].default == 0
-    with voiceinfra_webhooks_receiver(
-        secret=WEBHOOK_SECRET, path="/webhooks/voiceinfra"
-    ) as receiver:
+    with voiceinfra_webhooks_receiver(secret=WEBHOOK_SECRET, path="/webhooks/voiceinfra") as receiver:
         assert receiver.url.startswith("http://127.0.0.1:")
         assert receiver.url.endswith("/webhooks/voiceinfra")
         assert WEBHOOK_SECRET not in repr(receiver) + repr(receiver.verifier)
@@ -546,8 +509,7 @@ def test_message_cassettes_are_checked_when_loaded() -> None:
             "signing.secret",
         ),
         (
-            base
-            + "- name: again\n  at: after workflow\n  copy_of: nothing\n  expect: 202\n",
+            base + "- name: again\n  at: after workflow\n  copy_of: nothing\n  expect: 202\n",
             "deliveries[1].copy_of",
         ),
         (
@@ -555,9 +517,7 @@ def test_message_cassettes_are_checked_when_loaded() -> None:
             "deliveries[0].signature",
         ),
     ]:
-        with pytest.raises(
-            CassetteError, match=field.replace("[", r"\[").replace("]", r"\]")
-        ):
+        with pytest.raises(CassetteError, match=field.replace("[", r"\[").replace("]", r"\]")):
             MessageCassette.loads(bad, source="bad.yaml")
 
 
@@ -566,21 +526,13 @@ def test_the_replay_reports_a_delivery_that_got_another_status(
 ) -> None:
     """The harness can fail: a cassette that expects 202 for a webhook that is taken."""
     text = (CASSETTES / "voiceinfra_events" / "happy_path.yaml").read_text()
-    cassette = MessageCassette.loads(
-        text.replace("expect: 200", "expect: 202"), source="wrong.yaml"
-    )
-    with MessageReplay(
-        cassette, secret=WEBHOOK_SECRET, target=http_target(receiver.url)
-    ) as replay:
+    cassette = MessageCassette.loads(text.replace("expect: 200", "expect: 202"), source="wrong.yaml")
+    with MessageReplay(cassette, secret=WEBHOOK_SECRET, target=http_target(receiver.url)) as replay:
         outputs = run_sync(replay, receiver)
     assert outputs.call_outcome == "answered"
     problems = replay.problems()
     assert len(problems) == 1
-    assert (
-        "'completed'" in problems[0]
-        and "answered 200" in problems[0]
-        and "expects 202" in problems[0]
-    )
+    assert "'completed'" in problems[0] and "answered 200" in problems[0] and "expects 202" in problems[0]
 
 
 def test_the_replay_reports_deliveries_whose_moment_never_came(
@@ -588,9 +540,7 @@ def test_the_replay_reports_deliveries_whose_moment_never_came(
 ) -> None:
     text = (CASSETTES / "voiceinfra_events" / "beats_create_response.yaml").read_text()
     cassette = MessageCassette.loads(text, source="never.yaml")
-    with MessageReplay(
-        cassette, secret=WEBHOOK_SECRET, target=http_target(receiver.url)
-    ) as replay:
+    with MessageReplay(cassette, secret=WEBHOOK_SECRET, target=http_target(receiver.url)) as replay:
         with pytest.raises(WorkflowError):  # an invalid input: nothing is sent at all
             run_sync(replay, receiver, to_number="0800 not e164")
     problems = replay.problems()
@@ -599,9 +549,14 @@ def test_the_replay_reports_deliveries_whose_moment_never_came(
 
 
 def test_the_replay_checks_what_a_workflow_sends() -> None:
-    """``sends`` against real runtime Messages (these workflows only receive, so the
-    messages are sent with the runtime's own send_message on an InMemoryBroker)."""
+    """``sends`` against real runtime Messages (these workflows only receive, and their
+    package has no send_message: the messages are built as a send step builds them, and
+    sent on an InMemoryBroker)."""
     from generated.voiceinfra_events import _runtime
+
+    def send(channel: str, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        broker.send(_runtime.Message(channel, payload, headers or {}, "application/json", raw))
 
     cassette = MessageCassette.loads(
         "interactions: []\n"
@@ -612,27 +567,11 @@ def test_the_replay_checks_what_a_workflow_sends() -> None:
         source="sends.yaml",
     )
     broker = InMemoryBroker()
-    deadline = _runtime.Deadline(5, _runtime.MAX_RESPONSE_BYTES, None, "selftest")
-    _runtime.send_message(
-        deadline,
-        broker,
-        "requestCall",
-        "calls.requested",
-        payload={"call_id": "vcall_1", "attempt": 1},
-        headers={"X-Request-Id": "r-1"},
-    )
-    with MessageReplay(
-        cassette, secret=WEBHOOK_SECRET, target=lambda h, b: (0, "")
-    ) as replay:
+    send("calls.requested", {"call_id": "vcall_1", "attempt": 1}, {"X-Request-Id": "r-1"})
+    with MessageReplay(cassette, secret=WEBHOOK_SECRET, target=lambda h, b: (0, "")) as replay:
         pass
     assert replay.check_sends(broker.sent) == []
-    _runtime.send_message(
-        deadline,
-        broker,
-        "requestCall",
-        "calls.requested",
-        payload={"call_id": "vcall_2"},
-    )
+    send("calls.requested", {"call_id": "vcall_2"})
     problems = replay.check_sends(broker.sent)
     assert problems == ["expected 1 send(s), the workflow sent 2"]
     assert replay.check_sends(broker.sent[1:]) == [
@@ -672,14 +611,10 @@ def test_the_readme_examples_compile_and_import_what_the_packages_export() -> No
     for block in blocks:
         tree = ast.parse(block.split("```", 1)[0])  # every example is valid Python
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-                "generated."
-            ):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("generated."):
                 module = importlib.import_module(node.module or "")
                 for alias in node.names:
-                    assert hasattr(
-                        module, alias.name
-                    ), f"{node.module} has no {alias.name}"
+                    assert hasattr(module, alias.name), f"{node.module} has no {alias.name}"
                     imported += 1
     assert imported >= 8
 
@@ -755,9 +690,7 @@ def test_two_calls_waiting_on_one_receiver_each_get_their_own_event(
             "X-VoiceInfra-Event": "call.completed",
             "X-VoiceInfra-Signature": signature,
         }
-        return httpx.post(
-            receiver.url, content=body, headers=headers, trust_env=False
-        ).status_code
+        return httpx.post(receiver.url, content=body, headers=headers, trust_env=False).status_code
 
     # The second call's event first, then one for a call nobody waits for, then the first's.
     assert post("vcall_2b7c4d9e", "voicemail", 21) == 200
@@ -767,9 +700,7 @@ def test_two_calls_waiting_on_one_receiver_each_get_their_own_event(
         thread.join(timeout=20)
         assert not thread.is_alive()
     assert isinstance(results["first"], VoiceinfraCallOutcomeOutputs), results["first"]
-    assert isinstance(results["second"], VoiceinfraCallOutcomeOutputs), results[
-        "second"
-    ]
+    assert isinstance(results["second"], VoiceinfraCallOutcomeOutputs), results["second"]
     assert (
         results["first"].call_id,
         results["first"].call_outcome,
@@ -808,9 +739,7 @@ def test_every_test_the_readme_section_cites_exists() -> None:
                 current = matches[0]
                 cited += 1
             if name:
-                assert (
-                    current is not None
-                ), f"README cites ::{name} without a file before it"
+                assert current is not None, f"README cites ::{name} without a file before it"
                 assert re.search(
                     rf"^(async )?def {name}\(",
                     current.read_text(encoding="utf-8"),
