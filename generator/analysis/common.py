@@ -226,8 +226,8 @@ def _criterion_text(criterion: dict[str, Any]) -> str:
 def _required_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[str, ...]) -> set[str]:
     """The member names every schema ``pointer`` reaches requires (its allOf parts too)."""
     found: list[set[str]] = []
-    for loc in inferrer._descend(schema, pointer, 0):
-        resolved = inferrer._deref(loc) if loc is not None else None
+    for loc in inferrer.descend(schema, pointer):
+        resolved = inferrer.deref(loc) if loc is not None else None
         value = resolved.value if resolved is not None else None
         parts: list[Any] = [value] + (
             list(value["allOf"]) if isinstance(value, dict) and isinstance(value.get("allOf"), list) else []
@@ -235,7 +235,7 @@ def _required_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[st
         names: set[str] = set()
         for part in parts:
             if isinstance(part, dict) and isinstance(part.get("$ref"), str) and resolved is not None:
-                deref = inferrer._deref(SchemaLoc(resolved.file, resolved.path, part))
+                deref = inferrer.deref(SchemaLoc(resolved.file, resolved.path, part))
                 part = deref.value if deref is not None else None
             if isinstance(part, dict) and isinstance(part.get("required"), list):
                 names.update(str(r) for r in part["required"])
@@ -246,8 +246,8 @@ def _required_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[st
 def _member_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[str, ...]) -> list[str]:
     """The property names of the schemas ``pointer`` reaches (for a did-you-mean)."""
     names: set[str] = set()
-    for loc in inferrer._descend(schema, pointer, 0):
-        resolved = inferrer._deref(loc) if loc is not None else None
+    for loc in inferrer.descend(schema, pointer):
+        resolved = inferrer.deref(loc) if loc is not None else None
         value = resolved.value if resolved is not None else None
         parts: list[Any] = [value] + (
             list(value["allOf"]) if isinstance(value, dict) and isinstance(value.get("allOf"), list) else []
