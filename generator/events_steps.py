@@ -40,10 +40,11 @@ from typing import TYPE_CHECKING, Any
 
 from . import expressions as ex
 from . import v11_selectors, v11_steps
-from .analysis.common import code, references
+from .analysis.common import code
 from .asyncapi_model import Correlation, EventTarget
 from .diagnostics import JsonPath, did_you_mean
 from .ir import nodes as n
+from .model.references import parameter_expressions, step_outputs_read
 from .pycode import comment_text, fstring_text, py_str
 from .schemas import PyType, message_schema
 
@@ -126,8 +127,7 @@ def _producer(wf: WorkflowAnalyzer, info: StepInfo) -> StepInfo | None:
     """For a receive step whose channel address reads step outputs: the last step (in
     the order they run) whose outputs it reads; it subscribes once that step bound them.
     None: the address is known when the function starts."""
-    values = [item.get("value") for item in info.step.get("parameters") or [] if isinstance(item, dict)]
-    read = {ref.step_id for _, ref in references(values) if isinstance(ref, ex.StepOutput)}
+    read = {s for s, _ in step_outputs_read(parameter_expressions(wf.model_step(info).parameter_items))}
     producers = [other for other in wf.steps if other.step_id in read and other is not info]
     return max(producers, key=lambda other: other.index) if producers else None
 
