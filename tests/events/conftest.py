@@ -13,4 +13,4 @@ from tests.events.runtime import load_runtime
 @pytest.fixture(scope="session")
 def rt(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     """The generated ``_runtime`` module with the "events" part, imported."""
-    return load_runtime(Path(tmp_path_factory.mktemp("runtime")), ("events",))
+    return load_runtime(Path(tmp_path_factory.mktemp("runtime")), ("events", "events_webhook"))
