@@ -1,7 +1,7 @@
 """Arazzo 1.1 event steps: ``send`` and ``receive`` steps bound to AsyncAPI channels
 (CHANGES-1.1 sections 7-12 and 15), compiled inline like HTTP steps.
 
-The analyzer (analyze.py) calls in here at a few points: the step itself, the
+The analyzer (generator/analysis/) calls in here at a few points: the step itself, the
 ``$message`` expressions, the ``transport`` argument and the subscriptions a function
 opens, and the webhook receiver factories of the module.  Decisions:
 
