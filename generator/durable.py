@@ -20,7 +20,7 @@ from .ir import nodes as n
 from .plan import InputParam, ModulePlan
 from .pycode import py_str
 
-#: The header every operation that declares it takes an idempotency key in (analyze.py).
+#: The header every operation that declares it takes an idempotency key in (analysis/common.py).
 _IDEMPOTENCY_HEADER = "idempotency-key"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPEN_SUBSCRIPTIONS = n.dotted("_runtime.open_subscriptions")

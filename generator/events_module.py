@@ -127,7 +127,9 @@ def module_extras(
     adds the runtime parts they use."""
     if not any(has_events(wa) for wa in workflows):
         return [], [], []
-    analyzer.runtime_parts.add("events")
+    # the event steps' helpers, and the webhook receiver part: RUNTIME_EXPORTS re-exports
+    # WebhookReceiver from every package with event steps (a receiver factory or not)
+    analyzer.runtime_parts.update(("events", "events_webhook"))
     sources: dict[str, AsyncSource] = {}
     for wa in workflows:
         for info in wa.steps:
@@ -151,6 +153,7 @@ def _receiver(analyzer: Analyzer, source: AsyncSource) -> ReceiverPlan:
     """``<source>_receiver(...)``: a WebhookReceiver with the source's route and signature verifier."""
     webhook = source.webhook
     assert webhook is not None
+    analyzer.runtime_parts.add("events_webhook")  # the factory returns a _runtime.WebhookReceiver
     name = analyzer.module_names.claim(f"{snake_case(source.key, fallback='events')}_receiver")
     params: list[str] = []
     signature = webhook.signature

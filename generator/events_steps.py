@@ -1,7 +1,7 @@
 """Arazzo 1.1 event steps: ``send`` and ``receive`` steps bound to AsyncAPI channels
 (CHANGES-1.1 sections 7-12 and 15), compiled inline like HTTP steps.
 
-The analyzer (analyze.py) calls in here at a few points: the step itself, the
+The analyzer (generator/analysis/) calls in here at a few points: the step itself, the
 ``$message`` expressions, the ``transport`` argument and the subscriptions a function
 opens, and the webhook receiver factories of the module.  Decisions:
 
@@ -40,10 +40,10 @@ from typing import TYPE_CHECKING, Any
 
 from . import expressions as ex
 from . import v11_selectors, v11_steps
-from .analysis.common import references
 from .asyncapi_model import Correlation, EventTarget
 from .diagnostics import JsonPath, did_you_mean
 from .ir import nodes as n
+from .model.references import parameter_expressions, step_outputs_read
 from .pycode import comment_text
 from .schemas import PyType, message_schema
 
@@ -125,8 +125,7 @@ def _producer(wf: WorkflowAnalyzer, info: StepInfo) -> StepInfo | None:
     """For a receive step whose channel address reads step outputs: the last step (in
     the order they run) whose outputs it reads; it subscribes once that step bound them.
     None: the address is known when the function starts."""
-    values = [item.get("value") for item in info.step.get("parameters") or [] if isinstance(item, dict)]
-    read = {ref.step_id for _, ref in references(values) if isinstance(ref, ex.StepOutput)}
+    read = {s for s, _ in step_outputs_read(parameter_expressions(wf.model_step(info).parameter_items))}
     producers = [other for other in wf.steps if other.step_id in read and other is not info]
     return max(producers, key=lambda other: other.index) if producers else None
 

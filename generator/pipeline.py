@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analyze import Analyzer, Options
+from .analysis.common import Options
+from .analysis.module import Analyzer
 from .config import Job
 from .diagnostics import Report, Severity
 from .emit_code import emit_package

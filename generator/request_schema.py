@@ -15,10 +15,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urldefrag
+from urllib.parse import unquote
 
-from .load import Loader, SourceFile, is_missing, is_remote, lookup, pointer_tokens
+from .diagnostics import JsonPath
+from .load import Loader, SourceFile, is_remote
 from .resolve import SchemaLoc
+from .schema_refs import follow_refs
 
 #: JSON types in the order they are named in messages.
 KINDS = ("object", "array", "string", "integer", "number", "boolean", "null")
@@ -106,26 +108,10 @@ class SchemaReader:
 
     def deref(self, loc: SchemaLoc) -> SchemaLoc | None:
         """The schema a chain of ``$ref`` leads to, or None (unknown)."""
-        value, file, path = loc.value, loc.file, loc.path
-        for _ in range(32):
-            if not (isinstance(value, dict) and isinstance(value.get("$ref"), str)):
-                return SchemaLoc(file, path, value)
-            url, fragment = urldefrag(value["$ref"])
-            if url:
-                found = self._file(file, url)
-                if found is None:
-                    return None
-                file = found
-            tokens = pointer_tokens(unquote(fragment))
-            if tokens is None:
-                return None
-            value = lookup(file.data, tokens)
-            if is_missing(value):
-                return None
-            path = tokens
-        return None
+        return follow_refs(loc, self._file)
 
-    def _file(self, referrer: SourceFile, url: str) -> SourceFile | None:
+    def _file(self, referrer: SourceFile, url: str, at: JsonPath) -> SourceFile | None:
+        """The document ``url`` names, if it is loaded (nothing is reported, so ``at`` is not used)."""
         if is_remote(url):
             for prefix, folder in self.loader.source_map:
                 if url.startswith(prefix):

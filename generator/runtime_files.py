@@ -23,10 +23,6 @@ RUNTIME_DIR = "_runtime"
 RUNTIME_INIT = f"{RUNTIME_DIR}/__init__.py"
 #: The parts every package carries; the others are added where a workflow uses them.
 ALWAYS = ("aionet", "body", "core", "errors", "observe", "redact", "run", "transport", "values", "wire")
-
-#: Parts shipped with another although it does not import them: the webhook receiver
-#: (events_webhook, and through its imports the verifiers) goes with the event steps.
-SHIPPED_WITH: dict[str, tuple[str, ...]] = {"events": ("events_webhook",)}
 _PART_IMPORT = re.compile(r"^\s*from \.(\w+) import ", re.MULTILINE)
 
 
@@ -80,7 +76,6 @@ def parts_needed(used: Iterable[str]) -> tuple[str, ...]:
         if part not in seen:
             seen.add(part)
             pending.extend(part_imports(part))
-            pending.extend(SHIPPED_WITH.get(part, ()))
     return tuple(sorted(seen))
 
 

@@ -5,8 +5,8 @@ type tree (``ir.types``).  Part of the analyze stage."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote, urldefrag
 
+from .diagnostics import JsonPath
 from .ir.types import (
     ANY,
     ANY_T,
@@ -25,9 +25,10 @@ from .ir.types import (
     lit,
     py_union,
 )
-from .load import Loader, is_missing, lookup, pointer_tokens
+from .load import Loader, SourceFile
 from .model_set import ModelSet, is_component
 from .resolve import SchemaLoc
+from .schema_refs import follow_refs
 
 MAX_INFER_DEPTH = 64
 
@@ -46,42 +47,26 @@ class TypeInferrer:
     def at_pointer(self, loc: SchemaLoc | None, pointer: tuple[str, ...]) -> PyType:
         if loc is None:
             return ANY
-        results = self._descend(loc, pointer, 0)
+        results = self.descend(loc, pointer)
         if not results:
             return ANY
         return self._union(loc, [self.type_of(r) if r is not None else PyType(NONE_T) for r in results])
 
     def has_path(self, loc: SchemaLoc, pointer: tuple[str, ...]) -> bool:
-        return any(r is not None for r in self._descend(loc, pointer, 0))
+        return any(r is not None for r in self.descend(loc, pointer))
 
-    def _deref(self, loc: SchemaLoc) -> SchemaLoc | None:
-        value = loc.value
-        file, path = loc.file, loc.path
-        hops = 0
-        while isinstance(value, dict) and isinstance(value.get("$ref"), str):
-            hops += 1
-            if hops > 32:
-                return None
-            url, fragment = urldefrag(value["$ref"])
-            if url:
-                loaded = self.loader.load_url(file, url, path, "$ref")
-                if loaded is None:
-                    return None
-                file = loaded
-            tokens = pointer_tokens(unquote(fragment))
-            if tokens is None:
-                return None
-            value = lookup(file.data, tokens)
-            if is_missing(value):
-                return None
-            path = tokens
-        return SchemaLoc(file, path, value)
+    def deref(self, loc: SchemaLoc) -> SchemaLoc | None:
+        """The schema a chain of ``$ref`` leads to (loading the documents it names), or None (unknown)."""
+        return follow_refs(loc, self._open)
+
+    def _open(self, referrer: SourceFile, url: str, at: JsonPath) -> SourceFile | None:
+        return self.loader.load_url(referrer, url, at, "$ref")
 
     def json_kind(self, loc: SchemaLoc, depth: int = 0) -> str | None:
         """ "object" or "array" when the schema requires that JSON type of every valid
         value (its own ``type``, or an ``allOf`` member's); None when it may be anything
         else too (no type, several types, nullable, oneOf/anyOf)."""
-        resolved = self._deref(loc)
+        resolved = self.deref(loc)
         if depth > MAX_INFER_DEPTH or resolved is None or not isinstance(resolved.value, dict):
             return None
         schema = resolved.value
@@ -99,11 +84,11 @@ class TypeInferrer:
                     return found
         return None
 
-    def _descend(self, loc: SchemaLoc, pointer: tuple[str, ...], depth: int) -> list[SchemaLoc | None]:
+    def descend(self, loc: SchemaLoc, pointer: tuple[str, ...], depth: int = 0) -> list[SchemaLoc | None]:
         """All schemas the pointer may land on; None where a branch has no such member."""
         if depth > MAX_INFER_DEPTH:
             return []
-        resolved = self._deref(loc)
+        resolved = self.deref(loc)
         if resolved is None and isinstance(loc.value, dict) and "$ref" in loc.value:
             return [loc]  # a dangling reference (reported by the collector): what is below it is Any
         if resolved is None or not isinstance(resolved.value, dict):
@@ -114,19 +99,17 @@ class TypeInferrer:
                 out: list[SchemaLoc | None] = []
                 for i, member in enumerate(schema[combinator]):
                     sub = SchemaLoc(resolved.file, resolved.path + (combinator, i), member)
-                    found = self._descend(sub, pointer, depth + 1)
+                    found = self.descend(sub, pointer, depth + 1)
                     out.extend(found if found else ([None] if pointer else []))
                 return out
         if isinstance(schema.get("allOf"), list) and pointer:
             for i, member in enumerate(schema["allOf"]):
-                found = self._descend(
-                    SchemaLoc(resolved.file, resolved.path + ("allOf", i), member), pointer, depth + 1
-                )
+                found = self.descend(SchemaLoc(resolved.file, resolved.path + ("allOf", i), member), pointer, depth + 1)
                 if found:
                     return found
         if not pointer:
             if isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1 and not schema.get("properties"):
-                return self._descend(
+                return self.descend(
                     SchemaLoc(resolved.file, resolved.path + ("allOf", 0), schema["allOf"][0]), pointer, depth + 1
                 )
             return [
@@ -140,18 +123,18 @@ class TypeInferrer:
         props = schema.get("properties")
         if isinstance(props, dict) and head in props:
             sub = SchemaLoc(resolved.file, resolved.path + ("properties", head), props[head])
-            found = self._descend(sub, rest, depth + 1)
+            found = self.descend(sub, rest, depth + 1)
             required = head in (schema.get("required") or [])
             if not required and not rest:
                 found = found + [None]
             return found
         items = schema.get("items")
         if isinstance(items, dict) and head.isdigit():
-            found = self._descend(SchemaLoc(resolved.file, resolved.path + ("items",), items), rest, depth + 1)
+            found = self.descend(SchemaLoc(resolved.file, resolved.path + ("items",), items), rest, depth + 1)
             return found + [None] if not rest else found
         extra = schema.get("additionalProperties")
         if isinstance(extra, dict):
-            return self._descend(
+            return self.descend(
                 SchemaLoc(resolved.file, resolved.path + ("additionalProperties",), extra), rest, depth + 1
             ) + [None]
         return []
@@ -159,7 +142,7 @@ class TypeInferrer:
     def type_of(self, loc: SchemaLoc) -> PyType:
         value = loc.value
         if isinstance(value, dict) and isinstance(value.get("$ref"), str):
-            target = self._deref(loc)
+            target = self.deref(loc)
             if target is None:
                 return ANY
             name = self.models.name_of(target)

@@ -69,7 +69,7 @@ _STEP_OUTPUT = re.compile(r"\$steps\.([A-Za-z0-9_-]+)\.outputs")
 _SOURCE_REF = re.compile(r"\$sourceDescriptions\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)")
 _SOURCE_FIELDS = frozenset({"name", "url", "type", "description"})
 _COMPONENT_INPUTS = re.compile(r"\$components\.inputs\.([^\s{}#]+)")
-# The 1.0 compiler's reading of ``$.a.b == 'x'`` (generator/analyze.py, _JSONPATH_QUIRK).
+# The 1.0 compiler's reading of ``$.a.b == 'x'`` (generator/analysis/common.py, _JSONPATH_QUIRK).
 _JSONPATH_QUIRK = re.compile(r"^\$((?:\.[A-Za-z_][A-Za-z0-9_\-]*|\[\d+\])+)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.DOTALL)
 _GOESSNER = "draft-goessner-dispatch-jsonpath-00"
 

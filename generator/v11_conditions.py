@@ -340,7 +340,7 @@ def _object_context(ctx: ExprContext, crit: dict[str, Any]) -> bool:
     if schema is None:
         return False
     inferrer = ctx.p.inferrer
-    found = inferrer._descend(schema, tuple(parsed.pointer or ()), 0)
+    found = inferrer.descend(schema, tuple(parsed.pointer or ()))
     return bool(found) and all(loc is not None and inferrer.json_kind(loc) == "object" for loc in found)
 
 

@@ -1,7 +1,7 @@
 """Arazzo 1.1 step features: step ``timeout``, step ``dependsOn`` with the order steps
 run in, and ``parameters`` on success and failure actions.
 
-The analyzer (analyze.py) calls in here at a few points; everything 1.1-specific about
+The analyzer (generator/analysis/) calls in here at a few points; everything 1.1-specific about
 these three features is decided in this module, so that 1.0 documents never reach it.
 
 Decisions (README, "Arazzo 1.1 conformance"):

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import expressions as ex
 from .. import v11_steps
 from ..diagnostics import JsonPath
 from ..model.document import Action as ModelAction
 from ..model.normalize import document_model
+from ..model.references import step_outputs_read, workflow_expressions
 from ..pycode import snake_case
 from ..schemas import ANY
 from ..validate import is_arazzo_1_1
-from .common import Action, StepInfo, StepVar, references
+from .common import Action, StepInfo, StepVar
 
 if TYPE_CHECKING:
     from .workflow import WorkflowAnalyzer
@@ -60,7 +60,7 @@ def _implicit_callee_outputs(self: WorkflowAnalyzer) -> None:
     workflow with ``$outputs.<name>``; tools that run such documents read the called
     workflow's outputs through the step.  The step gets ``name: $outputs.<name>``,
     and each reference a warning (see ExprContext._output_of_step)."""
-    read = {(ref.step_id, ref.name) for _, ref in references(self.workflow) if isinstance(ref, ex.StepOutput)}
+    read = step_outputs_read(workflow_expressions(self.model()))
     for step_id, name in sorted(read):
         info = self.by_id.get(step_id)
         if info is None or info.workflow_id is None or info.workflow_id not in self.p.workflows:

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from .. import events_steps, v11_steps
 from .. import expressions as ex
 from ..ir import nodes as n
+from ..model.references import workflow_expressions
 from ..pycode import comment_text, docstring_text
 from ..schemas import wire_type
-from .common import references
 
 if TYPE_CHECKING:
     from .workflow import WorkflowAnalyzer
@@ -89,7 +89,7 @@ def _body(self: WorkflowAnalyzer, *, output_exprs: list[tuple[str, n.Expr]]) -> 
         )
     read_outputs = {
         self.expression_key(ref.workflow_id)
-        for _, ref in references(self.workflow)
+        for ref in workflow_expressions(self.model())
         if isinstance(ref, ex.WorkflowOutput)
     }
     for target, var in self.workflow_vars.items():

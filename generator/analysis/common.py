@@ -4,7 +4,7 @@ and small helpers over expressions, statuses and schemas."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +12,6 @@ from .. import expressions as ex
 from ..asyncapi_model import EventTarget
 from ..diagnostics import JsonPath
 from ..ir import nodes as n
-from ..load import walk
 from ..resolve import Operation, SchemaLoc, SecurityScheme
 from ..schemas import DATETIME_TYPE, PyType, TypeInferrer
 
@@ -196,8 +195,8 @@ def _criterion_text(criterion: dict[str, Any]) -> str:
 def _required_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[str, ...]) -> set[str]:
     """The member names every schema ``pointer`` reaches requires (its allOf parts too)."""
     found: list[set[str]] = []
-    for loc in inferrer._descend(schema, pointer, 0):
-        resolved = inferrer._deref(loc) if loc is not None else None
+    for loc in inferrer.descend(schema, pointer):
+        resolved = inferrer.deref(loc) if loc is not None else None
         value = resolved.value if resolved is not None else None
         parts: list[Any] = [value] + (
             list(value["allOf"]) if isinstance(value, dict) and isinstance(value.get("allOf"), list) else []
@@ -205,7 +204,7 @@ def _required_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[st
         names: set[str] = set()
         for part in parts:
             if isinstance(part, dict) and isinstance(part.get("$ref"), str) and resolved is not None:
-                deref = inferrer._deref(SchemaLoc(resolved.file, resolved.path, part))
+                deref = inferrer.deref(SchemaLoc(resolved.file, resolved.path, part))
                 part = deref.value if deref is not None else None
             if isinstance(part, dict) and isinstance(part.get("required"), list):
                 names.update(str(r) for r in part["required"])
@@ -216,8 +215,8 @@ def _required_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[st
 def _member_names(inferrer: TypeInferrer, schema: SchemaLoc, pointer: tuple[str, ...]) -> list[str]:
     """The property names of the schemas ``pointer`` reaches (for a did-you-mean)."""
     names: set[str] = set()
-    for loc in inferrer._descend(schema, pointer, 0):
-        resolved = inferrer._deref(loc) if loc is not None else None
+    for loc in inferrer.descend(schema, pointer):
+        resolved = inferrer.deref(loc) if loc is not None else None
         value = resolved.value if resolved is not None else None
         parts: list[Any] = [value] + (
             list(value["allOf"]) if isinstance(value, dict) and isinstance(value.get("allOf"), list) else []
@@ -263,68 +262,3 @@ def _parse_leniently(raw: Any) -> ex.RuntimeExpr | ex.Template | str | None:
         return ex.parse_value(raw)
     except ex.ExpressionError:
         return None
-
-
-def _condition_leniently(text: str) -> ex.Condition | None:
-    """A simple criterion's condition parsed (braces and double-quoted strings allowed, as
-    the criteria compiler allows them), or None when it does not parse (reported there)."""
-    stripped = text.strip()
-    if stripped.startswith("{$") and stripped.endswith("}"):
-        stripped = stripped[1:-1]
-    try:
-        return ex.parse_condition(stripped, [])
-    except ex.ExpressionError:
-        return None
-
-
-def _dot_path_leniently(text: str) -> ex.RuntimeExpr | None:
-    try:
-        return ex.body_dot_path(text.strip())
-    except ex.ExpressionError:
-        return None
-
-
-def references(raw: Any, base: JsonPath = ()) -> Iterator[tuple[JsonPath, ex.RuntimeExpr]]:
-    """The runtime expressions a part of an Arazzo document reads, where each is: every
-    string value parsed as a value (a whole expression, or a template's parts) and every
-    ``condition`` as a condition, a dot-path quirk as the expression it means; prose (description, summary) reads nothing, and what
-    does not parse reads nothing here (it is reported where it is compiled)."""
-    for here, node in walk(raw, base):
-        if not isinstance(node, str) or here[-1:] in (("description",), ("summary",)):
-            continue
-        parsed: ex.Condition | ex.RuntimeExpr | ex.Template | str | None = None
-        if here[-1:] == ("condition",):
-            parsed = _condition_leniently(node)  # a simple condition; else a template's holes (1.1)
-        if parsed is None:
-            parsed = _parse_leniently(node)
-        if parsed is None:
-            parsed = _dot_path_leniently(node)  # the quirk the values accept: $response.body.name
-        if parsed is not None and not isinstance(parsed, str):
-            for ref in ex.iter_refs(parsed):
-                yield here, ref
-
-
-def status_equalities(condition: str) -> set[str]:
-    """The statuses a simple condition compares ``$statusCode`` equal to (``$statusCode == 201``)."""
-    found: set[str] = set()
-    todo: list[ex.Condition] = []
-    tree = _condition_leniently(condition)
-    if tree is not None:
-        todo.append(tree)
-    while todo:
-        node = todo.pop()
-        if isinstance(node, ex.And | ex.Or):
-            todo += [node.left, node.right]
-        elif isinstance(node, ex.Not):
-            todo.append(node.operand)
-        elif isinstance(node, ex.Compare) and node.op == "==":
-            for status, literal in ((node.left, node.right), (node.right, node.left)):
-                if (
-                    isinstance(status, ex.Ref)
-                    and isinstance(status.expr, ex.StatusCode)
-                    and isinstance(literal, ex.Literal)
-                ):
-                    value = literal.value
-                    if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 999:
-                        found.add(str(value))
-    return found

@@ -10,7 +10,9 @@ from .. import expressions as ex
 from .. import v11_identity, v11_selectors, v11_steps
 from ..diagnostics import JsonPath
 from ..ir import nodes as n
-from .common import Action, StepInfo, _parse_leniently, references
+from ..model import references as refs
+from ..model.values import expressions_in
+from .common import Action, StepInfo, _parse_leniently
 
 if TYPE_CHECKING:
     from .context import ExprContext
@@ -22,6 +24,7 @@ def _classify(self: WorkflowAnalyzer) -> None:
     why: list[str] = []
     starts: dict[int, int] = {}
     early_reads: list[tuple[StepInfo, StepInfo]] = []  # (reader, step whose outputs it reads first)
+    workflow = self.model()
     for info in self.steps:
         for action in info.success_actions + info.failure_actions:
             if action.kind == "retry":
@@ -37,13 +40,18 @@ def _classify(self: WorkflowAnalyzer) -> None:
                 elif target != info.index + 1 or action in info.failure_actions:
                     why.append(f"step {info.step_id!r} jumps forward to {action.target_step!r}")
         # Reads before the step's outputs are assigned (its own included) and after.
-        before = [
-            info.step.get(k) for k in ("parameters", "requestBody", "successCriteria", "onFailure", "correlationId")
-        ]
-        before.append(self.workflow.get("parameters"))
-        after = [info.step.get(k) for k in ("outputs", "onSuccess")]
-        read_before = [ref.step_id for _, ref in references(before) if isinstance(ref, ex.StepOutput)]
-        read_after = [ref.step_id for _, ref in references(after) if isinstance(ref, ex.StepOutput)]
+        step = self.model_step(info)
+        before = itertools.chain(
+            refs.parameter_expressions(step.parameter_items),
+            refs.request_body_expressions(step.request_body),
+            refs.criteria_expressions(step.success_criteria),
+            refs.action_item_expressions(step.failure_items),
+            expressions_in(step.correlation_id) if step.correlation_id is not None else (),
+            refs.parameter_expressions(workflow.parameter_items),
+        )
+        after = itertools.chain(refs.output_expressions(step.outputs), refs.action_item_expressions(step.success_items))
+        read_before = [ref.step_id for ref in before if isinstance(ref, ex.StepOutput)]
+        read_after = [ref.step_id for ref in after if isinstance(ref, ex.StepOutput)]
         for step_id in read_before + [s for s in read_after if s != info.step_id]:
             if step_id in self.by_id and self.by_id[step_id].index >= info.index:
                 early_reads.append((info, self.by_id[step_id]))

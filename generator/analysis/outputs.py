@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 from .. import events_steps
 from ..diagnostics import JsonPath
 from ..ir import nodes as n
+from ..model.references import status_equalities
 from ..plan import OutputField
 from ..pycode import NameAllocator, model_field_name, py_str
 from ..resolve import SchemaLoc
 from ..schemas import ANY, PyType
-from .common import StepInfo, StepRequest, _is_json_type, status_equalities
+from .common import StepInfo, StepRequest, _is_json_type
 from .context import ExprContext
 
 if TYPE_CHECKING:
@@ -49,9 +50,8 @@ def body_is_json(self: WorkflowAnalyzer, info: StepInfo) -> bool:
 
 def _success_statuses(self: WorkflowAnalyzer, info: StepInfo) -> set[str]:
     statuses: set[str] = set()
-    for criterion in info.step.get("successCriteria") or []:
-        if isinstance(criterion, dict) and criterion.get("type") in (None, "simple"):
-            statuses.update(status_equalities(str(criterion.get("condition", ""))))
+    for criterion in self.model_step(info).success_criteria:
+        statuses.update(status_equalities(criterion))  # a simple one's (the others have no tree)
     return statuses
 
 

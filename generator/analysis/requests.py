@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from ..diagnostics import JsonPath, did_you_mean
 from ..ir import nodes as n
 from ..model.document import WorkflowTarget
 from ..model.normalize import document_model, merge_parameters, no_in_problem
+from ..model.references import action_item_expressions, criteria_expressions, output_expressions, status_equalities
 from ..model.values import raw_of
 from ..resolve import Operation, SchemaLoc
 from .common import (
@@ -20,8 +22,6 @@ from .common import (
     _pointer_text,
     _required_names,
     idempotency_header,
-    references,
-    status_equalities,
 )
 
 if TYPE_CHECKING:
@@ -109,10 +109,9 @@ def _documented_statuses(self: ExprContext, op: Operation) -> list[str]:
     step's own actions, not transport retries, then decide what they mean."""
     assert self.info is not None
     statuses = set(op.responses) & _TRANSPORT_RETRY_STATUSES
-    texts = [str(c.get("condition", "")) for c, _ in self.wf._criteria(self.info.step.get("successCriteria"), ())]
-    texts += [str(c.get("condition", "")) for a in self.info.failure_actions for c, _ in a.criteria]
-    for text in texts:
-        statuses.update(s for s in status_equalities(text) if s in _CRITERIA_RETRY_STATUSES)
+    step = self.wf.model_step(self.info)
+    for criterion in step.success_criteria + tuple(c for a in step.failure_actions for c in a.criteria):
+        statuses.update(s for s in status_equalities(criterion) if s in _CRITERIA_RETRY_STATUSES)
     if any(a.kind == "retry" for a in self.info.failure_actions):
         statuses.add("429")  # a step with retry actions decides about rate limits itself
     return sorted(statuses)
@@ -335,9 +334,13 @@ def _need_members(
 def reads_request_body(self: ExprContext) -> bool:
     if self.info is None:
         return False
-    step = self.info.step
-    read = [step.get("successCriteria"), step.get("outputs"), step.get("onSuccess"), step.get("onFailure")]
-    return any(isinstance(ref, ex.RequestBody) for _, ref in references(read))
+    step = self.wf.model_step(self.info)
+    read = itertools.chain(
+        criteria_expressions(step.success_criteria),
+        output_expressions(step.outputs),
+        action_item_expressions(step.success_items + step.failure_items),
+    )
+    return any(isinstance(ref, ex.RequestBody) for ref in read)
 
 
 def _replacements(

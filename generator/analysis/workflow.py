@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 from .. import events_steps
 from ..diagnostics import JsonPath, Report, Severity
 from ..ir import printer
+from ..model.document import Step as ModelStep
+from ..model.document import Workflow as ModelWorkflow
+from ..model.normalize import document_model
 from ..plan import InputParam, OutputField, WorkflowPlan
 from ..pycode import (
     RESERVED_NAMES,
@@ -151,6 +154,19 @@ class WorkflowAnalyzer:
             self.workflow_vars[target] = self.names.claim(
                 f"{snake_case(self.p.workflows[target].name_stem, fallback='workflow')}_outputs"
             )
+
+    def model(self) -> ModelWorkflow:
+        """This workflow in the typed model (generator.model)."""
+        found = document_model(self.doc).workflow_at(self.index)
+        assert found is not None, self.path
+        return found
+
+    def model_step(self, info: StepInfo) -> ModelStep:
+        """A step of this workflow in the typed model (``info.index`` is where it runs,
+        which dependsOn may have moved; its JSON path says where it is written)."""
+        found = document_model(self.doc).step_at(self.index, int(info.json_path[3]))
+        assert found is not None, info.json_path
+        return found
 
     def callee_list(self) -> list[tuple[str, JsonPath]]:
         return list(self.callees.items())

@@ -201,6 +201,7 @@ class Step:
     action_problems: tuple[Problem, ...]
     outputs: tuple[Output, ...]
     depends_on: tuple[str, ...]
+    correlation_id: Value | None = None  # Arazzo 1.1: a receive step's correlationId
     raw: Any = field(default=None, compare=False, repr=False)
 
 

@@ -54,7 +54,7 @@ from .document import (
     WorkflowTarget,
 )
 from .inputs import read_inputs
-from .values import read_value
+from .values import dot_path, read_value
 
 if TYPE_CHECKING:
     from ..resolve_model import Resolved
@@ -192,6 +192,7 @@ class _Normalizer:
             success_problems + failure_problems,
             self.outputs(raw.get("outputs"), at + ("outputs",)),
             tuple(str(d) for d in _list(raw.get("dependsOn"))),
+            read_value(raw["correlationId"], at + ("correlationId",), self.v11) if "correlationId" in raw else None,
             raw,
         )
 
@@ -348,12 +349,14 @@ class _Normalizer:
 
 
 def _expression(text: str | None) -> RuntimeExpr | None:
+    """A criterion's context parsed, the dot-path quirk as the expression it means (as
+    the criteria compiler reads it); None when absent or malformed."""
     if text is None:
         return None
     try:
         return parse_expression(text)
     except ExpressionError:
-        return None
+        return dot_path(text)
 
 
 def _location(raw: Any) -> str | None:

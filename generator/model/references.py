@@ -1,13 +1,42 @@
 """Reference searches over the model: which steps, step outputs and workflows a step
 or workflow refers to, found by walking the parsed values and conditions (never by
-searching the document's text)."""
+searching the document's text).
+
+Two readings of a step: what it runs with (``step_expressions``: the workflow-level
+parameters and actions merged in), and what is written in it (``written_step_expressions``
+and the searches of one part: its own lists, reusable objects resolved)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from ..expr_ast import RuntimeExpr, StepOutput, WorkflowInput, WorkflowOutput, iter_refs
-from .document import Action, Criterion, Parameter, Step, Workflow, WorkflowTarget
+from ..expr_ast import (
+    And,
+    Compare,
+    Condition,
+    Literal,
+    Not,
+    Or,
+    Ref,
+    RuntimeExpr,
+    StatusCode,
+    StepOutput,
+    WorkflowInput,
+    WorkflowOutput,
+    iter_refs,
+)
+from .document import (
+    Action,
+    ActionItem,
+    Criterion,
+    Output,
+    Parameter,
+    ParameterItem,
+    RequestBody,
+    Step,
+    Workflow,
+    WorkflowTarget,
+)
 from .values import Value, expressions_in
 
 
@@ -19,12 +48,44 @@ def criterion_expressions(criterion: Criterion) -> Iterator[RuntimeExpr]:
         yield from iter_refs(criterion.tree)
 
 
-def action_expressions(action: Action) -> Iterator[RuntimeExpr]:
-    for criterion in action.criteria:
+def criteria_expressions(criteria: Iterable[Criterion]) -> Iterator[RuntimeExpr]:
+    for criterion in criteria:
         yield from criterion_expressions(criterion)
-    for item in action.parameters or ():
+
+
+def parameter_expressions(items: Iterable[ParameterItem]) -> Iterator[RuntimeExpr]:
+    """The runtime expressions of the values of a ``parameters`` list (reusable ones resolved)."""
+    for item in items:
         if item.parameter is not None and item.parameter.value is not None:
             yield from expressions_in(item.parameter.value)
+
+
+def action_expressions(action: Action) -> Iterator[RuntimeExpr]:
+    yield from criteria_expressions(action.criteria)
+    yield from parameter_expressions(action.parameters or ())
+
+
+def action_item_expressions(items: Iterable[ActionItem]) -> Iterator[RuntimeExpr]:
+    """The runtime expressions of an actions list as written (reusable ones resolved)."""
+    for item in items:
+        if item.action is not None:
+            yield from action_expressions(item.action)
+
+
+def request_body_expressions(body: RequestBody | None) -> Iterator[RuntimeExpr]:
+    """The runtime expressions of a request body: its payload, then its replacement values."""
+    if body is None:
+        return
+    if body.payload is not None:
+        yield from expressions_in(body.payload)
+    for replacement in body.replacements:
+        if replacement.value is not None:
+            yield from expressions_in(replacement.value)
+
+
+def output_expressions(outputs: Iterable[Output]) -> Iterator[RuntimeExpr]:
+    for output in outputs:
+        yield from expressions_in(output.value)
 
 
 def _parameter_values(parameters: tuple[Parameter, ...]) -> Iterator[Value]:
@@ -52,13 +113,25 @@ def step_expressions(step: Step) -> Iterator[RuntimeExpr]:
     """Every runtime expression a step evaluates: values, success criteria, actions."""
     for value in step_values(step):
         yield from expressions_in(value)
-    for criterion in step.success_criteria:
-        yield from criterion_expressions(criterion)
+    yield from criteria_expressions(step.success_criteria)
     for action in step.success_actions + step.failure_actions:
         yield from action_expressions(action)
 
 
-def step_outputs_read(exprs: Iterator[RuntimeExpr]) -> set[tuple[str, str]]:
+def written_step_expressions(step: Step) -> Iterator[RuntimeExpr]:
+    """Every runtime expression written in a step (not the workflow-level parameters and
+    actions it runs with): parameters, request body, correlationId, success criteria,
+    actions, outputs."""
+    yield from parameter_expressions(step.parameter_items)
+    yield from request_body_expressions(step.request_body)
+    if step.correlation_id is not None:
+        yield from expressions_in(step.correlation_id)
+    yield from criteria_expressions(step.success_criteria)
+    yield from action_item_expressions(step.success_items + step.failure_items)
+    yield from output_expressions(step.outputs)
+
+
+def step_outputs_read(exprs: Iterable[RuntimeExpr]) -> set[tuple[str, str]]:
     """``(stepId, output name)`` of each ``$steps.<id>.outputs.<name>`` among ``exprs``."""
     return {(e.step_id, e.name) for e in exprs if isinstance(e, StepOutput)}
 
@@ -69,11 +142,13 @@ def steps_referenced(step: Step) -> set[str]:
 
 
 def workflow_expressions(workflow: Workflow) -> Iterator[RuntimeExpr]:
-    """Every runtime expression of a workflow: its steps, then its outputs."""
+    """Every runtime expression written in a workflow: its parameters, its steps, its
+    actions, its outputs."""
+    yield from parameter_expressions(workflow.parameter_items)
     for step in workflow.steps:
-        yield from step_expressions(step)
-    for output in workflow.outputs:
-        yield from expressions_in(output.value)
+        yield from written_step_expressions(step)
+    yield from action_item_expressions(workflow.success_items + workflow.failure_items)
+    yield from output_expressions(workflow.outputs)
 
 
 def workflows_referenced(step: Step) -> set[str]:
@@ -81,4 +156,23 @@ def workflows_referenced(step: Step) -> set[str]:
     found = {step.target.workflow_id} if isinstance(step.target, WorkflowTarget) else set()
     found |= {a.workflow_id for a in step.success_actions + step.failure_actions if a.workflow_id is not None}
     found |= {e.workflow_id for e in step_expressions(step) if isinstance(e, (WorkflowInput, WorkflowOutput))}
+    return found
+
+
+def status_equalities(criterion: Criterion) -> set[str]:
+    """The statuses a simple criterion compares ``$statusCode`` equal to (``$statusCode == 201``)."""
+    found: set[str] = set()
+    todo: list[Condition] = [criterion.tree] if criterion.tree is not None else []
+    while todo:
+        node = todo.pop()
+        if isinstance(node, And | Or):
+            todo += [node.left, node.right]
+        elif isinstance(node, Not):
+            todo.append(node.operand)
+        elif isinstance(node, Compare) and node.op == "==":
+            for status, literal in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(status, Ref) and isinstance(status.expr, StatusCode) and isinstance(literal, Literal):
+                    value = literal.value
+                    if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 999:
+                        found.add(str(value))
     return found

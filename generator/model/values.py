@@ -14,7 +14,7 @@ from typing import Any, TypeAlias
 
 from ..diagnostics import JsonPath
 from ..expr_ast import ExpressionError, RuntimeExpr, Template, iter_refs
-from ..expr_parse import parse_value
+from ..expr_parse import body_dot_path, parse_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +45,14 @@ class TemplateValue:
 
 @dataclass(frozen=True, slots=True)
 class Malformed:
-    """A string that holds a runtime expression that does not parse."""
+    """A string that holds a runtime expression that does not parse; ``dotted`` is what
+    it means when it is the dot-path quirk ``$response.body.a.b`` (``$response.body#/a/b``),
+    which the values compiler accepts with a warning."""
 
     text: str
     error: ExpressionError
     at: JsonPath
+    dotted: RuntimeExpr | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +115,23 @@ def read_value(raw: Any, at: JsonPath, v11: bool = False) -> Value:
         try:
             parsed = parse_value(raw)
         except ExpressionError as exc:
-            return Malformed(raw, exc, at)
+            return Malformed(raw, exc, at, dot_path(raw))
         if isinstance(parsed, str):
             return LiteralValue(parsed, at)
         if isinstance(parsed, Template):
             return TemplateValue(parsed, raw, at)
         return ExpressionValue(parsed, raw, at)
     return LiteralValue(raw, at)
+
+
+def dot_path(text: str) -> RuntimeExpr | None:
+    """``text`` read as the dot-path quirk (``$response.body.a``, ``$request.body.a``,
+    ``$message.payload.a``), or None: it is not one, or its members are not plain names
+    (which the compiling stage reports)."""
+    try:
+        return body_dot_path(text.strip())
+    except ExpressionError:
+        return None
 
 
 def raw_of(value: Value) -> Any:
@@ -137,9 +150,13 @@ def raw_of(value: Value) -> Any:
 
 
 def expressions_in(value: Value) -> Iterator[RuntimeExpr]:
-    """Every runtime expression inside ``value``, in document order."""
+    """Every runtime expression inside ``value``, in document order (a dot-path quirk as
+    the expression it means)."""
     if isinstance(value, ExpressionValue):
         yield value.expr
+    elif isinstance(value, Malformed):
+        if value.dotted is not None:
+            yield value.dotted
     elif isinstance(value, TemplateValue):
         yield from iter_refs(value.template)
     elif isinstance(value, MappingValue):

@@ -13,5 +13,5 @@ from tests.events.runtime import load_runtime
 
 @pytest.fixture(scope="session")
 def rt(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    """The generated ``_runtime`` module with the "events" and "events_send" parts, imported."""
-    return load_runtime(Path(tmp_path_factory.mktemp("runtime")), ("events", "events_send"))
+    """The generated ``_runtime`` module with the "events", "events_send" and "events_webhook" parts, imported."""
+    return load_runtime(Path(tmp_path_factory.mktemp("runtime")), ("events", "events_send", "events_webhook"))

@@ -2,9 +2,10 @@
 that re-exports them) with chosen optional parts into a temporary package and import
 it, as a generated package would have it.
 
-``load_runtime(tmp_path, ("events",))`` returns the imported module; the same parts
-are rendered and imported once per process (helper fixtures for the broker adapters
-pass ``("events", "events_mqtt")`` and so on).
+``load_runtime(tmp_path, ("events", "events_webhook"))`` returns the imported module
+(the parts analysis gives a package with event steps); the same parts are rendered and
+imported once per process (helper fixtures for the broker adapters pass
+``("events", "events_mqtt")`` and so on).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def write_runtime_package(directory: Path, name: str, parts: tuple[str, ...]) ->
     return package
 
 
-def load_runtime(tmp_path: Path, parts: tuple[str, ...] = ("events",)) -> ModuleType:
+def load_runtime(tmp_path: Path, parts: tuple[str, ...] = ("events", "events_webhook")) -> ModuleType:
     """The runtime module rendered with ``parts``, imported from a package under
     ``tmp_path`` (once per process for the same parts)."""
     key = tuple(parts)

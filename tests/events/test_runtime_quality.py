@@ -64,7 +64,7 @@ def uses() -> None:
 
 
 def test_the_rendered_runtime_is_black_ruff_and_mypy_strict_clean(tmp_path: Path) -> None:
-    package = write_runtime_package(tmp_path, "evquality", ("events", "events_send"))
+    package = write_runtime_package(tmp_path, "evquality", ("events", "events_send", "events_webhook"))
     (package / "uses.py").write_text(USES.lstrip(), encoding="utf-8")
     black = subprocess.run(
         [sys.executable, "-m", "black", "--check", "--quiet", "evquality/_runtime"],
@@ -87,8 +87,8 @@ def test_the_rendered_runtime_is_black_ruff_and_mypy_strict_clean(tmp_path: Path
 
 
 def test_the_part_renders_only_when_asked() -> None:
-    assert "class WebhookReceiver" in render_runtime(("events",))
-    assert "class WebhookReceiver" not in render_runtime(())
+    assert "class WebhookReceiver" in render_runtime(("events", "events_webhook"))
+    assert "class WebhookReceiver" not in render_runtime(("events",))
     # the send steps' helpers come with a send step only (the generator asks for them)
     assert "def send_message" in render_runtime(("events", "events_send"))
     assert "def send_message" not in render_runtime(("events",))

@@ -23,7 +23,7 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from arazzo_codegen.analyze import _JSONPATH_QUIRK
+from arazzo_codegen.analysis.common import _JSONPATH_QUIRK
 from arazzo_codegen.expressions import ExpressionError
 from arazzo_codegen.jsonpath_parse import check
 from arazzo_codegen.ir import nodes as n

@@ -423,6 +423,45 @@ def test_references_walk_the_asts() -> None:
     assert ("b", "list") in r.step_outputs_read(r.workflow_expressions(workflow))
 
 
+def test_the_written_search_reads_what_the_raw_text_search_missed() -> None:
+    """An output named ``summary`` is a value, not prose; a dot-path value and context read
+    what they mean; a workflow-level parameter every step overrides is still written."""
+    doc = _doc(
+        parameters=[{"name": "id", "in": "query", "value": "$steps.a.outputs.early"}],
+        outputs={"summary": "$steps.a.outputs.summary"},
+        steps=[
+            {
+                "stepId": "a",
+                "operationId": "op",
+                "parameters": [{"name": "id", "in": "query", "value": "$inputs.id"}],
+                "successCriteria": [
+                    {"condition": "$statusCode == 201 || !($statusCode == 202) && $statusCode != 203"},
+                    {"context": "$request.body.name", "condition": "^x", "type": "regex"},
+                    {"context": "$statusCode", "condition": "$statusCode == 204", "type": "regex"},
+                ],
+                "outputs": {"summary": "$response.body.text"},
+            }
+        ],
+    )
+    workflow = normalize(doc).workflows[0]
+    (step,) = workflow.steps
+    assert r.step_outputs_read(r.workflow_expressions(workflow)) == {("a", "early"), ("a", "summary")}
+    assert r.step_outputs_read(r.step_expressions(step)) == set()  # the step's own parameter wins
+    (output,) = step.outputs
+    assert isinstance(output.value, v.Malformed) and output.value.dotted == ex.ResponseBody(("text",))
+    assert list(r.output_expressions(step.outputs)) == [ex.ResponseBody(("text",))]
+    assert [type(e) for e in r.criteria_expressions(step.success_criteria[1:2])] == [ex.RequestBody]
+    assert [r.status_equalities(c) for c in step.success_criteria] == [{"201", "202"}, set(), set()]
+
+
+def test_a_receive_steps_correlation_id_is_a_value() -> None:
+    doc = _doc(steps=[{"stepId": "r", "channelPath": "/x", "action": "receive", "correlationId": "$steps.s.outputs.id"}])
+    doc["arazzo"] = "1.1.0"
+    (step,) = normalize(doc).workflows[0].steps
+    assert step.correlation_id is not None
+    assert r.step_outputs_read(r.written_step_expressions(step)) == {("s", "id")}
+
+
 # -- agreement with the analysis stage ---------------------------------------------------
 
 

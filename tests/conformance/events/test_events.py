@@ -397,6 +397,18 @@ def test_broker_adapters_come_with_the_servers_that_need_them(tmp_path: Path) ->
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
 
 
+def test_every_package_with_event_steps_ships_the_webhook_receiver(orders: Compiled, compile_feature: Compiler) -> None:
+    """Analysis adds the receiver part: to a module with event steps (its __init__ re-exports
+    WebhookReceiver) and where it writes a receiver factory; the event steps' part does not import it."""
+    webhooks = compile_feature("events/webhooks")
+    assert not webhooks.errors, webhooks.errors
+    for compiled in (orders, webhooks):
+        assert "_runtime/events_webhook.py" in compiled.files
+        assert "    WebhookReceiver,\n" in compiled.files["__init__.py"]
+    assert "def shop_events_receiver(" in webhooks.files["workflows.py"]
+    assert "_receiver(" not in orders.files["workflows.py"]
+
+
 # -- bad input ----------------------------------------------------------------------------
 
 BAD_MESSAGES = [
