@@ -45,6 +45,7 @@ from .asyncapi_model import Correlation, EventTarget
 from .diagnostics import JsonPath, did_you_mean
 from .ir import nodes as n
 from .model.references import parameter_expressions, step_outputs_read
+from .model.values import LiteralValue
 from .pycode import comment_text, fstring_text, py_str
 from .schemas import PyType, message_schema
 
@@ -60,6 +61,8 @@ PHASE = "message"
 #: The local the generated code binds the message to (sent or received).
 MESSAGE = "_message"
 _RECEIVED = "_received"
+#: A plain Python name: checks the syntax of compiled source (a value that is one needs
+#: no local of its own and goes into an f-string as is); it reads no document text.
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"(\{[^{}]+\})")
 _MQTT = frozenset({"mqtt", "mqtts", "secure-mqtt"})
@@ -535,7 +538,8 @@ def _correlation(request: ExprContext, info: StepInfo) -> tuple[list[n.Stmt], n.
     source, py_type = request.value(raw, at)
     _check_correlation_type(request, target, correlation, py_type, at)
     lines: list[n.Stmt] = []
-    if not (_NAME.fullmatch(source) or _is_literal(raw)):
+    literal = isinstance(wf.model_step(info).correlation_id, LiteralValue)  # no runtime expression in it
+    if not (_NAME.fullmatch(source) or literal):
         lines.append(n.Assign("_correlation", code(source)))
         source = "_correlation"
     accessor = _accessor(correlation)
@@ -543,7 +547,7 @@ def _correlation(request: ExprContext, info: StepInfo) -> tuple[list[n.Stmt], n.
     matches = n.Lambda(("_m",), n.Compare(code(accessor), "==", code(compared)))
     label: str = correlation.pointer[-1] if correlation.pointer else "payload"
     awaited: n.Expr
-    if _is_literal(raw):
+    if literal:
         awaited = n.Const(f"{label} == {raw!r}")
     else:
         awaited = code('f"' + fstring_text(f"{label} == ") + "{" + source + '!r}"')
@@ -587,7 +591,3 @@ def _accessor(correlation: Correlation) -> str:
     if not correlation.pointer:
         return "_m.payload"
     return f"_runtime.pointer(_m.payload, {py_str(_pointer_text(correlation.pointer))})"
-
-
-def _is_literal(raw: Any) -> bool:
-    return isinstance(raw, (int, float, bool)) or (isinstance(raw, str) and not raw.startswith("$") and "{$" not in raw)
