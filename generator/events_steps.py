@@ -44,6 +44,7 @@ from .asyncapi_model import Correlation, EventTarget
 from .diagnostics import JsonPath, did_you_mean
 from .ir import nodes as n
 from .model.references import parameter_expressions, step_outputs_read
+from .model.values import LiteralValue
 from .pycode import comment_text
 from .schemas import PyType, message_schema
 
@@ -541,7 +542,8 @@ def _correlation(request: ExprContext, info: StepInfo) -> tuple[list[n.Stmt], n.
     source, py_type = request.value_node(raw, at)
     _check_correlation_type(request, target, correlation, py_type, at)
     lines: list[n.Stmt] = []
-    if not (isinstance(source, n.Name) or _is_literal(raw)):
+    literal = isinstance(wf.model_step(info).correlation_id, LiteralValue)  # no runtime expression in it
+    if not (isinstance(source, n.Name) or literal):
         lines.append(n.Assign("_correlation", source))
         source = n.Name("_correlation")
     accessor = _accessor(correlation)
@@ -549,7 +551,7 @@ def _correlation(request: ExprContext, info: StepInfo) -> tuple[list[n.Stmt], n.
     matches = n.Lambda(("_m",), n.Compare(accessor, "==", compared))
     label: str = correlation.pointer[-1] if correlation.pointer else "payload"
     awaited: n.Expr
-    if _is_literal(raw):
+    if literal:
         awaited = n.Const(f"{label} == {raw!r}")
     else:
         awaited = n.FString((f"{label} == ", n.Repr(source)))
@@ -593,7 +595,3 @@ def _accessor(correlation: Correlation) -> n.Expr:
     if not correlation.pointer:
         return n.dotted("_m.payload")
     return n.runtime("pointer", n.dotted("_m.payload"), n.Const(_pointer_text(correlation.pointer)))
-
-
-def _is_literal(raw: Any) -> bool:
-    return isinstance(raw, (int, float, bool)) or (isinstance(raw, str) and not raw.startswith("$") and "{$" not in raw)

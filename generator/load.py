@@ -497,6 +497,27 @@ def is_missing(value: Any) -> bool:
     return value is _MISSING
 
 
+def document_order(data: Any, path: JsonPath) -> tuple[int, ...]:
+    """A sort key that puts paths into ``data`` in the order they are written (a
+    mapping's keys in the order the loader read them, which is the document's); a part
+    that is not there sorts after its siblings."""
+    key: list[int] = []
+    node = data
+    for part in path:
+        if isinstance(node, dict):
+            keys = [str(k) for k in node]
+            index = keys.index(str(part)) if str(part) in keys else len(keys)
+            key.append(index)
+            node = node[list(node)[index]] if index < len(keys) else None
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            key.append(part)
+            node = node[part]
+        else:
+            key.append(len(node) if isinstance(node, list) else 0)
+            node = None
+    return tuple(key)
+
+
 def walk(data: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
     """Every (path, node) in a document, depth first (iterative: no recursion limit)."""
     stack: list[tuple[JsonPath, Any]] = [(path, data)]

@@ -30,11 +30,13 @@ Decisions (README, "Arazzo 1.1 conformance"):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from .diagnostics import JsonPath, did_you_mean
+from .expr_ast import StepOutput
 from .ir import nodes as n
+from .model.references import written_step_expressions
 from .validate import is_arazzo_1_1
 
 if TYPE_CHECKING:
@@ -42,7 +44,8 @@ if TYPE_CHECKING:
     from .analysis.context import ExprContext
     from .analysis.workflow import WorkflowAnalyzer
 
-_STEP_OUTPUT = re.compile(r"\$steps\.([A-Za-z0-9_\-]+)\.outputs\b")
+#: The syntax of a step dependsOn entry that names another workflow's step (an entry is a
+#: step reference of its own grammar, not a runtime expression the parser reads).
 _OTHER_WORKFLOW = re.compile(r"^\$workflows\.([A-Za-z0-9_\-]+)\.steps\.([A-Za-z0-9_\-]+)$")
 _OTHER_DOCUMENT = re.compile(r"^\$sourceDescriptions\.([A-Za-z0-9_\-]+)\.([A-Za-z0-9_\-]+)\.steps\.([A-Za-z0-9_\-]+)$")
 
@@ -153,7 +156,7 @@ def order_steps(wf: WorkflowAnalyzer) -> None:
                 local = _dependency(wf, info, entry, at, ids)
                 if local is not None and local not in wanted:
                     wanted.append(local)
-        for target in _references(info.step):
+        for target in _steps_read(wf, info):
             if target in ids and target != info.step_id and target not in wanted:
                 if not uses_depends_on and ids[target].index > info.index:
                     if not _in_loop(wf, info, ids[target]):
@@ -257,17 +260,11 @@ def _workflow_depends_on(wf: WorkflowAnalyzer) -> set[str]:
     return keys
 
 
-def _references(value: Any) -> Iterable[str]:
-    """The stepIds of every ``$steps.X.outputs`` reference inside ``value``."""
-    if isinstance(value, str):
-        yield from _STEP_OUTPUT.findall(value)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if key != "dependsOn":
-                yield from _references(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _references(item)
+def _steps_read(wf: WorkflowAnalyzer, info: StepInfo) -> Iterator[str]:
+    """The stepIds of every ``$steps.X.outputs...`` reference written in the step, in order."""
+    for expr in written_step_expressions(wf.model_step(info)):
+        if isinstance(expr, StepOutput):
+            yield expr.step_id
 
 
 def _in_loop(wf: WorkflowAnalyzer, reader: StepInfo, read: StepInfo) -> bool:

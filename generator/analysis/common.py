@@ -18,10 +18,6 @@ from ..schemas import DATETIME_TYPE, PyType, TypeInferrer
 DEFAULT_POLL_INTERVAL = 1.0
 
 
-#: The input names ``$inputs.<name>`` reads (up to a '.', '#' or the end of the name).
-_INPUT_NAME = re.compile(r"\$inputs\.([A-Za-z0-9_\-]+)")
-
-
 _SECRET_INPUT = re.compile(r"token|key|secret|password|passwd|credential", re.IGNORECASE)
 
 

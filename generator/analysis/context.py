@@ -52,6 +52,8 @@ class ExprContext:
         #: Values another context analysed (and reported) already, compiled again only for
         #: their text (an early end's outputs, with None for the steps that did not run).
         self.quiet = False
+        #: The step output variables the values compiled here read (set or not).
+        self.steps_read: set[str] = set()
         #: Expressions whose value a step output variable holds already: (its name, its type).
         self.bound: dict[ex.RuntimeExpr, tuple[n.Expr, PyType]] = {}
         self.path_values: dict[str, n.Expr] = dict(path_values or {})

@@ -104,6 +104,7 @@ def _workflow_outputs(self: WorkflowAnalyzer) -> tuple[list[OutputField], list[t
         fields.append(output)
         self.output_fields[name] = output
         self.output_types[name] = py_type
+        self.output_values[name] = (value, frozenset(ctx.steps_read))
         exprs.append((name, value))
     return fields, exprs
 
@@ -123,15 +124,22 @@ def _validate_outputs(self: WorkflowAnalyzer, pairs: list[tuple[str, n.Expr]]) -
 
 
 def _early_result(self: WorkflowAnalyzer, info: StepInfo) -> n.Expr:
-    """The outputs when a step ends the workflow early: later steps' values are None."""
+    """The outputs when a step ends the workflow early: later steps' values are None.  An
+    output that reads no later step's is the one _workflow_outputs built; one that does
+    is built once for each set of steps that did not run (its compiled text leaves can
+    hold the variables, so it is compiled again, quietly: it was reported already)."""
     later = {v.name for s in self.steps[info.index + 1 :] for v in s.outputs.values()}
+    raw_outputs = self.workflow.get("outputs") or {}
     pairs: list[tuple[str, n.Expr]] = []
-    for name, raw in (self.workflow.get("outputs") or {}).items():
-        ctx = ExprContext(self, None, phase="outputs", unset=later)
-        ctx.quiet = (
-            True  # analysed (and reported) once by _workflow_outputs; here only printed with None for later steps
-        )
-        value, _ = ctx.value_node(raw, self.path + ("outputs", name))
+    for name, (value, reads) in self.output_values.items():
+        unset = reads & later
+        if unset:
+            key = (name, unset)
+            if key not in self.early_values:
+                ctx = ExprContext(self, None, phase="outputs", unset=set(unset))
+                ctx.quiet = True
+                self.early_values[key] = ctx.value_node(raw_outputs[name], self.path + ("outputs", name))[0]
+            value = self.early_values[key]
         pairs.append((name, value))
     return self._validate_outputs(pairs)
 

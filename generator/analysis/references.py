@@ -109,6 +109,7 @@ def _output_of_step(self: ExprContext, node: ex.StepOutput, at: JsonPath) -> tup
             f"declare it on the step: outputs: {{{name}: $outputs.{name}}}",
         )
     var = target.outputs[name]
+    self.steps_read.add(var.name)
     if var.name in self.unset:
         return n.NONE, var.type.or_none()
     source: n.Expr = n.Name(var.name)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import events_steps
 from ..diagnostics import JsonPath, Report, Severity
+from ..ir import nodes as n
 from ..ir import printer
 from ..model.document import Step as ModelStep
 from ..model.document import Workflow as ModelWorkflow
@@ -68,6 +69,11 @@ class WorkflowAnalyzer:
         self.step_auth: dict[int, list[list[tuple[SecurityScheme, tuple[str, ...], str]]]] = {}
         self.output_fields: dict[str, OutputField] = {}
         self.output_types: dict[str, PyType] = {}
+        #: Each workflow output, compiled once: its IR and the step output variables it reads.
+        self.output_values: dict[str, tuple[n.Expr, frozenset[str]]] = {}
+        #: An output as an early end returns it, when it reads outputs of steps that did not
+        #: run ((name, those variables) -> its IR, with None for them): built once, reused.
+        self.early_values: dict[tuple[str, frozenset[str]], n.Expr] = {}
         # control flow
         self.machine = False
         self.machine_reason = ""

@@ -7,15 +7,17 @@ import functools
 import keyword
 from typing import TYPE_CHECKING, Any
 
+from .. import expressions as ex
 from ..diagnostics import JsonPath
 from ..inputs import compile_schema
-from ..load import walk
+from ..load import document_order
 from ..model.inputs import follow as follow_input_ref
+from ..model.references import workflow_references
 from ..plan import InputParam
 from ..pycode import RESERVED_NAMES, py_literal, snake_case
 from ..resolve import SchemaLoc
 from ..schemas import ANY, wire_type
-from .common import _INPUT_NAME, _SECRET_INPUT
+from .common import _SECRET_INPUT
 
 if TYPE_CHECKING:
     from .workflow import WorkflowAnalyzer
@@ -75,29 +77,31 @@ def _undeclared_inputs(self: WorkflowAnalyzer) -> list[InputParam]:
     with a warning naming the declaration.  (With an inputs schema that lacks the
     name, ``$inputs.x`` stays an error: the schema says what the inputs are.)"""
     params: list[InputParam] = []
-    for here, node in walk(self.workflow, self.path):
-        if not isinstance(node, str) or "$inputs." not in node or here[-1:] in (("description",), ("summary",)):
-            continue  # prose may mention an input without reading it
-        for original in _INPUT_NAME.findall(node):
-            if original in self.inputs:
-                continue
-            wanted = snake_case(original, fallback="input")
-            py_name = self.names.claim(wanted)
-            self._warn_renamed_input(original, wanted, py_name, here)
-            secret = bool(_SECRET_INPUT.search(original))
-            param = InputParam(py_name, original, "Any", None, "", secret)
-            self.inputs[original] = param
-            self.input_types[original] = ANY
-            self.required_inputs.add(original)
-            params.append(param)
-            if secret:
-                self.secret_names.append(py_name)
-            declared = f"inputs: {{type: object, properties: {{{original}: {{type: string}}}}, required: [{original}]}}"
-            self.warn(
-                here,
-                f"workflow {self.workflow_id!r} has no inputs schema: $inputs.{original} becomes the required argument {py_name}, typed Any",
-                f"declare it in the workflow's inputs, e.g. {declared}",
-            )
+    data = self.doc.arazzo.data
+    read = sorted(workflow_references(self.model()), key=lambda found: document_order(data, found[0]))
+    for here, expr in read:
+        if not isinstance(expr, ex.Input):
+            continue
+        original = expr.name.split(".")[0]  # $inputs.a.b: a dot-path into input a (see references._input)
+        if original in self.inputs:
+            continue
+        wanted = snake_case(original, fallback="input")
+        py_name = self.names.claim(wanted)
+        self._warn_renamed_input(original, wanted, py_name, here)
+        secret = bool(_SECRET_INPUT.search(original))
+        param = InputParam(py_name, original, "Any", None, "", secret)
+        self.inputs[original] = param
+        self.input_types[original] = ANY
+        self.required_inputs.add(original)
+        params.append(param)
+        if secret:
+            self.secret_names.append(py_name)
+        declared = f"inputs: {{type: object, properties: {{{original}: {{type: string}}}}, required: [{original}]}}"
+        self.warn(
+            here,
+            f"workflow {self.workflow_id!r} has no inputs schema: $inputs.{original} becomes the required argument {py_name}, typed Any",
+            f"declare it in the workflow's inputs, e.g. {declared}",
+        )
     return params
 
 

@@ -9,7 +9,9 @@ and the searches of one part: its own lists, reusable objects resolved)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TypeAlias
 
+from ..diagnostics import JsonPath
 from ..expr_ast import (
     And,
     Compare,
@@ -37,55 +39,93 @@ from .document import (
     Workflow,
     WorkflowTarget,
 )
-from .values import Value, expressions_in
+from .values import Value, expressions_in, located_expressions
+
+#: A runtime expression and the JSON path of the string it is written in.
+Located: TypeAlias = tuple[JsonPath, RuntimeExpr]
 
 
-def criterion_expressions(criterion: Criterion) -> Iterator[RuntimeExpr]:
+def bare(located: Iterable[Located]) -> Iterator[RuntimeExpr]:
+    """The expressions of located ones."""
+    for _, expr in located:
+        yield expr
+
+
+def criterion_references(criterion: Criterion) -> Iterator[Located]:
     """The runtime expressions of a criterion: its context, then its parsed condition."""
     if criterion.context_expr is not None:
-        yield criterion.context_expr
+        yield criterion.at + ("context",), criterion.context_expr
     if criterion.tree is not None:
-        yield from iter_refs(criterion.tree)
+        for expr in iter_refs(criterion.tree):
+            yield criterion.at + ("condition",), expr
 
 
-def criteria_expressions(criteria: Iterable[Criterion]) -> Iterator[RuntimeExpr]:
+def criteria_references(criteria: Iterable[Criterion]) -> Iterator[Located]:
     for criterion in criteria:
-        yield from criterion_expressions(criterion)
+        yield from criterion_references(criterion)
 
 
-def parameter_expressions(items: Iterable[ParameterItem]) -> Iterator[RuntimeExpr]:
+def parameter_references(items: Iterable[ParameterItem]) -> Iterator[Located]:
     """The runtime expressions of the values of a ``parameters`` list (reusable ones resolved)."""
     for item in items:
         if item.parameter is not None and item.parameter.value is not None:
-            yield from expressions_in(item.parameter.value)
+            yield from located_expressions(item.parameter.value)
 
 
-def action_expressions(action: Action) -> Iterator[RuntimeExpr]:
-    yield from criteria_expressions(action.criteria)
-    yield from parameter_expressions(action.parameters or ())
+def action_references(action: Action) -> Iterator[Located]:
+    yield from criteria_references(action.criteria)
+    yield from parameter_references(action.parameters or ())
 
 
-def action_item_expressions(items: Iterable[ActionItem]) -> Iterator[RuntimeExpr]:
+def action_item_references(items: Iterable[ActionItem]) -> Iterator[Located]:
     """The runtime expressions of an actions list as written (reusable ones resolved)."""
     for item in items:
         if item.action is not None:
-            yield from action_expressions(item.action)
+            yield from action_references(item.action)
 
 
-def request_body_expressions(body: RequestBody | None) -> Iterator[RuntimeExpr]:
+def request_body_references(body: RequestBody | None) -> Iterator[Located]:
     """The runtime expressions of a request body: its payload, then its replacement values."""
     if body is None:
         return
     if body.payload is not None:
-        yield from expressions_in(body.payload)
+        yield from located_expressions(body.payload)
     for replacement in body.replacements:
         if replacement.value is not None:
-            yield from expressions_in(replacement.value)
+            yield from located_expressions(replacement.value)
+
+
+def output_references(outputs: Iterable[Output]) -> Iterator[Located]:
+    for output in outputs:
+        yield from located_expressions(output.value)
+
+
+def criterion_expressions(criterion: Criterion) -> Iterator[RuntimeExpr]:
+    return bare(criterion_references(criterion))
+
+
+def criteria_expressions(criteria: Iterable[Criterion]) -> Iterator[RuntimeExpr]:
+    return bare(criteria_references(criteria))
+
+
+def parameter_expressions(items: Iterable[ParameterItem]) -> Iterator[RuntimeExpr]:
+    return bare(parameter_references(items))
+
+
+def action_expressions(action: Action) -> Iterator[RuntimeExpr]:
+    return bare(action_references(action))
+
+
+def action_item_expressions(items: Iterable[ActionItem]) -> Iterator[RuntimeExpr]:
+    return bare(action_item_references(items))
+
+
+def request_body_expressions(body: RequestBody | None) -> Iterator[RuntimeExpr]:
+    return bare(request_body_references(body))
 
 
 def output_expressions(outputs: Iterable[Output]) -> Iterator[RuntimeExpr]:
-    for output in outputs:
-        yield from expressions_in(output.value)
+    return bare(output_references(outputs))
 
 
 def _parameter_values(parameters: tuple[Parameter, ...]) -> Iterator[Value]:
@@ -118,17 +158,21 @@ def step_expressions(step: Step) -> Iterator[RuntimeExpr]:
         yield from action_expressions(action)
 
 
-def written_step_expressions(step: Step) -> Iterator[RuntimeExpr]:
+def written_step_references(step: Step) -> Iterator[Located]:
     """Every runtime expression written in a step (not the workflow-level parameters and
     actions it runs with): parameters, request body, correlationId, success criteria,
     actions, outputs."""
-    yield from parameter_expressions(step.parameter_items)
-    yield from request_body_expressions(step.request_body)
+    yield from parameter_references(step.parameter_items)
+    yield from request_body_references(step.request_body)
     if step.correlation_id is not None:
-        yield from expressions_in(step.correlation_id)
-    yield from criteria_expressions(step.success_criteria)
-    yield from action_item_expressions(step.success_items + step.failure_items)
-    yield from output_expressions(step.outputs)
+        yield from located_expressions(step.correlation_id)
+    yield from criteria_references(step.success_criteria)
+    yield from action_item_references(step.success_items + step.failure_items)
+    yield from output_references(step.outputs)
+
+
+def written_step_expressions(step: Step) -> Iterator[RuntimeExpr]:
+    return bare(written_step_references(step))
 
 
 def step_outputs_read(exprs: Iterable[RuntimeExpr]) -> set[tuple[str, str]]:
@@ -141,14 +185,18 @@ def steps_referenced(step: Step) -> set[str]:
     return {s for s, _ in step_outputs_read(step_expressions(step)) if s != step.step_id}
 
 
-def workflow_expressions(workflow: Workflow) -> Iterator[RuntimeExpr]:
+def workflow_references(workflow: Workflow) -> Iterator[Located]:
     """Every runtime expression written in a workflow: its parameters, its steps, its
     actions, its outputs."""
-    yield from parameter_expressions(workflow.parameter_items)
+    yield from parameter_references(workflow.parameter_items)
     for step in workflow.steps:
-        yield from written_step_expressions(step)
-    yield from action_item_expressions(workflow.success_items + workflow.failure_items)
-    yield from output_expressions(workflow.outputs)
+        yield from written_step_references(step)
+    yield from action_item_references(workflow.success_items + workflow.failure_items)
+    yield from output_references(workflow.outputs)
+
+
+def workflow_expressions(workflow: Workflow) -> Iterator[RuntimeExpr]:
+    return bare(workflow_references(workflow))
 
 
 def workflows_referenced(step: Step) -> set[str]:

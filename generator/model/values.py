@@ -149,21 +149,28 @@ def raw_of(value: Value) -> Any:
     return [raw_of(item) for item in value.items]
 
 
-def expressions_in(value: Value) -> Iterator[RuntimeExpr]:
-    """Every runtime expression inside ``value``, in document order (a dot-path quirk as
-    the expression it means)."""
+def located_expressions(value: Value) -> Iterator[tuple[JsonPath, RuntimeExpr]]:
+    """Every runtime expression inside ``value`` with the JSON path of the string it is
+    written in, in document order (a dot-path quirk as the expression it means)."""
     if isinstance(value, ExpressionValue):
-        yield value.expr
+        yield value.at, value.expr
+    elif isinstance(value, TemplateValue):
+        for expr in iter_refs(value.template):
+            yield value.at, expr
     elif isinstance(value, Malformed):
         if value.dotted is not None:
-            yield value.dotted
-    elif isinstance(value, TemplateValue):
-        yield from iter_refs(value.template)
+            yield value.at, value.dotted
     elif isinstance(value, MappingValue):
         for _, item in value.items:
-            yield from expressions_in(item)
+            yield from located_expressions(item)
     elif isinstance(value, SequenceValue):
         for element in value.items:
-            yield from expressions_in(element)
+            yield from located_expressions(element)
     elif isinstance(value, SelectorValue):
-        yield from expressions_in(value.context)
+        yield from located_expressions(value.context)
+
+
+def expressions_in(value: Value) -> Iterator[RuntimeExpr]:
+    """Every runtime expression inside ``value``, in document order."""
+    for _, expr in located_expressions(value):
+        yield expr

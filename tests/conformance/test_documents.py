@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from arazzo_codegen.diagnostics import Severity
-from arazzo_codegen.pipeline import Job, validate_only
+from arazzo_codegen.pipeline import Job, build, validate_only
 from tests.conformance.harness import CONFORMANCE_DIR, Compiled, Compiler, Servers, run
 
 FEATURE = CONFORMANCE_DIR / "documents"
@@ -197,6 +197,43 @@ def test_inputs_read_without_an_inputs_schema_become_untyped_arguments(documents
     assert "not_read" not in parameters and not [w for w in documents.warnings if "notRead" in w]
     assert parameters["token"].default is inspect.Parameter.empty and parameters["legacy_token"].default is inspect.Parameter.empty
     # both typed Any: IR snapshot tests/generator/ir_snapshots/untyped-inputs
+
+
+UNDECLARED_ELSEWHERE = """\
+arazzo: 1.0.1
+info: {title: inputs read where the text search did not look, version: 1.0.0}
+sourceDescriptions:
+  - {name: museum-api, url: ./api.yaml, type: openapi}
+workflows:
+  - workflowId: fetchThing
+    description: Prose may mention $inputs.notRead; only expressions make inputs.
+    steps:
+      - stepId: fetch
+        operationId: getThing
+        parameters:
+          - {name: id, in: path, value: "7"}
+          - reference: $components.parameters.tok
+        outputs:
+          name: $response.body#/name
+    outputs:
+      summary: $inputs.note
+components:
+  parameters:
+    tok: {name: token, in: header, value: $inputs.apiKey}
+"""
+
+
+def test_inputs_read_in_a_reusable_parameter_or_an_output_named_summary_become_arguments(tmp_path: Path) -> None:
+    """The inputs are found in the parsed values (a reusable parameter the step uses, an
+    output whose name is a prose key elsewhere), never in prose."""
+    (tmp_path / "api.yaml").write_text((CONFORMANCE_DIR / "documents" / "api.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "arazzo.yaml").write_text(UNDECLARED_ELSEWHERE, encoding="utf-8")
+    result = build(Job(spec=tmp_path / "arazzo.yaml", package="undeclared", out=tmp_path / "out"))
+    assert not [d.render() for d in result.report.items if d.severity is Severity.ERROR]
+    warned = sorted(d.message for d in result.report.items if "has no inputs schema" in d.message)
+    assert [m.split(":")[1].split(" becomes")[0].strip() for m in warned] == ["$inputs.apiKey", "$inputs.note"]
+    source = result.files["workflows.py"]
+    assert "api_key: Any," in source and "note: Any," in source and "not_read" not in source
 
 
 def test_inputs_read_without_an_inputs_schema_are_sent(documents: Compiled, serve: Servers, mode: str) -> None:

@@ -608,3 +608,28 @@ def test_agreement_was_checked() -> None:
         pytest.skip("runs after test_normalize_agrees_with_analysis")
     for kind in range(3):
         assert sum(counts[kind] for counts in COUNTS.values()) > 100
+
+
+def test_located_references_sort_into_document_order() -> None:
+    """The model lists a step's values by kind; document_order puts them back in the order
+    they are written (outputs written before parameters come first)."""
+    from arazzo_codegen.load import document_order
+
+    doc = _doc(
+        steps=[
+            {
+                "stepId": "s",
+                "operationId": "op",
+                "outputs": {"b": "$inputs.b"},
+                "parameters": [{"name": "a", "in": "query", "value": "$inputs.a"}],
+            }
+        ]
+    )
+    located = list(r.workflow_references(normalize(doc).workflows[0]))
+    assert [e.name for _, e in located] == ["a", "b"]
+    ordered = sorted(located, key=lambda found: document_order(doc, found[0]))
+    assert [(at, e.name) for at, e in ordered] == [
+        (("workflows", 0, "steps", 0, "outputs", "b"), "b"),
+        (("workflows", 0, "steps", 0, "parameters", 0, "value"), "a"),
+    ]
+    assert document_order(doc, ("workflows", 0, "nothing")) == (list(doc).index("workflows"), 0, len(doc["workflows"][0]))
