@@ -35,7 +35,6 @@ opens, and the webhook receiver factories of the module.  Decisions:
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from . import expressions as ex
@@ -209,21 +208,15 @@ def subscriptions_comment(wf: WorkflowAnalyzer) -> list[n.Stmt]:
     ]
 
 
-def without_unused_http(wf: WorkflowAnalyzer, body: list[n.Stmt], read: set[str]) -> list[n.Stmt]:
-    """A workflow whose steps only send and receive messages: no ``_base``, and the
-    run's ``with`` binds no name when nothing reads it (``read``: the names the body
-    reads)."""
+def without_unused_base(wf: WorkflowAnalyzer, body: list[n.Stmt], read: set[str]) -> list[n.Stmt]:
+    """A workflow whose steps only send and receive messages: no ``_base`` when nothing
+    reads it (``read``: the names the body reads).  The run's ``with`` keeps its name:
+    the outputs read ``_run.deadline``."""
     if not needs_transport(wf):
         return body
-    out: list[n.Stmt] = []
-    for stmt in body:
-        if isinstance(stmt, n.Assign) and stmt.target == "_base" and "_base" not in read:
-            continue
-        if isinstance(stmt, n.With) and "_run" not in read:
-            items = tuple(replace(item, target=None) if item.target == "_run" else item for item in stmt.items)
-            stmt = replace(stmt, items=items)
-        out.append(stmt)
-    return out
+    return [
+        stmt for stmt in body if not (isinstance(stmt, n.Assign) and stmt.target == "_base" and "_base" not in read)
+    ]
 
 
 def late_subscriptions(wf: WorkflowAnalyzer, info: StepInfo) -> list[n.Stmt]:

@@ -123,7 +123,7 @@ def _body(self: WorkflowAnalyzer, *, output_exprs: list[tuple[str, n.Expr]]) -> 
     body[base_at] = n.Assign(
         "_base", n.runtime("client_servers", n.Name("SERVERS"), n.Name("servers"), n.Name("client"), keys)
     )
-    return events_steps.without_unused_http(self, body, n.body_names_read(body))
+    return events_steps.without_unused_base(self, body, n.body_names_read(body))
 
 
 def used_servers(self: WorkflowAnalyzer) -> list[str]:

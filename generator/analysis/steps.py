@@ -3,7 +3,6 @@ its success and failure actions."""
 
 from __future__ import annotations
 
-import textwrap
 from typing import TYPE_CHECKING, Any
 
 from .. import events_steps, v11_steps
@@ -35,7 +34,7 @@ def _step_comment(self: WorkflowAnalyzer, info: StepInfo, blank: bool = True) ->
     description = info.step.get("description")
     if isinstance(description, str) and description.strip():
         text = comment_text(description, 400)
-        nodes += [n.Comment(line) for line in textwrap.wrap(text, 76)]
+        nodes.append(n.Comment(text))  # the printer wraps it
     return nodes
 
 
